@@ -1,0 +1,36 @@
+# Two commands: `make lab` opens the series in JupyterLab, `make test` runs every check.
+# Both create .venv when it is missing and install into it; a second run reinstalls nothing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# torch is pinned to the CPU build on disk; an unpinned torch would pull a multi-GB CUDA build.
+TORCH  := torch==2.13.0
+# JupyterLab refuses to run as root unless told to; these machines run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test bench setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]" "$(TORCH)"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gmm-pytorch)" > /dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests gmm_helpers $(wildcard notebooks/*.ipynb) \
+		--nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_em.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

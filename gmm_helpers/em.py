@@ -1,0 +1,195 @@
+"""The EM loop: alternate the E-step (who belongs where) and the M-step (where are they)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import torch
+
+from ._validation import check_int, check_K, check_nonneg, check_params, check_X
+from .init import init_kmeans_plusplus
+from .likelihoods import weighted_log_pdfs
+from .params import GMMParams
+from .updates import m_step
+
+
+class EMConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before the log-likelihood settled."""
+
+
+class EMResult(NamedTuple):
+    """What ``fit_em`` returns.
+
+    Introduced in notebooks/07_em_fit.ipynb.
+
+    Attributes
+    ----------
+    params : GMMParams
+        The final parameters.
+    log_likelihoods : Tensor, shape (n_iter + 1,)
+        The data log-likelihood sum_n log p(x_n) of ``history[t]``; index 0 is the start.
+    history : list of GMMParams, length n_iter + 1
+        The parameters after each iteration; ``history[0]`` is the start, ``history[-1]`` is ``params``.
+    n_iter : int
+        Number of EM iterations run.
+    converged : bool
+        True if the per-point log-likelihood changed by less than ``tol`` in the last iteration.
+    """
+
+    params: GMMParams
+    log_likelihoods: torch.Tensor
+    history: list
+    n_iter: int
+    converged: bool
+
+
+def e_step(X: torch.Tensor, params: GMMParams) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-responsibilities and, from the same numbers, the data log-likelihood.
+
+    Introduced in notebooks/07_em_fit.ipynb.
+
+    log r_nk = log pi_k N(x_n|k) - log p(x_n);  log_likelihood = sum_n log p(x_n).
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+    params : GMMParams
+
+    Returns
+    -------
+    log_resp : Tensor, shape (N, K)
+    log_likelihood : Tensor, shape ()
+        Of ``params``.
+
+    Raises
+    ------
+    FloatingPointError
+        If the log-likelihood is not finite.
+
+    Examples
+    --------
+    >>> log_resp, ll = e_step(torch.zeros(4, 2), toy_params())
+    >>> tuple(log_resp.shape), tuple(ll.shape)
+    ((4, 3), ())
+    """
+    log_joint = weighted_log_pdfs(X, params)  # (N, K)
+    log_px = torch.logsumexp(log_joint, dim=1)  # (N,)
+    log_likelihood = log_px.sum()
+    if not bool(torch.isfinite(log_likelihood)):
+        raise FloatingPointError(f"e_step: the log-likelihood is {float(log_likelihood)}; check the parameters")
+    return log_joint - log_px[:, None], log_likelihood  # (N, K) - (N, 1) -> (N, K)
+
+
+def em_step(X: torch.Tensor, params: GMMParams, reg_covar: float = 1e-6) -> tuple[GMMParams, torch.Tensor]:
+    """One EM iteration: an E-step on ``params``, then an M-step.
+
+    Introduced in notebooks/07_em_fit.ipynb.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+    params : GMMParams
+        The current parameters.
+    reg_covar : float, default 1e-6
+
+    Returns
+    -------
+    new_params : GMMParams
+        The parameters after the M-step.
+    log_likelihood : Tensor, shape ()
+        The log-likelihood of the **input** ``params`` (the E-step gives it for free); the new
+        parameters' log-likelihood is at least this large.
+
+    Examples
+    --------
+    >>> new, ll = em_step(torch.randn(30, 2), toy_params())
+    >>> tuple(new.means.shape), tuple(ll.shape)
+    ((3, 2), ())
+    """
+    log_resp, log_likelihood = e_step(X, params)
+    return m_step(X, log_resp.exp(), reg_covar), log_likelihood
+
+
+def fit_em(
+    X: torch.Tensor,
+    init: GMMParams | int,
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    reg_covar: float = 1e-6,
+    generator: torch.Generator | None = None,
+) -> EMResult:
+    """Fit a diagonal Gaussian mixture to X by expectation-maximisation.
+
+    Introduced in notebooks/07_em_fit.ipynb.
+
+    Repeat: r = E-step(params); params = M-step(X, r); until the change of the per-point
+    log-likelihood (1/N) sum_n log p(x_n) is below ``tol``, or ``max_iter`` iterations.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+    init : GMMParams or int
+        Starting parameters, or a number of components K (then ``init_kmeans_plusplus`` chooses
+        the start, using ``generator``).
+    max_iter : int, default 100
+        At least 1.
+    tol : float, default 1e-6
+        Stop when the per-point log-likelihood changes by less than this. ``tol=0`` runs exactly
+        ``max_iter`` iterations (and does not warn).
+    reg_covar : float, default 1e-6
+        Added to every variance in each M-step.
+    generator : torch.Generator, optional
+        Used only when ``init`` is an int.
+
+    Returns
+    -------
+    EMResult
+        params, log_likelihoods (n_iter + 1,), history, n_iter, converged.
+
+    Warns
+    -----
+    EMConvergenceWarning
+        When ``max_iter`` is reached with ``tol > 0`` before converging.
+
+    Examples
+    --------
+    >>> X, _ = sample_gmm(toy_params(), 500, generator=torch.Generator().manual_seed(0))
+    >>> result = fit_em(X, 3, generator=torch.Generator().manual_seed(1))
+    >>> result.converged, len(result.history) == result.n_iter + 1
+    (True, True)
+    """
+    check_X(X)
+    N, D = X.shape
+    max_iter = check_int("max_iter", max_iter, 1)
+    tol = check_nonneg("tol", tol)
+    reg_covar = check_nonneg("reg_covar", reg_covar)
+    if isinstance(init, GMMParams):
+        params = check_params(init, X)
+    elif isinstance(init, int) and not isinstance(init, bool):
+        params = init_kmeans_plusplus(X, check_K(init, N), generator=generator)
+    else:
+        raise ValueError(f"init: expected a GMMParams or an int K, got {type(init).__name__} {init!r}")
+
+    log_resp, log_likelihood = e_step(X, params)
+    history, log_likelihoods = [params], [log_likelihood]
+    converged = False
+    for _ in range(max_iter):
+        params = m_step(X, log_resp.exp(), reg_covar)
+        log_resp, log_likelihood = e_step(X, params)
+        history.append(params)
+        log_likelihoods.append(log_likelihood)
+        if abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N < tol:
+            converged = True
+            break
+    n_iter = len(history) - 1
+    if not converged and tol > 0:
+        warnings.warn(
+            f"fit_em did not converge in max_iter={max_iter} iterations: the per-point log-likelihood "
+            f"still changed by {abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N:.3g} > tol={tol:g}. "
+            f"Raise max_iter, loosen tol, or try another start.",
+            EMConvergenceWarning,
+            stacklevel=2,
+        )
+    return EMResult(params, torch.stack(log_likelihoods), history, n_iter, converged)

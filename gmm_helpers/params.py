@@ -1,0 +1,96 @@
+"""The parameters of a diagonal Gaussian mixture, and the running example of the series."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+
+class GMMParams(NamedTuple):
+    """The parameters of a mixture of K diagonal Gaussians in D dimensions.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+
+    Attributes
+    ----------
+    weights : Tensor, shape (K,)
+        Mixing weights pi_k: non-negative, summing to one.
+    means : Tensor, shape (K, D)
+        Component means mu_k.
+    variances : Tensor, shape (K, D)
+        Per-dimension variances sigma^2_kd (variances, **not** standard deviations).
+
+    Examples
+    --------
+    >>> p = GMMParams(torch.tensor([0.5, 0.5]), torch.zeros(2, 3), torch.ones(2, 3))
+    >>> p.K, p.D
+    (2, 3)
+    """
+
+    weights: torch.Tensor
+    means: torch.Tensor
+    variances: torch.Tensor
+
+    @property
+    def K(self) -> int:
+        """Number of components."""
+        return self.means.shape[0]
+
+    @property
+    def D(self) -> int:
+        """Number of dimensions."""
+        return self.means.shape[1]
+
+    def to(self, *args, **kwargs) -> "GMMParams":
+        """The same parameters with every tensor moved by ``Tensor.to`` (dtype, device, or a tensor).
+
+        >>> toy_params().to(torch.float64).means.dtype
+        torch.float64
+        """
+        return GMMParams(*(t.to(*args, **kwargs) for t in self))
+
+    def sorted(self, dim: int = 0) -> "GMMParams":
+        """The same mixture with components ordered by ``means[:, dim]``.
+
+        A mixture is only defined up to the order of its components, so compare two fits after
+        sorting both.
+
+        >>> toy_params().sorted().means[:, 0].diff().ge(0).all().item()
+        True
+        """
+        order = torch.argsort(self.means[:, dim])  # (K,)
+        return GMMParams(self.weights[order], self.means[order], self.variances[order])
+
+
+def toy_params(dtype: torch.dtype | None = None, device=None) -> GMMParams:
+    """The running example of the series: 3 components in 2-D.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+
+    One component carries twice the weight of each other (0.5, 0.25, 0.25); every component has
+    different variances along x and y. The clusters are separated enough to see, and overlap
+    enough that points between them have mixed responsibilities.
+
+    Parameters
+    ----------
+    dtype : torch.dtype, optional
+        Defaults to ``torch.get_default_dtype()``.
+    device : torch.device or str, optional
+
+    Returns
+    -------
+    GMMParams
+        weights (3,), means (3, 2), variances (3, 2).
+
+    Examples
+    --------
+    >>> p = toy_params()
+    >>> p.weights.tolist(), tuple(p.means.shape), tuple(p.variances.shape)
+    ([0.5, 0.25, 0.25], (3, 2), (3, 2))
+    """
+    kwargs = dict(dtype=dtype or torch.get_default_dtype(), device=device)
+    weights = torch.tensor([0.5, 0.25, 0.25], **kwargs)
+    means = torch.tensor([[-2.5, 0.0], [2.5, 2.5], [2.0, -2.5]], **kwargs)
+    variances = torch.tensor([[1.8, 0.8], [0.5, 1.4], [1.0, 0.35]], **kwargs)
+    return GMMParams(weights, means, variances)

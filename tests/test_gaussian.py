@@ -1,0 +1,76 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import norm
+from torch.distributions import Independent, MultivariateNormal, Normal
+
+from gmm_helpers import diag_gaussian_log_pdf
+
+
+@pytest.fixture
+def problem(gen, dtype):
+    X = torch.randn(50, 4, generator=gen, dtype=dtype) * 2
+    mean = torch.randn(4, generator=gen, dtype=dtype)
+    variance = 0.1 + torch.rand(4, generator=gen, dtype=dtype) * 3
+    return X, mean, variance
+
+
+def test_matches_torch_distributions(problem):
+    X, mean, variance = problem
+    # Normal takes a standard deviation: pass variance.sqrt(), not the variance.
+    oracle = Independent(Normal(mean, variance.sqrt()), 1).log_prob(X)
+    got = diag_gaussian_log_pdf(X, mean, variance)
+    assert got.dtype == X.dtype and got.shape == (50,)
+    torch.testing.assert_close(got, oracle)
+
+
+def test_matches_full_covariance_multivariate_normal(problem):
+    X, mean, variance = problem
+    oracle = MultivariateNormal(mean, covariance_matrix=torch.diag(variance)).log_prob(X)
+    torch.testing.assert_close(diag_gaussian_log_pdf(X, mean, variance), oracle)
+
+
+def test_matches_scipy_sum_of_1d_log_densities(problem):
+    X, mean, variance = problem
+    oracle = norm.logpdf(X.double().numpy(), loc=mean.double().numpy(), scale=np.sqrt(variance.double().numpy()))
+    got = diag_gaussian_log_pdf(X, mean, variance).double().numpy()
+    np.testing.assert_allclose(got, oracle.sum(axis=1), rtol=1e-5 if X.dtype == torch.float32 else 1e-12)
+
+
+def test_naive_loop():
+    X = torch.tensor([[0.0, 1.0], [2.0, -1.0]], dtype=torch.float64)
+    mean = torch.tensor([0.5, 0.0], dtype=torch.float64)
+    variance = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    for n in range(2):
+        expected = 0.0
+        for d in range(2):
+            x, mu, s2 = X[n, d].item(), mean[d].item(), variance[d].item()
+            expected += -0.5 * math.log(2 * math.pi * s2) - (x - mu) ** 2 / (2 * s2)
+        assert diag_gaussian_log_pdf(X, mean, variance)[n].item() == pytest.approx(expected, rel=1e-14)
+
+
+def test_finite_far_away_and_in_high_dimension():
+    X = torch.full((3, 1000), 1000.0)  # float32, D = 1000, a thousand standard deviations away
+    out = diag_gaussian_log_pdf(X, torch.zeros(1000), torch.ones(1000))
+    assert torch.isfinite(out).all()
+    assert out[0].item() == pytest.approx(-0.5 * (1000 * math.log(2 * math.pi) + 1000 * 1000.0**2), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "X, mean, variance, match",
+    [
+        (torch.zeros(3), torch.zeros(2), torch.ones(2), r"X: expected a 2-D tensor of shape \(N, D\), got shape \(3,\)"),
+        (torch.zeros(0, 2), torch.zeros(2), torch.ones(2), r"X: expected at least one point"),
+        (torch.tensor([[float("nan"), 0.0]]), torch.zeros(2), torch.ones(2), r"X: expected finite values, got 1 NaN"),
+        (torch.zeros(3, 2, dtype=torch.int64), torch.zeros(2), torch.ones(2), r"X: expected a floating-point"),
+        (torch.zeros(3, 2), torch.zeros(3), torch.ones(2), r"mean: expected shape \(2,\) to match X"),
+        (torch.zeros(3, 2), torch.zeros(2), torch.ones(2, 1), r"variance: expected a 1-D tensor"),
+        (torch.zeros(3, 2), torch.zeros(2), torch.tensor([1.0, 0.0]), r"variance: expected values > 0"),
+        (np.zeros((3, 2)), torch.zeros(2), torch.ones(2), r"X: expected a torch.Tensor"),
+    ],
+)
+def test_bad_input(X, mean, variance, match):
+    with pytest.raises(ValueError, match=match):
+        diag_gaussian_log_pdf(X, mean, variance)

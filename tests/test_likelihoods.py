@@ -1,0 +1,80 @@
+import pytest
+import torch
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+from gmm_helpers import GMMParams, component_log_pdfs, diag_gaussian_log_pdf, log_likelihood, toy_params
+from tests.conftest import random_params
+
+
+def mixture_oracle(params):
+    """torch.distributions' own mixture: Normal takes standard deviations."""
+    components = Independent(Normal(params.means, params.variances.sqrt()), 1)
+    return MixtureSameFamily(Categorical(probs=params.weights), components)
+
+
+def test_component_log_pdfs_against_loop_and_torch_distributions(toy_data):
+    X, _, params = toy_data
+    got = component_log_pdfs(X, params)
+    assert got.shape == (500, 3) and got.dtype == X.dtype
+    loop = torch.stack([diag_gaussian_log_pdf(X, params.means[k], params.variances[k]) for k in range(3)], dim=1)
+    torch.testing.assert_close(got, loop)
+    oracle = Independent(Normal(params.means, params.variances.sqrt()), 1).log_prob(X[:, None, :])  # (N, K)
+    torch.testing.assert_close(got, oracle)
+
+
+def test_log_likelihood_against_mixture_same_family(gen):
+    for K, D in [(1, 1), (3, 2), (5, 7)]:
+        params = random_params(K, D, gen)
+        X = 3 * torch.randn(200, D, generator=gen, dtype=torch.float64)
+        expected = mixture_oracle(params).log_prob(X).sum()
+        torch.testing.assert_close(log_likelihood(X, params), expected, rtol=1e-12, atol=0)
+
+
+def test_zero_weight_component_is_ignored():
+    p = toy_params(torch.float64)
+    X = torch.randn(20, 2, dtype=torch.float64)
+    two = GMMParams(torch.tensor([0.5, 0.5, 0.0], dtype=torch.float64), p.means, p.variances)
+    dropped = GMMParams(torch.tensor([0.5, 0.5], dtype=torch.float64), p.means[:2], p.variances[:2])
+    torch.testing.assert_close(log_likelihood(X, two), log_likelihood(X, dropped))
+
+
+def test_finite_for_a_point_a_thousand_standard_deviations_away(dtype):
+    params = toy_params(dtype)
+    X = torch.tensor([[1000.0 * 1.4, -1000.0 * 1.4], [0.0, 0.0]], dtype=dtype)
+    assert torch.isfinite(component_log_pdfs(X, params)).all()
+    assert torch.isfinite(log_likelihood(X, params))
+
+
+def test_finite_in_1000_dimensions_float32(gen):
+    params = random_params(4, 1000, gen, torch.float32)
+    X = torch.randn(30, 1000, generator=gen)
+    assert torch.isfinite(log_likelihood(X, params))
+    expected = mixture_oracle(params.to(torch.float64)).log_prob(X.double()).sum()
+    torch.testing.assert_close(log_likelihood(X, params).double(), expected, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (GMMParams(torch.tensor([0.5, 0.5]), torch.zeros(3, 2), torch.ones(3, 2)), r"weights: expected shape \(3,\) to match means"),
+        (GMMParams(torch.ones(3) / 3, torch.zeros(3, 2), torch.ones(2, 2)), r"variances: expected shape \(3, 2\) to match means"),
+        (GMMParams(torch.ones(3) / 3, torch.zeros(3, 4), torch.ones(3, 4)), r"means: expected D = 2 dimensions to match X"),
+        (GMMParams(torch.tensor([1.5, -0.5, 0.0]), torch.zeros(3, 2), torch.ones(3, 2)), r"weights: expected values >= 0"),
+        (GMMParams(torch.tensor([0.5, 0.4, 0.0]), torch.zeros(3, 2), torch.ones(3, 2)), r"weights: expected values summing to 1, got sum 0.9"),
+        (GMMParams(torch.ones(3) / 3, torch.zeros(3, 2), -torch.ones(3, 2)), r"variances: expected values > 0"),
+        (GMMParams(torch.ones(3) / 3, torch.zeros(3, 2), torch.zeros(3, 2)), r"variances: expected values > 0"),
+        (GMMParams(torch.ones(3) / 3, torch.zeros(3, 2, dtype=torch.float64), torch.ones(3, 2)), r"means: expected dtype torch.float32"),
+        ((torch.ones(3) / 3, torch.zeros(3, 2), torch.ones(3, 2)), r"params: expected a GMMParams"),
+    ],
+)
+def test_bad_params(params, match):
+    X = torch.zeros(4, 2)
+    with pytest.raises(ValueError, match=match):
+        component_log_pdfs(X, params)
+    with pytest.raises(ValueError, match=match):
+        log_likelihood(X, params)
+
+
+def test_bad_X():
+    with pytest.raises(ValueError, match=r"X: expected finite values, got 1 NaN or inf"):
+        log_likelihood(torch.tensor([[0.0, float("inf")]]), toy_params())

@@ -1,0 +1,28 @@
+"""The README's example must run and say what it claims."""
+
+import re
+from pathlib import Path
+
+import torch
+
+from gmm_helpers import toy_params
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_ten_line_example_runs_and_recovers_the_toy_mixture(capsys):
+    block = re.search(r"## Ten lines.*?```python\n(.*?)```", README, re.S).group(1)
+    assert len(block.strip().splitlines()) <= 10
+    exec(compile(block, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert "converged: True" in lines[0]
+    truth = toy_params(torch.float64).sorted()
+    for line, w, m in zip(lines[1:], truth.weights, truth.means, strict=True):
+        numbers = [float(x) for x in re.findall(r"[-+]?\d+\.\d+", line)]
+        assert abs(numbers[0] - w) < 0.04 and max(abs(numbers[1] - m[0]), abs(numbers[2] - m[1])) < 0.2
+
+
+def test_make_targets_are_the_readme_commands():
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    for target in ("lab", "test"):
+        assert f"make {target}" in README and re.search(rf"^{target}:", makefile, re.M)
