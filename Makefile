@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 # JupyterLab refuses to run as root unless told to; these machines run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test bench setup clean
+.PHONY: lab test notebooks setup clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests gmm_helpers $(wildcard notebooks/*.ipynb) \
 		--nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-bench: $(STAMP)
-	$(BIN)/python bench/bench_em.py
+# Re-execute every notebook in place (fresh kernel, top to bottom) before committing a change to one.
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -30,3 +30,12 @@ def toy_data(dtype):
     params = toy_params(dtype)
     X, labels = sample_gmm(params, 500, generator=torch.Generator().manual_seed(0))
     return X, labels, params
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Figures drawn by a test are closed after it, as the inline backend does in a notebook."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -70,6 +70,9 @@ def test_log_likelihood_never_decreases(seed, N, D, K):
     X, _ = sample_gmm(truth, N, generator=g)
     p0 = init_random_points(X, K, variance=float(X.var()), generator=g)
     result = fit_em(X, p0, max_iter=25, tol=0, reg_covar=0.0)
+    # Without reg_covar a component can collapse onto one point (variance -> 0, likelihood -> inf);
+    # at variances near 1e-30 the rounding of x - mu dominates, so exact-arithmetic claims stop there.
+    assume(min(p.variances.min().item() for p in result.history) > 1e-12)
     lls = result.log_likelihoods
     assert torch.isfinite(lls).all()
     steps = lls.diff()

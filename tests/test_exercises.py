@@ -1,0 +1,71 @@
+"""Each exercise check accepts the hidden solution, rejects a typical mistake, and waits on None."""
+
+import math
+
+import pytest
+import torch
+
+from gmm_helpers import GMMParams, diag_gaussian_log_pdf, init_random_points, toy_params
+from gmm_helpers import exercises as ex
+
+
+def solution_1d_pdf(x):
+    w, m, v = ex.EXERCISE_1D
+    return sum(w[k] * torch.exp(-((x - m[k, 0]) ** 2) / (2 * v[k, 0])) / torch.sqrt(2 * math.pi * v[k, 0]) for k in range(2))
+
+
+def mistake_1d_pdf_with_std(x):  # treats the variances as standard deviations
+    w, m, v = ex.EXERCISE_1D
+    return sum(w[k] * torch.exp(-((x - m[k, 0]) ** 2) / (2 * v[k, 0] ** 2)) / (math.sqrt(2 * math.pi) * v[k, 0]) for k in range(2))
+
+
+def solution_data_variance_init(X, K, generator):
+    p = init_random_points(X, K, generator=generator)
+    return GMMParams(p.weights, p.means, X.var(dim=0, unbiased=False).expand(K, X.shape[1]).clone())
+
+
+def density_at_origin():
+    p = toy_params(torch.float64)
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    return sum(p.weights[k] * diag_gaussian_log_pdf(x, p.means[k], p.variances[k]).exp()[0] for k in range(3))
+
+
+CASES = [
+    (ex.check_density_at_origin, density_at_origin(), 2 * density_at_origin()),
+    (ex.check_expected_counts, torch.tensor([500.0, 250.0, 250.0]), torch.tensor([333.0, 333.0, 334.0])),
+    (ex.check_1d_mixture_pdf, solution_1d_pdf, mistake_1d_pdf_with_std),
+    (ex.check_component_fractions, [0.5, 0.25, 0.25], [1 / 3, 1 / 3, 1 / 3]),
+    (ex.check_d2_probabilities, torch.tensor([0.0, 1.0, 4.0, 100.0]) / 105, torch.tensor([0.0, 1.0, 2.0, 10.0]) / 13),
+    (ex.check_data_variance_init, solution_data_variance_init, init_random_points),
+    (ex.check_log_density_by_hand, -math.log(2 * math.pi) - 0.5 * math.log(4) - 1.0, -math.log(2 * math.pi) - 0.5 * math.log(2) - 0.5 * (1 + 1)),
+    (ex.check_underflow_dimension, 74, 73),
+]
+
+
+@pytest.mark.parametrize("check, solution, mistake", CASES, ids=[c[0].__name__ for c in CASES])
+def test_check_accepts_solution_rejects_mistake_waits_on_none(check, solution, mistake, capsys):
+    assert check(solution) is True
+    assert "correct" in capsys.readouterr().out
+    assert check(mistake) is False
+    assert "not yet" in capsys.readouterr().out
+    assert check(None) is False
+    assert "no answer yet" in capsys.readouterr().out
+
+
+def test_a_function_that_raises_is_reported_not_raised(capsys):
+    def broken(*args):
+        raise RuntimeError("oops")
+
+    assert ex.check_1d_mixture_pdf(broken) is False
+    assert "raised RuntimeError: oops" in capsys.readouterr().out
+
+
+def test_wrong_shapes_and_types_are_not_yet():
+    assert ex.check_expected_counts("five hundred") is False
+    assert ex.check_expected_counts([500.0, 500.0]) is False
+
+
+def test_underflow_dimension_is_where_exp_first_gives_zero():
+    D = ex.underflow_dimension(torch.float32)
+    log_p = lambda d: diag_gaussian_log_pdf(torch.ones(1, d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64), torch.ones(d, dtype=torch.float64))[0]
+    assert torch.exp(log_p(D).float()) == 0 and torch.exp(log_p(D - 1).float()) > 0
