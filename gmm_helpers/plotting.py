@@ -167,7 +167,7 @@ def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels:
     """
     ax = ax or plt.gca()
     xs, ys, density = mixture_density_grid(params, xlim, ylim)
-    filled = ax.contourf(xs, ys, density, levels=levels, cmap="viridis")
+    filled = ax.contourf(xs, ys, density, levels=levels, cmap="Greys")
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="density $p(x)$")
     ax.set_xlabel("$x_1$")
