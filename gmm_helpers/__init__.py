@@ -11,7 +11,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``em``                 -> notebooks/07_em_fit.ipynb
 """
 
-from .data import sample_gmm
+from .data import empirical_params, estimation_errors, sample_gmm
 from .em import EMConvergenceWarning, EMResult, e_step, em_step, fit_em
 from .gaussian import diag_gaussian_log_pdf
 from .init import init_kmeans_plusplus, init_random_points, kmeans_plusplus_means
@@ -25,6 +25,8 @@ __all__ = [
     "GMMParams",
     "toy_params",
     "sample_gmm",
+    "empirical_params",
+    "estimation_errors",
     "init_random_points",
     "init_kmeans_plusplus",
     "kmeans_plusplus_means",

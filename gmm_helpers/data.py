@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import check_int, check_params
+from ._validation import check_int, check_params, check_X
 from .params import GMMParams
 
 
@@ -50,3 +50,85 @@ def sample_gmm(
     X = means[labels] + noise * variances[labels].sqrt()  # (n, D): mean + standard deviation * noise
     return X, labels
 
+
+
+def empirical_params(X: torch.Tensor, labels: torch.Tensor, K: int) -> GMMParams:
+    """The parameters measured from labelled points: per-component fractions, means and variances.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+
+    pi_k = N_k / N, mu_k = mean of the points with label k, sigma^2_k = their (biased) variance.
+    This is the M-step with one-hot responsibilities (notebooks/06_parameter_updates.ipynb).
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+    labels : Tensor, shape (N,), int64
+        Values in 0..K-1.
+    K : int
+
+    Returns
+    -------
+    GMMParams
+        A component with no points gets weight ~0, mean 0 and variance 1e-6 rather than NaN.
+
+    Examples
+    --------
+    >>> X, labels = sample_gmm(toy_params(), 50, generator=torch.Generator().manual_seed(0))
+    >>> empirical_params(X, labels, 3).means.shape
+    torch.Size([3, 2])
+    """
+    from .updates import m_step
+
+    check_X(X)
+    K = check_int("K", K, 1)
+    if not isinstance(labels, torch.Tensor) or labels.shape != (X.shape[0],) or labels.dtype != torch.int64:
+        raise ValueError(f"labels: expected an int64 tensor of shape ({X.shape[0]},), got {labels!r:.60}")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= K):
+        raise ValueError(f"labels: expected values in 0..{K - 1}, got {int(labels.min())}..{int(labels.max())}")
+    one_hot = torch.nn.functional.one_hot(labels, K).to(X.dtype)  # (N, K)
+    return m_step(X, one_hot, reg_covar=1e-6)
+
+
+def estimation_errors(
+    params: GMMParams, ns, repeats: int = 20, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """How far the empirical parameters of n samples are from the truth, for each n.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+
+    For each n, draw ``repeats`` samples of n points, measure ``empirical_params`` with the true
+    labels, and average the absolute error over components, dimensions and repeats.
+
+    Parameters
+    ----------
+    params : GMMParams
+    ns : sequence of int
+    repeats : int
+    generator : torch.Generator, optional
+
+    Returns
+    -------
+    errors : Tensor, shape (len(ns), 3)
+        Columns: mean absolute error of the weights, the means and the variances.
+
+    Examples
+    --------
+    >>> estimation_errors(toy_params(), [100, 1000], repeats=2).shape
+    torch.Size([2, 3])
+    """
+    check_params(params)
+    repeats = check_int("repeats", repeats, 1)
+    rows = []
+    for n in ns:
+        n = check_int("n", n, 1)
+        total = torch.zeros(3, dtype=params.means.dtype)
+        for _ in range(repeats):
+            X, labels = sample_gmm(params, n, generator)
+            est = empirical_params(X, labels, params.K)
+            present = torch.bincount(labels, minlength=params.K) > 0  # (K,): a missing component has no mean to compare
+            total[0] += (est.weights - params.weights).abs().mean()
+            total[1] += (est.means - params.means)[present].abs().mean()
+            total[2] += (est.variances - params.variances)[present].abs().mean()
+        rows.append(total / repeats)
+    return torch.stack(rows)

@@ -241,3 +241,34 @@ def plot_mixture(
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", framealpha=0.85)
     return ax
+
+
+def plot_error_vs_n(ns, errors, ax=None):
+    """Estimation error against sample size on log–log axes, with a 1/sqrt(N) guide line.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+
+    Parameters
+    ----------
+    ns : sequence of int
+    errors : Tensor, shape (len(ns), 3)
+        From ``estimation_errors``: weights, means, variances.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    ns = np.asarray(ns, dtype=float)
+    errors = np.asarray(torch.as_tensor(errors).cpu(), dtype=float)
+    # colours outside the component palette: these lines are quantities, not components
+    styles = [("weights", "o", "#6A3D9A"), ("means", "s", "#8C510A"), ("variances", "^", "#01665E")]
+    for column, (name, marker, colour) in enumerate(styles):
+        ax.loglog(ns, errors[:, column], marker=marker, markersize=8, color=colour, label=name)
+    guide = errors[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
+    ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"$\propto 1/\sqrt{N}$")
+    ax.set_xlabel("number of points $N$")
+    ax.set_ylabel("mean absolute error")
+    ax.legend()
+    return ax

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gmm_helpers import GMMParams, sample_gmm, toy_params
+from gmm_helpers import GMMParams, empirical_params, estimation_errors, sample_gmm, toy_params
 
 
 def test_shapes_dtype_and_seed(dtype):
@@ -54,3 +54,29 @@ def test_bad_input(kwargs, match):
     args = dict(params=toy_params(), n=10) | kwargs
     with pytest.raises(ValueError, match=match):
         sample_gmm(**args)
+
+
+def test_empirical_params_are_per_label_statistics():
+    X = torch.tensor([[0.0, 0.0], [2.0, 2.0], [10.0, 0.0], [10.0, 4.0], [10.0, 2.0]], dtype=torch.float64)
+    labels = torch.tensor([0, 0, 1, 1, 1])
+    p = empirical_params(X, labels, 3)
+    torch.testing.assert_close(p.weights[:2], torch.tensor([0.4, 0.6], dtype=torch.float64))
+    torch.testing.assert_close(p.means[:2], torch.tensor([[1.0, 1.0], [10.0, 2.0]], dtype=torch.float64))
+    torch.testing.assert_close(p.variances[:2], torch.tensor([[1.0, 1.0], [0.0, 8 / 3]], dtype=torch.float64) + 1e-6)
+    assert p.weights[2] < 1e-12 and torch.isfinite(p.means[2]).all()  # the empty component: no NaN
+
+
+def test_empirical_params_bad_labels():
+    X = torch.zeros(3, 2)
+    with pytest.raises(ValueError, match=r"labels: expected values in 0..1, got 0..2"):
+        empirical_params(X, torch.tensor([0, 1, 2]), 2)
+    with pytest.raises(ValueError, match=r"labels: expected an int64 tensor of shape \(3,\)"):
+        empirical_params(X, torch.tensor([0, 1]), 2)
+
+
+def test_estimation_errors_shrink_like_one_over_sqrt_n():
+    ns = [100, 10_000]
+    errors = estimation_errors(toy_params(torch.float64), ns, repeats=10, generator=torch.Generator().manual_seed(0))
+    assert errors.shape == (2, 3)
+    ratio = errors[0] / errors[1]  # 100x the points: about 10x smaller errors
+    assert ((ratio > 5) & (ratio < 20)).all(), ratio

@@ -78,3 +78,14 @@ def test_plot_density_has_colour_bar():
     fig, ax = plt.subplots()
     plot_density(toy_params(), ax=ax)
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "density $p(x)$"
+
+
+def test_plot_error_vs_n_is_log_log_with_a_guide():
+    from gmm_helpers.plotting import plot_error_vs_n
+
+    fig, ax = plt.subplots()
+    plot_error_vs_n([10, 100, 1000], torch.tensor([[1.0, 2.0, 3.0], [0.3, 0.6, 1.0], [0.1, 0.2, 0.3]]), ax=ax)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    guide = ax.lines[-1].get_ydata()
+    np.testing.assert_allclose(guide, [3.0, 3.0 / np.sqrt(10), 0.3])
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["weights", "means", "variances"]
