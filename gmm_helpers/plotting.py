@@ -272,3 +272,31 @@ def plot_error_vs_n(ns, errors, ax=None):
     ax.set_ylabel("mean absolute error")
     ax.legend()
     return ax
+
+
+def plot_underflow(max_dim: int = 800, ax=None):
+    """log10 of the density of x = (1, ..., 1) under N(0, I_D) against D, with float32/float64 limits.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    The density is a product of D one-dimensional densities, each about 0.242, so it falls
+    geometrically; the horizontal lines mark the smallest positive numbers each dtype can hold.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    dims = np.arange(1, max_dim + 1)
+    log10_per_dim = (-0.5 * (np.log(2 * np.pi) + 1.0)) / np.log(10)  # log10 N(1; 0, 1)
+    ax.plot(dims, dims * log10_per_dim, color="black", label=r"$\log_{10} p(x)$, exact")
+    for dtype, colour in ((torch.float32, "#D55E00"), (torch.float64, "#0072B2")):
+        info = torch.finfo(dtype)
+        name = str(dtype).replace("torch.", "")
+        ax.axhline(np.log10(info.tiny), color=colour, linestyle="--", label=f"smallest normal {name}")
+        ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":",
+                   label=f"smallest {name} > 0 (subnormal)")
+    ax.set_xlabel("number of dimensions $D$")
+    ax.set_ylabel(r"$\log_{10}$ density")
+    ax.legend(loc="lower left")
+    return ax

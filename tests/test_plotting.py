@@ -89,3 +89,14 @@ def test_plot_error_vs_n_is_log_log_with_a_guide():
     guide = ax.lines[-1].get_ydata()
     np.testing.assert_allclose(guide, [3.0, 3.0 / np.sqrt(10), 0.3])
     assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["weights", "means", "variances"]
+
+
+def test_plot_underflow_marks_both_dtypes():
+    from gmm_helpers.plotting import plot_underflow
+
+    fig, ax = plt.subplots()
+    plot_underflow(max_dim=100, ax=ax)
+    line = ax.lines[0]
+    assert line.get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
+    limits = sorted(round(h.get_ydata()[0]) for h in ax.lines[1:])
+    assert limits == [-323, -308, -45, -38]
