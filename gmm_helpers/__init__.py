@@ -15,7 +15,13 @@ from .data import empirical_params, estimation_errors, sample_gmm
 from .em import EMConvergenceWarning, EMResult, e_step, em_step, fit_em
 from .gaussian import diag_gaussian_log_pdf
 from .init import init_kmeans_plusplus, init_random_points, kmeans_plusplus_means
-from .likelihoods import component_log_pdfs, log_likelihood, weighted_log_pdfs
+from .likelihoods import (
+    broadcast_memory_bytes,
+    component_log_pdfs,
+    component_log_pdfs_expanded,
+    log_likelihood,
+    weighted_log_pdfs,
+)
 from .params import GMMParams, toy_params
 from .posteriors import log_responsibilities
 from .testing import check_close
@@ -32,6 +38,8 @@ __all__ = [
     "kmeans_plusplus_means",
     "diag_gaussian_log_pdf",
     "component_log_pdfs",
+    "component_log_pdfs_expanded",
+    "broadcast_memory_bytes",
     "weighted_log_pdfs",
     "log_likelihood",
     "log_responsibilities",

@@ -141,3 +141,99 @@ def check_underflow_dimension(answer) -> None:
     expected = underflow_dimension(torch.float32)
     _verdict("3.2", answer, answer == expected,
                     "Compute the log-density in float64, then torch.exp of it as float32, for D = 1, 2, ...")
+
+
+# 04_broadcasting_likelihoods -----------------------------------------------------------------------
+
+BROADCAST_EXPRESSIONS = [
+    "torch.zeros(5, 1, 3) + torch.zeros(4, 3)",
+    "torch.zeros(6, 2)[:, None, :] - torch.zeros(3, 2)[None, :, :]",
+    "(torch.zeros(6, 3, 2) ** 2).sum(dim=2)",
+    "torch.zeros(7, 1) * torch.zeros(1, 4)",
+]
+
+
+def check_broadcast_shapes(answer) -> None:
+    """Exercise 4.1: the shapes of ``BROADCAST_EXPRESSIONS``, as a list of tuples, predicted without running them."""
+    expected = [tuple(eval(e, {"torch": torch}).shape) for e in BROADCAST_EXPRESSIONS]  # noqa: S307 - our own strings
+    try:
+        given = [tuple(shape) for shape in answer]
+    except TypeError:
+        given = []
+    wrong = [i + 1 for i, e in enumerate(expected) if i >= len(given) or given[i] != e]
+    _verdict("4.1", answer, given == expected,
+             f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match.")
+
+
+def check_spherical_log_pdfs(fn) -> None:
+    """Exercise 4.2: ``fn(X, means, variances)`` with one variance per component, variances of shape (K,) -> (N, K)."""
+    from torch.distributions import Independent, Normal
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(20, 3, generator=g, dtype=torch.float64)
+    means = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    variances = 0.5 + torch.rand(4, generator=g, dtype=torch.float64)
+    oracle = Independent(Normal(means, variances.sqrt()[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])
+    try:
+        got = None if fn is None else fn(X, means, variances)
+    except Exception as exc:  # noqa: BLE001
+        _verdict("4.2", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
+        return
+    _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8),
+             "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k].")
+
+
+# 05_posteriors ------------------------------------------------------------------------------------
+
+def check_two_component_responsibility(answer) -> None:
+    """Exercise 5.1: the responsibility of component 0 of ``EXERCISE_1D`` for the point x = 0.5, as a number."""
+    from .posteriors import log_responsibilities
+
+    expected = log_responsibilities(torch.tensor([[0.5]], dtype=torch.float64), EXERCISE_1D).exp()[0, 0]
+    _verdict("5.1", answer, _close(answer, expected),
+             "r_0 = w_0 N(0.5; m_0, v_0) / (w_0 N(0.5; m_0, v_0) + w_1 N(0.5; m_1, v_1)); v are variances.")
+
+
+def check_log_likelihood_from_log_pdfs(fn) -> None:
+    """Exercise 5.2: ``fn(log_pdfs, weights)`` returns the data log-likelihood sum_n log sum_k w_k N_nk, stably."""
+    from .data import sample_gmm
+    from .likelihoods import component_log_pdfs
+
+    params = toy_params(torch.float64)
+    X, _ = sample_gmm(params, 300, generator=torch.Generator().manual_seed(0))
+    X = torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)])  # a far point: naive exp gives log(0)
+    try:
+        got = None if fn is None else fn(component_log_pdfs(X, params), params.weights)
+    except Exception as exc:  # noqa: BLE001
+        _verdict("5.2", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
+        return
+    _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10),
+             "torch.logsumexp(log_pdfs + weights.log(), dim=1).sum(): the far point makes a naive exp give -inf.")
+
+
+# 06_parameter_updates -----------------------------------------------------------------------------
+
+EXERCISE_RESP = torch.tensor([[0.9, 0.1], [0.7, 0.3], [0.5, 0.5], [0.2, 0.8], [0.1, 0.9]], dtype=torch.float64)
+EXERCISE_POINTS = torch.tensor([[0.0], [1.0], [3.0], [4.0]], dtype=torch.float64)
+EXERCISE_POINTS_RESP = torch.tensor([[1.0, 0.0], [0.8, 0.2], [0.2, 0.8], [0.0, 1.0]], dtype=torch.float64)
+
+
+def check_weight_update(answer) -> None:
+    """Exercise 6.1: the new weights, shape (2,), from the responsibilities ``EXERCISE_RESP`` (5 points)."""
+    _verdict("6.1", answer, _close(answer, EXERCISE_RESP.mean(dim=0)),
+             "pi_k = N_k / N with N_k the column sum of the responsibilities.")
+
+
+def check_m_step_by_hand(answer) -> None:
+    """Exercise 6.2: ``(weights, means, variances)`` for ``EXERCISE_POINTS`` and ``EXERCISE_POINTS_RESP``, reg_covar = 0."""
+    from .updates import m_step
+
+    expected = m_step(EXERCISE_POINTS, EXERCISE_POINTS_RESP, reg_covar=0.0)
+    try:
+        w, m, v = answer
+        ok = _close(w, expected.weights) and _close(torch.as_tensor(m).reshape(-1), expected.means.reshape(-1)) \
+            and _close(torch.as_tensor(v).reshape(-1), expected.variances.reshape(-1))
+    except (TypeError, ValueError):
+        ok = False
+    _verdict("6.2", answer, ok,
+             "N_k = column sums; means = sum_n r_nk x_n / N_k; variances = sum_n r_nk (x_n - mean_k)^2 / N_k.")

@@ -91,3 +91,55 @@ def log_likelihood(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
     """
     log_px = torch.logsumexp(weighted_log_pdfs(X, params), dim=1)  # (N, K) -> (N,)
     return log_px.sum()
+
+
+def component_log_pdfs_expanded(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
+    """The same (N, K) log-densities as ``component_log_pdfs``, from matrix products and no (N, K, D) tensor.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb ("going further").
+
+    Expanding the square, sum_d (x_d - mu_kd)^2 / s2_kd
+    = sum_d x_d^2 / s2_kd - 2 sum_d x_d mu_kd / s2_kd + sum_d mu_kd^2 / s2_kd,
+    i.e. (X^2) @ (1/s2)^T - 2 X @ (mu/s2)^T + a (K,) constant. Fast and lean, but the three terms
+    can be large and cancel: in float32, data far from the origin relative to their spread lose
+    precision (the notebook measures how much).
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+    params : GMMParams
+
+    Returns
+    -------
+    log_pdfs : Tensor, shape (N, K)
+
+    Examples
+    --------
+    >>> X = torch.randn(5, 2, dtype=torch.float64)
+    >>> p = toy_params(torch.float64)
+    >>> torch.allclose(component_log_pdfs_expanded(X, p), component_log_pdfs(X, p))
+    True
+    """
+    check_X(X)
+    check_params(params, X)
+    N, D = X.shape
+    _, means, variances = params
+    precisions = 1.0 / variances  # (K, D)
+    sq_mahalanobis = (
+        (X**2) @ precisions.T  # (N, D) @ (D, K) -> (N, K)
+        - 2.0 * X @ (means * precisions).T  # (N, D) @ (D, K) -> (N, K)
+        + (means**2 * precisions).sum(dim=1)  # (K,), broadcast over the N rows
+    )
+    log_norm = D * math.log(2 * math.pi) + variances.log().sum(dim=1)  # (K,)
+    return -0.5 * (log_norm + sq_mahalanobis)  # (N, K)
+
+
+def broadcast_memory_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float32) -> int:
+    """Bytes of the (N, K, D) intermediate that the broadcast ``component_log_pdfs`` builds.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
+
+    >>> broadcast_memory_bytes(10**6, 64, 64) / 1e9  # gigabytes
+    16.384
+    """
+    return N * K * D * torch.finfo(dtype).bits // 8

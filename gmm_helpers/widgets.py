@@ -135,3 +135,127 @@ def gaussian_explorer():
         var_x=widgets.FloatLogSlider(value=1.0, description="variance σ₁²", **variance),
         var_y=widgets.FloatLogSlider(value=1.0, description="variance σ₂²", **variance),
     )
+
+
+def format_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB'. Introduced in notebooks/04_broadcasting_likelihoods.ipynb."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def broadcast_shapes_table(N: int, K: int, D: int, dtype: str = "float32") -> list[tuple[str, tuple, str]]:
+    """Every tensor in the broadcast log-density computation: (expression, shape, memory it adds).
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
+    """
+    itemsize = torch.finfo(getattr(torch, dtype)).bits // 8
+    size = lambda *shape: format_bytes(itemsize * int(np.prod(shape)))  # noqa: E731
+    return [
+        ("X", (N, D), size(N, D)),
+        ("means, variances", (K, D), size(2, K, D)),
+        ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
+        ("means[None, :, :]", (1, K, D), "0 B (a view)"),
+        ("X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
+        ("(...) ** 2 / variances[None]", (N, K, D), size(N, K, D)),
+        (".sum(dim=2) -> log_pdfs", (N, K), size(N, K)),
+    ]
+
+
+def print_broadcast_shapes(N: int = 1000, K: int = 3, D: int = 2, dtype: str = "float32"):
+    """Print ``broadcast_shapes_table`` as aligned text and return it."""
+    rows = broadcast_shapes_table(N, K, D, dtype)
+    for expression, shape, memory in rows:
+        print(f"{expression:30s} {str(shape):18s} {memory}")
+    return rows
+
+
+def shapes_explorer():
+    """Sliders for N, K, D and the dtype: every intermediate's shape and memory. Introduced in notebooks/04."""
+    return widgets.interactive(
+        print_broadcast_shapes,
+        N=widgets.SelectionSlider(options=[10**i for i in range(1, 8)], value=1000, description="N points", **_LAYOUT),
+        K=widgets.SelectionSlider(options=[1, 2, 3, 4, 8, 16, 32, 64, 128], value=3, description="K components", **_LAYOUT),
+        D=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 784], value=2, description="D dimensions", **_LAYOUT),
+        dtype=widgets.Dropdown(options=["float32", "float64"], value="float32", description="dtype", **_STYLE),
+    )
+
+
+def draw_probe(params: GMMParams, X: torch.Tensor | None = None, x1: float = 0.0, x2: float = 0.0):
+    """A probe point on the data, and its responsibilities as bars.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+    """
+    from .plotting import component_colour
+    from .posteriors import log_responsibilities
+
+    probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
+    resp = log_responsibilities(probe, params).exp()[0]  # (K,)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [1.4, 1]})
+    plot_mixture(X, params, ax=left, legend=False, n_std=(1, 2))
+    left.plot([x1], [x2], marker="*", markersize=26, color="black", markeredgecolor="white", linestyle="none")
+    left.set_title(f"probe x = ({x1:+.1f}, {x2:+.1f})")
+    K = len(resp)
+    right.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
+    for k, r in enumerate(resp.tolist()):
+        right.text(k, r + 0.02, f"{r:.2f}", ha="center", fontsize=14)
+    right.set_ylim(0, 1.12)
+    right.set_xticks(range(K), [f"component {k}" for k in range(K)])
+    right.set_ylabel("responsibility $r_k(x)$")
+    right.set_title("who owns the probe?")
+    fig.tight_layout()
+    return fig
+
+
+def probe_explorer(params: GMMParams, X: torch.Tensor | None = None):
+    """Sliders that move a probe point; bars show its responsibilities. Introduced in notebooks/05_posteriors.ipynb."""
+    return widgets.interactive(
+        draw_probe,
+        params=widgets.fixed(params),
+        X=widgets.fixed(X),
+        x1=widgets.FloatSlider(value=0.0, min=-6, max=6, step=0.25, description="probe x₁", **_LAYOUT),
+        x2=widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.25, description="probe x₂", **_LAYOUT),
+    )
+
+
+def em_half_steps(X: torch.Tensor, start: GMMParams, n_iter: int = 10, reg_covar: float = 1e-6):
+    """The states of EM one half-step at a time: (params, resp or None, description) per state.
+
+    Introduced in notebooks/06_parameter_updates.ipynb.
+
+    State 0 is the start (no responsibilities yet); then each E-step adds a state with new
+    responsibilities and the same parameters, and each M-step one with new parameters and the same
+    responsibilities.
+    """
+    from .posteriors import log_responsibilities
+    from .updates import m_step
+
+    states = [(start, None, "start")]
+    params = start
+    for t in range(1, n_iter + 1):
+        resp = log_responsibilities(X, params).exp()  # (N, K)
+        states.append((params, resp, f"iteration {t}: E-step (recolour the points)"))
+        params = m_step(X, resp, reg_covar)
+        states.append((params, resp, f"iteration {t}: M-step (move the components)"))
+    return states
+
+
+def draw_half_step(X: torch.Tensor, states, step: int = 0):
+    """One state from ``em_half_steps``: points coloured by the current responsibilities."""
+    params, resp, description = states[step]
+    fig, ax = plt.subplots(figsize=(8, 6))
+    plot_mixture(X, params, resp=resp, ax=ax, title=description, legend=False)
+    return fig
+
+
+def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
+    """A slider through E- and M-steps from ``start``. Introduced in notebooks/06_parameter_updates.ipynb."""
+    states = em_half_steps(X, start, n_iter)
+    return widgets.interactive(
+        draw_half_step,
+        X=widgets.fixed(X),
+        states=widgets.fixed(states),
+        step=widgets.IntSlider(value=0, min=0, max=len(states) - 1, description="half-step (E, M, E, M, ...)", **_LAYOUT),
+    )

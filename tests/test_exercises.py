@@ -30,6 +30,24 @@ def density_at_origin():
     return sum(p.weights[k] * diag_gaussian_log_pdf(x, p.means[k], p.variances[k]).exp()[0] for k in range(3))
 
 
+def solution_spherical(X, means, variances):
+    N, D = X.shape
+    sq = ((X[:, None, :] - means[None]) ** 2).sum(dim=2)
+    return -0.5 * (D * math.log(2 * math.pi) + D * variances.log() + sq / variances)
+
+
+def mistake_spherical(X, means, variances):  # forgets that log|Sigma| has D equal terms
+    N, D = X.shape
+    sq = ((X[:, None, :] - means[None]) ** 2).sum(dim=2)
+    return -0.5 * (D * math.log(2 * math.pi) + variances.log() + sq / variances)
+
+
+def responsibility_by_hand():
+    pdf = lambda x, m, v: math.exp(-((x - m) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)  # noqa: E731
+    a0, a1 = 0.3 * pdf(0.5, -1.0, 0.5), 0.7 * pdf(0.5, 2.0, 1.0)
+    return a0 / (a0 + a1)
+
+
 CASES = [
     (ex.check_density_at_origin, density_at_origin(), 2 * density_at_origin()),
     (ex.check_expected_counts, torch.tensor([500.0, 250.0, 250.0]), torch.tensor([333.0, 333.0, 334.0])),
@@ -39,6 +57,14 @@ CASES = [
     (ex.check_data_variance_init, solution_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=g)),
     (ex.check_log_density_by_hand, -math.log(2 * math.pi) - 0.5 * math.log(4) - 1.0, -math.log(2 * math.pi) - 0.5 * math.log(2) - 0.5 * (1 + 1)),
     (ex.check_underflow_dimension, 74, 73),
+    (ex.check_broadcast_shapes, [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3, 2), (7, 4)]),
+    (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
+    (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
+    (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
+     lambda lp, w: (w * lp.exp()).sum(dim=1).log().sum()),
+    (ex.check_weight_update, torch.tensor([0.48, 0.52]), torch.tensor([0.5, 0.5])),
+    (ex.check_m_step_by_hand, (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([0.81, 0.81])),
+     (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([1.62, 1.62]))),
 ]
 
 

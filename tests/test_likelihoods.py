@@ -78,3 +78,32 @@ def test_bad_params(params, match):
 def test_bad_X():
     with pytest.raises(ValueError, match=r"X: expected finite values, got 1 NaN or inf"):
         log_likelihood(torch.tensor([[0.0, float("inf")]]), toy_params())
+
+
+def test_expanded_form_matches_broadcast_in_float64(gen):
+    from gmm_helpers import component_log_pdfs_expanded
+
+    for K, D in [(1, 1), (4, 3), (16, 32)]:
+        params = random_params(K, D, gen)
+        X = 3 * torch.randn(100, D, generator=gen, dtype=torch.float64)
+        torch.testing.assert_close(component_log_pdfs_expanded(X, params), component_log_pdfs(X, params), rtol=1e-10, atol=1e-10)
+
+
+def test_expanded_form_cancels_in_float32_far_from_the_origin():
+    """The reason notebook 04 warns about it and the fast path centres the data."""
+    from gmm_helpers import component_log_pdfs_expanded, sample_gmm
+
+    p = toy_params(torch.float64)
+    X, _ = sample_gmm(p, 500, generator=torch.Generator().manual_seed(0))
+    X, p = X + 1e3, p._replace(means=p.means + 1e3)
+    reference = component_log_pdfs(X, p)
+    err_expanded = (component_log_pdfs_expanded(X.float(), p.to(torch.float32)).double() - reference).abs().max()
+    err_broadcast = (component_log_pdfs(X.float(), p.to(torch.float32)).double() - reference).abs().max()
+    assert err_expanded > 0.05 and err_broadcast < 0.01
+
+
+def test_broadcast_memory_bytes():
+    from gmm_helpers import broadcast_memory_bytes
+
+    assert broadcast_memory_bytes(10**6, 64, 64, torch.float32) == 16_384_000_000
+    assert broadcast_memory_bytes(10, 2, 3, torch.float64) == 480

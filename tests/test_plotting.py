@@ -100,3 +100,40 @@ def test_plot_underflow_marks_both_dtypes():
     assert line.get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
     limits = sorted(round(h.get_ydata()[0]) for h in ax.lines[1:])
     assert limits == [-323, -308, -45, -38]
+
+
+def test_broadcast_shapes_figure_has_four_boxes_and_labels():
+    from matplotlib.patches import Polygon
+
+    from gmm_helpers.plotting import draw_broadcast_shapes
+
+    fig, ax = plt.subplots()
+    draw_broadcast_shapes(ax=ax)
+    assert sum(isinstance(p, Polygon) for p in ax.patches) == 12  # 4 boxes x 3 faces
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over D"]:
+        assert shape in texts
+
+
+def test_broadcast_memory_plot_has_a_line_per_size():
+    from gmm_helpers.plotting import plot_broadcast_memory
+
+    fig, ax = plt.subplots()
+    plot_broadcast_memory(ax=ax, Ns=[1e6])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["K = 8, D = 8", "K = 16, D = 32", "K = 64, D = 64"]
+    assert ax.lines[2].get_ydata()[0] == pytest.approx(16.384)
+
+
+def test_responsibility_grid_and_uncertainty_map():
+    from gmm_helpers.plotting import plot_uncertainty, responsibility_grid
+
+    xs, ys, resp = responsibility_grid(toy_params(), (-5, 5), (-5, 5), n=50)
+    assert resp.shape == (50, 50, 3)
+    np.testing.assert_allclose(resp.sum(axis=-1), 1.0)
+    # at a component's mean that component owns the point
+    i, j = np.abs(ys - 0.0).argmin(), np.abs(xs - (-2.5)).argmin()
+    assert resp[i, j].argmax() == 0
+    fig, ax = plt.subplots()
+    plot_uncertainty(toy_params(), ax=ax)
+    assert "uncertainty" in fig.axes[1].get_ylabel()

@@ -58,3 +58,47 @@ def test_gaussian_explorer_reports_the_peak_density():
     c["variance σ₁²"].value = 0.1
     c["variance σ₂²"].value = 0.1
     assert w.result.axes[0].get_title().endswith(f"{1 / (2 * torch.pi * 0.1):.3f}")
+
+
+def test_shapes_explorer_lists_every_intermediate(capsys):
+    from gmm_helpers.widgets import broadcast_shapes_table, format_bytes, shapes_explorer
+
+    w = shapes_explorer()
+    c = controls(w)
+    c["K components"].value = 64
+    c["D dimensions"].value = 64
+    c["N points"].value = 10**6
+    rows = dict((expr, (shape, mem)) for expr, shape, mem in w.result)
+    assert rows["X[:, None, :] - means[None]"] == ((10**6, 64, 64), "15.3 GiB")
+    assert rows["X[:, None, :]"][1].startswith("0 B")
+    c["dtype"].value = "float64"
+    assert dict((e, m) for e, _, m in w.result)["X[:, None, :] - means[None]"] == "30.5 GiB"
+    assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B"
+    assert len(broadcast_shapes_table(1, 1, 1)) == 7
+
+
+def test_probe_explorer_bars_follow_the_probe():
+    from gmm_helpers.widgets import probe_explorer
+
+    p = toy_params()
+    w = probe_explorer(p)
+    c = controls(w)
+    c["probe x₁"].value, c["probe x₂"].value = 2.5, 2.5  # on component 1's mean
+    bars = [patch.get_height() for patch in w.result.axes[1].patches]
+    assert len(bars) == 3 and bars[1] > 0.99
+    assert w.result.axes[0].get_title() == "probe x = (+2.5, +2.5)"
+
+
+def test_em_stepper_alternates_e_and_m_steps():
+    from gmm_helpers import init_random_points
+    from gmm_helpers.widgets import em_half_steps, em_stepper
+
+    X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    states = em_half_steps(X, start, n_iter=2)
+    assert len(states) == 5 and states[0][1] is None
+    assert states[1][0] is start and "E-step" in states[1][2]  # E-step: same parameters, new colours
+    assert states[2][1] is states[1][1] and "M-step" in states[2][2]  # M-step: same colours, new parameters
+    w = em_stepper(X, start, n_iter=2)
+    controls(w)["half-step (E, M, E, M, ...)"].value = 4
+    assert w.result.axes[0].get_title() == "iteration 2: M-step (move the components)"
