@@ -11,6 +11,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``em``                 -> notebooks/07_em_fit.ipynb
 """
 
+from .animate import animate_em, draw_em_iteration, save_gif
 from .data import empirical_params, estimation_errors, sample_gmm
 from .em import EMConvergenceWarning, EMResult, e_step, em_step, fit_em
 from .gaussian import diag_gaussian_log_pdf
@@ -50,5 +51,8 @@ __all__ = [
     "fit_em",
     "EMResult",
     "EMConvergenceWarning",
+    "animate_em",
+    "draw_em_iteration",
+    "save_gif",
     "check_close",
 ]

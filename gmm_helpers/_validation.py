@@ -78,8 +78,11 @@ def check_positive(name: str, value) -> float:
 
 
 def sum_tolerance(dtype: torch.dtype) -> float:
-    """How far from 1 a sum of probabilities may be in this dtype (sqrt of machine epsilon)."""
-    return math.sqrt(torch.finfo(dtype).eps)
+    """How far from 1 a sum of probabilities may be: sqrt of machine epsilon, and at least 1e-5.
+
+    The floor accepts float32-computed probabilities converted to float64 (off by ~1e-7 each).
+    """
+    return max(math.sqrt(torch.finfo(dtype).eps), 1e-5)
 
 
 def check_params(params, X: torch.Tensor | None = None):
@@ -119,7 +122,7 @@ def check_params(params, X: torch.Tensor | None = None):
         raise ValueError(f"weights: expected values >= 0, got minimum {float(weights.min()):.4g}")
     total = float(weights.sum())
     if abs(total - 1.0) > sum_tolerance(weights.dtype):
-        raise ValueError(f"weights: expected values summing to 1, got sum {total:.6g}")
+        raise ValueError(f"weights: expected values summing to 1, got sum {total:.6g} (off by {abs(total - 1):.1e})")
     if bool((variances <= 0).any()):
         raise ValueError(
             f"variances: expected values > 0 (variances, not standard deviations), "

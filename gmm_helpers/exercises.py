@@ -237,3 +237,52 @@ def check_m_step_by_hand(answer) -> None:
         ok = False
     _verdict("6.2", answer, ok,
              "N_k = column sums; means = sum_n r_nk x_n / N_k; variances = sum_n r_nk (x_n - mean_k)^2 / N_k.")
+
+
+# 07_em_fit -----------------------------------------------------------------------------------------
+
+def _exercise_7_problem():
+    from .data import sample_gmm
+
+    params = toy_params(torch.float64)
+    X, _ = sample_gmm(params, 200, generator=torch.Generator().manual_seed(7))
+    return X, params
+
+
+def check_lower_bound(fn) -> None:
+    """Exercise 7.1: ``fn(X, params, q)`` returns F(q, theta) = sum_n sum_k q_nk [log pi_k + log N_nk - log q_nk]."""
+    from .likelihoods import component_log_pdfs
+
+    X, params = _exercise_7_problem()
+    q = torch.softmax(torch.randn(len(X), params.K, generator=torch.Generator().manual_seed(0), dtype=torch.float64), dim=1)
+    log_joint = component_log_pdfs(X, params) + params.weights.log()
+    expected = (q * (log_joint - q.log())).sum()
+    try:
+        got = None if fn is None else fn(X, params, q)
+    except Exception as exc:  # noqa: BLE001
+        _verdict("7.1", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
+        return
+    _verdict("7.1", fn, got is not None and _close(got, expected, rtol=1e-8),
+             "(q * (component_log_pdfs(X, params) + params.weights.log() - q.log())).sum()")
+
+
+def check_best_of_restarts(fn) -> None:
+    """Exercise 7.2: ``fn(X, K, n_starts)`` fits from k-means++ starts with seeds 0..n_starts-1 and returns the
+    EMResult with the highest final log-likelihood."""
+    import warnings
+
+    from .em import EMConvergenceWarning, fit_em
+
+    X, _ = _exercise_7_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EMConvergenceWarning)
+        fits = [fit_em(X, 3, generator=torch.Generator().manual_seed(s)) for s in range(4)]
+        try:
+            got = None if fn is None else fn(X, 3, 4)
+        except Exception as exc:  # noqa: BLE001
+            _verdict("7.2", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
+            return
+    best = max(float(f.log_likelihoods[-1]) for f in fits)
+    ok = got is not None and hasattr(got, "log_likelihoods") and abs(float(got.log_likelihoods[-1]) - best) < 1e-6
+    _verdict("7.2", fn, ok, "Fit once per seed with fit_em(X, K, generator=torch.Generator().manual_seed(s)); "
+                            "keep the result whose log_likelihoods[-1] is largest.")

@@ -259,3 +259,17 @@ def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
         states=widgets.fixed(states),
         step=widgets.IntSlider(value=0, min=0, max=len(states) - 1, description="half-step (E, M, E, M, ...)", **_LAYOUT),
     )
+
+
+def iteration_scrubber(X: torch.Tensor, result):
+    """A slider over ``result.history`` that draws EM's state at any iteration. Introduced in notebooks/07_em_fit.ipynb."""
+    from .animate import draw_em_iteration
+
+    return widgets.interactive(
+        draw_em_iteration,
+        X=widgets.fixed(X),
+        result=widgets.fixed(result),
+        t=widgets.IntSlider(value=result.n_iter, min=0, max=result.n_iter, description="iteration", **_LAYOUT),
+        ax_data=widgets.fixed(None),
+        ax_curve=widgets.fixed(None),
+    )

@@ -218,3 +218,11 @@ def test_bad_input(kwargs, match):
     X, init = args.pop("X"), args.pop("init")
     with pytest.raises(ValueError, match=match):
         fit_em(X, init, **args)
+
+
+def test_float32_parameters_converted_to_float64_are_accepted():
+    """Weights of 1/3 computed in float32 sum to 1 + 3e-8 in float64: that is not bad input."""
+    X, _ = sample_gmm(toy_params(), 100, generator=torch.Generator().manual_seed(0))
+    p32 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    result = fit_em(X.double(), p32.to(torch.float64), max_iter=2, tol=0)
+    assert result.n_iter == 2

@@ -48,6 +48,26 @@ def responsibility_by_hand():
     return a0 / (a0 + a1)
 
 
+def best_of_restarts(X, K, n):
+    from gmm_helpers import fit_em
+
+    fits = [fit_em(X, K, generator=torch.Generator().manual_seed(s)) for s in range(n)]
+    return max(fits, key=lambda f: f.log_likelihoods[-1].item())
+
+
+def worst_of_restarts(X, K, n):
+    from gmm_helpers import fit_em
+
+    fits = [fit_em(X, K, max_iter=2, tol=0, generator=torch.Generator().manual_seed(s)) for s in range(n)]
+    return min(fits, key=lambda f: f.log_likelihoods[-1].item())
+
+
+def lower_bound(X, params, q):
+    from gmm_helpers import component_log_pdfs
+
+    return (q * (component_log_pdfs(X, params) + params.weights.log() - q.log())).sum()
+
+
 CASES = [
     (ex.check_density_at_origin, density_at_origin(), 2 * density_at_origin()),
     (ex.check_expected_counts, torch.tensor([500.0, 250.0, 250.0]), torch.tensor([333.0, 333.0, 334.0])),
@@ -65,6 +85,8 @@ CASES = [
     (ex.check_weight_update, torch.tensor([0.48, 0.52]), torch.tensor([0.5, 0.5])),
     (ex.check_m_step_by_hand, (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([0.81, 0.81])),
      (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([1.62, 1.62]))),
+    (ex.check_lower_bound, lower_bound, lambda X, p, q: lower_bound(X, p, q) + (q * q.log()).sum()),
+    (ex.check_best_of_restarts, best_of_restarts, worst_of_restarts),
 ]
 
 

@@ -10,7 +10,8 @@ from gmm_helpers import toy_params
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
-def test_ten_line_example_runs_and_recovers_the_toy_mixture(capsys):
+def test_ten_line_example_runs_and_recovers_the_toy_mixture(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example writes em_fit.gif
     block = re.search(r"## Ten lines.*?```python\n(.*?)```", README, re.S).group(1)
     assert len(block.strip().splitlines()) <= 10
     exec(compile(block, "README.md", "exec"), {})
@@ -20,6 +21,12 @@ def test_ten_line_example_runs_and_recovers_the_toy_mixture(capsys):
     for line, w, m in zip(lines[1:], truth.weights, truth.means, strict=True):
         numbers = [float(x) for x in re.findall(r"[-+]?\d+\.\d+", line)]
         assert abs(numbers[0] - w) < 0.04 and max(abs(numbers[1] - m[0]), abs(numbers[2] - m[1])) < 0.2
+    assert (tmp_path / "em_fit.gif").stat().st_size > 0
+
+
+def test_readme_shows_the_animated_fit():
+    assert "](figures/07_em_fit.gif)" in README
+    assert (Path(__file__).resolve().parents[1] / "figures" / "07_em_fit.gif").exists()
 
 
 def test_make_targets_are_the_readme_commands():
