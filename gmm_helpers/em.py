@@ -8,6 +8,7 @@ from typing import NamedTuple
 import torch
 
 from ._validation import check_int, check_K, check_nonneg, check_params, check_X
+from .fast import FastEM
 from .init import init_kmeans_plusplus
 from .likelihoods import weighted_log_pdfs
 from .params import GMMParams
@@ -127,6 +128,10 @@ def fit_em(
     Repeat: r = E-step(params); params = M-step(X, r); until the change of the per-point
     log-likelihood (1/N) sum_n log p(x_n) is below ``tol``, or ``max_iter`` iterations.
 
+    The iterations run on the fast path of ``gmm_helpers.fast`` (matrix products, chunked over N, no
+    (N, K, D) tensor); they agree with ``em_step`` (the broadcast form the notebooks teach) to
+    rounding.
+
     Parameters
     ----------
     X : Tensor, shape (N, D)
@@ -172,17 +177,19 @@ def fit_em(
     else:
         raise ValueError(f"init: expected a GMMParams or an int K, got {type(init).__name__} {init!r}")
 
-    log_resp, log_likelihood = e_step(X, params)
-    history, log_likelihoods = [params], [log_likelihood]
+    engine = FastEM(X, reg_covar)  # the matrix-product form of e_step + m_step (gmm_helpers/fast.py)
+    history, log_likelihoods = [params], []
     converged = False
-    for _ in range(max_iter):
-        params = m_step(X, log_resp.exp(), reg_covar)
-        log_resp, log_likelihood = e_step(X, params)
-        history.append(params)
+    for iteration in range(max_iter + 1):
+        new_params, log_likelihood = engine.step(params)  # log_likelihood is that of params
         log_likelihoods.append(log_likelihood)
-        if abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N < tol:
+        if iteration > 0 and abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N < tol:
             converged = True
             break
+        if iteration == max_iter:
+            break
+        params = new_params
+        history.append(params)
     n_iter = len(history) - 1
     if not converged and tol > 0:
         warnings.warn(
@@ -192,4 +199,4 @@ def fit_em(
             EMConvergenceWarning,
             stacklevel=2,
         )
-    return EMResult(params, torch.stack(log_likelihoods), history, n_iter, converged)
+    return EMResult(params, torch.stack(log_likelihoods).to(X.dtype), history, n_iter, converged)

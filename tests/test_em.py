@@ -69,7 +69,10 @@ def test_log_likelihood_never_decreases(seed, N, D, K):
     truth = random_params(3, D, g)
     X, _ = sample_gmm(truth, N, generator=g)
     p0 = init_random_points(X, K, variance=float(X.var()), generator=g)
-    result = fit_em(X, p0, max_iter=25, tol=0, reg_covar=0.0)
+    try:
+        result = fit_em(X, p0, max_iter=25, tol=0, reg_covar=0.0)
+    except FloatingPointError:  # a component collapsed onto a point: reported, and tested on its own below
+        assume(False)
     # Without reg_covar a component can collapse onto one point (variance -> 0, likelihood -> inf);
     # at variances near 1e-30 the rounding of x - mu dominates, so exact-arithmetic claims stop there.
     assume(min(p.variances.min().item() for p in result.history) > 1e-12)
