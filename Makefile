@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 # JupyterLab refuses to run as root unless told to; these machines run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test notebooks setup clean
+.PHONY: lab test notebooks bench setup clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ test: $(STAMP)
 # Re-execute every notebook in place (fresh kernel, top to bottom) before committing a change to one.
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py
+
+# Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
+bench: $(STAMP)
+	$(BIN)/python bench/bench_em.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -73,9 +73,10 @@ def test_log_likelihood_never_decreases(seed, N, D, K):
         result = fit_em(X, p0, max_iter=25, tol=0, reg_covar=0.0)
     except FloatingPointError:  # a component collapsed onto a point: reported, and tested on its own below
         assume(False)
-    # Without reg_covar a component can collapse onto one point (variance -> 0, likelihood -> inf);
-    # at variances near 1e-30 the rounding of x - mu dominates, so exact-arithmetic claims stop there.
-    assume(min(p.variances.min().item() for p in result.history) > 1e-12)
+    # Without reg_covar a component can collapse onto one point (variance -> 0, likelihood -> inf).
+    # fit_em's matrix-product E-step has a rounding error of about eps * spread^2 / variance, so for a
+    # component narrower than 1e-3 of the data's spread, exact-arithmetic claims stop holding.
+    assume(min(p.variances.min().item() for p in result.history) > 1e-6 * X.var().item())
     lls = result.log_likelihoods
     assert torch.isfinite(lls).all()
     steps = lls.diff()

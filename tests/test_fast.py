@@ -54,6 +54,9 @@ def test_extra_memory_is_bounded_by_a_chunk_without_the_cache():
     engine.step(p)
     assert engine.Zt is None
     assert {name: tuple(b.shape) for name, b in engine._buffers.items()} == {"R": (256, 4), "Zt": (7, 256)}
+    engine64 = FastEM(X.double(), 1e-6, chunk_rows=256, cache_bytes=0)
+    engine64.step(p.to(torch.float64))
+    assert {name: tuple(b.shape) for name, b in engine64._buffers.items()} == {"R": (4, 256), "Zt": (7, 256)}
 
 
 def test_float32_far_from_the_origin_gives_positive_accurate_variances():
@@ -88,3 +91,17 @@ def test_fit_em_toy_recovery_is_unchanged_by_the_fast_path():
         p, _ = em_step(X, p)
     for a, b in zip(fast.params, p):
         torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-10), (torch.float32, 1e-4)])
+def test_fast_path_on_cuda_matches_the_cpu_broadcast_path(dtype, rtol):
+    X, p = realistic_problem(8, 5, dtype)
+    fast, fast_ll = FastEM(X.cuda(), 1e-6).step(p.to("cuda"))
+    assert fast.means.is_cuda and fast.means.dtype == dtype
+    slow, slow_ll = em_step(X, p)
+    for a, b in zip(fast, slow):
+        torch.testing.assert_close(a.cpu(), b, rtol=rtol, atol=rtol)
+    torch.testing.assert_close(fast_ll.cpu().to(dtype), slow_ll, rtol=rtol, atol=0)
+    result = fit_em(X.cuda(), p.to("cuda"), max_iter=5, tol=0)
+    assert result.params.variances.is_cuda and torch.isfinite(result.log_likelihoods).all()

@@ -1,0 +1,23 @@
+"""`make bench` in miniature: the table comes out and the three implementations agree (no time is asserted)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_prints_the_table_and_all_agree():
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_em.py"), "--quick"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    assert out.startswith("Machine: ") and "torch " in out
+    header = next(line for line in out.splitlines() if line.startswith("| size |"))
+    for column in ["fit_em s/iter", "sklearn s/iter", "broadcast s/iter", "sklearn / fit_em", "fit_em MB",
+                   "matmul GFLOP/s", "bound s/iter", "fit_em / bound", "agree"]:
+        assert column in header
+    rows = [line for line in out.splitlines() if line.startswith("| Q")]
+    assert len(rows) == 4 and all(line.rstrip().endswith("| yes |") for line in rows)
+    assert "all implementations agree" in out
+    assert "28/28" in run.stderr  # the progress bar reached the end
