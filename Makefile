@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gmm-pytorch)" > /dev/null
 	touch $(STAMP)
 
+# Serve the project folder (so the notebooks' ../figures/ images load) and open the overview.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks/00_overview.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests gmm_helpers $(wildcard notebooks/*.ipynb) \
