@@ -25,6 +25,18 @@ def _verdict(exercise: str, answer, correct: bool, hint: str) -> None:
         print(f"Exercise {exercise}: not yet. {hint}")
 
 
+def _attempt(exercise: str, fn, *args) -> tuple[bool, object]:
+    """Call a student's function: (True, its result), (True, None) for the None placeholder, or
+    (False, None) after reporting the exception it raised."""
+    if fn is None:
+        return True, None
+    try:
+        return True, fn(*args)
+    except Exception as exc:  # noqa: BLE001 - a student's function may fail in any way; say how
+        _verdict(exercise, fn, False, f"Your function raised {type(exc).__name__}: {exc}")
+        return False, None
+
+
 def _close(answer, expected, rtol: float = 1e-4, atol: float = 1e-6) -> None:
     try:
         a = torch.as_tensor(answer, dtype=torch.float64)
@@ -65,13 +77,10 @@ def check_1d_mixture_pdf(pdf) -> None:
     x = torch.linspace(-5, 6, 101, dtype=torch.float64)
     w, m, v = EXERCISE_1D
     oracle = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0].sqrt())).log_prob(x).exp()
-    try:
-        got = None if pdf is None else pdf(x)
-    except Exception as exc:  # noqa: BLE001 - a student's function may fail in any way; say how
-        _verdict("1.1", pdf, False, f"Your function raised {type(exc).__name__}: {exc}")
-        return
-    _verdict("1.1", pdf, got is not None and _close(got, oracle),
-                    "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances.")
+    ran, got = _attempt("1.1", pdf, x)
+    if ran:
+        _verdict("1.1", pdf, got is not None and _close(got, oracle),
+                 "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances.")
 
 
 def check_component_fractions(answer) -> None:
@@ -96,19 +105,16 @@ def check_d2_probabilities(answer) -> None:
 def check_data_variance_init(init) -> None:
     """Exercise 2.2: ``init(X, K, generator)`` is ``init_random_points`` with each dimension's data variance."""
     X = torch.tensor([[0.0, 0.0], [2.0, 10.0], [4.0, 20.0], [6.0, 30.0]], dtype=torch.float64)
-    try:
-        p = None if init is None else init(X, 2, torch.Generator().manual_seed(0))
-    except Exception as exc:  # noqa: BLE001
-        _verdict("2.2", init, False, f"Your function raised {type(exc).__name__}: {exc}")
-        return
-    ok = (
-        isinstance(p, GMMParams)
-        and _close(p.weights, torch.full((2,), 0.5, dtype=torch.float64))
-        and _close(p.variances, X.var(dim=0, unbiased=False).expand(2, 2))
-        and all(bool((X == m).all(dim=1).any()) for m in p.means)
-    )
-    _verdict("2.2", init, ok,
-                    "Return GMMParams(uniform weights, K data points, X.var(dim=0, unbiased=False) repeated K times).")
+    ran, p = _attempt("2.2", init, X, 2, torch.Generator().manual_seed(0))
+    if ran:
+        ok = (
+            isinstance(p, GMMParams)
+            and _close(p.weights, torch.full((2,), 0.5, dtype=torch.float64))
+            and _close(p.variances, X.var(dim=0, unbiased=False).expand(2, 2))
+            and all(bool((X == m).all(dim=1).any()) for m in p.means)
+        )
+        _verdict("2.2", init, ok,
+                 "Return GMMParams(uniform weights, K data points, X.var(dim=0, unbiased=False) repeated K times).")
 
 
 # 03_diagonal_gaussian ------------------------------------------------------------------------------
@@ -174,13 +180,10 @@ def check_spherical_log_pdfs(fn) -> None:
     means = torch.randn(4, 3, generator=g, dtype=torch.float64)
     variances = 0.5 + torch.rand(4, generator=g, dtype=torch.float64)
     oracle = Independent(Normal(means, variances.sqrt()[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])
-    try:
-        got = None if fn is None else fn(X, means, variances)
-    except Exception as exc:  # noqa: BLE001
-        _verdict("4.2", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
-        return
-    _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8),
-             "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k].")
+    ran, got = _attempt("4.2", fn, X, means, variances)
+    if ran:
+        _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8),
+                 "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k].")
 
 
 # 05_posteriors ------------------------------------------------------------------------------------
@@ -202,13 +205,10 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
     params = toy_params(torch.float64)
     X, _ = sample_gmm(params, 300, generator=torch.Generator().manual_seed(0))
     X = torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)])  # a far point: naive exp gives log(0)
-    try:
-        got = None if fn is None else fn(component_log_pdfs(X, params), params.weights)
-    except Exception as exc:  # noqa: BLE001
-        _verdict("5.2", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
-        return
-    _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10),
-             "torch.logsumexp(log_pdfs + weights.log(), dim=1).sum(): the far point makes a naive exp give -inf.")
+    ran, got = _attempt("5.2", fn, component_log_pdfs(X, params), params.weights)
+    if ran:
+        _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10),
+                 "torch.logsumexp(log_pdfs + weights.log(), dim=1).sum(): the far point makes a naive exp give -inf.")
 
 
 # 06_parameter_updates -----------------------------------------------------------------------------
@@ -257,13 +257,10 @@ def check_lower_bound(fn) -> None:
     q = torch.softmax(torch.randn(len(X), params.K, generator=torch.Generator().manual_seed(0), dtype=torch.float64), dim=1)
     log_joint = component_log_pdfs(X, params) + params.weights.log()
     expected = (q * (log_joint - q.log())).sum()
-    try:
-        got = None if fn is None else fn(X, params, q)
-    except Exception as exc:  # noqa: BLE001
-        _verdict("7.1", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
-        return
-    _verdict("7.1", fn, got is not None and _close(got, expected, rtol=1e-8),
-             "(q * (component_log_pdfs(X, params) + params.weights.log() - q.log())).sum()")
+    ran, got = _attempt("7.1", fn, X, params, q)
+    if ran:
+        _verdict("7.1", fn, got is not None and _close(got, expected, rtol=1e-8),
+                 "(q * (component_log_pdfs(X, params) + params.weights.log() - q.log())).sum()")
 
 
 def check_best_of_restarts(fn) -> None:
@@ -277,12 +274,9 @@ def check_best_of_restarts(fn) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EMConvergenceWarning)
         fits = [fit_em(X, 3, generator=torch.Generator().manual_seed(s)) for s in range(4)]
-        try:
-            got = None if fn is None else fn(X, 3, 4)
-        except Exception as exc:  # noqa: BLE001
-            _verdict("7.2", fn, False, f"Your function raised {type(exc).__name__}: {exc}")
-            return
-    best = max(float(f.log_likelihoods[-1]) for f in fits)
-    ok = got is not None and hasattr(got, "log_likelihoods") and abs(float(got.log_likelihoods[-1]) - best) < 1e-6
-    _verdict("7.2", fn, ok, "Fit once per seed with fit_em(X, K, generator=torch.Generator().manual_seed(s)); "
-                            "keep the result whose log_likelihoods[-1] is largest.")
+        ran, got = _attempt("7.2", fn, X, 3, 4)
+    if ran:
+        best = max(float(f.log_likelihoods[-1]) for f in fits)
+        ok = got is not None and hasattr(got, "log_likelihoods") and abs(float(got.log_likelihoods[-1]) - best) < 1e-6
+        _verdict("7.2", fn, ok, "Fit once per seed with fit_em(X, K, generator=torch.Generator().manual_seed(s)); "
+                                "keep the result whose log_likelihoods[-1] is largest.")

@@ -133,6 +133,14 @@ def draw_ellipses(mean, variance, ax=None, n_std=(1, 2), **kwargs):
     return draw_covariance_ellipses(mean, covariance, ax=ax, n_std=n_std, **kwargs)
 
 
+def _plane_grid(xlim, ylim, n: int):
+    """An n x n grid of the plane: its x and y ticks, each (n,), and its points, (n*n, 2), row by row in y."""
+    xs = torch.linspace(*xlim, n, dtype=torch.float64)
+    ys = torch.linspace(*ylim, n, dtype=torch.float64)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (n, n) each
+    return xs, ys, torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (n*n, 2)
+
+
 def mixture_density_grid(params: GMMParams, xlim, ylim, n: int = 200):
     """The mixture density p(x) = sum_k pi_k N(x; mu_k, diag(sigma^2_k)) on an n x n grid.
 
@@ -147,12 +155,8 @@ def mixture_density_grid(params: GMMParams, xlim, ylim, n: int = 200):
     """
     from .likelihoods import weighted_log_pdfs
 
-    params = params.to(torch.float64)
-    xs = torch.linspace(*xlim, n, dtype=torch.float64)
-    ys = torch.linspace(*ylim, n, dtype=torch.float64)
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (n, n) each
-    grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (n*n, 2)
-    log_px = torch.logsumexp(weighted_log_pdfs(grid, params), dim=1)  # (n*n, K) -> (n*n,)
+    xs, ys, grid = _plane_grid(xlim, ylim, n)
+    log_px = torch.logsumexp(weighted_log_pdfs(grid, params.to(torch.float64)), dim=1)  # (n*n, K) -> (n*n,)
     return xs.numpy(), ys.numpy(), log_px.exp().reshape(n, n).numpy()
 
 
@@ -401,12 +405,8 @@ def responsibility_grid(params: GMMParams, xlim, ylim, n: int = 200):
     """
     from .posteriors import log_responsibilities
 
-    params = params.to(torch.float64)
-    xs = torch.linspace(*xlim, n, dtype=torch.float64)
-    ys = torch.linspace(*ylim, n, dtype=torch.float64)
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (n, n) each
-    grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (n*n, 2)
-    resp = log_responsibilities(grid, params).exp()  # (n*n, K)
+    xs, ys, grid = _plane_grid(xlim, ylim, n)
+    resp = log_responsibilities(grid, params.to(torch.float64)).exp()  # (n*n, K)
     return xs.numpy(), ys.numpy(), resp.reshape(n, n, -1).numpy()
 
 
