@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 
 # Serve the project folder (so the notebooks' ../figures/ images load) and open the overview.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --ServerApp.default_url=/lab/tree/notebooks/00_overview.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_overview.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests gmm_helpers $(wildcard notebooks/*.ipynb) \
