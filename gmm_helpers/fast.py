@@ -32,6 +32,7 @@ import math
 import torch
 
 from .params import GMMParams
+from .updates import raise_if_collapsed
 
 DEFAULT_CACHE_BYTES = 384 * 2**20  # keep Z^T between iterations when it is at most this large
 CHUNK_BYTES = 4 * 2**20  # a (chunk, K) buffer of about this size stays in cache
@@ -175,13 +176,7 @@ class FastEM:
         raw = mean_sq - centred_means**2  # (K, D): E[x^2] - E[x]^2 of the centred data
         if self.reg_covar == 0:
             # Below the rounding error of the subtraction above, a variance is indistinguishable from 0.
-            collapsed = raw <= 10 * torch.finfo(dtype).eps * mean_sq
-            if bool(collapsed.any()):
-                k, d = collapsed.nonzero()[0].tolist()
-                raise FloatingPointError(
-                    f"fit_em: component {k} collapsed to variance 0 in dimension {d} "
-                    f"(it sits on a single point or on duplicated points); pass reg_covar > 0, e.g. 1e-6"
-                )
+            raise_if_collapsed("fit_em", raw <= 10 * torch.finfo(dtype).eps * mean_sq)
         variances = raw.clamp(min=0) + self.reg_covar  # (K, D)
         means = centred_means + self.shift.to(torch.float64)  # undo the centring
         return GMMParams((nk / nk.sum()).to(dtype), means.to(dtype), variances.to(dtype))

@@ -29,6 +29,16 @@ def effective_counts(resp: torch.Tensor) -> torch.Tensor:
     return resp.sum(dim=0) + 10 * torch.finfo(resp.dtype).eps  # (N, K) -> (K,)
 
 
+def raise_if_collapsed(where: str, collapsed: torch.Tensor) -> None:
+    """Raise FloatingPointError naming the first component whose variance is 0 (``collapsed``: (K, D) bool)."""
+    if bool(collapsed.any()):
+        k, d = collapsed.nonzero()[0].tolist()
+        raise FloatingPointError(
+            f"{where}: component {k} collapsed to variance 0 in dimension {d} "
+            f"(it sits on a single point or on duplicated points); pass reg_covar > 0, e.g. 1e-6"
+        )
+
+
 def m_step(X: torch.Tensor, resp: torch.Tensor, reg_covar: float = 1e-6) -> GMMParams:
     """New parameters from data and responsibilities (the M-step of EM).
 
@@ -72,11 +82,6 @@ def m_step(X: torch.Tensor, resp: torch.Tensor, reg_covar: float = 1e-6) -> GMMP
     means = (resp.T @ X) / nk[:, None]  # (K, N) @ (N, D) -> (K, D)
     diff = X[:, None, :] - means[None, :, :]  # (N, 1, D) - (1, K, D) -> (N, K, D)
     variances = (resp[:, :, None] * diff**2).sum(dim=0) / nk[:, None] + reg_covar  # (N, K, D) -> (K, D)
-    if not bool((variances > 0).all()):
-        k, d = (~(variances > 0)).nonzero()[0].tolist()
-        raise FloatingPointError(
-            f"m_step: component {k} collapsed to variance {float(variances[k, d]):.3g} in dimension {d} "
-            f"(it sits on a single point or on duplicated points); pass reg_covar > 0, e.g. 1e-6"
-        )
+    raise_if_collapsed("m_step", ~(variances > 0))
     weights = nk / nk.sum()  # (K,)
     return GMMParams(weights, means, variances)

@@ -2,7 +2,6 @@ import pytest
 import torch
 
 from gmm_helpers import effective_counts, m_step
-from tests.conftest import random_params
 
 
 def naive_m_step(X, resp, reg_covar):
