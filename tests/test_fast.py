@@ -48,15 +48,21 @@ def test_chunking_and_caching_do_not_change_the_answer():
         torch.testing.assert_close(got_ll, reference_ll, rtol=1e-12, atol=0)
 
 
-def test_extra_memory_is_bounded_by_a_chunk_without_the_cache():
-    X, p = realistic_problem(4, 3, torch.float32, N=5000)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_extra_memory_is_bounded_by_a_chunk_without_the_cache(dtype):
+    X, p = realistic_problem(4, 3, dtype, N=5000)
     engine = FastEM(X, 1e-6, chunk_rows=256, cache_bytes=0)
     engine.step(p)
-    assert engine.Zt is None
-    assert {name: tuple(b.shape) for name, b in engine._buffers.items()} == {"R": (256, 4), "Zt": (7, 256)}
-    engine64 = FastEM(X.double(), 1e-6, chunk_rows=256, cache_bytes=0)
-    engine64.step(p.to(torch.float64))
-    assert {name: tuple(b.shape) for name, b in engine64._buffers.items()} == {"R": (4, 256), "Zt": (7, 256)}
+    assert engine.Xct is None
+    assert {name: tuple(b.shape) for name, b in engine._buffers.items()} == {"R": (4, 256), "Zt": (7, 256)}
+
+
+def test_the_cache_holds_the_centred_data_transposed():
+    X, _ = realistic_problem(4, 3, torch.float32, N=5000)
+    X = X + 1e4  # far from the origin: the shift must be the mean to float32 precision
+    engine = FastEM(X, 1e-6)
+    torch.testing.assert_close(engine.shift.double(), X.double().mean(dim=0), rtol=1e-7, atol=0)
+    torch.testing.assert_close(engine.Xct, (X - engine.shift).T, rtol=0, atol=0)
 
 
 def test_float32_far_from_the_origin_gives_positive_accurate_variances():
