@@ -1,10 +1,12 @@
 """The fast path (matrix products, chunked) against the broadcast form the notebooks teach."""
 
+import threading
+
 import pytest
 import torch
 
 from gmm_helpers import em_step, fit_em, init_random_points, log_likelihood, sample_gmm, toy_params
-from gmm_helpers.fast import FastEM
+from gmm_helpers.fast import FastEM, _thread_pool
 from tests.conftest import random_params
 
 
@@ -54,7 +56,42 @@ def test_extra_memory_is_bounded_by_a_chunk_without_the_cache(dtype):
     engine = FastEM(X, 1e-6, chunk_rows=256, cache_bytes=0)
     engine.step(p)
     assert engine.Xct is None
-    assert {name: tuple(b.shape) for name, b in engine._buffers.items()} == {"R": (4, 256), "Zt": (7, 256)}
+    workers = min(torch.get_num_threads(), 20)  # 5000 points in chunks of 256: 20 chunks
+    assert {key: tuple(b.shape) for key, b in engine._buffers.items()} == {
+        **{("R", w): (4, 256) for w in range(workers)}, **{("Zt", w): (7, 256) for w in range(workers)}}
+
+
+@pytest.fixture
+def torch_threads():
+    """Sets torch's thread count for one test and restores it after."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-13), (torch.float32, 1e-6)])
+def test_chunks_on_worker_threads_agree_with_one_thread(torch_threads, dtype, rtol):
+    X, p = realistic_problem(6, 4, dtype, N=20_000)
+    results = {}
+    for threads in (1, 2, 3):
+        torch_threads(threads)
+        results[threads] = FastEM(X, 1e-6, chunk_rows=1000).step(p)
+        assert torch.get_num_threads() == threads  # the worker threads' own setting did not leak
+    for threads in (2, 3):
+        for a, b in zip(results[threads][0], results[1][0]):
+            torch.testing.assert_close(a, b, rtol=rtol, atol=rtol * 1e-2)
+        torch.testing.assert_close(results[threads][1], results[1][1], rtol=1e-12, atol=0)
+
+
+def test_worker_threads_run_single_threaded_and_leave_the_default_alone(torch_threads):
+    torch_threads(2)
+    pool = _thread_pool(2)
+    assert {pool.submit(torch.get_num_threads).result() for _ in range(4)} == {1}
+    started_later = []
+    thread = threading.Thread(target=lambda: started_later.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    assert started_later == [2] and torch.get_num_threads() == 2
 
 
 def test_the_cache_holds_the_centred_data_transposed():
