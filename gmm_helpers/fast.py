@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import math
+import os
 import threading
 
 import torch
@@ -48,6 +49,16 @@ CHUNK_BYTES = 4 * 2**20  # the (K, chunk) and (2D+1, chunk) buffers of one threa
 
 _POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
+
+
+def _forget_pools_after_fork() -> None:
+    """A forked child has none of its parent's threads: it must start its own pools."""
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 
 def _thread_pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:

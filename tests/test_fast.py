@@ -1,11 +1,14 @@
 """The fast path (matrix products, chunked) against the broadcast form the notebooks teach."""
 
+import os
 import threading
+import warnings
 
 import pytest
 import torch
 
 from gmm_helpers import em_step, fit_em, init_random_points, log_likelihood, sample_gmm, toy_params
+from gmm_helpers import fast
 from gmm_helpers.fast import FastEM, _thread_pool
 from tests.conftest import random_params
 
@@ -81,6 +84,21 @@ def test_chunks_on_worker_threads_agree_with_one_thread(torch_threads, dtype, rt
         for a, b in zip(results[threads][0], results[1][0]):
             torch.testing.assert_close(a, b, rtol=rtol, atol=rtol * 1e-2)
         torch.testing.assert_close(results[threads][1], results[1][1], rtol=1e-12, atol=0)
+
+
+def test_a_forked_child_starts_its_own_worker_threads(torch_threads):
+    # The child of a fork has none of its parent's threads; a pool it inherited would hang it.
+    # (torch's own OpenMP threads do not survive a fork either: the child runs no torch operation here.)
+    torch_threads(2)
+    parent_pool = _thread_pool(2)
+    with warnings.catch_warnings():  # Python 3.12+ warns that forking a multi-threaded process is risky
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report through the exit code, and never return into pytest
+        os._exit(0 if fast._POOLS == {} and not fast._POOLS_LOCK.locked() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert fast._POOLS[2] is parent_pool
 
 
 def test_worker_threads_run_single_threaded_and_leave_the_default_alone(torch_threads):
