@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# torch is pinned to the CPU build on disk; an unpinned torch would pull a multi-GB CUDA build.
+# torch==2.13.0 pins a version, not a build: which wheel pip takes depends on where it looks. From
+# PyPI on Linux it is a CUDA build (several GB); the CPU-only build comes from PyTorch's CPU index:
+#   make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# (a machine with a local wheel of 2.13.0 on pip's find-links, like CI's, takes that and downloads nothing).
 TORCH  := torch==2.13.0
+TORCH_INDEX_URL ?=
+TORCH_SOURCE := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
 # JupyterLab refuses to run as root unless told to; these machines run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -17,7 +22,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet $(TORCH_SOURCE) "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]" "$(TORCH)"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gmm-pytorch)" > /dev/null
 	touch $(STAMP)

@@ -1,12 +1,15 @@
 """Benchmark: time per EM iteration of fit_em's fast path, scikit-learn and the broadcast form.
 
-    python bench/bench_em.py            # S1, S2, S3 in float32 and float64 (a few minutes)
-    python bench/bench_em.py --quick    # small sizes: a smoke test that the table comes out and all agree
+    python bench/bench_em.py            # S1, S2, S3 in float32 and float64 (several minutes)
+    python bench/bench_em.py --quick    # small sizes: a smoke test that the tables come out and all agree
 
 Each size runs in its own process. For each dtype it times, from the same start:
-- ``fit_em``: one iteration of its engine, ``gmm_helpers.fast.FastEM.step`` (what fit_em runs per iteration);
+- ``fit_em``: one iteration of its engine, ``gmm_helpers.fast.FastEM.step`` (what fit_em runs per iteration),
+  with its worker threads (the default on a CPU) and with torch's own threads (``workers=1``);
 - scikit-learn: ``GaussianMixture(covariance_type="diag")``, one ``_e_step`` + ``_m_step`` (what its fit loop runs);
-- broadcast: ``gmm_helpers.em_step``, the (N, K, D) form the notebooks teach (skipped where it would not fit).
+- broadcast: ``gmm_helpers.em_step``, the (N, K, D) form the notebooks teach (skipped where it would not fit);
+- the start: ``init_kmeans_plusplus(X, K)``, fit_em's default start, and ``fit_em(X, K)`` end to end (start
+  included, to convergence at the default tol or 100 iterations), once.
 Times are medians of --repeats iterations after one warm-up. Peak extra memory is the growth of the
 process's resident set (RSS, sampled every 2 ms) over its value before each implementation starts,
 measured in a second process per size that times nothing. The matrix-product bound is the FLOPs of
@@ -30,7 +33,7 @@ import warnings
 
 SIZES = {"S1": (10_000, 2, 3), "S2": (200_000, 16, 16), "S3": (1_000_000, 32, 64)}
 QUICK_SIZES = {"Q1": (2_000, 2, 3), "Q2": (5_000, 8, 4)}
-IMPLEMENTATIONS = ("fit_em", "sklearn", "broadcast")
+IMPLEMENTATIONS = ("fit_em", "fit_em_torch_threads", "sklearn", "broadcast", "start", "end_to_end")
 BROADCAST_BUDGET = 6 * 2**30  # bytes the broadcast form may use (its (N, K, D) temporaries, about 3 alive)
 
 
@@ -67,8 +70,9 @@ class PeakRSS:
 
 
 def measure(run, repeats: int, mode: str) -> dict:
-    """``mode="time"``: the median seconds of ``repeats`` steps after a warm-up. ``mode="memory"``: the peak
-    extra RSS of a warm-up and one step, sampled by a thread (never during a timed run, which it would slow)."""
+    """``mode="time"``: what ``run(repeats)`` returns, seconds (a median of ``repeats`` steps after a warm-up, or
+    one whole run). ``mode="memory"``: the peak extra RSS of ``run(1)``, sampled by a thread (never during a timed
+    run, which it would slow)."""
     if mode == "time":
         return dict(seconds=run(repeats))
     with PeakRSS() as mem:
@@ -97,7 +101,8 @@ def matmul_bound(X, K, repeats):
 
     import torch
 
-    from gmm_helpers.fast import FastEM, _thread_pool
+    from gmm_helpers._threads import thread_pool
+    from gmm_helpers.fast import FastEM
 
     N, D = X.shape
     chunk, workers = FastEM(X, 1e-6, cache_bytes=0).plan(K)
@@ -122,7 +127,7 @@ def matmul_bound(X, K, repeats):
     flops = lambda rows: 2 * 2 * rows * (2 * D + 1) * K  # noqa: E731 - E: (K, 2D+1) @ (2D+1, n), M: (2D+1, n) @ (n, K)
     gflops = flops(n) / best_seconds(lambda: products(*operands[0])) / 1e9
     if workers > 1:
-        pool = _thread_pool(workers)
+        pool = thread_pool(workers)
 
         def side_by_side():
             concurrent.futures.wait([pool.submit(products, *ops) for ops in operands])
@@ -138,10 +143,12 @@ def worker(name: str, N: int, D: int, K: int, repeats: int, mode: str) -> None:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
-    from gmm_helpers import GMMParams, broadcast_memory_bytes, em_step, init_random_points
+    from gmm_helpers import (EMConvergenceWarning, GMMParams, broadcast_memory_bytes, em_step, fit_em,
+                             init_kmeans_plusplus, init_random_points)
     from gmm_helpers.fast import FastEM
 
     warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", EMConvergenceWarning)
     g = torch.Generator().manual_seed(0)
     centres = 3 * torch.randn(K, D, generator=g, dtype=torch.float64)
     X64 = torch.randn(N, D, generator=g, dtype=torch.float64) + centres[torch.randint(K, (N,), generator=g)]
@@ -156,17 +163,35 @@ def worker(name: str, N: int, D: int, K: int, repeats: int, mode: str) -> None:
         dname = str(dtype).replace("torch.", "")
         results = {}
 
-        # fit_em's engine
-        def fast_run(steps):
-            engine, state = FastEM(X, 1e-6), {"p": start}
+        # fit_em's engine, on its worker threads (the default) and on torch's own threads
+        for impl, workers in (("fit_em", None), ("fit_em_torch_threads", 1)):
+            def fast_run(steps, workers=workers):
+                engine, state = FastEM(X, 1e-6, workers=workers), {"p": start}
 
-            def step():
-                state["p"], _ = engine.step(state["p"])
+                def step():
+                    state["p"], _ = engine.step(state["p"])
 
-            return median_time(step, steps)
+                return median_time(step, steps)
 
-        results["fit_em"] = measure(fast_run, repeats, mode)
-        emit(dtype=dname, impl="fit_em", **results["fit_em"])
+            results[impl] = measure(fast_run, repeats, mode)
+            emit(dtype=dname, impl=impl, **results[impl])
+
+        # fit_em's default start, and fit_em(X, K) end to end, start included
+        def start_run(steps):
+            return median_time(lambda: init_kmeans_plusplus(X, K, generator=torch.Generator().manual_seed(1)), steps)
+
+        results["start"] = measure(start_run, repeats, mode)
+        emit(dtype=dname, impl="start", **results["start"])
+        record = {}
+
+        def end_to_end_run(steps):
+            begin = time.perf_counter()
+            fit = fit_em(X, K, generator=torch.Generator().manual_seed(1))
+            record.update(n_iter=fit.n_iter, converged=fit.converged)
+            return time.perf_counter() - begin
+
+        results["end_to_end"] = measure(end_to_end_run, 1, mode) | record
+        emit(dtype=dname, impl="end_to_end", **results["end_to_end"])
 
         # scikit-learn
         Xn = X.numpy()
@@ -281,12 +306,14 @@ def main(argv=None) -> int:
           "| fit_em MB | sklearn MB | broadcast MB | matmul GFLOP/s | bound s/iter | fit_em / bound | agree |")
     print("|" + "---|" * 17)
     all_agree = True
+    table = {}
     for name, (N, D, K) in sizes.items():
         for dtype in ("float32", "float64"):
             by = {}
             for r in rows:
                 if r["size"] == name and r["dtype"] == dtype:
                     by.setdefault(r["impl"], {}).update(r)  # the time and the memory record of each
+            table[name, dtype] = by
             fast, sk, bc, summary = by["fit_em"], by["sklearn"], by["broadcast"], by["summary"]
             ratio_bc = "–" if "skipped" in bc else f"{bc['seconds'] / fast['seconds']:.1f}x"
             bc_time = f"skipped ({bc['skipped']})" if "skipped" in bc else fmt_s(bc["seconds"])
@@ -296,6 +323,25 @@ def main(argv=None) -> int:
                   f"| {sk['seconds'] / fast['seconds']:.1f}x | {ratio_bc} | {fast['mb']:.0f} | {sk['mb']:.0f} | {bc_mb} "
                   f"| {summary['gflops']:.0f} | {summary['bound']:.3g} | {fast['seconds'] / summary['bound']:.2f} "
                   f"| {'yes' if summary['agree'] else 'NO'} |")
+    print()
+    print("Threads: fit_em's worker threads (each running whole chunks single-threaded) vs torch's own threads "
+          "(FastEM(workers=1): every operation split across the threads)")
+    print()
+    print("| size | dtype | worker threads s/iter | torch threads s/iter | torch / workers |")
+    print("|" + "---|" * 5)
+    for (name, dtype), by in table.items():
+        w, t = by["fit_em"]["seconds"], by["fit_em_torch_threads"]["seconds"]
+        print(f"| {name} | {dtype} | {fmt_s(w)} | {fmt_s(t)} | {t / w:.2f}x |")
+    print()
+    print("End to end: the default start (init_kmeans_plusplus, greedy k-means++ on at most 65,536 points) and "
+          "fit_em(X, K), start included")
+    print()
+    print("| size | dtype | start s | start / iteration | start MB | fit_em(X, K) s | iterations | converged | fit_em(X, K) MB |")
+    print("|" + "---|" * 9)
+    for (name, dtype), by in table.items():
+        st, e2e, fast = by["start"], by["end_to_end"], by["fit_em"]
+        print(f"| {name} | {dtype} | {fmt_s(st['seconds'])} | {st['seconds'] / fast['seconds']:.2f} | {st['mb']:.0f} "
+              f"| {fmt_s(e2e['seconds'])} | {e2e['n_iter']} | {'yes' if e2e['converged'] else 'no'} | {e2e['mb']:.0f} |")
     print()
     print("all implementations agree after 3 iterations from the same start" if all_agree
           else "DISAGREEMENT: see the 'agree' column")

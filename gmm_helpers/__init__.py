@@ -1,4 +1,8 @@
-"""Helpers for the gmm-pytorch notebook series: diagonal Gaussian mixtures fitted by EM in PyTorch.
+"""Gaussian mixture models with diagonal covariances, fitted by EM in PyTorch.
+
+The library is what a practitioner (or a ``torch.distributed`` worker) imports; it loads no plotting
+or widget library. The classroom kit, ``gmm_helpers.teach`` (figures, widgets, the animation,
+exercise checks), imports the library and loads matplotlib when first used.
 
 Each module is one concept of the series and names the notebook that teaches it:
 
@@ -8,46 +12,73 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``likelihoods``        -> notebooks/04_broadcasting_likelihoods.ipynb
 - ``posteriors``         -> notebooks/05_posteriors.ipynb
 - ``updates``            -> notebooks/06_parameter_updates.ipynb
-- ``em``                 -> notebooks/07_em_fit.ipynb
+- ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
 """
 
-from .animate import animate_em, draw_em_iteration, save_gif
-from .data import empirical_params, estimation_errors, sample_gmm
-from .em import EMConvergenceWarning, EMResult, e_step, em_step, fit_em
-from .gaussian import diag_gaussian_log_pdf
-from .init import init_kmeans_plusplus, init_random_points, kmeans_plusplus_means
+from .data import empirical_params, estimation_errors, running_example, sample_gmm
+from .em import EMConvergenceWarning, EMResult, e_step, em_half_steps, em_step, fit_em
+from .gaussian import diag_gaussian_log_pdf, log_normalisers, underflow_dimension
+from .init import init_kmeans_plusplus, init_random_points, kmeans_plusplus_means, nearest_means
 from .likelihoods import (
     broadcast_memory_bytes,
     component_log_pdfs,
     component_log_pdfs_expanded,
     log_likelihood,
+    mixture_density_grid,
     weighted_log_pdfs,
 )
-from .params import GMMParams, toy_params
-from .posteriors import log_responsibilities
-from .testing import check_close
+from .params import GMMParams, toy_params, toy_with_component0
+from .posteriors import log_responsibilities, responsibility_grid
 from .updates import effective_counts, m_step
+
+# Names of the classroom kit that the top level also offers, loaded on first use (PEP 562), so that
+# ``import gmm_helpers`` stays free of matplotlib.
+_LAZY = {
+    "animate_em": "gmm_helpers.teach.animate",
+    "draw_em_iteration": "gmm_helpers.teach.animate",
+    "save_gif": "gmm_helpers.teach.animate",
+    "check_close": "gmm_helpers.teach.testing",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gmm_helpers' has no attribute {name!r}")
+
 
 __all__ = [
     "GMMParams",
     "toy_params",
+    "toy_with_component0",
     "sample_gmm",
+    "running_example",
     "empirical_params",
     "estimation_errors",
     "init_random_points",
     "init_kmeans_plusplus",
     "kmeans_plusplus_means",
+    "nearest_means",
     "diag_gaussian_log_pdf",
+    "log_normalisers",
+    "underflow_dimension",
     "component_log_pdfs",
     "component_log_pdfs_expanded",
     "broadcast_memory_bytes",
     "weighted_log_pdfs",
     "log_likelihood",
+    "mixture_density_grid",
     "log_responsibilities",
+    "responsibility_grid",
     "effective_counts",
     "m_step",
     "e_step",
     "em_step",
+    "em_half_steps",
     "fit_em",
     "EMResult",
     "EMConvergenceWarning",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 
 from ._validation import check_int, check_params, check_X
-from .params import GMMParams
+from .params import GMMParams, toy_params
+
+RUNNING_EXAMPLE_N = 600
+RUNNING_EXAMPLE_SEED = 0
 
 
 def sample_gmm(
@@ -24,7 +27,9 @@ def sample_gmm(
     n : int
         Number of points, >= 0.
     generator : torch.Generator, optional
-        The only source of randomness; pass a seeded one to get the same points every run.
+        The only source of randomness; pass a seeded one to get the same points every run. It may
+        live on another device than ``params`` (a CPU generator for CUDA parameters): the random
+        numbers are drawn where it lives, then moved.
 
     Returns
     -------
@@ -45,11 +50,38 @@ def sample_gmm(
     K, D = means.shape
     if n == 0:
         return means.new_empty(0, D), torch.empty(0, dtype=torch.int64, device=means.device)
-    labels = torch.multinomial(weights, n, replacement=True, generator=generator)  # (n,)
-    noise = torch.randn(n, D, generator=generator, dtype=means.dtype, device=means.device)  # (n, D)
+    where = generator.device if generator is not None else means.device
+    labels = torch.multinomial(weights.to(where), n, replacement=True, generator=generator).to(means.device)  # (n,)
+    noise = torch.randn(n, D, generator=generator, dtype=means.dtype, device=where).to(means.device)  # (n, D)
     X = means[labels] + noise * variances[labels].sqrt()  # (n, D): mean + standard deviation * noise
     return X, labels
 
+
+def running_example(dtype: torch.dtype = torch.float32):
+    """The running example of the series: 600 points from ``toy_params()``, drawn with seed 0.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    The points are drawn in float32 and then converted, so every dtype holds the same points
+    (``sample_gmm`` in float64 would draw different ones).
+
+    Returns
+    -------
+    X : Tensor, shape (600, 2)
+    labels : Tensor, shape (600,), int64
+        The true component of each point.
+    truth : GMMParams
+        ``toy_params()``, the parameters that made them, in ``dtype``.
+
+    Examples
+    --------
+    >>> X, labels, truth = running_example()
+    >>> tuple(X.shape), running_example(torch.float64)[0].equal(X.double())
+    ((600, 2), True)
+    """
+    truth = toy_params(torch.float32)
+    X, labels = sample_gmm(truth, RUNNING_EXAMPLE_N, generator=torch.Generator().manual_seed(RUNNING_EXAMPLE_SEED))
+    return X.to(dtype), labels, truth.to(dtype)
 
 
 def empirical_params(X: torch.Tensor, labels: torch.Tensor, K: int) -> GMMParams:
@@ -122,7 +154,7 @@ def estimation_errors(
     rows = []
     for n in ns:
         n = check_int("n", n, 1)
-        total = torch.zeros(3, dtype=params.means.dtype)
+        total = torch.zeros(3, dtype=params.means.dtype, device=params.means.device)
         for _ in range(repeats):
             X, labels = sample_gmm(params, n, generator)
             est = empirical_params(X, labels, params.K)

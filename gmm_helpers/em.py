@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import NamedTuple
 
 import torch
 
-from ._validation import check_int, check_K, check_nonneg, check_params, check_X
+from ._validation import _describe, check_int, check_K, check_nonneg, check_params, check_X
 from .fast import FastEM
 from .init import init_kmeans_plusplus
 from .likelihoods import weighted_log_pdfs
@@ -28,8 +29,9 @@ class EMResult(NamedTuple):
     ----------
     params : GMMParams
         The final parameters.
-    log_likelihoods : Tensor, shape (n_iter + 1,)
-        The data log-likelihood sum_n log p(x_n) of ``history[t]``; index 0 is the start.
+    log_likelihoods : Tensor, shape (n_iter + 1,), float64
+        The data log-likelihood sum_n log p(x_n) of ``history[t]``; index 0 is the start. Accumulated
+        and kept in float64 whatever the dtype of X: these are the numbers the convergence test used.
     history : list of GMMParams, length n_iter + 1
         The parameters after each iteration; ``history[0]`` is the start, ``history[-1]`` is ``params``.
     n_iter : int
@@ -137,7 +139,7 @@ def fit_em(
     X : Tensor, shape (N, D)
     init : GMMParams or int
         Starting parameters, or a number of components K (then ``init_kmeans_plusplus`` chooses
-        the start, using ``generator``).
+        the start, using ``generator`` and ``reg_covar``).
     max_iter : int, default 100
         At least 1.
     tol : float, default 1e-6
@@ -151,7 +153,9 @@ def fit_em(
     Returns
     -------
     EMResult
-        params, log_likelihoods (n_iter + 1,), history, n_iter, converged.
+        params, log_likelihoods (n_iter + 1,), history, n_iter, converged. Nothing in it requires
+        grad: the loop runs under ``torch.no_grad()`` (the functions of one step, such as ``m_step``
+        and ``log_likelihood``, stay differentiable when called on their own).
 
     Warns
     -----
@@ -170,12 +174,19 @@ def fit_em(
     max_iter = check_int("max_iter", max_iter, 1)
     tol = check_nonneg("tol", tol)
     reg_covar = check_nonneg("reg_covar", reg_covar)
+    if not isinstance(init, GMMParams) and (isinstance(init, bool) or not isinstance(init, numbers.Integral)):
+        raise ValueError(f"init: expected a GMMParams or an int K, got {_describe(init)}")
+    with torch.no_grad():
+        return _fit(X, init, max_iter, tol, reg_covar, generator)
+
+
+def _fit(X, init, max_iter, tol, reg_covar, generator) -> EMResult:
+    N, D = X.shape
+    X = X.detach()
     if isinstance(init, GMMParams):
-        params = check_params(init, X)
-    elif isinstance(init, int) and not isinstance(init, bool):
-        params = init_kmeans_plusplus(X, check_K(init, N), generator=generator)
+        params = GMMParams(*(t.detach() for t in check_params(init, X)))
     else:
-        raise ValueError(f"init: expected a GMMParams or an int K, got {type(init).__name__} {init!r}")
+        params = init_kmeans_plusplus(X, check_K(init, N), generator=generator, reg_covar=reg_covar)
 
     engine = FastEM(X, reg_covar)  # the matrix-product form of e_step + m_step (gmm_helpers/fast.py)
     history, log_likelihoods = [params], []
@@ -197,6 +208,31 @@ def fit_em(
             f"still changed by {abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N:.3g} > tol={tol:g}. "
             f"Raise max_iter, loosen tol, or try another start.",
             EMConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return EMResult(params, torch.stack(log_likelihoods).to(X.dtype), history, n_iter, converged)
+    return EMResult(params, torch.stack(log_likelihoods), history, n_iter, converged)
+
+
+def em_half_steps(X: torch.Tensor, start: GMMParams, n_iter: int = 10, reg_covar: float = 1e-6):
+    """The states of EM one half-step at a time: (params, resp or None, description) per state.
+
+    Introduced in notebooks/06_parameter_updates.ipynb.
+
+    State 0 is the start (no responsibilities yet); then each E-step adds a state with new
+    responsibilities and the same parameters, and each M-step one with new parameters and the same
+    responsibilities.
+
+    Examples
+    --------
+    >>> states = em_half_steps(torch.randn(20, 2), toy_params(), n_iter=2)
+    >>> [description for _, _, description in states][:3]
+    ['start', 'iteration 1: E-step (recolour the points)', 'iteration 1: M-step (move the components)']
+    """
+    states = [(start, None, "start")]
+    params = start
+    for t in range(1, n_iter + 1):
+        resp = e_step(X, params)[0].exp()  # (N, K)
+        states.append((params, resp, f"iteration {t}: E-step (recolour the points)"))
+        params = m_step(X, resp, reg_covar)
+        states.append((params, resp, f"iteration {t}: M-step (move the components)"))
+    return states

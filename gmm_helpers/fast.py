@@ -6,94 +6,103 @@ maths. This module computes the same iteration the way a practitioner's fit shou
 - **E-step as one matrix product.** Expanding the square (notebooks/04_broadcasting_likelihoods.ipynb),
   log pi_k + log N(x_n | k) = [x_n, x_n^2, 1] . w_k, with w_k built from the parameters, so the
   log-joint is Z @ W with Z = [X, X^2, 1] of shape (N, 2D+1) and W of shape (2D+1, K). It is
-  computed transposed, W^T @ Z^T of shape (K, N), the layout that ran fastest here.
-- **Normalised in place** on one reused buffer: subtract each point's max, clamp, exponentiate,
-  multiply by the reciprocal of the row's sum. The log-joint is kept in base 2 (W is divided by log 2) and undone with
-  exp2, which ran 3.4x faster than exp here (float64, torch 2.13 on an AVX-512 CPU) at the same accuracy.
+  computed transposed, W^T @ Z^T of shape (K, N).
+- **Normalised in place** on one reused buffer: subtract each point's max, exponentiate, multiply by
+  the reciprocal of the row's sum. The log-joint is kept in base 2 (W is divided by log 2) and undone
+  with exp2, which is cheaper than exp on common CPUs at the same accuracy.
 - **M-step as one matrix product.** Z^T @ R gives sum_n r_nk x_n, sum_n r_nk x_n^2 and N_k at once
   (as a batched product over blocks of points, whose results are added in float64).
 - **Chunked over N**, so the extra memory is one (K, chunk) buffer and one (2D+1, chunk) slice of
   Z^T per thread, plus, when it fits a budget, the centred data transposed (D, N), kept between
-  iterations: copying contiguous rows from it builds a chunk of Z^T 4x faster than transposing X.
-- **Threads over chunks.** On a CPU, torch.get_num_threads() worker threads take turns at the
-  chunks, each running its operations on one thread, and their statistics are added at the end:
-  fewer, larger pieces of work than splitting every operation across threads, which on these
-  virtual machines at times made small operations up to 3x slower.
+  iterations: copying contiguous rows from it builds a chunk of Z^T faster than transposing X.
+- **Threads over chunks** on a CPU (``gmm_helpers._threads``): each worker thread runs whole chunks
+  with single-threaded operations, and their statistics are added at the end.
 - **Precision.** The expanded forms cancel when |x| >> sigma, so the data are centred once (the
-  shift is undone in the returned means) and the statistics are accumulated in float64. What remains:
-  each chunk's products run in the dtype of X, so in float32 a component whose spread is below about
-  1e-3 of its distance from the data's mean gets a variance of poor relative accuracy (fit such data
-  in float64, or standardise them first).
+  shift is undone in the returned means) and the statistics are accumulated in float64. A variance
+  that the one-pass form E[(x-s)^2] - E[x-s]^2 may not resolve to half the dtype's digits (a
+  component much narrower than its distance from the data's mean, or collapsed) is recomputed
+  exactly, sum_n r_nk (x_n - mu_k)^2, in a second pass over the data; it is never clamped.
+- **The same answer as ``m_step``.** Responsibilities below 2**-511 (float64; 2**-63 in float32) of
+  their row's largest are set to exactly 0, as exp underflows in the broadcast form, and the M-step
+  from the sums is ``m_step``'s: N_k + 10 eps, so a component that receives no point gets mean 0 and
+  variance ``reg_covar``, as in ``m_step`` and scikit-learn.
 - **Speed traps.** exp of arguments far below 0 makes subnormal numbers, 10-40x slower on many CPUs,
-  and so do products with them in the M-step; arguments are clamped at half the dtype's log of its
-  smallest normal number (2**-63 ~ 1e-19 in float32), far below the dtype's precision next to the
-  row's largest term, which is exactly 1.
+  and so do products with them in the M-step; the zeroing above keeps every entry normal or 0.
 
 Everything runs on the device of X (CPU or CUDA).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
-import os
-import threading
 
 import torch
 
+from ._threads import run_on_workers
+from .gaussian import log_normalisers
 from .params import GMMParams
-from .updates import raise_if_collapsed
+from .updates import collapsed_variances, raise_if_collapsed
 
 DEFAULT_CACHE_BYTES = 384 * 2**20  # keep the centred data, transposed, when they take at most this much
 CHUNK_BYTES = 4 * 2**20  # the (K, chunk) and (2D+1, chunk) buffers of one thread take about this much
-
-_POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _forget_pools_after_fork() -> None:
-    """A forked child has none of its parent's threads: it must start its own pools."""
-    global _POOLS_LOCK
-    _POOLS.clear()
-    _POOLS_LOCK = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_pools_after_fork)
-
-
-def _thread_pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
-    """``workers`` threads whose torch operations each run on one thread (started once per count)."""
-    with _POOLS_LOCK:
-        if workers not in _POOLS:
-            threads_before = torch.get_num_threads()
-            started = threading.Barrier(workers + 1)
-
-            def one_thread_each():
-                # get_num_threads first: a thread's first torch call copies the process default into
-                # it, which would undo an earlier set_num_threads. OpenMP and MKL keep it per thread.
-                torch.get_num_threads()
-                torch.set_num_threads(1)
-                started.wait()
-
-            pool = concurrent.futures.ThreadPoolExecutor(workers, "gmm_helpers.fast", initializer=one_thread_each)
-            for _ in range(workers):
-                pool.submit(int)  # each submission starts one more thread, up to `workers`
-            started.wait()
-            # set_num_threads(1) also set the default that threads started later begin with: restore it.
-            torch.set_num_threads(threads_before)
-            _POOLS[workers] = pool
-        return _POOLS[workers]
 
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def unresolved_variances(variances: torch.Tensor, offsets: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Which one-pass variances may have lost half their digits: sigma^2 <= sqrt(eps) (sigma^2 + offset^2).
+
+    The one-pass form E[(x-s)^2] - E[x-s]^2 subtracts two numbers of size sigma^2 + offset^2 (offset =
+    mu - s) that carry rounding errors of a few eps times that size, so its relative error is about
+    eps (sigma^2 + offset^2) / sigma^2. Where that could exceed sqrt(eps) (3e-4 in float32, 1.5e-8 in
+    float64), ``FastEM`` recomputes the variance exactly. Returns a (K, D) bool tensor.
+
+    >>> unresolved_variances(torch.tensor([[1e-12, 1.0]]), torch.tensor([[1.0, 1.0]]), torch.float64).tolist()
+    [[True, False]]
+    """
+    return variances <= math.sqrt(torch.finfo(dtype).eps) * (variances + offsets**2)
+
+
+def m_step_from_sums(counts, sums, squares, shift, dtype: torch.dtype):
+    """The M-step of ``m_step`` from float64 sums over the data, centred at ``shift``, before ``reg_covar``.
+
+    Parameters
+    ----------
+    counts : Tensor, shape (K,), float64
+        sum_n r_nk.
+    sums, squares : Tensor, shape (K, D), float64
+        sum_n r_nk (x_n - shift) and sum_n r_nk (x_n - shift)^2.
+    shift : Tensor, shape (D,)
+    dtype : torch.dtype
+        Of the data: its eps is the N_k guard, as in ``m_step``.
+
+    Returns
+    -------
+    nk : Tensor, shape (K,), float64
+        N_k + 10 eps, as in ``m_step``: a component with no responsibility gets mean 0.
+    offsets : Tensor, shape (K, D), float64
+        mu_k - shift.
+    raw_variances : Tensor, shape (K, D), float64
+        sum_n r_nk (x_n - mu_k)^2 / nk in the one-pass form, which cancels (and can go below 0) when
+        the spread is tiny next to the offset: check it with ``unresolved_variances``.
+    """
+    shift = shift.to(torch.float64)
+    nk = counts + 10 * torch.finfo(dtype).eps  # (K,): the N_k guard of m_step
+    # mu_k = sum_n r_nk x_n / nk = (sums + counts * shift) / nk, written as shift + offset without cancellation
+    offsets = (sums - (nk - counts)[:, None] * shift) / nk[:, None]  # (K, D)
+    # sum_n r_nk (x_n - mu_k)^2 = squares - 2 offset * sums + counts * offset^2
+    raw = (squares - 2 * offsets * sums + counts[:, None] * offsets**2) / nk[:, None]  # (K, D)
+    return nk, offsets, raw
+
+
 class FastEM:
     """EM iterations for one data set, with its buffers allocated once.
 
     Introduced in notebooks/07_em_fit.ipynb (``fit_em`` runs it); the broadcast form it replaces is
-    taught in notebooks/04-06.
+    taught in notebooks/04-06. Not thread-safe: its buffers are reused from step to step, so use one
+    ``FastEM`` per thread.
 
     Parameters
     ----------
@@ -106,6 +115,10 @@ class FastEM:
     cache_bytes : int
         Keep the centred data, transposed, shape (D, N), between iterations when they take at most
         this many bytes (else each chunk of Z^T is built from X itself, more slowly).
+    workers : int, optional
+        Threads that share the chunks, each running single-threaded operations (CPU only). Default:
+        ``torch.get_num_threads()``. ``workers=1`` runs every chunk on the calling thread with torch's
+        own threads, as any torch code does.
 
     Examples
     --------
@@ -116,17 +129,17 @@ class FastEM:
     """
 
     def __init__(self, X: torch.Tensor, reg_covar: float, chunk_rows: int | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES):
+                 cache_bytes: int = DEFAULT_CACHE_BYTES, workers: int | None = None):
         N, D = X.shape
-        self.X, self.reg_covar = X, reg_covar
+        self.X, self.reg_covar, self.workers = X, reg_covar, workers
         # (D,): centring removes most cancellation; summed in float64 a block at a time (one float64 copy
         # of a float32 X would double the memory this engine needs)
         total = sum(X[start:start + 65536].sum(dim=0, dtype=torch.float64) for start in range(0, N, 65536))
         self.shift = (total / N).to(X.dtype)
         self.itemsize = torch.finfo(X.dtype).bits // 8
         self.chunk_rows = chunk_rows
-        # exp is computed as exp2 of the log-joint in base 2 (exp2 ran 3.4x faster than exp here), so the
-        # clamp is in base 2 too: half of log2 of the smallest normal number, 2**-511 in float64.
+        # Entries below this (base 2, relative to the row's largest) become 0: half of log2 of the
+        # smallest normal number, so exp2 never makes a subnormal and the products never meet one.
         self.floor = 0.5 * math.log2(torch.finfo(X.dtype).tiny)
         self.Xct = None  # (D, N): the centred data, transposed, when kept
         if D * N * self.itemsize <= cache_bytes:
@@ -139,7 +152,7 @@ class FastEM:
         """Z^T = [x - shift; (x - shift)^2; 1] for points start..stop-1, written into ``Zt`` of shape (2D+1, n)."""
         D = self.X.shape[1]
         if self.Xct is not None:
-            Zt[:D] = self.Xct[:, start:stop]  # a copy of contiguous rows: 4x faster than transposing X here
+            Zt[:D] = self.Xct[:, start:stop]  # a copy of contiguous rows
         else:
             torch.sub(self.X[start:stop], self.shift, out=Zt[:D].T)
         torch.mul(Zt[:D], Zt[:D], out=Zt[D:2 * D])
@@ -152,11 +165,9 @@ class FastEM:
         The log-joint of notebook 05, divided by log 2: base-2 logarithms, so that exp2 can undo them.
         """
         weights, means, variances = params
-        K, D = means.shape
         centred_means = means - self.shift  # (K, D)
         precisions = 1.0 / variances  # (K, D)
-        constant = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1)
-                                          + (centred_means**2 * precisions).sum(dim=1))  # (K,)
+        constant = weights.log() - 0.5 * (log_normalisers(variances) + (centred_means**2 * precisions).sum(dim=1))  # (K,)
         Wt = torch.cat([centred_means * precisions, -0.5 * precisions, constant[:, None]], dim=1)  # (K, 2D+1), natural log
         return Wt / math.log(2)
 
@@ -171,7 +182,9 @@ class FastEM:
         N, D = self.X.shape
         chunk = self.chunk_rows or max(256, min(N, CHUNK_BYTES // ((K + 2 * D + 1) * self.itemsize)))
         n_chunks = _ceil_div(N, chunk)
-        workers = min(torch.get_num_threads(), n_chunks) if self.X.device.type == "cpu" else 1
+        workers = 1
+        if self.X.device.type == "cpu":
+            workers = min(self.workers or torch.get_num_threads(), n_chunks)
         if workers > 1 and self.chunk_rows is None:  # as many chunks for each worker, a multiple of 256 points each
             n_chunks = _ceil_div(n_chunks, workers) * workers
             chunk = _ceil_div(_ceil_div(N, n_chunks), 256) * 256
@@ -185,28 +198,56 @@ class FastEM:
         new_params : GMMParams
         log_likelihood : Tensor, shape (), float64
             Of the **input** ``params``.
+
+        Raises
+        ------
+        FloatingPointError
+            If the log-likelihood is not finite, or (with ``reg_covar=0``) a variance collapses to 0.
         """
-        X = self.X
-        N, D = X.shape
+        N, D = self.X.shape
         chunk, workers = self.plan(params.K)
         Wt = self._weights_matrix(params)  # (K, 2D+1)
         starts = range(0, N, chunk)
-        if workers == 1:
-            parts = [self._chunks(Wt, starts, chunk, 0)]
-        else:
-            # Each worker thread takes every workers-th chunk and runs its operations single-threaded.
-            # This ran as fast as one thread per operation when this machine was at its best, and kept
-            # that speed when two-thread operations on small tensors slowed by up to 3x (which they do
-            # here, at times, for minutes on end).
-            pool = _thread_pool(workers)
-            futures = [pool.submit(self._chunks, Wt, starts[w::workers], chunk, w) for w in range(workers)]
-            concurrent.futures.wait(futures)  # all of them, even when one fails: they share this engine's buffers
-            parts = [future.result() for future in futures]
-        stats = sum(part[0] for part in parts)  # (2D+1, K), float64: [sum r x; sum r x^2; N_k]
+        parts = run_on_workers(self._chunks, [(Wt, starts[w::workers], chunk, w) for w in range(workers)])
+        stats = sum(part[0] for part in parts)  # (2D+1, K), float64: [sum r (x-s); sum r (x-s)^2; N_k]
         log_likelihood = sum(part[1] for part in parts) * math.log(2)
         if not bool(torch.isfinite(log_likelihood)):
             raise FloatingPointError(f"fit_em: the log-likelihood is {float(log_likelihood)}; check the parameters")
-        return self._m_step(stats, D), log_likelihood
+        nk, offsets, raw = m_step_from_sums(stats[2 * D], stats[:D].T, stats[D:2 * D].T, self.shift, self.X.dtype)
+        # Variances the one-pass form cannot resolve (a tiny spread far from the shift) are recomputed
+        # exactly; a component with no responsibility at all has nothing to recompute (its sums are 0).
+        unresolved = unresolved_variances(raw, offsets, self.X.dtype) & (stats[D:2 * D].T > 0)
+        components = unresolved.any(dim=1).nonzero()[:, 0]  # (k,)
+        means = self.shift.to(torch.float64) + offsets  # (K, D)
+        if bool(unresolved.any()):
+            raw[components] = self._centred_squares(Wt, components, means[components], chunk) / nk[components, None]
+        if self.reg_covar == 0:
+            raise_if_collapsed("fit_em", collapsed_variances(raw, stats[2 * D], means, self.X.dtype))
+        dtype = self.X.dtype
+        new = GMMParams((nk / nk.sum()).to(dtype), means.to(dtype), (raw + self.reg_covar).to(dtype))
+        return new, log_likelihood
+
+    def _responsibilities(self, Wt: torch.Tensor, start: int, stop: int, chunk: int, worker: int):
+        """Z^T and the responsibilities of points start..stop-1, in this worker's buffers (chunk points long).
+
+        Returns Zt (2D+1, n), resp (n, K) (a transposed view of a (K, n) buffer), and the float64 sum of
+        log2 p(x_n) over those points.
+        """
+        N, D = self.X.shape
+        K = Wt.shape[0]
+        n_max = min(chunk, N)
+        buffer = self._buffer(("R", worker), (K, n_max))
+        Zt = self._fill_Zt(self._buffer(("Zt", worker), (2 * D + 1, n_max))[:, : stop - start], start, stop)
+        resp = torch.matmul(Wt, Zt, out=buffer[:, : stop - start]).T  # (K, 2D+1) @ (2D+1, n) -> (K, n), viewed (n, K)
+        # resp holds the log-joint log2 pi_k N(x_n | k); normalise each point's row in place
+        row_max = torch.amax(resp, dim=1, keepdim=True)  # (n, 1)
+        resp.sub_(row_max)
+        torch.nn.functional.threshold_(resp, self.floor, -math.inf)  # far below the row's largest: exactly 0 after exp2
+        resp.exp2_()  # (n, K), largest entry of each row is 1
+        row_sum = resp.sum(dim=1, keepdim=True)  # (n, 1), >= 1
+        log2_likelihood = (row_max + row_sum.log2()).sum(dtype=torch.float64)  # sum of log2 p(x_n)
+        resp.mul_(row_sum.reciprocal_())  # responsibilities (multiplying by the reciprocal is cheaper than dividing)
+        return Zt, resp, log2_likelihood
 
     def _chunks(self, Wt: torch.Tensor, starts: range, chunk: int, worker: int) -> tuple[torch.Tensor, torch.Tensor]:
         """E-step and M-step statistics of the chunks beginning at ``starts``, with the buffers of ``worker``.
@@ -214,26 +255,30 @@ class FastEM:
         Returns the (2D+1, K) float64 statistics and the float64 sum of log2 p(x_n) over those points.
         """
         N, D = self.X.shape
-        K = Wt.shape[0]
-        n_max = min(chunk, N)
-        # The (components x points) buffer is filled transposed, (K, n) = W^T @ Z^T: in float64 that
-        # product ran nearly twice as fast as (n, K) = Z @ W here. `resp` below is its (n, K) view.
-        buffer = self._buffer(("R", worker), (K, n_max))
-        Zt_buffer = self._buffer(("Zt", worker), (2 * D + 1, n_max))
-        stats = torch.zeros(2 * D + 1, K, dtype=torch.float64, device=self.X.device)
+        stats = torch.zeros(2 * D + 1, Wt.shape[0], dtype=torch.float64, device=self.X.device)
         log2_likelihood = torch.zeros((), dtype=torch.float64, device=self.X.device)
         for start in starts:
-            stop = min(start + chunk, N)
-            Zt = self._fill_Zt(Zt_buffer[:, : stop - start], start, stop)
-            resp = torch.matmul(Wt, Zt, out=buffer[:, : stop - start]).T  # (K, 2D+1) @ (2D+1, n) -> (K, n), viewed (n, K)
-            # resp holds the log-joint log2 pi_k N(x_n | k); normalise each point's row in place
-            row_max = torch.amax(resp, dim=1, keepdim=True)  # (n, 1)
-            resp.sub_(row_max).clamp_(min=self.floor).exp2_()  # (n, K), largest entry of each row is 1
-            row_sum = resp.sum(dim=1, keepdim=True)  # (n, 1), >= 1
-            log2_likelihood += (row_max + row_sum.log2()).sum(dtype=torch.float64)  # sum of log2 p(x_n)
-            resp.mul_(row_sum.reciprocal_())  # responsibilities (a product ran 2x faster than a division here)
+            Zt, resp, chunk_log2_likelihood = self._responsibilities(Wt, start, min(start + chunk, N), chunk, worker)
+            log2_likelihood += chunk_log2_likelihood
             stats += self._blocked_products(Zt, resp)  # (2D+1, n) @ (n, K) -> (2D+1, K), float64
         return stats, log2_likelihood
+
+    def _centred_squares(self, Wt: torch.Tensor, components: torch.Tensor, means: torch.Tensor, chunk: int) -> torch.Tensor:
+        """sum_n r_nk (x_n - mu_k)^2 for the given components, shape (k, D), float64: a second, exact pass.
+
+        Computed as ``m_step`` does, from X and the means (k, D) in the dtype of X; the responsibilities
+        are recomputed chunk by chunk.
+        """
+        N, D = self.X.shape
+        means = means.to(self.X.dtype)
+        out = torch.zeros(len(components), D, dtype=torch.float64, device=self.X.device)
+        for start in range(0, N, chunk):
+            stop = min(start + chunk, N)
+            _, resp, _ = self._responsibilities(Wt, start, stop, chunk, 0)
+            for i, k in enumerate(components.tolist()):
+                deviations = (self.X[start:stop] - means[i]) ** 2  # (n, D)
+                out[i] += (resp[:, k] @ deviations).to(torch.float64)  # (n,) @ (n, D) -> (D,)
+        return out
 
     @staticmethod
     def _blocked_products(Zt: torch.Tensor, resp: torch.Tensor) -> torch.Tensor:
@@ -242,8 +287,8 @@ class FastEM:
         A float32 matrix product accumulates its n terms one after another, so its error grows with
         n; the variance E[x^2] - E[x]^2 then loses that error times (mean / std)^2. One batched
         product over blocks of 256 points costs the same as the plain product and bounds each float32
-        sum to 256 terms. float64 needs no such care; its blocks are of 2048 points, which ran 7%
-        faster than 256 here. ``resp`` is (n, K), contiguous or a transposed view.
+        sum to 256 terms. float64 needs no such care; its blocks are of 2048 points (fewer, larger
+        products). ``resp`` is (n, K), contiguous or a transposed view.
         """
         block = 2048 if resp.dtype == torch.float64 else 256
         n, K = resp.shape
@@ -256,17 +301,3 @@ class FastEM:
         if full < n:
             out += (Zt[:, full:] @ resp[full:]).to(torch.float64)
         return out
-
-    def _m_step(self, stats: torch.Tensor, D: int) -> GMMParams:
-        """Weights, means and variances from the accumulated float64 statistics."""
-        dtype = self.X.dtype
-        nk = stats[2 * D] + 10 * torch.finfo(dtype).eps  # (K,): the N_k guard of m_step
-        centred_means = stats[:D].T / nk[:, None]  # (K, D)
-        mean_sq = stats[D:2 * D].T / nk[:, None]  # (K, D): E_r[(x - shift)^2]
-        raw = mean_sq - centred_means**2  # (K, D): E[x^2] - E[x]^2 of the centred data
-        if self.reg_covar == 0:
-            # Below the rounding error of the subtraction above, a variance is indistinguishable from 0.
-            raise_if_collapsed("fit_em", raw <= 10 * torch.finfo(dtype).eps * mean_sq)
-        variances = raw.clamp(min=0) + self.reg_covar  # (K, D)
-        means = centred_means + self.shift.to(torch.float64)  # undo the centring
-        return GMMParams((nk / nk.sum()).to(dtype), means.to(dtype), variances.to(dtype))

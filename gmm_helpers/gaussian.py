@@ -6,7 +6,33 @@ import math
 
 import torch
 
-from ._validation import check_tensor, check_X
+from ._validation import check_dtype, check_tensor, check_X
+
+
+def log_normalisers(variances: torch.Tensor) -> torch.Tensor:
+    """D log(2 pi) + sum_d log sigma^2_d: minus twice the log of a diagonal Gaussian's normalising constant.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    log N(x; mu, diag(sigma^2)) = -1/2 [log_normalisers(sigma^2) + sum_d (x_d - mu_d)^2 / sigma^2_d].
+
+    Parameters
+    ----------
+    variances : Tensor, shape (..., D)
+        Variances (not standard deviations), all > 0.
+
+    Returns
+    -------
+    Tensor, shape (...)
+        One value per Gaussian: the last dimension is summed.
+
+    Examples
+    --------
+    >>> log_normalisers(torch.ones(3, 2))  # 2 log(2 pi) for each of three unit Gaussians in 2-D
+    tensor([3.6758, 3.6758, 3.6758])
+    """
+    D = variances.shape[-1]
+    return D * math.log(2 * math.pi) + variances.log().sum(dim=-1)
 
 
 def diag_gaussian_log_pdf(X: torch.Tensor, mean: torch.Tensor, variance: torch.Tensor) -> torch.Tensor:
@@ -45,5 +71,23 @@ def diag_gaussian_log_pdf(X: torch.Tensor, mean: torch.Tensor, variance: torch.T
             f"got minimum {float(variance.min()):.4g}"
         )
     sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)  # (N, D) -> (N,)
-    log_norm = D * math.log(2 * math.pi) + variance.log().sum()  # ()
-    return -0.5 * (log_norm + sq_mahalanobis)  # (N,)
+    return -0.5 * (log_normalisers(variance) + sq_mahalanobis)  # () + (N,) -> (N,)
+
+
+def underflow_dimension(dtype: torch.dtype = torch.float32) -> int:
+    """The smallest D for which exp(log N(x; 0, I_D)) at x = (1, ..., 1) rounds to exactly 0 in ``dtype``.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    The density is a product of D factors N(1; 0, 1) = 0.242, so it shrinks geometrically with D until
+    it falls below half the smallest positive (subnormal) number of the dtype and rounds to 0.
+
+    >>> underflow_dimension(torch.float32), underflow_dimension(torch.float64)
+    (74, 526)
+    """
+    check_dtype("dtype", dtype)
+    per_dim = -0.5 * (math.log(2 * math.pi) + 1.0)  # log N(1; 0, 1)
+    D = 1
+    while torch.exp(torch.tensor(D * per_dim, dtype=dtype)) > 0:
+        D += 1
+    return D

@@ -2,10 +2,58 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from ._validation import check_K, check_positive, check_X
+from ._validation import check_int, check_K, check_nonneg, check_positive, check_X
 from .params import GMMParams
+
+MAX_SEED_POINTS = 2**16  # k-means++ runs on at most this many points (a uniform sample of larger data)
+DISTANCE_BLOCK = 2**22  # entries of one block of squared distances
+
+
+def _draw_device(generator: torch.Generator | None, like: torch.device) -> torch.device:
+    """Where random numbers are drawn: on the generator's own device (a CPU generator for CUDA data is fine)."""
+    return generator.device if generator is not None else like
+
+
+def draw_indices(N: int, weights: torch.Tensor | None, n: int, generator: torch.Generator | None = None,
+                 device=None) -> torch.Tensor:
+    """n indices in 0..N-1, independently, uniform or with probability proportional to ``weights``.
+
+    Works for any N (``torch.multinomial`` refuses more than 2**24 categories): a uniform number
+    times the total is looked up in the float64 cumulative sum of the weights. An index whose weight
+    is 0 is never drawn.
+
+    Parameters
+    ----------
+    N : int
+    weights : Tensor, shape (N,), optional
+        Non-negative, not all 0. None: uniform.
+    n : int
+    generator : torch.Generator, optional
+    device : torch.device, optional
+        Where the indices are returned (default: that of ``weights``, else the CPU).
+
+    Returns
+    -------
+    Tensor, shape (n,), int64
+
+    Examples
+    --------
+    >>> draw_indices(4, torch.tensor([0.0, 1.0, 0.0, 3.0]), 8, torch.Generator().manual_seed(0)).tolist()
+    [3, 3, 3, 3, 3, 3, 1, 3]
+    """
+    device = device if device is not None else (weights.device if weights is not None else torch.device("cpu"))
+    where = _draw_device(generator, device)
+    if weights is None:
+        return torch.randint(N, (n,), generator=generator, device=where).to(device)
+    cumulative = weights.to(torch.float64).cumsum(dim=0)  # (N,)
+    u = torch.rand(n, generator=generator, dtype=torch.float64, device=where).to(cumulative.device)
+    index = torch.searchsorted(cumulative, u * cumulative[-1], right=True)  # first index whose cumulative sum exceeds u
+    last = int(torch.nonzero(weights > 0)[-1])  # u * total rounding up to the total must not pick a trailing 0
+    return index.clamp_(max=last).to(device)
 
 
 def init_random_points(
@@ -26,6 +74,7 @@ def init_random_points(
     variance : float, default 1.0
         The variance (not standard deviation) given to every component and dimension, > 0.
     generator : torch.Generator, optional
+        On any device: the indices are drawn where the generator lives.
 
     Returns
     -------
@@ -42,21 +91,40 @@ def init_random_points(
     N, D = X.shape
     K = check_K(K, N)
     variance = check_positive("variance", variance)
-    index = torch.randperm(N, generator=generator, device=X.device)[:K]  # (K,) distinct rows
+    index = torch.randperm(N, generator=generator, device=_draw_device(generator, X.device))[:K].to(X.device)  # (K,) distinct
     means = X[index].clone()  # (K, D)
     variances = torch.full((K, D), variance, dtype=X.dtype, device=X.device)
     weights = torch.full((K,), 1.0 / K, dtype=X.dtype, device=X.device)
     return GMMParams(weights, means, variances)
 
 
-def kmeans_plusplus_means(X: torch.Tensor, K: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """K data points chosen by k-means++ (D^2 sampling).
+def _sq_distances(A: torch.Tensor, sq_norms_A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """||a - b||^2 for every row a of A and b of B, shape (len(A), len(B)), as matrix products.
+
+    ||a||^2 - 2 a.b + ||b||^2, with results within rounding of 0 set to exactly 0, so a point's
+    distance to itself (or to its duplicate) is 0. A and B should be centred near 0.
+    """
+    sq_norms_B = (B * B).sum(dim=1)  # (n_B,)
+    scale = sq_norms_A[:, None] + sq_norms_B[None, :]  # (n_A, n_B)
+    d2 = torch.addmm(scale, A, B.T, alpha=-2)  # (n_A, D) @ (D, n_B) -> (n_A, n_B)
+    return d2.masked_fill_(d2 <= 8 * torch.finfo(A.dtype).eps * scale, 0.0)
+
+
+def kmeans_plusplus_means(
+    X: torch.Tensor, K: int, generator: torch.Generator | None = None, n_local_trials: int | None = None
+) -> torch.Tensor:
+    """K data points chosen by k-means++ (D^2 sampling), greedily by default.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
-    The first mean is a uniformly random point; each next one is point n with probability
-    proportional to d_n^2, its squared distance to the nearest mean chosen so far. Points far from
-    every chosen mean are likely picks, so the means spread over the clusters.
+    The first mean is a uniformly random point. Each next one is drawn with probability proportional
+    to d(x_n)^2, the squared distance from x_n to the nearest mean chosen so far, so points far from
+    every chosen mean are likely picks and the means spread over the clusters. **Greedy** k-means++
+    (scikit-learn's default) draws ``n_local_trials`` candidates that way at each step and keeps the
+    one that lowers sum_n d(x_n)^2 the most: fewer outliers get picked than with one draw.
+
+    Distances are matrix products over blocks of points, never an (N, K, D) tensor; the cost is
+    about ``n_local_trials`` passes over the points per mean.
 
     Parameters
     ----------
@@ -64,10 +132,15 @@ def kmeans_plusplus_means(X: torch.Tensor, K: int, generator: torch.Generator | 
     K : int
         1 <= K <= N.
     generator : torch.Generator, optional
+        On any device: random numbers are drawn where the generator lives.
+    n_local_trials : int, optional
+        Candidates per step. Default 2 + floor(ln K) (greedy, as scikit-learn); 1 is plain D^2
+        sampling (the original k-means++).
 
     Returns
     -------
     means : Tensor, shape (K, D)
+        Rows of X.
 
     Examples
     --------
@@ -77,30 +150,67 @@ def kmeans_plusplus_means(X: torch.Tensor, K: int, generator: torch.Generator | 
     check_X(X)
     N, D = X.shape
     K = check_K(K, N)
-    first = torch.randint(N, (1,), generator=generator, device=X.device)
-    means = [X[first[0]]]
-    d2 = ((X - means[0]) ** 2).sum(dim=1)  # (N, D) -> (N,)
+    trials = 2 + int(math.log(K)) if n_local_trials is None else check_int("n_local_trials", n_local_trials, 1)
+    centred = X - X.mean(dim=0)  # (N, D): distances are differences of large numbers far from the origin
+    sq_norms = (centred * centred).sum(dim=1)  # (N,)
+    chosen = [int(draw_indices(N, None, 1, generator, X.device)[0])]
+    closest = _sq_distances(centred[chosen], sq_norms[chosen], centred)[0]  # (N,): d(x_n)^2
     for _ in range(1, K):
-        total = d2.sum()
-        # When every point sits on a chosen mean (duplicated data), fall back to a uniform pick.
-        probs = d2 / total if total > 0 else torch.ones_like(d2) / N  # (N,)
-        pick = torch.multinomial(probs, 1, generator=generator)[0]
-        means.append(X[pick])
-        d2 = torch.minimum(d2, ((X - X[pick]) ** 2).sum(dim=1))  # (N,)
-    return torch.stack(means)  # (K, D)
+        total = float(closest.sum())
+        # When every point sits on a chosen mean (duplicated data), any point is as good: pick uniformly.
+        candidates = draw_indices(N, closest if total > 0 else None, trials, generator, X.device)  # (trials,)
+        if trials == 1:
+            best = 0
+            d2 = _sq_distances(centred[candidates], sq_norms[candidates], centred)  # (1, N)
+            closest = torch.minimum(closest, d2[0])
+        else:
+            d2 = torch.minimum(closest, _sq_distances(centred[candidates], sq_norms[candidates], centred))  # (trials, N)
+            best = int(d2.sum(dim=1, dtype=torch.float64).argmin())  # the candidate that lowers the potential most
+            closest = d2[best]
+        chosen.append(int(candidates[best]))
+    return X[chosen].clone()  # (K, D)
 
 
-def init_kmeans_plusplus(
-    X: torch.Tensor, K: int, generator: torch.Generator | None = None, reg_covar: float = 1e-6
-) -> GMMParams:
-    """k-means++ means, then weights and variances from the points nearest each mean.
+def nearest_means(X: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+    """For each point, the index of its nearest mean, shape (N,): matrix products over blocks, never (N, K, D).
 
     Introduced in notebooks/02_initialisation.ipynb.
 
-    mu = ``kmeans_plusplus_means(X, K)``; each point goes to its nearest mean; pi_k is the fraction
-    of points in cluster k and sigma^2_kd = mean over the cluster of (x_nd - mu_kd)^2 + reg_covar.
-    A cluster with fewer than two points (possible with duplicated data) gets one point's worth of
-    weight and the variance of the whole data set, so nothing is zero and nothing is NaN.
+    Examples
+    --------
+    >>> nearest_means(torch.tensor([[0.0], [0.9], [5.0]]), torch.tensor([[0.0], [4.0]])).tolist()
+    [0, 0, 1]
+    """
+    centre = X.mean(dim=0)
+    centred_means = means - centre  # (K, D)
+    block = max(1, DISTANCE_BLOCK // means.shape[0])
+    nearest = torch.empty(X.shape[0], dtype=torch.int64, device=X.device)
+    for start in range(0, X.shape[0], block):
+        rows = X[start:start + block] - centre  # (n, D)
+        d2 = torch.addmm((centred_means * centred_means).sum(dim=1)[None, :], rows, centred_means.T, alpha=-2)  # (n, K)
+        nearest[start:start + block] = d2.argmin(dim=1)  # ||x||^2 is the same for every mean: left out
+    return nearest
+
+
+def init_kmeans_plusplus(
+    X: torch.Tensor, K: int, generator: torch.Generator | None = None, reg_covar: float = 1e-6,
+    n_local_trials: int | None = None, max_points: int = MAX_SEED_POINTS,
+) -> GMMParams:
+    """The default start: k-means++ chooses K seed points; each seed's cluster gives a component.
+
+    Introduced in notebooks/02_initialisation.ipynb.
+
+    Seeds = ``kmeans_plusplus_means(X, K)`` (greedy by default); each point goes to its nearest seed;
+    component k gets the fraction of points in cluster k as its weight, the cluster's centroid as its
+    mean and the cluster's variance per dimension, around that centroid, plus ``reg_covar`` (as
+    scikit-learn's ``GaussianMixture`` does with ``init_params="k-means++"``). A cluster of fewer than
+    two points (an isolated seed, or one whose points all went to a duplicate seed) has no spread to
+    measure: it gets the variance of the whole data set (and weight of at least one point), so no
+    component starts as a spike.
+
+    When N > ``max_points``, all of this runs on ``max_points`` points drawn uniformly at random (with
+    replacement), so the start costs the same for a million points as for 65,536: a uniform sample
+    of that size represents every cluster holding more than a few thousandths of the data.
 
     Parameters
     ----------
@@ -108,13 +218,23 @@ def init_kmeans_plusplus(
     K : int
         1 <= K <= N.
     generator : torch.Generator, optional
+        On any device: random numbers are drawn where the generator lives.
     reg_covar : float, default 1e-6
-        Floor added to every variance, > 0 (data that are all one point have variance 0).
+        Added to every variance, >= 0 (as in the M-step).
+    n_local_trials : int, optional
+        Passed to ``kmeans_plusplus_means``.
+    max_points : int, default 65536
 
     Returns
     -------
     GMMParams
         weights (K,), means (K, D), variances (K, D), with the dtype and device of X.
+
+    Raises
+    ------
+    ValueError
+        With ``reg_covar=0``, when X has the same value in every point along some dimension (no
+        Gaussian with variance 0 exists).
 
     Examples
     --------
@@ -125,17 +245,22 @@ def init_kmeans_plusplus(
     check_X(X)
     N, D = X.shape
     K = check_K(K, N)
-    reg_covar = check_positive("reg_covar", reg_covar)
-    means = kmeans_plusplus_means(X, K, generator)  # (K, D)
-    d2 = ((X[:, None, :] - means[None, :, :]) ** 2).sum(dim=2)  # (N, 1, D) - (1, K, D) -> (N, K)
-    nearest = d2.argmin(dim=1)  # (N,)
-    onehot = torch.nn.functional.one_hot(nearest, K).to(X.dtype)  # (N, K)
-    counts = onehot.sum(dim=0)  # (K,)
-    sq_dev = onehot.T @ ((X - means[nearest]) ** 2)  # (K, N) @ (N, D) -> (K, D), centred
-    cluster_var = sq_dev / counts.clamp(min=1)[:, None]  # (K, D)
+    reg_covar = check_nonneg("reg_covar", reg_covar)
+    max_points = check_int("max_points", max_points, K)
+    if N > max_points:
+        X = X[draw_indices(N, None, max_points, generator, X.device).sort().values]  # (m, D), a uniform sample
+    seeds = kmeans_plusplus_means(X, K, generator, n_local_trials)  # (K, D)
+    nearest = nearest_means(X, seeds)  # (m,)
+    counts = torch.bincount(nearest, minlength=K).to(X.dtype)  # (K,)
+    sums = torch.zeros(K, D, dtype=X.dtype, device=X.device).index_add_(0, nearest, X)  # (K, D)
+    centroids = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], seeds)  # (K, D)
+    squares = torch.zeros(K, D, dtype=X.dtype, device=X.device).index_add_(0, nearest, (X - centroids[nearest]) ** 2)
+    cluster_var = squares / counts.clamp(min=1)[:, None]  # (K, D), around each centroid
     global_var = X.var(dim=0, unbiased=False).expand(K, D)  # (K, D)
-    small = counts[:, None] < 2  # (K, 1)
-    variances = torch.where(small, global_var, cluster_var) + reg_covar  # (K, D)
+    variances = torch.where(counts[:, None] < 2, global_var, cluster_var) + reg_covar  # (K, D)
+    if not bool((variances > 0).all()):
+        d = int((variances <= 0).any(dim=0).nonzero()[0])
+        raise ValueError(f"reg_covar: expected > 0 for these data (every point of a cluster has the same value in "
+                         f"dimension {d}, so its variance is 0), got {reg_covar}")
     counts = counts.clamp(min=1)
-    weights = counts / counts.sum()  # (K,)
-    return GMMParams(weights, means, variances)
+    return GMMParams(counts / counts.sum(), centroids, variances)

@@ -7,6 +7,7 @@ import math
 import torch
 
 from ._validation import check_params, check_X
+from .gaussian import log_normalisers
 from .params import GMMParams
 
 
@@ -39,8 +40,7 @@ def component_log_pdfs(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
     _, means, variances = params
     diff = X[:, None, :] - means[None, :, :]  # (N, 1, D) - (1, K, D) -> (N, K, D)
     sq_mahalanobis = (diff**2 / variances[None, :, :]).sum(dim=2)  # (N, K, D) -> (N, K)
-    log_norm = D * math.log(2 * math.pi) + variances.log().sum(dim=1)  # (K,)
-    return -0.5 * (log_norm[None, :] + sq_mahalanobis)  # (1, K) + (N, K) -> (N, K)
+    return -0.5 * (log_normalisers(variances)[None, :] + sq_mahalanobis)  # (1, K) + (N, K) -> (N, K)
 
 
 def weighted_log_pdfs(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
@@ -130,8 +130,7 @@ def component_log_pdfs_expanded(X: torch.Tensor, params: GMMParams) -> torch.Ten
         - 2.0 * X @ (means * precisions).T  # (N, D) @ (D, K) -> (N, K)
         + (means**2 * precisions).sum(dim=1)  # (K,), broadcast over the N rows
     )
-    log_norm = D * math.log(2 * math.pi) + variances.log().sum(dim=1)  # (K,)
-    return -0.5 * (log_norm + sq_mahalanobis)  # (N, K)
+    return -0.5 * (log_normalisers(variances) + sq_mahalanobis)  # (K,) + (N, K) -> (N, K)
 
 
 def broadcast_memory_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float32) -> int:
@@ -143,3 +142,78 @@ def broadcast_memory_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
     16.384
     """
     return N * K * D * torch.finfo(dtype).bits // 8
+
+
+def format_bytes(n: float) -> str:
+    """A number of bytes in binary units: 1536 -> '1.5 KiB'.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
+
+    >>> format_bytes(1536), format_bytes(16 * 2**30)
+    ('1.5 KiB', '16.0 GiB')
+    """
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.float32) -> list[tuple[str, tuple, str]]:
+    """Every tensor in the broadcast log-density computation: (expression, shape, memory it adds).
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
+
+    >>> broadcast_shapes_table(1000, 3, 2)[4]
+    ('X[:, None, :] - means[None]', (1000, 3, 2), '23.4 KiB')
+    """
+    itemsize = torch.finfo(dtype).bits // 8
+
+    def size(*shape):
+        return format_bytes(itemsize * math.prod(shape))
+
+    return [
+        ("X", (N, D), size(N, D)),
+        ("means, variances", (K, D), size(2, K, D)),
+        ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
+        ("means[None, :, :]", (1, K, D), "0 B (a view)"),
+        ("X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
+        ("(...) ** 2 / variances[None]", (N, K, D), size(N, K, D)),
+        (".sum(dim=2) -> log_pdfs", (N, K), size(N, K)),
+    ]
+
+
+def plane_grid(xlim, ylim, n: int):
+    """An n x n grid of the plane, in float64: its x and y ticks, each (n,), and its points, (n*n, 2), row by row in y.
+
+    >>> xs, ys, points = plane_grid((0, 1), (0, 2), 3)
+    >>> points[:4].tolist()
+    [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [0.0, 1.0]]
+    """
+    xs = torch.linspace(*xlim, n, dtype=torch.float64)
+    ys = torch.linspace(*ylim, n, dtype=torch.float64)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (n, n) each
+    return xs, ys, torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (n*n, 2)
+
+
+def mixture_density_grid(params: GMMParams, xlim, ylim, n: int = 200):
+    """The mixture density p(x) = sum_k pi_k N(x; mu_k, diag(sigma^2_k)) on an n x n grid of the plane.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    Returns
+    -------
+    xs : Tensor, shape (n,)
+    ys : Tensor, shape (n,)
+    density : Tensor, shape (n, n), float64
+        ``density[i, j]`` is p at (xs[j], ys[i]), ready for ``ax.contour(xs, ys, density)``.
+
+    Examples
+    --------
+    >>> xs, ys, density = mixture_density_grid(toy_params(), (-12, 12), (-12, 12), n=300)
+    >>> round(float(density.sum() * (xs[1] - xs[0]) * (ys[1] - ys[0])), 4)  # integrates to 1
+    1.0
+    """
+    xs, ys, grid = plane_grid(xlim, ylim, n)
+    log_px = torch.logsumexp(weighted_log_pdfs(grid, params.to(torch.float64)), dim=1)  # (n*n, K) -> (n*n,)
+    return xs, ys, log_px.exp().reshape(n, n)

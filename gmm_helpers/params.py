@@ -60,7 +60,47 @@ class GMMParams(NamedTuple):
         True
         """
         order = torch.argsort(self.means[:, dim])  # (K,)
+        return self.permuted(order)
+
+    def permuted(self, order) -> "GMMParams":
+        """The same mixture with its components in the order ``order`` (a permutation of 0..K-1).
+
+        >>> toy_params().permuted([2, 0, 1]).weights.tolist()
+        [0.25, 0.5, 0.25]
+        """
+        order = torch.as_tensor(order, dtype=torch.int64, device=self.means.device)
         return GMMParams(self.weights[order], self.means[order], self.variances[order])
+
+    def matched_to(self, reference: "GMMParams") -> "GMMParams":
+        """The same mixture with its components reordered to line up with ``reference``'s.
+
+        A mixture's components have no order of their own (EM may return the true components in any
+        order: "label switching"), so before comparing a fit with the truth, or two fits with each
+        other, reorder one to match the other. Component k of the result is the one whose mean is
+        paired with ``reference.means[k]`` by the pairing with the smallest total squared distance
+        (every pairing tried for K <= 8; for larger K, greedily, closest pair first).
+
+        >>> truth = toy_params()
+        >>> truth.permuted([2, 0, 1]).matched_to(truth).means.equal(truth.means)
+        True
+        """
+        import itertools
+
+        K = self.K
+        if reference.K != K:
+            raise ValueError(f"reference: expected {K} components like this mixture, got {reference.K}")
+        cost = ((reference.means[:, None, :].double() - self.means[None, :, :].double()) ** 2).sum(dim=2)  # (K, K)
+        if K <= 8:
+            rows = torch.arange(K)
+            order = min(itertools.permutations(range(K)), key=lambda p: float(cost[rows, list(p)].sum()))
+        else:
+            order, free = [None] * K, set(range(K))
+            for flat in cost.flatten().argsort().tolist():
+                k, j = divmod(flat, K)
+                if order[k] is None and j in free:
+                    order[k] = j
+                    free.remove(j)
+        return self.permuted(list(order))
 
 
 def toy_params(dtype: torch.dtype | None = None, device=None) -> GMMParams:
@@ -94,3 +134,27 @@ def toy_params(dtype: torch.dtype | None = None, device=None) -> GMMParams:
     means = torch.tensor([[-2.5, 0.0], [2.5, 2.5], [2.0, -2.5]], **kwargs)
     variances = torch.tensor([[1.8, 0.8], [0.5, 1.4], [1.0, 0.35]], **kwargs)
     return GMMParams(weights, means, variances)
+
+
+def toy_with_component0(weight: float = 0.5, variance_scale: float = 1.0, dtype=torch.float64) -> GMMParams:
+    """``toy_params()`` with component 0's weight set (the others share the rest 1:1) and its variances scaled.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    Examples
+    --------
+    >>> toy_with_component0(0.2).weights.tolist()
+    [0.2, 0.4, 0.4]
+    """
+    from ._validation import check_positive
+
+    weight = check_positive("weight", weight)
+    if weight >= 1:
+        raise ValueError(f"weight: expected a float in (0, 1), got {weight}")
+    variance_scale = check_positive("variance_scale", variance_scale)
+    base = toy_params(dtype)
+    others = base.weights[1:] / base.weights[1:].sum() * (1 - weight)  # (K - 1,)
+    weights = torch.cat([torch.tensor([weight], dtype=dtype), others])  # (K,)
+    variances = base.variances.clone()
+    variances[0] = variances[0] * variance_scale
+    return GMMParams(weights, base.means, variances)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .likelihoods import weighted_log_pdfs
+from .likelihoods import plane_grid, weighted_log_pdfs
 from .params import GMMParams
 
 
@@ -37,3 +37,25 @@ def log_responsibilities(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
     log_joint = weighted_log_pdfs(X, params)  # (N, K)
     log_px = torch.logsumexp(log_joint, dim=1, keepdim=True)  # (N, 1)
     return log_joint - log_px  # (N, K) - (N, 1) -> (N, K)
+
+
+def responsibility_grid(params: GMMParams, xlim, ylim, n: int = 200):
+    """Responsibilities r_k(x) on an n x n grid of the plane.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Returns
+    -------
+    xs, ys : Tensor, shape (n,)
+    resp : Tensor, shape (n, n, K), float64
+        ``resp[i, j, k]`` is r_k at (xs[j], ys[i]).
+
+    Examples
+    --------
+    >>> xs, ys, resp = responsibility_grid(toy_params(), (-5, 5), (-5, 5), n=11)
+    >>> tuple(resp.shape), bool(torch.allclose(resp.sum(dim=-1), torch.ones(11, 11, dtype=torch.float64)))
+    ((11, 11, 3), True)
+    """
+    xs, ys, grid = plane_grid(xlim, ylim, n)
+    resp = log_responsibilities(grid, params.to(torch.float64)).exp()  # (n*n, K)
+    return xs, ys, resp.reshape(n, n, -1)

@@ -5,7 +5,7 @@ import torch
 from PIL import Image
 
 from gmm_helpers import animate_em, draw_em_iteration, fit_em, init_random_points, sample_gmm, save_gif, toy_params
-from gmm_helpers.widgets import iteration_scrubber
+from gmm_helpers.teach.widgets import iteration_scrubber
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +21,10 @@ def test_runs_headless():
 
 def test_one_frame_per_history_entry_and_the_gif_has_them(fit, tmp_path):
     X, result = fit
-    animation = animate_em(X, result)
+    path = tmp_path / "fit.gif"
+    animation = animate_em(X, result, gif_path=path)
     frames = list(animation.new_frame_seq())
     assert len(frames) == len(result.history) == 7
-    path = tmp_path / "fit.gif"
-    save_gif(animation, path)
     with Image.open(path) as gif:
         assert gif.n_frames == 7
         assert gif.size == (880, 368)  # the animation's own 11 x 4.6 in at 80 dpi, whatever savefig.dpi says
@@ -57,3 +56,11 @@ def test_bad_input(fit):
         draw_em_iteration(X, result, 7)
     with pytest.raises(ValueError, match=r"X: expected shape \(N, 2\)"):
         animate_em(torch.zeros(5, 3), result)
+
+
+def test_save_gif_writes_at_the_given_rate(fit, tmp_path):
+    X, result = fit
+    path = tmp_path / "slow.gif"
+    save_gif(animate_em(X, result, dpi=40), path, fps=2, dpi=40)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 7 and gif.size == (440, 184) and gif.info["duration"] == 500

@@ -25,10 +25,18 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / ".screenshots"
 CHROMIUM = shutil.which("chromium")
 
+# Under CI (CI=true) a missing chromium is a failure, never a skip: CI must not go green without this test.
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)"),
+    pytest.mark.skipif(CHROMIUM is None and not IN_CI,
+                       reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does it)"),
 ]
+
+
+def test_chromium_is_there_under_ci():
+    assert CHROMIUM is not None or not IN_CI, "CI=true but chromium is not installed: .ci/run should have installed it"
 
 ALL_CODE_CELLS_RAN = """() => {
     const panel = window.jupyterapp.shell.currentWidget;

@@ -80,3 +80,25 @@ def test_estimation_errors_shrink_like_one_over_sqrt_n():
     assert errors.shape == (2, 3)
     ratio = errors[0] / errors[1]  # 100x the points: about 10x smaller errors
     assert ((ratio > 5) & (ratio < 20)).all(), ratio
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_parameters_with_a_cpu_generator_sample_the_same_points():
+    cpu = sample_gmm(toy_params(torch.float64), 100, generator=torch.Generator().manual_seed(0))
+    gpu = sample_gmm(toy_params(torch.float64, device="cuda"), 100, generator=torch.Generator().manual_seed(0))
+    assert gpu[0].is_cuda
+    torch.testing.assert_close(gpu[0].cpu(), cpu[0])
+    assert torch.equal(gpu[1].cpu(), cpu[1])
+    errors = estimation_errors(toy_params(torch.float64, device="cuda"), [50], repeats=2)
+    assert errors.is_cuda
+
+
+def test_running_example_is_the_same_points_in_every_dtype():
+    from gmm_helpers import running_example
+
+    X, labels, truth = running_example()
+    X64, labels64, truth64 = running_example(torch.float64)
+    assert X.shape == (600, 2) and X.dtype == torch.float32 and torch.equal(X64, X.double())
+    assert torch.equal(labels, labels64) and truth64.means.dtype == torch.float64
+    again, _ = sample_gmm(toy_params(), 600, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(again, X)

@@ -104,11 +104,12 @@ def test_result_structure_dtype_and_history(toy_data):
     assert isinstance(result, EMResult)
     assert len(result.history) == result.n_iter + 1 == len(result.log_likelihoods)
     assert result.history[-1] is result.params
-    assert result.log_likelihoods.dtype == X.dtype
+    assert result.log_likelihoods.dtype == torch.float64  # what the convergence test used, whatever X's dtype
     assert all(t.dtype == X.dtype for t in result.params)
     # each recorded log-likelihood belongs to the recorded parameters of the same index
     for t in (0, result.n_iter // 2, result.n_iter):
-        torch.testing.assert_close(result.log_likelihoods[t], log_likelihood(X, result.history[t]))
+        expected = log_likelihood(X.double(), result.history[t].to(torch.float64))
+        torch.testing.assert_close(result.log_likelihoods[t], expected, rtol=1e-5 if X.dtype == torch.float32 else 1e-10, atol=0)
 
 
 def test_em_step_returns_the_input_log_likelihood():
@@ -154,41 +155,114 @@ def test_inputs_are_not_modified():
     assert torch.equal(X, X_copy) and all(torch.equal(a, b) for a, b in zip(p0, p0_copy))
 
 
-class TestRobustness:
-    def test_point_a_thousand_standard_deviations_away(self, dtype):
-        X, _ = sample_gmm(toy_params(dtype), 200, generator=torch.Generator().manual_seed(0))
-        X = torch.cat([X, torch.tensor([[1500.0, -1500.0]], dtype=dtype)])
-        p0 = init_random_points(X[:-1], 3, generator=torch.Generator().manual_seed(0))
-        result = fit_em(X, p0, max_iter=20, tol=0)
-        assert torch.isfinite(result.log_likelihoods).all()
-        assert all(torch.isfinite(t).all() for t in result.params)
+def assert_matches_sklearn(result, X, p0, n_iter, rtol):
+    """fit_em's parameters after n_iter iterations equal scikit-learn's from the same start (float64 oracle)."""
+    gm = sklearn_fit(X.double(), p0.to(torch.float64), n_iter)
+    scale = float(X.abs().max())
+    np.testing.assert_allclose(result.params.weights.double().numpy(), gm.weights_, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose(result.params.means.double().numpy(), gm.means_, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(result.params.variances.double().numpy(), gm.covariances_, rtol=rtol, atol=1e-12)
+    return gm
 
-    def test_1000_dimensions_float32(self):
+
+class TestRobustness:
+    """Hard inputs give scikit-learn's answer from the same start, not merely finite numbers."""
+
+    def test_point_a_thousand_standard_deviations_away(self, dtype):
+        """Component 0 ends on the far point alone; its variance is m_step's (10 eps |x|)^2 + reg_covar, in
+        each dtype (scikit-learn's one-pass float64 variance is off by 5e-9 there, so it judges the rest)."""
+        X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
+        X = torch.cat([X, torch.tensor([[1500.0, -1500.0]], dtype=torch.float64)])
+        p0 = init_random_points(X[:-1], 3, generator=torch.Generator().manual_seed(0))
+        result = fit_em(X.to(dtype), p0.to(dtype), max_iter=20, tol=0)
+        p = p0.to(dtype)
+        for _ in range(20):
+            p, _ = em_step(X.to(dtype), p)
+        rtol = 1e-9 if dtype == torch.float64 else 1e-4
+        torch.testing.assert_close(result.params.weights, p.weights, rtol=rtol, atol=rtol * 1e-3)
+        torch.testing.assert_close(result.params.means, p.means, rtol=rtol, atol=rtol * 1e-3)
+        torch.testing.assert_close(result.params.variances[1:], p.variances[1:], rtol=rtol, atol=0)
+        # on one point the variance is reg_covar plus rounding: (10 eps |x|)^2 from m_step's N_k + 10 eps
+        rounding = (20 * torch.finfo(dtype).eps * 1500) ** 2
+        assert ((result.params.variances[0] - 1e-6).abs() <= rounding).all() and ((p.variances[0] - 1e-6).abs() <= rounding).all()
+        gm = sklearn_fit(X, p0, 20)
+        np.testing.assert_allclose(result.params.means.double().numpy(), gm.means_, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(result.params.variances[1:].double().numpy(), gm.covariances_[1:], rtol=rtol)
+        assert result.params.means[0].tolist() == pytest.approx([1500.0, -1500.0], rel=1e-5)
+
+    def test_1000_dimensions_float32_matches_float64(self):
         g = torch.Generator().manual_seed(0)
-        X, _ = sample_gmm(random_params(3, 1000, g, torch.float32), 300, generator=g)
-        result = fit_em(X, 3, max_iter=10, tol=0, generator=g)
-        assert torch.isfinite(result.log_likelihoods).all()
-        assert all(torch.isfinite(t).all() for t in result.params)
+        X, _ = sample_gmm(random_params(3, 1000, g, torch.float64), 300, generator=g)
+        p0 = init_random_points(X, 3, variance=float(X.var()), generator=g)
+        ours = fit_em(X.float(), p0.to(torch.float32), max_iter=10, tol=0)
+        assert_matches_sklearn(ours, X, p0, 10, rtol=1e-3)
 
     def test_duplicated_points(self, dtype):
-        X = torch.cat([torch.zeros(20, 2, dtype=dtype), torch.randn(20, 2, dtype=dtype) + 5])
-        result = fit_em(X, 3, max_iter=30, tol=0, generator=torch.Generator().manual_seed(0))
-        assert torch.isfinite(result.log_likelihoods).all()
-        assert (result.params.variances > 0).all()
+        X = torch.cat([torch.zeros(20, 2, dtype=torch.float64),
+                       torch.randn(20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) + 5])
+        p0 = init_random_points(X, 3, generator=torch.Generator().manual_seed(2))
+        result = fit_em(X.to(dtype), p0.to(dtype), max_iter=30, tol=0)
+        assert_matches_sklearn(result, X, p0, 30, rtol=1e-8 if dtype == torch.float64 else 1e-3)
+        # every point identical: one component per seed, each with the variance reg_covar
         same = fit_em(torch.ones(10, 2, dtype=dtype), 2, max_iter=5, tol=0, generator=torch.Generator().manual_seed(0))
-        assert all(torch.isfinite(t).all() for t in same.params)
+        torch.testing.assert_close(same.params.means, torch.ones(2, 2, dtype=dtype))
+        torch.testing.assert_close(same.params.variances, torch.full((2, 2), 1e-6, dtype=dtype), rtol=1e-4, atol=0)
 
     def test_K_equals_N(self, dtype):
-        X = torch.randn(8, 2, dtype=dtype, generator=torch.Generator().manual_seed(0))
-        result = fit_em(X, 8, max_iter=20, tol=0, generator=torch.Generator().manual_seed(0))
-        assert torch.isfinite(result.log_likelihoods).all()
-        assert all(torch.isfinite(t).all() for t in result.params)
+        X = torch.randn(8, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+        p0 = init_random_points(X, 8, generator=torch.Generator().manual_seed(0))
+        result = fit_em(X.to(dtype), p0.to(dtype), max_iter=20, tol=0)
+        assert_matches_sklearn(result, X, p0, 20, rtol=1e-8 if dtype == torch.float64 else 2e-3)
 
     def test_collapse_without_reg_covar_is_reported(self):
         X = torch.tensor([[0.0], [0.0], [5.0], [6.0]], dtype=torch.float64)
         with pytest.raises(FloatingPointError, match=r"collapsed.*reg_covar > 0"):
             fit_em(X, init_random_points(X, 2, variance=0.5, generator=torch.Generator().manual_seed(1)),
                    max_iter=50, tol=0, reg_covar=0.0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_refused_with_the_conversion(dtype):
+    with pytest.raises(ValueError, match=rf"X: expected a float32 or float64 tensor, got {dtype} \(.*convert it with X.float\(\)\)"):
+        fit_em(torch.randn(30, 2).to(dtype), 3)
+
+
+def test_inputs_that_require_grad_are_fitted_and_one_step_stays_differentiable():
+    X, _ = sample_gmm(toy_params(torch.float64), 300, generator=torch.Generator().manual_seed(0))
+    p0 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    plain = fit_em(X, p0, max_iter=5, tol=0)
+    Xg = X.clone().requires_grad_()
+    p0g = GMMParams(*(t.clone().requires_grad_() for t in p0))
+    result = fit_em(Xg, p0g, max_iter=5, tol=0)
+    assert not any(t.requires_grad for t in result.params) and not result.log_likelihoods.requires_grad
+    for a, b in zip(result.params, plain.params):
+        torch.testing.assert_close(a, b)
+    from gmm_helpers import log_responsibilities, m_step
+
+    m_step(Xg, log_responsibilities(Xg, p0).exp()).means.sum().backward()  # notebook 06 differentiates m_step
+    assert Xg.grad is not None and torch.isfinite(Xg.grad).all()
+
+
+def test_the_default_start_uses_reg_covar():
+    from gmm_helpers import init_kmeans_plusplus
+
+    X = torch.cat([torch.zeros(5, 2, dtype=torch.float64), torch.ones(5, 2, dtype=torch.float64)])  # two spots
+    result = fit_em(X, 2, max_iter=1, tol=0, reg_covar=0.25, generator=torch.Generator().manual_seed(0))
+    start = init_kmeans_plusplus(X, 2, generator=torch.Generator().manual_seed(0), reg_covar=0.25)
+    for a, b in zip(result.history[0], start):
+        torch.testing.assert_close(a, b)
+    assert result.history[0].variances.tolist() == [[0.25, 0.25], [0.25, 0.25]]
+
+
+def test_numpy_numbers_are_accepted_and_numpy_data_get_a_clear_error():
+    X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
+    a = fit_em(X, np.int64(3), tol=np.float32(1e-4), max_iter=np.int32(50), reg_covar=np.float64(1e-6),
+               generator=torch.Generator().manual_seed(0))
+    b = fit_em(X, 3, tol=1e-4, max_iter=50, generator=torch.Generator().manual_seed(0))
+    assert a.n_iter == b.n_iter and torch.equal(a.params.means, b.params.means)
+    with pytest.raises(ValueError, match=r"^X: expected a torch.Tensor of shape \(N, D\), got a numpy.ndarray of shape "
+                                         r"\(200, 2\) and dtype float64 \(convert it with torch.from_numpy\(X\)\)$"):
+        fit_em(X.numpy(), 3)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
@@ -230,3 +304,17 @@ def test_float32_parameters_converted_to_float64_are_accepted():
     p32 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
     result = fit_em(X.double(), p32.to(torch.float64), max_iter=2, tol=0)
     assert result.n_iter == 2
+
+
+def test_em_half_steps_alternate_e_and_m_steps():
+    from gmm_helpers import em_half_steps, log_responsibilities, m_step
+
+    X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    states = em_half_steps(X, start, n_iter=2)
+    assert len(states) == 5 and states[0][1] is None
+    assert states[1][0] is start and "E-step" in states[1][2]  # E-step: same parameters, new responsibilities
+    torch.testing.assert_close(states[1][1], log_responsibilities(X, start).exp())
+    assert states[2][1] is states[1][1] and "M-step" in states[2][2]  # M-step: same responsibilities, new parameters
+    for a, b in zip(states[2][0], m_step(X, states[1][1])):
+        torch.testing.assert_close(a, b)

@@ -6,7 +6,7 @@ import torch
 from scipy.stats import norm
 from torch.distributions import Independent, MultivariateNormal, Normal
 
-from gmm_helpers import diag_gaussian_log_pdf
+from gmm_helpers import diag_gaussian_log_pdf, log_normalisers, underflow_dimension
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_finite_far_away_and_in_high_dimension():
         (torch.zeros(3), torch.zeros(2), torch.ones(2), r"X: expected a 2-D tensor of shape \(N, D\), got shape \(3,\)"),
         (torch.zeros(0, 2), torch.zeros(2), torch.ones(2), r"X: expected at least one point"),
         (torch.tensor([[float("nan"), 0.0]]), torch.zeros(2), torch.ones(2), r"X: expected finite values, got 1 NaN"),
-        (torch.zeros(3, 2, dtype=torch.int64), torch.zeros(2), torch.ones(2), r"X: expected a floating-point"),
+        (torch.zeros(3, 2, dtype=torch.int64), torch.zeros(2), torch.ones(2), r"X: expected a float32 or float64 tensor, got torch.int64 \(convert it with .float\(\) or .double\(\)\)"),
         (torch.zeros(3, 2), torch.zeros(3), torch.ones(2), r"mean: expected shape \(2,\) to match X"),
         (torch.zeros(3, 2), torch.zeros(2), torch.ones(2, 1), r"variance: expected a 1-D tensor"),
         (torch.zeros(3, 2), torch.zeros(2), torch.tensor([1.0, 0.0]), r"variance: expected values > 0"),
@@ -74,3 +74,19 @@ def test_finite_far_away_and_in_high_dimension():
 def test_bad_input(X, mean, variance, match):
     with pytest.raises(ValueError, match=match):
         diag_gaussian_log_pdf(X, mean, variance)
+
+
+@pytest.mark.parametrize("dtype, expected", [(torch.float32, 74), (torch.float64, 526)])
+def test_underflow_dimension_is_where_exp_first_gives_zero(dtype, expected):
+    D = underflow_dimension(dtype)
+    log_p = lambda d: diag_gaussian_log_pdf(torch.ones(1, d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64),  # noqa: E731
+                                            torch.ones(d, dtype=torch.float64))[0]
+    assert D == expected
+    assert torch.exp(log_p(D).to(dtype)) == 0 and torch.exp(log_p(D - 1).to(dtype)) > 0
+
+
+def test_log_normalisers_against_torch_distributions():
+    variances = torch.tensor([[0.5, 2.0, 3.0], [1.0, 1.0, 0.1]], dtype=torch.float64)
+    # log N(mu; mu, diag(s2)) = -1/2 * log_normalisers(s2): the density at the mean is the normalising constant
+    at_mean = Independent(Normal(torch.zeros(2, 3, dtype=torch.float64), variances.sqrt()), 1).log_prob(torch.zeros(2, 3, dtype=torch.float64))
+    torch.testing.assert_close(-0.5 * log_normalisers(variances), at_mean)

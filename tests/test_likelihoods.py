@@ -107,3 +107,24 @@ def test_broadcast_memory_bytes():
 
     assert broadcast_memory_bytes(10**6, 64, 64, torch.float32) == 16_384_000_000
     assert broadcast_memory_bytes(10, 2, 3, torch.float64) == 480
+
+
+def test_density_grid_integrates_to_one_and_matches_log_likelihood():
+    from gmm_helpers import mixture_density_grid
+
+    xs, ys, density = mixture_density_grid(toy_params(), (-12, 12), (-12, 12), n=300)
+    cell = (xs[1] - xs[0]) * (ys[1] - ys[0])
+    assert float(density.sum() * cell) == pytest.approx(1.0, abs=1e-3)
+    point = torch.tensor([[float(xs[7]), float(ys[11])]], dtype=torch.float64)
+    torch.testing.assert_close(density[11, 7], log_likelihood(point, toy_params(torch.float64)).exp())
+
+
+def test_broadcast_shapes_table_and_byte_format():
+    from gmm_helpers.likelihoods import broadcast_shapes_table, format_bytes
+
+    rows = {expr: (shape, mem) for expr, shape, mem in broadcast_shapes_table(10**6, 64, 64)}
+    assert rows["X[:, None, :] - means[None]"] == ((10**6, 64, 64), "15.3 GiB")
+    assert rows["X[:, None, :]"][1].startswith("0 B")
+    rows64 = {expr: mem for expr, _, mem in broadcast_shapes_table(10**6, 64, 64, torch.float64)}
+    assert rows64["X[:, None, :] - means[None]"] == "30.5 GiB"
+    assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B" and format_bytes(2**40) == "1.0 TiB"

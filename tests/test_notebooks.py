@@ -18,6 +18,10 @@ def sources(nb, kind=None):
     return ["".join(c["source"]) for c in nb["cells"] if kind is None or c["cell_type"] == kind]
 
 
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found"
 
@@ -44,16 +48,28 @@ def test_structure_title_navigation_checks_exercises(path):
     assert md[0].startswith(f"# {number} · ") and "**You will learn**" in md[0]
     assert "[index](00_overview.ipynb)" in md[0] or number == "00"
     code = sources(nb, "code")
-    assert any(src.startswith("# NBVAL_CHECK_OUTPUT") and "check_close(" in src for src in code), "a compared check cell"
+    checked = [src for src, cell in zip(code, code_cells(nb)) if "nbval-check-output" in cell["metadata"].get("tags", [])]
+    assert any("check_close(" in src for src in checked), "a compared check cell (tagged nbval-check-output)"
     assert any("## Summary" in m for m in md) and any("## Exercises" in m for m in md)
     assert sum("<details><summary>Solution</summary>" in m for m in md) >= 2
     assert sum(re.search(r"\bcheck_\w+\(answer|check_\w+\(\w+\)$", src, re.M) is not None for src in code) >= 2
-    imported = re.findall(r"from gmm_helpers\.widgets import ([^\n]+)", "\n".join(code))
+    imported = re.findall(r"from gmm_helpers\.teach\.widgets import ([^\n]+)", "\n".join(code))
     widget_makers = {n.strip() for line in imported for n in line.split(",")} - {""}
     widget_cells = [src for src in code if any(re.search(rf"^{name}\(", src, re.M) for name in widget_makers
                                                if not name.startswith(("draw_", "format_")))]
     assert widget_cells, "an interactive widget"
-    assert all(src.startswith("# NBVAL_IGNORE_OUTPUT") for src in widget_cells), "widget output differs run to run"
+    ignored = [src for src, cell in zip(code, code_cells(nb)) if "nbval-ignore-output" in cell["metadata"].get("tags", [])]
+    assert all(src in ignored for src in widget_cells), "widget output differs run to run: tag it nbval-ignore-output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_markers_are_tags_and_markdown_has_no_control_characters(path):
+    nb = load(path)
+    for src in sources(nb, "code"):
+        assert "NBVAL_" not in src, "use the cell tags nbval-check-output / nbval-ignore-output, not comments students copy"
+    for index, src in enumerate(sources(nb)):
+        bad = sorted({hex(ord(ch)) for ch in src if ord(ch) < 32 and ch != "\n"})
+        assert not bad, f"cell {index} holds control characters {bad} (a \\t or \\f typed into LaTeX?)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

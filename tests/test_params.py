@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gmm_helpers import GMMParams, toy_params
+from gmm_helpers import GMMParams, toy_params, toy_with_component0
 
 
 def test_toy_params_is_the_running_example():
@@ -41,3 +41,28 @@ def test_to_moves_every_tensor():
     p = toy_params(torch.float32).to(torch.float64)
     assert all(t.dtype == torch.float64 for t in p)
     assert isinstance(p, GMMParams)
+
+
+def test_toy_with_component0_is_a_valid_mixture():
+    p = toy_with_component0(0.1, 2.0)
+    assert p.weights.tolist() == pytest.approx([0.1, 0.45, 0.45])
+    assert torch.allclose(p.variances[0], 2 * toy_params(torch.float64).variances[0])
+    assert torch.equal(p.variances[1:], toy_params(torch.float64).variances[1:])
+    with pytest.raises(ValueError, match=r"weight: expected a float in \(0, 1\), got 1.0"):
+        toy_with_component0(1.0)
+
+
+def test_matched_to_undoes_any_permutation_and_pairs_nearest_means():
+    import itertools
+
+    truth = toy_params(torch.float64)
+    for order in itertools.permutations(range(3)):
+        shuffled = truth.permuted(list(order))
+        assert all(torch.equal(a, b) for a, b in zip(shuffled.matched_to(truth), truth))
+    nudged = truth._replace(means=truth.means + 0.3).permuted([1, 2, 0])
+    torch.testing.assert_close(nudged.matched_to(truth).means, truth.means + 0.3)
+    g = torch.Generator().manual_seed(0)
+    big = GMMParams(torch.full((10,), 0.1), torch.randn(10, 2, generator=g) * 10, torch.ones(10, 2))
+    assert torch.equal(big.permuted(torch.randperm(10, generator=g)).matched_to(big).means, big.means)  # greedy, K > 8
+    with pytest.raises(ValueError, match=r"reference: expected 3 components like this mixture, got 10"):
+        truth.matched_to(big.to(torch.float64))

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.distributions import Categorical
 
-from gmm_helpers import GMMParams, component_log_pdfs, log_responsibilities, toy_params
+from gmm_helpers import GMMParams, component_log_pdfs, log_responsibilities, responsibility_grid, toy_params
 from tests.conftest import random_params
 from tests.test_likelihoods import mixture_oracle
 
@@ -71,3 +71,14 @@ def test_high_dimension_float32(gen):
 def test_bad_input():
     with pytest.raises(ValueError, match=r"means: expected D = 3 dimensions to match X"):
         log_responsibilities(torch.zeros(4, 3), toy_params())
+
+
+def test_responsibility_grid_sums_to_one_and_a_mean_owns_its_point():
+    xs, ys, resp = responsibility_grid(toy_params(), (-5, 5), (-5, 5), n=51)
+    assert resp.shape == (51, 51, 3)
+    torch.testing.assert_close(resp.sum(dim=-1), torch.ones(51, 51, dtype=torch.float64))
+    # at component 0's mean (-2.5, 0) component 0 owns the point, by the same Bayes' rule as log_responsibilities
+    i, j = int((ys - 0.0).abs().argmin()), int((xs + 2.5).abs().argmin())
+    point = torch.tensor([[float(xs[j]), float(ys[i])]], dtype=torch.float64)
+    torch.testing.assert_close(resp[i, j], log_responsibilities(point, toy_params(torch.float64)).exp()[0])
+    assert int(resp[i, j].argmax()) == 0

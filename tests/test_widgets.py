@@ -3,13 +3,7 @@ import pytest
 import torch
 
 from gmm_helpers import sample_gmm, toy_params
-from gmm_helpers.widgets import (
-    gaussian_explorer,
-    init_explorer,
-    sampling_explorer,
-    toy_with_component0,
-    weight_explorer,
-)
+from gmm_helpers.teach.widgets import gaussian_explorer, init_explorer, sampling_explorer, weight_explorer
 
 
 def controls(w):
@@ -21,13 +15,6 @@ def test_weight_explorer_redraws_with_the_new_weights():
     assert isinstance(w.result, plt.Figure)
     controls(w)["weight of component 0"].value = 0.2
     assert w.result.axes[0].get_title() == "weights = (0.20, 0.40, 0.40)"
-
-
-def test_toy_with_component0_is_a_valid_mixture():
-    p = toy_with_component0(0.1, 2.0)
-    assert p.weights.sum().item() == pytest.approx(1.0)
-    assert torch.allclose(p.variances[0], 2 * toy_params(torch.float64).variances[0])
-    assert torch.equal(p.variances[1:], toy_params(torch.float64).variances[1:])
 
 
 def test_sampling_explorer_resamples():
@@ -61,7 +48,7 @@ def test_gaussian_explorer_reports_the_peak_density():
 
 
 def test_shapes_explorer_lists_every_intermediate(capsys):
-    from gmm_helpers.widgets import broadcast_shapes_table, format_bytes, shapes_explorer
+    from gmm_helpers.teach.widgets import shapes_explorer
 
     w = shapes_explorer()
     c = controls(w)
@@ -73,12 +60,10 @@ def test_shapes_explorer_lists_every_intermediate(capsys):
     assert rows["X[:, None, :]"][1].startswith("0 B")
     c["dtype"].value = "float64"
     assert dict((e, m) for e, _, m in w.result)["X[:, None, :] - means[None]"] == "30.5 GiB"
-    assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B"
-    assert len(broadcast_shapes_table(1, 1, 1)) == 7
 
 
 def test_probe_explorer_bars_follow_the_probe():
-    from gmm_helpers.widgets import probe_explorer
+    from gmm_helpers.teach.widgets import probe_explorer
 
     p = toy_params()
     w = probe_explorer(p)
@@ -91,14 +76,10 @@ def test_probe_explorer_bars_follow_the_probe():
 
 def test_em_stepper_alternates_e_and_m_steps():
     from gmm_helpers import init_random_points
-    from gmm_helpers.widgets import em_half_steps, em_stepper
+    from gmm_helpers.teach.widgets import em_stepper
 
     X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
     start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
-    states = em_half_steps(X, start, n_iter=2)
-    assert len(states) == 5 and states[0][1] is None
-    assert states[1][0] is start and "E-step" in states[1][2]  # E-step: same parameters, new colours
-    assert states[2][1] is states[1][1] and "M-step" in states[2][2]  # M-step: same colours, new parameters
     w = em_stepper(X, start, n_iter=2)
     controls(w)["half-step (E, M, E, M, ...)"].value = 4
     assert w.result.axes[0].get_title() == "iteration 2: M-step (move the components)"

@@ -12,26 +12,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .data import sample_gmm
-from .init import init_kmeans_plusplus, init_random_points
-from .params import GMMParams, toy_params
+from ..data import sample_gmm
+from ..em import em_half_steps
+from ..init import init_kmeans_plusplus, init_random_points
+from ..likelihoods import broadcast_shapes_table
+from ..params import GMMParams, toy_with_component0
+from ..posteriors import log_responsibilities
 from .plotting import draw_ellipses, plot_density, plot_mixture
+from .style import component_colour
 
 _STYLE = dict(style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
 _LAYOUT = dict(_STYLE, continuous_update=False)  # sliders redraw when released, not on every pixel
-
-
-def toy_with_component0(weight: float = 0.5, variance_scale: float = 1.0, dtype=torch.float64) -> GMMParams:
-    """``toy_params()`` with component 0's weight set (the others share the rest 1:1) and its variances scaled.
-
-    Introduced in notebooks/01_synthetic_data.ipynb.
-    """
-    base = toy_params(dtype)
-    others = base.weights[1:] / base.weights[1:].sum() * (1 - weight)  # (K - 1,)
-    weights = torch.cat([torch.tensor([weight], dtype=dtype), others])  # (K,)
-    variances = base.variances.clone()
-    variances[0] = variances[0] * variance_scale
-    return GMMParams(weights, base.means, variances)
 
 
 def draw_weight_effect(weight: float = 0.5):
@@ -137,36 +128,9 @@ def gaussian_explorer():
     )
 
 
-def format_bytes(n: float) -> str:
-    """1536 -> '1.5 KiB'. Introduced in notebooks/04_broadcasting_likelihoods.ipynb."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
-
-
-def broadcast_shapes_table(N: int, K: int, D: int, dtype: str = "float32") -> list[tuple[str, tuple, str]]:
-    """Every tensor in the broadcast log-density computation: (expression, shape, memory it adds).
-
-    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
-    """
-    itemsize = torch.finfo(getattr(torch, dtype)).bits // 8
-    size = lambda *shape: format_bytes(itemsize * int(np.prod(shape)))  # noqa: E731
-    return [
-        ("X", (N, D), size(N, D)),
-        ("means, variances", (K, D), size(2, K, D)),
-        ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
-        ("means[None, :, :]", (1, K, D), "0 B (a view)"),
-        ("X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
-        ("(...) ** 2 / variances[None]", (N, K, D), size(N, K, D)),
-        (".sum(dim=2) -> log_pdfs", (N, K), size(N, K)),
-    ]
-
-
 def print_broadcast_shapes(N: int = 1000, K: int = 3, D: int = 2, dtype: str = "float32"):
     """Print ``broadcast_shapes_table`` as aligned text and return it."""
-    rows = broadcast_shapes_table(N, K, D, dtype)
+    rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
     for expression, shape, memory in rows:
         print(f"{expression:30s} {str(shape):18s} {memory}")
     return rows
@@ -188,9 +152,6 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, x1: float = 0.0
 
     Introduced in notebooks/05_posteriors.ipynb.
     """
-    from .plotting import component_colour
-    from .posteriors import log_responsibilities
-
     probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
     resp = log_responsibilities(probe, params).exp()[0]  # (K,)
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [1.4, 1]})
@@ -218,28 +179,6 @@ def probe_explorer(params: GMMParams, X: torch.Tensor | None = None):
         x1=widgets.FloatSlider(value=0.0, min=-6, max=6, step=0.25, description="probe x₁", **_LAYOUT),
         x2=widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.25, description="probe x₂", **_LAYOUT),
     )
-
-
-def em_half_steps(X: torch.Tensor, start: GMMParams, n_iter: int = 10, reg_covar: float = 1e-6):
-    """The states of EM one half-step at a time: (params, resp or None, description) per state.
-
-    Introduced in notebooks/06_parameter_updates.ipynb.
-
-    State 0 is the start (no responsibilities yet); then each E-step adds a state with new
-    responsibilities and the same parameters, and each M-step one with new parameters and the same
-    responsibilities.
-    """
-    from .posteriors import log_responsibilities
-    from .updates import m_step
-
-    states = [(start, None, "start")]
-    params = start
-    for t in range(1, n_iter + 1):
-        resp = log_responsibilities(X, params).exp()  # (N, K)
-        states.append((params, resp, f"iteration {t}: E-step (recolour the points)"))
-        params = m_step(X, resp, reg_covar)
-        states.append((params, resp, f"iteration {t}: M-step (move the components)"))
-    return states
 
 
 def draw_half_step(X: torch.Tensor, states, step: int = 0):

@@ -7,13 +7,11 @@ exercise nobody has done yet. Checks compare with an answer computed here, never
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from .gaussian import diag_gaussian_log_pdf
-from .likelihoods import log_likelihood
-from .params import GMMParams, toy_params
+from ..gaussian import diag_gaussian_log_pdf, underflow_dimension
+from ..likelihoods import log_likelihood
+from ..params import GMMParams, toy_params
 
 
 def _verdict(exercise: str, answer, correct: bool, hint: str) -> None:
@@ -127,21 +125,6 @@ def check_log_density_by_hand(answer) -> None:
                     "-1/2 [2 log(2 pi) + log 1 + log 4 + 1^2/1 + 2^2/4]; the 4 is a variance.")
 
 
-def underflow_dimension(dtype: torch.dtype = torch.float32) -> int:
-    """The smallest D for which exp(log N(1; 0, I_D)) is exactly 0 in ``dtype`` (x = (1, ..., 1)).
-
-    Introduced in notebooks/03_diagonal_gaussian.ipynb.
-
-    >>> underflow_dimension(torch.float32) < underflow_dimension(torch.float64)
-    True
-    """
-    per_dim = -0.5 * (math.log(2 * math.pi) + 1.0)  # log N(1; 0, 1)
-    D = 1
-    while torch.exp(torch.tensor(D * per_dim, dtype=dtype)) > 0:
-        D += 1
-    return D
-
-
 def check_underflow_dimension(answer) -> None:
     """Exercise 3.2: the smallest D for which the float32 density of x = (1, ..., 1) under N(0, I_D) is 0."""
     expected = underflow_dimension(torch.float32)
@@ -190,7 +173,7 @@ def check_spherical_log_pdfs(fn) -> None:
 
 def check_two_component_responsibility(answer) -> None:
     """Exercise 5.1: the responsibility of component 0 of ``EXERCISE_1D`` for the point x = 0.5, as a number."""
-    from .posteriors import log_responsibilities
+    from ..posteriors import log_responsibilities
 
     expected = log_responsibilities(torch.tensor([[0.5]], dtype=torch.float64), EXERCISE_1D).exp()[0, 0]
     _verdict("5.1", answer, _close(answer, expected),
@@ -199,8 +182,8 @@ def check_two_component_responsibility(answer) -> None:
 
 def check_log_likelihood_from_log_pdfs(fn) -> None:
     """Exercise 5.2: ``fn(log_pdfs, weights)`` returns the data log-likelihood sum_n log sum_k w_k N_nk, stably."""
-    from .data import sample_gmm
-    from .likelihoods import component_log_pdfs
+    from ..data import sample_gmm
+    from ..likelihoods import component_log_pdfs
 
     params = toy_params(torch.float64)
     X, _ = sample_gmm(params, 300, generator=torch.Generator().manual_seed(0))
@@ -226,7 +209,7 @@ def check_weight_update(answer) -> None:
 
 def check_m_step_by_hand(answer) -> None:
     """Exercise 6.2: ``(weights, means, variances)`` for ``EXERCISE_POINTS`` and ``EXERCISE_POINTS_RESP``, reg_covar = 0."""
-    from .updates import m_step
+    from ..updates import m_step
 
     expected = m_step(EXERCISE_POINTS, EXERCISE_POINTS_RESP, reg_covar=0.0)
     try:
@@ -242,7 +225,7 @@ def check_m_step_by_hand(answer) -> None:
 # 07_em_fit -----------------------------------------------------------------------------------------
 
 def _exercise_7_problem():
-    from .data import sample_gmm
+    from ..data import sample_gmm
 
     params = toy_params(torch.float64)
     X, _ = sample_gmm(params, 200, generator=torch.Generator().manual_seed(7))
@@ -251,7 +234,7 @@ def _exercise_7_problem():
 
 def check_lower_bound(fn) -> None:
     """Exercise 7.1: ``fn(X, params, q)`` returns F(q, theta) = sum_n sum_k q_nk [log pi_k + log N_nk - log q_nk]."""
-    from .likelihoods import component_log_pdfs
+    from ..likelihoods import component_log_pdfs
 
     X, params = _exercise_7_problem()
     q = torch.softmax(torch.randn(len(X), params.K, generator=torch.Generator().manual_seed(0), dtype=torch.float64), dim=1)
@@ -268,7 +251,7 @@ def check_best_of_restarts(fn) -> None:
     EMResult with the highest final log-likelihood."""
     import warnings
 
-    from .em import EMConvergenceWarning, fit_em
+    from ..em import EMConvergenceWarning, fit_em
 
     X, _ = _exercise_7_problem()
     with warnings.catch_warnings():

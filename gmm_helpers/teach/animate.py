@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from matplotlib.animation import FuncAnimation, PillowWriter
 
-from .em import EMResult
+from ..em import EMResult
+from ..posteriors import log_responsibilities
 from .plotting import plot_mixture
-from .posteriors import log_responsibilities
 
 
 def _limits(X: torch.Tensor, margin: float = 0.08):
@@ -63,7 +63,8 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
     return fig
 
 
-def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsize=(11, 4.6), dpi: int = 80) -> FuncAnimation:
+def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsize=(11, 4.6), dpi: int = 80,
+               gif_path=None) -> FuncAnimation:
     """An animation of an EM fit: one frame per entry of ``result.history``.
 
     Introduced in notebooks/07_em_fit.ipynb.
@@ -81,11 +82,12 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
         Milliseconds between frames.
     figsize, dpi
         Size of the figure; the defaults keep a 30-frame GIF to a few hundred KB.
+    gif_path : str or Path, optional
+        Also write the animation there as a GIF, at this ``interval`` and ``dpi`` (``save_gif``).
 
     Returns
     -------
     matplotlib.animation.FuncAnimation
-        Save it with ``save_gif(animation, path)``.
     """
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X: expected shape (N, 2) to draw in the plane, got {tuple(X.shape)}")
@@ -98,17 +100,17 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
 
     animation = FuncAnimation(fig, update, frames=len(result.history), interval=interval, blit=False, repeat=True)
     plt.close(fig)  # shown as a GIF, not as a live figure
+    if gif_path is not None:
+        save_gif(animation, gif_path, fps=1000 / interval, dpi=dpi)
     return animation
 
 
-def save_gif(animation: FuncAnimation, path, fps: float | None = None) -> None:
+def save_gif(animation: FuncAnimation, path, *, fps: float, dpi: float) -> None:
     """Write an animation as a GIF with matplotlib's Pillow writer (no ffmpeg needed).
 
     Introduced in notebooks/07_em_fit.ipynb.
 
-    The GIF has the animation figure's own size and dpi (not ``savefig.dpi``), so what
-    ``animate_em`` sized small stays small.
+    ``fps`` frames per second and ``dpi`` dots per inch (pass the figure's own, as ``animate_em``
+    does, so that ``savefig.dpi`` from a style cannot enlarge the file).
     """
-    fps = fps or 1000 / animation._interval  # noqa: SLF001 - matplotlib keeps the interval privately
-    figure = animation._fig  # noqa: SLF001
-    animation.save(str(path), writer=PillowWriter(fps=fps), dpi=figure.dpi)
+    animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)

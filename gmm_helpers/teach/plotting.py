@@ -1,0 +1,164 @@
+"""Drawing primitives: Gaussians as ellipses, a mixture over its points, a mixture's density.
+
+Every function draws on an axis it is given (``ax=None`` means ``plt.gca()``) and returns it, so
+notebooks can compose panels. Importing this module changes no global matplotlib state; call
+``style.use_classroom_style()`` explicitly for large, projector-friendly defaults.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.patches import Ellipse
+
+from ..likelihoods import mixture_density_grid
+from ..params import GMMParams
+from .style import component_colour, responsibility_colours
+
+
+def draw_covariance_ellipses(mean, covariance, ax=None, n_std=(1, 2), **kwargs):
+    """Ellipses at ``n_std`` standard deviations of a 2-D Gaussian with any covariance matrix.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    The contour {x : (x - mu)^T Sigma^{-1} (x - mu) = n^2} is an ellipse whose axes are the
+    eigenvectors of Sigma, with half-lengths n * sqrt(eigenvalue).
+
+    Parameters
+    ----------
+    mean : Tensor or array, shape (2,)
+    covariance : Tensor or array, shape (2, 2)
+    ax : matplotlib Axes, optional
+    n_std : sequence of float
+        Which contours to draw; the outer ones are fainter.
+    **kwargs
+        Passed to ``matplotlib.patches.Ellipse`` (e.g. ``color``, ``linewidth``, ``label``).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    mean = np.asarray(torch.as_tensor(mean).detach().cpu(), dtype=float)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.asarray(torch.as_tensor(covariance).detach().cpu(), dtype=float))
+    angle = np.degrees(np.arctan2(eigenvectors[1, 0], eigenvectors[0, 0]))
+    half_axes = np.sqrt(np.clip(eigenvalues, 0, None))
+    kwargs.setdefault("fill", False)
+    alpha = kwargs.pop("alpha", 1.0)
+    label = kwargs.pop("label", None)
+    for i, n in enumerate(n_std):
+        ax.add_patch(Ellipse(mean, 2 * n * half_axes[0], 2 * n * half_axes[1], angle=angle,
+                             alpha=alpha / (1 + i), label=label if i == 0 else None, **kwargs))
+    return ax
+
+
+def draw_ellipses(mean, variance, ax=None, n_std=(1, 2), **kwargs):
+    """Axis-aligned ellipses at ``n_std`` standard deviations of a 2-D diagonal Gaussian.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    With a diagonal covariance the contours are ellipses along the coordinate axes, with
+    half-widths n * sqrt(variance_d).
+
+    Parameters
+    ----------
+    mean : Tensor, shape (2,)
+    variance : Tensor, shape (2,)
+        Variances (not standard deviations).
+    ax, n_std, **kwargs
+        As for ``draw_covariance_ellipses``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    covariance = torch.diag(torch.as_tensor(variance).detach().cpu().double())  # (2,) -> (2, 2)
+    return draw_covariance_ellipses(mean, covariance, ax=ax, n_std=n_std, **kwargs)
+
+
+def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels: int = 12, colorbar: bool = True):
+    """Filled contours of the mixture density p(x), with a colour bar.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    xs, ys, density = (t.numpy() for t in mixture_density_grid(params, xlim, ylim))
+    filled = ax.contourf(xs, ys, density, levels=levels, cmap="Greys")
+    if colorbar:
+        ax.figure.colorbar(filled, ax=ax, label="density $p(x)$")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    return ax
+
+
+def plot_mixture(
+    X=None,
+    params: GMMParams | None = None,
+    *,
+    labels=None,
+    resp=None,
+    ax=None,
+    n_std=(1, 2),
+    point_size: float = 12,
+    legend: bool = True,
+    title: str | None = None,
+):
+    """Points (coloured by true label, by responsibility, or grey) and each component's ellipses.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, 2), optional
+    params : GMMParams, optional
+        Drawn as a cross at each mean and 1σ/2σ ellipses; the line width grows with the weight.
+    labels : Tensor, shape (N,), optional
+        Colour points by component.
+    resp : Tensor, shape (N, K), optional
+        Colour points by blended responsibility (ignored if ``labels`` is given).
+    ax : matplotlib Axes, optional
+    n_std : sequence of float
+    point_size : float
+    legend : bool
+        A legend entry per component (with its weight when ``params`` is given).
+    title : str, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    if X is not None:
+        Xn = X.detach().cpu().double().numpy()
+        if labels is not None:
+            labels = torch.as_tensor(labels).cpu().numpy()
+            for k in np.unique(labels):
+                ax.scatter(*Xn[labels == k].T, s=point_size, color=component_colour(int(k)), alpha=0.5,
+                           linewidths=0, label=None if params is not None or not legend else f"component {k}")
+        elif resp is not None:
+            ax.scatter(*Xn.T, s=point_size, c=responsibility_colours(resp), alpha=0.7, linewidths=0)
+        else:
+            ax.scatter(*Xn.T, s=point_size, color="0.45", alpha=0.5, linewidths=0)
+    if params is not None:
+        weights, means, variances = (t.detach().cpu().double() for t in params)
+        K = means.shape[0]
+        for k in range(K):
+            colour = component_colour(k)
+            width = 1.0 + 4.0 * float(weights[k]) * K / 2
+            draw_ellipses(means[k], variances[k], ax=ax, n_std=n_std, color=colour, linewidth=width)
+            ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white",
+                    linestyle="none", label=f"component {k}: weight {float(weights[k]):.2f}" if legend else None)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal", adjustable="box")
+    if title:
+        ax.set_title(title)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", framealpha=0.85)
+    return ax
