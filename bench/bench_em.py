@@ -4,8 +4,7 @@
     python bench/bench_em.py --quick    # small sizes: a smoke test that the tables come out and all agree
 
 Each size runs in its own process. For each dtype it times, from the same start:
-- ``fit_em``: one iteration of its engine, ``gmm_helpers.fast.FastEM.step`` (what fit_em runs per iteration),
-  with its worker threads (the default on a CPU) and with torch's own threads (``workers=1``);
+- ``fit_em``: one iteration of its engine, ``gmm_helpers.fast.FastEM.step`` (what fit_em runs per iteration);
 - scikit-learn: ``GaussianMixture(covariance_type="diag")``, one ``_e_step`` + ``_m_step`` (what its fit loop runs);
 - broadcast: ``gmm_helpers.em_step``, the (N, K, D) form the notebooks teach (skipped where it would not fit);
 - the start: ``init_kmeans_plusplus(X, K)``, fit_em's default start, and ``fit_em(X, K)`` end to end (start
@@ -33,7 +32,7 @@ import warnings
 
 SIZES = {"S1": (10_000, 2, 3), "S2": (200_000, 16, 16), "S3": (1_000_000, 32, 64)}
 QUICK_SIZES = {"Q1": (2_000, 2, 3), "Q2": (5_000, 8, 4)}
-IMPLEMENTATIONS = ("fit_em", "fit_em_torch_threads", "sklearn", "broadcast", "start", "end_to_end")
+IMPLEMENTATIONS = ("fit_em", "sklearn", "broadcast", "start", "end_to_end")
 BROADCAST_BUDGET = 6 * 2**30  # bytes the broadcast form may use (its (N, K, D) temporaries, about 3 alive)
 
 
@@ -91,49 +90,30 @@ def median_time(step, repeats: int) -> float:
 
 
 def matmul_bound(X, K, repeats):
-    """torch's GFLOP/s for the E- and M-step products of FastEM's chunks of X, and the implied seconds per iteration.
-
-    Measured both ways torch can run them here: one chunk's products with torch's own threads, and
-    one chunk's products on each of FastEM's worker threads at once (what FastEM.step does); the
-    higher throughput gives the bound.
-    """
-    import concurrent.futures
-
+    """torch's GFLOP/s for the E- and M-step products of one of FastEM's chunks of X, and the implied seconds
+    per iteration if the products were all there was."""
     import torch
 
-    from gmm_helpers._threads import thread_pool
     from gmm_helpers.fast import FastEM
 
     N, D = X.shape
-    chunk, workers = FastEM(X, 1e-6, cache_bytes=0).plan(K)
-    n = min(chunk, N)
-    operands = [(torch.randn(K, 2 * D + 1, dtype=X.dtype), torch.randn(2 * D + 1, n, dtype=X.dtype),
-                 torch.rand(K, n, dtype=X.dtype)) for _ in range(workers)]
+    n = min(FastEM(X, 1e-6, cache_bytes=0).chunk_rows_for(K), N)
+    Wt, Zt, R = torch.randn(K, 2 * D + 1, dtype=X.dtype), torch.randn(2 * D + 1, n, dtype=X.dtype), torch.rand(K, n, dtype=X.dtype)
 
-    def products(Wt, Zt, R):  # exactly the two products of FastEM._chunks, on one chunk
+    def products():  # exactly the two products of FastEM._chunks, on one chunk
         resp = torch.matmul(Wt, Zt, out=R).T
         FastEM._blocked_products(Zt, resp)
 
-    def best_seconds(run):
-        for _ in range(3):
-            run()  # warm-up
-        times = []
-        for _ in range(max(4 * repeats, 20)):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        return min(times)  # the best run: the highest throughput, so the tightest (most demanding) bound
-
+    for _ in range(3):
+        products()  # warm-up
+    times = []
+    for _ in range(max(4 * repeats, 20)):
+        start = time.perf_counter()
+        products()
+        times.append(time.perf_counter() - start)
     flops = lambda rows: 2 * 2 * rows * (2 * D + 1) * K  # noqa: E731 - E: (K, 2D+1) @ (2D+1, n), M: (2D+1, n) @ (n, K)
-    gflops = flops(n) / best_seconds(lambda: products(*operands[0])) / 1e9
-    if workers > 1:
-        pool = thread_pool(workers)
-
-        def side_by_side():
-            concurrent.futures.wait([pool.submit(products, *ops) for ops in operands])
-
-        gflops = max(gflops, workers * flops(n) / best_seconds(side_by_side) / 1e9)
-    return gflops, flops(N) / (gflops * 1e9)  # seconds per iteration if the products were all there was
+    gflops = flops(n) / min(times) / 1e9  # the best run: the highest throughput, so the tightest bound
+    return gflops, flops(N) / (gflops * 1e9)
 
 
 def worker(name: str, N: int, D: int, K: int, repeats: int, mode: str) -> None:
@@ -163,18 +143,17 @@ def worker(name: str, N: int, D: int, K: int, repeats: int, mode: str) -> None:
         dname = str(dtype).replace("torch.", "")
         results = {}
 
-        # fit_em's engine, on its worker threads (the default) and on torch's own threads
-        for impl, workers in (("fit_em", None), ("fit_em_torch_threads", 1)):
-            def fast_run(steps, workers=workers):
-                engine, state = FastEM(X, 1e-6, workers=workers), {"p": start}
+        # fit_em's engine
+        def fast_run(steps):
+            engine, state = FastEM(X, 1e-6), {"p": start}
 
-                def step():
-                    state["p"], _ = engine.step(state["p"])
+            def step():
+                state["p"], _ = engine.step(state["p"])
 
-                return median_time(step, steps)
+            return median_time(step, steps)
 
-            results[impl] = measure(fast_run, repeats, mode)
-            emit(dtype=dname, impl=impl, **results[impl])
+        results["fit_em"] = measure(fast_run, repeats, mode)
+        emit(dtype=dname, impl="fit_em", **results["fit_em"])
 
         # fit_em's default start, and fit_em(X, K) end to end, start included
         def start_run(steps):
@@ -323,15 +302,6 @@ def main(argv=None) -> int:
                   f"| {sk['seconds'] / fast['seconds']:.1f}x | {ratio_bc} | {fast['mb']:.0f} | {sk['mb']:.0f} | {bc_mb} "
                   f"| {summary['gflops']:.0f} | {summary['bound']:.3g} | {fast['seconds'] / summary['bound']:.2f} "
                   f"| {'yes' if summary['agree'] else 'NO'} |")
-    print()
-    print("Threads: fit_em's worker threads (each running whole chunks single-threaded) vs torch's own threads "
-          "(FastEM(workers=1): every operation split across the threads)")
-    print()
-    print("| size | dtype | worker threads s/iter | torch threads s/iter | torch / workers |")
-    print("|" + "---|" * 5)
-    for (name, dtype), by in table.items():
-        w, t = by["fit_em"]["seconds"], by["fit_em_torch_threads"]["seconds"]
-        print(f"| {name} | {dtype} | {fmt_s(w)} | {fmt_s(t)} | {t / w:.2f}x |")
     print()
     print("End to end: the default start (init_kmeans_plusplus, greedy k-means++ on at most 65,536 points) and "
           "fit_em(X, K), start included")

@@ -15,8 +15,7 @@ maths. This module computes the same iteration the way a practitioner's fit shou
 - **Chunked over N**, so the extra memory is one (K, chunk) buffer and one (2D+1, chunk) slice of
   Z^T per thread, plus, when it fits a budget, the centred data transposed (D, N), kept between
   iterations: copying contiguous rows from it builds a chunk of Z^T faster than transposing X.
-- **Threads over chunks** on a CPU (``gmm_helpers._threads``): each worker thread runs whole chunks
-  with single-threaded operations, and their statistics are added at the end.
+- **Threads**: torch's own (``torch.get_num_threads()``), splitting each operation, as any torch code.
 - **Precision.** The expanded forms cancel when |x| >> sigma, so the data are centred once (the
   shift is undone in the returned means) and the statistics are accumulated in float64. A variance
   that the one-pass form E[(x-s)^2] - E[x-s]^2 may not resolve to half the dtype's digits (a
@@ -38,7 +37,6 @@ import math
 
 import torch
 
-from ._threads import run_on_workers
 from .gaussian import log_normalisers
 from .params import GMMParams
 from .updates import collapsed_variances, raise_if_collapsed
@@ -102,7 +100,7 @@ class FastEM:
 
     Introduced in notebooks/07_em_fit.ipynb (``fit_em`` runs it); the broadcast form it replaces is
     taught in notebooks/04-06. Not thread-safe: its buffers are reused from step to step, so use one
-    ``FastEM`` per thread.
+    ``FastEM`` per thread (``fit_em`` makes its own).
 
     Parameters
     ----------
@@ -115,10 +113,6 @@ class FastEM:
     cache_bytes : int
         Keep the centred data, transposed, shape (D, N), between iterations when they take at most
         this many bytes (else each chunk of Z^T is built from X itself, more slowly).
-    workers : int, optional
-        Threads that share the chunks, each running single-threaded operations (CPU only). Default:
-        ``torch.get_num_threads()``. ``workers=1`` runs every chunk on the calling thread with torch's
-        own threads, as any torch code does.
 
     Examples
     --------
@@ -129,9 +123,9 @@ class FastEM:
     """
 
     def __init__(self, X: torch.Tensor, reg_covar: float, chunk_rows: int | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES, workers: int | None = None):
+                 cache_bytes: int = DEFAULT_CACHE_BYTES):
         N, D = X.shape
-        self.X, self.reg_covar, self.workers = X, reg_covar, workers
+        self.X, self.reg_covar = X, reg_covar
         # (D,): centring removes most cancellation; summed in float64 a block at a time (one float64 copy
         # of a float32 X would double the memory this engine needs)
         total = sum(X[start:start + 65536].sum(dim=0, dtype=torch.float64) for start in range(0, N, 65536))
@@ -177,18 +171,10 @@ class FastEM:
             buffer = self._buffers[name] = torch.empty(shape, dtype=self.X.dtype, device=self.X.device)
         return buffer
 
-    def plan(self, K: int) -> tuple[int, int]:
-        """Points per chunk and the number of threads that share the chunks, for K components."""
+    def chunk_rows_for(self, K: int) -> int:
+        """Points per chunk for K components."""
         N, D = self.X.shape
-        chunk = self.chunk_rows or max(256, min(N, CHUNK_BYTES // ((K + 2 * D + 1) * self.itemsize)))
-        n_chunks = _ceil_div(N, chunk)
-        workers = 1
-        if self.X.device.type == "cpu":
-            workers = min(self.workers or torch.get_num_threads(), n_chunks)
-        if workers > 1 and self.chunk_rows is None:  # as many chunks for each worker, a multiple of 256 points each
-            n_chunks = _ceil_div(n_chunks, workers) * workers
-            chunk = _ceil_div(_ceil_div(N, n_chunks), 256) * 256
-        return chunk, workers
+        return self.chunk_rows or max(256, min(N, CHUNK_BYTES // ((K + 2 * D + 1) * self.itemsize)))
 
     def step(self, params: GMMParams) -> tuple[GMMParams, torch.Tensor]:
         """One E-step on ``params`` and the M-step after it.
@@ -205,12 +191,10 @@ class FastEM:
             If the log-likelihood is not finite, or (with ``reg_covar=0``) a variance collapses to 0.
         """
         N, D = self.X.shape
-        chunk, workers = self.plan(params.K)
+        chunk = self.chunk_rows_for(params.K)
         Wt = self._weights_matrix(params)  # (K, 2D+1)
-        starts = range(0, N, chunk)
-        parts = run_on_workers(self._chunks, [(Wt, starts[w::workers], chunk, w) for w in range(workers)])
-        stats = sum(part[0] for part in parts)  # (2D+1, K), float64: [sum r (x-s); sum r (x-s)^2; N_k]
-        log_likelihood = sum(part[1] for part in parts) * math.log(2)
+        stats, log2_likelihood = self._chunks(Wt, range(0, N, chunk), chunk)  # (2D+1, K): [sum r (x-s); sum r (x-s)^2; N_k]
+        log_likelihood = log2_likelihood * math.log(2)
         if not bool(torch.isfinite(log_likelihood)):
             raise FloatingPointError(f"fit_em: the log-likelihood is {float(log_likelihood)}; check the parameters")
         nk, offsets, raw = m_step_from_sums(stats[2 * D], stats[:D].T, stats[D:2 * D].T, self.shift, self.X.dtype)
@@ -227,8 +211,8 @@ class FastEM:
         new = GMMParams((nk / nk.sum()).to(dtype), means.to(dtype), (raw + self.reg_covar).to(dtype))
         return new, log_likelihood
 
-    def _responsibilities(self, Wt: torch.Tensor, start: int, stop: int, chunk: int, worker: int):
-        """Z^T and the responsibilities of points start..stop-1, in this worker's buffers (chunk points long).
+    def _responsibilities(self, Wt: torch.Tensor, start: int, stop: int, chunk: int):
+        """Z^T and the responsibilities of points start..stop-1, in the reused buffers (chunk points long).
 
         Returns Zt (2D+1, n), resp (n, K) (a transposed view of a (K, n) buffer), and the float64 sum of
         log2 p(x_n) over those points.
@@ -236,8 +220,8 @@ class FastEM:
         N, D = self.X.shape
         K = Wt.shape[0]
         n_max = min(chunk, N)
-        buffer = self._buffer(("R", worker), (K, n_max))
-        Zt = self._fill_Zt(self._buffer(("Zt", worker), (2 * D + 1, n_max))[:, : stop - start], start, stop)
+        buffer = self._buffer("R", (K, n_max))
+        Zt = self._fill_Zt(self._buffer("Zt", (2 * D + 1, n_max))[:, : stop - start], start, stop)
         resp = torch.matmul(Wt, Zt, out=buffer[:, : stop - start]).T  # (K, 2D+1) @ (2D+1, n) -> (K, n), viewed (n, K)
         # resp holds the log-joint log2 pi_k N(x_n | k); normalise each point's row in place
         row_max = torch.amax(resp, dim=1, keepdim=True)  # (n, 1)
@@ -249,8 +233,8 @@ class FastEM:
         resp.mul_(row_sum.reciprocal_())  # responsibilities (multiplying by the reciprocal is cheaper than dividing)
         return Zt, resp, log2_likelihood
 
-    def _chunks(self, Wt: torch.Tensor, starts: range, chunk: int, worker: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """E-step and M-step statistics of the chunks beginning at ``starts``, with the buffers of ``worker``.
+    def _chunks(self, Wt: torch.Tensor, starts: range, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """E-step and M-step statistics of the chunks beginning at ``starts``.
 
         Returns the (2D+1, K) float64 statistics and the float64 sum of log2 p(x_n) over those points.
         """
@@ -258,7 +242,7 @@ class FastEM:
         stats = torch.zeros(2 * D + 1, Wt.shape[0], dtype=torch.float64, device=self.X.device)
         log2_likelihood = torch.zeros((), dtype=torch.float64, device=self.X.device)
         for start in starts:
-            Zt, resp, chunk_log2_likelihood = self._responsibilities(Wt, start, min(start + chunk, N), chunk, worker)
+            Zt, resp, chunk_log2_likelihood = self._responsibilities(Wt, start, min(start + chunk, N), chunk)
             log2_likelihood += chunk_log2_likelihood
             stats += self._blocked_products(Zt, resp)  # (2D+1, n) @ (n, K) -> (2D+1, K), float64
         return stats, log2_likelihood
@@ -274,7 +258,7 @@ class FastEM:
         out = torch.zeros(len(components), D, dtype=torch.float64, device=self.X.device)
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            _, resp, _ = self._responsibilities(Wt, start, stop, chunk, 0)
+            _, resp, _ = self._responsibilities(Wt, start, stop, chunk)
             for i, k in enumerate(components.tolist()):
                 deviations = (self.X[start:stop] - means[i]) ** 2  # (n, D)
                 out[i] += (resp[:, k] @ deviations).to(torch.float64)  # (n,) @ (n, D) -> (D,)
