@@ -42,6 +42,7 @@ notebooks: $(STAMP)
 # Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_em.py
+	$(BIN)/python bench/bench_scale.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 import torch
 
-from ._validation import _describe, check_int, check_K, check_nonneg, check_params, check_tensor
+from ._validation import SUPPORTED_DTYPES, _describe, check_int, check_K, check_nonneg, check_params, check_tensor
 from .em import EMResult, em_loop
 from .fast import ChunkKernel
 from .init import MAX_SEED_POINTS, init_kmeans_plusplus
@@ -144,14 +144,19 @@ def array_chunks(arrays, chunk_rows: int = 65536) -> ArrayChunks:
     return ArrayChunks(loaded, names, chunk_rows)
 
 
-def _as_chunk(item, index: int, device) -> torch.Tensor:
-    """One item of a stream as a (n, D) tensor: a DataLoader's (x, ...) batch gives x; arrays are copied."""
+def _as_chunk(item, index: int, device, finite: bool = True) -> torch.Tensor:
+    """One item of a stream as a (n, D) tensor: a DataLoader's (x, ...) batch gives x; arrays are copied.
+
+    ``finite=False`` skips the scan for NaN and inf (a pass that meets one finds it afterwards: see
+    ``StreamSource.statistics``), so the hot loop reads each chunk only once.
+    """
     if isinstance(item, (list, tuple)) and item:
         item = item[0]
     if isinstance(item, np.ndarray):
         item = torch.from_numpy(item if item.flags.writeable else np.array(item))
     name = f"chunk {index}"
-    check_tensor(name, item, 2, "(n, D)")
+    if finite or not isinstance(item, torch.Tensor) or item.ndim != 2 or item.dtype not in SUPPORTED_DTYPES:
+        check_tensor(name, item, 2, "(n, D)")
     return item if device is None else item.to(device)
 
 
@@ -201,11 +206,11 @@ class StreamSource:
         self.kernel = ChunkKernel(D, dtype, device, shift)
         self.count = None  # the number of points of the first full pass
 
-    def chunks(self):
-        """One pass: every chunk, checked (2-D, D columns, the dtype of the first, finite) and on ``device``."""
+    def chunks(self, finite: bool = False):
+        """One pass: every chunk, checked (2-D, D columns, the dtype of the first; finite if asked) and on ``device``."""
         count, index = 0, -1
         for index, item in enumerate(_chunks(self.data)):
-            chunk = _as_chunk(item, index, self.device)
+            chunk = _as_chunk(item, index, self.device, finite)
             if chunk.shape[1] != self.D or chunk.dtype != self.dtype:
                 raise ValueError(f"chunk {index}: expected {self.dtype} of shape (n, {self.D}) like the first chunk, "
                                  f"got {chunk.dtype} of shape {tuple(chunk.shape)}")
@@ -230,6 +235,9 @@ class StreamSource:
         for chunk in self.chunks():
             log2_likelihood += self.kernel.add_statistics(Wt, chunk, acc)
             count += chunk.shape[0]
+        if not bool(torch.isfinite(acc).all() & torch.isfinite(log2_likelihood)):
+            for _ in self.chunks(finite=True):  # a NaN or inf in the data? name its chunk (ValueError)
+                pass
         return self.kernel.stats_from(acc, log2_likelihood, count)
 
     def centred_squares(self, params: GMMParams, components: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
