@@ -437,6 +437,16 @@ def all_reduce_statistics(shards, params: GMMParams) -> tuple[torch.Tensor, torc
     return mine, total
 
 
+def all_reduce_and_fit(shards, start: GMMParams, options=None):
+    """Notebook 10's live demonstration, on each rank: ``all_reduce_statistics``, then ``fit_em_distributed``.
+
+    Introduced in notebooks/10_scaling_up.ipynb. Returns (this rank's packed statistics, their sum over
+    the ranks, this rank's EMResult).
+    """
+    mine, total = all_reduce_statistics(shards, start)
+    return mine, total, fit_em_distributed(shards[dist.get_rank()], start, **(options or {}))
+
+
 # The scaling model (on paper) -----------------------------------------------------------------------
 
 def allreduce_bytes(K: int, D: int) -> int:
