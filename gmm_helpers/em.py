@@ -148,7 +148,7 @@ def fit_em(
     reg_covar : float, default 1e-6
         Added to every variance in each M-step.
     generator : torch.Generator, optional
-        Used only when ``init`` is an int.
+        Used only when ``init`` is an int (a given start involves no randomness, and EM none after it).
 
     Returns
     -------
@@ -174,8 +174,11 @@ def fit_em(
     max_iter = check_int("max_iter", max_iter, 1)
     tol = check_nonneg("tol", tol)
     reg_covar = check_nonneg("reg_covar", reg_covar)
-    if not isinstance(init, GMMParams) and (isinstance(init, bool) or not isinstance(init, numbers.Integral)):
-        raise ValueError(f"init: expected a GMMParams or an int K, got {_describe(init)}")
+    if not isinstance(init, GMMParams):
+        is_int_tensor = isinstance(init, torch.Tensor) and init.ndim == 0 and not init.is_floating_point() and init.dtype != torch.bool
+        if not is_int_tensor and (isinstance(init, bool) or not isinstance(init, numbers.Integral)):
+            raise ValueError(f"init: expected a GMMParams or an int K, got {_describe(init)}")
+        init = int(init)
     with torch.no_grad():
         return _fit(X, init, max_iter, tol, reg_covar, generator)
 

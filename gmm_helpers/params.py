@@ -91,8 +91,8 @@ class GMMParams(NamedTuple):
             raise ValueError(f"reference: expected {K} components like this mixture, got {reference.K}")
         cost = ((reference.means[:, None, :].double() - self.means[None, :, :].double()) ** 2).sum(dim=2)  # (K, K)
         if K <= 8:
-            rows = torch.arange(K)
-            order = min(itertools.permutations(range(K)), key=lambda p: float(cost[rows, list(p)].sum()))
+            orders = torch.tensor(list(itertools.permutations(range(K))), device=cost.device)  # (K!, K)
+            order = orders[cost[torch.arange(K, device=cost.device), orders].sum(dim=1).argmin()].tolist()
         else:
             order, free = [None] * K, set(range(K))
             for flat in cost.flatten().argsort().tolist():
