@@ -115,3 +115,10 @@ def test_the_tests_run_on_the_pinned_torch():
 
 def test_the_script_needs_the_python_pyproject_needs():
     assert project()["requires-python"] == ">=" + ".".join(map(str, run_script.MIN_PYTHON))
+
+
+def test_binder_builds_the_students_environment():
+    # repo2docker reads binder/ or .binder/ instead of the root when either exists; at the root it takes
+    # environment.yml, and its `-e .` (a local requirement) makes it copy the repository in first
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    assert (ROOT / "environment.yml").exists()
