@@ -38,6 +38,9 @@ class EMResult(NamedTuple):
         Number of EM iterations run.
     converged : bool
         True if the per-point log-likelihood changed by less than ``tol`` in the last iteration.
+
+    ``torch.save(result, f)`` then ``torch.load(f)`` (``weights_only=True``) gives it back, history
+    included, in any process that has imported ``gmm_helpers``; see ``GMMParams``.
     """
 
     params: GMMParams
@@ -45,6 +48,10 @@ class EMResult(NamedTuple):
     history: list
     n_iter: int
     converged: bool
+
+
+# Allow-listed for torch.load(weights_only=True) as GMMParams is: tensors, a list of GMMParams, an int, a bool.
+torch.serialization.add_safe_globals([EMResult])
 
 
 def e_step(X: torch.Tensor, params: GMMParams) -> tuple[torch.Tensor, torch.Tensor]:
