@@ -90,10 +90,6 @@ __all__ = [
     "fit_em",
     "EMResult",
     "EMConvergenceWarning",
-    "animate_em",
-    "draw_em_iteration",
-    "save_gif",
-    "check_close",
     "SufficientStats",
     "sufficient_statistics",
     "params_from_stats",
@@ -105,4 +101,5 @@ __all__ = [
     "OnlineEMResult",
     "fit_em_distributed",
     "run_local_processes",
-]
+]  # the lazily loaded classroom names (animate_em, draw_em_iteration, save_gif, check_close) are left out, so that
+# ``from gmm_helpers import *`` stays free of matplotlib too

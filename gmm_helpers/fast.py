@@ -17,14 +17,21 @@ maths. This module computes the same iteration the way a practitioner's fit shou
   iterations: copying contiguous rows from it builds a chunk of Z^T faster than transposing X.
 - **Threads**: torch's own (``torch.get_num_threads()``), splitting each operation, as any torch code.
 - **Precision.** The expanded forms cancel when |x| >> sigma, so the data are centred once (the
-  shift is undone in the returned means) and the statistics are accumulated in float64. A variance
-  that the one-pass form E[(x-s)^2] - E[x-s]^2 may not resolve to half the dtype's digits (a
-  component much narrower than its distance from the shift, or collapsed) is recomputed
-  exactly, sum_n r_nk (x_n - mu_k)^2, in a second pass over the data; it is never clamped.
-- **The same answer as ``m_step``.** Responsibilities below 2**-511 (float64; 2**-63 in float32) of
-  their row's largest are set to exactly 0, as exp underflows in the broadcast form, and the M-step
-  from the sums is ``m_step``'s: N_k + 10 eps, so a component that receives no point gets mean 0 and
-  variance ``reg_covar``, as in ``m_step`` and scikit-learn.
+  shift is undone in the returned means) and the statistics are accumulated in float64. The
+  E-step's product still adds terms as large as prec_kd (|x_d| + |mu_kd|)^2 (prec = 1/sigma^2) whose
+  rounding errors do not cancel; where their bound, eps * sum_d of those terms, could exceed 0.01 nats
+  for some component (a component nearly constant along a dimension the data spread over, as in pixel
+  data), a float32 chunk runs its products in float64, and in float64 those components' log-densities
+  are computed directly, sum_d prec_kd (x_d - mu_kd)^2. A variance that the one-pass form
+  E[(x-s)^2] - E[x-s]^2 may not give to half the dtype's digits, once ``reg_covar`` is added (a
+  component much narrower than its distance from the data's mean, or collapsed, with a small
+  ``reg_covar``), is recomputed exactly, sum_n r_nk (x_n - mu_k)^2, in a second pass over the data;
+  it is never clamped.
+- **The same answer as ``m_step``** (to rounding). Responsibilities below 2**-511 (float64; 2**-63 in
+  float32) of their row's largest are set to exactly 0 (the broadcast form keeps those between its
+  dtype's smallest normal number and that bound: a difference far below the dtype's precision of the
+  row's sum), and the M-step from the sums is ``m_step``'s: N_k + 10 eps, so a component that
+  receives no point gets mean 0 and variance ``reg_covar``, as in ``m_step`` and scikit-learn.
 - **Speed traps.** exp of arguments far below 0 makes subnormal numbers, 10-40x slower on many CPUs,
   and so do products with them in the M-step; the zeroing above keeps every entry normal or 0.
 
@@ -48,7 +55,8 @@ from .params import GMMParams
 from .stats import SufficientStats, em_update, m_step_from_sums, unresolved_variances  # noqa: F401 - re-exported
 
 DEFAULT_CACHE_BYTES = 384 * 2**20  # keep the centred data, transposed, when they take at most this much
-CHUNK_BYTES = 4 * 2**20  # the (K, chunk) and (2D+1, chunk) buffers of one thread take about this much
+CHUNK_BYTES = 4 * 2**20  # the (K, chunk) and (2D+1, chunk) buffers take about this much
+E_STEP_TOLERANCE = 0.01  # nats: the rounding bound above which the E-step's product is made more precise
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -75,6 +83,28 @@ def blocked_products(Zt: torch.Tensor, resp: torch.Tensor) -> torch.Tensor:
     if full < n:
         out += (Zt[:, full:] @ resp[full:]).to(torch.float64)
     return out
+
+
+class EStepPlan:
+    """The E-step's parameters in the forms the kernel uses, float64, with casts kept per dtype.
+
+    ``Wt`` (K, 2D+1): the log-joint's weights, base 2; ``centred_means`` (K, D): mu - shift;
+    ``precisions`` (K, D); ``log2_scales`` (K,): log2 pi_k minus log2 of the Gaussian's normaliser.
+    """
+
+    def __init__(self, Wt, centred_means, precisions, log2_scales):
+        self.Wt, self.centred_means, self.precisions, self.log2_scales = Wt, centred_means, precisions, log2_scales
+        self._casts = {}
+
+    @property
+    def K(self) -> int:
+        return self.Wt.shape[0]
+
+    def cast(self, dtype: torch.dtype):
+        """(W^T, centred means, precisions, log2 scales) in ``dtype``."""
+        if dtype not in self._casts:
+            self._casts[dtype] = tuple(t.to(dtype) for t in (self.Wt, self.centred_means, self.precisions, self.log2_scales))
+        return self._casts[dtype]
 
 
 class ChunkKernel:
@@ -108,34 +138,56 @@ class ChunkKernel:
         """Points per inner chunk for K components and a block of n points."""
         return self.chunk_rows or max(256, min(n, CHUNK_BYTES // ((K + 2 * self.D + 1) * self.itemsize)))
 
-    def weights_matrix(self, params: GMMParams) -> torch.Tensor:
-        """W^T, shape (K, 2D+1), with W^T @ Z^T = log2 of pi_k N(x_n | mu_k, sigma^2_k) for centred x.
+    def weights_matrix(self, params: GMMParams) -> "EStepPlan":
+        """What every chunk's E-step under ``params`` needs, computed once per pass: an ``EStepPlan``.
 
-        The log-joint of notebook 05, divided by log 2: base-2 logarithms, so that exp2 can undo them.
+        Its W^T, shape (K, 2D+1), gives W^T @ Z^T = log2 of pi_k N(x_n | mu_k, sigma^2_k) for centred x:
+        the log-joint of notebook 05, divided by log 2 (base-2 logarithms, so that exp2 can undo them).
         """
-        weights, means, variances = params
-        centred_means = means - self.shift  # (K, D)
+        weights, means, variances = (t.to(torch.float64) for t in params)
+        centred_means = means - self.shift.to(torch.float64)  # (K, D)
         precisions = 1.0 / variances  # (K, D)
-        constant = weights.log() - 0.5 * (log_normalisers(variances) + (centred_means**2 * precisions).sum(dim=1))  # (K,)
-        Wt = torch.cat([centred_means * precisions, -0.5 * precisions, constant[:, None]], dim=1)  # (K, 2D+1), natural log
-        return Wt / math.log(2)
+        log2_scales = (weights.log() - 0.5 * log_normalisers(variances)) / math.log(2)  # (K,): log2 pi_k - log2 of the normaliser
+        constant = log2_scales - 0.5 * (centred_means**2 * precisions).sum(dim=1) / math.log(2)  # (K,)
+        Wt = torch.cat([centred_means * precisions / math.log(2), -0.5 * precisions / math.log(2), constant[:, None]], dim=1)
+        return EStepPlan(Wt, centred_means, precisions, log2_scales)
 
-    def _buffer(self, name: str, rows: int, columns: int) -> torch.Tensor:
+    def reach(self, X: torch.Tensor) -> torch.Tensor:
+        """(D,) float64: the largest |x_nd - shift_d| over the points X, for the rounding bound of the E-step."""
+        if X.shape[0] == 0:
+            return torch.zeros(self.D, dtype=torch.float64, device=self.device)
+        return torch.stack([(X[start:start + 65536] - self.shift).abs().amax(dim=0)
+                            for start in range(0, X.shape[0], 65536)]).amax(dim=0).double()
+
+    def products_dtype(self, plan: "EStepPlan", reach: torch.Tensor):
+        """The dtype the E-step's products run in for points within ``reach``, and the components whose
+        log-densities are computed directly in it (the module's docstring, Precision)."""
+        bound = (plan.precisions * (reach + plan.centred_means.abs()) ** 2).sum(dim=1)  # (K,): the size of the terms summed
+        dtype = self.dtype
+        if torch.finfo(dtype).eps * float(bound.max()) > E_STEP_TOLERANCE:
+            dtype = torch.float64
+        direct = (torch.finfo(dtype).eps * bound > E_STEP_TOLERANCE).nonzero()[:, 0]  # (k,)
+        return dtype, direct
+
+    def _buffer(self, name: str, rows: int, columns: int, dtype: torch.dtype) -> torch.Tensor:
         """A (rows, columns) view of a reused buffer, grown when a wider one is asked for."""
         buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape[0] != rows or buffer.shape[1] < columns:
-            buffer = self._buffers[name] = torch.empty(rows, columns, dtype=self.dtype, device=self.device)
+        if buffer is None or buffer.shape[0] != rows or buffer.shape[1] < columns or buffer.dtype != dtype:
+            buffer = self._buffers[name] = torch.empty(rows, columns, dtype=dtype, device=self.device)
         return buffer[:, :columns]
 
-    def _fill_Zt(self, X: torch.Tensor, Xct: torch.Tensor | None, start: int, stop: int) -> torch.Tensor:
+    def _fill_Zt(self, X: torch.Tensor, Xct: torch.Tensor | None, start: int, stop: int, dtype: torch.dtype) -> torch.Tensor:
         """Z^T = [x - shift; (x - shift)^2; 1] for points start..stop-1 of X, in a reused (2D+1, n) buffer.
 
         ``Xct``, when given, is X centred and transposed, (D, N): copying its contiguous rows is faster
-        than transposing X.
+        than transposing X. ``dtype`` is that of the products (float64 for float32 data whose products
+        need it: then the data are centred exactly, in float64).
         """
         D = self.D
-        Zt = self._buffer("Zt", 2 * D + 1, stop - start)
-        if Xct is not None:
+        Zt = self._buffer("Zt", 2 * D + 1, stop - start, dtype)
+        if dtype != self.dtype:
+            torch.sub(X[start:stop].to(dtype), self.shift.to(dtype), out=Zt[:D].T)
+        elif Xct is not None:
             Zt[:D] = Xct[:, start:stop]  # a copy of contiguous rows
         else:
             torch.sub(X[start:stop], self.shift, out=Zt[:D].T)
@@ -143,15 +195,22 @@ class ChunkKernel:
         Zt[2 * D] = 1
         return Zt
 
-    def _responsibilities(self, Wt, X, Xct, start: int, stop: int):
+    def _responsibilities(self, plan: "EStepPlan", X, Xct, start: int, stop: int, dtype, direct):
         """Z^T and the responsibilities of points start..stop-1, in the reused buffers.
 
-        Returns Zt (2D+1, n), resp (n, K) (a transposed view of a (K, n) buffer), and the float64 sum of
-        log2 p(x_n) over those points.
+        ``dtype`` is the products' and ``direct`` the components whose log-densities are computed
+        directly (``products_dtype``). Returns Zt (2D+1, n), resp (n, K) (a transposed view of a (K, n)
+        buffer), and the float64 sum of log2 p(x_n) over those points.
         """
-        Zt = self._fill_Zt(X, Xct, start, stop)
-        buffer = self._buffer("R", Wt.shape[0], stop - start)
-        resp = torch.matmul(Wt, Zt, out=buffer).T  # (K, 2D+1) @ (2D+1, n) -> (K, n), viewed (n, K)
+        D = self.D
+        Wt, centred_means, precisions, log2_scales = plan.cast(dtype)
+        Zt = self._fill_Zt(X, Xct, start, stop, dtype)
+        buffer = self._buffer("R", Wt.shape[0], stop - start, dtype)
+        log_joint = torch.matmul(Wt, Zt, out=buffer)  # (K, 2D+1) @ (2D+1, n) -> (K, n)
+        for k in direct.tolist():  # log2 pi_k N(x | k) without the expanded square: no cancellation
+            sq_mahalanobis = (precisions[k][:, None] * (Zt[:D] - centred_means[k][:, None]) ** 2).sum(dim=0)  # (n,)
+            log_joint[k] = log2_scales[k] - 0.5 * sq_mahalanobis / math.log(2)
+        resp = log_joint.T  # (n, K) view
         # resp holds the log-joint log2 pi_k N(x_n | k); normalise each point's row in place
         row_max = torch.amax(resp, dim=1, keepdim=True)  # (n, 1)
         resp.sub_(row_max)
@@ -162,36 +221,44 @@ class ChunkKernel:
         resp.mul_(row_sum.reciprocal_())  # responsibilities (multiplying by the reciprocal is cheaper than dividing)
         return Zt, resp, log2_likelihood
 
-    def add_statistics(self, Wt: torch.Tensor, X: torch.Tensor, acc: torch.Tensor, Xct: torch.Tensor | None = None):
+    def add_statistics(self, plan: "EStepPlan", X: torch.Tensor, acc: torch.Tensor, Xct: torch.Tensor | None = None,
+                       reach: torch.Tensor | None = None):
         """Add the statistics of the points X to ``acc``, (2D+1, K) float64: [sum r (x-s); sum r (x-s)^2; N_k].
 
-        Returns the float64 sum of log2 p(x_n) over X (a tensor of shape ()).
+        ``plan`` is ``weights_matrix(params)``; ``reach`` (``reach(X)``, computed when not given) sets the
+        products' precision. Returns the float64 sum of log2 p(x_n) over X (a tensor of shape ()) and the
+        dtype the products ran in.
         """
-        N = X.shape[0] if Xct is None else Xct.shape[1]
-        chunk = self.rows_for(Wt.shape[0], N)
+        N = X.shape[0]
+        dtype, direct = self.products_dtype(plan, self.reach(X) if reach is None else reach)
+        chunk = self.rows_for(plan.K, N)
         log2_likelihood = torch.zeros((), dtype=torch.float64, device=self.device)
         for start in range(0, N, chunk):
-            Zt, resp, chunk_log2_likelihood = self._responsibilities(Wt, X, Xct, start, min(start + chunk, N))
+            Zt, resp, chunk_log2_likelihood = self._responsibilities(plan, X, Xct, start, min(start + chunk, N), dtype, direct)
             log2_likelihood += chunk_log2_likelihood
             acc += blocked_products(Zt, resp)  # (2D+1, n) @ (n, K) -> (2D+1, K), float64
-        return log2_likelihood
+        return log2_likelihood, dtype
 
-    def add_centred_squares(self, Wt: torch.Tensor, X: torch.Tensor, components: torch.Tensor, means: torch.Tensor,
-                            out: torch.Tensor, Xct: torch.Tensor | None = None) -> None:
+    def add_centred_squares(self, plan: "EStepPlan", X: torch.Tensor, components: torch.Tensor, means: torch.Tensor,
+                            out: torch.Tensor, Xct: torch.Tensor | None = None, reach: torch.Tensor | None = None) -> None:
         """Add sum_n r_nk (x_n - mu_k)^2 over the points X, for the given components, to ``out`` (k, D) float64.
 
         The exact second pass: computed as ``m_step`` does, from X and the means (k, D) in the dtype of X;
-        the responsibilities are recomputed chunk by chunk.
+        the responsibilities are recomputed chunk by chunk, and only points with some responsibility for
+        these components are visited.
         """
         N = X.shape[0]
-        chunk = self.rows_for(Wt.shape[0], N)
+        dtype, direct = self.products_dtype(plan, self.reach(X) if reach is None else reach)
+        chunk = self.rows_for(plan.K, N)
         means = means.to(self.dtype)
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            _, resp, _ = self._responsibilities(Wt, X, Xct, start, stop)
-            for i, k in enumerate(components.tolist()):
-                deviations = (X[start:stop] - means[i]) ** 2  # (n, D)
-                out[i] += (resp[:, k] @ deviations).to(torch.float64)  # (n,) @ (n, D) -> (D,)
+            _, resp, _ = self._responsibilities(plan, X, Xct, start, stop, dtype, direct)
+            weights = resp[:, components]  # (n, k)
+            rows = (weights > 0).any(dim=1).nonzero()[:, 0]  # points that count for these components
+            if len(rows):
+                deviations = (X[start:stop][rows][:, None, :] - means[None, :, :]) ** 2  # (m, 1, D) - (1, k, D) -> (m, k, D)
+                out += torch.einsum("mk,mkd->kd", weights[rows].to(self.dtype), deviations).to(torch.float64)
 
     def new_accumulator(self, K: int) -> torch.Tensor:
         """A zero (2D+1, K) float64 accumulator for ``add_statistics``."""
@@ -251,7 +318,7 @@ def sufficient_statistics(X: torch.Tensor, params: GMMParams, shift: torch.Tenso
     with torch.no_grad():
         kernel = ChunkKernel(D, X.dtype, X.device, shift, chunk_rows)
         acc = kernel.new_accumulator(params.K)
-        log2_likelihood = kernel.add_statistics(kernel.weights_matrix(params), X, acc)
+        log2_likelihood, _ = kernel.add_statistics(kernel.weights_matrix(params), X, acc)
         return kernel.stats_from(acc, log2_likelihood, N)
 
 
@@ -301,6 +368,9 @@ class FastEM:
             self.Xct = torch.empty(D, N, dtype=X.dtype, device=X.device)
             for start in range(0, N, 65536):
                 torch.sub(X[start:start + 65536], self.shift, out=self.Xct[:, start:start + 65536].T)
+        self.reach = self.kernel.reach(X)  # (D,) float64, for the rounding bound of the E-step's product
+        # the dtype the last pass's products ran in: em_update judges the one-pass variances by its eps
+        self.products_dtype = X.dtype
 
     def chunk_rows_for(self, K: int) -> int:
         """Points per chunk for K components."""
@@ -309,13 +379,14 @@ class FastEM:
     def statistics(self, params: GMMParams) -> SufficientStats:
         """The sufficient statistics of all of X under ``params`` (one pass)."""
         acc = self.kernel.new_accumulator(params.K)
-        log2_likelihood = self.kernel.add_statistics(self.kernel.weights_matrix(params), self.X, acc, self.Xct)
+        log2_likelihood, self.products_dtype = self.kernel.add_statistics(self.kernel.weights_matrix(params), self.X, acc,
+                                                                           self.Xct, self.reach)
         return self.kernel.stats_from(acc, log2_likelihood, self.X.shape[0])
 
     def centred_squares(self, params: GMMParams, components: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
         """sum_n r_nk (x_n - mu_k)^2 for the given components, shape (k, D), float64: a second, exact pass."""
         out = torch.zeros(len(components), self.X.shape[1], dtype=torch.float64, device=self.X.device)
-        self.kernel.add_centred_squares(self.kernel.weights_matrix(params), self.X, components, means, out, self.Xct)
+        self.kernel.add_centred_squares(self.kernel.weights_matrix(params), self.X, components, means, out, self.Xct, self.reach)
         return out
 
     def step(self, params: GMMParams) -> tuple[GMMParams, torch.Tensor]:

@@ -123,7 +123,7 @@ def fit_em_online(chunks, init, *, alpha: float = 0.6, reg_covar: float = 1e-6, 
             if n == 0:
                 continue
             acc = kernel.new_accumulator(params.K)
-            log2_likelihood = kernel.add_statistics(kernel.weights_matrix(params), chunk, acc)
+            log2_likelihood, _ = kernel.add_statistics(kernel.weights_matrix(params), chunk, acc)
             chunk_stats = kernel.stats_from(acc, log2_likelihood, n).scaled(1.0 / n)  # per point
             gamma = float(t) ** -alpha
             running = chunk_stats if running is None else running.scaled(1 - gamma) + chunk_stats.scaled(gamma)

@@ -176,18 +176,22 @@ def mixture_mean(params: GMMParams) -> torch.Tensor:
     return params.weights @ params.means  # (K,) @ (K, D) -> (D,)
 
 
-def unresolved_variances(variances: torch.Tensor, offsets: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """Which one-pass variances may have lost half their digits: sigma^2 <= sqrt(eps) (sigma^2 + offset^2).
+def unresolved_variances(variances: torch.Tensor, offsets: torch.Tensor, reg_covar: float,
+                         dtype: torch.dtype) -> torch.Tensor:
+    """Which returned variances the one-pass form may not give to half their digits, shape (K, D), bool.
 
     The one-pass form E[(x-s)^2] - E[x-s]^2 subtracts two numbers of size sigma^2 + offset^2 (offset =
-    mu - s) that carry rounding errors of a few eps times that size, so its relative error is about
-    eps (sigma^2 + offset^2) / sigma^2. Where that could exceed sqrt(eps) (3e-4 in float32, 1.5e-8 in
-    float64), ``em_update`` recomputes the variance exactly. Returns a (K, D) bool tensor.
+    mu - s) that carry rounding errors of about eps times that size. The variance returned is that
+    difference plus ``reg_covar``; where the error could exceed sqrt(eps) of it (3e-4 relative in
+    float32, 1.5e-8 in float64), ``em_update`` recomputes the variance exactly.
 
-    >>> unresolved_variances(torch.tensor([[1e-12, 1.0]]), torch.tensor([[1.0, 1.0]]), torch.float64).tolist()
-    [[True, False]]
+    >>> unresolved_variances(torch.tensor([[1e-12, 1.0, 1e-12]]), torch.tensor([[1.0, 1.0, 1e-3]]), 0.0, torch.float64).tolist()
+    [[True, False, False]]
+    >>> unresolved_variances(torch.tensor([[1e-12]]), torch.tensor([[1.0]]), 1e-6, torch.float64).tolist()  # reg_covar dominates
+    [[False]]
     """
-    return variances <= math.sqrt(torch.finfo(dtype).eps) * (variances + offsets**2)
+    eps = torch.finfo(dtype).eps
+    return math.sqrt(eps) * (variances.abs() + offsets**2) > variances + reg_covar
 
 
 def m_step_from_sums(counts, sums, squares, shift, dtype: torch.dtype):
@@ -222,13 +226,17 @@ def m_step_from_sums(counts, sums, squares, shift, dtype: torch.dtype):
     return nk, offsets, raw
 
 
-def _m_step(stats: SufficientStats, reg_covar: float, where: str, recompute=None) -> GMMParams:
-    """The M-step from statistics; ``recompute(components, means)`` gives exact sum_n r_nk (x_n - mu_k)^2, (k, D)."""
+def _m_step(stats: SufficientStats, reg_covar: float, where: str, recompute=None, products_dtype=None) -> GMMParams:
+    """The M-step from statistics; ``recompute(components, means)`` gives exact sum_n r_nk (x_n - mu_k)^2, (k, D).
+
+    ``products_dtype``: the dtype the sums were computed in, when wider than the data's (its eps judges
+    which one-pass variances need the exact pass).
+    """
     dtype = stats.shift.dtype
     nk, offsets, raw = m_step_from_sums(stats.nk, stats.sums, stats.squares, stats.shift, dtype)
     means = stats.shift.to(torch.float64) + offsets  # (K, D)
     # A component with no responsibility at all has nothing to recompute (its sums are 0).
-    unresolved = unresolved_variances(raw, offsets, dtype) & (stats.squares > 0)
+    unresolved = unresolved_variances(raw, offsets, reg_covar, products_dtype or dtype) & (stats.squares > 0)
     if bool(unresolved.any()):
         if recompute is None:
             raw = raw.clamp(min=0.0)  # no data to look at again: the one-pass value, never below 0
@@ -236,7 +244,7 @@ def _m_step(stats: SufficientStats, reg_covar: float, where: str, recompute=None
             components = unresolved.any(dim=1).nonzero()[:, 0]  # (k,)
             raw[components] = recompute(components, means[components]) / nk[components, None]
     if reg_covar == 0:
-        raise_if_collapsed(where, collapsed_variances(raw, stats.nk, means, dtype))
+        raise_if_collapsed(where, collapsed_variances(raw, stats.nk, means, stats.shift, dtype))
     return GMMParams((nk / nk.sum()).to(dtype), means.to(dtype), (raw + reg_covar).to(dtype))
 
 
@@ -326,4 +334,7 @@ def em_update(source, params: GMMParams, reg_covar: float, reduce=None, where: s
         squares = source.centred_squares(params, components, means)
         return squares if reduce is None else reduce(squares)
 
-    return _m_step(stats, reg_covar, where, recompute), stats
+    # A single source says how precisely it summed (FastEM runs float32 data's products in float64 when they
+    # need it); summed over processes, every process must take the same decision: judge by the data's dtype.
+    products_dtype = getattr(source, "products_dtype", None) if reduce is None else None
+    return _m_step(stats, reg_covar, where, recompute, products_dtype), stats

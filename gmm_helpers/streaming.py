@@ -233,7 +233,7 @@ class StreamSource:
         log2_likelihood = torch.zeros((), dtype=torch.float64, device=self.device)
         count = 0
         for chunk in self.chunks():
-            log2_likelihood += self.kernel.add_statistics(Wt, chunk, acc)
+            log2_likelihood += self.kernel.add_statistics(Wt, chunk, acc)[0]
             count += chunk.shape[0]
         if not bool(torch.isfinite(acc).all() & torch.isfinite(log2_likelihood)):
             for _ in self.chunks(finite=True):  # a NaN or inf in the data? name its chunk (ValueError)

@@ -168,9 +168,11 @@ def test_the_launcher_rejects_bad_arguments_before_starting():
 
 
 def test_torchrun_with_two_processes_writes_the_fit_of_all_shards(tmp_path, example):
+    # float64 shards: in float32 the per-point log-likelihood is exact to ~1e-7 only, so on this slowly converging
+    # example the iteration where its change first falls below tol = 1e-6 can differ by one between 1 and 2
+    # processes (their sums round differently), and one iteration moves the means by ~1e-3
     X, shards, start = example
-    X32 = X.float()
-    parts = X32.split([150, 100, 200, 150])
+    parts = X.split([150, 100, 200, 150])
     for i, part in enumerate(parts):
         np.save(tmp_path / f"part{i}.npy", part.numpy())
     out = tmp_path / "params.pt"
@@ -186,7 +188,7 @@ def test_torchrun_with_two_processes_writes_the_fit_of_all_shards(tmp_path, exam
     # rank 0 reads part0 and part2, rank 1 part1 and part3: fit_em on them in that order, from the same seed
     reference = fit_em(torch.cat([parts[0], parts[2], parts[1], parts[3]]), 3, generator=torch.Generator().manual_seed(5))
     for a, b in zip(params, reference.params):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
     assert summary["N"] == 600 and summary["world_size"] == 2 and summary["n_iter"] == reference.n_iter
     assert summary["converged"] and summary["files"] == 4
 

@@ -107,11 +107,13 @@ def test_em_update_over_the_fast_source_is_one_broadcast_em_step():
 
 
 def test_the_shift_is_what_keeps_float32_variances_accurate():
-    """Data at 1e4 with spread 0.01: around 0 the one-pass variance cancels to nothing; around the mean it is right."""
+    """Data at 1e4 with spread 0.01: around 0 the one-pass variance cancels to nothing; around the mean it is right.
+    (The component is wide, variance 1e4, so the E-step's products stay in float32 even around 0: a narrow one
+    would make the kernel run them in float64, which would hide the cancellation this test shows.)"""
     g = torch.Generator().manual_seed(0)
     X64 = 1e4 + 0.01 * torch.randn(5000, 1, generator=g, dtype=torch.float64)
     X = X64.float()
-    one = GMMParams(torch.ones(1), X.mean(dim=0, keepdim=True), torch.full((1, 1), 1e-4))
+    one = GMMParams(torch.ones(1), X.mean(dim=0, keepdim=True), torch.full((1, 1), 1e4))
     truth = X.double().var(unbiased=False)
     around_mean = params_from_stats(sufficient_statistics(X, one, shift=X.mean(dim=0)), reg_covar=0.0)
     torch.testing.assert_close(around_mean.variances[0, 0].double(), truth, rtol=1e-3, atol=0)
