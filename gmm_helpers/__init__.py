@@ -13,6 +13,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``posteriors``         -> notebooks/05_posteriors.ipynb
 - ``updates``            -> notebooks/06_parameter_updates.ipynb
 - ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
+- ``stats``, ``streaming``, ``online``, ``distributed`` -> notebooks/10_scaling_up.ipynb
 """
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm
@@ -30,6 +31,10 @@ from .likelihoods import (
 from .params import GMMParams, toy_params, toy_with_component0
 from .posteriors import log_responsibilities, responsibility_grid
 from .updates import effective_counts, m_step
+from .stats import SufficientStats, em_update, mixture_mean, params_from_stats
+from .fast import sufficient_statistics
+from .streaming import array_chunks, fit_em_streaming
+from .online import OnlineEMResult, fit_em_online
 
 # Names of the classroom kit that the top level also offers, loaded on first use (PEP 562), so that
 # ``import gmm_helpers`` stays free of matplotlib.
@@ -38,6 +43,9 @@ _LAZY = {
     "draw_em_iteration": "gmm_helpers.teach.animate",
     "save_gif": "gmm_helpers.teach.animate",
     "check_close": "gmm_helpers.teach.testing",
+    # loaded on first use so that ``python -m gmm_helpers.distributed`` runs the module once, as __main__
+    "fit_em_distributed": "gmm_helpers.distributed",
+    "run_local_processes": "gmm_helpers.distributed",
 }
 
 
@@ -82,5 +90,16 @@ __all__ = [
     "fit_em",
     "EMResult",
     "EMConvergenceWarning",
+    "SufficientStats",
+    "sufficient_statistics",
+    "params_from_stats",
+    "mixture_mean",
+    "em_update",
+    "fit_em_streaming",
+    "array_chunks",
+    "fit_em_online",
+    "OnlineEMResult",
+    "fit_em_distributed",
+    "run_local_processes",
 ]  # the lazily loaded classroom names (animate_em, draw_em_iteration, save_gif, check_close) are left out, so that
 # ``from gmm_helpers import *`` stays free of matplotlib too

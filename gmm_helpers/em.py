@@ -13,6 +13,7 @@ from .fast import FastEM
 from .init import init_kmeans_plusplus
 from .likelihoods import weighted_log_pdfs
 from .params import GMMParams
+from .stats import em_update
 from .updates import m_step
 
 
@@ -139,7 +140,9 @@ def fit_em(
 
     The iterations run on the fast path of ``gmm_helpers.fast`` (matrix products, chunked over N, no
     (N, K, D) tensor); they agree with ``em_step`` (the broadcast form the notebooks teach) to
-    rounding.
+    rounding. Each iteration accumulates sufficient statistics over chunks of X and takes the M-step
+    from them (``gmm_helpers.stats.em_update``): the iteration ``fit_em_streaming`` and
+    ``fit_em_distributed`` run too (notebooks/10_scaling_up.ipynb).
 
     Parameters
     ----------
@@ -197,14 +200,44 @@ def _fit(X, init, max_iter, tol, reg_covar, generator) -> EMResult:
         params = GMMParams(*(t.detach() for t in check_params(init, X)))
     else:
         params = init_kmeans_plusplus(X, check_K(init, N), generator=generator, reg_covar=reg_covar)
-
     engine = FastEM(X, reg_covar)  # the matrix-product form of e_step + m_step (gmm_helpers/fast.py)
+    return em_loop(lambda p: em_update(engine, p, reg_covar), params, max_iter, tol, "fit_em", stacklevel=4)
+
+
+def em_loop(update, params: GMMParams, max_iter: int, tol: float, where: str, callback=None,
+            stacklevel: int = 3) -> EMResult:
+    """The EM loop of every fit: ``update(params) -> (new_params, stats)`` until the per-point log-likelihood settles.
+
+    Introduced in notebooks/07_em_fit.ipynb (``fit_em``); notebooks/10_scaling_up.ipynb runs the same
+    loop over a stream (``fit_em_streaming``) and over processes (``fit_em_distributed``).
+
+    Parameters
+    ----------
+    update : callable
+        ``gmm_helpers.stats.em_update`` on a source: returns the new parameters and the statistics
+        (``stats.log_likelihood`` of the input parameters, ``stats.count`` points).
+    params : GMMParams
+        The start.
+    max_iter, tol
+        As in ``fit_em``.
+    where : str
+        The function named in the convergence warning.
+    callback : callable, optional
+        ``callback(iteration, log_likelihood, count)`` after each E-step: iteration t's log-likelihood is
+        that of ``history[t]`` (float64 tensors of shape ()).
+    stacklevel : int
+        Of the warning, so that it points at the user's call.
+    """
     history, log_likelihoods = [params], []
     converged = False
+    count = None
     for iteration in range(max_iter + 1):
-        new_params, log_likelihood = engine.step(params)  # log_likelihood is that of params
-        log_likelihoods.append(log_likelihood)
-        if iteration > 0 and abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N < tol:
+        new_params, stats = update(params)  # stats.log_likelihood is that of params
+        log_likelihoods.append(stats.log_likelihood)
+        count = float(stats.count)
+        if callback is not None:
+            callback(iteration, stats.log_likelihood, stats.count)
+        if iteration > 0 and abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol:
             converged = True
             break
         if iteration == max_iter:
@@ -214,11 +247,11 @@ def _fit(X, init, max_iter, tol, reg_covar, generator) -> EMResult:
     n_iter = len(history) - 1
     if not converged and tol > 0:
         warnings.warn(
-            f"fit_em did not converge in max_iter={max_iter} iterations: the per-point log-likelihood "
-            f"still changed by {abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / N:.3g} > tol={tol:g}. "
+            f"{where} did not converge in max_iter={max_iter} iterations: the per-point log-likelihood "
+            f"still changed by {abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count:.3g} > tol={tol:g}. "
             f"Raise max_iter, loosen tol, or try another start.",
             EMConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return EMResult(params, torch.stack(log_likelihoods), history, n_iter, converged)
 

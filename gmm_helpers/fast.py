@@ -21,22 +21,27 @@ maths. This module computes the same iteration the way a practitioner's fit shou
   E-step's product still adds terms as large as prec_kd (|x_d| + |mu_kd|)^2 (prec = 1/sigma^2) whose
   rounding errors do not cancel; where their bound, eps * sum_d of those terms, could exceed 0.01 nats
   for some component (a component nearly constant along a dimension the data spread over, as in pixel
-  data), a float32 step runs its products in float64, and in float64 those components' log-densities
-  are computed directly, sum_d prec_kd (x_d - mu_kd)^2, chunk by chunk. A variance
-  that the one-pass form E[(x-s)^2] - E[x-s]^2 may not give to half the dtype's digits, once
-  ``reg_covar`` is added (a component much narrower than its distance from the data's mean, or
-  collapsed, with a small ``reg_covar``), is recomputed exactly, sum_n r_nk (x_n - mu_k)^2, in a second
-  pass over the data; it is never clamped.
+  data), a float32 chunk runs its products in float64, and in float64 those components' log-densities
+  are computed directly, sum_d prec_kd (x_d - mu_kd)^2. A variance that the one-pass form
+  E[(x-s)^2] - E[x-s]^2 may not give to half the dtype's digits, once ``reg_covar`` is added (a
+  component much narrower than its distance from the data's mean, or collapsed, with a small
+  ``reg_covar``), is recomputed exactly, sum_n r_nk (x_n - mu_k)^2, in a second pass over the data;
+  it is never clamped.
 - **The same answer as ``m_step``** (to rounding). Responsibilities below 2**-511 (float64; 2**-63 in
   float32) of their row's largest are set to exactly 0 (the broadcast form keeps those between its
   dtype's smallest normal number and that bound: a difference far below the dtype's precision of the
-  row's sum), and the M-step
-  from the sums is ``m_step``'s: N_k + 10 eps, so a component that receives no point gets mean 0 and
-  variance ``reg_covar``, as in ``m_step`` and scikit-learn.
+  row's sum), and the M-step from the sums is ``m_step``'s: N_k + 10 eps, so a component that
+  receives no point gets mean 0 and variance ``reg_covar``, as in ``m_step`` and scikit-learn.
 - **Speed traps.** exp of arguments far below 0 makes subnormal numbers, 10-40x slower on many CPUs,
   and so do products with them in the M-step; the zeroing above keeps every entry normal or 0.
 
 Everything runs on the device of X (CPU or CUDA).
+
+The work is split in two so that every fit shares it (notebooks/10_scaling_up.ipynb): ``ChunkKernel``
+turns chunks of points into sufficient statistics (``gmm_helpers.stats``), and a *source* feeds it
+chunks: ``FastEM`` a tensor in memory (this module), a stream or a shard on another process
+(``gmm_helpers.streaming``, ``gmm_helpers.distributed``). The M-step from the statistics is
+``gmm_helpers.stats.em_update``, the same for all of them.
 """
 
 from __future__ import annotations
@@ -47,210 +52,161 @@ import torch
 
 from .gaussian import log_normalisers
 from .params import GMMParams
-from .updates import collapsed_variances, raise_if_collapsed
+from .stats import SufficientStats, em_update, m_step_from_sums, unresolved_variances  # noqa: F401 - re-exported
 
 DEFAULT_CACHE_BYTES = 384 * 2**20  # keep the centred data, transposed, when they take at most this much
 CHUNK_BYTES = 4 * 2**20  # the (K, chunk) and (2D+1, chunk) buffers take about this much
 E_STEP_TOLERANCE = 0.01  # nats: the rounding bound above which the E-step's product is made more precise
 
 
-def unresolved_variances(variances: torch.Tensor, offsets: torch.Tensor, reg_covar: float,
-                         dtype: torch.dtype) -> torch.Tensor:
-    """Which returned variances the one-pass form may not give to half their digits, shape (K, D), bool.
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
-    The one-pass form E[(x-s)^2] - E[x-s]^2 subtracts two numbers of size sigma^2 + offset^2 (offset =
-    mu - s) that carry rounding errors of about eps times that size. The variance returned is that
-    difference plus ``reg_covar``; where the error could exceed sqrt(eps) of it (3e-4 relative in
-    float32, 1.5e-8 in float64), ``FastEM`` recomputes the variance exactly.
 
-    >>> unresolved_variances(torch.tensor([[1e-12, 1.0, 1e-12]]), torch.tensor([[1.0, 1.0, 1e-3]]), 0.0, torch.float64).tolist()
-    [[True, False, False]]
-    >>> unresolved_variances(torch.tensor([[1e-12]]), torch.tensor([[1.0]]), 1e-6, torch.float64).tolist()  # reg_covar dominates
-    [[False]]
+def blocked_products(Zt: torch.Tensor, resp: torch.Tensor) -> torch.Tensor:
+    """Z^T @ R, shape (2D+1, K), summed over blocks of points, each block's product added in float64.
+
+    A float32 matrix product accumulates its n terms one after another, so its error grows with
+    n; the variance E[x^2] - E[x]^2 then loses that error times (mean / std)^2. One batched
+    product over blocks of 256 points costs the same as the plain product and bounds each float32
+    sum to 256 terms. float64 needs no such care; its blocks are of 2048 points (fewer, larger
+    products). ``resp`` is (n, K), contiguous or a transposed view.
     """
-    eps = torch.finfo(dtype).eps
-    return math.sqrt(eps) * (variances.abs() + offsets**2) > variances + reg_covar
+    block = 2048 if resp.dtype == torch.float64 else 256
+    n, K = resp.shape
+    full = (n // block) * block
+    out = torch.zeros(Zt.shape[0], K, dtype=torch.float64, device=resp.device)
+    if full:
+        Z_blocks = Zt[:, :full].view(Zt.shape[0], full // block, block).transpose(0, 1)  # (B, 2D+1, block)
+        R_blocks = resp[:full].view(full // block, block, K)  # (B, block, K)
+        out += torch.bmm(Z_blocks, R_blocks).sum(dim=0, dtype=torch.float64)  # (2D+1, K)
+    if full < n:
+        out += (Zt[:, full:] @ resp[full:]).to(torch.float64)
+    return out
 
 
-def m_step_from_sums(counts, sums, squares, shift, dtype: torch.dtype):
-    """The M-step of ``m_step`` from float64 sums over the data, centred at ``shift``, before ``reg_covar``.
+class EStepPlan:
+    """The E-step's parameters in the forms the kernel uses, float64, with casts kept per dtype.
+
+    ``Wt`` (K, 2D+1): the log-joint's weights, base 2; ``centred_means`` (K, D): mu - shift;
+    ``precisions`` (K, D); ``log2_scales`` (K,): log2 pi_k minus log2 of the Gaussian's normaliser.
+    """
+
+    def __init__(self, Wt, centred_means, precisions, log2_scales):
+        self.Wt, self.centred_means, self.precisions, self.log2_scales = Wt, centred_means, precisions, log2_scales
+        self._casts = {}
+
+    @property
+    def K(self) -> int:
+        return self.Wt.shape[0]
+
+    def cast(self, dtype: torch.dtype):
+        """(W^T, centred means, precisions, log2 scales) in ``dtype``."""
+        if dtype not in self._casts:
+            self._casts[dtype] = tuple(t.to(dtype) for t in (self.Wt, self.centred_means, self.precisions, self.log2_scales))
+        return self._casts[dtype]
+
+
+class ChunkKernel:
+    """The fast path's per-chunk work: sufficient statistics of a chunk of points, with reused buffers.
+
+    Introduced in notebooks/10_scaling_up.ipynb. Not thread-safe (its buffers are reused).
 
     Parameters
     ----------
-    counts : Tensor, shape (K,), float64
-        sum_n r_nk.
-    sums, squares : Tensor, shape (K, D), float64
-        sum_n r_nk (x_n - shift) and sum_n r_nk (x_n - shift)^2.
-    shift : Tensor, shape (D,)
+    D : int
     dtype : torch.dtype
-        Of the data: its eps is the N_k guard, as in ``m_step``.
-
-    Returns
-    -------
-    nk : Tensor, shape (K,), float64
-        N_k + 10 eps, as in ``m_step``: a component with no responsibility gets mean 0.
-    offsets : Tensor, shape (K, D), float64
-        mu_k - shift.
-    raw_variances : Tensor, shape (K, D), float64
-        sum_n r_nk (x_n - mu_k)^2 / nk in the one-pass form, which cancels (and can go below 0) when
-        the spread is tiny next to the offset: check it with ``unresolved_variances``.
-    """
-    shift = shift.to(torch.float64)
-    nk = counts + 10 * torch.finfo(dtype).eps  # (K,): the N_k guard of m_step
-    # mu_k = sum_n r_nk x_n / nk = (sums + counts * shift) / nk, written as shift + offset without cancellation
-    offsets = (sums - (nk - counts)[:, None] * shift) / nk[:, None]  # (K, D)
-    # sum_n r_nk (x_n - mu_k)^2 = squares - 2 offset * sums + counts * offset^2
-    raw = (squares - 2 * offsets * sums + counts[:, None] * offsets**2) / nk[:, None]  # (K, D)
-    return nk, offsets, raw
-
-
-class FastEM:
-    """EM iterations for one data set, with its buffers allocated once.
-
-    Introduced in notebooks/07_em_fit.ipynb (``fit_em`` runs it); the broadcast form it replaces is
-    taught in notebooks/04-06. Not thread-safe: its buffers are reused from step to step, so use one
-    ``FastEM`` per thread (``fit_em`` makes its own).
-
-    Parameters
-    ----------
-    X : Tensor, shape (N, D)
-        Already validated.
-    reg_covar : float
-        Added to every variance in the M-step.
+        Of the data (float32 or float64).
+    device : torch.device
+    shift : Tensor, shape (D,)
+        Every chunk is centred at this point (in ``dtype``); statistics are sums around it.
     chunk_rows : int, optional
-        Points per chunk; by default its (K, chunk) and (2D+1, chunk) buffers take about 4 MB.
-    cache_bytes : int
-        Keep the centred data, transposed, shape (D, N), between iterations when they take at most
-        this many bytes (else each chunk of Z^T is built from X itself, more slowly).
-
-    Examples
-    --------
-    >>> X, _ = sample_gmm(toy_params(torch.float64), 100, generator=torch.Generator().manual_seed(0))
-    >>> new_params, log_likelihood = FastEM(X, 1e-6).step(toy_params(torch.float64))
-    >>> tuple(new_params.means.shape), tuple(log_likelihood.shape)
-    ((3, 2), ())
+        Points per inner chunk; by default its (K, chunk) and (2D+1, chunk) buffers take about 4 MB.
     """
 
-    def __init__(self, X: torch.Tensor, reg_covar: float, chunk_rows: int | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES):
-        N, D = X.shape
-        self.X, self.reg_covar = X, reg_covar
-        # (D,): centring removes most cancellation; summed in float64 a block at a time (one float64 copy
-        # of a float32 X would double the memory this engine needs)
-        total = sum(X[start:start + 65536].sum(dim=0, dtype=torch.float64) for start in range(0, N, 65536))
-        self.shift = (total / N).to(X.dtype)
-        self.itemsize = torch.finfo(X.dtype).bits // 8
+    def __init__(self, D: int, dtype: torch.dtype, device, shift: torch.Tensor, chunk_rows: int | None = None):
+        self.D, self.dtype, self.device = D, dtype, torch.device(device)
+        self.shift = shift.to(dtype=dtype, device=device)
+        self.itemsize = torch.finfo(dtype).bits // 8
         self.chunk_rows = chunk_rows
         # Entries below this (base 2, relative to the row's largest) become 0: half of log2 of the
         # smallest normal number, so exp2 never makes a subnormal and the products never meet one.
-        self.floor = 0.5 * math.log2(torch.finfo(X.dtype).tiny)
-        self.Xct = None  # (D, N): the centred data, transposed, when kept
-        if D * N * self.itemsize <= cache_bytes:
-            self.Xct = torch.empty(D, N, dtype=X.dtype, device=X.device)
-            for start in range(0, N, 65536):
-                torch.sub(X[start:start + 65536], self.shift, out=self.Xct[:, start:start + 65536].T)
-        # (D,) float64: the largest |x_nd - shift_d|, for the rounding bound of the E-step's product
-        self.reach = torch.stack([(X[start:start + 65536] - self.shift).abs().amax(dim=0)
-                                  for start in range(0, N, 65536)]).amax(dim=0).double()
+        self.floor = 0.5 * math.log2(torch.finfo(dtype).tiny)
         self._buffers = {}
 
-    def _fill_Zt(self, Zt: torch.Tensor, start: int, stop: int) -> torch.Tensor:
-        """Z^T = [x - shift; (x - shift)^2; 1] for points start..stop-1, written into ``Zt`` of shape (2D+1, n)."""
-        D = self.X.shape[1]
-        if Zt.dtype != self.X.dtype:  # float32 data, products in float64: centre exactly, in float64
-            torch.sub(self.X[start:stop].to(Zt.dtype), self.shift.to(Zt.dtype), out=Zt[:D].T)
-        elif self.Xct is not None:
-            Zt[:D] = self.Xct[:, start:stop]  # a copy of contiguous rows
-        else:
-            torch.sub(self.X[start:stop], self.shift, out=Zt[:D].T)
-        torch.mul(Zt[:D], Zt[:D], out=Zt[D:2 * D])
-        Zt[2 * D] = 1
-        return Zt
+    def rows_for(self, K: int, n: int) -> int:
+        """Points per inner chunk for K components and a block of n points."""
+        return self.chunk_rows or max(256, min(n, CHUNK_BYTES // ((K + 2 * self.D + 1) * self.itemsize)))
 
-    def _weights_matrix(self, params: GMMParams):
-        """W^T, shape (K, 2D+1), float64, with W^T @ Z^T = log2 of pi_k N(x_n | mu_k, sigma^2_k) for centred x,
-        and the rounding bound of that product for each component, shape (K,), in nats per unit eps.
+    def weights_matrix(self, params: GMMParams) -> "EStepPlan":
+        """What every chunk's E-step under ``params`` needs, computed once per pass: an ``EStepPlan``.
 
-        The log-joint of notebook 05, divided by log 2: base-2 logarithms, so that exp2 can undo them.
+        Its W^T, shape (K, 2D+1), gives W^T @ Z^T = log2 of pi_k N(x_n | mu_k, sigma^2_k) for centred x:
+        the log-joint of notebook 05, divided by log 2 (base-2 logarithms, so that exp2 can undo them).
         """
         weights, means, variances = (t.to(torch.float64) for t in params)
         centred_means = means - self.shift.to(torch.float64)  # (K, D)
         precisions = 1.0 / variances  # (K, D)
-        constant = weights.log() - 0.5 * (log_normalisers(variances) + (centred_means**2 * precisions).sum(dim=1))  # (K,)
-        Wt = torch.cat([centred_means * precisions, -0.5 * precisions, constant[:, None]], dim=1)  # (K, 2D+1), natural log
-        bound = (precisions * (self.reach + centred_means.abs()) ** 2).sum(dim=1)  # (K,): the size of the terms summed
-        return Wt / math.log(2), bound
+        log2_scales = (weights.log() - 0.5 * log_normalisers(variances)) / math.log(2)  # (K,): log2 pi_k - log2 of the normaliser
+        constant = log2_scales - 0.5 * (centred_means**2 * precisions).sum(dim=1) / math.log(2)  # (K,)
+        Wt = torch.cat([centred_means * precisions / math.log(2), -0.5 * precisions / math.log(2), constant[:, None]], dim=1)
+        return EStepPlan(Wt, centred_means, precisions, log2_scales)
 
-    def _buffer(self, name, shape, dtype) -> torch.Tensor:
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
-            buffer = self._buffers[name] = torch.empty(shape, dtype=dtype, device=self.X.device)
-        return buffer
+    def reach(self, X: torch.Tensor) -> torch.Tensor:
+        """(D,) float64: the largest |x_nd - shift_d| over the points X, for the rounding bound of the E-step."""
+        if X.shape[0] == 0:
+            return torch.zeros(self.D, dtype=torch.float64, device=self.device)
+        return torch.stack([(X[start:start + 65536] - self.shift).abs().amax(dim=0)
+                            for start in range(0, X.shape[0], 65536)]).amax(dim=0).double()
 
-    def chunk_rows_for(self, K: int) -> int:
-        """Points per chunk for K components."""
-        N, D = self.X.shape
-        return self.chunk_rows or max(256, min(N, CHUNK_BYTES // ((K + 2 * D + 1) * self.itemsize)))
-
-    def step(self, params: GMMParams) -> tuple[GMMParams, torch.Tensor]:
-        """One E-step on ``params`` and the M-step after it.
-
-        Returns
-        -------
-        new_params : GMMParams
-        log_likelihood : Tensor, shape (), float64
-            Of the **input** ``params``.
-
-        Raises
-        ------
-        FloatingPointError
-            If the log-likelihood is not finite, or (with ``reg_covar=0``) a variance collapses to 0.
-        """
-        N, D = self.X.shape
-        chunk = self.chunk_rows_for(params.K)
-        Wt, bound = self._weights_matrix(params)  # (K, 2D+1), (K,)
-        # The precision of the E-step's product (see the module's docstring): float32 data whose bound is too
-        # large run it in float64; in float64, the components still above it get their log-densities directly.
-        dtype = self.X.dtype
+    def products_dtype(self, plan: "EStepPlan", reach: torch.Tensor):
+        """The dtype the E-step's products run in for points within ``reach``, and the components whose
+        log-densities are computed directly in it (the module's docstring, Precision)."""
+        bound = (plan.precisions * (reach + plan.centred_means.abs()) ** 2).sum(dim=1)  # (K,): the size of the terms summed
+        dtype = self.dtype
         if torch.finfo(dtype).eps * float(bound.max()) > E_STEP_TOLERANCE:
             dtype = torch.float64
         direct = (torch.finfo(dtype).eps * bound > E_STEP_TOLERANCE).nonzero()[:, 0]  # (k,)
-        weights, means, variances = (t.to(torch.float64) for t in params)
-        log2_scales = (weights.log() - 0.5 * log_normalisers(variances)) / math.log(2)  # (K,): log2 pi_k - log2 of the normaliser
-        plan = (Wt.to(dtype), (means - self.shift.to(torch.float64)).to(dtype), (1 / variances).to(dtype),
-                log2_scales.to(dtype), direct)
-        stats, log2_likelihood = self._chunks(plan, range(0, N, chunk), chunk)  # (2D+1, K): [sum r (x-s); sum r (x-s)^2; N_k]
-        log_likelihood = log2_likelihood * math.log(2)
-        if not bool(torch.isfinite(log_likelihood)):
-            raise FloatingPointError(f"fit_em: the log-likelihood is {float(log_likelihood)}; check the parameters")
-        nk, offsets, raw = m_step_from_sums(stats[2 * D], stats[:D].T, stats[D:2 * D].T, self.shift, self.X.dtype)
-        # Variances the one-pass form cannot give to half their digits (a tiny spread far from the shift, with
-        # a small reg_covar) are recomputed exactly; a component with no responsibility at all has nothing to
-        # recompute (its sums are 0).
-        unresolved = unresolved_variances(raw, offsets, self.reg_covar, dtype) & (stats[D:2 * D].T > 0)
-        means = self.shift.to(torch.float64) + offsets  # (K, D)
-        if bool(unresolved.any()):
-            components = unresolved.any(dim=1).nonzero()[:, 0]  # (k,)
-            raw[components] = self._centred_squares(plan, components, means[components], chunk) / nk[components, None]
-        if self.reg_covar == 0:
-            raise_if_collapsed("fit_em", collapsed_variances(raw, stats[2 * D], means, self.shift, self.X.dtype))
-        new = GMMParams((nk / nk.sum()).to(self.X.dtype), means.to(self.X.dtype), (raw + self.reg_covar).to(self.X.dtype))
-        return new, log_likelihood
+        return dtype, direct
 
-    def _responsibilities(self, plan, start: int, stop: int, chunk: int):
-        """Z^T and the responsibilities of points start..stop-1, in the reused buffers (chunk points long).
+    def _buffer(self, name: str, rows: int, columns: int, dtype: torch.dtype) -> torch.Tensor:
+        """A (rows, columns) view of a reused buffer, grown when a wider one is asked for."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape[0] != rows or buffer.shape[1] < columns or buffer.dtype != dtype:
+            buffer = self._buffers[name] = torch.empty(rows, columns, dtype=dtype, device=self.device)
+        return buffer[:, :columns]
 
-        ``plan`` is (W^T, centred means, precisions, log2 of pi_k over the normaliser, components whose
-        log-densities are computed directly), in the dtype the products run in. Returns Zt (2D+1, n), resp (n, K) (a transposed view of a (K, n)
+    def _fill_Zt(self, X: torch.Tensor, Xct: torch.Tensor | None, start: int, stop: int, dtype: torch.dtype) -> torch.Tensor:
+        """Z^T = [x - shift; (x - shift)^2; 1] for points start..stop-1 of X, in a reused (2D+1, n) buffer.
+
+        ``Xct``, when given, is X centred and transposed, (D, N): copying its contiguous rows is faster
+        than transposing X. ``dtype`` is that of the products (float64 for float32 data whose products
+        need it: then the data are centred exactly, in float64).
+        """
+        D = self.D
+        Zt = self._buffer("Zt", 2 * D + 1, stop - start, dtype)
+        if dtype != self.dtype:
+            torch.sub(X[start:stop].to(dtype), self.shift.to(dtype), out=Zt[:D].T)
+        elif Xct is not None:
+            Zt[:D] = Xct[:, start:stop]  # a copy of contiguous rows
+        else:
+            torch.sub(X[start:stop], self.shift, out=Zt[:D].T)
+        torch.mul(Zt[:D], Zt[:D], out=Zt[D:2 * D])
+        Zt[2 * D] = 1
+        return Zt
+
+    def _responsibilities(self, plan: "EStepPlan", X, Xct, start: int, stop: int, dtype, direct):
+        """Z^T and the responsibilities of points start..stop-1, in the reused buffers.
+
+        ``dtype`` is the products' and ``direct`` the components whose log-densities are computed
+        directly (``products_dtype``). Returns Zt (2D+1, n), resp (n, K) (a transposed view of a (K, n)
         buffer), and the float64 sum of log2 p(x_n) over those points.
         """
-        Wt, centred_means, precisions, log2_scales, direct = plan
-        N, D = self.X.shape
-        K = Wt.shape[0]
-        n_max = min(chunk, N)
-        buffer = self._buffer("R", (K, n_max), Wt.dtype)
-        Zt = self._fill_Zt(self._buffer("Zt", (2 * D + 1, n_max), Wt.dtype)[:, : stop - start], start, stop)
-        log_joint = torch.matmul(Wt, Zt, out=buffer[:, : stop - start])  # (K, 2D+1) @ (2D+1, n) -> (K, n)
+        D = self.D
+        Wt, centred_means, precisions, log2_scales = plan.cast(dtype)
+        Zt = self._fill_Zt(X, Xct, start, stop, dtype)
+        buffer = self._buffer("R", Wt.shape[0], stop - start, dtype)
+        log_joint = torch.matmul(Wt, Zt, out=buffer)  # (K, 2D+1) @ (2D+1, n) -> (K, n)
         for k in direct.tolist():  # log2 pi_k N(x | k) without the expanded square: no cancellation
             sq_mahalanobis = (precisions[k][:, None] * (Zt[:D] - centred_means[k][:, None]) ** 2).sum(dim=0)  # (n,)
             log_joint[k] = log2_scales[k] - 0.5 * sq_mahalanobis / math.log(2)
@@ -265,57 +221,189 @@ class FastEM:
         resp.mul_(row_sum.reciprocal_())  # responsibilities (multiplying by the reciprocal is cheaper than dividing)
         return Zt, resp, log2_likelihood
 
-    def _chunks(self, plan, starts: range, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """E-step and M-step statistics of the chunks beginning at ``starts``.
+    def add_statistics(self, plan: "EStepPlan", X: torch.Tensor, acc: torch.Tensor, Xct: torch.Tensor | None = None,
+                       reach: torch.Tensor | None = None):
+        """Add the statistics of the points X to ``acc``, (2D+1, K) float64: [sum r (x-s); sum r (x-s)^2; N_k].
 
-        Returns the (2D+1, K) float64 statistics and the float64 sum of log2 p(x_n) over those points.
+        ``plan`` is ``weights_matrix(params)``; ``reach`` (``reach(X)``, computed when not given) sets the
+        products' precision. Returns the float64 sum of log2 p(x_n) over X (a tensor of shape ()) and the
+        dtype the products ran in.
         """
-        N, D = self.X.shape
-        stats = torch.zeros(2 * D + 1, plan[0].shape[0], dtype=torch.float64, device=self.X.device)
-        log2_likelihood = torch.zeros((), dtype=torch.float64, device=self.X.device)
-        for start in starts:
-            Zt, resp, chunk_log2_likelihood = self._responsibilities(plan, start, min(start + chunk, N), chunk)
+        N = X.shape[0]
+        dtype, direct = self.products_dtype(plan, self.reach(X) if reach is None else reach)
+        chunk = self.rows_for(plan.K, N)
+        log2_likelihood = torch.zeros((), dtype=torch.float64, device=self.device)
+        for start in range(0, N, chunk):
+            Zt, resp, chunk_log2_likelihood = self._responsibilities(plan, X, Xct, start, min(start + chunk, N), dtype, direct)
             log2_likelihood += chunk_log2_likelihood
-            stats += self._blocked_products(Zt, resp)  # (2D+1, n) @ (n, K) -> (2D+1, K), float64
-        return stats, log2_likelihood
+            acc += blocked_products(Zt, resp)  # (2D+1, n) @ (n, K) -> (2D+1, K), float64
+        return log2_likelihood, dtype
 
-    def _centred_squares(self, plan, components: torch.Tensor, means: torch.Tensor, chunk: int) -> torch.Tensor:
-        """sum_n r_nk (x_n - mu_k)^2 for the given components, shape (k, D), float64: a second, exact pass.
+    def add_centred_squares(self, plan: "EStepPlan", X: torch.Tensor, components: torch.Tensor, means: torch.Tensor,
+                            out: torch.Tensor, Xct: torch.Tensor | None = None, reach: torch.Tensor | None = None) -> None:
+        """Add sum_n r_nk (x_n - mu_k)^2 over the points X, for the given components, to ``out`` (k, D) float64.
 
-        Computed as ``m_step`` does, from X and the means (k, D) in the dtype of X; the responsibilities
-        are recomputed chunk by chunk, and only points with some responsibility are visited.
+        The exact second pass: computed as ``m_step`` does, from X and the means (k, D) in the dtype of X;
+        the responsibilities are recomputed chunk by chunk, and only points with some responsibility for
+        these components are visited.
         """
-        N, D = self.X.shape
-        means = means.to(self.X.dtype)
-        out = torch.zeros(len(components), D, dtype=torch.float64, device=self.X.device)
+        N = X.shape[0]
+        dtype, direct = self.products_dtype(plan, self.reach(X) if reach is None else reach)
+        chunk = self.rows_for(plan.K, N)
+        means = means.to(self.dtype)
         for start in range(0, N, chunk):
             stop = min(start + chunk, N)
-            _, resp, _ = self._responsibilities(plan, start, stop, chunk)
+            _, resp, _ = self._responsibilities(plan, X, Xct, start, stop, dtype, direct)
             weights = resp[:, components]  # (n, k)
             rows = (weights > 0).any(dim=1).nonzero()[:, 0]  # points that count for these components
             if len(rows):
-                deviations = (self.X[start:stop][rows][:, None, :] - means[None, :, :]) ** 2  # (m, 1, D) - (1, k, D) -> (m, k, D)
-                out += torch.einsum("mk,mkd->kd", weights[rows].to(self.X.dtype), deviations).to(torch.float64)
+                deviations = (X[start:stop][rows][:, None, :] - means[None, :, :]) ** 2  # (m, 1, D) - (1, k, D) -> (m, k, D)
+                out += torch.einsum("mk,mkd->kd", weights[rows].to(self.dtype), deviations).to(torch.float64)
+
+    def new_accumulator(self, K: int) -> torch.Tensor:
+        """A zero (2D+1, K) float64 accumulator for ``add_statistics``."""
+        return torch.zeros(2 * self.D + 1, K, dtype=torch.float64, device=self.device)
+
+    def stats_from(self, acc: torch.Tensor, log2_likelihood: torch.Tensor, count: int) -> SufficientStats:
+        """The accumulator (2D+1, K) as ``SufficientStats``."""
+        D = self.D
+        return SufficientStats(torch.tensor(float(count), dtype=torch.float64, device=self.device),
+                               log2_likelihood * math.log(2), acc[2 * D], acc[:D].T, acc[D:2 * D].T, self.shift)
+
+
+def sufficient_statistics(X: torch.Tensor, params: GMMParams, shift: torch.Tensor | None = None,
+                          chunk_rows: int | None = None) -> SufficientStats:
+    """The E-step's sufficient statistics of the points X under ``params``, by the fast path's kernel.
+
+    Introduced in notebooks/10_scaling_up.ipynb.
+
+    The same numbers as ``SufficientStats.from_resp(X, log_responsibilities(X, params).exp(), shift)``
+    (with the log-likelihood filled in), computed in chunks without an (N, K) tensor: what one chunk
+    of a stream, or one process, contributes to an EM iteration.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+    params : GMMParams
+        With the dtype and device of X.
+    shift : Tensor, shape (D,), optional
+        The point sums are taken around; the same for every chunk whose statistics will be added.
+        Default: ``mixture_mean(params)``, which every chunk computes alike.
+    chunk_rows : int, optional
+
+    Returns
+    -------
+    SufficientStats
+
+    Examples
+    --------
+    >>> X, _ = sample_gmm(toy_params(torch.float64), 100, generator=torch.Generator().manual_seed(0))
+    >>> halves = sufficient_statistics(X[:40], toy_params(torch.float64)) + sufficient_statistics(X[40:], toy_params(torch.float64))
+    >>> whole = sufficient_statistics(X, toy_params(torch.float64))
+    >>> bool(torch.allclose(halves.sums, whole.sums)), float(whole.count)
+    (True, 100.0)
+    """
+    from ._validation import check_params, check_X
+    from .stats import mixture_mean
+
+    check_X(X)
+    check_params(params, X)
+    N, D = X.shape
+    if shift is None:
+        shift = mixture_mean(params)
+    if not isinstance(shift, torch.Tensor) or shift.shape != (D,):
+        from ._validation import _describe
+
+        raise ValueError(f"shift: expected a tensor of shape ({D},), got {_describe(shift)}")
+    with torch.no_grad():
+        kernel = ChunkKernel(D, X.dtype, X.device, shift, chunk_rows)
+        acc = kernel.new_accumulator(params.K)
+        log2_likelihood, _ = kernel.add_statistics(kernel.weights_matrix(params), X, acc)
+        return kernel.stats_from(acc, log2_likelihood, N)
+
+
+class FastEM:
+    """EM iterations for one data set in memory, with its buffers allocated once.
+
+    Introduced in notebooks/07_em_fit.ipynb (``fit_em`` runs it); the broadcast form it replaces is
+    taught in notebooks/04-06. Not thread-safe: its buffers are reused from step to step, so use one
+    ``FastEM`` per thread (``fit_em`` makes its own). A *source* for ``gmm_helpers.stats.em_update``.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, D)
+        Already validated.
+    reg_covar : float
+        Added to every variance in the M-step.
+    chunk_rows : int, optional
+        Points per chunk; by default its (K, chunk) and (2D+1, chunk) buffers take about 4 MB.
+    cache_bytes : int
+        Keep the centred data, transposed, shape (D, N), between iterations when they take at most
+        this many bytes (else each chunk of Z^T is built from X itself, more slowly).
+    shift : Tensor, shape (D,), optional
+        The point the statistics are taken around. Default: the mean of X (``fit_em``);
+        ``fit_em_distributed`` passes the one every process agrees on.
+
+    Examples
+    --------
+    >>> X, _ = sample_gmm(toy_params(torch.float64), 100, generator=torch.Generator().manual_seed(0))
+    >>> new_params, log_likelihood = FastEM(X, 1e-6).step(toy_params(torch.float64))
+    >>> tuple(new_params.means.shape), tuple(log_likelihood.shape)
+    ((3, 2), ())
+    """
+
+    def __init__(self, X: torch.Tensor, reg_covar: float, chunk_rows: int | None = None,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES, shift: torch.Tensor | None = None):
+        N, D = X.shape
+        self.X, self.reg_covar = X, reg_covar
+        if shift is None:
+            # (D,): centring removes most cancellation; summed in float64 a block at a time (one float64 copy
+            # of a float32 X would double the memory this engine needs)
+            total = sum(X[start:start + 65536].sum(dim=0, dtype=torch.float64) for start in range(0, N, 65536))
+            shift = total / N
+        self.kernel = ChunkKernel(D, X.dtype, X.device, shift, chunk_rows)
+        self.shift = self.kernel.shift
+        self.Xct = None  # (D, N): the centred data, transposed, when kept
+        if D * N * self.kernel.itemsize <= cache_bytes:
+            self.Xct = torch.empty(D, N, dtype=X.dtype, device=X.device)
+            for start in range(0, N, 65536):
+                torch.sub(X[start:start + 65536], self.shift, out=self.Xct[:, start:start + 65536].T)
+        self.reach = self.kernel.reach(X)  # (D,) float64, for the rounding bound of the E-step's product
+        # the dtype the last pass's products ran in: em_update judges the one-pass variances by its eps
+        self.products_dtype = X.dtype
+
+    def chunk_rows_for(self, K: int) -> int:
+        """Points per chunk for K components."""
+        return self.kernel.rows_for(K, self.X.shape[0])
+
+    def statistics(self, params: GMMParams) -> SufficientStats:
+        """The sufficient statistics of all of X under ``params`` (one pass)."""
+        acc = self.kernel.new_accumulator(params.K)
+        log2_likelihood, self.products_dtype = self.kernel.add_statistics(self.kernel.weights_matrix(params), self.X, acc,
+                                                                           self.Xct, self.reach)
+        return self.kernel.stats_from(acc, log2_likelihood, self.X.shape[0])
+
+    def centred_squares(self, params: GMMParams, components: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+        """sum_n r_nk (x_n - mu_k)^2 for the given components, shape (k, D), float64: a second, exact pass."""
+        out = torch.zeros(len(components), self.X.shape[1], dtype=torch.float64, device=self.X.device)
+        self.kernel.add_centred_squares(self.kernel.weights_matrix(params), self.X, components, means, out, self.Xct, self.reach)
         return out
 
-    @staticmethod
-    def _blocked_products(Zt: torch.Tensor, resp: torch.Tensor) -> torch.Tensor:
-        """Z^T @ R, shape (2D+1, K), summed over blocks of points, each block's product added in float64.
+    def step(self, params: GMMParams) -> tuple[GMMParams, torch.Tensor]:
+        """One E-step on ``params`` and the M-step after it: ``em_update`` on this data set.
 
-        A float32 matrix product accumulates its n terms one after another, so its error grows with
-        n; the variance E[x^2] - E[x]^2 then loses that error times (mean / std)^2. One batched
-        product over blocks of 256 points costs the same as the plain product and bounds each float32
-        sum to 256 terms. float64 needs no such care; its blocks are of 2048 points (fewer, larger
-        products). ``resp`` is (n, K), contiguous or a transposed view.
+        Returns
+        -------
+        new_params : GMMParams
+        log_likelihood : Tensor, shape (), float64
+            Of the **input** ``params``.
+
+        Raises
+        ------
+        FloatingPointError
+            If the log-likelihood is not finite, or (with ``reg_covar=0``) a variance collapses to 0.
         """
-        block = 2048 if resp.dtype == torch.float64 else 256
-        n, K = resp.shape
-        full = (n // block) * block
-        out = torch.zeros(Zt.shape[0], K, dtype=torch.float64, device=resp.device)
-        if full:
-            Z_blocks = Zt[:, :full].view(Zt.shape[0], full // block, block).transpose(0, 1)  # (B, 2D+1, block)
-            R_blocks = resp[:full].view(full // block, block, K)  # (B, block, K)
-            out += torch.bmm(Z_blocks, R_blocks).sum(dim=0, dtype=torch.float64)  # (2D+1, K)
-        if full < n:
-            out += (Zt[:, full:] @ resp[full:]).to(torch.float64)
-        return out
+        new_params, stats = em_update(self, params, self.reg_covar)
+        return new_params, stats.log_likelihood
+
+    _blocked_products = staticmethod(blocked_products)

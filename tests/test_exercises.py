@@ -112,3 +112,62 @@ def test_wrong_shapes_and_types_are_not_yet(capsys):
     ex.check_expected_counts("five hundred")
     ex.check_expected_counts([500.0, 500.0])
     assert capsys.readouterr().out.count("not yet") == 2
+
+
+# 10_scaling_up --------------------------------------------------------------------------------------
+
+def streaming_mean_variance(chunks):
+    """The solution of exercise 10.3: one pass, sums around the first value."""
+    shift, n, s, q = None, 0, 0.0, 0.0
+    for chunk in chunks:
+        if shift is None:
+            shift = chunk[0]
+        n += chunk.numel()
+        s += float((chunk - shift).sum())
+        q += float(((chunk - shift) ** 2).sum())
+    return float(shift) + s / n, q / n - (s / n) ** 2
+
+
+def streaming_mean_variance_around_zero(chunks):  # the likely mistake: the one-pass formula without a shift
+    n, s, q = 0, 0.0, 0.0
+    for chunk in chunks:
+        n += chunk.numel()
+        s += float(chunk.sum())
+        q += float((chunk**2).sum())
+    return s / n, q / n - (s / n) ** 2
+
+
+CASES_10 = [
+    (ex.check_merged_component, (13 / 5, 39 / 5 - (13 / 5) ** 2), (2.5, 0.8)),  # mistake: averages of the chunks
+    (ex.check_merged_component, torch.tensor([[2.6], [1.04]]), ((4 / 2 + 9 / 3) / 2, (1 + 2 / 3) / 2)),
+    (ex.check_allreduce_bytes, lambda K, D: 8 * (K * (2 * D + 1) + 2), lambda K, D: 8 * K * (2 * D + 1)),
+    (ex.check_allreduce_bytes, lambda K, D: torch.tensor([8 * (K * (2 * D + 1) + 2)]), lambda K, D: 4 * (K * (2 * D + 1) + 2)),
+    (ex.check_streaming_mean_variance, streaming_mean_variance, streaming_mean_variance_around_zero),
+]
+
+
+@pytest.mark.parametrize("check, solution, mistake", CASES_10, ids=[f"{c[0].__name__}_{i}" for i, c in enumerate(CASES_10)])
+def test_scaling_checks_accept_the_solution_reject_the_mistake_and_wait_on_none(check, solution, mistake, capsys):
+    check(solution)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    check(mistake)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "2.6" not in out and "264208" not in out  # hints never give the answer
+    check(None)
+    assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_the_merged_component_worked_by_hand_is_the_m_step_of_the_points():
+    from gmm_helpers import m_step
+
+    points = torch.tensor([[1.0], [3.0], [2.0], [3.0], [4.0]], dtype=torch.float64)  # chunk A: 1, 3; chunk B: 2, 3, 4
+    p = m_step(points, torch.ones(5, 1, dtype=torch.float64), reg_covar=0.0)
+    assert abs(float(p.means) - 2.6) < 1e-12 and abs(float(p.variances) - 1.04) < 1e-12
+    for (nk, s, q), chunk in zip(ex.EXERCISE_CHUNK_STATS.values(), (points[:2], points[2:])):
+        assert (nk, s, q) == (len(chunk), float(chunk.sum()), float((chunk**2).sum()))
+
+
+def test_the_naive_streaming_variance_really_fails_on_the_exercise_stream():
+    every = torch.cat(ex.exercise_stream())
+    naive = streaming_mean_variance_around_zero(ex.exercise_stream())[1]
+    assert abs(naive - float(every.var(unbiased=False))) > 0.5 * float(every.var(unbiased=False))

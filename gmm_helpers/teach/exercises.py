@@ -263,3 +263,73 @@ def check_best_of_restarts(fn) -> None:
         ok = got is not None and hasattr(got, "log_likelihoods") and abs(float(got.log_likelihoods[-1]) - best) < 1e-6
         _verdict("7.2", fn, ok, "Fit once per seed with fit_em(X, K, generator=torch.Generator().manual_seed(s)); "
                                 "keep the result whose log_likelihoods[-1] is largest.")
+
+
+# 10_scaling_up -------------------------------------------------------------------------------------
+
+# Exercise 10.1: the statistics (N_k, S_k, Q_k) of one component of 1-D data in two chunks, around 0
+EXERCISE_CHUNK_STATS = {"chunk A": (2.0, 4.0, 10.0), "chunk B": (3.0, 9.0, 29.0)}
+
+
+def _two_numbers(answer):
+    """A pair (a, b) of numbers, 0-d or (1,)-shaped tensors, or a tensor of shape (2,), as float64 (2,); else None."""
+    try:
+        if isinstance(answer, torch.Tensor):
+            values = answer.detach().to(torch.float64).reshape(-1)
+        else:
+            values = torch.cat([torch.as_tensor(a, dtype=torch.float64).reshape(-1) for a in answer])
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return values if values.shape == (2,) else None
+
+
+def check_merged_component(answer) -> None:
+    """Exercise 10.1: (mean, variance) of the component from ``EXERCISE_CHUNK_STATS``, both chunks together."""
+    nk, s, q = (sum(chunk[i] for chunk in EXERCISE_CHUNK_STATS.values()) for i in range(3))
+    expected = torch.tensor([s / nk, q / nk - (s / nk) ** 2], dtype=torch.float64)
+    given = _two_numbers(answer)
+    _verdict("10.1", answer, given is not None and bool(torch.allclose(given, expected, rtol=1e-3, atol=1e-6)),
+             "Add the chunks' sums first (N_k, S_k, Q_k), then take mean = S/N_k and variance = Q/N_k - mean^2; "
+             "averaging the chunks' own means or variances loses the spread between the chunks.")
+
+
+def check_allreduce_bytes(fn) -> None:
+    """Exercise 10.2: ``fn(K, D)`` returns the bytes one EM iteration all-reduces (float64 numbers)."""
+    from ..distributed import allreduce_bytes
+
+    cases = [(3, 2), (256, 64), (1, 1), (16, 100)]
+    results = []
+    for K, D in cases:
+        ran, got = _attempt("10.2", fn, K, D)
+        if not ran:
+            return
+        results.append(got)
+    ok = fn is not None and all(isinstance(r, (int, float)) or (isinstance(r, torch.Tensor) and r.numel() == 1)
+                                for r in results) \
+        and all(float(r) == allreduce_bytes(K, D) for r, (K, D) in zip(results, cases))
+    _verdict("10.2", fn, ok, "Count the numbers: N_k, S_k and Q_k for every component (K + KD + KD), plus the two "
+                             "that are not per component (the count of points and the log-likelihood); 8 bytes each.")
+
+
+EXERCISE_STREAM_SEED = 10
+
+
+def exercise_stream():
+    """Exercise 10.3's stream: 5 chunks of float64 readings near 1e8 with a spread of about 0.01."""
+    g = torch.Generator().manual_seed(EXERCISE_STREAM_SEED)
+    return [1e8 + 0.01 * torch.randn(n, generator=g, dtype=torch.float64) for n in (300, 50, 200, 1, 449)]
+
+
+def check_streaming_mean_variance(fn) -> None:
+    """Exercise 10.3: ``fn(chunks)`` reads an iterator of 1-D chunks once and returns (mean, variance)."""
+    chunks = exercise_stream()
+    every = torch.cat(chunks)
+    expected = torch.stack([every.mean(), every.var(unbiased=False)])  # two passes over data held in memory
+    ran, got = _attempt("10.3", fn, iter(chunks))  # a one-shot iterator: a second pass would see nothing
+    if ran:
+        given = None if got is None else _two_numbers(got)
+        ok = given is not None and bool(torch.isclose(given[0], expected[0], rtol=1e-12, atol=0)) \
+            and bool(torch.isclose(given[1], expected[1], rtol=1e-3, atol=0))
+        _verdict("10.3", fn, ok, "Sum x - s and (x - s)^2 around a fixed s taken from the first chunk (e.g. its first "
+                                 "value): around 0, sum x^2 / N - mean^2 subtracts two numbers near 1e16 and keeps none "
+                                 "of the variance's digits.")

@@ -212,3 +212,37 @@ def iteration_scrubber(X: torch.Tensor, result):
         ax_data=widgets.fixed(None),
         ax_curve=widgets.fixed(None),
     )
+
+
+# 10_scaling_up --------------------------------------------------------------------------------------
+
+ONLINE_ALPHAS = [0.55, 0.6, 0.7, 0.8, 0.9, 1.0]
+ONLINE_CHUNK_ROWS = [20, 50, 200, 1000, 5000]
+
+
+def draw_online_setting(X: torch.Tensor, start: GMMParams, exact_curve, ylim, alpha: float = 0.6, chunk_rows: int = 50,
+                        passes: int = 3):
+    """Online EM with one (alpha, chunk size) against exact EM, per pass. Introduced in notebooks/10_scaling_up.ipynb."""
+    from .scaling import draw_online_em, online_curves
+
+    every = max(1, passes * X.shape[0] // chunk_rows // 200)  # about 200 points per curve
+    fig, ax = plt.subplots(figsize=(9, 6))
+    draw_online_em(exact_curve, online_curves(X, start, [(alpha, chunk_rows)], passes, every), ylim, ax=ax)
+    return fig
+
+
+def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, passes: int = 3):
+    """Sliders for online EM's step-size exponent alpha and chunk size, on fixed axes.
+
+    Introduced in notebooks/10_scaling_up.ipynb.
+    """
+    return widgets.interactive(
+        draw_online_setting,
+        X=widgets.fixed(X),
+        start=widgets.fixed(start),
+        exact_curve=widgets.fixed(exact_curve),
+        ylim=widgets.fixed(ylim),
+        alpha=widgets.SelectionSlider(options=ONLINE_ALPHAS, value=0.6, description="step-size exponent α", **_LAYOUT),
+        chunk_rows=widgets.SelectionSlider(options=ONLINE_CHUNK_ROWS, value=50, description="points per chunk", **_LAYOUT),
+        passes=widgets.fixed(passes),
+    )
