@@ -109,15 +109,18 @@ def plot_underflow(dims, log_density, computed, ax=None):
     zero_row = lowest - 25  # where "exactly 0" is drawn
     ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs")
     colours = {"float32": "#D55E00", "float64": "#0072B2"}
-    for (name, values), offset in zip(computed.items(), (4, -4)):
+    # float32 as large open circles, float64 as small dots, every 5th D: where both hold the same value both show
+    styles = [dict(marker="o", markersize=8, markerfacecolor="none", markeredgewidth=1.5), dict(marker="o", markersize=3.5)]
+    for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
         colour = colours.get(name, "0.4")
         info = torch.finfo(values.dtype)
         v = np.asarray(values.detach().cpu(), dtype=float)
         positive = v > 0
-        ax.plot(dims[positive], np.log10(v[positive]), linestyle="none", marker="o", markersize=3.5, color=colour,
-                label=f"as {name} holds it")
-        ax.plot(dims[~positive], np.full((~positive).sum(), zero_row + offset / 2), linestyle="none", marker="|",
-                markersize=9, color=colour)
+        every = np.arange(len(dims)) % 5 == 0
+        ax.plot(dims[positive & every], np.log10(v[positive & every]), linestyle="none", color=colour,
+                label=f"as {name} holds it", **style)
+        ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
+                color=colour, **style)
         ax.axhline(np.log10(info.smallest_normal), color=colour, linestyle="--", linewidth=1.5)
         ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
         if (~positive).any():
@@ -125,14 +128,14 @@ def plot_underflow(dims, log_density, computed, ax=None):
             ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
             ax.annotate(f"{name}: 0 from D = {first_zero:.0f}", (first_zero, zero_row + offset / 2), xytext=(8, 14),
                         textcoords="offset points", color=colour, fontsize=13)
-    ax.text(dims[-1], np.log10(torch.finfo(torch.float32).smallest_normal) + 6, "smallest normal (dashed) and\n"
-            "smallest subnormal (dotted) number", ha="right", va="bottom", fontsize=11, color="0.3")
+    ax.text(dims[-1], np.log10(torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps) - 6,
+            "dashed: smallest normal number\ndotted: smallest subnormal number", ha="right", va="top", fontsize=12, color="0.25")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
     ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density")
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.12))
     return ax
 
 
