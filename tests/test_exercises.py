@@ -174,3 +174,20 @@ def test_worked_answers_are_the_ones_the_solutions_state():
     assert round(math.sqrt(600 * 0.25 * 0.75), 2) == 10.61
     assert round(log_density_by_hand(), 3) == -3.756
     assert 3.989**64 < torch.finfo(torch.float32).max < 3.990**65
+
+
+def test_the_other_numbers_the_00_to_03_solutions_quote():
+    from gmm_helpers import running_example
+
+    r = responsibilities_by_hand()
+    unweighted = unweighted_responsibilities()
+    assert f"{float(r[1]):.5f}" == "0.00006" and unweighted[2] > unweighted[0]  # 0.1: component 2 denser, 0 wins
+    _, labels, _ = running_example()
+    count = int(torch.bincount(labels)[1])  # 1.2: the running example's draws from component 1
+    assert count == 162 and round((count - 150) / math.sqrt(112.5), 1) == 1.1 and round(math.sqrt(0.25 * 0.75 / 600), 3) == 0.018
+    assert (round(100 / 105, 2), round(10 / 13, 2)) == (0.95, 0.77)  # 2.1: d^2 vs d sampling
+    assert round(log_density_by_hand(std_for_variance=True), 3) == -4.258  # 3.1: the standard-deviation mistake
+    factor = 1 / math.sqrt(2 * math.pi * 0.01)
+    max32 = float(torch.finfo(torch.float32).max)
+    assert round(math.log(max32), 2) == 88.72 and round(math.log(max32) / math.log(factor), 1) == 64.1  # 3.2
+    assert (f"{factor**64:.1e}", f"{factor**65:.1e}") == ("2.9e+38", "1.1e+39")
