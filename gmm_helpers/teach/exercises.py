@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from ..gaussian import diag_gaussian_log_pdf, underflow_dimension
-from ..likelihoods import log_likelihood
+from ..gaussian import diag_gaussian_log_pdf
+from ..likelihoods import component_log_pdfs, log_likelihood, weighted_log_pdfs
 from ..params import GMMParams, toy_params
 
 
@@ -44,21 +44,81 @@ def _close(answer, expected, rtol: float = 1e-4, atol: float = 1e-6) -> None:
     return a.shape == e.shape and bool(torch.allclose(a, e, rtol=rtol, atol=atol))
 
 
+def _number(exercise: str, answer):
+    """A scalar answer as a float: a number, a 0-d tensor or array, or one with a single element, such as
+    shape (1,). Anything else is reported (``None`` returned) with the shape that came."""
+    try:
+        t = torch.as_tensor(answer, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        _verdict(exercise, answer, False, f"Expected one number, got {type(answer).__name__}.")
+        return None
+    if t.numel() != 1:
+        _verdict(exercise, answer, False, f"Expected one number, got a tensor of shape {tuple(t.shape)}.")
+        return None
+    return float(t.reshape(()))
+
+
+def _number_close(answer: float, expected: float, rtol: float = 2e-3) -> bool:
+    """A number worked out by hand and rounded to three significant figures passes (0.349 for 0.3486)."""
+    return abs(answer - expected) <= rtol * abs(expected)
+
+
 # 00_overview ---------------------------------------------------------------------------------------
 
-def check_density_at_origin(answer) -> None:
-    """Exercise 0.1: p(x) of ``toy_params()`` at x = (0, 0), as a number."""
-    X = torch.zeros(1, 2, dtype=torch.float64)
-    expected = log_likelihood(X, toy_params(torch.float64)).exp()
-    _verdict("0.1", answer, _close(answer, expected),
-                    "Sum over components: weight_k times the 2-D density N(x; mean_k, variances_k) at (0, 0).")
+EXERCISE_0_1_POINT = (0.0, -1.5)
 
 
-def check_expected_counts(answer) -> None:
-    """Exercise 0.2: expected number of points per component among 1000 from ``toy_params()``, shape (3,)."""
-    expected = 1000 * toy_params(torch.float64).weights
-    _verdict("0.2", answer, _close(answer, expected),
-                    "Each point picks component k with probability weights[k]; a tensor of 3 numbers.")
+def check_responsibilities_at_point(answer) -> None:
+    """Exercise 0.1: the responsibilities of the three components of ``toy_params()`` for the point
+    ``EXERCISE_0_1_POINT`` = (0, -1.5), shape (3,)."""
+    from ..posteriors import log_responsibilities
+
+    truth = toy_params(torch.float64)
+    x = torch.tensor([EXERCISE_0_1_POINT], dtype=torch.float64)
+    expected = log_responsibilities(x, truth).exp()[0]  # (3,)
+    if answer is None:
+        return _verdict("0.1", None, False, "")
+    try:
+        given = torch.as_tensor(answer, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict("0.1", answer, False, "Expected a tensor of 3 numbers, one per component.")
+    if given.shape != (3,):
+        return _verdict("0.1", answer, False, f"Expected 3 numbers, one per component; got {given.numel()}.")
+    if _close(given, expected, rtol=2e-3, atol=1e-3):
+        return _verdict("0.1", answer, True, "")
+    densities = component_log_pdfs(x, truth).exp()[0]  # (3,)
+    if _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
+        hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
+                "probability of its component, pi_k, before normalising.")
+    elif abs(float(given.sum()) - 1) > 1e-3:
+        hint = "Responsibilities of one point are probabilities over the components: they sum to 1. Divide by the sum."
+    else:
+        hint = ("r_k = pi_k N(x | mu_k, Sigma_k) / sum_j pi_j N(x | mu_j, Sigma_j), with each 2-D density a "
+                "product of two 1-D densities whose variances are the variances.")
+    _verdict("0.1", answer, False, hint)
+
+
+def check_weight_for_equal_peak(answer) -> None:
+    """Exercise 0.2: the weight that a hill shaped like component 1 of ``toy_params()`` needs to stand as tall
+    as component 0's hill, as a number."""
+    truth = toy_params(torch.float64)
+    peaks = weighted_log_pdfs(truth.means, truth).diagonal().exp()  # (3,): each hill's own term at its mean
+    height_of_one = peaks[1] / truth.weights[1]  # component 1's shape with weight 1
+    expected = float(peaks[0] / height_of_one)
+    if answer is None:
+        return _verdict("0.2", None, False, "")
+    number = _number("0.2", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("0.2", answer, True, "")
+    if _number_close(number, float(truth.weights[0])):
+        hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
+                "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
+    else:
+        hint = ("Set pi / (2 pi sigma_1 sigma_2) of component 1's shape equal to component 0's height; "
+                "sigma_d is the square root of the variance.")
+    _verdict("0.2", answer, False, hint)
 
 
 # 01_synthetic_data ---------------------------------------------------------------------------------
@@ -81,10 +141,26 @@ def check_1d_mixture_pdf(pdf) -> None:
                  "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances.")
 
 
-def check_component_fractions(answer) -> None:
-    """Exercise 1.2: the fraction of points from each component you expect in a large sample, shape (3,)."""
-    _verdict("1.2", answer, _close(answer, toy_params(torch.float64).weights, rtol=0, atol=0.005),
-                    "In the long run the fraction from component k is its probability of being picked.")
+def check_count_spread(answer) -> None:
+    """Exercise 1.2: the standard deviation of the number of points from component 1 (weight 0.25) among the
+    600 points of the running example, as a number."""
+    n, weight = 600, float(toy_params(torch.float64).weights[1])
+    expected = (n * weight * (1 - weight)) ** 0.5
+    if answer is None:
+        return _verdict("1.2", None, False, "")
+    number = _number("1.2", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("1.2", answer, True, "")
+    if _number_close(number, expected**2):
+        hint = "That is the variance of the count; the question asks for its standard deviation."
+    elif _number_close(number, (n * weight) ** 0.5) or _number_close(number, (weight * (1 - weight) / n) ** 0.5):
+        hint = ("The count is a sum of 600 independent yes/no draws, each yes with probability 0.25: "
+                "its variance is N pi (1 - pi), for the count, not for the fraction.")
+    else:
+        hint = "The count is a sum of 600 independent yes/no draws, each yes with probability 0.25."
+    _verdict("1.2", answer, False, hint)
 
 
 # 02_initialisation ---------------------------------------------------------------------------------
@@ -96,40 +172,76 @@ def check_d2_probabilities(answer) -> None:
     """Exercise 2.1: with the first mean at x = 0, the probability of each point in ``EXERCISE_D2_POINTS``
     being the second mean under k-means++, shape (4,)."""
     d2 = (EXERCISE_D2_POINTS[:, 0] - 0.0) ** 2
-    _verdict("2.1", answer, _close(answer, d2 / d2.sum()),
-                    "Probability proportional to the squared distance to the nearest chosen mean; divide by the sum.")
+    d = d2.sqrt()
+    if answer is not None and _close(answer, d / d.sum(), rtol=1e-3):
+        return _verdict("2.1", answer, False, "Those are proportional to the distance d(x); k-means++ uses its square.")
+    _verdict("2.1", answer, _close(answer, d2 / d2.sum(), rtol=1e-3),
+             "Probability proportional to d(x)^2, the squared distance to the nearest chosen mean; divide by the sum.")
 
 
 def check_data_variance_init(init) -> None:
     """Exercise 2.2: ``init(X, K, generator)`` is ``init_random_points`` with each dimension's data variance."""
-    X = torch.tensor([[0.0, 0.0], [2.0, 10.0], [4.0, 20.0], [6.0, 30.0]], dtype=torch.float64)
+    from ..init import init_random_points
+
+    X = torch.tensor([[0.0, 0.0], [2.0, 10.0], [4.0, 20.0], [6.0, 30.0], [1.0, -5.0]], dtype=torch.float64)
     ran, p = _attempt("2.2", init, X, 2, torch.Generator().manual_seed(0))
-    if ran:
-        ok = (
-            isinstance(p, GMMParams)
-            and _close(p.weights, torch.full((2,), 0.5, dtype=torch.float64))
-            and _close(p.variances, X.var(dim=0, unbiased=False).expand(2, 2))
-            and all(bool((X == m).all(dim=1).any()) for m in p.means)
-        )
-        _verdict("2.2", init, ok,
-                 "Return GMMParams(uniform weights, K data points, X.var(dim=0, unbiased=False) repeated K times).")
+    if not ran:
+        return
+    reference = init_random_points(X, 2, generator=torch.Generator().manual_seed(0))
+    if init is not None and not isinstance(p, GMMParams):
+        return _verdict("2.2", init, False, f"Return a GMMParams(weights, means, variances), not {type(p).__name__}.")
+    if init is not None and not (_close(p.means, reference.means) and _close(p.weights, reference.weights)):
+        return _verdict("2.2", init, False, "Take the means and weights from init_random_points(X, K, generator=generator), "
+                                            "so the same generator gives the same points.")
+    ok = init is not None and _close(p.variances, X.var(dim=0, unbiased=False).expand(2, 2))
+    _verdict("2.2", init, ok, "Every component gets the data's variance along each dimension: shape (K, D), "
+                              "one row per component, each row X.var(dim=0, unbiased=False).")
 
 
 # 03_diagonal_gaussian ------------------------------------------------------------------------------
 
 def check_log_density_by_hand(answer) -> None:
-    """Exercise 3.1: log N(x; mu, diag(s2)) for x = (1, 2), mu = (0, 0), s2 = (1, 4), as a number."""
-    expected = diag_gaussian_log_pdf(torch.tensor([[1.0, 2.0]], dtype=torch.float64),
-                                     torch.zeros(2, dtype=torch.float64), torch.tensor([1.0, 4.0], dtype=torch.float64))[0]
-    _verdict("3.1", answer, _close(answer, expected),
-                    "-1/2 [2 log(2 pi) + log 1 + log 4 + 1^2/1 + 2^2/4]; the 4 is a variance.")
+    """Exercise 3.1: log N(x; mu_0, diag(sigma^2_0)) at x = (0, 0) for component 0 of ``toy_params()``
+    (mean (-2.5, 0), variances (1.8, 0.8)), as a number."""
+    truth = toy_params(torch.float64)
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    expected = float(diag_gaussian_log_pdf(x, truth.means[0], truth.variances[0])[0])
+    with_std = float(diag_gaussian_log_pdf(x, truth.means[0], truth.variances[0].sqrt())[0])
+    if answer is None:
+        return _verdict("3.1", None, False, "")
+    number = _number("3.1", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("3.1", answer, True, "")
+    if _number_close(number, with_std):
+        hint = "1.8 and 0.8 are variances: they enter as sigma^2, not as sigma."
+    elif number > 0:
+        hint = "A log-density far from the mean is negative here: check the signs."
+    else:
+        hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
+    _verdict("3.1", answer, False, hint)
 
 
-def check_underflow_dimension(answer) -> None:
-    """Exercise 3.2: the smallest D for which the float32 density of x = (1, ..., 1) under N(0, I_D) is 0."""
-    expected = underflow_dimension(torch.float32)
-    _verdict("3.2", answer, answer == expected,
-                    "Compute the log-density in float64, then torch.exp of it as float32, for D = 1, 2, ...")
+def check_overflow_dimension(answer) -> None:
+    """Exercise 3.2: the smallest D for which the float32 density of x = mu under N(mu, 0.01 I_D), computed as a
+    product of D one-dimensional densities, is inf."""
+    peak = 1 / (2 * torch.pi * 0.01) ** 0.5  # N(mu; mu, 0.01), about 3.99
+    running = torch.cumprod(torch.full((200,), peak, dtype=torch.float32), dim=0)  # (200,): D = 1, 2, ...
+    expected = int(torch.isinf(running).nonzero()[0]) + 1
+    if answer is None:
+        return _verdict("3.2", None, False, "")
+    number = _number("3.2", answer)
+    if number is None:
+        return
+    if number == expected:
+        return _verdict("3.2", answer, True, "")
+    if number == expected - 1:
+        hint = "At that D the product is still just below float32's largest number; the question asks for the first inf."
+    else:
+        hint = ("Each factor is 1/sqrt(2 pi 0.01); find the first D where factor**D exceeds float32's largest "
+                "number, torch.finfo(torch.float32).max (compare logarithms).")
+    _verdict("3.2", answer, False, hint)
 
 
 # 04_broadcasting_likelihoods -----------------------------------------------------------------------

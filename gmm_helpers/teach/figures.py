@@ -23,8 +23,9 @@ def plot_error_vs_n(ns, errors, ax=None):
     Parameters
     ----------
     ns : sequence of int
-    errors : Tensor, shape (len(ns), 3)
-        From ``estimation_errors``: weights, means, variances.
+    errors : Tensor, shape (len(ns), 3) or (len(ns), repeats, 3)
+        From ``estimation_errors``: weights, means, variances. With a repeats axis, each line is the
+        average over the repeats and a band shows the middle 80% of them (10th to 90th percentile).
     ax : matplotlib Axes, optional
 
     Returns
@@ -34,11 +35,17 @@ def plot_error_vs_n(ns, errors, ax=None):
     ax = ax or plt.gca()
     ns = np.asarray(ns, dtype=float)
     errors = np.asarray(torch.as_tensor(errors).cpu(), dtype=float)
+    spread = errors.ndim == 3
+    mean = errors.mean(axis=1) if spread else errors  # (len(ns), 3)
     # colours outside the component palette: these lines are quantities, not components
     styles = [("weights", "o", "#6A3D9A"), ("means", "s", "#8C510A"), ("variances", "^", "#01665E")]
     for column, (name, marker, colour) in enumerate(styles):
-        ax.loglog(ns, errors[:, column], marker=marker, markersize=8, color=colour, label=name)
-    guide = errors[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
+        ax.loglog(ns, mean[:, column], marker=marker, markersize=8, color=colour, label=name)
+        if spread:
+            low, high = np.percentile(errors[:, :, column], [10, 90], axis=1)
+            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0,
+                            label=f"middle 80% of {errors.shape[1]} samples" if column == 0 else None)
+    guide = mean[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
     ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"$\propto 1/\sqrt{N}$")
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
@@ -46,31 +53,89 @@ def plot_error_vs_n(ns, errors, ax=None):
     return ax
 
 
-def plot_underflow(max_dim: int = 800, ax=None):
-    """log10 of the density of x = (1, ..., 1) under N(0, I_D) against D, with float32/float64 limits.
+def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0)):
+    """A histogram of 1-D samples (scaled to a density) with ``pdf`` drawn over it, if given.
 
-    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+    Introduced in notebooks/01_synthetic_data.ipynb (Exercise 1.1).
 
-    The density is a product of D one-dimensional densities, each about 0.242, so it falls
-    geometrically; the horizontal lines mark the smallest positive numbers each dtype can hold.
+    ``pdf`` is a reader's function of a 1-D float64 tensor; it may return a tensor, an array or a list.
+    If it raises, the histogram is drawn alone and the error is printed.
 
     Returns
     -------
     ax : matplotlib Axes
     """
     ax = ax or plt.gca()
-    dims = np.arange(1, max_dim + 1)
-    log10_per_dim = (-0.5 * (np.log(2 * np.pi) + 1.0)) / np.log(10)  # log10 N(1; 0, 1)
-    ax.plot(dims, dims * log10_per_dim, color="black", label=r"$\log_{10} p(x)$, exact")
-    for dtype, colour in ((torch.float32, "#D55E00"), (torch.float64, "#0072B2")):
-        info = torch.finfo(dtype)
-        name = str(dtype).replace("torch.", "")
-        ax.axhline(np.log10(info.tiny), color=colour, linestyle="--", label=f"smallest normal {name}")
-        ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":",
-                   label=f"smallest {name} > 0 (subnormal)")
+    samples = np.asarray(torch.as_tensor(samples).detach().cpu(), dtype=float).reshape(-1)
+    ax.hist(samples, bins=80, density=True, color="0.75", label=f"{len(samples):,} samples")
+    if pdf is not None:
+        x = torch.linspace(*grid, 400, dtype=torch.float64)
+        try:
+            y = np.asarray(torch.as_tensor(pdf(x)).detach().cpu(), dtype=float).reshape(-1)
+        except Exception as exc:  # noqa: BLE001 - a reader's function may fail in any way; say how
+            print(f"pdf_1d raised {type(exc).__name__}: {exc}; drawing the samples alone.")
+        else:
+            ax.plot(x.numpy(), y, color="black", label="your pdf_1d")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.legend()
+    return ax
+
+
+def plot_underflow(dims, log_density, computed, ax=None):
+    """A density that shrinks with the dimension D, and what each floating-point type makes of it.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    Parameters
+    ----------
+    dims : sequence of int
+    log_density : Tensor, shape (len(dims),)
+        The natural log of the density at each D, computed in the log domain (so never 0).
+    computed : dict of str -> Tensor, shape (len(dims),)
+        The density as a float type holds it, keyed by the type's name ("float32", "float64"); the
+        type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
+        bottom, and the first D at which each type gives 0 is marked.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    dims = np.asarray(dims, dtype=float)
+    exact = np.asarray(torch.as_tensor(log_density).cpu(), dtype=float) / np.log(10)
+    lowest = min(exact.min(), np.log10(torch.finfo(torch.float64).smallest_normal * torch.finfo(torch.float64).eps))
+    zero_row = lowest - 25  # where "exactly 0" is drawn
+    ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs")
+    colours = {"float32": "#D55E00", "float64": "#0072B2"}
+    # float32 as large open circles, float64 as small dots, every 5th D: where both hold the same value both show
+    styles = [dict(marker="o", markersize=8, markerfacecolor="none", markeredgewidth=1.5), dict(marker="o", markersize=3.5)]
+    for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
+        colour = colours.get(name, "0.4")
+        info = torch.finfo(values.dtype)
+        v = np.asarray(values.detach().cpu(), dtype=float)
+        positive = v > 0
+        every = np.arange(len(dims)) % 5 == 0
+        ax.plot(dims[positive & every], np.log10(v[positive & every]), linestyle="none", color=colour,
+                label=f"as {name} holds it", **style)
+        ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
+                color=colour, **style)
+        ax.axhline(np.log10(info.smallest_normal), color=colour, linestyle="--", linewidth=1.5)
+        ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
+        if (~positive).any():
+            first_zero = dims[~positive][0]
+            ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
+            ax.annotate(f"{name}: 0 from D = {first_zero:.0f}", (first_zero, zero_row + offset / 2), xytext=(8, 14),
+                        textcoords="offset points", color=colour, fontsize=13)
+    ax.text(dims[-1], np.log10(torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps) - 6,
+            "dashed: smallest normal number\ndotted: smallest subnormal number", ha="right", va="top", fontsize=12, color="0.25")
+    ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
+    ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
+    ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density")
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.12))
     return ax
 
 

@@ -77,23 +77,78 @@ def draw_ellipses(mean, variance, ax=None, n_std=(1, 2), **kwargs):
     return draw_covariance_ellipses(mean, covariance, ax=ax, n_std=n_std, **kwargs)
 
 
-def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels: int = 12, colorbar: bool = True):
+def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels=10, colorbar: bool = True,
+                 cmap: str = "viridis"):
     """Filled contours of the mixture density p(x), with a colour bar.
 
     Introduced in notebooks/00_overview.ipynb.
 
+    Parameters
+    ----------
+    params : GMMParams
+    ax : matplotlib Axes, optional
+    xlim, ylim : (float, float)
+    levels : int or sequence of float
+        A number of levels chosen from the data, or fixed level values (so that several panels, or the
+        frames of a widget, share one colour scale; values above the last level get its colour).
+    colorbar : bool
+    cmap : str
+        A multi-hue sequential colour map, so neighbouring levels can be told apart.
+
     Returns
     -------
     ax : matplotlib Axes
+        Its last collection is the filled contour set (for a shared colour bar).
     """
     ax = ax or plt.gca()
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, xlim, ylim))
-    filled = ax.contourf(xs, ys, density, levels=levels, cmap="Greys")
+    extend = "neither" if np.isscalar(levels) else "max"
+    filled = ax.contourf(xs, ys, density, levels=levels, cmap=cmap, extend=extend)
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="density $p(x)$")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
+    return ax
+
+
+def mark_peaks(params: GMMParams, ax=None, offsets=None, fontsize: float = 13):
+    """A cross at each component's mean, labelled with its weight and its hill's height there.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    The height of component k's hill is its own term of the mixture at its mean,
+    pi_k N(mu_k; mu_k, Sigma_k) = pi_k / (2 pi sigma_k1 sigma_k2) in 2-D (from the library's
+    ``weighted_log_pdfs``): the weight is the hill's volume, the height also depends on its width.
+
+    Parameters
+    ----------
+    params : GMMParams
+        2-D.
+    ax : matplotlib Axes, optional
+    offsets : sequence of (dx, dy), optional
+        Where each label sits relative to its mean (default: above it).
+    fontsize : float
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from matplotlib import patheffects
+
+    from ..likelihoods import weighted_log_pdfs
+
+    ax = ax or plt.gca()
+    peaks = weighted_log_pdfs(params.means, params).diagonal().exp()  # (K,): hill k's own term at its mean
+    weights, means = params.weights.detach().cpu().double(), params.means.detach().cpu().double()
+    outline = [patheffects.withStroke(linewidth=3, foreground="black")]
+    for k in range(len(weights)):
+        colour = component_colour(k)
+        ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white", linestyle="none")
+        dx, dy = offsets[k] if offsets is not None else (0.0, 0.9)
+        ax.text(float(means[k, 0]) + dx, float(means[k, 1]) + dy,
+                f"component {k}\nweight {float(weights[k]):.2f}\nheight {float(peaks[k]):.3f}",
+                ha="center", va="bottom", color="white", fontsize=fontsize, path_effects=outline)
     return ax
 
 

@@ -18,24 +18,41 @@ from ..init import init_kmeans_plusplus, init_random_points
 from ..likelihoods import broadcast_shapes_table
 from ..params import GMMParams, toy_with_component0
 from ..posteriors import log_responsibilities
-from .plotting import draw_ellipses, plot_density, plot_mixture
+from .plotting import draw_covariance_ellipses, draw_ellipses, mark_peaks, plot_density, plot_mixture
 from .style import component_colour
 
 _STYLE = dict(style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
 _LAYOUT = dict(_STYLE, continuous_update=False)  # sliders redraw when released, not on every pixel
 
 
-def draw_weight_effect(weight: float = 0.5):
-    """The toy mixture's density with component 0's weight set to ``weight``.
+def _new_axes(ax, figsize):
+    """(figure, axes): a new figure when ``ax`` is None, else (None, ax)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return None, ax
+
+
+# Fixed colour levels for the weight explorer: the tallest hill over the slider's range (0.05 to 0.9) is
+# below 0.13, so the same colour means the same density at every weight.
+WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
+WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (1.9, -0.6), (0.0, -2.3)]  # labels beside, not on, the hills
+
+
+def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True):
+    """The toy mixture's density with component 0's weight set to ``weight`` (the others share the rest 1:1).
 
     Introduced in notebooks/00_overview.ipynb.
+
+    Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across weights; each hill is
+    labelled with its weight and height. Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight)
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    plot_density(params, ax=ax)
-    plot_mixture(params=params, ax=ax, n_std=(1,))
-    ax.set_title(f"weights = ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})")
-    return fig
+    fig, ax = _new_axes(ax, (8.5, 6))
+    plot_density(params, ax=ax, levels=WEIGHT_LEVELS, colorbar=colorbar)
+    mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
+    ax.set_title(f"weight of component 0: {weight:.2f}")
+    return fig if fig is not None else ax
 
 
 def weight_explorer():
@@ -43,88 +60,144 @@ def weight_explorer():
     return widgets.interactive(
         draw_weight_effect,
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
+        ax=widgets.fixed(None),
+        colorbar=widgets.fixed(True),
     )
 
 
-def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0):
+SAMPLE_XLIM, SAMPLE_YLIM = (-8, 7), (-6, 6)
+
+
+def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None):
     """n points from the toy mixture (component 0 changed), coloured by component, with the true ellipses.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
+
+    The title gives the fraction of points each component drew; ``seed`` picks another sample of the same
+    size. The axes are fixed. Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight, variance_scale)
     X, labels = sample_gmm(params, n, generator=torch.Generator().manual_seed(seed))
-    counts = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
-    fig, ax = plt.subplots(figsize=(8, 6))
-    plot_mixture(X, params, labels=labels, ax=ax, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
-    ax.set_title(f"N = {n}: fractions drawn ({', '.join(f'{c:.2f}' for c in counts.tolist())})")
-    ax.set_xlim(-8, 7)
-    ax.set_ylim(-6, 6)
-    return fig
+    fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
+    fig, ax = _new_axes(ax, (8, 6))
+    plot_mixture(X, params, labels=labels, ax=ax, legend=False, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
+    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})")
+    ax.set_xlim(*SAMPLE_XLIM)
+    ax.set_ylim(*SAMPLE_YLIM)
+    return fig if fig is not None else ax
 
 
-def sampling_explorer(seed: int = 0):
-    """Sliders for N, component 0's weight and its variance scale. Introduced in notebooks/01_synthetic_data.ipynb."""
+def sampling_explorer():
+    """Sliders for N, a new sample of the same size, component 0's weight and its variance scale.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+    """
     return widgets.interactive(
         draw_sample,
-        n=widgets.SelectionSlider(options=[20, 50, 100, 200, 500, 1000, 2000, 5000], value=500, description="N points", **_LAYOUT),
+        n=widgets.SelectionSlider(options=[20, 50, 100, 200, 500, 1000, 2000, 5000], value=50, description="N points", **_LAYOUT),
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
         variance_scale=widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.5, description="variance × (component 0)", **_LAYOUT),
-        seed=widgets.fixed(seed),
+        seed=widgets.IntSlider(value=0, min=0, max=49, description="sample number (seed)", **_LAYOUT),
+        ax=widgets.fixed(None),
     )
 
 
 INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus}
 
 
-def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, ax=None):
-    """The starting parameters one initialisation scheme picks for X, drawn on the data.
+def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
+               ax=None, title: str | None = None):
+    """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
+
+    The axes follow the data (``scale`` times the limits of X), so the cloud looks the same at every scale
+    and only the ellipses that ignore the data's units change size. Returns the new figure, or ``ax``.
     """
+    X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
-    fig = None
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 6))
-    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=f"{scheme}, seed {seed}")
+    fig, ax = _new_axes(ax, (8, 6))
+    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False,
+                 title=title or f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else ""))
+    low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
+    ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
+    ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
     return fig if fig is not None else ax
 
 
 def init_explorer(X: torch.Tensor, K: int = 3):
-    """A seed slider and a scheme menu showing the start on the data. Introduced in notebooks/02_initialisation.ipynb."""
+    """A scheme menu, a seed slider and a data-scale slider showing the start on the data.
+
+    Introduced in notebooks/02_initialisation.ipynb.
+    """
     return widgets.interactive(
         draw_start,
         X=widgets.fixed(X),
         scheme=widgets.Dropdown(options=list(INIT_SCHEMES), value="random data points", description="scheme", **_STYLE),
         seed=widgets.IntSlider(value=0, min=0, max=19, description="seed", **_LAYOUT),
         K=widgets.fixed(K),
+        scale=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.25, description="data units × ", **_LAYOUT),
         ax=widgets.fixed(None),
+        title=widgets.fixed(None),
     )
 
 
-def draw_gaussian(mean_x: float = 0.0, mean_y: float = 0.0, var_x: float = 1.0, var_y: float = 1.0):
-    """Contours of one 2-D diagonal Gaussian, its 1σ and 2σ ellipses, and its peak height.
+# Fixed for the Gaussian explorer: the plane shown, and density levels on a log scale (a peak can range
+# from about 0.02 to 16 over the sliders' range).
+GAUSSIAN_LIM = (-6, 6)
+GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 9)
+
+
+def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True):
+    """A 2-D Gaussian with variances (var_x, var_y) and a correlation, and the diagonal Gaussian closest to it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    Filled contours: the density of N(0, Sigma) with Sigma = [[var_x, c], [c, var_y]], c = correlation *
+    sqrt(var_x var_y), on fixed log-spaced levels. Solid ellipses: its 1 and 2 sigma contours. Dashed:
+    those of N(0, diag(var_x, var_y)), the best diagonal fit. The title gives the peak density and what the
+    diagonal fit loses per point (``diagonal_cost``). Returns the new figure, or ``ax`` when one is given.
     """
-    params = GMMParams(torch.ones(1, dtype=torch.float64), torch.tensor([[mean_x, mean_y]], dtype=torch.float64),
-                       torch.tensor([[var_x, var_y]], dtype=torch.float64))
-    peak = 1 / (2 * np.pi * np.sqrt(var_x * var_y))
-    fig, ax = plt.subplots(figsize=(8, 6))
-    plot_density(params, ax=ax, xlim=(-6, 6), ylim=(-6, 6))
-    draw_ellipses(params.means[0], params.variances[0], ax=ax, color="white", linewidth=2)
-    ax.set_title(f"peak density 1/(2π σ₁ σ₂) = {peak:.3f}")
-    return fig
+    from matplotlib.colors import LogNorm
+    from torch.distributions import MultivariateNormal
+
+    from ..gaussian import diagonal_cost
+
+    c = correlation * float(np.sqrt(var_x * var_y))
+    covariance = torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)
+    grid = torch.linspace(*GAUSSIAN_LIM, 301, dtype=torch.float64)
+    gx, gy = torch.meshgrid(grid, grid, indexing="xy")
+    density = MultivariateNormal(torch.zeros(2, dtype=torch.float64), covariance).log_prob(
+        torch.stack([gx, gy], dim=-1)).exp()  # (301, 301)
+    fig, ax = _new_axes(ax, (8, 6.5))
+    filled = ax.contourf(gx.numpy(), gy.numpy(), density.numpy(), levels=GAUSSIAN_LEVELS, norm=LogNorm(),
+                         cmap="viridis", extend="both")
+    if colorbar:
+        ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
+    draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#E69F00", linewidth=3, label="this Gaussian: 1σ, 2σ")
+    draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, color="white", linewidth=2.5, linestyle="--",
+                  label="best diagonal fit")
+    peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
+    ax.set_title(f"ρ = {correlation:+.2f}: peak {peak:.3f}\ndiagonal fit loses {float(diagonal_cost(covariance)):.2f} per point")
+    ax.set_xlim(*GAUSSIAN_LIM)
+    ax.set_ylim(*GAUSSIAN_LIM)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="upper left", fontsize=11, framealpha=0.85)
+    return fig if fig is not None else ax
 
 
 def gaussian_explorer():
-    """Sliders for a 2-D diagonal Gaussian's mean and variances. Introduced in notebooks/03_diagonal_gaussian.ipynb."""
-    variance = dict(base=10, min=-1.5, max=1, step=0.25, **_LAYOUT)
+    """Sliders for a 2-D Gaussian's two variances and its correlation. Introduced in notebooks/03_diagonal_gaussian.ipynb."""
+    variance = dict(base=2, min=-5, max=3, step=0.5, **_LAYOUT)  # 1/32 to 8, through 1 and 4
     return widgets.interactive(
         draw_gaussian,
-        mean_x=widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.5, description="mean μ₁", **_LAYOUT),
-        mean_y=widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.5, description="mean μ₂", **_LAYOUT),
-        var_x=widgets.FloatLogSlider(value=1.0, description="variance σ₁²", **variance),
+        var_x=widgets.FloatLogSlider(value=4.0, description="variance σ₁²", **variance),
         var_y=widgets.FloatLogSlider(value=1.0, description="variance σ₂²", **variance),
+        correlation=widgets.FloatSlider(value=0.0, min=-0.95, max=0.95, step=0.05, description="correlation ρ", **_LAYOUT),
+        ax=widgets.fixed(None),
+        colorbar=widgets.fixed(True),
     )
 
 
