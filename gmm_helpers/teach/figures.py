@@ -216,7 +216,8 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ys = np.arange(len(PEAK_FORMS))[::-1]
     ax.barh(ys, peaks, color=["#999999", "#CC79A7", "#E69F00", "#009E73"], height=0.6)
     for y, peak in zip(ys, peaks):
-        ax.text(peak * 1.3, y, format_bytes(peak), va="center", fontsize=13)
+        ax.text(peak * 1.3, y, format_bytes(peak), va="center", fontsize=13, zorder=3,
+                bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
     ax.set_xlim(2**10, 2**40 * 4)
