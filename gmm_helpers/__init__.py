@@ -84,8 +84,5 @@ __all__ = [
     "fit_em",
     "EMResult",
     "EMConvergenceWarning",
-    "animate_em",
-    "draw_em_iteration",
-    "save_gif",
-    "check_close",
-]
+]  # the lazily loaded classroom names (animate_em, draw_em_iteration, save_gif, check_close) are left out, so that
+# ``from gmm_helpers import *`` stays free of matplotlib too
