@@ -25,6 +25,7 @@ from .likelihoods import (
     component_log_pdfs,
     component_log_pdfs_expanded,
     log_likelihood,
+    log_pdfs_peak_bytes,
     mixture_density_grid,
     weighted_log_pdfs,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "component_log_pdfs",
     "component_log_pdfs_expanded",
     "broadcast_memory_bytes",
+    "log_pdfs_peak_bytes",
     "weighted_log_pdfs",
     "log_likelihood",
     "mixture_density_grid",

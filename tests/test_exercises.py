@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -74,12 +75,6 @@ def worst_of_restarts(X, K, n):
     return min(fits, key=lambda f: f.log_likelihoods[-1].item())
 
 
-def lower_bound(X, params, q):
-    from gmm_helpers import component_log_pdfs
-
-    return (q * (component_log_pdfs(X, params) + params.weights.log() - q.log())).sum()
-
-
 CASES = [
     (ex.check_responsibilities_at_point, responsibilities_by_hand(), unweighted_responsibilities()),
     (ex.check_weight_for_equal_peak, 0.349, 0.5),
@@ -97,7 +92,7 @@ CASES = [
     (ex.check_weight_update, torch.tensor([0.48, 0.52]), torch.tensor([0.5, 0.5])),
     (ex.check_m_step_by_hand, (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([0.81, 0.81])),
      (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([1.62, 1.62]))),
-    (ex.check_lower_bound, lower_bound, lambda X, p, q: lower_bound(X, p, q) + (q * q.log()).sum()),
+    (ex.check_misassigned, 2, 599),
     (ex.check_best_of_restarts, best_of_restarts, worst_of_restarts),
 ]
 
@@ -250,3 +245,87 @@ def test_the_naive_streaming_variance_really_fails_on_the_exercise_stream():
     every = torch.cat(ex.exercise_stream())
     naive = streaming_mean_variance_around_zero(ex.exercise_stream())[1]
     assert abs(naive - float(every.var(unbiased=False))) > 0.5 * float(every.var(unbiased=False))
+
+
+# 04-07: answers worked out by hand pass at 3 significant figures, in the forms a student types them
+
+
+def misassigned_by_hand():
+    """Exercise 7.1 the way a student would: match, assign, count (an oracle independent of the check's code)."""
+    from gmm_helpers import fit_em, init_random_points, log_responsibilities, running_example
+
+    X, labels, truth = running_example()
+    fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)))
+    # nearest fitted mean for each true mean (the groups are far apart, so this is the matching)
+    order = [int(((fit.params.means - truth.means[k]) ** 2).sum(dim=1).argmin()) for k in range(3)]
+    assign = log_responsibilities(X, fit.params).argmax(dim=1)
+    true_of_fitted = {fitted: k for k, fitted in enumerate(order)}
+    return sum(int(true_of_fitted[int(a)] != int(l)) for a, l in zip(assign, labels))
+
+
+def test_misassigned_solution_is_a_small_count():
+    assert misassigned_by_hand() == 2
+
+
+@pytest.mark.parametrize("answer", [0.1644, 0.164, [0.164], torch.tensor([0.1644]), torch.tensor(0.16438), np.float64(0.1644)])
+def test_responsibility_by_hand_passes_at_three_significant_figures(answer, capsys):
+    ex.check_two_component_responsibility(answer)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+@pytest.mark.parametrize("answer, says", [
+    (0.163, "r_0 ="), (0.165, "r_0 ="),
+    (0.315, "without the prior"),  # no weights
+    (0.0285, "are variances"),  # variances used as standard deviations
+    (torch.tensor([0.16, 0.84]), "one number"),
+])
+def test_responsibility_mistakes_get_a_hint_about_the_misconception(answer, says, capsys):
+    ex.check_two_component_responsibility(answer)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and says in out and "0.164" not in out
+
+
+def test_weight_and_m_step_checks_take_hand_rounded_answers_and_explain_mistakes(capsys):
+    ex.check_weight_update([0.48, 0.52])
+    ex.check_weight_update(torch.tensor([[0.48], [0.52]]))
+    ex.check_m_step_by_hand(([0.5, 0.5], [[0.7], [3.3]], (0.81, 0.81)))
+    assert capsys.readouterr().out.count(": correct.") == 3
+    ex.check_weight_update([2.4, 2.6])
+    assert "effective counts" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([0.5, 0.5], [0.7, 3.3], [1.62, 1.62]))
+    assert "divide them by N_k" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([0.5, 0.5], [0.7, 3.3], [0.5, 0.5]))
+    assert "around the new mean" in capsys.readouterr().out
+
+
+def test_misassigned_hints_at_label_switching(capsys):
+    ex.check_misassigned(599)
+    assert "order" in capsys.readouterr().out
+    ex.check_misassigned(torch.tensor([2]))
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_misassigned(5)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and " 2 " not in out
+
+
+def test_best_of_restarts_accepts_a_tighter_tol_and_names_the_min_mistake(capsys):
+    from gmm_helpers import fit_em
+
+    def tight(X, K, n):
+        fits = [fit_em(X, K, tol=1e-9, max_iter=1000, generator=torch.Generator().manual_seed(s)) for s in range(n)]
+        return max(fits, key=lambda f: f.log_likelihoods[-1].item())
+
+    ex.check_best_of_restarts(tight)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+@pytest.mark.parametrize("p", [153 / 200, 0.5, 0.975])
+def test_starts_needed(p, capsys):
+    m = next(m for m in range(1, 100) if (1 - p) ** m < 0.01)  # the oracle: count up
+    ex.check_starts_needed(m, p)
+    ex.check_starts_needed(torch.tensor([m]), p)
+    assert capsys.readouterr().out.count(": correct.") == 2
+    ex.check_starts_needed(m - 1, p) if m > 1 else ex.check_starts_needed(m + 1, p)
+    assert ": not yet." in capsys.readouterr().out
+    ex.check_starts_needed(None, p)
+    assert ": no answer yet;" in capsys.readouterr().out

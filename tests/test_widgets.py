@@ -1,3 +1,5 @@
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -91,23 +93,28 @@ def test_static_companions_draw_on_a_given_axis():
     assert len(fig.axes) == 4  # no colour bars added
 
 
-def test_shapes_explorer_lists_every_intermediate(capsys):
-    from gmm_helpers.teach.widgets import shapes_explorer
+def test_memory_explorer_lists_every_intermediate_and_draws_each_forms_peak(capsys):
+    from gmm_helpers import log_pdfs_peak_bytes
+    from gmm_helpers.teach.widgets import memory_explorer
 
-    w = shapes_explorer()
+    w = memory_explorer()
     c = controls(w)
     c["K components"].value = 64
     c["D dimensions"].value = 64
     c["N points"].value = 10**6
-    rows = dict((expr, (shape, mem)) for expr, shape, mem in w.result)
-    assert rows["X[:, None, :] - means[None]"] == ((10**6, 64, 64), "15.3 GiB")
-    assert rows["X[:, None, :]"][1].startswith("0 B")
+    out = capsys.readouterr().out
+    assert re.search(r"X\[:, None, :\] - means\[None\] +\(1000000, 64, 64\) +15\.3 GiB", out)
+    ax = w.result.axes[0]
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == [log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, form) for form in ("loop", "broadcast", "chunked", "expanded")]
+    assert ax.get_xlim() == (2**10, 2**42)  # fixed while the sliders move
     c["dtype"].value = "float64"
-    assert dict((e, m) for e, _, m in w.result)["X[:, None, :] - means[None]"] == "30.5 GiB"
+    assert "30.5 GiB" in capsys.readouterr().out
 
 
-def test_probe_explorer_bars_follow_the_probe():
-    from gmm_helpers.teach.widgets import probe_explorer
+def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():
+    from gmm_helpers import log_responsibilities
+    from gmm_helpers.teach.widgets import E_STEP_CHOICES, probe_explorer
 
     p = toy_params()
     w = probe_explorer(p)
@@ -115,15 +122,56 @@ def test_probe_explorer_bars_follow_the_probe():
     c["probe x₁"].value, c["probe x₂"].value = 2.5, 2.5  # on component 1's mean
     bars = [patch.get_height() for patch in w.result.axes[1].patches]
     assert len(bars) == 3 and bars[1] > 0.99
-    assert w.result.axes[0].get_title() == "probe x = (+2.5, +2.5)"
+    assert w.result.axes[1].get_title() == "probe (+2.5, +2.5)"
+    c["probe x₁"].value, c["probe x₂"].value = 1.5, -0.5  # between groups: the weights matter
+    with_weights = [patch.get_height() for patch in w.result.axes[1].patches]
+    c["E-step"].value = E_STEP_CHOICES[1]
+    without = [patch.get_height() for patch in w.result.axes[1].patches]
+    equal = log_responsibilities(torch.tensor([[1.5, -0.5]]), p._replace(weights=torch.full((3,), 1 / 3)))[0].exp()
+    torch.testing.assert_close(torch.tensor(without, dtype=torch.float32), equal)
+    assert without[0] < with_weights[0]  # component 0 carries the biggest weight: without it, it loses
+    assert w.result.axes[0].get_xlim() == (-15.0, 15.0)
 
 
-def test_em_stepper_alternates_e_and_m_steps():
+def test_draw_probe_shows_several_probes_for_a_static_figure():
+    from gmm_helpers.teach.widgets import draw_probe
+
+    fig = draw_probe(toy_params(), probes=((0, 0), (2.5, 2.5), (14, 2)), names=["A", "B", "C"])
+    assert [ax.get_title() for ax in fig.axes[1:4]] == ["A", "B", "C"]
+    assert fig.axes[3].patches[0].get_height() > 0.99  # far right: component 0, whose group is on the left
+
+
+def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_axes():
     from gmm_helpers import init_random_points
     from gmm_helpers.teach.widgets import em_stepper
 
     X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
     start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
     w = em_stepper(X, start, n_iter=2)
-    controls(w)["half-step (E, M, E, M, ...)"].value = 4
-    assert w.result.axes[0].get_title() == "iteration 2: M-step (move the components)"
+    slider = controls(w)["half-step (E, M, E, M, ...)"]
+    limits = w.result.axes[0].get_xlim(), w.result.axes[0].get_ylim()
+    slider.value = 4
+    ax_data, ax_curve = w.result.axes[:2]
+    assert ax_data.get_title().startswith("iteration 2: M-step (move the components)")
+    lls = ax_curve.lines[1].get_ydata()  # the dots: one per half-step so far
+    assert len(lls) == 5 and all(b >= a - 1e-12 for a, b in zip(lls, lls[1:]))
+    assert lls[1] == lls[0] and lls[2] > lls[1]  # an E-step leaves the parameters, so the likelihood, unchanged
+    assert ax_data.get_title().endswith(f"log-likelihood per point {lls[-1]:.4f}")
+    assert (ax_data.get_xlim(), ax_data.get_ylim()) == limits
+
+
+def test_start_explorer_switches_start_and_iteration():
+    from gmm_helpers.teach.widgets import start_explorer
+
+    X, _ = sample_gmm(toy_params(), 200, generator=torch.Generator().manual_seed(0))
+    w = start_explorer(X, seeds=range(3))
+    c = controls(w)
+    assert isinstance(w.children[0], type(c["iteration"])) and w.children[0].description == "iteration"
+    c["iteration"].value = 0
+    assert w.result.axes[0].get_title().startswith("iteration 0:")
+    c["seed"].value = 2
+    c["start"].value = "k-means++"
+    assert w.result._suptitle.get_text().startswith("k-means++, seed 2: converged after")
+    c["iteration"].value = c["iteration"].max
+    assert w.result.axes[0].get_title().startswith("iteration ")
+    plt.close("all")

@@ -217,3 +217,40 @@ def plot_mixture(
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", framealpha=0.85)
     return ax
+
+
+def data_limits(X, margin: float = 0.08):
+    """Axis limits that hold every point of X (N, 2) with a margin: ((x_min, x_max), (y_min, y_max)).
+
+    Introduced in notebooks/06_parameter_updates.ipynb: panels and widget frames that show the same
+    data use the same limits, so that only the components move.
+
+    >>> data_limits(torch.tensor([[0.0, 0.0], [10.0, 5.0]]), margin=0.1)
+    ((-1.0, 11.0), (-0.5, 5.5))
+    """
+    X = torch.as_tensor(X).detach().cpu().double()
+    lo, hi = X.min(dim=0).values, X.max(dim=0).values  # (2,) each
+    pad = (hi - lo) * margin
+    return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+
+
+def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower center", ncol: int | None = None, **kwargs):
+    """One legend for a whole figure: a marker in each component's colour, and what a mixed colour means.
+
+    Introduced in notebooks/06_parameter_updates.ipynb. Placed outside the panels (below them by
+    default), so that it covers no data.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", markersize=11, linestyle="none", color=component_colour(k),
+                      label=f"component {k}") for k in range(K)]
+    if blend:
+        mixed = responsibility_colours(torch.full((1, min(K, 2)), 1 / min(K, 2)))[0]
+        handles.append(Line2D([], [], marker="o", markersize=11, linestyle="none", color=mixed,
+                              label="mixed colour: a point shared between components"))
+    kwargs.setdefault("frameon", False)
+    return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)

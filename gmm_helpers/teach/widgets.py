@@ -201,89 +201,198 @@ def gaussian_explorer():
     )
 
 
-def print_broadcast_shapes(N: int = 1000, K: int = 3, D: int = 2, dtype: str = "float32"):
-    """Print ``broadcast_shapes_table`` as aligned text and return it."""
+# 04-07 ------------------------------------------------------------------------------------------
+# (imported here, not at the top, to keep the sections of this file independent)
+from ..likelihoods import log_likelihood  # noqa: E402
+from .figures import plot_peak_memory  # noqa: E402
+from .plotting import component_legend, data_limits  # noqa: E402
+
+
+def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float32"):
+    """The broadcast form's tensors, step by step (printed), and each form's peak memory (bars).
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Returns the figure; the printed rows
+    come from ``broadcast_shapes_table``.
+    """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
+    print("the broadcast form, step by step:")
     for expression, shape, memory in rows:
-        print(f"{expression:30s} {str(shape):18s} {memory}")
-    return rows
+        print(f"  {expression:30s} {str(shape):18s} {memory}")
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax)
+    return fig
 
 
-def shapes_explorer():
-    """Sliders for N, K, D and the dtype: every intermediate's shape and memory. Introduced in notebooks/04."""
+def memory_explorer():
+    """Sliders for N, K, D and the dtype: each intermediate's shape, and the peak memory of the loop,
+    the broadcast form, the chunked broadcast form and the matrix-product form.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
+    """
     return widgets.interactive(
-        print_broadcast_shapes,
-        N=widgets.SelectionSlider(options=[10**i for i in range(1, 8)], value=1000, description="N points", **_LAYOUT),
-        K=widgets.SelectionSlider(options=[1, 2, 3, 4, 8, 16, 32, 64, 128], value=3, description="K components", **_LAYOUT),
-        D=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 784], value=2, description="D dimensions", **_LAYOUT),
+        draw_memory,
+        N=widgets.SelectionSlider(options=[10**i for i in range(2, 8)], value=100_000, description="N points", **_LAYOUT),
+        K=widgets.SelectionSlider(options=[1, 2, 3, 4, 8, 16, 32, 64, 128], value=32, description="K components", **_LAYOUT),
+        D=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 784], value=32, description="D dimensions", **_LAYOUT),
         dtype=widgets.Dropdown(options=["float32", "float64"], value="float32", description="dtype", **_STYLE),
     )
 
 
-def draw_probe(params: GMMParams, X: torch.Tensor | None = None, x1: float = 0.0, x2: float = 0.0):
-    """A probe point on the data, and its responsibilities as bars.
+E_STEP_CHOICES = ("with the weights π_k", "without the weights (the blog's bug)")
 
-    Introduced in notebooks/05_posteriors.ipynb.
+
+def _e_step_params(params: GMMParams, e_step: str) -> GMMParams:
+    """The parameters the E-step uses: ``params``, or the same with equal weights (dropping log pi_k
+    from every row of the log-joint changes the responsibilities exactly as equal weights do)."""
+    if e_step == E_STEP_CHOICES[0]:
+        return params
+    return params._replace(weights=torch.full_like(params.weights, 1 / params.K))
+
+
+def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0.0),), e_step: str = E_STEP_CHOICES[0],
+               lim: float = 15.0, names=None):
+    """Probe points on the map of who owns the plane, and their responsibilities as bars.
+
+    Introduced in notebooks/05_posteriors.ipynb. One bar panel per probe (a widget moves one probe;
+    a static figure shows several). The axes are fixed: the map spans ±``lim``.
     """
-    probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
-    resp = log_responsibilities(probe, params).exp()[0]  # (K,)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [1.4, 1]})
-    plot_mixture(X, params, ax=left, legend=False, n_std=(1, 2))
-    left.plot([x1], [x2], marker="*", markersize=26, color="black", markeredgecolor="white", linestyle="none")
-    left.set_title(f"probe x = ({x1:+.1f}, {x2:+.1f})")
-    K = len(resp)
-    right.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
-    for k, r in enumerate(resp.tolist()):
-        right.text(k, r + 0.02, f"{r:.2f}", ha="center", fontsize=14)
-    right.set_ylim(0, 1.12)
-    right.set_xticks(range(K), [f"component {k}" for k in range(K)])
-    right.set_ylabel("responsibility $r_k(x)$")
-    right.set_title("who owns the probe?")
+    from .figures import plot_owners
+
+    used = _e_step_params(params, e_step)
+    names = names or [f"probe ({x1:+.1f}, {x2:+.1f})" for x1, x2 in probes]
+    P = len(probes)
+    fig, axes = plt.subplots(1, 1 + P, figsize=(7.5 + 4.2 * P, 6.2), gridspec_kw={"width_ratios": [1.55] + [1] * P})
+    plot_owners(used, ax=axes[0], xlim=(-lim, lim), ylim=(-lim, lim), n=240)
+    if X is not None:
+        axes[0].scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
+    K = params.K
+    for i, ((x1, x2), name, ax) in enumerate(zip(probes, names, axes[1:])):
+        label = name if P == 1 else name.split()[0]
+        axes[0].plot([x1], [x2], marker="*", markersize=24, color="white", markeredgecolor="black", linestyle="none")
+        if P > 1:
+            axes[0].annotate(label, (x1, x2), textcoords="offset points", xytext=(10, 8), fontsize=16, weight="bold")
+        probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
+        log_resp = log_responsibilities(probe, used)[0]  # (K,)
+        resp = log_resp.exp()
+        ax.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
+        for k, (r, lr) in enumerate(zip(resp.tolist(), log_resp.tolist())):
+            ax.text(k, r + 0.02, f"{r:.2f}\nlog {lr:.4g}", ha="center", va="bottom", fontsize=12)
+        ax.set_ylim(0, 1.25)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.set_xticks(range(K), [f"comp. {k}" for k in range(K)])
+        ax.set_ylabel("responsibility $r_k(x)$")
+        ax.set_title(name)
+    axes[0].set_title("who owns the plane" + ("" if e_step == E_STEP_CHOICES[0] else "\n(E-step without the weights)"))
     fig.tight_layout()
     return fig
 
 
-def probe_explorer(params: GMMParams, X: torch.Tensor | None = None):
-    """Sliders that move a probe point; bars show its responsibilities. Introduced in notebooks/05_posteriors.ipynb."""
+def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float = 15.0):
+    """Sliders that move a probe point over the map of owners; bars show its responsibilities; a menu
+    drops the weights from the E-step. Introduced in notebooks/05_posteriors.ipynb."""
+
+    def draw(x1, x2, e_step):
+        return draw_probe(params, X, probes=((x1, x2),), e_step=e_step, lim=lim)
+
     return widgets.interactive(
-        draw_probe,
-        params=widgets.fixed(params),
-        X=widgets.fixed(X),
-        x1=widgets.FloatSlider(value=0.0, min=-6, max=6, step=0.25, description="probe x₁", **_LAYOUT),
-        x2=widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.25, description="probe x₂", **_LAYOUT),
+        draw,
+        x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.5, description="probe x₁", **_LAYOUT),
+        x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.5, description="probe x₂", **_LAYOUT),
+        e_step=widgets.Dropdown(options=list(E_STEP_CHOICES), value=E_STEP_CHOICES[0], description="E-step", **_STYLE),
     )
 
 
-def draw_half_step(X: torch.Tensor, states, step: int = 0):
-    """One state from ``em_half_steps``: points coloured by the current responsibilities."""
+def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
+    """The per-point log-likelihood of the parameters in each state of ``em_half_steps``, shape (len(states),)."""
+    return torch.stack([log_likelihood(X, params) for params, _, _ in states]).double() / X.shape[0]
+
+
+def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None):
+    """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
+    first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
+    after every half-step so far.
+
+    Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
+    """
     params, resp, description = states[step]
-    fig, ax = plt.subplots(figsize=(8, 6))
-    plot_mixture(X, params, resp=resp, ax=ax, title=description, legend=False)
+    if ax_data is None:
+        fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.2, 1]})
+    fig = ax_data.figure
+    lls = half_step_log_likelihoods(X, states) if lls is None else lls
+    (x0, x1), (y0, y1) = limits or data_limits(X)
+    plot_mixture(X, params, resp=resp, ax=ax_data, legend=False, point_size=14)
+    ax_data.set_xlim(x0, x1)
+    ax_data.set_ylim(y0, y1)
+    ax_data.set_title(f"{description}\nlog-likelihood per point {float(lls[step]):.4f}")
+    if ax_curve is not None:
+        ax_curve.step(np.arange(step + 1), lls[: step + 1].numpy(), where="post", color="black")
+        ax_curve.plot(np.arange(step + 1), lls[: step + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
+        ax_curve.set_xlim(-0.5, len(states) - 0.5)
+        # the scale of the states after the first M-step: the start is usually far below
+        top, bottom = float(lls.max()), float(lls[2:].min()) if len(lls) > 2 else float(lls.min())
+        pad = 0.08 * (top - bottom) + 1e-9
+        ax_curve.set_ylim(bottom - pad, top + pad)
+        if float(lls[0]) < bottom - pad:
+            ax_curve.annotate(f"start: {float(lls[0]):.2f} (below)", xy=(0, bottom - pad), xytext=(0.25, 0.05),
+                              textcoords="axes fraction", fontsize=12, arrowprops=dict(arrowstyle="->", color="0.3"))
+        ax_curve.set_xlabel("half-step (E, M, E, M, ...)")
+        ax_curve.set_ylabel("log-likelihood per point")
+        ax_curve.set_title("flat after an E-step, up after an M-step")
     return fig
 
 
 def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
-    """A slider through E- and M-steps from ``start``. Introduced in notebooks/06_parameter_updates.ipynb."""
+    """A slider through E- and M-steps from ``start``, with the log-likelihood after each half-step and
+    fixed axes. Introduced in notebooks/06_parameter_updates.ipynb."""
     states = em_half_steps(X, start, n_iter)
+    lls = half_step_log_likelihoods(X, states)
+    limits = data_limits(X)
+
+    def draw(step):
+        fig = draw_half_step(X, states, step, lls=lls, limits=limits)
+        component_legend(fig, start.K, loc="lower center", bbox_to_anchor=(0.5, -0.08))
+        return fig
+
     return widgets.interactive(
-        draw_half_step,
-        X=widgets.fixed(X),
-        states=widgets.fixed(states),
+        draw,
         step=widgets.IntSlider(value=0, min=0, max=len(states) - 1, description="half-step (E, M, E, M, ...)", **_LAYOUT),
     )
 
 
-def iteration_scrubber(X: torch.Tensor, result):
-    """A slider over ``result.history`` that draws EM's state at any iteration. Introduced in notebooks/07_em_fit.ipynb."""
+def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int = 1000):
+    """Pick a start (scheme and seed) and an iteration: EM's state from that start, with its log-likelihood
+    curve. Different starts climb to different optima.
+
+    Introduced in notebooks/07_em_fit.ipynb. The fits are run once, when the widget is made; the
+    iteration slider stops at each fit's last iteration.
+    """
+    import warnings
+
+    from ..em import EMConvergenceWarning, fit_em
+    from ..init import init_kmeans_plusplus, init_random_points
     from .animate import draw_em_iteration
 
+    schemes = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus}
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EMConvergenceWarning)
+        for scheme, init in schemes.items():
+            for seed in seeds:
+                fits[scheme, seed] = fit_em(X, init(X, K, generator=torch.Generator().manual_seed(seed)), max_iter=max_iter)
+    longest = max(fit.n_iter for fit in fits.values())
+
+    def draw(iteration, scheme, seed):
+        fit = fits[scheme, seed]
+        fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter))
+        fig.suptitle(f"{scheme}, seed {seed}: converged after {fit.n_iter} iterations at "
+                     f"{float(fit.log_likelihoods[-1]) / X.shape[0]:.4f} per point", y=1.02)
+        return fig
+
     return widgets.interactive(
-        draw_em_iteration,
-        X=widgets.fixed(X),
-        result=widgets.fixed(result),
-        t=widgets.IntSlider(value=result.n_iter, min=0, max=result.n_iter, description="iteration", **_LAYOUT),
-        ax_data=widgets.fixed(None),
-        ax_curve=widgets.fixed(None),
+        draw,
+        iteration=widgets.IntSlider(value=longest, min=0, max=longest, description="iteration", **_LAYOUT),
+        scheme=widgets.Dropdown(options=list(schemes), value="random data points", description="start", **_STYLE),
+        seed=widgets.IntSlider(value=0, min=min(seeds), max=max(seeds), description="seed", **_LAYOUT),
     )
 
 
