@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_SOURCE) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]" "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,test,sklearn]" "$(TORCH)"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gmm-pytorch)" > /dev/null
 	touch $(STAMP)
 
@@ -42,6 +42,7 @@ notebooks: $(STAMP)
 # Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_em.py
+	$(BIN)/python bench/bench_estimator.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
