@@ -54,3 +54,20 @@ def test_uncertainty_map_has_a_colour_bar():
     fig, ax = plt.subplots()
     plot_uncertainty(toy_params(), ax=ax)
     assert "uncertainty" in fig.axes[1].get_ylabel()
+
+
+def test_criteria_plot_rings_the_best_K_of_each_curve():
+    from gmm_helpers.teach.figures import plot_criteria_vs_k
+
+    fig, axes = plt.subplots(1, 2)
+    plot_criteria_vs_k([1, 2, 3], [-5.0, -4.0, -3.9], [-5.1, -4.0, -4.2], [30.0, 10.0, 20.0], [30.0, 10.0, 5.0], axes=axes)
+    labels = [t.get_text() for ax in axes for t in ax.get_legend().get_texts()]
+    assert "best by held-out data: K = 2" in labels and "best by BIC: K = 2" in labels and "best by AIC: K = 3" in labels
+
+
+def test_collapse_plot_reads_from_large_to_small_variance():
+    from gmm_helpers.teach.figures import plot_collapse
+
+    fig, ax = plt.subplots()
+    plot_collapse([1.0, 1e-4, 1e-8], [-4.0, -3.99, -3.97], ax=ax)
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] > ax.get_xlim()[1]
