@@ -182,11 +182,12 @@ def plot_uncertainty(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6)):
 
 # 08_choosing_k -------------------------------------------------------------------------------------
 
-def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None):
+def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None, zoom_from: int | None = None):
     """Two panels over K: the per-point log-likelihood on the training and on held-out data; BIC and AIC.
 
     Introduced in notebooks/08_choosing_k.ipynb. The best K of each curve (highest held-out
-    log-likelihood, lowest BIC and AIC) is ringed.
+    log-likelihood, lowest BIC and AIC) is ringed. With ``zoom_from``, the y-axes fit the values from
+    that K on, and the smaller K's values, off the scale, are written at the panel's edge.
 
     Parameters
     ----------
@@ -214,6 +215,17 @@ def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None):
             k = int(best(values))
             ax.plot(Ks[k], values[k], marker="o", markersize=22, markerfacecolor="none", markeredgecolor=colour,
                     markeredgewidth=2.5, linestyle="none", label=f"best by {label}: K = {Ks[k]}")
+    if zoom_from is not None:
+        shown = Ks >= zoom_from
+        for ax, pairs, names, digits in ((left, (train, held_out), ("training", "held-out"), 2),
+                                         (right, (bic, aic), ("BIC", "AIC"), 0)):
+            values = np.concatenate([np.asarray(v, dtype=float)[shown] for v in pairs])
+            pad = 0.08 * (values.max() - values.min())
+            ax.set_ylim(values.min() - pad, values.max() + pad)
+            off = [f"K = {k}: " + ", ".join(f"{name} {float(v[i]):.{digits}f}" for name, v in zip(names, pairs))
+                   for i, k in enumerate(Ks) if not shown[i]]
+            for line in off:  # a legend entry without a marker, so it never covers a curve
+                ax.plot([], [], " ", label=f"off scale, {line}")
     left.set_ylabel("log-likelihood per point")
     left.set_title("the likelihood: training vs held-out")
     right.set_ylabel("criterion (lower is better)")
