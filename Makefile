@@ -1,48 +1,38 @@
 # Two commands: `make lab` opens the series in JupyterLab, `make test` runs every check.
-# Both create .venv when it is missing and install into it; a second run reinstalls nothing.
+# Every target runs run.py, the one implementation (Windows, and anyone without make, types
+# `python run.py lab` / `python run.py test`). It creates .venv when it is missing and installs into it;
+# a second run reinstalls nothing (until pyproject.toml changes).
+#
+#   make lab PYTHON=python3.12    make .venv from another Python (3.11 or newer; macOS's python3 is 3.9)
+#   make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+#                                 take torch from PyTorch's CPU index: the pin (in run.py) fixes torch's
+#                                 version, not its build, and PyPI's Linux wheel is a CUDA build of several GB
+#                                 (a machine with a local wheel on pip's find-links, like CI's, downloads nothing)
 
 PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-# torch==2.13.0 pins a version, not a build: which wheel pip takes depends on where it looks. From
-# PyPI on Linux it is a CUDA build (several GB); the CPU-only build comes from PyTorch's CPU index:
-#   make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-# (a machine with a local wheel of 2.13.0 on pip's find-links, like CI's, takes that and downloads nothing).
-TORCH  := torch==2.13.0
 TORCH_INDEX_URL ?=
-TORCH_SOURCE := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
-# JupyterLab refuses to run as root unless told to; these machines run as root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+RUN := $(PYTHON) run.py$(if $(TORCH_INDEX_URL), --torch-index-url $(TORCH_INDEX_URL),)
 
-.PHONY: lab test notebooks bench setup clean
+.PHONY: setup lab test notebooks bench clean
 
-setup: $(STAMP)
-
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(TORCH_SOURCE) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[notebooks,test,sklearn]" "$(TORCH)"
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gmm-pytorch)" > /dev/null
-	touch $(STAMP)
+setup:
+	$(RUN) setup
 
 # Serve the project folder (so the notebooks' ../figures/ images load) and open the overview.
-lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_overview.ipynb
+lab:
+	$(RUN) lab
 
-test: $(STAMP)
-	$(BIN)/python -m pytest tests gmm_helpers $(wildcard notebooks/*.ipynb) \
-		--nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Unit tests, doctests, nbval on every notebook, the benchmark's smoke test, the browser test.
+test:
+	$(RUN) test
 
 # Re-execute every notebook in place (fresh kernel, top to bottom) before committing a change to one.
-notebooks: $(STAMP)
-	$(BIN)/python tools/run_notebooks.py
+notebooks:
+	$(RUN) notebooks
 
 # Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
-bench: $(STAMP)
-	$(BIN)/python bench/bench_em.py
-	$(BIN)/python bench/bench_estimator.py
+bench:
+	$(RUN) bench
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
+	$(RUN) clean

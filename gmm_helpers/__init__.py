@@ -13,7 +13,6 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``posteriors``         -> notebooks/05_posteriors.ipynb
 - ``updates``            -> notebooks/06_parameter_updates.ipynb
 - ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
-- ``estimator``          -> notebooks/08_choosing_k.ipynb (``DiagonalGaussianMixture``; needs scikit-learn)
 """
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm
@@ -39,7 +38,6 @@ _LAZY = {
     "draw_em_iteration": "gmm_helpers.teach.animate",
     "save_gif": "gmm_helpers.teach.animate",
     "check_close": "gmm_helpers.teach.testing",
-    "DiagonalGaussianMixture": "gmm_helpers.estimator",  # loads scikit-learn
 }
 
 
@@ -84,9 +82,5 @@ __all__ = [
     "fit_em",
     "EMResult",
     "EMConvergenceWarning",
-    "animate_em",
-    "draw_em_iteration",
-    "save_gif",
-    "check_close",
-    "DiagonalGaussianMixture",
-]
+]  # the lazily loaded names (animate_em, draw_em_iteration, save_gif, check_close, DiagonalGaussianMixture) are left out, so that
+# ``from gmm_helpers import *`` stays free of matplotlib and scikit-learn too

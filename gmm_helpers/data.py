@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import check_int, check_params, check_X
+from ._validation import _describe, check_int, check_params, check_X
 from .params import GMMParams, toy_params
 
 RUNNING_EXAMPLE_N = 600
@@ -115,7 +115,7 @@ def empirical_params(X: torch.Tensor, labels: torch.Tensor, K: int) -> GMMParams
     check_X(X)
     K = check_int("K", K, 1)
     if not isinstance(labels, torch.Tensor) or labels.shape != (X.shape[0],) or labels.dtype != torch.int64:
-        raise ValueError(f"labels: expected an int64 tensor of shape ({X.shape[0]},), got {labels!r:.60}")
+        raise ValueError(f"labels: expected an int64 tensor of shape ({X.shape[0]},), got {_describe(labels)}")
     if labels.numel() and (labels.min() < 0 or labels.max() >= K):
         raise ValueError(f"labels: expected values in 0..{K - 1}, got {int(labels.min())}..{int(labels.max())}")
     one_hot = torch.nn.functional.one_hot(labels, K).to(X.dtype)  # (N, K)

@@ -38,6 +38,9 @@ class EMResult(NamedTuple):
         Number of EM iterations run.
     converged : bool
         True if the per-point log-likelihood changed by less than ``tol`` in the last iteration.
+
+    ``torch.save(result, f)`` then ``torch.load(f)`` (``weights_only=True``) gives it back, history
+    included, in any process that has imported ``gmm_helpers``; see ``GMMParams``.
     """
 
     params: GMMParams
@@ -45,6 +48,10 @@ class EMResult(NamedTuple):
     history: list
     n_iter: int
     converged: bool
+
+
+# Allow-listed for torch.load(weights_only=True) as GMMParams is: tensors, a list of GMMParams, an int, a bool.
+torch.serialization.add_safe_globals([EMResult])
 
 
 def e_step(X: torch.Tensor, params: GMMParams) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,7 +155,7 @@ def fit_em(
     reg_covar : float, default 1e-6
         Added to every variance in each M-step.
     generator : torch.Generator, optional
-        Used only when ``init`` is an int.
+        Used only when ``init`` is an int (a given start involves no randomness, and EM none after it).
 
     Returns
     -------
@@ -174,8 +181,11 @@ def fit_em(
     max_iter = check_int("max_iter", max_iter, 1)
     tol = check_nonneg("tol", tol)
     reg_covar = check_nonneg("reg_covar", reg_covar)
-    if not isinstance(init, GMMParams) and (isinstance(init, bool) or not isinstance(init, numbers.Integral)):
-        raise ValueError(f"init: expected a GMMParams or an int K, got {_describe(init)}")
+    if not isinstance(init, GMMParams):
+        is_int_tensor = isinstance(init, torch.Tensor) and init.ndim == 0 and not init.is_floating_point() and init.dtype != torch.bool
+        if not is_int_tensor and (isinstance(init, bool) or not isinstance(init, numbers.Integral)):
+            raise ValueError(f"init: expected a GMMParams or an int K, got {_describe(init)}")
+        init = int(init)
     with torch.no_grad():
         return _fit(X, init, max_iter, tol, reg_covar, generator)
 

@@ -65,10 +65,12 @@ def diag_gaussian_log_pdf(X: torch.Tensor, mean: torch.Tensor, variance: torch.T
     for name, t in (("mean", mean), ("variance", variance)):
         if t.shape[0] != D:
             raise ValueError(f"{name}: expected shape ({D},) to match X of shape {(N, D)}, got {tuple(t.shape)}")
+        if t.dtype != X.dtype or t.device != X.device:
+            raise ValueError(f"{name}: expected dtype {X.dtype} on {X.device} like X, got {t.dtype} on {t.device}")
     if bool((variance <= 0).any()):
         raise ValueError(
             f"variance: expected values > 0 (a variance, not a standard deviation), "
-            f"got minimum {float(variance.min()):.4g}"
+            f"got minimum {float(variance.detach().min()):.4g}"
         )
     sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)  # (N, D) -> (N,)
     return -0.5 * (log_normalisers(variance) + sq_mahalanobis)  # () + (N,) -> (N,)

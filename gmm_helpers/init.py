@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from ._validation import check_int, check_K, check_nonneg, check_positive, check_X
+from ._validation import check_int, check_K, check_nonneg, check_positive, check_tensor, check_X
 from .params import GMMParams
 
 MAX_SEED_POINTS = 2**16  # k-means++ runs on at most this many points (a uniform sample of larger data)
@@ -123,8 +123,9 @@ def kmeans_plusplus_means(
     (scikit-learn's default) draws ``n_local_trials`` candidates that way at each step and keeps the
     one that lowers sum_n d(x_n)^2 the most: fewer outliers get picked than with one draw.
 
-    Distances are matrix products over blocks of points, never an (N, K, D) tensor; the cost is
-    about ``n_local_trials`` passes over the points per mean.
+    Distances are matrix products, never an (N, K, D) tensor: each step holds ``n_local_trials``
+    distances per point (a few (n_local_trials, N) tensors) and costs about ``n_local_trials`` passes
+    over the points. ``init_kmeans_plusplus`` calls it on at most 65,536 points.
 
     Parameters
     ----------
@@ -181,6 +182,11 @@ def nearest_means(X: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
     >>> nearest_means(torch.tensor([[0.0], [0.9], [5.0]]), torch.tensor([[0.0], [4.0]])).tolist()
     [0, 0, 1]
     """
+    check_X(X)
+    check_tensor("means", means, 2, f"(K, D) with D = {X.shape[1]}")
+    if means.shape[1] != X.shape[1] or means.shape[0] == 0 or means.dtype != X.dtype or means.device != X.device:
+        raise ValueError(f"means: expected a {X.dtype} tensor of shape (K, {X.shape[1]}) with K >= 1 on {X.device} like X, "
+                         f"got a {means.dtype} tensor of shape {tuple(means.shape)} on {means.device}")
     centre = X.mean(dim=0)
     centred_means = means - centre  # (K, D)
     block = max(1, DISTANCE_BLOCK // means.shape[0])
@@ -200,10 +206,12 @@ def init_kmeans_plusplus(
 
     Introduced in notebooks/02_initialisation.ipynb.
 
-    Seeds = ``kmeans_plusplus_means(X, K)`` (greedy by default); each point goes to its nearest seed;
-    component k gets the fraction of points in cluster k as its weight, the cluster's centroid as its
-    mean and the cluster's variance per dimension, around that centroid, plus ``reg_covar`` (as
-    scikit-learn's ``GaussianMixture`` does with ``init_params="k-means++"``). A cluster of fewer than
+    Seeds = ``kmeans_plusplus_means(X, K)`` (greedy by default); each point goes to its nearest seed (one
+    assignment step of k-means); component k gets the fraction of points in cluster k as its weight,
+    the cluster's centroid as its mean and the cluster's variance per dimension, around that centroid,
+    plus ``reg_covar`` (the Gaussian parameters of the hard clusters, as scikit-learn computes them from
+    one-hot responsibilities; its own ``init_params="k-means++"`` puts a one-hot only at the seeds
+    themselves, giving every component the variance ``reg_covar``). A cluster of fewer than
     two points (an isolated seed, or one whose points all went to a duplicate seed) has no spread to
     measure: it gets the variance of the whole data set (and weight of at least one point), so no
     component starts as a spike.

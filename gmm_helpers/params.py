@@ -21,6 +21,12 @@ class GMMParams(NamedTuple):
     variances : Tensor, shape (K, D)
         Per-dimension variances sigma^2_kd (variances, **not** standard deviations).
 
+    Notes
+    -----
+    Saving: ``torch.save(params, f)``, then ``torch.load(f)`` with torch's default ``weights_only=True``
+    in any process that has imported ``gmm_helpers``: importing the package allow-lists this type (a
+    tuple of three tensors) with ``torch.serialization.add_safe_globals``.
+
     Examples
     --------
     >>> p = GMMParams(torch.tensor([0.5, 0.5]), torch.zeros(2, 3), torch.ones(2, 3))
@@ -91,8 +97,8 @@ class GMMParams(NamedTuple):
             raise ValueError(f"reference: expected {K} components like this mixture, got {reference.K}")
         cost = ((reference.means[:, None, :].double() - self.means[None, :, :].double()) ** 2).sum(dim=2)  # (K, K)
         if K <= 8:
-            rows = torch.arange(K)
-            order = min(itertools.permutations(range(K)), key=lambda p: float(cost[rows, list(p)].sum()))
+            orders = torch.tensor(list(itertools.permutations(range(K))), device=cost.device)  # (K!, K)
+            order = orders[cost[torch.arange(K, device=cost.device), orders].sum(dim=1).argmin()].tolist()
         else:
             order, free = [None] * K, set(range(K))
             for flat in cost.flatten().argsort().tolist():
@@ -147,6 +153,12 @@ class GMMParams(NamedTuple):
             raise ValueError(f"distribution: expected {expected}, got batch shape {tuple(distribution.batch_shape)}")
         normal = components.base_dist
         return cls(distribution.mixture_distribution.probs, normal.loc, normal.scale**2)
+
+
+# torch.load unpickles only tensors, plain containers and allow-listed types (weights_only=True, its
+# default since torch 2.6). A GMMParams is a named tuple of tensors and runs no code when rebuilt, so it is
+# safe to allow: a saved one then loads wherever gmm_helpers is imported.
+torch.serialization.add_safe_globals([GMMParams])
 
 
 def toy_params(dtype: torch.dtype | None = None, device=None) -> GMMParams:

@@ -32,9 +32,9 @@ def effective_counts(resp: torch.Tensor) -> torch.Tensor:
 COLLAPSE_ULPS = 4  # a spread below this many rounding steps of the mean's magnitude counts as none
 
 
-def collapsed_variances(variances: torch.Tensor, counts: torch.Tensor, means: torch.Tensor,
+def collapsed_variances(variances: torch.Tensor, counts: torch.Tensor, means: torch.Tensor, centre: torch.Tensor,
                         dtype: torch.dtype) -> torch.Tensor:
-    """Which components have collapsed: no points, or a spread below 4 rounding steps of the mean's magnitude.
+    """Which components have collapsed: no points, or a spread below 4 rounding steps of the data's magnitude.
 
     Introduced in notebooks/06_parameter_updates.ipynb.
 
@@ -42,9 +42,11 @@ def collapsed_variances(variances: torch.Tensor, counts: torch.Tensor, means: to
     its mean sum_n r_nk x_n / (N_k + 10 eps) sits 10 eps |x| / N_k away from the point, so its variance
     is about (10 eps |x| / N_k)^2. This test first removes that bias, taking the spread about the
     unguarded mean, s^2 = variance (N_k + 10 eps) / N_k - (10 eps mu / N_k)^2, and calls the component
-    collapsed when s <= 4 eps |mu|, or when N_k <= 10 eps (it has no points). Data spread over more
-    than a few rounding steps of their dtype are never called collapsed. It is the one test both
-    ``m_step`` and ``fit_em``'s fast path apply when ``reg_covar=0``.
+    collapsed when s <= 4 eps max(|mu|, |centre|), or when N_k <= 10 eps (it has no points). The centre
+    (the data's mean) enters because the fast path computes from data centred there, so its rounding
+    steps are those of max(|mu|, |centre|). Data spread over more than a few rounding steps are never
+    called collapsed. It is the one test both ``m_step`` and ``fit_em``'s fast path apply when
+    ``reg_covar=0``.
 
     Parameters
     ----------
@@ -53,6 +55,8 @@ def collapsed_variances(variances: torch.Tensor, counts: torch.Tensor, means: to
     counts : Tensor, shape (K,)
         N_k = sum_n r_nk, without the guard.
     means : Tensor, shape (K, D)
+    centre : Tensor, shape (D,)
+        The data's mean.
     dtype : torch.dtype
         The dtype the data were computed in (its eps).
 
@@ -65,14 +69,15 @@ def collapsed_variances(variances: torch.Tensor, counts: torch.Tensor, means: to
     >>> eps = torch.finfo(torch.float64).eps
     >>> one_point = (10 * eps * 5.0) ** 2  # a component on the single point x = 5, as m_step computes it
     >>> collapsed_variances(torch.tensor([[one_point, 1e-8]]), torch.tensor([1.0]), torch.tensor([[5.0, 5.0]]),
-    ...                     torch.float64).tolist()
+    ...                     torch.zeros(2), torch.float64).tolist()
     [[True, False]]
     """
     eps = torch.finfo(dtype).eps
     variances, counts, means = variances.double(), counts.double()[:, None], means.double()
+    scale = torch.maximum(means.abs(), centre.double().abs())  # (K, D)
     safe = counts.clamp(min=10 * eps)  # (K, 1)
     spread = variances * (counts + 10 * eps) / safe - (10 * eps * means / safe) ** 2  # (K, D), about sum r x / N_k
-    return (counts <= 10 * eps) | (spread <= (COLLAPSE_ULPS * eps * means) ** 2)
+    return (counts <= 10 * eps) | (spread <= (COLLAPSE_ULPS * eps * scale) ** 2)
 
 
 def raise_if_collapsed(where: str, collapsed: torch.Tensor) -> None:
@@ -129,6 +134,7 @@ def m_step(X: torch.Tensor, resp: torch.Tensor, reg_covar: float = 1e-6) -> GMMP
     diff = X[:, None, :] - means[None, :, :]  # (N, 1, D) - (1, K, D) -> (N, K, D)
     variances = (resp[:, :, None] * diff**2).sum(dim=0) / nk[:, None]  # (N, K, D) -> (K, D)
     if reg_covar == 0:
-        raise_if_collapsed("m_step", collapsed_variances(variances.detach(), resp.sum(dim=0).detach(), means.detach(), X.dtype))
+        raise_if_collapsed("m_step", collapsed_variances(variances.detach(), resp.sum(dim=0).detach(), means.detach(),
+                                                         X.detach().mean(dim=0), X.dtype))
     weights = nk / nk.sum()  # (K,)
     return GMMParams(weights, means, variances + reg_covar)

@@ -256,10 +256,11 @@ def test_the_default_start_uses_reg_covar():
 
 def test_numpy_numbers_are_accepted_and_numpy_data_get_a_clear_error():
     X, _ = sample_gmm(toy_params(torch.float64), 200, generator=torch.Generator().manual_seed(0))
+    c = fit_em(X, torch.tensor(3), tol=1e-4, max_iter=50, generator=torch.Generator().manual_seed(0))
     a = fit_em(X, np.int64(3), tol=np.float32(1e-4), max_iter=np.int32(50), reg_covar=np.float64(1e-6),
                generator=torch.Generator().manual_seed(0))
     b = fit_em(X, 3, tol=1e-4, max_iter=50, generator=torch.Generator().manual_seed(0))
-    assert a.n_iter == b.n_iter and torch.equal(a.params.means, b.params.means)
+    assert a.n_iter == b.n_iter == c.n_iter and torch.equal(a.params.means, b.params.means) and torch.equal(c.params.means, b.params.means)
     with pytest.raises(ValueError, match=r"^X: expected a torch.Tensor of shape \(N, D\), got a numpy.ndarray of shape "
                                          r"\(200, 2\) and dtype float64 \(convert it with torch.from_numpy\(X\)\)$"):
         fit_em(X.numpy(), 3)

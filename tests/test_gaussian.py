@@ -64,6 +64,8 @@ def test_finite_far_away_and_in_high_dimension():
         (torch.zeros(3), torch.zeros(2), torch.ones(2), r"X: expected a 2-D tensor of shape \(N, D\), got shape \(3,\)"),
         (torch.zeros(0, 2), torch.zeros(2), torch.ones(2), r"X: expected at least one point"),
         (torch.tensor([[float("nan"), 0.0]]), torch.zeros(2), torch.ones(2), r"X: expected finite values, got 1 NaN"),
+        (torch.zeros(3, 2), torch.zeros(2, dtype=torch.float64), torch.ones(2),
+         r"mean: expected dtype torch.float32 on cpu like X, got torch.float64 on cpu"),
         (torch.zeros(3, 2, dtype=torch.int64), torch.zeros(2), torch.ones(2), r"X: expected a float32 or float64 tensor, got torch.int64 \(convert it with .float\(\) or .double\(\)\)"),
         (torch.zeros(3, 2), torch.zeros(3), torch.ones(2), r"mean: expected shape \(2,\) to match X"),
         (torch.zeros(3, 2), torch.zeros(2), torch.ones(2, 1), r"variance: expected a 1-D tensor"),

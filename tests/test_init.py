@@ -101,7 +101,7 @@ def test_nearest_means_against_broadcast_distances(gen, dtype):
 
 def test_the_start_is_scikit_learns_gaussian_parameters_of_the_seed_clusters(gen):
     """Weights, centroids and variances around them are scikit-learn's _estimate_gaussian_parameters of the
-    one-hot clusters of the k-means++ seeds (the start scikit-learn's GaussianMixture makes)."""
+    one-hot clusters of the k-means++ seeds (one assignment step of k-means)."""
     X, _ = sample_gmm(toy_params(torch.float64), 500, generator=gen)
     p = init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(4), reg_covar=1e-3)
     seeds = kmeans_plusplus_means(X, 3, generator=torch.Generator().manual_seed(4))
@@ -191,3 +191,9 @@ def test_bad_variance_and_X():
         init_kmeans_plusplus(torch.tensor([[0.0, 1.0], [1.0, 1.0], [5.0, 1.0]]), 2, reg_covar=0.0)
     with pytest.raises(ValueError, match=r"n_local_trials: expected an int >= 1, got 0"):
         kmeans_plusplus_means(torch.randn(5, 2), 2, n_local_trials=0)
+
+
+def test_nearest_means_refuses_mismatched_means():
+    with pytest.raises(ValueError, match=r"means: expected a torch.float32 tensor of shape \(K, 2\) with K >= 1 on cpu like X, "
+                                         r"got a torch.float32 tensor of shape \(3, 3\)"):
+        nearest_means(torch.zeros(5, 2), torch.zeros(3, 3))

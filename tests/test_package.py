@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_import_loads_no_plotting_or_widget_library():
-    code = ("import sys, gmm_helpers; from gmm_helpers import fit_em, GMMParams; "
+    code = ("import sys, gmm_helpers; from gmm_helpers import fit_em, GMMParams; from gmm_helpers import *; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'ipywidgets', 'IPython', 'sklearn')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"

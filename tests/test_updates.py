@@ -43,15 +43,16 @@ def test_reg_covar_is_added():
     assert m_step(X, resp, reg_covar=0.5).variances.item() == pytest.approx(1.5)
 
 
-def test_empty_component_does_not_divide_by_zero(dtype):
-    X = torch.randn(10, 2, dtype=dtype)
+def test_empty_component_gets_scikit_learns_answer(dtype):
+    """No responsibility: N_k = 10 eps, mean 0/(10 eps) = 0, variance reg_covar, weight 10 eps / (N + 20 eps)."""
+    X = torch.randn(10, 2, dtype=dtype) + 3
     resp = torch.zeros(10, 2, dtype=dtype)
     resp[:, 0] = 1
     p = m_step(X, resp)
-    assert all(torch.isfinite(t).all() for t in p)
-    assert (p.variances > 0).all()
-    assert p.weights[1] < 1e-6
-    assert effective_counts(resp)[1] > 0
+    eps = torch.finfo(dtype).eps
+    assert effective_counts(resp)[1].item() == pytest.approx(10 * eps)
+    assert p.means[1].tolist() == [0.0, 0.0] and p.variances[1].tolist() == pytest.approx([1e-6, 1e-6])
+    assert p.weights[1].item() == pytest.approx(10 * eps / (10 + 20 * eps))
 
 
 def test_centred_variance_is_accurate_far_from_the_origin():
