@@ -108,7 +108,9 @@ def worker(name: str, N: int, D: int, K: int, mode: str, starts: bool) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test (run by the tests)")
-    parser.add_argument("--sizes", nargs="*", default=None, help="a subset of S2 S3")
+    parser.add_argument("--sizes", nargs="*", default=None, help="a subset of S2 S3 (others, e.g. S1, are skipped)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="accepted so that `run.py bench` can pass bench_em.py's arguments; one fit each regardless")
     parser.add_argument("--worker", nargs=6, metavar=("NAME", "N", "D", "K", "MODE", "STARTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -118,6 +120,9 @@ def main(argv=None) -> int:
 
     sizes = QUICK_SIZES if args.quick else {k: v for k, v in SIZES.items() if not args.sizes or k in args.sizes}
     starts_size = QUICK_STARTS_SIZE if args.quick else STARTS_SIZE
+    if not sizes:
+        print(f"bench_estimator.py: none of the sizes {' '.join(args.sizes)} is one of {' '.join(SIZES)}: nothing to run")
+        return 0
     rows = []
     for name, (N, D, K) in sizes.items():
         for mode in ("time", "memory"):
