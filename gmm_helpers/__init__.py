@@ -13,6 +13,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``posteriors``         -> notebooks/05_posteriors.ipynb
 - ``updates``            -> notebooks/06_parameter_updates.ipynb
 - ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
+- ``estimator``          -> notebooks/08_choosing_k.ipynb (``DiagonalGaussianMixture``; needs scikit-learn)
 """
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm
@@ -38,6 +39,7 @@ _LAZY = {
     "draw_em_iteration": "gmm_helpers.teach.animate",
     "save_gif": "gmm_helpers.teach.animate",
     "check_close": "gmm_helpers.teach.testing",
+    "DiagonalGaussianMixture": "gmm_helpers.estimator",  # loads scikit-learn
 }
 
 

@@ -2,6 +2,7 @@
 the torch.distributions round trip, and the benchmark's --quick mode."""
 
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -28,7 +29,7 @@ ATTRIBUTES = ["weights_", "means_", "covariances_", "precisions_", "precisions_c
 # scikit-learn's own suite ----------------------------------------------------------------------------
 
 # Every check passes for each start and in float32; no expected failures.
-@parametrize_with_checks([DiagonalGaussianMixture(), DiagonalGaussianMixture(init_params="kmeans"),
+@parametrize_with_checks([DiagonalGaussianMixture(), DiagonalGaussianMixture(init_params="k-means++"),
                           DiagonalGaussianMixture(init_params="random_from_data"),
                           DiagonalGaussianMixture(init_params="random", n_init=2),
                           DiagonalGaussianMixture(dtype="float32")])
@@ -359,3 +360,23 @@ def test_quick_estimator_benchmark_prints_its_table():
     rows = [line for line in out.splitlines() if line.startswith("| Q")]
     assert len(rows) == 4
     assert "starts:" in out.lower()
+
+
+# The lazy export ---------------------------------------------------------------------------------------
+
+def test_the_top_level_offers_the_estimator_and_loads_scikit_learn_only_when_asked():
+    code = ("import sys, gmm_helpers; before = 'sklearn' in sys.modules; "
+            "from gmm_helpers import DiagonalGaussianMixture; "
+            "print(before, 'sklearn' in sys.modules, DiagonalGaussianMixture.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split() == ["False", "True", "gmm_helpers.estimator"]
+
+
+def test_the_readme_practitioners_example_runs_and_finds_the_five_blobs(capsys):
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## For practitioners.*?```python\n(.*?)```", readme, re.S).group(1)
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert capsys.readouterr().out.startswith("K = 5 by BIC;")
+    assert isinstance(namespace["labels"], np.ndarray) and namespace["labels"].shape == (20_000,)
+    assert type(namespace["mixture"]).__name__ == "MixtureSameFamily"

@@ -144,6 +144,13 @@ def test_08_hints_never_print_the_solution(capsys):
     assert "4648" not in out and "43" not in out and "1.19e-09" not in out and "1.2e-09" not in out
 
 
+def test_08_dead_weight_accepts_three_digits_worked_by_hand(capsys):
+    ex.check_dead_weight(1.19e-9)  # 10 x 1.19e-7 / 1000, float32's epsilon to three digits
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_dead_weight(1.0e-9)  # a wrong epsilon
+    assert ": not yet." in capsys.readouterr().out
+
+
 def test_08_bic_check_names_the_aic_mistake(capsys):
     ex.check_bic_by_hand(2 * 2263.4 + 2 * 19)
     assert "AIC" in capsys.readouterr().out

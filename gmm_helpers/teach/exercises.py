@@ -322,4 +322,5 @@ def check_dead_weight(answer) -> None:
     hint = "N_k gets 10 machine epsilons of the data's dtype; the weights are N_k over the sum of all N_k."
     if value is not None and math.isclose(value, expected * torch.finfo(torch.float64).eps / torch.finfo(torch.float32).eps, rel_tol=1e-2):
         hint = "The data are float32: use torch.finfo(torch.float32).eps, not float64's."
-    _verdict("8.3", answer, value is not None and math.isclose(value, expected, rel_tol=1e-3), hint)
+    # 5e-3: a hand-worked 1.19e-9 (three digits of float32's epsilon) is right; float64's is 1e-9 times off
+    _verdict("8.3", answer, value is not None and math.isclose(value, expected, rel_tol=5e-3), hint)
