@@ -265,11 +265,12 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
         N. scikit-learn's "k-means++" and "random_from_data" start every component on a single point
         with variance ``reg_covar``; these start from clusters, which EM leaves faster.
         The default is "kmeans", chosen by held-out log-likelihood per second (the starts table of
-        ``bench/bench_estimator.py``): its Lloyd iterations on the sample cost a fraction of one EM
-        iteration on all the data and save EM iterations (3 to 7 instead of 8 to 17 over 8 seeds, on
-        200,000 points of 16 overlapping clusters in 16-D, at the same mean held-out log-likelihood),
-        and its extra seeding candidates find clusters that "k-means++" misses (64 clusters in 32-D:
-        the best fit in 3 of 8 seeds instead of 1, mean held-out log-likelihood 0.38 higher per point).
+        ``bench/bench_estimator.py``): its Lloyd iterations run on the sample, so they cost about
+        what the seeding does; where the clusters are well separated (S2: 16 clusters in 16-D) it and
+        "k-means++" reach the same fit in the same 3 iterations, and where they are many (64 clusters
+        in 32-D) its extra seeding candidates find clusters that "k-means++" misses (in one measurement
+        over 8 seeds: the best fit in 3 seeds instead of 1, mean held-out log-likelihood 0.38 higher
+        per point).
     weights_init : array-like of shape (K,), optional
     means_init : array-like of shape (K, D), optional
     precisions_init : array-like of shape (K, D), optional
