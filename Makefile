@@ -31,6 +31,7 @@ notebooks:
 	$(RUN) notebooks
 
 # Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
+# Then end to end: DiagonalGaussianMixture(K).fit(X) vs GaussianMixture(K).fit(X) (bench/bench_estimator.py).
 bench:
 	$(RUN) bench
 
