@@ -12,7 +12,8 @@ both on the same NumPy array: wall time of one fit, start included; peak extra m
 process's resident set, sampled every 2 ms, in the second process); EM iterations; and the per-point
 log-likelihood of a held-out sample from the same mixture (``score``), whose difference ("held-out gap",
 ours minus theirs) says whether the speed cost any quality.
-Then the starts: each ``init_params`` of ours at one size (S2; Q2 with --quick), over 3 seeds: the start's own
+With CUDA available, the same fit with ``device="cuda"`` (NumPy in, so the copies count), in a table of
+its own: not a target, reported. Then the starts: each ``init_params`` of ours at one size (S2; Q2 with --quick), over 3 seeds: the start's own
 time, the whole fit's time, iterations and held-out log-likelihood: what the default was chosen by.
 
 Targets (issue 14): at S3, >= 5x faster than scikit-learn in float32 and >= 3x in float64, with a held-out
@@ -92,6 +93,17 @@ def worker(name: str, N: int, D: int, K: int, mode: str, starts: bool) -> None:
                 seconds, model = timed(lambda: fit(X))
                 emit(dtype=dtype, impl=impl, seconds=seconds, n_iter=int(model.n_iter_),
                      converged=bool(model.converged_), held_out=model.score(held))
+    if mode == "time" and torch.cuda.is_available():  # the CUDA row: not a target, reported
+        def on_cuda(X):
+            model = DiagonalGaussianMixture(K, random_state=0, device="cuda").fit(X)  # NumPy out: synchronised
+            return model
+
+        on_cuda(X64[:1000].astype("float32"))  # warm-up: the CUDA context and kernels
+        for dtype in ("float32", "float64"):
+            X, held = X64.astype(dtype), held64.astype(dtype)
+            seconds, model = timed(lambda: on_cuda(X))
+            emit(dtype=dtype, impl="cuda", seconds=seconds, n_iter=int(model.n_iter_), converged=bool(model.converged_),
+                 held_out=model.score(held), device=torch.cuda.get_device_name())
     if not starts or mode == "memory":
         return
     for dtype in ("float32", "float64"):
@@ -178,6 +190,20 @@ def main(argv=None) -> int:
     for line in verdicts:
         print(line)
     if verdicts:
+        print()
+
+    cuda = [r for r in rows if r["impl"] == "cuda"]
+    if cuda:
+        print(f"On the GPU ({cuda[0]['device']}): DiagonalGaussianMixture(K, random_state=0, device=\"cuda\").fit(X) from "
+              "the same NumPy array, copies included (not a target)")
+        print()
+        print("| size | dtype | cuda s | ours (CPU) s | sklearn s | sklearn / cuda | cuda iterations | cuda held-out |")
+        print("|" + "---|" * 8)
+        for r in cuda:
+            cpu = {x["impl"]: x for x in rows if x["size"] == r["size"] and x["dtype"] == r["dtype"] and "seconds" in x}
+            print(f"| {r['size']} | {r['dtype']} | {r['seconds']:.3g} | {cpu['ours']['seconds']:.3g} | "
+                  f"{cpu['sklearn']['seconds']:.3g} | {cpu['sklearn']['seconds'] / r['seconds']:.1f}x | {r['n_iter']} "
+                  f"| {r['held_out']:.4f} |")
         print()
 
     starts = [r for r in rows if r["impl"] == "start"]
