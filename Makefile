@@ -31,6 +31,8 @@ notebooks:
 	$(RUN) notebooks $(ARGS)
 
 # Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
+# Then end to end: DiagonalGaussianMixture(K).fit(X) vs GaussianMixture(K).fit(X) (bench/bench_estimator.py),
+# and EM beyond one tensor: streaming, two processes, the scaling model (bench/bench_scale.py).
 # make bench ARGS="--device cuda": the GPU table (bench/bench_gpu.py) instead. ARGS go to run.py after the command.
 bench:
 	$(RUN) bench $(ARGS)

@@ -7,7 +7,9 @@
     python run.py kernel     on a shared JupyterHub: set up .venv and register it as a Jupyter kernel
                              for you alone ("Python 3 (gmm-pytorch)")
     python run.py notebooks [NOTEBOOK ...]   re-execute notebooks in place                 (= make notebooks)
-    python run.py bench [ARGS]               time EM: fit_em vs scikit-learn               (= make bench)
+    python run.py bench [ARGS]               time EM: fit_em vs scikit-learn; runs each benchmark script
+                                             in turn (bench/bench_em.py, then bench/bench_estimator.py),
+                                             each given ARGS, e.g. --quick              (= make bench)
     python run.py clean      delete .venv and the caches                                  (= make clean)
 
 On Windows type ``py`` (or ``python``) for ``python``; on macOS and Linux ``python3``. The Makefile's
@@ -48,6 +50,8 @@ FIRST_NOTEBOOK = "notebooks/00_overview.ipynb"
 KERNEL_NAME = "gmm-pytorch"
 KERNEL_DISPLAY_NAME = "Python 3 (gmm-pytorch)"
 COMMANDS = ("lab", "test", "setup", "kernel", "notebooks", "bench", "clean")
+# `bench` runs these in turn, each with the same arguments (each accepts --quick, --repeats N, --sizes ...)
+BENCH_SCRIPTS = ("bench/bench_em.py", "bench/bench_estimator.py", "bench/bench_scale.py")
 
 
 # ----------------------------------------------------------------------------- where things are
@@ -161,8 +165,16 @@ def notebook_paths(root: Path = ROOT) -> list[str]:
     return [f"notebooks/{p.name}" for p in sorted((root / "notebooks").glob("*.ipynb"))]
 
 
+def bench_commands(args: list[str], root: Path = ROOT) -> list[list[str]]:
+    """What ``bench`` runs, in turn: each benchmark script with the same arguments. ``--device cuda`` asks for
+    the GPU table, which bench/bench_em.py alone makes (it hands over to bench/bench_gpu.py)."""
+    if any(a == "--device" or a.startswith("--device=") for a in args):
+        return [[str(venv_python(root)), BENCH_SCRIPTS[0], *args]]
+    return [[str(venv_python(root)), script, *args] for script in BENCH_SCRIPTS]
+
+
 def final_command(command: str, args: list[str], root: Path = ROOT) -> list[str] | None:
-    """The command a target runs once .venv is ready (None for setup and clean)."""
+    """The command a target runs once .venv is ready (None for setup and clean; bench: its first script)."""
     python = str(venv_python(root))
     if command == "lab":
         # serve the project folder, so that the notebooks' ../figures/ images load, and open the overview
@@ -176,7 +188,7 @@ def final_command(command: str, args: list[str], root: Path = ROOT) -> list[str]
     if command == "notebooks":
         return [python, "tools/run_notebooks.py", *args]
     if command == "bench":
-        return [python, "bench/bench_em.py", *args]
+        return bench_commands(args, root)[0]
     if command == "kernel":
         return [python, "-m", "ipykernel", "install", "--user", "--name", KERNEL_NAME,
                 "--display-name", KERNEL_DISPLAY_NAME, *args]
@@ -260,6 +272,22 @@ def hand_over(cmd: list[str], root: Path, use_exec: bool = os.name == "posix") -
         signal.signal(signal.SIGINT, previous)
 
 
+def run_in_turn(cmds: list[list[str]], root: Path) -> int:
+    """Run each command as a child, all of them even when one fails; the first failure's status.
+
+    Ctrl-C (or any signal) that ends one ends the series.
+    """
+    status = 0
+    for cmd in cmds:
+        code = hand_over(cmd, root, use_exec=False)
+        if code < 0 or code == 130:  # killed by a signal, or stopped with Ctrl-C
+            return code if code > 0 else 128 - code
+        if code and not status:
+            print(f"run.py: {shown(cmd)} failed (exit status {code}); going on with the next", file=sys.stderr)
+            status = code
+    return status
+
+
 def parse(argv: list[str]) -> tuple[str, list[str], str, bool]:
     """(command, arguments for the last command, torch index URL, dry run)."""
     args, torch_index_url, dry_run = [], "", False
@@ -299,6 +327,12 @@ def main(argv: list[str], root: Path = ROOT) -> int:
         clean(root, dry_run)
         return 0
     setup(command, torch_index_url, root, dry_run)
+    if command == "bench":
+        cmds = bench_commands(args, root)
+        if dry_run:
+            print("\n".join(shown(cmd) for cmd in cmds))
+            return 0
+        return run_in_turn(cmds, root)
     cmd = final_command(command, args, root)
     if cmd is None:
         return 0

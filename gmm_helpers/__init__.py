@@ -14,6 +14,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``updates``            -> notebooks/06_parameter_updates.ipynb
 - ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
 - ``stats``, ``streaming``, ``online``, ``distributed`` -> notebooks/10_scaling_up.ipynb
+- ``estimator``          -> notebooks/08_choosing_k.ipynb (``DiagonalGaussianMixture``; needs scikit-learn)
 """
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm
@@ -47,6 +48,7 @@ _LAZY = {
     # loaded on first use so that ``python -m gmm_helpers.distributed`` runs the module once, as __main__
     "fit_em_distributed": "gmm_helpers.distributed",
     "run_local_processes": "gmm_helpers.distributed",
+    "DiagonalGaussianMixture": "gmm_helpers.estimator",  # loads scikit-learn
 }
 
 
@@ -104,5 +106,5 @@ __all__ = [
     "OnlineEMResult",
     "fit_em_distributed",
     "run_local_processes",
-]  # the lazily loaded classroom names (animate_em, draw_em_iteration, save_gif, check_close) are left out, so that
-# ``from gmm_helpers import *`` stays free of matplotlib too
+]  # the lazily loaded names (animate_em, draw_em_iteration, save_gif, check_close, DiagonalGaussianMixture) are left out, so that
+# ``from gmm_helpers import *`` stays free of matplotlib and scikit-learn too

@@ -108,6 +108,52 @@ class GMMParams(NamedTuple):
                     free.remove(j)
         return self.permuted(list(order))
 
+    def to_distribution(self) -> "torch.distributions.MixtureSameFamily":
+        """The mixture as a ``torch.distributions`` object, for ``log_prob``, ``sample`` and friends.
+
+        Introduced in notebooks/08_choosing_k.ipynb.
+
+        ``MixtureSameFamily(Categorical(probs=weights), Independent(Normal(means, variances.sqrt()), 1))``:
+        ``Normal`` takes a **standard deviation**, so the square root is taken here, once;
+        ``Independent(..., 1)`` turns the D one-dimensional normals of a component into one
+        D-dimensional diagonal Gaussian (its event shape is (D,)).
+
+        >>> truth = toy_params(torch.float64)
+        >>> X = torch.zeros(4, 2, dtype=torch.float64)
+        >>> bool(torch.allclose(truth.to_distribution().log_prob(X).sum(), log_likelihood(X, truth)))
+        True
+        """
+        from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+        weights, means, variances = self
+        return MixtureSameFamily(Categorical(probs=weights), Independent(Normal(means, variances.sqrt()), 1))
+
+    @classmethod
+    def from_distribution(cls, distribution) -> "GMMParams":
+        """The parameters of a ``MixtureSameFamily`` of ``Independent(Normal(loc, scale), 1)`` components.
+
+        Introduced in notebooks/08_choosing_k.ipynb. The inverse of ``to_distribution``: the variances
+        are ``scale ** 2``.
+
+        >>> truth = toy_params(torch.float64)
+        >>> back = GMMParams.from_distribution(truth.to_distribution())
+        >>> all(torch.allclose(a, b) for a, b in zip(back, truth))
+        True
+        """
+        from torch.distributions import Independent, MixtureSameFamily, Normal
+
+        expected = "a MixtureSameFamily of Independent(Normal(loc, scale), 1) components with batch shape ()"
+        if not isinstance(distribution, MixtureSameFamily):
+            raise ValueError(f"distribution: expected {expected}, got {type(distribution).__name__}")
+        components = distribution.component_distribution
+        if not (isinstance(components, Independent) and isinstance(components.base_dist, Normal)
+                and components.reinterpreted_batch_ndims == 1):
+            raise ValueError(f"distribution: expected {expected}, got components of type {components!r:.80}")
+        if distribution.batch_shape != torch.Size([]):
+            raise ValueError(f"distribution: expected {expected}, got batch shape {tuple(distribution.batch_shape)}")
+        normal = components.base_dist
+        return cls(distribution.mixture_distribution.probs, normal.loc, normal.scale**2)
+
 
 # torch.load unpickles only tensors, plain containers and allow-listed types (weights_only=True, its
 # default since torch 2.6). A GMMParams is a named tuple of tensors and runs no code when rebuilt, so it is

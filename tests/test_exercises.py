@@ -227,6 +227,26 @@ def test_scaling_checks_accept_the_solution_reject_the_mistake_and_wait_on_none(
     check(mistake)
     out = capsys.readouterr().out
     assert ": not yet." in out and "2.6" not in out and "264208" not in out  # hints never give the answer
+
+
+# 08_choosing_k: each check accepts the answer worked by hand (also as a one-element tensor), rejects the
+# likely mistake with a hint about it, and waits on None.
+CASES_08 = [
+    (ex.check_parameter_count, 2 * 4 * 5 + 4 - 1, 2 * 4 * 5, "weights are parameters too"),
+    (ex.check_bic_by_hand, 2 * 2263.4 + 19 * math.log(600), 2 * 2263.4 + 19 * math.log10(600), "natural logarithm"),
+    (ex.check_dead_weight, 10 * 1.1920929e-07 / (1000 + 30 * 1.1920929e-07), 10 * 2.220446e-16 / 1000, "float32"),
+]
+
+
+@pytest.mark.parametrize("check, solution, mistake, hint", CASES_08, ids=[c[0].__name__ for c in CASES_08])
+def test_08_checks_accept_the_hand_solution_reject_the_mistake(check, solution, mistake, hint, capsys):
+    check(round(solution, 1) if solution > 1 else float(f"{solution:.4g}"))  # a hand-worked answer, rounded
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    check(torch.tensor([solution]))  # a (1,)-shaped tensor
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    check(mistake)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and hint in out
     check(None)
     assert ": no answer yet;" in capsys.readouterr().out
 
@@ -329,3 +349,23 @@ def test_starts_needed(p, capsys):
     assert ": not yet." in capsys.readouterr().out
     ex.check_starts_needed(None, p)
     assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_08_hints_never_print_the_solution(capsys):
+    ex.check_bic_by_hand(1.0)
+    ex.check_parameter_count(1)
+    ex.check_dead_weight(1.0)
+    out = capsys.readouterr().out
+    assert "4648" not in out and "43" not in out and "1.19e-09" not in out and "1.2e-09" not in out
+
+
+def test_08_dead_weight_accepts_three_digits_worked_by_hand(capsys):
+    ex.check_dead_weight(1.19e-9)  # 10 x 1.19e-7 / 1000, float32's epsilon to three digits
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_dead_weight(1.0e-9)  # a wrong epsilon
+    assert ": not yet." in capsys.readouterr().out
+
+
+def test_08_bic_check_names_the_aic_mistake(capsys):
+    ex.check_bic_by_hand(2 * 2263.4 + 2 * 19)
+    assert "AIC" in capsys.readouterr().out

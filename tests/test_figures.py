@@ -124,3 +124,20 @@ def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():
     assert list(left.lines[0].get_xdata()) == [1, 2, 3, 4, 5]
     np.testing.assert_allclose(right.lines[0].get_ydata(), [6.75, 1.75, 0.75, 0.25])
     assert right.get_yscale() == "log"
+
+
+def test_criteria_plot_rings_the_best_K_of_each_curve():
+    from gmm_helpers.teach.figures import plot_criteria_vs_k
+
+    fig, axes = plt.subplots(1, 2)
+    plot_criteria_vs_k([1, 2, 3], [-5.0, -4.0, -3.9], [-5.1, -4.0, -4.2], [30.0, 10.0, 20.0], [30.0, 10.0, 5.0], axes=axes)
+    labels = [t.get_text() for ax in axes for t in ax.get_legend().get_texts()]
+    assert "best by held-out data: K = 2" in labels and "best by BIC: K = 2" in labels and "best by AIC: K = 3" in labels
+
+
+def test_collapse_plot_reads_from_large_to_small_variance():
+    from gmm_helpers.teach.figures import plot_collapse
+
+    fig, ax = plt.subplots()
+    plot_collapse([1.0, 1e-4, 1e-8], [-4.0, -3.99, -3.97], ax=ax)
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] > ax.get_xlim()[1]

@@ -56,6 +56,11 @@ def dry_run(root: Path, *argv: str, cwd: Path | None = None) -> list[list[str]]:
     return [shlex.split(line) for line in done.stdout.splitlines()]
 
 
+# pyproject.toml's extras in file order: every one for developers, all but `test` for students
+EVERY_EXTRA = "notebooks,test,sklearn"
+STUDENT_EXTRAS = "notebooks,sklearn"
+
+
 def venv_py(root: Path) -> str:
     return str(run_script.venv_python(root))
 
@@ -80,7 +85,7 @@ def test_lab_on_a_fresh_clone_makes_the_venv_installs_the_students_set_and_serve
     root = project_copy(tmp_path)
     steps = dry_run(root, "lab")
     assert steps[0] == [sys.executable, "-m", "venv", str(root / ".venv")]
-    assert steps[1:5] == install_steps(root, "notebooks")  # no test tools for students
+    assert steps[1:5] == install_steps(root, STUDENT_EXTRAS)  # no test tools for students
     assert steps[5] == [venv_py(root), "-m", "jupyterlab", *allow_root(), f"--ServerApp.root_dir={root}",
                         "--LabApp.default_url=/lab/tree/notebooks/00_overview.ipynb"]
     assert len(steps) == 6
@@ -89,7 +94,7 @@ def test_lab_on_a_fresh_clone_makes_the_venv_installs_the_students_set_and_serve
 def test_test_on_a_fresh_clone_installs_every_extra_and_runs_what_make_test_ran(tmp_path):
     root = project_copy(tmp_path)
     steps = dry_run(root, "test")
-    assert steps[1:5] == install_steps(root, "notebooks,test")
+    assert steps[1:5] == install_steps(root, EVERY_EXTRA)
     assert steps[5] == [venv_py(root), "-m", "pytest", "tests", "gmm_helpers", *[f"notebooks/{nb.name}" for nb in NOTEBOOKS],
                         "--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
 
@@ -99,19 +104,20 @@ def test_every_extra_is_installed_for_developers_and_every_non_developer_extra_f
     assert run_script.extras_for("test") == run_script.extras_for("setup") == every
     assert run_script.extras_for("lab") == run_script.extras_for("kernel") == [e for e in every if e != "test"]
     assert "test" in every and "notebooks" in every
+    assert ",".join(every) == EVERY_EXTRA and ",".join(run_script.extras_for("lab")) == STUDENT_EXTRAS
 
 
 def test_the_torch_index_url_applies_to_the_torch_install_only(tmp_path):
     root = project_copy(tmp_path)
     url = "https://download.pytorch.org/whl/cpu"
-    assert dry_run(root, "lab", "--torch-index-url", url)[1:5] == install_steps(root, "notebooks", ["--index-url", url])
-    assert dry_run(root, f"--torch-index-url={url}", "setup")[1:5] == install_steps(root, "notebooks,test", ["--index-url", url])
+    assert dry_run(root, "lab", "--torch-index-url", url)[1:5] == install_steps(root, STUDENT_EXTRAS, ["--index-url", url])
+    assert dry_run(root, f"--torch-index-url={url}", "setup")[1:5] == install_steps(root, EVERY_EXTRA, ["--index-url", url])
 
 
 def test_kernel_registers_the_venv_for_this_user_only(tmp_path):
     root = project_copy(tmp_path)
     steps = dry_run(root, "kernel")
-    assert steps[1:5] == install_steps(root, "notebooks")
+    assert steps[1:5] == install_steps(root, STUDENT_EXTRAS)
     assert steps[5] == [venv_py(root), "-m", "ipykernel", "install", "--user", "--name", "gmm-pytorch",
                         "--display-name", "Python 3 (gmm-pytorch)"]
 
@@ -127,7 +133,28 @@ def test_arguments_go_to_the_last_command_and_a_path_replaces_the_default_list(t
         "tests/nbval_sanitize.cfg", "tests/test_params.py", "-k", "matched"]
     assert dry_run(root, "notebooks", "notebooks/03_diagonal_gaussian.ipynb")[-1] == [
         venv_py(root), "tools/run_notebooks.py", "notebooks/03_diagonal_gaussian.ipynb"]
-    assert dry_run(root, "bench", "--quick")[-1] == [venv_py(root), "bench/bench_em.py", "--quick"]
+    assert dry_run(root, "bench", "--quick")[-3:] == [[venv_py(root), "bench/bench_em.py", "--quick"],
+                                                      [venv_py(root), "bench/bench_estimator.py", "--quick"],
+                                                      [venv_py(root), "bench/bench_scale.py", "--quick"]]
+    assert dry_run(root, "bench", "--device", "cuda")[-1] == [venv_py(root), "bench/bench_em.py", "--device", "cuda"]
+
+
+def test_bench_runs_every_script_in_turn_and_reports_the_first_failure(tmp_path, monkeypatch, capsys):
+    ran = []
+
+    def child(cmd, root, use_exec=True):
+        assert use_exec is False  # a child each, so that the next can follow
+        ran.append(cmd[1])
+        return {"bench/bench_em.py": 1}.get(cmd[1], 0)
+
+    monkeypatch.setattr(run_script, "hand_over", child)
+    cmds = run_script.bench_commands(["--sizes", "S2"], tmp_path)
+    assert [c[1:] for c in cmds] == [[script, "--sizes", "S2"] for script in run_script.BENCH_SCRIPTS]
+    assert run_script.run_in_turn(cmds, tmp_path) == 1 and ran == list(run_script.BENCH_SCRIPTS)  # went on after it
+    assert "bench/bench_em.py --sizes S2 failed (exit status 1)" in capsys.readouterr().err
+    ran.clear()
+    monkeypatch.setattr(run_script, "hand_over", lambda cmd, root, use_exec=True: ran.append(cmd[1]) or -2)
+    assert run_script.run_in_turn(cmds, tmp_path) == 130 and ran == ["bench/bench_em.py"]  # Ctrl-C ends the series
 
 
 def test_clean_removes_the_venv_and_the_caches(tmp_path):
@@ -174,13 +201,13 @@ def test_a_second_run_installs_nothing_until_pyproject_or_the_extras_change(tmp_
 
     assert len(setup("lab")) == 5                          # venv + the four install steps
     assert setup("lab") == []                              # nothing the second time
-    assert setup("test") == install_steps(root, "notebooks,test")  # the test tools added, no new venv
+    assert setup("test") == install_steps(root, EVERY_EXTRA)  # the test tools added, no new venv
     assert setup("lab") == [] and setup("test") == []      # the students' set is inside the developers'
     with (root / "pyproject.toml").open("a") as f:
         f.write("\n# changed\n")
-    assert setup("lab") == install_steps(root, "notebooks,test")  # reinstalled, keeping the test tools
+    assert setup("lab") == install_steps(root, EVERY_EXTRA)  # reinstalled, keeping the test tools
     record_ = json.loads(run_script.stamp_path(root).read_text())
-    assert record_["extras"] == ["notebooks", "test"] and record_["torch"] == "torch==2.13.0"
+    assert record_["extras"] == ["notebooks", "test", "sklearn"] and record_["torch"] == "torch==2.13.0"
 
 
 def test_a_failed_step_stops_the_setup_and_says_why(tmp_path, capsys):

@@ -175,3 +175,20 @@ def test_start_explorer_switches_start_and_iteration():
     c["iteration"].value = c["iteration"].max
     assert w.result.axes[0].get_title().startswith("iteration ")
     plt.close("all")
+
+
+def test_k_explorer_moves_along_the_bic_curve_with_fixed_axes():
+    from gmm_helpers import running_example
+    from gmm_helpers.estimator import DiagonalGaussianMixture
+    from gmm_helpers.teach.widgets import k_explorer
+
+    X, _, _ = running_example(torch.float64)
+    models = {K: DiagonalGaussianMixture(K, random_state=0).fit(X) for K in (1, 2, 3, 4)}
+    w = k_explorer(X, {K: m.params_ for K, m in models.items()}, {K: m.bic(X) for K, m in models.items()})
+    left, right = w.result.axes
+    assert left.get_title().startswith("K = 3") and "lowest BIC: K = 3" in [t.get_text() for t in right.get_legend().get_texts()]
+    limits = left.get_xlim(), left.get_ylim()
+    controls(w)["K components"].value = 1
+    left, right = w.result.axes
+    assert left.get_title().startswith("K = 1") and (left.get_xlim(), left.get_ylim()) == limits
+    assert right.lines[1].get_ydata()[0] == pytest.approx(models[1].bic(X))

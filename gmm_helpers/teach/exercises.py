@@ -543,3 +543,64 @@ def check_streaming_mean_variance(fn) -> None:
         _verdict("10.3", fn, ok, "Sum x - s and (x - s)^2 around a fixed s taken from the first chunk (e.g. its first "
                                  "value): around 0, sum x^2 / N - mean^2 subtracts two numbers near 1e16 and keeps none "
                                  "of the variance's digits.")
+
+
+# 08_choosing_k ------------------------------------------------------------------------------------
+
+EXERCISE_8_K, EXERCISE_8_D = 4, 5  # exercise 8.1: a diagonal mixture of 4 components in 5 dimensions
+EXERCISE_8_LOG_LIKELIHOOD, EXERCISE_8_N = -2263.4, 600  # exercise 8.2: a fit of K = 4 in D = 2 to N = 600 points
+
+
+def _as_number(answer):
+    """A Python number from a number, a 0-d or a one-element tensor or array; None if it is none of those."""
+    try:
+        value = torch.as_tensor(answer, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return float(value.reshape(-1)[0]) if value.numel() == 1 else None
+
+
+def check_parameter_count(answer) -> None:
+    """Exercise 8.1: the number of free parameters of a diagonal mixture with K = 4 components in D = 5 dimensions."""
+    from ..estimator import _n_parameters
+
+    value = _as_number(answer)
+    expected = _n_parameters(EXERCISE_8_K, EXERCISE_8_D)
+    hint = "Count means, variances and weights separately; the weights must sum to one, so one of them is not free."
+    if value is not None and value == 2 * EXERCISE_8_K * EXERCISE_8_D:
+        hint = "You counted means and variances; the weights are parameters too (all but one of them)."
+    _verdict("8.1", answer, value is not None and value == expected, hint)
+
+
+def check_bic_by_hand(answer) -> None:
+    """Exercise 8.2: the BIC of a diagonal fit with K = 4, D = 2 to N = 600 points, log-likelihood -2263.4 (a sum)."""
+    import math
+
+    from ..estimator import _n_parameters
+
+    value = _as_number(answer)
+    p = _n_parameters(EXERCISE_8_K, 2)
+    expected = -2 * EXERCISE_8_LOG_LIKELIHOOD + p * math.log(EXERCISE_8_N)
+    hint = "BIC = -2 (log-likelihood) + p ln N, with p the number of free parameters and the natural logarithm."
+    if value is not None and math.isclose(value, -2 * EXERCISE_8_LOG_LIKELIHOOD + p * math.log10(EXERCISE_8_N), rel_tol=1e-4):
+        hint = "ln N is the natural logarithm (math.log), not log10."
+    elif value is not None and math.isclose(value, -2 * EXERCISE_8_LOG_LIKELIHOOD + 2 * p, rel_tol=1e-4):
+        hint = "That is the AIC (penalty 2 per parameter); the BIC's penalty per parameter is ln N."
+    _verdict("8.2", answer, value is not None and math.isclose(value, expected, rel_tol=1e-3), hint)
+
+
+def check_dead_weight(answer) -> None:
+    """Exercise 8.3: the weight that ``m_step`` gives a component with no responsibility, K = 3, N = 1000, float32."""
+    import math
+
+    from ..updates import m_step
+
+    resp = torch.zeros(1000, 3, dtype=torch.float32)
+    resp[:, :2] = 0.5  # component 2 receives nothing
+    expected = float(m_step(torch.zeros(1000, 1), resp).weights[2])
+    value = _as_number(answer)
+    hint = "N_k gets 10 machine epsilons of the data's dtype; the weights are N_k over the sum of all N_k."
+    if value is not None and math.isclose(value, expected * torch.finfo(torch.float64).eps / torch.finfo(torch.float32).eps, rel_tol=1e-2):
+        hint = "The data are float32: use torch.finfo(torch.float32).eps, not float64's."
+    # 5e-3: a hand-worked 1.19e-9 (three digits of float32's epsilon) is right; float64's is 1e-9 times off
+    _verdict("8.3", answer, value is not None and math.isclose(value, expected, rel_tol=5e-3), hint)

@@ -384,3 +384,78 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
     right.set_ylabel(r"$(\ell_{\mathrm{final}} - \ell_t) / N$  (log scale)")
     right.set_title("distance to the final value")
     return axes
+
+
+# 08_choosing_k -------------------------------------------------------------------------------------
+
+def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None, zoom_from: int | None = None):
+    """Two panels over K: the per-point log-likelihood on the training and on held-out data; BIC and AIC.
+
+    Introduced in notebooks/08_choosing_k.ipynb. The best K of each curve (highest held-out
+    log-likelihood, lowest BIC and AIC) is ringed. With ``zoom_from``, the y-axes fit the values from
+    that K on, and the smaller K's values, off the scale, are written at the panel's edge.
+
+    Parameters
+    ----------
+    Ks : sequence of int
+    train, held_out : sequence of float
+        Per-point log-likelihoods, one per K.
+    bic, aic : sequence of float
+        One per K.
+    axes : pair of matplotlib Axes, optional
+
+    Returns
+    -------
+    axes : pair of matplotlib Axes
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(15, 5.5), sharex=True)
+    left, right = axes
+    Ks = np.asarray(Ks)
+    curves = [(left, train, "training data", "#6A3D9A", "o", None), (left, held_out, "held-out data", "#01665E", "s", np.argmax),
+              (right, bic, "BIC", "#B2182B", "o", np.argmin), (right, aic, "AIC", "#8C510A", "s", np.argmin)]
+    for ax, values, label, colour, marker, best in curves:
+        values = np.asarray(values, dtype=float)
+        ax.plot(Ks, values, marker=marker, markersize=8, color=colour, label=label)
+        if best is not None:
+            k = int(best(values))
+            ax.plot(Ks[k], values[k], marker="o", markersize=22, markerfacecolor="none", markeredgecolor=colour,
+                    markeredgewidth=2.5, linestyle="none", label=f"best by {label}: K = {Ks[k]}")
+    if zoom_from is not None:
+        shown = Ks >= zoom_from
+        for ax, pairs, names, digits in ((left, (train, held_out), ("training", "held-out"), 2),
+                                         (right, (bic, aic), ("BIC", "AIC"), 0)):
+            values = np.concatenate([np.asarray(v, dtype=float)[shown] for v in pairs])
+            pad = 0.08 * (values.max() - values.min())
+            ax.set_ylim(values.min() - pad, values.max() + pad)
+            off = [f"K = {k}: " + ", ".join(f"{name} {float(v[i]):.{digits}f}" for name, v in zip(names, pairs))
+                   for i, k in enumerate(Ks) if not shown[i]]
+            for line in off:  # a legend entry without a marker, so it never covers a curve
+                ax.plot([], [], " ", label=f"off scale, {line}")
+    left.set_ylabel("log-likelihood per point")
+    left.set_title("the likelihood: training vs held-out")
+    right.set_ylabel("criterion (lower is better)")
+    right.set_title("penalised: BIC and AIC")
+    for ax in axes:
+        ax.set_xlabel("number of components $K$")
+        ax.set_xticks(Ks)
+        ax.legend()
+    return axes
+
+
+def plot_collapse(variances, log_likelihoods, ax=None):
+    """The log-likelihood per point against the variance of a component that sits on one data point.
+
+    Introduced in notebooks/08_choosing_k.ipynb. The variance axis is logarithmic and runs from large
+    to small, so that the collapse reads left to right.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    ax.semilogx(np.asarray(variances, dtype=float), np.asarray(log_likelihoods, dtype=float), marker="o", color="black")
+    ax.invert_xaxis()
+    ax.set_xlabel(r"variance $\sigma^2$ of the component on the point (shrinking →)")
+    ax.set_ylabel("log-likelihood per point")
+    return ax

@@ -428,3 +428,71 @@ def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, pas
         chunk_rows=widgets.SelectionSlider(options=ONLINE_CHUNK_ROWS, value=50, description="points per chunk", **_LAYOUT),
         passes=widgets.fixed(passes),
     )
+
+
+# 08_choosing_k -------------------------------------------------------------------------------------
+
+K_CHOICE_LIMITS = dict(xlim=(-7.5, 6.5), ylim=(-6.0, 6.5))  # the running example, with room for the ellipses
+
+
+def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: dict = K_CHOICE_LIMITS, axes=None):
+    """The fit with K components on the data (left) and where it sits on the BIC curve (right).
+
+    Introduced in notebooks/08_choosing_k.ipynb.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, 2)
+    fits : dict int -> GMMParams
+        A fitted mixture for each K.
+    bics : dict int -> float
+        Its BIC on X.
+    K : int
+        The fit to show.
+    limits : dict with xlim and ylim
+        Fixed axes, so the picture does not jump as K changes.
+    axes : pair of matplotlib Axes, optional
+        Draw there (a row of a static companion) instead of in a new figure.
+
+    Returns
+    -------
+    The new figure, or ``axes`` when given.
+    """
+    params = fits[K]
+    Ks = sorted(bics)
+    best = min(Ks, key=bics.get)
+    if axes is None:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.15, 1]})
+    else:
+        fig, (left, right) = None, axes
+    plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=left, legend=False, n_std=(1, 2),
+                 title=f"K = {K}: {K} ellipses (1σ and 2σ)")
+    left.set_xlim(*limits["xlim"])
+    left.set_ylim(*limits["ylim"])
+    right.plot(Ks, [bics[k] for k in Ks], marker="o", markersize=8, color="#B2182B", label="BIC")
+    right.plot([K], [bics[K]], marker="o", markersize=20, color="black", linestyle="none", label=f"K = {K}: BIC {bics[K]:.1f}")
+    right.plot([best], [bics[best]], marker="*", markersize=22, color="#E69F00", markeredgecolor="black",
+               linestyle="none", label=f"lowest BIC: K = {best}")
+    right.set_xticks(Ks)
+    right.set_xlabel("number of components $K$")
+    right.set_ylabel("BIC (lower is better)")
+    right.set_title("where this K sits on the BIC curve")
+    right.legend(loc="upper right")
+    if fig is None:
+        return axes
+    fig.tight_layout()
+    return fig
+
+
+def k_explorer(X: torch.Tensor, fits: dict, bics: dict):
+    """A K slider over ``draw_k_choice``. Introduced in notebooks/08_choosing_k.ipynb."""
+    Ks = sorted(fits)
+    return widgets.interactive(
+        draw_k_choice,
+        X=widgets.fixed(X),
+        fits=widgets.fixed(fits),
+        bics=widgets.fixed(bics),
+        K=widgets.SelectionSlider(options=Ks, value=3 if 3 in Ks else Ks[0], description="K components", **_LAYOUT),
+        limits=widgets.fixed(K_CHOICE_LIMITS),
+        axes=widgets.fixed(None),
+    )
