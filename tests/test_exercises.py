@@ -171,3 +171,13 @@ def test_the_naive_streaming_variance_really_fails_on_the_exercise_stream():
     every = torch.cat(ex.exercise_stream())
     naive = streaming_mean_variance_around_zero(ex.exercise_stream())[1]
     assert abs(naive - float(every.var(unbiased=False))) > 0.5 * float(every.var(unbiased=False))
+
+
+def test_the_merged_component_accepts_the_rounded_hand_answer_and_one_element_tensors(capsys):
+    ex.check_merged_component((2.6, 1.04))
+    ex.check_merged_component((torch.tensor([2.6]), torch.tensor([1.04])))
+    ex.check_merged_component((2.6, 1.04 * (1 + 5e-4)))  # within rtol 1e-3
+    assert capsys.readouterr().out.count(": correct.") == 3
+    ex.check_merged_component((2.6, 1.04, 0.0))  # three numbers: not a pair
+    ex.check_merged_component((2.6, 39 / 5))  # the mistake of forgetting to subtract the squared mean
+    assert capsys.readouterr().out.count(": not yet.") == 2

@@ -217,12 +217,16 @@ def iteration_scrubber(X: torch.Tensor, result):
 # 10_scaling_up --------------------------------------------------------------------------------------
 
 ONLINE_ALPHAS = [0.55, 0.6, 0.7, 0.8, 0.9, 1.0]
-ONLINE_CHUNK_ROWS = [20, 50, 200, 1000, 5000]
+ONLINE_CHUNK_ROWS = [10, 20, 50, 100, 200, 600]
 
 
 def draw_online_setting(X: torch.Tensor, start: GMMParams, exact_curve, ylim, alpha: float = 0.6, chunk_rows: int = 50,
-                        passes: int = 3):
-    """Online EM with one (alpha, chunk size) against exact EM, per pass. Introduced in notebooks/10_scaling_up.ipynb."""
+                        passes: int = 40):
+    """Online EM with one (alpha, chunk size) against exact EM, per pass, on fixed axes.
+
+    Introduced in notebooks/10_scaling_up.ipynb. ``exact_curve`` is exact EM's log-likelihood per point
+    per iteration (one iteration = one pass); ``ylim`` fixes the vertical axis while sliders move.
+    """
     from .scaling import draw_online_em, online_curves
 
     every = max(1, passes * X.shape[0] // chunk_rows // 200)  # about 200 points per curve
@@ -231,7 +235,7 @@ def draw_online_setting(X: torch.Tensor, start: GMMParams, exact_curve, ylim, al
     return fig
 
 
-def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, passes: int = 3):
+def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, passes: int = 40):
     """Sliders for online EM's step-size exponent alpha and chunk size, on fixed axes.
 
     Introduced in notebooks/10_scaling_up.ipynb.
