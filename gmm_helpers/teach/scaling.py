@@ -179,6 +179,7 @@ def plot_time_and_memory(results: dict, D: int, axes=None):
     for ax in axes:
         ax.set_xlabel("number of points $N$")
     ax_time.legend(loc="lower right", fontsize=13)
+    ax_memory.set_ylim(bottom=0.02)  # room below the lines for the legend
     ax_memory.legend(loc="lower right", fontsize=13)
     return axes
 
