@@ -86,3 +86,14 @@ def test_measure_em_forms_reports_each_form_and_memory_grows_with_the_broadcast_
         assert entry["N"] == [2_000, 20_000] and all(s > 0 for s in entry["seconds"])
     # the broadcast form's (N, K, D) float32 intermediates: at least one tensor of 20000 x 8 x 8 x 4 bytes
     assert results["broadcast"]["mb"][1] > 20_000 * 8 * 8 * 4 / 2**20
+
+
+def test_online_curves_run_on_one_thread_and_restore_the_count(data):
+    X, start = data
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        scaling.online_curves(X, start, [(0.6, 200)], passes=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

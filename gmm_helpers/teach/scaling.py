@@ -219,6 +219,16 @@ def online_curves(X: torch.Tensor, start, settings, passes: int = 3, every: int 
     """
     N = X.shape[0]
     curves = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # chunks of tens of points: a second thread only adds overhead (several times slower)
+    try:
+        _online_curves(X, start, settings, passes, every, N, curves)
+    finally:
+        torch.set_num_threads(threads)
+    return curves
+
+
+def _online_curves(X, start, settings, passes, every, N, curves):
     for alpha, chunk_rows in settings:
         chunks = [c for _ in range(passes) for c in X.split(chunk_rows)]
         online = fit_em_online(chunks, start, alpha=alpha)
@@ -227,7 +237,6 @@ def online_curves(X: torch.Tensor, start, settings, passes: int = 3, every: int 
         if index[-1] != len(online.history) - 1:
             index.append(len(online.history) - 1)  # always the last update
         curves[alpha, chunk_rows] = (seen[index], np.array([float(log_likelihood(X, online.history[i])) / N for i in index]))
-    return curves
 
 
 def draw_online_em(exact_curve, curves, ylim, ax=None, title=None):
