@@ -16,23 +16,24 @@ RUN := $(PYTHON) run.py$(if $(TORCH_INDEX_URL), --torch-index-url $(TORCH_INDEX_
 .PHONY: setup lab test notebooks bench clean
 
 setup:
-	$(RUN) setup
+	$(RUN) setup $(ARGS)
 
 # Serve the project folder (so the notebooks' ../figures/ images load) and open the overview.
 lab:
-	$(RUN) lab
+	$(RUN) lab $(ARGS)
 
 # Unit tests, doctests, nbval on every notebook, the benchmark's smoke test, the browser test.
 test:
-	$(RUN) test
+	$(RUN) test $(ARGS)
 
 # Re-execute every notebook in place (fresh kernel, top to bottom) before committing a change to one.
 notebooks:
-	$(RUN) notebooks
+	$(RUN) notebooks $(ARGS)
 
 # Time per EM iteration: fit_em vs scikit-learn vs the broadcast form (a few minutes; see README).
+# make bench ARGS="--device cuda": the GPU table (bench/bench_gpu.py) instead. ARGS go to run.py after the command.
 bench:
-	$(RUN) bench
+	$(RUN) bench $(ARGS)
 
 clean:
-	$(RUN) clean
+	$(RUN) clean $(ARGS)

@@ -2,6 +2,7 @@
 
     python bench/bench_em.py            # S1, S2, S3 in float32 and float64 (several minutes)
     python bench/bench_em.py --quick    # small sizes: a smoke test that the tables come out and all agree
+    python bench/bench_em.py --device cuda   # the GPU table instead: bench/bench_gpu.py (its options follow)
 
 Each size runs in its own process. For each dtype it times, from the same start:
 - ``fit_em``: one iteration of its engine, ``gmm_helpers.fast.FastEM.step`` (what fit_em runs per iteration);
@@ -237,6 +238,12 @@ def fmt_s(value):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a == "--device" or a.startswith("--device=") for a in argv):  # the GPU benchmark has its own script
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bench_gpu
+
+        return bench_gpu.main(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test (used by make test)")
     parser.add_argument("--repeats", type=int, default=None, help="timed iterations per measurement (default 5, quick 3)")

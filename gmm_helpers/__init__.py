@@ -18,13 +18,14 @@ Each module is one concept of the series and names the notebook that teaches it:
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm
 from .em import EMConvergenceWarning, EMResult, e_step, em_half_steps, em_step, fit_em
-from .gaussian import diag_gaussian_log_pdf, log_normalisers, underflow_dimension
+from .gaussian import diag_gaussian_log_pdf, diagonal_cost, log_normalisers, underflow_dimension
 from .init import init_kmeans_plusplus, init_random_points, kmeans_plusplus_means, nearest_means
 from .likelihoods import (
     broadcast_memory_bytes,
     component_log_pdfs,
     component_log_pdfs_expanded,
     log_likelihood,
+    log_pdfs_peak_bytes,
     mixture_density_grid,
     weighted_log_pdfs,
 )
@@ -74,9 +75,11 @@ __all__ = [
     "diag_gaussian_log_pdf",
     "log_normalisers",
     "underflow_dimension",
+    "diagonal_cost",
     "component_log_pdfs",
     "component_log_pdfs_expanded",
     "broadcast_memory_bytes",
+    "log_pdfs_peak_bytes",
     "weighted_log_pdfs",
     "log_likelihood",
     "mixture_density_grid",

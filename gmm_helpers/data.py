@@ -123,14 +123,17 @@ def empirical_params(X: torch.Tensor, labels: torch.Tensor, K: int) -> GMMParams
 
 
 def estimation_errors(
-    params: GMMParams, ns, repeats: int = 20, generator: torch.Generator | None = None
+    params: GMMParams, ns, repeats: int = 20, generator: torch.Generator | None = None, per_repeat: bool = False
 ) -> torch.Tensor:
     """How far the empirical parameters of n samples are from the truth, for each n.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
 
     For each n, draw ``repeats`` samples of n points, measure ``empirical_params`` with the true
-    labels, and average the absolute error over components, dimensions and repeats.
+    labels, and average the absolute error over components and dimensions (and, unless
+    ``per_repeat``, over the repeats). A component that drew no point in a sample has no mean or
+    variance to compare: it is left out of those two averages (its weight error, the true weight,
+    still counts).
 
     Parameters
     ----------
@@ -138,29 +141,33 @@ def estimation_errors(
     ns : sequence of int
     repeats : int
     generator : torch.Generator, optional
+    per_repeat : bool, default False
+        Return every repeat's error instead of their average, to show the spread.
 
     Returns
     -------
-    errors : Tensor, shape (len(ns), 3)
+    errors : Tensor, shape (len(ns), 3), or (len(ns), repeats, 3) with ``per_repeat``
         Columns: mean absolute error of the weights, the means and the variances.
 
     Examples
     --------
     >>> estimation_errors(toy_params(), [100, 1000], repeats=2).shape
     torch.Size([2, 3])
+    >>> estimation_errors(toy_params(), [100, 1000], repeats=2, per_repeat=True).shape
+    torch.Size([2, 2, 3])
     """
     check_params(params)
     repeats = check_int("repeats", repeats, 1)
     rows = []
     for n in ns:
         n = check_int("n", n, 1)
-        total = torch.zeros(3, dtype=params.means.dtype, device=params.means.device)
-        for _ in range(repeats):
+        errors = torch.zeros(repeats, 3, dtype=params.means.dtype, device=params.means.device)
+        for r in range(repeats):
             X, labels = sample_gmm(params, n, generator)
             est = empirical_params(X, labels, params.K)
             present = torch.bincount(labels, minlength=params.K) > 0  # (K,): a missing component has no mean to compare
-            total[0] += (est.weights - params.weights).abs().mean()
-            total[1] += (est.means - params.means)[present].abs().mean()
-            total[2] += (est.variances - params.variances)[present].abs().mean()
-        rows.append(total / repeats)
+            errors[r, 0] = (est.weights - params.weights).abs().mean()
+            errors[r, 1] = (est.means - params.means)[present].abs().mean()
+            errors[r, 2] = (est.variances - params.variances)[present].abs().mean()
+        rows.append(errors if per_repeat else errors.mean(dim=0))
     return torch.stack(rows)

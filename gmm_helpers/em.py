@@ -9,7 +9,7 @@ from typing import NamedTuple
 import torch
 
 from ._validation import _describe, check_int, check_K, check_nonneg, check_params, check_X
-from .fast import FastEM
+from .fast import FastEM, full_precision_matmuls
 from .init import init_kmeans_plusplus
 from .likelihoods import weighted_log_pdfs
 from .params import GMMParams
@@ -189,7 +189,7 @@ def fit_em(
         if not is_int_tensor and (isinstance(init, bool) or not isinstance(init, numbers.Integral)):
             raise ValueError(f"init: expected a GMMParams or an int K, got {_describe(init)}")
         init = int(init)
-    with torch.no_grad():
+    with torch.no_grad(), full_precision_matmuls(X.device):  # no TF32 on a GPU, in the start's distances too
         return _fit(X, init, max_iter, tol, reg_covar, generator)
 
 

@@ -144,6 +144,62 @@ def broadcast_memory_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
     return N * K * D * torch.finfo(dtype).bits // 8
 
 
+PEAK_FORMS = ("loop", "broadcast", "chunked", "expanded")
+
+
+def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float32, form: str = "broadcast",
+                        chunk_rows: int = 4096) -> int:
+    """Peak bytes of the temporaries while one form computes the (N, K) table of log-densities.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
+
+    Counts the tensors alive at the worst moment, the (N, K) results included and the inputs X,
+    means and variances excluded (allocator overheads aside, it is what the process's peak memory
+    grows by; the tests measure that):
+
+    - ``"loop"`` (``diag_gaussian_log_pdf`` once per component, then ``torch.stack``): two (N, D)
+      temporaries of one component next to the columns done so far, or the K columns and their
+      stacked copy: max(2ND + NK, 2NK) numbers.
+    - ``"broadcast"`` (``component_log_pdfs``): ``diff``, ``diff**2`` and ``diff**2 / variances``
+      are alive together: 3NKD numbers.
+    - ``"chunked"`` (the broadcast form on ``chunk_rows`` points at a time, then ``torch.cat``):
+      the three temporaries of the last chunk next to the results of the others, or all the chunks'
+      results and their concatenated copy: max(3 chunk_rows K D + NK, 2NK).
+    - ``"expanded"`` (``component_log_pdfs_expanded``): X**2 next to a product's (N, K) result, or
+      three (N, K) tensors: max(ND + 2NK, 3NK).
+
+    Parameters
+    ----------
+    N, K, D : int
+    dtype : torch.dtype
+    form : {"loop", "broadcast", "chunked", "expanded"}
+    chunk_rows : int
+        Points per chunk, for ``"chunked"``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> log_pdfs_peak_bytes(10**6, 64, 64) == 3 * broadcast_memory_bytes(10**6, 64, 64)
+    True
+    >>> format_bytes(log_pdfs_peak_bytes(10**6, 64, 64, form="expanded"))
+    '732.4 MiB'
+    """
+    if form not in PEAK_FORMS:
+        raise ValueError(f"form: expected one of {PEAK_FORMS}, got {form!r}")
+    itemsize = torch.finfo(dtype).bits // 8
+    c = min(N, chunk_rows)
+    numbers = {
+        "loop": max(2 * N * D + N * K, 2 * N * K),
+        "broadcast": 3 * N * K * D,
+        "chunked": max(3 * c * K * D + N * K, 2 * N * K),
+        "expanded": max(N * D + 2 * N * K, 3 * N * K),
+    }[form]
+    return numbers * itemsize
+
+
 def format_bytes(n: float) -> str:
     """A number of bytes in binary units: 1536 -> '1.5 KiB'.
 

@@ -232,7 +232,9 @@ def _m_step(stats: SufficientStats, reg_covar: float, where: str, recompute=None
     ``products_dtype``: the dtype the sums were computed in, when wider than the data's (its eps judges
     which one-pass variances need the exact pass).
     """
-    dtype = stats.shift.dtype
+    dtype, device = stats.shift.dtype, stats.shift.device
+    if device.type != "cpu":  # (K, D) arithmetic: on the CPU, after one transfer (a GPU would spend it on launches)
+        stats = SufficientStats.unpack(stats.pack().cpu(), stats.K, stats.D, stats.shift.cpu())
     nk, offsets, raw = m_step_from_sums(stats.nk, stats.sums, stats.squares, stats.shift, dtype)
     means = stats.shift.to(torch.float64) + offsets  # (K, D)
     # A component with no responsibility at all has nothing to recompute (its sums are 0).
@@ -242,10 +244,10 @@ def _m_step(stats: SufficientStats, reg_covar: float, where: str, recompute=None
             raw = raw.clamp(min=0.0)  # no data to look at again: the one-pass value, never below 0
         else:
             components = unresolved.any(dim=1).nonzero()[:, 0]  # (k,)
-            raw[components] = recompute(components, means[components]) / nk[components, None]
+            raw[components] = recompute(components, means[components]).to(raw.device) / nk[components, None]
     if reg_covar == 0:
         raise_if_collapsed(where, collapsed_variances(raw, stats.nk, means, stats.shift, dtype))
-    return GMMParams((nk / nk.sum()).to(dtype), means.to(dtype), (raw + reg_covar).to(dtype))
+    return GMMParams((nk / nk.sum()).to(device, dtype), means.to(device, dtype), (raw + reg_covar).to(device, dtype))
 
 
 def params_from_stats(stats: SufficientStats, reg_covar: float = 1e-6) -> GMMParams:

@@ -5,7 +5,6 @@ import torch
 from PIL import Image
 
 from gmm_helpers import animate_em, draw_em_iteration, fit_em, init_random_points, sample_gmm, save_gif, toy_params
-from gmm_helpers.teach.widgets import iteration_scrubber
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +23,15 @@ def test_one_frame_per_history_entry_and_the_gif_has_them(fit, tmp_path):
     path = tmp_path / "fit.gif"
     animation = animate_em(X, result, gif_path=path)
     frames = list(animation.new_frame_seq())
-    assert len(frames) == len(result.history) == 7
+    assert frames == list(range(7)) + [6] * 8  # every state, then the last one held
     with Image.open(path) as gif:
-        assert gif.n_frames == 7
-        assert gif.size == (880, 368)  # the animation's own 11 x 4.6 in at 80 dpi, whatever savefig.dpi says
+        assert gif.n_frames == 7  # the writer merges the repeated last frame into one long frame
+        durations = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            durations.append(gif.info["duration"])
+        assert durations[:-1] == [300] * 6 and durations[-1] == 9 * 300
+        assert gif.size == (880, 400)  # the animation's own 11 x 5 in at 80 dpi, whatever savefig.dpi says
     assert path.stat().st_size < 3 * 2**20
 
 
@@ -40,14 +44,22 @@ def test_frames_show_the_iteration_and_a_growing_curve(fit):
     assert len(ax_data.patches) == 6  # 1σ and 2σ ellipses for 3 components
 
 
-def test_scrubber_draws_first_and_last_iteration(fit):
+def test_curve_is_scaled_to_iterations_from_one_and_the_start_is_marked(fit):
     X, result = fit
-    w = iteration_scrubber(X, result)
-    slider = w.children[0]
-    assert slider.max == result.n_iter and w.result.axes[0].get_title().startswith(f"iteration {result.n_iter}:")
-    slider.value = 0
-    assert w.result.axes[0].get_title().startswith("iteration 0:")
+    fig = draw_em_iteration(X, result, result.n_iter)
+    ax_curve = fig.axes[1]
+    per_point = (result.log_likelihoods / X.shape[0]).tolist()
+    assert ax_curve.get_ylim()[0] > per_point[0]  # the start is below the visible range...
+    assert any(t.get_text().startswith("start, iteration 0:") for t in ax_curve.texts)  # ...and says so
+    assert ax_curve.get_ylim()[0] < min(per_point[1:])
     plt.close("all")
+
+
+def test_animation_has_a_colour_key(fit, tmp_path):
+    X, result = fit
+    animation = animate_em(X, result, dpi=20, gif_path=tmp_path / "key.gif")
+    texts = [t.get_text() for legend in animation._fig.legends for t in legend.get_texts()]
+    assert texts[:3] == ["component 0", "component 1", "component 2"] and "mixed colour" in texts[3]
 
 
 def test_bad_input(fit):
@@ -56,11 +68,13 @@ def test_bad_input(fit):
         draw_em_iteration(X, result, 7)
     with pytest.raises(ValueError, match=r"X: expected shape \(N, 2\)"):
         animate_em(torch.zeros(5, 3), result)
+    with pytest.raises(ValueError, match=r"hold_last: expected an int >= 0"):
+        animate_em(X, result, hold_last=-1)
 
 
 def test_save_gif_writes_at_the_given_rate(fit, tmp_path):
     X, result = fit
     path = tmp_path / "slow.gif"
-    save_gif(animate_em(X, result, dpi=40), path, fps=2, dpi=40)
+    save_gif(animate_em(X, result, dpi=40, hold_last=0), path, fps=2, dpi=40)
     with Image.open(path) as gif:
-        assert gif.n_frames == 7 and gif.size == (440, 184) and gif.info["duration"] == 500
+        assert gif.n_frames == 7 and gif.size == (440, 200) and gif.info["duration"] == 500

@@ -82,6 +82,21 @@ def test_estimation_errors_shrink_like_one_over_sqrt_n():
     assert ((ratio > 5) & (ratio < 20)).all(), ratio
 
 
+def test_estimation_errors_per_repeat_are_the_averaged_ones_before_averaging():
+    ns, truth = [30, 300], toy_params(torch.float64)
+    each = estimation_errors(truth, ns, repeats=4, generator=torch.Generator().manual_seed(1), per_repeat=True)
+    mean = estimation_errors(truth, ns, repeats=4, generator=torch.Generator().manual_seed(1))
+    assert each.shape == (2, 4, 3)
+    torch.testing.assert_close(each.mean(dim=1), mean)
+    # the first repeat by hand: the same draws, the errors of the labelled estimates
+    X, labels = sample_gmm(truth, 30, generator=torch.Generator().manual_seed(1))
+    counts = torch.bincount(labels, minlength=3)
+    fractions = counts / 30
+    means = torch.stack([X[labels == k].mean(dim=0) for k in range(3)])
+    assert float(each[0, 0, 0]) == pytest.approx(float((fractions - truth.weights).abs().mean()))
+    assert float(each[0, 0, 1]) == pytest.approx(float((means - truth.means).abs().mean()))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 def test_cuda_parameters_with_a_cpu_generator_sample_the_same_points():
     cpu = sample_gmm(toy_params(torch.float64), 100, generator=torch.Generator().manual_seed(0))

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -24,10 +25,22 @@ def solution_data_variance_init(X, K, generator):
     return GMMParams(p.weights, p.means, X.var(dim=0, unbiased=False).expand(K, X.shape[1]).clone())
 
 
-def density_at_origin():
-    p = toy_params(torch.float64)
-    x = torch.zeros(1, 2, dtype=torch.float64)
-    return sum(p.weights[k] * diag_gaussian_log_pdf(x, p.means[k], p.variances[k]).exp()[0] for k in range(3))
+def responsibilities_by_hand(use_weights=True):
+    truth = toy_params(torch.float64)
+    x = torch.tensor([[0.0, -1.5]], dtype=torch.float64)
+    densities = torch.stack([diag_gaussian_log_pdf(x, truth.means[k], truth.variances[k])[0].exp() for k in range(3)])
+    joint = truth.weights * densities if use_weights else densities
+    return joint / joint.sum()
+
+
+def unweighted_responsibilities():  # the blog's mistake: Bayes' rule without the prior weights
+    return responsibilities_by_hand(use_weights=False)
+
+
+def log_density_by_hand(std_for_variance=False):
+    variances = [1.8, 0.8]
+    scales = [math.sqrt(v) for v in variances] if std_for_variance else variances
+    return -0.5 * (2 * math.log(2 * math.pi) + sum(math.log(s) for s in scales) + 2.5**2 / scales[0] + 0.0**2 / scales[1])
 
 
 def solution_spherical(X, means, variances):
@@ -62,21 +75,15 @@ def worst_of_restarts(X, K, n):
     return min(fits, key=lambda f: f.log_likelihoods[-1].item())
 
 
-def lower_bound(X, params, q):
-    from gmm_helpers import component_log_pdfs
-
-    return (q * (component_log_pdfs(X, params) + params.weights.log() - q.log())).sum()
-
-
 CASES = [
-    (ex.check_density_at_origin, density_at_origin(), 2 * density_at_origin()),
-    (ex.check_expected_counts, torch.tensor([500.0, 250.0, 250.0]), torch.tensor([333.0, 333.0, 334.0])),
+    (ex.check_responsibilities_at_point, responsibilities_by_hand(), unweighted_responsibilities()),
+    (ex.check_weight_for_equal_peak, 0.349, 0.5),
     (ex.check_1d_mixture_pdf, solution_1d_pdf, mistake_1d_pdf_with_std),
-    (ex.check_component_fractions, [0.5, 0.25, 0.25], [1 / 3, 1 / 3, 1 / 3]),
+    (ex.check_count_spread, 10.61, 600 * 0.25 * 0.75),
     (ex.check_d2_probabilities, torch.tensor([0.0, 1.0, 4.0, 100.0]) / 105, torch.tensor([0.0, 1.0, 2.0, 10.0]) / 13),
     (ex.check_data_variance_init, solution_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=g)),
-    (ex.check_log_density_by_hand, -math.log(2 * math.pi) - 0.5 * math.log(4) - 1.0, -math.log(2 * math.pi) - 0.5 * math.log(2) - 0.5 * (1 + 1)),
-    (ex.check_underflow_dimension, 74, 73),
+    (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
+    (ex.check_overflow_dimension, 65, 64),
     (ex.check_broadcast_shapes, [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3, 2), (7, 4)]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
@@ -85,7 +92,7 @@ CASES = [
     (ex.check_weight_update, torch.tensor([0.48, 0.52]), torch.tensor([0.5, 0.5])),
     (ex.check_m_step_by_hand, (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([0.81, 0.81])),
      (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([1.62, 1.62]))),
-    (ex.check_lower_bound, lower_bound, lambda X, p, q: lower_bound(X, p, q) + (q * q.log()).sum()),
+    (ex.check_misassigned, 2, 599),
     (ex.check_best_of_restarts, best_of_restarts, worst_of_restarts),
 ]
 
@@ -109,9 +116,76 @@ def test_a_function_that_raises_is_reported_not_raised(capsys):
 
 
 def test_wrong_shapes_and_types_are_not_yet(capsys):
-    ex.check_expected_counts("five hundred")
-    ex.check_expected_counts([500.0, 500.0])
-    assert capsys.readouterr().out.count("not yet") == 2
+    ex.check_responsibilities_at_point("five hundred")
+    ex.check_responsibilities_at_point([0.5, 0.5])
+    ex.check_count_spread("ten")
+    assert capsys.readouterr().out.count("not yet") == 3
+
+
+def test_answers_rounded_to_three_figures_pass(capsys):
+    ex.check_responsibilities_at_point([0.568, 0.0, 0.432])
+    ex.check_weight_for_equal_peak(0.349)
+    ex.check_count_spread(10.6)
+    ex.check_log_density_by_hand(-3.76)
+    assert capsys.readouterr().out.count(": correct.") == 4
+
+
+@pytest.mark.parametrize("check, answer", [
+    (ex.check_weight_for_equal_peak, torch.tensor([0.3486])),
+    (ex.check_count_spread, torch.tensor([10.607])),
+    (ex.check_log_density_by_hand, torch.tensor([-3.7563])),
+    (ex.check_overflow_dimension, torch.tensor([65])),
+])
+def test_a_scalar_may_come_as_a_one_element_tensor(check, answer, capsys):
+    check(answer)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    check(torch.tensor([1.0, 2.0]))
+    assert "Expected one number, got a tensor of shape (2,)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, mistake, hint", [
+    (ex.check_responsibilities_at_point, unweighted_responsibilities(), "weighs each density by the prior"),
+    (ex.check_responsibilities_at_point, 2 * responsibilities_by_hand(), "they sum to 1"),
+    (ex.check_weight_for_equal_peak, 0.5, "Equal weights give equal volumes, not equal heights"),
+    (ex.check_count_spread, 112.5, "That is the variance of the count"),
+    (ex.check_count_spread, math.sqrt(150), "for the count, not for the fraction"),
+    (ex.check_d2_probabilities, torch.tensor([0.0, 1.0, 2.0, 10.0]) / 13, "k-means++ uses its square"),
+    (ex.check_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=torch.Generator().manual_seed(99)),
+     "so the same generator gives the same points"),
+    (ex.check_log_density_by_hand, log_density_by_hand(std_for_variance=True), "they enter as sigma^2, not as sigma"),
+    (ex.check_overflow_dimension, 64, "still just below float32's largest number"),
+])
+def test_a_hint_names_the_misconception_and_not_the_answer(check, mistake, hint, capsys):
+    check(mistake)
+    out = capsys.readouterr().out
+    assert hint in out
+    for answer in ("0.568", "0.349", "0.3486", "10.6", "-3.756", " 65"):
+        assert answer not in out
+
+
+def test_worked_answers_are_the_ones_the_solutions_state():
+    assert [round(float(r), 3) for r in responsibilities_by_hand()] == [0.568, 0.0, 0.432]
+    assert round(0.5 * math.sqrt(0.50 * 1.40) / math.sqrt(1.80 * 0.80), 4) == 0.3486
+    assert round(math.sqrt(600 * 0.25 * 0.75), 2) == 10.61
+    assert round(log_density_by_hand(), 3) == -3.756
+    assert 3.989**64 < torch.finfo(torch.float32).max < 3.990**65
+
+
+def test_the_other_numbers_the_00_to_03_solutions_quote():
+    from gmm_helpers import running_example
+
+    r = responsibilities_by_hand()
+    unweighted = unweighted_responsibilities()
+    assert f"{float(r[1]):.5f}" == "0.00006" and unweighted[2] > unweighted[0]  # 0.1: component 2 denser, 0 wins
+    _, labels, _ = running_example()
+    count = int(torch.bincount(labels)[1])  # 1.2: the running example's draws from component 1
+    assert count == 162 and round((count - 150) / math.sqrt(112.5), 1) == 1.1 and round(math.sqrt(0.25 * 0.75 / 600), 3) == 0.018
+    assert (round(100 / 105, 2), round(10 / 13, 2)) == (0.95, 0.77)  # 2.1: d^2 vs d sampling
+    assert round(log_density_by_hand(std_for_variance=True), 3) == -4.258  # 3.1: the standard-deviation mistake
+    factor = 1 / math.sqrt(2 * math.pi * 0.01)
+    max32 = float(torch.finfo(torch.float32).max)
+    assert round(math.log(max32), 2) == 88.72 and round(math.log(max32) / math.log(factor), 1) == 64.1  # 3.2
+    assert (f"{factor**64:.1e}", f"{factor**65:.1e}") == ("2.9e+38", "1.1e+39")
 
 
 # 10_scaling_up --------------------------------------------------------------------------------------
@@ -171,6 +245,90 @@ def test_the_naive_streaming_variance_really_fails_on_the_exercise_stream():
     every = torch.cat(ex.exercise_stream())
     naive = streaming_mean_variance_around_zero(ex.exercise_stream())[1]
     assert abs(naive - float(every.var(unbiased=False))) > 0.5 * float(every.var(unbiased=False))
+
+
+# 04-07: answers worked out by hand pass at 3 significant figures, in the forms a student types them
+
+
+def misassigned_by_hand():
+    """Exercise 7.1 the way a student would: match, assign, count (an oracle independent of the check's code)."""
+    from gmm_helpers import fit_em, init_random_points, log_responsibilities, running_example
+
+    X, labels, truth = running_example()
+    fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)))
+    # nearest fitted mean for each true mean (the groups are far apart, so this is the matching)
+    order = [int(((fit.params.means - truth.means[k]) ** 2).sum(dim=1).argmin()) for k in range(3)]
+    assign = log_responsibilities(X, fit.params).argmax(dim=1)
+    true_of_fitted = {fitted: k for k, fitted in enumerate(order)}
+    return sum(int(true_of_fitted[int(a)] != int(l)) for a, l in zip(assign, labels))
+
+
+def test_misassigned_solution_is_a_small_count():
+    assert misassigned_by_hand() == 2
+
+
+@pytest.mark.parametrize("answer", [0.1644, 0.164, [0.164], torch.tensor([0.1644]), torch.tensor(0.16438), np.float64(0.1644)])
+def test_responsibility_by_hand_passes_at_three_significant_figures(answer, capsys):
+    ex.check_two_component_responsibility(answer)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+@pytest.mark.parametrize("answer, says", [
+    (0.163, "r_0 ="), (0.165, "r_0 ="),
+    (0.315, "without the prior"),  # no weights
+    (0.0285, "are variances"),  # variances used as standard deviations
+    (torch.tensor([0.16, 0.84]), "one number"),
+])
+def test_responsibility_mistakes_get_a_hint_about_the_misconception(answer, says, capsys):
+    ex.check_two_component_responsibility(answer)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and says in out and "0.164" not in out
+
+
+def test_weight_and_m_step_checks_take_hand_rounded_answers_and_explain_mistakes(capsys):
+    ex.check_weight_update([0.48, 0.52])
+    ex.check_weight_update(torch.tensor([[0.48], [0.52]]))
+    ex.check_m_step_by_hand(([0.5, 0.5], [[0.7], [3.3]], (0.81, 0.81)))
+    assert capsys.readouterr().out.count(": correct.") == 3
+    ex.check_weight_update([2.4, 2.6])
+    assert "effective counts" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([0.5, 0.5], [0.7, 3.3], [1.62, 1.62]))
+    assert "divide them by N_k" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([0.5, 0.5], [0.7, 3.3], [0.5, 0.5]))
+    assert "around the new mean" in capsys.readouterr().out
+
+
+def test_misassigned_hints_at_label_switching(capsys):
+    ex.check_misassigned(599)
+    assert "order" in capsys.readouterr().out
+    ex.check_misassigned(torch.tensor([2]))
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_misassigned(5)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and " 2 " not in out
+
+
+def test_best_of_restarts_accepts_a_tighter_tol_and_names_the_min_mistake(capsys):
+    from gmm_helpers import fit_em
+
+    def tight(X, K, n):
+        fits = [fit_em(X, K, tol=1e-9, max_iter=1000, generator=torch.Generator().manual_seed(s)) for s in range(n)]
+        return max(fits, key=lambda f: f.log_likelihoods[-1].item())
+
+    ex.check_best_of_restarts(tight)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+@pytest.mark.parametrize("p", [153 / 200, 0.5, 0.975])
+def test_starts_needed(p, capsys):
+    m = next(m for m in range(1, 100) if (1 - p) ** m < 0.01)  # the oracle: count up
+    ex.check_starts_needed(m, p)
+    ex.check_starts_needed(torch.tensor([m]), p)
+    assert capsys.readouterr().out.count(": correct.") == 2
+    ex.check_starts_needed(m - 1, p) if m > 1 else ex.check_starts_needed(m + 1, p)
+    assert ": not yet." in capsys.readouterr().out
+    ex.check_starts_needed(None, p)
+    assert ": no answer yet;" in capsys.readouterr().out
 
 
 def test_the_merged_component_accepts_the_rounded_hand_answer_and_one_element_tensors(capsys):

@@ -244,3 +244,70 @@ def test_fast_path_on_cuda_matches_the_cpu_broadcast_path(dtype, rtol):
     torch.testing.assert_close(fast_ll.cpu().to(dtype), slow_ll, rtol=rtol, atol=0)
     result = fit_em(X.cuda(), p.to("cuda"), max_iter=5, tol=0)
     assert result.params.variances.is_cuda and torch.isfinite(result.log_likelihoods).all()
+
+
+@pytest.mark.parametrize("allow", [
+    "pass",  # nothing set: products are IEEE already
+    "torch.backends.cuda.matmul.allow_tf32 = True",  # the legacy flag
+    "torch.backends.cuda.matmul.fp32_precision = 'tf32'",  # the newer API (PyTorch refuses to mix the two)
+    "torch.set_float32_matmul_precision('high')",
+])
+def test_cuda_products_run_in_full_precision_whatever_tf32_setting_a_user_made(allow):
+    """The flags are process-wide, so each case runs in a fresh interpreter; no GPU is needed to check them."""
+    import subprocess
+    import sys
+
+    script = f"""
+import torch
+from gmm_helpers.fast import full_precision_matmuls
+{allow}
+matmul = torch.backends.cuda.matmul
+def state():  # reading the legacy flag raises once the newer API was used: read what can be read
+    try:
+        return (matmul.fp32_precision, matmul.allow_tf32)
+    except RuntimeError:
+        return (matmul.fp32_precision, None)
+before = state()
+with full_precision_matmuls("cuda:0"):
+    inside = state()
+print(before, inside, state())
+"""
+    run = subprocess.run([sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    before, inside, after = (eval(part) for part in run.stdout.strip().replace(") (", ")|(").split("|"))
+    assert inside[1] is not True and inside[0] in ("ieee", "none")  # no TF32 inside
+    assert after == before  # the user's setting is back
+
+
+def test_one_chunk_keeps_z_once_built_and_many_chunks_rebuild_it():
+    """FastEM's X never changes, so when one chunk holds every point Z^T = [x - s, (x - s)^2, 1] is built at the
+    first pass and reused (as a hand-written full-batch step would); the answers equal a fresh engine's."""
+    X, _ = sample_gmm(toy_params(torch.float64), 2000, generator=torch.Generator().manual_seed(0))
+    start = toy_params(torch.float64)
+    for chunk_rows in (None, 300):
+        engine = FastEM(X.clone(), 1e-6, chunk_rows=chunk_rows)
+        first, _ = engine.step(start)
+        second, ll = engine.step(first)
+        fresh, fresh_ll = FastEM(X, 1e-6).step(first)
+        torch.testing.assert_close(ll, fresh_ll, rtol=1e-12, atol=0)
+        for a, b in zip(second, fresh):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+        engine.X.add_(1.0)  # breaks FastEM's contract on purpose, to see which path keeps Z^T
+        shifted, _ = engine.step(first)
+        if chunk_rows is None:  # one chunk: Z^T was kept, so the change is not seen
+            assert engine.Xct is None
+            torch.testing.assert_close(shifted.means, fresh.means, rtol=1e-10, atol=1e-12)
+        else:  # many chunks rebuild Z^T from the cached, centred X^T: not the changed X either, but every chunk is rebuilt
+            assert engine.Xct is not None and engine.kernel._kept[:2] == (1800, 2000)
+
+
+def test_chunks_on_a_gpu_are_sized_by_its_free_memory():
+    from gmm_helpers.fast import CHUNK_BYTES, chunk_rows
+
+    # S3 (1M points, D = 32, K = 64): one chunk on a GPU with 70 GiB free, float32 or float64; ~8,000 points on a CPU
+    assert chunk_rows(64, 32, 10**6, 4, "cuda", free_bytes=70 * 2**30) == 10**6
+    assert chunk_rows(64, 32, 10**6, 8, "cuda", free_bytes=70 * 2**30) == 10**6
+    assert chunk_rows(64, 32, 10**6, 4, "cpu") == CHUNK_BYTES // (129 * 4)
+    # a GPU with 1 GiB free gives a quarter of it: 256 MiB / (129 * 4 bytes per point)
+    assert chunk_rows(64, 32, 10**6, 4, "cuda", free_bytes=2**30) == 2**28 // (129 * 4)
+    assert chunk_rows(64, 32, 100, 4, "cuda", free_bytes=0) == 256  # never below 256 points

@@ -8,7 +8,9 @@ from gmm_helpers.teach.figures import (
     draw_broadcast_shapes,
     plot_broadcast_memory,
     plot_error_vs_n,
-    plot_uncertainty,
+    plot_log_likelihood_gap,
+    plot_owners,
+    plot_peak_memory,
     plot_underflow,
 )
 
@@ -22,35 +24,103 @@ def test_plot_error_vs_n_is_log_log_with_a_guide():
     assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["weights", "means", "variances"]
 
 
-def test_plot_underflow_marks_both_dtypes():
+def test_plot_error_vs_n_with_repeats_draws_the_average_and_a_band():
+    errors = torch.tensor([[[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]], [[0.1, 0.2, 0.3], [0.3, 0.4, 0.5]]])  # (2 ns, 2 repeats, 3)
     fig, ax = plt.subplots()
-    plot_underflow(max_dim=100, ax=ax)
-    line = ax.lines[0]
-    assert line.get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
-    limits = sorted(round(h.get_ydata()[0]) for h in ax.lines[1:])
+    plot_error_vs_n([10, 1000], errors, ax=ax)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [2.0, 0.2])  # weights: the average of the repeats
+    assert len(ax.collections) == 3  # one band per quantity
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(0.1 + 0.1 * 0.2) and band.max() == pytest.approx(1.0 + 0.9 * 2.0)  # 10th, 90th percentile
+    assert "middle 80% of 2 samples" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_pdf_on_samples_survives_arrays_lists_and_errors(capsys):
+    from gmm_helpers.teach.figures import plot_pdf_on_samples
+
+    samples = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
+    for pdf in (lambda x: torch.exp(-x**2 / 2), lambda x: np.exp(-x.numpy() ** 2 / 2), lambda x: [0.0] * len(x)):
+        fig, ax = plt.subplots()
+        plot_pdf_on_samples(samples, pdf, ax=ax)
+        assert len(ax.lines) == 1 and len(ax.lines[0].get_ydata()) == 400
+    fig, ax = plt.subplots()
+    plot_pdf_on_samples(samples, lambda x: 1 / 0, ax=ax)
+    assert len(ax.lines) == 0 and "pdf_1d raised ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
+    dims = torch.arange(1, 601)
+    log_density = dims * -0.5 * (np.log(2 * np.pi) + 1.0)  # log N(1; 0, 1) per dimension
+    computed = {name: torch.exp(log_density.to(dtype)) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
+    fig, ax = plt.subplots()
+    plot_underflow(dims, log_density, computed, ax=ax)
+    assert ax.lines[0].get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
+    limits = sorted(round(line.get_ydata()[0]) for line in ax.lines if line.get_linestyle() in ("--", ":"))
     assert limits == [-323, -308, -45, -38]
+    marks = sorted(round(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() == "-" and len(line.get_xdata()) == 2
+                   and line.get_xdata()[0] == line.get_xdata()[1])
+    assert marks == [74, 526]
+    assert "exactly 0" in [t.get_text() for t in ax.get_yticklabels()]
 
 
-def test_broadcast_shapes_figure_has_four_boxes_and_labels():
-    from matplotlib.patches import Polygon
+def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
+    from matplotlib.patches import Rectangle
+
+    from gmm_helpers.teach.style import component_colour
+    from matplotlib.colors import to_rgb
 
     fig, ax = plt.subplots()
-    draw_broadcast_shapes(ax=ax)
-    assert sum(isinstance(p, Polygon) for p in ax.patches) == 12  # 4 boxes x 3 faces
+    draw_broadcast_shapes(N=6, K=3, D=4, ax=ax)
+    rects = [p for p in ax.patches if isinstance(p, Rectangle)]
+    # X: 1 layer of 6 x 4; means: 3 layers of 1 x 4; (N, K, D): 3 layers of 6 x 4; result: 3 columns of 6 x 1
+    sizes = sorted((round(r.get_width()), round(r.get_height())) for r in rects)
+    assert sizes == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 3 + [(1, 6)] * 3)
+    # the result's columns carry the component colours, in order
+    columns = sorted((r for r in rects if round(r.get_width()) == 1), key=lambda r: r.get_x())
+    for k, column in enumerate(columns):
+        assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k))])
     texts = " ".join(t.get_text() for t in ax.texts)
-    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over D"]:
+    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis"]:
         assert shape in texts
 
 
-def test_broadcast_memory_plot_has_a_line_per_size():
+def test_broadcast_memory_plot_has_a_line_and_a_dot_per_row():
     fig, ax = plt.subplots()
-    plot_broadcast_memory(ax=ax, Ns=[1e6])
+    rows = [(600, 3, 2), (10**6, 64, 64)]
+    plot_broadcast_memory(rows, ax=ax, Ns=[1e6])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["K = 8, D = 8", "K = 16, D = 32", "K = 64, D = 64"]
-    assert ax.lines[2].get_ydata()[0] == pytest.approx(16.384)
+    assert labels == ["K = 3, D = 2; dot: N = 600", "K = 64, D = 64; dot: N = 1,000,000"]
+    dot = ax.lines[3]  # line, dot, line, dot
+    assert dot.get_ydata()[0] == pytest.approx(3 * 16.384e9 / 2**30)  # three (N, K, D) float32 tensors, in GiB
 
 
-def test_uncertainty_map_has_a_colour_bar():
+def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
+    from gmm_helpers import log_pdfs_peak_bytes
+
     fig, ax = plt.subplots()
-    plot_uncertainty(toy_params(), ax=ax)
-    assert "uncertainty" in fig.axes[1].get_ylabel()
+    plot_peak_memory(1000, 8, 4, ax=ax)
+    assert [b.get_width() for b in ax.patches] == [log_pdfs_peak_bytes(1000, 8, 4, torch.float32, f)
+                                                   for f in ("loop", "broadcast", "chunked", "expanded")]
+    assert ax.get_xscale() == "log" and ax.get_xlim() == (2**10, 2**42)
+
+
+def test_owner_map_colours_the_plane_by_responsibility():
+    from gmm_helpers.teach.style import component_colour
+    from matplotlib.colors import to_rgb
+
+    fig, ax = plt.subplots()
+    plot_owners(toy_params(), ax=ax, xlim=(-15, 15), ylim=(-15, 15), n=61, box=((-7, 7), (-6, 6)))
+    image = ax.images[0].get_array()  # (n, n, 3), row 0 at the bottom
+    light = lambda k: [c + (1 - c) * 0.45 for c in to_rgb(component_colour(k))]  # noqa: E731
+    assert np.allclose(image[30, 58], light(0), atol=0.02)  # (14, 0): far right belongs to component 0
+    assert np.allclose(image[58, 30], light(1), atol=0.02)  # (0, 14): far up belongs to component 1
+    assert len(ax.collections) >= 2 and ax.get_xlim() == (-15, 15)
+
+
+def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():
+    lls = torch.tensor([-10.0, -5.0, -4.0, -3.5, -3.25, -3.25]) * 2
+    fig, (left, right) = plt.subplots(1, 2)
+    plot_log_likelihood_gap(lls, 2, axes=(left, right))
+    assert list(left.lines[0].get_xdata()) == [1, 2, 3, 4, 5]
+    np.testing.assert_allclose(right.lines[0].get_ydata(), [6.75, 1.75, 0.75, 0.25])
+    assert right.get_yscale() == "log"

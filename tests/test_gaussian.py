@@ -92,3 +92,52 @@ def test_log_normalisers_against_torch_distributions():
     # log N(mu; mu, diag(s2)) = -1/2 * log_normalisers(s2): the density at the mean is the normalising constant
     at_mean = Independent(Normal(torch.zeros(2, 3, dtype=torch.float64), variances.sqrt()), 1).log_prob(torch.zeros(2, 3, dtype=torch.float64))
     torch.testing.assert_close(-0.5 * log_normalisers(variances), at_mean)
+
+
+def test_diagonal_cost_is_the_kl_divergence_to_the_diagonal_gaussian(gen):
+    from torch.distributions import kl_divergence
+
+    from gmm_helpers import diagonal_cost
+
+    A = torch.randn(4, 3, 3, generator=gen, dtype=torch.float64)
+    covariance = A @ A.transpose(1, 2) + 0.5 * torch.eye(3, dtype=torch.float64)  # (4, 3, 3), positive definite
+    mean = torch.zeros(3, dtype=torch.float64)
+    oracle = torch.stack([kl_divergence(MultivariateNormal(mean, c), MultivariateNormal(mean, torch.diag(c.diagonal())))
+                          for c in covariance])
+    torch.testing.assert_close(diagonal_cost(covariance), oracle)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3, 0.9, -0.99])
+def test_diagonal_cost_in_2d_is_minus_half_log_one_minus_rho_squared(rho):
+    from gmm_helpers import diagonal_cost
+
+    covariance = torch.tensor([[4.0, 2 * rho], [2 * rho, 1.0]], dtype=torch.float64)  # sigma = (2, 1)
+    assert float(diagonal_cost(covariance)) == pytest.approx(-0.5 * math.log(1 - rho**2), abs=1e-12)
+
+
+def test_diagonal_cost_is_the_average_log_density_gap_on_a_large_sample():
+    from gmm_helpers import diagonal_cost
+
+    covariance = torch.tensor([[4.0, 1.8], [1.8, 1.0]], dtype=torch.float64)
+    Y = torch.randn(200_000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) @ torch.linalg.cholesky(covariance).T
+    full = MultivariateNormal(torch.zeros(2, dtype=torch.float64), covariance).log_prob(Y)
+    diagonal = diag_gaussian_log_pdf(Y, torch.zeros(2, dtype=torch.float64), covariance.diagonal())
+    gap = full - diagonal
+    assert float(gap.mean()) == pytest.approx(float(diagonal_cost(covariance)), abs=4 * float(gap.std()) / 200_000**0.5)
+
+
+@pytest.mark.parametrize(
+    "covariance, match",
+    [
+        (torch.ones(3), r"covariance: expected a tensor of shape \(\.\.\., D, D\), got shape \(3,\)"),
+        ([[1.0, 0.0], [0.0, 1.0]], r"covariance: expected a tensor of shape \(\.\.\., D, D\), got list"),
+        (torch.tensor([[1.0, 0.5], [0.0, 1.0]]), r"covariance: expected a symmetric matrix"),
+        (torch.tensor([[1.0, 2.0], [2.0, 1.0]]), r"covariance: expected a positive definite matrix"),
+        (torch.eye(2, dtype=torch.int64), r"covariance: expected torch.float32 or torch.float64"),
+    ],
+)
+def test_diagonal_cost_bad_input(covariance, match):
+    from gmm_helpers import diagonal_cost
+
+    with pytest.raises(ValueError, match=match):
+        diagonal_cost(covariance)

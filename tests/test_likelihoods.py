@@ -1,3 +1,6 @@
+import os
+import sys
+
 import pytest
 import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
@@ -129,3 +132,62 @@ def test_broadcast_shapes_table_and_byte_format():
     rows64 = {expr: mem for expr, _, mem in broadcast_shapes_table(10**6, 64, 64, torch.float64)}
     assert rows64["X[:, None, :] - means[None]"] == "30.5 GiB"
     assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B" and format_bytes(2**40) == "1.0 TiB"
+
+
+PEAK_SCRIPT = """
+import sys, torch
+from gmm_helpers import GMMParams, component_log_pdfs, component_log_pdfs_expanded, diag_gaussian_log_pdf
+torch.set_num_threads(1)
+form, N, K, D = sys.argv[1], *map(int, sys.argv[2:5])
+X = torch.randn(N, D)
+p = GMMParams(torch.full((K,), 1 / K), torch.randn(K, D), torch.ones(K, D))
+forms = {
+    "loop": lambda X: torch.stack([diag_gaussian_log_pdf(X, p.means[k], p.variances[k]) for k in range(K)], dim=1),
+    "broadcast": lambda X: component_log_pdfs(X, p),
+    "chunked": lambda X: torch.cat([component_log_pdfs(X[i:i + 4096], p) for i in range(0, len(X), 4096)]),
+    "expanded": lambda X: component_log_pdfs_expanded(X, p),
+}
+
+
+def kib(field):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(field))
+
+
+forms[form](X[:100])  # warm up: the first call loads code and sets up the allocator
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current resident memory
+before = kib("VmRSS:")
+result = forms[form](X)
+print((kib("VmHWM:") - before) * 1024)
+"""
+
+
+# glibc's malloc: every block over 128 KiB gets its own mapping, returned to the system when freed (by default
+# the threshold rises after the first free, and freed blocks then stay resident, so the peak would overstate)
+ENV = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads and resets the peak in /proc/self")
+@pytest.mark.parametrize("form", ["loop", "broadcast", "chunked", "expanded"])
+@pytest.mark.parametrize("N, K, D", [(100_000, 32, 8), (100_000, 12, 24)])  # each max() branch; chunk blocks > 128 KiB
+def test_log_pdfs_peak_bytes_is_what_the_process_peak_grows_by(form, N, K, D):
+    """The oracle: the peak resident memory of a fresh process running that form (one thread)."""
+    import subprocess
+
+    from gmm_helpers import log_pdfs_peak_bytes
+
+    measured = int(subprocess.run([sys.executable, "-c", PEAK_SCRIPT, form, str(N), str(K), str(D)],
+                                  capture_output=True, text=True, check=True, env=ENV).stdout)
+    predicted = log_pdfs_peak_bytes(N, K, D, torch.float32, form)
+    assert 0.7 * predicted < measured < 1.4 * predicted, (form, measured, predicted)
+
+
+def test_log_pdfs_peak_bytes_orders_the_forms_and_rejects_unknown_forms():
+    from gmm_helpers import broadcast_memory_bytes, log_pdfs_peak_bytes
+
+    peaks = {form: log_pdfs_peak_bytes(10**6, 64, 64, torch.float64, form) for form in ("loop", "broadcast", "chunked", "expanded")}
+    assert peaks["broadcast"] == 3 * broadcast_memory_bytes(10**6, 64, 64, torch.float64)
+    assert peaks["expanded"] == peaks["loop"] == 3 * 10**6 * 64 * 8  # three (N, K) tensors when D = K
+    assert peaks["chunked"] < peaks["broadcast"] / 50  # 4096 rows at a time, and the (N, K) results
+    with pytest.raises(ValueError, match="form: expected one of"):
+        log_pdfs_peak_bytes(10, 2, 2, form="matrix")

@@ -43,3 +43,16 @@ def test_plot_density_has_colour_bar():
     fig, ax = plt.subplots()
     plot_density(toy_params(), ax=ax)
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "density $p(x)$"
+
+
+def test_plot_density_with_fixed_levels_and_mark_peaks():
+    from gmm_helpers.teach.plotting import mark_peaks
+
+    fig, ax = plt.subplots()
+    plot_density(toy_params(), ax=ax, levels=np.linspace(0, 0.1, 6), colorbar=False)
+    assert list(ax.collections[-1].levels) == pytest.approx(np.linspace(0, 0.1, 6)) and len(fig.axes) == 1
+    mark_peaks(toy_params(), ax=ax)
+    texts = [t.get_text() for t in ax.texts]
+    # the height of hill k is pi_k / (2 pi sigma_k1 sigma_k2)
+    heights = [0.5 / (2 * np.pi * np.sqrt(1.8 * 0.8)), 0.25 / (2 * np.pi * np.sqrt(0.5 * 1.4)), 0.25 / (2 * np.pi * np.sqrt(0.35))]
+    assert texts == [f"component {k}\nweight {w:.2f}\nheight {h:.3f}" for k, (w, h) in enumerate(zip([0.5, 0.25, 0.25], heights))]

@@ -10,17 +10,22 @@ from gmm_helpers import toy_params
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
-def test_ten_line_example_runs_and_recovers_the_toy_mixture(capsys, tmp_path, monkeypatch):
+def test_ten_line_example_runs_and_recovers_the_running_example(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the example writes em_fit.gif
     block = re.search(r"## Ten lines.*?```python\n(.*?)```", README, re.S).group(1)
     assert len(block.strip().splitlines()) <= 10
     exec(compile(block, "README.md", "exec"), {})
     lines = capsys.readouterr().out.splitlines()
-    assert "converged: True" in lines[0]
-    truth = toy_params(torch.float64).sorted()
-    for line, w, m in zip(lines[1:], truth.weights, truth.means, strict=True):
+    assert lines[0] == "6 iterations, converged: True"  # as the README says below the example
+    assert lines[1] == "component 0: weight 0.49  mean (-2.52, -0.01)  variance (1.75, 0.83)"
+    assert "It prints `6 iterations, converged: True`" in README and "`weight 0.49  mean (-2.52, -0.01)\nvariance (1.75, 0.83)`" in README
+    truth = toy_params(torch.float64)
+    for line, w, m, v in zip(lines[1:], truth.weights, truth.means, truth.variances, strict=True):
         numbers = [float(x) for x in re.findall(r"[-+]?\d+\.\d+", line)]
-        assert abs(numbers[0] - w) < 0.04 and max(abs(numbers[1] - m[0]), abs(numbers[2] - m[1])) < 0.2
+        n_k = 600 * float(w)  # within 3 standard errors of the truth: sqrt(w(1-w)/N), sqrt(v/N_k), v sqrt(2/N_k)
+        assert abs(numbers[0] - w) < 3 * (float(w) * (1 - float(w)) / 600) ** 0.5
+        assert all(abs(numbers[1 + d] - m[d]) < 3 * (float(v[d]) / n_k) ** 0.5 for d in range(2))
+        assert all(abs(numbers[3 + d] - v[d]) < 3 * float(v[d]) * (2 / n_k) ** 0.5 for d in range(2))
     assert (tmp_path / "em_fit.gif").stat().st_size > 0
 
 

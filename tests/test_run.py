@@ -262,8 +262,8 @@ def test_every_make_target_is_one_call_of_the_script():
                      text, re.M)
     rules = makefile_rules()
     assert set(rules) == {"setup", "lab", "test", "notebooks", "bench", "clean"} == set(run_script.COMMANDS) - {"kernel"}
-    for target, recipe in rules.items():
-        assert recipe == [f"$(RUN) {target}"], target
+    for target, recipe in rules.items():  # ARGS (empty unless given: make bench ARGS="--device cuda") follow the command
+        assert recipe == [f"$(RUN) {target} $(ARGS)"], target
 
 
 # --------------------------------------------------------------------------- for real

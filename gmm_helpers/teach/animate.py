@@ -9,13 +9,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 
 from ..em import EMResult
 from ..posteriors import log_responsibilities
-from .plotting import plot_mixture
-
-
-def _limits(X: torch.Tensor, margin: float = 0.08):
-    lo, hi = X.min(dim=0).values, X.max(dim=0).values  # (2,) each
-    pad = (hi - lo) * margin
-    return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+from .plotting import component_legend, data_limits, plot_mixture
 
 
 def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, ax_curve=None):
@@ -47,15 +41,20 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
     per_point = (result.log_likelihoods / N).detach().cpu().double().numpy()  # (n_iter + 1,)
     ax_data.clear()
     plot_mixture(X, params, resp=resp, ax=ax_data, legend=False, point_size=9)
-    xlim, ylim = _limits(X)
+    xlim, ylim = data_limits(X)
     ax_data.set_xlim(*xlim)
     ax_data.set_ylim(*ylim)
     ax_data.set_title(f"iteration {t}: log-likelihood per point {per_point[t]:.3f}")
     ax_curve.clear()
     ax_curve.plot(np.arange(t + 1), per_point[: t + 1], color="black", marker="o", markersize=4)
     ax_curve.set_xlim(-0.5, result.n_iter + 0.5)
-    spread = per_point.max() - per_point.min()
-    ax_curve.set_ylim(per_point.min() - 0.05 * spread - 1e-9, per_point.max() + 0.05 * spread + 1e-9)
+    # the scale of iterations 1, 2, ...: the start is usually far below and would flatten the climb
+    shown = per_point[1:] if result.n_iter >= 1 else per_point
+    spread = shown.max() - shown.min()
+    bottom, top = shown.min() - 0.08 * spread - 1e-9, shown.max() + 0.08 * spread + 1e-9
+    ax_curve.set_ylim(bottom, top)
+    if per_point[0] < bottom:
+        ax_curve.text(0.3, 0.04, f"start, iteration 0: {per_point[0]:.2f} (below)", transform=ax_curve.transAxes, fontsize=11, color="0.3")
     ax_curve.set_xlabel("iteration")
     ax_curve.set_ylabel("log-likelihood per point")
     ax_curve.set_title("never decreases")
@@ -63,15 +62,16 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
     return fig
 
 
-def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsize=(11, 4.6), dpi: int = 80,
-               gif_path=None) -> FuncAnimation:
-    """An animation of an EM fit: one frame per entry of ``result.history``.
+def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsize=(11, 5.0), dpi: int = 80,
+               gif_path=None, hold_last: int = 8) -> FuncAnimation:
+    """An animation of an EM fit: one frame per entry of ``result.history``, then the last one held.
 
     Introduced in notebooks/07_em_fit.ipynb.
 
     Each frame shows the points coloured by their responsibilities, each component's 1σ and 2σ
     ellipses (line width grows with the weight), the iteration and log-likelihood in the title, and
-    the log-likelihood curve growing in a side panel.
+    the log-likelihood curve growing in a side panel (on the scale of iterations 1, 2, ...; the
+    start is marked below it). A key under the panels names the component colours.
 
     Parameters
     ----------
@@ -84,6 +84,8 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
         Size of the figure; the defaults keep a 30-frame GIF to a few hundred KB.
     gif_path : str or Path, optional
         Also write the animation there as a GIF, at this ``interval`` and ``dpi`` (``save_gif``).
+    hold_last : int, default 8
+        Repeat the final frame this many more times, so a looping GIF pauses on the result.
 
     Returns
     -------
@@ -91,14 +93,18 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
     """
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X: expected shape (N, 2) to draw in the plane, got {tuple(X.shape)}")
+    if hold_last < 0:
+        raise ValueError(f"hold_last: expected an int >= 0, got {hold_last}")
     fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=figsize, dpi=dpi, gridspec_kw={"width_ratios": [1.25, 1]})
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.3)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.24, top=0.91, wspace=0.3)
+    component_legend(fig, result.params.K, loc="lower center", fontsize=11)
 
     def update(t):
         draw_em_iteration(X, result, t, ax_data, ax_curve)
         return []
 
-    animation = FuncAnimation(fig, update, frames=len(result.history), interval=interval, blit=False, repeat=True)
+    frames = list(range(len(result.history))) + [len(result.history) - 1] * hold_last
+    animation = FuncAnimation(fig, update, frames=frames, interval=interval, blit=False, repeat=True)
     plt.close(fig)  # shown as a GIF, not as a live figure
     if gif_path is not None:
         save_gif(animation, gif_path, fps=1000 / interval, dpi=dpi)

@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..likelihoods import broadcast_memory_bytes
 from ..params import GMMParams
 from ..posteriors import responsibility_grid
 
@@ -23,8 +22,9 @@ def plot_error_vs_n(ns, errors, ax=None):
     Parameters
     ----------
     ns : sequence of int
-    errors : Tensor, shape (len(ns), 3)
-        From ``estimation_errors``: weights, means, variances.
+    errors : Tensor, shape (len(ns), 3) or (len(ns), repeats, 3)
+        From ``estimation_errors``: weights, means, variances. With a repeats axis, each line is the
+        average over the repeats and a band shows the middle 80% of them (10th to 90th percentile).
     ax : matplotlib Axes, optional
 
     Returns
@@ -34,11 +34,17 @@ def plot_error_vs_n(ns, errors, ax=None):
     ax = ax or plt.gca()
     ns = np.asarray(ns, dtype=float)
     errors = np.asarray(torch.as_tensor(errors).cpu(), dtype=float)
+    spread = errors.ndim == 3
+    mean = errors.mean(axis=1) if spread else errors  # (len(ns), 3)
     # colours outside the component palette: these lines are quantities, not components
     styles = [("weights", "o", "#6A3D9A"), ("means", "s", "#8C510A"), ("variances", "^", "#01665E")]
     for column, (name, marker, colour) in enumerate(styles):
-        ax.loglog(ns, errors[:, column], marker=marker, markersize=8, color=colour, label=name)
-    guide = errors[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
+        ax.loglog(ns, mean[:, column], marker=marker, markersize=8, color=colour, label=name)
+        if spread:
+            low, high = np.percentile(errors[:, :, column], [10, 90], axis=1)
+            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0,
+                            label=f"middle 80% of {errors.shape[1]} samples" if column == 0 else None)
+    guide = mean[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
     ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"$\propto 1/\sqrt{N}$")
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
@@ -46,54 +52,115 @@ def plot_error_vs_n(ns, errors, ax=None):
     return ax
 
 
-def plot_underflow(max_dim: int = 800, ax=None):
-    """log10 of the density of x = (1, ..., 1) under N(0, I_D) against D, with float32/float64 limits.
+def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0)):
+    """A histogram of 1-D samples (scaled to a density) with ``pdf`` drawn over it, if given.
 
-    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+    Introduced in notebooks/01_synthetic_data.ipynb (Exercise 1.1).
 
-    The density is a product of D one-dimensional densities, each about 0.242, so it falls
-    geometrically; the horizontal lines mark the smallest positive numbers each dtype can hold.
+    ``pdf`` is a reader's function of a 1-D float64 tensor; it may return a tensor, an array or a list.
+    If it raises, the histogram is drawn alone and the error is printed.
 
     Returns
     -------
     ax : matplotlib Axes
     """
     ax = ax or plt.gca()
-    dims = np.arange(1, max_dim + 1)
-    log10_per_dim = (-0.5 * (np.log(2 * np.pi) + 1.0)) / np.log(10)  # log10 N(1; 0, 1)
-    ax.plot(dims, dims * log10_per_dim, color="black", label=r"$\log_{10} p(x)$, exact")
-    for dtype, colour in ((torch.float32, "#D55E00"), (torch.float64, "#0072B2")):
-        info = torch.finfo(dtype)
-        name = str(dtype).replace("torch.", "")
-        ax.axhline(np.log10(info.tiny), color=colour, linestyle="--", label=f"smallest normal {name}")
-        ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":",
-                   label=f"smallest {name} > 0 (subnormal)")
-    ax.set_xlabel("number of dimensions $D$")
-    ax.set_ylabel(r"$\log_{10}$ density")
-    ax.legend(loc="lower left")
+    samples = np.asarray(torch.as_tensor(samples).detach().cpu(), dtype=float).reshape(-1)
+    ax.hist(samples, bins=80, density=True, color="0.75", label=f"{len(samples):,} samples")
+    if pdf is not None:
+        x = torch.linspace(*grid, 400, dtype=torch.float64)
+        try:
+            y = np.asarray(torch.as_tensor(pdf(x)).detach().cpu(), dtype=float).reshape(-1)
+        except Exception as exc:  # noqa: BLE001 - a reader's function may fail in any way; say how
+            print(f"pdf_1d raised {type(exc).__name__}: {exc}; drawing the samples alone.")
+        else:
+            ax.plot(x.numpy(), y, color="black", label="your pdf_1d")
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.legend()
     return ax
 
 
-def _draw_box(ax, x0: float, y0: float, rows: int, depth: int, cols: int, colour: str, label: str) -> float:
-    """An oblique-projected box of rows x depth x cols unit cells; returns its right edge."""
-    from matplotlib.patches import Polygon
+def plot_underflow(dims, log_density, computed, ax=None):
+    """A density that shrinks with the dimension D, and what each floating-point type makes of it.
 
-    dx, dy = 0.45, 0.35  # the oblique offset of one unit of depth
-    w, h = cols, rows
-    ox, oy = depth * dx, depth * dy
-    faces = [
-        [(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)],  # front
-        [(x0, y0 + h), (x0 + w, y0 + h), (x0 + w + ox, y0 + h + oy), (x0 + ox, y0 + h + oy)],  # top
-        [(x0 + w, y0), (x0 + w + ox, y0 + oy), (x0 + w + ox, y0 + h + oy), (x0 + w, y0 + h)],  # side
-    ]
-    for face, shade in zip(faces, (1.0, 0.8, 0.6)):
-        ax.add_patch(Polygon(face, closed=True, facecolor=colour, alpha=0.35 * shade + 0.2, edgecolor="black", linewidth=1.5))
-    for i in range(1, cols):  # grid lines on the front face: one column per dimension
-        ax.plot([x0 + i, x0 + i], [y0, y0 + h], color="black", linewidth=0.5)
-    for j in range(1, rows):
-        ax.plot([x0, x0 + w], [y0 + j, y0 + j], color="black", linewidth=0.5)
-    ax.text(x0 + (w + ox) / 2, y0 - 0.9, label, ha="center", va="top", fontsize=15)
-    return x0 + w + ox
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    Parameters
+    ----------
+    dims : sequence of int
+    log_density : Tensor, shape (len(dims),)
+        The natural log of the density at each D, computed in the log domain (so never 0).
+    computed : dict of str -> Tensor, shape (len(dims),)
+        The density as a float type holds it, keyed by the type's name ("float32", "float64"); the
+        type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
+        bottom, and the first D at which each type gives 0 is marked.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    dims = np.asarray(dims, dtype=float)
+    exact = np.asarray(torch.as_tensor(log_density).cpu(), dtype=float) / np.log(10)
+    lowest = min(exact.min(), np.log10(torch.finfo(torch.float64).smallest_normal * torch.finfo(torch.float64).eps))
+    zero_row = lowest - 25  # where "exactly 0" is drawn
+    ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs")
+    colours = {"float32": "#D55E00", "float64": "#0072B2"}
+    # float32 as large open circles, float64 as small dots, every 5th D: where both hold the same value both show
+    styles = [dict(marker="o", markersize=8, markerfacecolor="none", markeredgewidth=1.5), dict(marker="o", markersize=3.5)]
+    for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
+        colour = colours.get(name, "0.4")
+        info = torch.finfo(values.dtype)
+        v = np.asarray(values.detach().cpu(), dtype=float)
+        positive = v > 0
+        every = np.arange(len(dims)) % 5 == 0
+        ax.plot(dims[positive & every], np.log10(v[positive & every]), linestyle="none", color=colour,
+                label=f"as {name} holds it", **style)
+        ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
+                color=colour, **style)
+        ax.axhline(np.log10(info.smallest_normal), color=colour, linestyle="--", linewidth=1.5)
+        ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
+        if (~positive).any():
+            first_zero = dims[~positive][0]
+            ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
+            ax.annotate(f"{name}: 0 from D = {first_zero:.0f}", (first_zero, zero_row + offset / 2), xytext=(8, 14),
+                        textcoords="offset points", color=colour, fontsize=13)
+    ax.text(dims[-1], np.log10(torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps) - 6,
+            "dashed: smallest normal number\ndotted: smallest subnormal number", ha="right", va="top", fontsize=12, color="0.25")
+    ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
+    ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
+    ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
+    ax.set_xlabel("number of dimensions $D$")
+    ax.set_ylabel(r"$\log_{10}$ density")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.12))
+    return ax
+
+
+def _light(colour: str, amount: float = 0.55):
+    """``colour`` mixed with white (amount 0: the colour, 1: white)."""
+    from matplotlib.colors import to_rgb
+
+    return tuple(c + (1 - c) * amount for c in to_rgb(colour))
+
+
+def _draw_layers(ax, x0: float, rows: int, cols: int, colours, dx: float = 0.55, dy: float = 0.45) -> float:
+    """A rows x cols grid of cells, one layer per colour, drawn back to front with an oblique offset.
+
+    Rows grow downwards from y = 0, so row 0 is on top. Returns the right edge of the drawing.
+    """
+    from matplotlib.patches import Rectangle
+
+    for layer in reversed(range(len(colours))):
+        left, top = x0 + layer * dx, layer * dy
+        ax.add_patch(Rectangle((left, top - rows), cols, rows, facecolor=_light(colours[layer]),
+                               edgecolor="black", linewidth=1.5, zorder=2 * (len(colours) - layer)))
+        for i in range(1, cols):
+            ax.plot([left + i, left + i], [top - rows, top], color="black", linewidth=0.6, zorder=2 * (len(colours) - layer) + 1)
+        for j in range(1, rows):
+            ax.plot([left, left + cols], [top - j, top - j], color="black", linewidth=0.6, zorder=2 * (len(colours) - layer) + 1)
+    return x0 + cols + (len(colours) - 1) * dx
 
 
 def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
@@ -101,80 +168,219 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
-    Rows are points (N), columns dimensions (D), depth components (K); a size-1 axis is
-    stretched by broadcasting to match the other operand.
+    Each tensor is drawn as a grid: rows are points (N, downwards), columns dimensions (D, across),
+    and layers, one per component in that component's colour, are the K axis (into the page). The
+    result is the (N, K) table of squared Mahalanobis distances, one column per component; the
+    log-densities are computed from it in one more step.
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    from .style import component_colour
+
     ax = ax or plt.gca()
-    x = 0.0
-    pieces = [
-        ((N, 1, D), "#0072B2", "X[:, None, :]\n(N, 1, D)"),
-        ("−", None, None),
-        ((1, K, D), "#D55E00", "means[None, :, :]\n(1, K, D)"),
-        ("→", None, None),
-        ((N, K, D), "#CC79A7", "(x − μ)² / σ²\n(N, K, D)"),
-        ("sum over D\n→", None, None),
-        ((N, K, 1), "#009E73", "log_pdfs\n(N, K)"),
-    ]
-    for shape, colour, label in pieces:
-        if colour is None:
-            width = 1.8 if len(shape) == 1 else 4.4
-            ax.text(x + width / 2, N / 2, shape, ha="center", va="center", fontsize=22 if len(shape) == 1 else 15)
-            x += width
-            continue
-        rows, depth, cols = shape
-        if shape == (N, K, 1):  # an (N, K) matrix: draw it with components as columns
-            rows, depth, cols = N, 0, K
-        x = _draw_box(ax, x, 0.0, rows, depth, cols, colour, label) + 0.3
-    ax.set_xlim(-0.5, x + 0.2)
-    ax.set_ylim(-3.2, N + K * 0.35 + 0.8)
+    grey = "#777777"
+    components = [component_colour(k) for k in range(K)]
+    depth = (K - 1) * 0.45  # how far the back layer rises above the front one
+    label_y = -N - 1.3
+
+    def below(left, right, rows, text):  # a dimension's name under a front face
+        ax.text((left + right) / 2, -rows - 0.25, text, ha="center", va="top", fontsize=13)
+
+    def caption(left, right, text):
+        ax.text((left + right) / 2, label_y, text, ha="center", va="top", fontsize=14)
+
+    def operator(x, width, text, fontsize=18):
+        ax.text(x + width / 2, -N / 2 + 0.6, text, ha="center", va="center", fontsize=fontsize)
+        return x + width
+
+    x = 1.2
+    ax.text(x - 0.3, -N / 2, f"N = {N} points", ha="right", va="center", fontsize=13, rotation=90)
+    right = _draw_layers(ax, x, N, D, [grey])
+    below(x, x + D, N, f"D = {D} dims")
+    caption(x, right, "X[:, None, :]\n(N, 1, D)")
+    x = operator(right, 1.6, "−", fontsize=30)
+    right = _draw_layers(ax, x, 1, D, components)
+    below(x, x + D, 1, f"D = {D}")
+    ax.text(right + 0.15, depth + 0.1, f"K = {K}\ncomponents", ha="left", va="top", fontsize=13)
+    caption(x, right, "means[None, :, :]\n(1, K, D)")
+    x = operator(right + 1.6, 3.2, "→\nsquare,\n÷ σ²")
+    right = _draw_layers(ax, x, N, D, components)
+    below(x, x + D, N, "D")
+    ax.text(right + 0.15, depth + 0.1, "K", ha="left", va="top", fontsize=13)
+    caption(x, right, "(x − μ)² / σ²\n(N, K, D)")
+    x = operator(right + 0.6, 4.0, "→\nsum over\nthe D axis")
+    for k in range(K):  # the (N, K) result: column k belongs to component k
+        _draw_layers(ax, x + k, N, 1, [components[k]])
+    below(x, x + K, N, f"K = {K}")
+    caption(x, x + K, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
+    x += K
+    ax.set_xlim(-0.2, x + 0.6)
+    ax.set_ylim(label_y - 4.2, depth + 1.0)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
 
 
-def plot_broadcast_memory(ax=None, Ns=None, KDs=((8, 8), (16, 32), (64, 64)), dtype=torch.float32):
-    """Memory of the (N, K, D) intermediate against N, one line per (K, D), with laptop-sized guides.
+def plot_broadcast_memory(rows, ax=None, Ns=None, dtype=torch.float32):
+    """Peak memory of the broadcast form (three (N, K, D) tensors) against N: one line per (K, D) of
+    ``rows``, with a dot at that row's N.
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
+    Parameters
+    ----------
+    rows : sequence of (N, K, D)
+        The sizes of the notebook's table.
+    ax : matplotlib Axes, optional
+    Ns : sequence of float, optional
+        Where to draw the lines (default 10^2 to 10^7).
+    dtype : torch.dtype
+
     Returns
     -------
     ax : matplotlib Axes
     """
+    from ..likelihoods import log_pdfs_peak_bytes
+
     ax = ax or plt.gca()
     Ns = np.logspace(2, 7, 21) if Ns is None else np.asarray(Ns, dtype=float)
-    for (K, D), colour in zip(KDs, ["#6A3D9A", "#8C510A", "#01665E", "#B2182B"]):
-        gb = [broadcast_memory_bytes(int(n), K, D, dtype) / 1e9 for n in Ns]
-        ax.loglog(Ns, gb, color=colour, label=f"K = {K}, D = {D}")
-    for gb, text in ((16, "16 GB: a laptop's memory"), (0.001, "1 MB")):
-        ax.axhline(gb, color="0.4", linestyle=":", linewidth=1.5)
-        ax.text(Ns[0], gb * 1.25, text, color="0.3", fontsize=12)
+    gib = 2**30
+    for (n, K, D), colour in zip(rows, ["#6A3D9A", "#8C510A", "#01665E", "#B2182B", "#000000"]):
+        peak = [log_pdfs_peak_bytes(int(m), K, D, dtype, "broadcast") / gib for m in Ns]
+        ax.loglog(Ns, peak, color=colour, label=f"K = {K}, D = {D}; dot: N = {n:,}")
+        ax.plot([n], [log_pdfs_peak_bytes(n, K, D, dtype, "broadcast") / gib], marker="o", markersize=11,
+                color=colour, markeredgecolor="white", linestyle="none", zorder=5)
+    ax.axhline(16, color="0.4", linestyle=":", linewidth=2)
+    ax.text(Ns[0], 16 * 1.4, "16 GiB: a laptop's memory", color="0.3", fontsize=12)
     ax.set_xlabel("number of points $N$")
-    ax.set_ylabel(f"GB for one (N, K, D) {str(dtype).replace('torch.', '')} tensor")
-    ax.legend(loc="lower right")
+    ax.set_ylabel(f"GiB at the peak ({str(dtype).replace('torch.', '')})")
+    ax.legend(loc="lower right", fontsize=12)
     return ax
 
 
-def plot_uncertainty(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6)):
-    """A map of 1 - max_k r_k(x): 0 where one component clearly owns x, up to 1 - 1/K on a boundary.
+PEAK_LABELS = {"loop": "loop over K", "broadcast": "broadcast", "chunked": "broadcast,\nchunks of 4096",
+               "expanded": "matrix products\n(expanded)"}
+
+
+def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float = 16.0):
+    """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. The axis is fixed (1 KiB to 1 TiB,
+    logarithmic) so that sizes can be compared between calls.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from ..likelihoods import PEAK_FORMS, format_bytes, log_pdfs_peak_bytes
+
+    ax = ax or plt.gca()
+    peaks = [log_pdfs_peak_bytes(N, K, D, dtype, form) for form in PEAK_FORMS]
+    ys = np.arange(len(PEAK_FORMS))[::-1]
+    ax.barh(ys, peaks, color=["#999999", "#CC79A7", "#E69F00", "#009E73"], height=0.6)
+    for y, peak in zip(ys, peaks):
+        ax.text(peak * 1.3, y, format_bytes(peak), va="center", fontsize=13, zorder=3,
+                bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
+    ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
+    ax.set_xscale("log")
+    ax.set_xlim(2**10, 2**40 * 4)
+    ax.set_xticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
+    ax.minorticks_off()
+    ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
+    ax.text(limit_gib * 2**30 * 1.2, ys[-1] - 0.45, f"{limit_gib:g} GiB", color="0.3", fontsize=12)
+    ax.set_xlabel("peak memory of the temporaries (log scale)")
+    ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(False, axis="y")
+    return ax
+
+
+def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int = 300, box=None):
+    """Who owns each point of the plane: the component colours blended by responsibility r_k(x).
 
     Introduced in notebooks/05_posteriors.ipynb.
 
+    A region one component owns outright has that component's (light) colour; where two share, the
+    colours mix. Solid lines are the decision boundaries (where the most responsible component
+    changes); dashed lines enclose the band where no component has 90% of the responsibility.
+
+    Parameters
+    ----------
+    params : GMMParams
+    ax : matplotlib Axes, optional
+    xlim, ylim : (float, float)
+    n : int
+        Grid points per axis.
+    box : ((float, float), (float, float)), optional
+        A rectangle to outline, e.g. the limits of a zoomed-in panel.
+
     Returns
     -------
     ax : matplotlib Axes
     """
+    from matplotlib.patches import Rectangle
+
+    from .style import responsibility_colours
+
     ax = ax or plt.gca()
-    xs, ys, resp = responsibility_grid(params, xlim, ylim)  # (n,), (n,), (n, n, K)
-    K = resp.shape[-1]
-    uncertainty = (1 - resp.amax(dim=-1)).numpy()  # (n, n)
-    filled = ax.contourf(xs.numpy(), ys.numpy(), uncertainty, levels=np.linspace(0, 1 - 1 / K, 11), cmap="Greys")
-    ax.figure.colorbar(filled, ax=ax, label=r"uncertainty $1 - \max_k r_k(x)$", format="%.2f")
+    xs, ys, resp = responsibility_grid(params, xlim, ylim, n)  # (n,), (n,), (n, n, K)
+    colours = responsibility_colours(resp.reshape(n * n, -1)).reshape(n, n, 3)
+    ax.imshow(colours + (1 - colours) * 0.45, origin="lower", extent=(*xlim, *ylim), interpolation="bilinear")
+    xs, ys = xs.numpy(), ys.numpy()
+    ax.contour(xs, ys, resp.amax(dim=-1).numpy(), levels=[0.9], colors="black", linewidths=1.2, linestyles="--")
+    owner = resp.argmax(dim=-1).double().numpy()
+    ax.contour(xs, ys, owner, levels=np.arange(resp.shape[-1] - 1) + 0.5, colors="black", linewidths=2.2)
+    if box is not None:
+        (x0, x1), (y0, y1) = box
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", linewidth=2, linestyle=":"))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
+    ax.grid(False)
     return ax
+
+
+def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
+    """Two views of an EM run's log-likelihood, per point: the curve from iteration 1, and its distance
+    to the final value on a log scale (a straight line there is linear convergence).
+
+    Introduced in notebooks/07_em_fit.ipynb.
+
+    Parameters
+    ----------
+    log_likelihoods : Tensor, shape (T + 1,)
+        ``EMResult.log_likelihoods``; index 0 is the start.
+    N : int
+        Number of points.
+    axes : two matplotlib Axes, optional
+
+    Returns
+    -------
+    axes : (Axes, Axes)
+    """
+    per_point = torch.as_tensor(log_likelihoods).detach().cpu().double().numpy() / N
+    T = len(per_point) - 1
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    left, right = axes
+    iterations = np.arange(T + 1)
+    left.plot(iterations[1:], per_point[1:], marker="o", markersize=5, color="black")
+    left.annotate(f"start (iteration 0): {per_point[0]:.2f}, off this scale", xy=(1, per_point[1]),
+                  xytext=(0.35, 0.12), textcoords="axes fraction", fontsize=12,
+                  arrowprops=dict(arrowstyle="->", color="0.3"))
+    left.set_xlim(-0.5, T + 0.5)
+    left.set_xlabel("iteration $t$")
+    left.set_ylabel(r"$\ell_t / N$")
+    left.set_title("log-likelihood per point, from iteration 1")
+    gap = per_point[-1] - per_point[:-1]  # (T,): distance to the final value
+    shown = gap > 0
+    right.semilogy(iterations[:-1][shown], gap[shown], marker="o", markersize=5, color="black")
+    right.set_xlim(-0.5, T + 0.5)
+    right.set_xlabel("iteration $t$")
+    right.set_ylabel(r"$(\ell_{\mathrm{final}} - \ell_t) / N$  (log scale)")
+    right.set_title("distance to the final value")
+    return axes

@@ -77,23 +77,78 @@ def draw_ellipses(mean, variance, ax=None, n_std=(1, 2), **kwargs):
     return draw_covariance_ellipses(mean, covariance, ax=ax, n_std=n_std, **kwargs)
 
 
-def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels: int = 12, colorbar: bool = True):
+def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels=10, colorbar: bool = True,
+                 cmap: str = "viridis"):
     """Filled contours of the mixture density p(x), with a colour bar.
 
     Introduced in notebooks/00_overview.ipynb.
 
+    Parameters
+    ----------
+    params : GMMParams
+    ax : matplotlib Axes, optional
+    xlim, ylim : (float, float)
+    levels : int or sequence of float
+        A number of levels chosen from the data, or fixed level values (so that several panels, or the
+        frames of a widget, share one colour scale; values above the last level get its colour).
+    colorbar : bool
+    cmap : str
+        A multi-hue sequential colour map, so neighbouring levels can be told apart.
+
     Returns
     -------
     ax : matplotlib Axes
+        Its last collection is the filled contour set (for a shared colour bar).
     """
     ax = ax or plt.gca()
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, xlim, ylim))
-    filled = ax.contourf(xs, ys, density, levels=levels, cmap="Greys")
+    extend = "neither" if np.isscalar(levels) else "max"
+    filled = ax.contourf(xs, ys, density, levels=levels, cmap=cmap, extend=extend)
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="density $p(x)$")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
+    return ax
+
+
+def mark_peaks(params: GMMParams, ax=None, offsets=None, fontsize: float = 13):
+    """A cross at each component's mean, labelled with its weight and its hill's height there.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    The height of component k's hill is its own term of the mixture at its mean,
+    pi_k N(mu_k; mu_k, Sigma_k) = pi_k / (2 pi sigma_k1 sigma_k2) in 2-D (from the library's
+    ``weighted_log_pdfs``): the weight is the hill's volume, the height also depends on its width.
+
+    Parameters
+    ----------
+    params : GMMParams
+        2-D.
+    ax : matplotlib Axes, optional
+    offsets : sequence of (dx, dy), optional
+        Where each label sits relative to its mean (default: above it).
+    fontsize : float
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from matplotlib import patheffects
+
+    from ..likelihoods import weighted_log_pdfs
+
+    ax = ax or plt.gca()
+    peaks = weighted_log_pdfs(params.means, params).diagonal().exp()  # (K,): hill k's own term at its mean
+    weights, means = params.weights.detach().cpu().double(), params.means.detach().cpu().double()
+    outline = [patheffects.withStroke(linewidth=3, foreground="black")]
+    for k in range(len(weights)):
+        colour = component_colour(k)
+        ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white", linestyle="none")
+        dx, dy = offsets[k] if offsets is not None else (0.0, 0.9)
+        ax.text(float(means[k, 0]) + dx, float(means[k, 1]) + dy,
+                f"component {k}\nweight {float(weights[k]):.2f}\nheight {float(peaks[k]):.3f}",
+                ha="center", va="bottom", color="white", fontsize=fontsize, path_effects=outline)
     return ax
 
 
@@ -162,3 +217,40 @@ def plot_mixture(
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", framealpha=0.85)
     return ax
+
+
+def data_limits(X, margin: float = 0.08):
+    """Axis limits that hold every point of X (N, 2) with a margin: ((x_min, x_max), (y_min, y_max)).
+
+    Introduced in notebooks/06_parameter_updates.ipynb: panels and widget frames that show the same
+    data use the same limits, so that only the components move.
+
+    >>> data_limits(torch.tensor([[0.0, 0.0], [10.0, 5.0]]), margin=0.1)
+    ((-1.0, 11.0), (-0.5, 5.5))
+    """
+    X = torch.as_tensor(X).detach().cpu().double()
+    lo, hi = X.min(dim=0).values, X.max(dim=0).values  # (2,) each
+    pad = (hi - lo) * margin
+    return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+
+
+def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower center", ncol: int | None = None, **kwargs):
+    """One legend for a whole figure: a marker in each component's colour, and what a mixed colour means.
+
+    Introduced in notebooks/06_parameter_updates.ipynb. Placed outside the panels (below them by
+    default), so that it covers no data.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", markersize=11, linestyle="none", color=component_colour(k),
+                      label=f"component {k}") for k in range(K)]
+    if blend:
+        mixed = responsibility_colours(torch.full((1, min(K, 2)), 1 / min(K, 2)))[0]
+        handles.append(Line2D([], [], marker="o", markersize=11, linestyle="none", color=mixed,
+                              label="mixed colour: a point shared between components"))
+    kwargs.setdefault("frameon", False)
+    return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)

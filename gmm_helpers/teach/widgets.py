@@ -18,24 +18,41 @@ from ..init import init_kmeans_plusplus, init_random_points
 from ..likelihoods import broadcast_shapes_table
 from ..params import GMMParams, toy_with_component0
 from ..posteriors import log_responsibilities
-from .plotting import draw_ellipses, plot_density, plot_mixture
+from .plotting import draw_covariance_ellipses, draw_ellipses, mark_peaks, plot_density, plot_mixture
 from .style import component_colour
 
 _STYLE = dict(style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
 _LAYOUT = dict(_STYLE, continuous_update=False)  # sliders redraw when released, not on every pixel
 
 
-def draw_weight_effect(weight: float = 0.5):
-    """The toy mixture's density with component 0's weight set to ``weight``.
+def _new_axes(ax, figsize):
+    """(figure, axes): a new figure when ``ax`` is None, else (None, ax)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return None, ax
+
+
+# Fixed colour levels for the weight explorer: the tallest hill over the slider's range (0.05 to 0.9) is
+# below 0.13, so the same colour means the same density at every weight.
+WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
+WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (1.9, -0.6), (0.0, -2.3)]  # labels beside, not on, the hills
+
+
+def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True):
+    """The toy mixture's density with component 0's weight set to ``weight`` (the others share the rest 1:1).
 
     Introduced in notebooks/00_overview.ipynb.
+
+    Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across weights; each hill is
+    labelled with its weight and height. Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight)
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    plot_density(params, ax=ax)
-    plot_mixture(params=params, ax=ax, n_std=(1,))
-    ax.set_title(f"weights = ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})")
-    return fig
+    fig, ax = _new_axes(ax, (8.5, 6))
+    plot_density(params, ax=ax, levels=WEIGHT_LEVELS, colorbar=colorbar)
+    mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
+    ax.set_title(f"weight of component 0: {weight:.2f}")
+    return fig if fig is not None else ax
 
 
 def weight_explorer():
@@ -43,174 +60,339 @@ def weight_explorer():
     return widgets.interactive(
         draw_weight_effect,
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
+        ax=widgets.fixed(None),
+        colorbar=widgets.fixed(True),
     )
 
 
-def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0):
+SAMPLE_XLIM, SAMPLE_YLIM = (-8, 7), (-6, 6)
+
+
+def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None):
     """n points from the toy mixture (component 0 changed), coloured by component, with the true ellipses.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
+
+    The title gives the fraction of points each component drew; ``seed`` picks another sample of the same
+    size. The axes are fixed. Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight, variance_scale)
     X, labels = sample_gmm(params, n, generator=torch.Generator().manual_seed(seed))
-    counts = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
-    fig, ax = plt.subplots(figsize=(8, 6))
-    plot_mixture(X, params, labels=labels, ax=ax, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
-    ax.set_title(f"N = {n}: fractions drawn ({', '.join(f'{c:.2f}' for c in counts.tolist())})")
-    ax.set_xlim(-8, 7)
-    ax.set_ylim(-6, 6)
-    return fig
+    fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
+    fig, ax = _new_axes(ax, (8, 6))
+    plot_mixture(X, params, labels=labels, ax=ax, legend=False, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
+    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})")
+    ax.set_xlim(*SAMPLE_XLIM)
+    ax.set_ylim(*SAMPLE_YLIM)
+    return fig if fig is not None else ax
 
 
-def sampling_explorer(seed: int = 0):
-    """Sliders for N, component 0's weight and its variance scale. Introduced in notebooks/01_synthetic_data.ipynb."""
+def sampling_explorer():
+    """Sliders for N, a new sample of the same size, component 0's weight and its variance scale.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+    """
     return widgets.interactive(
         draw_sample,
-        n=widgets.SelectionSlider(options=[20, 50, 100, 200, 500, 1000, 2000, 5000], value=500, description="N points", **_LAYOUT),
+        n=widgets.SelectionSlider(options=[20, 50, 100, 200, 500, 1000, 2000, 5000], value=50, description="N points", **_LAYOUT),
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
         variance_scale=widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.5, description="variance × (component 0)", **_LAYOUT),
-        seed=widgets.fixed(seed),
+        seed=widgets.IntSlider(value=0, min=0, max=49, description="sample number (seed)", **_LAYOUT),
+        ax=widgets.fixed(None),
     )
 
 
 INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus}
 
 
-def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, ax=None):
-    """The starting parameters one initialisation scheme picks for X, drawn on the data.
+def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
+               ax=None, title: str | None = None):
+    """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
+
+    The axes follow the data (``scale`` times the limits of X), so the cloud looks the same at every scale
+    and only the ellipses that ignore the data's units change size. Returns the new figure, or ``ax``.
     """
+    X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
-    fig = None
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 6))
-    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=f"{scheme}, seed {seed}")
+    fig, ax = _new_axes(ax, (8, 6))
+    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False,
+                 title=title or f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else ""))
+    low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
+    ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
+    ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
     return fig if fig is not None else ax
 
 
 def init_explorer(X: torch.Tensor, K: int = 3):
-    """A seed slider and a scheme menu showing the start on the data. Introduced in notebooks/02_initialisation.ipynb."""
+    """A scheme menu, a seed slider and a data-scale slider showing the start on the data.
+
+    Introduced in notebooks/02_initialisation.ipynb.
+    """
     return widgets.interactive(
         draw_start,
         X=widgets.fixed(X),
         scheme=widgets.Dropdown(options=list(INIT_SCHEMES), value="random data points", description="scheme", **_STYLE),
         seed=widgets.IntSlider(value=0, min=0, max=19, description="seed", **_LAYOUT),
         K=widgets.fixed(K),
+        scale=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.25, description="data units × ", **_LAYOUT),
         ax=widgets.fixed(None),
+        title=widgets.fixed(None),
     )
 
 
-def draw_gaussian(mean_x: float = 0.0, mean_y: float = 0.0, var_x: float = 1.0, var_y: float = 1.0):
-    """Contours of one 2-D diagonal Gaussian, its 1σ and 2σ ellipses, and its peak height.
+# Fixed for the Gaussian explorer: the plane shown, and density levels on a log scale (a peak can range
+# from about 0.02 to 16 over the sliders' range).
+GAUSSIAN_LIM = (-6, 6)
+GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 9)
+
+
+def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True):
+    """A 2-D Gaussian with variances (var_x, var_y) and a correlation, and the diagonal Gaussian closest to it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    Filled contours: the density of N(0, Sigma) with Sigma = [[var_x, c], [c, var_y]], c = correlation *
+    sqrt(var_x var_y), on fixed log-spaced levels. Solid ellipses: its 1 and 2 sigma contours. Dashed:
+    those of N(0, diag(var_x, var_y)), the best diagonal fit. The title gives the peak density and what the
+    diagonal fit loses per point (``diagonal_cost``). Returns the new figure, or ``ax`` when one is given.
     """
-    params = GMMParams(torch.ones(1, dtype=torch.float64), torch.tensor([[mean_x, mean_y]], dtype=torch.float64),
-                       torch.tensor([[var_x, var_y]], dtype=torch.float64))
-    peak = 1 / (2 * np.pi * np.sqrt(var_x * var_y))
-    fig, ax = plt.subplots(figsize=(8, 6))
-    plot_density(params, ax=ax, xlim=(-6, 6), ylim=(-6, 6))
-    draw_ellipses(params.means[0], params.variances[0], ax=ax, color="white", linewidth=2)
-    ax.set_title(f"peak density 1/(2π σ₁ σ₂) = {peak:.3f}")
-    return fig
+    from matplotlib.colors import LogNorm
+    from torch.distributions import MultivariateNormal
+
+    from ..gaussian import diagonal_cost
+
+    c = correlation * float(np.sqrt(var_x * var_y))
+    covariance = torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)
+    grid = torch.linspace(*GAUSSIAN_LIM, 301, dtype=torch.float64)
+    gx, gy = torch.meshgrid(grid, grid, indexing="xy")
+    density = MultivariateNormal(torch.zeros(2, dtype=torch.float64), covariance).log_prob(
+        torch.stack([gx, gy], dim=-1)).exp()  # (301, 301)
+    fig, ax = _new_axes(ax, (8, 6.5))
+    filled = ax.contourf(gx.numpy(), gy.numpy(), density.numpy(), levels=GAUSSIAN_LEVELS, norm=LogNorm(),
+                         cmap="viridis", extend="both")
+    if colorbar:
+        ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
+    draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#E69F00", linewidth=3, label="this Gaussian: 1σ, 2σ")
+    draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, color="white", linewidth=2.5, linestyle="--",
+                  label="best diagonal fit")
+    peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
+    ax.set_title(f"ρ = {correlation:+.2f}: peak {peak:.3f}\ndiagonal fit loses {float(diagonal_cost(covariance)):.2f} per point")
+    ax.set_xlim(*GAUSSIAN_LIM)
+    ax.set_ylim(*GAUSSIAN_LIM)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="upper left", fontsize=11, framealpha=0.85)
+    return fig if fig is not None else ax
 
 
 def gaussian_explorer():
-    """Sliders for a 2-D diagonal Gaussian's mean and variances. Introduced in notebooks/03_diagonal_gaussian.ipynb."""
-    variance = dict(base=10, min=-1.5, max=1, step=0.25, **_LAYOUT)
+    """Sliders for a 2-D Gaussian's two variances and its correlation. Introduced in notebooks/03_diagonal_gaussian.ipynb."""
+    variance = dict(base=2, min=-5, max=3, step=0.5, **_LAYOUT)  # 1/32 to 8, through 1 and 4
     return widgets.interactive(
         draw_gaussian,
-        mean_x=widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.5, description="mean μ₁", **_LAYOUT),
-        mean_y=widgets.FloatSlider(value=0.0, min=-3, max=3, step=0.5, description="mean μ₂", **_LAYOUT),
-        var_x=widgets.FloatLogSlider(value=1.0, description="variance σ₁²", **variance),
+        var_x=widgets.FloatLogSlider(value=4.0, description="variance σ₁²", **variance),
         var_y=widgets.FloatLogSlider(value=1.0, description="variance σ₂²", **variance),
+        correlation=widgets.FloatSlider(value=0.0, min=-0.95, max=0.95, step=0.05, description="correlation ρ", **_LAYOUT),
+        ax=widgets.fixed(None),
+        colorbar=widgets.fixed(True),
     )
 
 
-def print_broadcast_shapes(N: int = 1000, K: int = 3, D: int = 2, dtype: str = "float32"):
-    """Print ``broadcast_shapes_table`` as aligned text and return it."""
+# 04-07 ------------------------------------------------------------------------------------------
+# (imported here, not at the top, to keep the sections of this file independent)
+from ..likelihoods import log_likelihood  # noqa: E402
+from .figures import plot_peak_memory  # noqa: E402
+from .plotting import component_legend, data_limits  # noqa: E402
+
+
+def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float32"):
+    """The broadcast form's tensors, step by step (printed), and each form's peak memory (bars).
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Returns the figure; the printed rows
+    come from ``broadcast_shapes_table``.
+    """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
+    print("the broadcast form, step by step:")
     for expression, shape, memory in rows:
-        print(f"{expression:30s} {str(shape):18s} {memory}")
-    return rows
+        print(f"  {expression:30s} {str(shape):18s} {memory}")
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax)
+    return fig
 
 
-def shapes_explorer():
-    """Sliders for N, K, D and the dtype: every intermediate's shape and memory. Introduced in notebooks/04."""
+def memory_explorer():
+    """Sliders for N, K, D and the dtype: each intermediate's shape, and the peak memory of the loop,
+    the broadcast form, the chunked broadcast form and the matrix-product form.
+
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
+    """
     return widgets.interactive(
-        print_broadcast_shapes,
-        N=widgets.SelectionSlider(options=[10**i for i in range(1, 8)], value=1000, description="N points", **_LAYOUT),
-        K=widgets.SelectionSlider(options=[1, 2, 3, 4, 8, 16, 32, 64, 128], value=3, description="K components", **_LAYOUT),
-        D=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 784], value=2, description="D dimensions", **_LAYOUT),
+        draw_memory,
+        N=widgets.SelectionSlider(options=[10**i for i in range(2, 8)], value=100_000, description="N points", **_LAYOUT),
+        K=widgets.SelectionSlider(options=[1, 2, 3, 4, 8, 16, 32, 64, 128], value=32, description="K components", **_LAYOUT),
+        D=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 784], value=32, description="D dimensions", **_LAYOUT),
         dtype=widgets.Dropdown(options=["float32", "float64"], value="float32", description="dtype", **_STYLE),
     )
 
 
-def draw_probe(params: GMMParams, X: torch.Tensor | None = None, x1: float = 0.0, x2: float = 0.0):
-    """A probe point on the data, and its responsibilities as bars.
+E_STEP_CHOICES = ("with the weights π_k", "without the weights (the blog's bug)")
 
-    Introduced in notebooks/05_posteriors.ipynb.
+
+def _e_step_params(params: GMMParams, e_step: str) -> GMMParams:
+    """The parameters the E-step uses: ``params``, or the same with equal weights (dropping log pi_k
+    from every row of the log-joint changes the responsibilities exactly as equal weights do)."""
+    if e_step == E_STEP_CHOICES[0]:
+        return params
+    return params._replace(weights=torch.full_like(params.weights, 1 / params.K))
+
+
+def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0.0),), e_step: str = E_STEP_CHOICES[0],
+               lim: float = 15.0, names=None):
+    """Probe points on the map of who owns the plane, and their responsibilities as bars.
+
+    Introduced in notebooks/05_posteriors.ipynb. One bar panel per probe (a widget moves one probe;
+    a static figure shows several). The axes are fixed: the map spans ±``lim``.
     """
-    probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
-    resp = log_responsibilities(probe, params).exp()[0]  # (K,)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [1.4, 1]})
-    plot_mixture(X, params, ax=left, legend=False, n_std=(1, 2))
-    left.plot([x1], [x2], marker="*", markersize=26, color="black", markeredgecolor="white", linestyle="none")
-    left.set_title(f"probe x = ({x1:+.1f}, {x2:+.1f})")
-    K = len(resp)
-    right.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
-    for k, r in enumerate(resp.tolist()):
-        right.text(k, r + 0.02, f"{r:.2f}", ha="center", fontsize=14)
-    right.set_ylim(0, 1.12)
-    right.set_xticks(range(K), [f"component {k}" for k in range(K)])
-    right.set_ylabel("responsibility $r_k(x)$")
-    right.set_title("who owns the probe?")
+    from .figures import plot_owners
+
+    used = _e_step_params(params, e_step)
+    names = names or [f"probe ({x1:+.1f}, {x2:+.1f})" for x1, x2 in probes]
+    P = len(probes)
+    fig, axes = plt.subplots(1, 1 + P, figsize=(7.5 + 4.2 * P, 6.2), gridspec_kw={"width_ratios": [1.55] + [1] * P})
+    plot_owners(used, ax=axes[0], xlim=(-lim, lim), ylim=(-lim, lim), n=240)
+    if X is not None:
+        axes[0].scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
+    K = params.K
+    for i, ((x1, x2), name, ax) in enumerate(zip(probes, names, axes[1:])):
+        label = name if P == 1 else name.split()[0]
+        axes[0].plot([x1], [x2], marker="*", markersize=24, color="white", markeredgecolor="black", linestyle="none")
+        if P > 1:
+            axes[0].annotate(label, (x1, x2), textcoords="offset points", xytext=(10, 8), fontsize=16, weight="bold")
+        probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
+        log_resp = log_responsibilities(probe, used)[0]  # (K,)
+        resp = log_resp.exp()
+        ax.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
+        for k, (r, lr) in enumerate(zip(resp.tolist(), log_resp.tolist())):
+            ax.text(k, r + 0.02, f"{r:.2f}\nlog {lr:.4g}", ha="center", va="bottom", fontsize=12)
+        ax.set_ylim(0, 1.25)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.set_xticks(range(K), [f"comp. {k}" for k in range(K)])
+        ax.set_ylabel("responsibility $r_k(x)$")
+        ax.set_title(name)
+    axes[0].set_title("who owns the plane" + ("" if e_step == E_STEP_CHOICES[0] else "\n(E-step without the weights)"))
     fig.tight_layout()
     return fig
 
 
-def probe_explorer(params: GMMParams, X: torch.Tensor | None = None):
-    """Sliders that move a probe point; bars show its responsibilities. Introduced in notebooks/05_posteriors.ipynb."""
+def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float = 15.0):
+    """Sliders that move a probe point over the map of owners; bars show its responsibilities; a menu
+    drops the weights from the E-step. Introduced in notebooks/05_posteriors.ipynb."""
+
+    def draw(x1, x2, e_step):
+        return draw_probe(params, X, probes=((x1, x2),), e_step=e_step, lim=lim)
+
     return widgets.interactive(
-        draw_probe,
-        params=widgets.fixed(params),
-        X=widgets.fixed(X),
-        x1=widgets.FloatSlider(value=0.0, min=-6, max=6, step=0.25, description="probe x₁", **_LAYOUT),
-        x2=widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.25, description="probe x₂", **_LAYOUT),
+        draw,
+        x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.5, description="probe x₁", **_LAYOUT),
+        x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.5, description="probe x₂", **_LAYOUT),
+        e_step=widgets.Dropdown(options=list(E_STEP_CHOICES), value=E_STEP_CHOICES[0], description="E-step", **_STYLE),
     )
 
 
-def draw_half_step(X: torch.Tensor, states, step: int = 0):
-    """One state from ``em_half_steps``: points coloured by the current responsibilities."""
+def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
+    """The per-point log-likelihood of the parameters in each state of ``em_half_steps``, shape (len(states),)."""
+    return torch.stack([log_likelihood(X, params) for params, _, _ in states]).double() / X.shape[0]
+
+
+def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None):
+    """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
+    first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
+    after every half-step so far.
+
+    Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
+    """
     params, resp, description = states[step]
-    fig, ax = plt.subplots(figsize=(8, 6))
-    plot_mixture(X, params, resp=resp, ax=ax, title=description, legend=False)
+    if ax_data is None:
+        fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.2, 1]})
+    fig = ax_data.figure
+    lls = half_step_log_likelihoods(X, states) if lls is None else lls
+    (x0, x1), (y0, y1) = limits or data_limits(X)
+    plot_mixture(X, params, resp=resp, ax=ax_data, legend=False, point_size=14)
+    ax_data.set_xlim(x0, x1)
+    ax_data.set_ylim(y0, y1)
+    ax_data.set_title(f"{description}\nlog-likelihood per point {float(lls[step]):.4f}")
+    if ax_curve is not None:
+        ax_curve.step(np.arange(step + 1), lls[: step + 1].numpy(), where="post", color="black")
+        ax_curve.plot(np.arange(step + 1), lls[: step + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
+        ax_curve.set_xlim(-0.5, len(states) - 0.5)
+        # the scale of the states after the first M-step: the start is usually far below
+        top, bottom = float(lls.max()), float(lls[2:].min()) if len(lls) > 2 else float(lls.min())
+        pad = 0.08 * (top - bottom) + 1e-9
+        ax_curve.set_ylim(bottom - pad, top + pad)
+        if float(lls[0]) < bottom - pad:
+            ax_curve.annotate(f"start: {float(lls[0]):.2f} (below)", xy=(0, bottom - pad), xytext=(0.25, 0.05),
+                              textcoords="axes fraction", fontsize=12, arrowprops=dict(arrowstyle="->", color="0.3"))
+        ax_curve.set_xlabel("half-step (E, M, E, M, ...)")
+        ax_curve.set_ylabel("log-likelihood per point")
+        ax_curve.set_title("flat after an E-step, up after an M-step")
     return fig
 
 
 def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
-    """A slider through E- and M-steps from ``start``. Introduced in notebooks/06_parameter_updates.ipynb."""
+    """A slider through E- and M-steps from ``start``, with the log-likelihood after each half-step and
+    fixed axes. Introduced in notebooks/06_parameter_updates.ipynb."""
     states = em_half_steps(X, start, n_iter)
+    lls = half_step_log_likelihoods(X, states)
+    limits = data_limits(X)
+
+    def draw(step):
+        fig = draw_half_step(X, states, step, lls=lls, limits=limits)
+        component_legend(fig, start.K, loc="lower center", bbox_to_anchor=(0.5, -0.08))
+        return fig
+
     return widgets.interactive(
-        draw_half_step,
-        X=widgets.fixed(X),
-        states=widgets.fixed(states),
+        draw,
         step=widgets.IntSlider(value=0, min=0, max=len(states) - 1, description="half-step (E, M, E, M, ...)", **_LAYOUT),
     )
 
 
-def iteration_scrubber(X: torch.Tensor, result):
-    """A slider over ``result.history`` that draws EM's state at any iteration. Introduced in notebooks/07_em_fit.ipynb."""
+def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int = 1000):
+    """Pick a start (scheme and seed) and an iteration: EM's state from that start, with its log-likelihood
+    curve. Different starts climb to different optima.
+
+    Introduced in notebooks/07_em_fit.ipynb. The fits are run once, when the widget is made; the
+    iteration slider stops at each fit's last iteration.
+    """
+    import warnings
+
+    from ..em import EMConvergenceWarning, fit_em
+    from ..init import init_kmeans_plusplus, init_random_points
     from .animate import draw_em_iteration
 
+    schemes = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus}
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EMConvergenceWarning)
+        for scheme, init in schemes.items():
+            for seed in seeds:
+                fits[scheme, seed] = fit_em(X, init(X, K, generator=torch.Generator().manual_seed(seed)), max_iter=max_iter)
+    longest = max(fit.n_iter for fit in fits.values())
+
+    def draw(iteration, scheme, seed):
+        fit = fits[scheme, seed]
+        fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter))
+        fig.suptitle(f"{scheme}, seed {seed}: converged after {fit.n_iter} iterations at "
+                     f"{float(fit.log_likelihoods[-1]) / X.shape[0]:.4f} per point", y=1.02)
+        return fig
+
     return widgets.interactive(
-        draw_em_iteration,
-        X=widgets.fixed(X),
-        result=widgets.fixed(result),
-        t=widgets.IntSlider(value=result.n_iter, min=0, max=result.n_iter, description="iteration", **_LAYOUT),
-        ax_data=widgets.fixed(None),
-        ax_curve=widgets.fixed(None),
+        draw,
+        iteration=widgets.IntSlider(value=longest, min=0, max=longest, description="iteration", **_LAYOUT),
+        scheme=widgets.Dropdown(options=list(schemes), value="random data points", description="start", **_STYLE),
+        seed=widgets.IntSlider(value=0, min=min(seeds), max=max(seeds), description="seed", **_LAYOUT),
     )
 
 
