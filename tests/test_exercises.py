@@ -369,3 +369,13 @@ def test_08_dead_weight_accepts_three_digits_worked_by_hand(capsys):
 def test_08_bic_check_names_the_aic_mistake(capsys):
     ex.check_bic_by_hand(2 * 2263.4 + 2 * 19)
     assert "AIC" in capsys.readouterr().out
+
+
+def test_the_merged_component_accepts_the_rounded_hand_answer_and_one_element_tensors(capsys):
+    ex.check_merged_component((2.6, 1.04))
+    ex.check_merged_component((torch.tensor([2.6]), torch.tensor([1.04])))
+    ex.check_merged_component((2.6, 1.04 * (1 + 5e-4)))  # within rtol 1e-3
+    assert capsys.readouterr().out.count(": correct.") == 3
+    ex.check_merged_component((2.6, 1.04, 0.0))  # three numbers: not a pair
+    ex.check_merged_component((2.6, 39 / 5))  # the mistake of forgetting to subtract the squared mean
+    assert capsys.readouterr().out.count(": not yet.") == 2

@@ -38,3 +38,17 @@ def test_make_targets_are_the_readme_commands():
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     for target in ("lab", "test"):
         assert f"make {target}" in README and re.search(rf"^{target}:", makefile, re.M)
+
+
+def test_the_torchrun_command_parses_with_the_launchers_arguments():
+    import shlex
+
+    from gmm_helpers.distributed import _parser
+
+    line = re.search(r"^torchrun (.*)$", README, re.M).group(1)
+    words = shlex.split(line)
+    assert words[:3] == ["--nproc_per_node=4", "-m", "gmm_helpers.distributed"]
+    args = _parser().parse_args(words[3:])
+    assert (args.data, args.k, args.out) == ("shards/*.npy", 16, "params.pt")
+    for option in re.findall(r"`(--[a-z-]+)`", README.split("## Bigger than memory")[1].split("\n## ")[0]):
+        assert option in _parser().format_help(), f"README names {option}, which the launcher does not take"

@@ -192,3 +192,24 @@ def test_k_explorer_moves_along_the_bic_curve_with_fixed_axes():
     left, right = w.result.axes
     assert left.get_title().startswith("K = 1") and (left.get_xlim(), left.get_ylim()) == limits
     assert right.lines[1].get_ydata()[0] == pytest.approx(models[1].bic(X))
+
+
+def test_online_em_explorer_redraws_the_chosen_setting_on_fixed_axes():
+    from gmm_helpers import fit_em_online, init_random_points, log_likelihood
+    from gmm_helpers.teach.widgets import online_em_explorer
+
+    X, _ = sample_gmm(toy_params(), 300, generator=torch.Generator().manual_seed(0))
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    exact_curve = [-5.0, -4.5, -4.2, -4.1]
+    w = online_em_explorer(X, start, exact_curve, (-4.5, -3.5), passes=3)
+    c = controls(w)
+    c["points per chunk"].value = 100
+    c["step-size exponent α"].value = 0.9
+    ax = w.result.axes[0]
+    assert ax.get_ylim() == (-4.5, -3.5) and ax.get_xlim() == (0, 3)
+    online_line = ax.lines[1]
+    assert "0.9" in online_line.get_label() and "chunks of 100" in online_line.get_label()
+    # its last point: all of X under fit_em_online's parameters after 9 chunks (3 passes of 3 chunks)
+    online = fit_em_online([chunk for _ in range(3) for chunk in X.split(100)], start, alpha=0.9)
+    seen, values = online_line.get_xydata()[-1]
+    assert seen == 3 and values == pytest.approx(float(log_likelihood(X, online.params)) / 300, rel=1e-6)

@@ -399,21 +399,25 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
 # 10_scaling_up --------------------------------------------------------------------------------------
 
 ONLINE_ALPHAS = [0.55, 0.6, 0.7, 0.8, 0.9, 1.0]
-ONLINE_CHUNK_ROWS = [20, 50, 200, 1000, 5000]
+ONLINE_CHUNK_ROWS = [20, 50, 100, 200, 600]
 
 
 def draw_online_setting(X: torch.Tensor, start: GMMParams, exact_curve, ylim, alpha: float = 0.6, chunk_rows: int = 50,
-                        passes: int = 3):
-    """Online EM with one (alpha, chunk size) against exact EM, per pass. Introduced in notebooks/10_scaling_up.ipynb."""
+                        passes: int = 30):
+    """Online EM with one (alpha, chunk size) against exact EM, per pass, on fixed axes.
+
+    Introduced in notebooks/10_scaling_up.ipynb. ``exact_curve`` is exact EM's log-likelihood per point
+    per iteration (one iteration = one pass); ``ylim`` fixes the vertical axis while sliders move.
+    """
     from .scaling import draw_online_em, online_curves
 
-    every = max(1, passes * X.shape[0] // chunk_rows // 200)  # about 200 points per curve
+    every = max(1, passes * X.shape[0] // chunk_rows // 100)  # about 100 points per curve: a quick redraw
     fig, ax = plt.subplots(figsize=(9, 6))
     draw_online_em(exact_curve, online_curves(X, start, [(alpha, chunk_rows)], passes, every), ylim, ax=ax)
     return fig
 
 
-def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, passes: int = 3):
+def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, passes: int = 30):
     """Sliders for online EM's step-size exponent alpha and chunk size, on fixed axes.
 
     Introduced in notebooks/10_scaling_up.ipynb.
