@@ -163,6 +163,40 @@ def test_a_hint_names_the_misconception_and_not_the_answer(check, mistake, hint,
         assert answer not in out
 
 
+def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
+    ex.check_weight_for_equal_peak(0.0663 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # from the stated height 0.0663
+    ex.check_weight_for_equal_peak(0.349)
+    assert capsys.readouterr().out.count(": correct.") == 2
+    ex.check_weight_for_equal_peak(0.066 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # a height rounded to 2 figures
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "rounded early" in out and "0.34" not in out
+    ex.check_responsibilities_at_point([0.57, 0.0, 0.43])  # right, but to two decimals
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "three decimal places" in out and "0.568" not in out
+    ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
+    assert "three decimal places" not in capsys.readouterr().out
+
+
+def test_01_hints_tell_the_std_mistake_the_missing_normaliser_the_shape_and_rounding_apart(capsys):
+    w, m, v = ex.EXERCISE_1D
+
+    def unnormalised(x):
+        return (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)
+
+    def per_component(x):  # forgot to add the components up: shape (2, 101)
+        return w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / torch.sqrt(2 * math.pi * v)
+
+    ex.check_1d_mixture_pdf(mistake_1d_pdf_with_std)
+    assert "square root" in capsys.readouterr().out
+    ex.check_1d_mixture_pdf(unnormalised)
+    assert "normalising factor" in capsys.readouterr().out
+    ex.check_1d_mixture_pdf(per_component)
+    assert "shape (101,); got shape (2, 101)" in capsys.readouterr().out
+    ex.check_count_spread(11)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "three significant figures" in out and "10.6" not in out
+
+
 def test_worked_answers_are_the_ones_the_solutions_state():
     assert [round(float(r), 3) for r in responsibilities_by_hand()] == [0.568, 0.0, 0.432]
     assert round(0.5 * math.sqrt(0.50 * 1.40) / math.sqrt(1.80 * 0.80), 4) == 0.3486

@@ -87,7 +87,10 @@ def check_responsibilities_at_point(answer) -> None:
     if _close(given, expected, rtol=2e-3, atol=1e-3):
         return _verdict("0.1", answer, True, "")
     densities = component_log_pdfs(x, truth).exp()[0]  # (3,)
-    if _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
+    if _close(given, expected, rtol=0, atol=0.011):
+        hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
+                "places (three significant figures for the larger two).")
+    elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
         hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
                 "probability of its component, pi_k, before normalising.")
     elif abs(float(given.sum()) - 1) > 1e-3:
@@ -115,6 +118,10 @@ def check_weight_for_equal_peak(answer) -> None:
     if _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
+    elif _number_close(number, expected, rtol=0.02):
+        hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
+                "a height to two figures) was carried through. Keep at least three significant figures in every "
+                "step, or work from the variances alone.")
     else:
         hint = ("Set pi / (2 pi sigma_1 sigma_2) of component 1's shape equal to component 0's height; "
                 "sigma_d is the square root of the variance.")
@@ -136,9 +143,29 @@ def check_1d_mixture_pdf(pdf) -> None:
     w, m, v = EXERCISE_1D
     oracle = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0].sqrt())).log_prob(x).exp()
     ran, got = _attempt("1.1", pdf, x)
-    if ran:
-        _verdict("1.1", pdf, got is not None and _close(got, oracle),
-                 "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances.")
+    if not ran:
+        return
+    if pdf is None:
+        return _verdict("1.1", None, False, "")
+    try:
+        got = torch.as_tensor(got, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict("1.1", pdf, False, f"Return a tensor of densities, not {type(got).__name__}.")
+    if got.shape != x.shape:
+        return _verdict("1.1", pdf, False, f"Return one density per value of x, shape {tuple(x.shape)}; got shape "
+                                           f"{tuple(got.shape)}. Add the components up (sum over k) for each x.")
+    if _close(got, oracle):
+        return _verdict("1.1", pdf, True, "")
+    with_std = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0])).log_prob(x).exp()
+    unnormalised = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)  # (101,): no 1/sqrt(2 pi v_k)
+    if _close(got, with_std):
+        hint = "0.5 and 1.0 are variances: in the formula they are sigma_k^2, so the standard deviation is their square root."
+    elif _close(got, unnormalised):
+        hint = ("Each Gaussian needs its normalising factor 1 / sqrt(2 pi sigma_k^2), so that its area is 1; "
+                "without it the curve does not integrate to 1.")
+    else:
+        hint = "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances."
+    _verdict("1.1", pdf, False, hint)
 
 
 def check_count_spread(answer) -> None:
@@ -158,6 +185,8 @@ def check_count_spread(answer) -> None:
     elif _number_close(number, (n * weight) ** 0.5) or _number_close(number, (weight * (1 - weight) / n) ** 0.5):
         hint = ("The count is a sum of 600 independent yes/no draws, each yes with probability 0.25: "
                 "its variance is N pi (1 - pi), for the count, not for the fraction.")
+    elif _number_close(number, expected, rtol=0.05):
+        hint = "Close, but rounded too coarsely: give the standard deviation to three significant figures."
     else:
         hint = "The count is a sum of 600 independent yes/no draws, each yes with probability 0.25."
     _verdict("1.2", answer, False, hint)
