@@ -29,10 +29,11 @@ def test_plot_error_vs_n_with_repeats_draws_the_average_and_a_band():
     fig, ax = plt.subplots()
     plot_error_vs_n([10, 1000], errors, ax=ax)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [2.0, 0.2])  # weights: the average of the repeats
-    assert len(ax.collections) == 3  # one band per quantity
+    assert len(ax.collections) == 4  # one band per quantity, and an empty grey swatch for the legend
+    assert len(ax.collections[3].get_paths()) == 0 or len(ax.collections[3].get_paths()[0].vertices) <= 1
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
     assert band.min() == pytest.approx(0.1 + 0.1 * 0.2) and band.max() == pytest.approx(1.0 + 0.9 * 2.0)  # 10th, 90th percentile
-    assert "middle 80% of 2 samples" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "band: middle 80% of 2 samples" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_plot_pdf_on_samples_survives_arrays_lists_and_errors(capsys):

@@ -42,10 +42,12 @@ def plot_error_vs_n(ns, errors, ax=None):
         ax.loglog(ns, mean[:, column], marker=marker, markersize=8, color=colour, label=name)
         if spread:
             low, high = np.percentile(errors[:, :, column], [10, 90], axis=1)
-            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0,
-                            label=f"middle 80% of {errors.shape[1]} samples" if column == 0 else None)
+            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0)
     guide = mean[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
     ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"$\propto 1/\sqrt{N}$")
+    if spread:  # one grey swatch stands for the three bands, each in its line's colour
+        ax.fill_between([], [], [], color="0.5", alpha=0.3, linewidth=0,
+                        label=f"band: middle 80% of {errors.shape[1]} samples")
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
     ax.legend()
