@@ -39,11 +39,34 @@ def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
     c["sample number (seed)"].value = 1
     second = w.result.axes[0].get_title()
     assert second.startswith("N = 20, sample 1") and second.split("\n")[1] != first.split("\n")[1]
-    assert w.result.axes[0].get_xlim() == (-8, 7)
+    assert w.result.axes[0].get_xlim() == (-11, 7)
     c["N points"].value = 5000
     c["weight of component 0"].value = 0.9
-    fractions = [float(x) for x in w.result.axes[0].get_title().split("(")[1].rstrip(")").split(",")]
-    assert fractions[0] == pytest.approx(0.9, abs=0.02)
+    title = w.result.axes[0].get_title()
+    fractions = [float(x) for x in title.split("fractions (")[1].split(")")[0].split(",")]
+    assert fractions[0] == pytest.approx(0.9, abs=0.02) and "true weights (0.90, 0.05, 0.05)" in title
+
+
+def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
+    from gmm_helpers import init_kmeans_plusplus, init_random_points
+    from gmm_helpers.teach.widgets import start_coverage
+
+    truth = toy_params()
+    X, _ = sample_gmm(truth, 600, generator=torch.Generator().manual_seed(0))
+    w = init_explorer(X, centres=truth.means)
+    c = controls(w)
+    ax = w.result.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["group 0", "group 1", "group 2"]
+    means = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).means
+    assert ax.get_title() == "random data points, seed 0\n" + start_coverage(means, truth.means)
+    c["scheme"].value = "k-means++, one draw per step"
+    plain = init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(0), n_local_trials=1).means
+    assert w.result.axes[0].get_title().endswith(start_coverage(plain, truth.means))
+    # an independent count: which true centre is nearest each start mean, by a loop
+    for seed in range(6):
+        m = init_random_points(X, 3, generator=torch.Generator().manual_seed(seed)).means
+        hit = {min(range(3), key=lambda g: float(((mk - truth.means[g]) ** 2).sum())) for mk in m}
+        assert (start_coverage(m, truth.means) == "one mean per group") == (hit == {0, 1, 2})
 
 
 def test_init_explorer_changes_start_with_seed_scheme_and_scale():
@@ -88,6 +111,13 @@ def test_static_companions_draw_on_a_given_axis():
     fig, axes = plt.subplots(1, 4)
     assert draw_weight_effect(0.3, ax=axes[0], colorbar=False) is axes[0]
     assert draw_sample(50, ax=axes[1]) is axes[1]
+    assert "true weights (0.50, 0.25, 0.25)" in axes[1].get_title()
+    from gmm_helpers import toy_with_component0
+    from gmm_helpers.teach.widgets import SAMPLE_XLIM, SAMPLE_YLIM
+
+    X4, _ = sample_gmm(toy_with_component0(0.5, 4.0), 2000, generator=torch.Generator().manual_seed(0))
+    assert SAMPLE_XLIM[0] < float(X4[:, 0].min()) and float(X4[:, 0].max()) < SAMPLE_XLIM[1]
+    assert SAMPLE_YLIM[0] < float(X4[:, 1].min()) and float(X4[:, 1].max()) < SAMPLE_YLIM[1]
     assert draw_start(X, "k-means++", ax=axes[2], title="t") is axes[2] and axes[2].get_title() == "t"
     assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False) is axes[3]
     assert len(fig.axes) == 4  # no colour bars added

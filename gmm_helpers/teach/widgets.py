@@ -65,7 +65,7 @@ def weight_explorer():
     )
 
 
-SAMPLE_XLIM, SAMPLE_YLIM = (-8, 7), (-6, 6)
+SAMPLE_XLIM, SAMPLE_YLIM = (-11, 7), (-6.5, 6.5)  # component 0 at variance x 4 (sd 2.7 along x1) stays inside
 
 
 def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None):
@@ -81,7 +81,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
     fig, ax = _new_axes(ax, (8, 6))
     plot_mixture(X, params, labels=labels, ax=ax, legend=False, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
-    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})")
+    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})\n"
+                 f"true weights ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})", fontsize=13)
     ax.set_xlim(*SAMPLE_XLIM)
     ax.set_ylim(*SAMPLE_YLIM)
     return fig if fig is not None else ax
@@ -102,31 +103,53 @@ def sampling_explorer():
     )
 
 
-INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus}
+INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus,
+                "k-means++, one draw per step": lambda X, K, generator: init_kmeans_plusplus(X, K, generator=generator,
+                                                                                             n_local_trials=1)}
+
+
+def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
+    """Which groups (true centres) no start mean is nearest to, in words: "one mean per group" or
+    "no mean in group 0, 2". Introduced in notebooks/02_initialisation.ipynb."""
+    nearest = ((means[:, None, :] - centres[None, :, :]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # (K,)
+    empty = [k for k in range(len(centres)) if k not in nearest]
+    return "one mean per group" if not empty else "no mean in group " + ", ".join(map(str, empty))
 
 
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
-               ax=None, title: str | None = None):
+               ax=None, title: str | None = None, centres: torch.Tensor | None = None):
     """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
     The axes follow the data (``scale`` times the limits of X), so the cloud looks the same at every scale
-    and only the ellipses that ignore the data's units change size. Returns the new figure, or ``ax``.
+    and only the ellipses that ignore the data's units change size. With ``centres`` (the true means, shape
+    (G, D), in the units of X), each is marked with a black plus labelled "group g", and the default title
+    says which groups got no mean. Returns the new figure, or ``ax``.
     """
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
     fig, ax = _new_axes(ax, (8, 6))
-    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False,
-                 title=title or f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else ""))
+    default = f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else "")
+    if centres is not None:
+        default += "\n" + start_coverage(start.means / scale, centres)
+    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=title or default)
+    if centres is not None:
+        for g, c in enumerate(centres * scale):
+            ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
+                    linestyle="none")
+            ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
+                        fontsize=14, fontweight="bold", color="black",
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
     low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
     ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
     ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
     return fig if fig is not None else ax
 
 
-def init_explorer(X: torch.Tensor, K: int = 3):
-    """A scheme menu, a seed slider and a data-scale slider showing the start on the data.
+def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None):
+    """A scheme menu, a seed slider and a data-scale slider showing the start on the data; with
+    ``centres`` (the true means) the groups are marked and the title says which got no mean.
 
     Introduced in notebooks/02_initialisation.ipynb.
     """
@@ -139,6 +162,7 @@ def init_explorer(X: torch.Tensor, K: int = 3):
         scale=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.25, description="data units × ", **_LAYOUT),
         ax=widgets.fixed(None),
         title=widgets.fixed(None),
+        centres=widgets.fixed(centres),
     )
 
 
