@@ -199,13 +199,29 @@ EXERCISE_D2_POINTS = torch.tensor([[0.0], [1.0], [2.0], [10.0]], dtype=torch.flo
 
 def check_d2_probabilities(answer) -> None:
     """Exercise 2.1: with the first mean at x = 0, the probability of each point in ``EXERCISE_D2_POINTS``
-    being the second mean under k-means++, shape (4,)."""
+    being the second mean under k-means++, shape (4,) (a (4, 1) or (1, 4) tensor is read as 4 numbers)."""
     d2 = (EXERCISE_D2_POINTS[:, 0] - 0.0) ** 2
     d = d2.sqrt()
-    if answer is not None and _close(answer, d / d.sum(), rtol=1e-3):
-        return _verdict("2.1", answer, False, "Those are proportional to the distance d(x); k-means++ uses its square.")
-    _verdict("2.1", answer, _close(answer, d2 / d2.sum(), rtol=1e-3),
-             "Probability proportional to d(x)^2, the squared distance to the nearest chosen mean; divide by the sum.")
+    expected = d2 / d2.sum()
+    if answer is None:
+        return _verdict("2.1", None, False, "")
+    try:
+        given = torch.as_tensor(answer, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict("2.1", answer, False, f"Expected a tensor of 4 probabilities, got {type(answer).__name__}.")
+    if given.numel() != 4:
+        return _verdict("2.1", answer, False, f"Expected 4 probabilities, one per point; got a tensor of shape "
+                                              f"{tuple(given.shape)}.")
+    given = given.reshape(-1)
+    if bool(((given - expected).abs() <= 2e-3 * expected.abs() + 5e-5).all()):  # three significant figures
+        return _verdict("2.1", answer, True, "")
+    if _close(given, d / d.sum(), rtol=2e-3, atol=5e-4):
+        hint = "Those are proportional to the distance d(x); k-means++ uses its square."
+    elif _close(given, expected, rtol=0, atol=0.01):
+        hint = "Close, but rounded too coarsely: give each probability to three significant figures."
+    else:
+        hint = "Probability proportional to d(x)^2, the squared distance to the nearest chosen mean; divide by the sum."
+    _verdict("2.1", answer, False, hint)
 
 
 def check_data_variance_init(init) -> None:
@@ -222,9 +238,20 @@ def check_data_variance_init(init) -> None:
     if init is not None and not (_close(p.means, reference.means) and _close(p.weights, reference.weights)):
         return _verdict("2.2", init, False, "Take the means and weights from init_random_points(X, K, generator=generator), "
                                             "so the same generator gives the same points.")
-    ok = init is not None and _close(p.variances, X.var(dim=0, unbiased=False).expand(2, 2))
-    _verdict("2.2", init, ok, "Every component gets the data's variance along each dimension: shape (K, D), "
-                              "one row per component, each row X.var(dim=0, unbiased=False).")
+    if init is None:
+        return _verdict("2.2", None, False, "")
+    target = X.var(dim=0, unbiased=False).expand(2, 2)
+    if _close(p.variances, target):
+        return _verdict("2.2", init, True, "")
+    if _close(p.variances, X.var(dim=0, unbiased=True).expand(2, 2)):
+        hint = ("You divided by N - 1 (torch's default for var, unbiased=True); the series' variances divide by N: "
+                "pass unbiased=False.")
+    elif _close(p.variances, X.std(dim=0, unbiased=False).expand(2, 2)) or _close(p.variances, X.std(dim=0).expand(2, 2)):
+        hint = "Those are standard deviations (sigma); the variances are their squares (sigma^2)."
+    else:
+        hint = ("Every component gets the data's variance along each dimension: shape (K, D), one row per component, "
+                "each row X.var(dim=0, unbiased=False).")
+    _verdict("2.2", init, False, hint)
 
 
 # 03_diagonal_gaussian ------------------------------------------------------------------------------
@@ -245,11 +272,42 @@ def check_log_density_by_hand(answer) -> None:
         return _verdict("3.1", answer, True, "")
     if _number_close(number, with_std):
         hint = "1.8 and 0.8 are variances: they enter as sigma^2, not as sigma."
+    elif _number_close(number, float(torch.tensor(expected).exp())):
+        hint = "That is the density itself; the exercise asks for its logarithm (a log-density, here negative)."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
+
+
+EXERCISE_3_3_RHO = 0.5
+
+
+def check_diagonal_cost_by_hand(answer) -> None:
+    """Exercise 3.3: the log-density per point that the diagonal version of a 2-D Gaussian with correlation
+    ``EXERCISE_3_3_RHO`` = 0.5 loses on average, -1/2 log(1 - rho^2), as a number."""
+    from ..gaussian import diagonal_cost
+
+    rho = EXERCISE_3_3_RHO
+    expected = float(diagonal_cost(torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)))
+    if answer is None:
+        return _verdict("3.3", None, False, "")
+    number = _number("3.3", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("3.3", answer, True, "")
+    if _number_close(number, -expected):
+        hint = "The sign: 1 - rho^2 < 1, so log(1 - rho^2) < 0 and the cost, -1/2 log(1 - rho^2), is positive."
+    elif _number_close(number, 2 * expected):
+        hint = "The cost is half the difference of the log-determinants: keep the factor 1/2."
+    elif _number_close(number, -0.5 * torch.log(torch.tensor(1 - rho)).item()):
+        hint = "|Sigma| = Sigma_11 Sigma_22 (1 - rho^2): the correlation enters squared."
+    else:
+        hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
+                "the variances cancel.")
+    _verdict("3.3", answer, False, hint)
 
 
 def check_overflow_dimension(answer) -> None:
