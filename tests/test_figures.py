@@ -62,6 +62,9 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
                    and line.get_xdata()[0] == line.get_xdata()[1])
     assert marks == [74, 526]
     assert "exactly 0" in [t.get_text() for t in ax.get_yticklabels()]
+    zero_row = ax.get_yticks()[-1]
+    breaks = [line for line in ax.lines if not line.get_clip_on()]  # the break marks on both y axes, off the plot
+    assert len(breaks) == 4 and all(zero_row < min(line.get_ydata()) < -370 for line in breaks)
 
 
 def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
