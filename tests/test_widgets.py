@@ -23,11 +23,25 @@ def test_weight_explorer_redraws_with_the_new_weights_on_fixed_levels():
     levels = filled_levels(w.result.axes[0])
     controls(w)["weight of component 0"].value = 0.2
     ax = w.result.axes[0]
-    assert ax.get_title() == "weight of component 0: 0.20"
+    assert ax.get_title() == "component 0: weight 0.20\nvolume 0.20, height 0.027"
     assert filled_levels(ax) == levels  # the same colour means the same density at every weight
     labels = [t.get_text() for t in ax.texts]
     assert labels[0].startswith("component 0\nweight 0.20\nheight 0.027")  # 0.2 / (2 pi sqrt(1.8 * 0.8))
     assert "weight 0.40" in labels[1] and "weight 0.40" in labels[2]
+
+
+def test_weight_explorer_variance_slider_keeps_the_volume_and_lowers_the_height():
+    w = weight_explorer()
+    c = controls(w)
+    levels = filled_levels(w.result.axes[0])
+    heights = []
+    for scale in (1.0, 2.0, 4.0):
+        c["variances × (component 0)"].value = scale
+        title = w.result.axes[0].get_title()
+        assert "volume 0.50," in title and filled_levels(w.result.axes[0]) == levels
+        heights.append(float(title.split("height ")[1]))
+    expected = [0.5 / (2 * np.pi * np.sqrt(1.8 * 0.8) * s) for s in (1.0, 2.0, 4.0)]  # sigma1 sigma2 grows like the scale
+    np.testing.assert_allclose(heights, expected, atol=5e-4)
 
 
 def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
@@ -99,7 +113,7 @@ def test_gaussian_explorer_reports_the_peak_density_and_the_diagonal_cost():
     levels = filled_levels(w.result.axes[0])
     c["correlation ρ"].value = 0.6
     title = w.result.axes[0].get_title()
-    assert title.startswith("ρ = +0.60") and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
+    assert title.startswith("σ₁² = 0.125, σ₂² = 0.125, ρ = +0.60") and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
     assert f"peak {1 / (2 * torch.pi * 0.125 * 0.8):.3f}" in title
     assert filled_levels(w.result.axes[0]) == levels
 
@@ -119,7 +133,8 @@ def test_static_companions_draw_on_a_given_axis():
     assert SAMPLE_XLIM[0] < float(X4[:, 0].min()) and float(X4[:, 0].max()) < SAMPLE_XLIM[1]
     assert SAMPLE_YLIM[0] < float(X4[:, 1].min()) and float(X4[:, 1].max()) < SAMPLE_YLIM[1]
     assert draw_start(X, "k-means++", ax=axes[2], title="t") is axes[2] and axes[2].get_title() == "t"
-    assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False) is axes[3]
+    assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False, legend=False) is axes[3]
+    assert axes[3].get_legend() is None and axes[3].get_title().startswith("σ₁² = 1, σ₂² = 1, ρ = +0.50")
     assert len(fig.axes) == 4  # no colour bars added
 
 
