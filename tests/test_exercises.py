@@ -84,6 +84,7 @@ CASES = [
     (ex.check_data_variance_init, solution_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=g)),
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
+    (ex.check_diagonal_cost_by_hand, 0.144, -0.5 * math.log(0.5)),
     (ex.check_broadcast_shapes, [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3, 2), (7, 4)]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
@@ -161,6 +162,87 @@ def test_a_hint_names_the_misconception_and_not_the_answer(check, mistake, hint,
     assert hint in out
     for answer in ("0.568", "0.349", "0.3486", "10.6", "-3.756", " 65"):
         assert answer not in out
+
+
+def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
+    ex.check_weight_for_equal_peak(0.0663 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # from the stated height 0.0663
+    ex.check_weight_for_equal_peak(0.349)
+    assert capsys.readouterr().out.count(": correct.") == 2
+    ex.check_weight_for_equal_peak(0.066 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # a height rounded to 2 figures
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "rounded early" in out and "0.34" not in out
+    ex.check_responsibilities_at_point([0.57, 0.0, 0.43])  # right, but to two decimals
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "three decimal places" in out and "0.568" not in out
+    ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
+    assert "three decimal places" not in capsys.readouterr().out
+
+
+def test_01_hints_tell_the_std_mistake_the_missing_normaliser_the_shape_and_rounding_apart(capsys):
+    w, m, v = ex.EXERCISE_1D
+
+    def unnormalised(x):
+        return (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)
+
+    def per_component(x):  # forgot to add the components up: shape (2, 101)
+        return w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / torch.sqrt(2 * math.pi * v)
+
+    ex.check_1d_mixture_pdf(mistake_1d_pdf_with_std)
+    assert "square root" in capsys.readouterr().out
+    ex.check_1d_mixture_pdf(unnormalised)
+    assert "normalising factor" in capsys.readouterr().out
+    ex.check_1d_mixture_pdf(per_component)
+    assert "shape (101,); got shape (2, 101)" in capsys.readouterr().out
+    ex.check_count_spread(11)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "three significant figures" in out and "10.6" not in out
+
+
+def test_02_checks_take_three_figures_and_shapes_and_name_the_variance_mistakes(capsys):
+    ex.check_d2_probabilities([0, 0.0095, 0.0381, 0.9524])
+    ex.check_d2_probabilities(torch.tensor([[0.0], [1.0], [4.0], [100.0]]) / 105)  # a (4, 1) column
+    assert capsys.readouterr().out.count(": correct.") == 2
+    ex.check_d2_probabilities([0, 0.01, 0.04, 0.95])
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "three significant figures" in out and "0.952" not in out
+    ex.check_d2_probabilities([0.25, 0.25, 0.5])
+    assert "got a tensor of shape (3,)" in capsys.readouterr().out
+
+    def unbiased(X, K, generator):
+        start = init_random_points(X, K, generator=generator)
+        return GMMParams(start.weights, start.means, X.var(dim=0).expand(K, -1).clone())
+
+    def std(X, K, generator):
+        start = init_random_points(X, K, generator=generator)
+        return GMMParams(start.weights, start.means, X.std(dim=0, unbiased=False).expand(K, -1).clone())
+
+    ex.check_data_variance_init(unbiased)
+    assert "divided by N - 1" in capsys.readouterr().out
+    ex.check_data_variance_init(std)
+    assert "standard deviations" in capsys.readouterr().out
+
+
+def test_03_hints_for_the_density_instead_of_its_log_and_the_diagonal_cost_mistakes(capsys):
+    ex.check_log_density_by_hand(math.exp(log_density_by_hand()))  # 0.0234: the density, not its log
+    out = capsys.readouterr().out
+    assert "That is the density itself" in out and "-3.7" not in out
+    ex.check_diagonal_cost_by_hand(torch.tensor([-0.5 * math.log(1 - 0.5**2)]))  # 0.1438, as a (1,) tensor
+    ex.check_diagonal_cost_by_hand(0.1438)
+    assert capsys.readouterr().out.count(": correct.") == 2
+    for mistake, says in [(-0.1438, "The sign"), (-math.log(0.75), "keep the factor 1/2"),
+                          (-0.5 * math.log(0.5), "enters squared"), (0.3, "the variances cancel")]:
+        ex.check_diagonal_cost_by_hand(mistake)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and says in out and "0.14" not in out
+
+
+def test_the_diagonal_cost_by_hand_is_the_kl_divergence():
+    from torch.distributions import MultivariateNormal, kl_divergence
+
+    full = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.tensor([[3.0, 0.5 * 6**0.5], [0.5 * 6**0.5, 2.0]],
+                                                                                 dtype=torch.float64))
+    diagonal = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.diag(torch.tensor([3.0, 2.0], dtype=torch.float64)))
+    assert round(float(kl_divergence(full, diagonal)), 4) == round(-0.5 * math.log(0.75), 4) == 0.1438
 
 
 def test_worked_answers_are_the_ones_the_solutions_state():

@@ -29,10 +29,11 @@ def test_plot_error_vs_n_with_repeats_draws_the_average_and_a_band():
     fig, ax = plt.subplots()
     plot_error_vs_n([10, 1000], errors, ax=ax)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [2.0, 0.2])  # weights: the average of the repeats
-    assert len(ax.collections) == 3  # one band per quantity
+    assert len(ax.collections) == 4  # one band per quantity, and an empty grey swatch for the legend
+    assert len(ax.collections[3].get_paths()) == 0 or len(ax.collections[3].get_paths()[0].vertices) <= 1
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
     assert band.min() == pytest.approx(0.1 + 0.1 * 0.2) and band.max() == pytest.approx(1.0 + 0.9 * 2.0)  # 10th, 90th percentile
-    assert "middle 80% of 2 samples" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "band: middle 80% of 2 samples" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_plot_pdf_on_samples_survives_arrays_lists_and_errors(capsys):
@@ -61,6 +62,9 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
                    and line.get_xdata()[0] == line.get_xdata()[1])
     assert marks == [74, 526]
     assert "exactly 0" in [t.get_text() for t in ax.get_yticklabels()]
+    zero_row = ax.get_yticks()[-1]
+    breaks = [line for line in ax.lines if not line.get_clip_on()]  # the break marks on both y axes, off the plot
+    assert len(breaks) == 4 and all(zero_row < min(line.get_ydata()) < -370 for line in breaks)
 
 
 def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():

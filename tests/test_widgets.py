@@ -23,11 +23,25 @@ def test_weight_explorer_redraws_with_the_new_weights_on_fixed_levels():
     levels = filled_levels(w.result.axes[0])
     controls(w)["weight of component 0"].value = 0.2
     ax = w.result.axes[0]
-    assert ax.get_title() == "weight of component 0: 0.20"
+    assert ax.get_title() == "component 0: weight 0.20\nvolume 0.20, height 0.027"
     assert filled_levels(ax) == levels  # the same colour means the same density at every weight
     labels = [t.get_text() for t in ax.texts]
     assert labels[0].startswith("component 0\nweight 0.20\nheight 0.027")  # 0.2 / (2 pi sqrt(1.8 * 0.8))
     assert "weight 0.40" in labels[1] and "weight 0.40" in labels[2]
+
+
+def test_weight_explorer_variance_slider_keeps_the_volume_and_lowers_the_height():
+    w = weight_explorer()
+    c = controls(w)
+    levels = filled_levels(w.result.axes[0])
+    heights = []
+    for scale in (1.0, 2.0, 4.0):
+        c["variances × (component 0)"].value = scale
+        title = w.result.axes[0].get_title()
+        assert "volume 0.50," in title and filled_levels(w.result.axes[0]) == levels
+        heights.append(float(title.split("height ")[1]))
+    expected = [0.5 / (2 * np.pi * np.sqrt(1.8 * 0.8) * s) for s in (1.0, 2.0, 4.0)]  # sigma1 sigma2 grows like the scale
+    np.testing.assert_allclose(heights, expected, atol=5e-4)
 
 
 def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
@@ -39,11 +53,34 @@ def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
     c["sample number (seed)"].value = 1
     second = w.result.axes[0].get_title()
     assert second.startswith("N = 20, sample 1") and second.split("\n")[1] != first.split("\n")[1]
-    assert w.result.axes[0].get_xlim() == (-8, 7)
+    assert w.result.axes[0].get_xlim() == (-11, 7)
     c["N points"].value = 5000
     c["weight of component 0"].value = 0.9
-    fractions = [float(x) for x in w.result.axes[0].get_title().split("(")[1].rstrip(")").split(",")]
-    assert fractions[0] == pytest.approx(0.9, abs=0.02)
+    title = w.result.axes[0].get_title()
+    fractions = [float(x) for x in title.split("fractions (")[1].split(")")[0].split(",")]
+    assert fractions[0] == pytest.approx(0.9, abs=0.02) and "true weights (0.90, 0.05, 0.05)" in title
+
+
+def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
+    from gmm_helpers import init_kmeans_plusplus, init_random_points
+    from gmm_helpers.teach.widgets import start_coverage
+
+    truth = toy_params()
+    X, _ = sample_gmm(truth, 600, generator=torch.Generator().manual_seed(0))
+    w = init_explorer(X, centres=truth.means)
+    c = controls(w)
+    ax = w.result.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["group 0", "group 1", "group 2"]
+    means = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).means
+    assert ax.get_title() == "random data points, seed 0\n" + start_coverage(means, truth.means)
+    c["scheme"].value = "k-means++, one draw per step"
+    plain = init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(0), n_local_trials=1).means
+    assert w.result.axes[0].get_title().endswith(start_coverage(plain, truth.means))
+    # an independent count: which true centre is nearest each start mean, by a loop
+    for seed in range(6):
+        m = init_random_points(X, 3, generator=torch.Generator().manual_seed(seed)).means
+        hit = {min(range(3), key=lambda g: float(((mk - truth.means[g]) ** 2).sum())) for mk in m}
+        assert (start_coverage(m, truth.means) == "one mean per group") == (hit == {0, 1, 2})
 
 
 def test_init_explorer_changes_start_with_seed_scheme_and_scale():
@@ -76,7 +113,7 @@ def test_gaussian_explorer_reports_the_peak_density_and_the_diagonal_cost():
     levels = filled_levels(w.result.axes[0])
     c["correlation ρ"].value = 0.6
     title = w.result.axes[0].get_title()
-    assert title.startswith("ρ = +0.60") and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
+    assert title.startswith("σ₁² = 0.125, σ₂² = 0.125, ρ = +0.60") and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
     assert f"peak {1 / (2 * torch.pi * 0.125 * 0.8):.3f}" in title
     assert filled_levels(w.result.axes[0]) == levels
 
@@ -88,8 +125,16 @@ def test_static_companions_draw_on_a_given_axis():
     fig, axes = plt.subplots(1, 4)
     assert draw_weight_effect(0.3, ax=axes[0], colorbar=False) is axes[0]
     assert draw_sample(50, ax=axes[1]) is axes[1]
+    assert "true weights (0.50, 0.25, 0.25)" in axes[1].get_title()
+    from gmm_helpers import toy_with_component0
+    from gmm_helpers.teach.widgets import SAMPLE_XLIM, SAMPLE_YLIM
+
+    X4, _ = sample_gmm(toy_with_component0(0.5, 4.0), 2000, generator=torch.Generator().manual_seed(0))
+    assert SAMPLE_XLIM[0] < float(X4[:, 0].min()) and float(X4[:, 0].max()) < SAMPLE_XLIM[1]
+    assert SAMPLE_YLIM[0] < float(X4[:, 1].min()) and float(X4[:, 1].max()) < SAMPLE_YLIM[1]
     assert draw_start(X, "k-means++", ax=axes[2], title="t") is axes[2] and axes[2].get_title() == "t"
-    assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False) is axes[3]
+    assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False, legend=False) is axes[3]
+    assert axes[3].get_legend() is None and axes[3].get_title().startswith("σ₁² = 1, σ₂² = 1, ρ = +0.50")
     assert len(fig.axes) == 4  # no colour bars added
 
 

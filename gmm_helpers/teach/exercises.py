@@ -87,7 +87,10 @@ def check_responsibilities_at_point(answer) -> None:
     if _close(given, expected, rtol=2e-3, atol=1e-3):
         return _verdict("0.1", answer, True, "")
     densities = component_log_pdfs(x, truth).exp()[0]  # (3,)
-    if _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
+    if _close(given, expected, rtol=0, atol=0.011):
+        hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
+                "places (three significant figures for the larger two).")
+    elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
         hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
                 "probability of its component, pi_k, before normalising.")
     elif abs(float(given.sum()) - 1) > 1e-3:
@@ -115,6 +118,10 @@ def check_weight_for_equal_peak(answer) -> None:
     if _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
+    elif _number_close(number, expected, rtol=0.02):
+        hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
+                "a height to two figures) was carried through. Keep at least three significant figures in every "
+                "step, or work from the variances alone.")
     else:
         hint = ("Set pi / (2 pi sigma_1 sigma_2) of component 1's shape equal to component 0's height; "
                 "sigma_d is the square root of the variance.")
@@ -136,9 +143,29 @@ def check_1d_mixture_pdf(pdf) -> None:
     w, m, v = EXERCISE_1D
     oracle = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0].sqrt())).log_prob(x).exp()
     ran, got = _attempt("1.1", pdf, x)
-    if ran:
-        _verdict("1.1", pdf, got is not None and _close(got, oracle),
-                 "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances.")
+    if not ran:
+        return
+    if pdf is None:
+        return _verdict("1.1", None, False, "")
+    try:
+        got = torch.as_tensor(got, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict("1.1", pdf, False, f"Return a tensor of densities, not {type(got).__name__}.")
+    if got.shape != x.shape:
+        return _verdict("1.1", pdf, False, f"Return one density per value of x, shape {tuple(x.shape)}; got shape "
+                                           f"{tuple(got.shape)}. Add the components up (sum over k) for each x.")
+    if _close(got, oracle):
+        return _verdict("1.1", pdf, True, "")
+    with_std = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0])).log_prob(x).exp()
+    unnormalised = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)  # (101,): no 1/sqrt(2 pi v_k)
+    if _close(got, with_std):
+        hint = "0.5 and 1.0 are variances: in the formula they are sigma_k^2, so the standard deviation is their square root."
+    elif _close(got, unnormalised):
+        hint = ("Each Gaussian needs its normalising factor 1 / sqrt(2 pi sigma_k^2), so that its area is 1; "
+                "without it the curve does not integrate to 1.")
+    else:
+        hint = "p(x) = sum_k w_k exp(-(x - m_k)^2 / (2 v_k)) / sqrt(2 pi v_k); v_k are variances."
+    _verdict("1.1", pdf, False, hint)
 
 
 def check_count_spread(answer) -> None:
@@ -158,6 +185,8 @@ def check_count_spread(answer) -> None:
     elif _number_close(number, (n * weight) ** 0.5) or _number_close(number, (weight * (1 - weight) / n) ** 0.5):
         hint = ("The count is a sum of 600 independent yes/no draws, each yes with probability 0.25: "
                 "its variance is N pi (1 - pi), for the count, not for the fraction.")
+    elif _number_close(number, expected, rtol=0.05):
+        hint = "Close, but rounded too coarsely: give the standard deviation to three significant figures."
     else:
         hint = "The count is a sum of 600 independent yes/no draws, each yes with probability 0.25."
     _verdict("1.2", answer, False, hint)
@@ -170,13 +199,29 @@ EXERCISE_D2_POINTS = torch.tensor([[0.0], [1.0], [2.0], [10.0]], dtype=torch.flo
 
 def check_d2_probabilities(answer) -> None:
     """Exercise 2.1: with the first mean at x = 0, the probability of each point in ``EXERCISE_D2_POINTS``
-    being the second mean under k-means++, shape (4,)."""
+    being the second mean under k-means++, shape (4,) (a (4, 1) or (1, 4) tensor is read as 4 numbers)."""
     d2 = (EXERCISE_D2_POINTS[:, 0] - 0.0) ** 2
     d = d2.sqrt()
-    if answer is not None and _close(answer, d / d.sum(), rtol=1e-3):
-        return _verdict("2.1", answer, False, "Those are proportional to the distance d(x); k-means++ uses its square.")
-    _verdict("2.1", answer, _close(answer, d2 / d2.sum(), rtol=1e-3),
-             "Probability proportional to d(x)^2, the squared distance to the nearest chosen mean; divide by the sum.")
+    expected = d2 / d2.sum()
+    if answer is None:
+        return _verdict("2.1", None, False, "")
+    try:
+        given = torch.as_tensor(answer, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict("2.1", answer, False, f"Expected a tensor of 4 probabilities, got {type(answer).__name__}.")
+    if given.numel() != 4:
+        return _verdict("2.1", answer, False, f"Expected 4 probabilities, one per point; got a tensor of shape "
+                                              f"{tuple(given.shape)}.")
+    given = given.reshape(-1)
+    if bool(((given - expected).abs() <= 2e-3 * expected.abs() + 5e-5).all()):  # three significant figures
+        return _verdict("2.1", answer, True, "")
+    if _close(given, d / d.sum(), rtol=2e-3, atol=5e-4):
+        hint = "Those are proportional to the distance d(x); k-means++ uses its square."
+    elif _close(given, expected, rtol=0, atol=0.01):
+        hint = "Close, but rounded too coarsely: give each probability to three significant figures."
+    else:
+        hint = "Probability proportional to d(x)^2, the squared distance to the nearest chosen mean; divide by the sum."
+    _verdict("2.1", answer, False, hint)
 
 
 def check_data_variance_init(init) -> None:
@@ -193,9 +238,20 @@ def check_data_variance_init(init) -> None:
     if init is not None and not (_close(p.means, reference.means) and _close(p.weights, reference.weights)):
         return _verdict("2.2", init, False, "Take the means and weights from init_random_points(X, K, generator=generator), "
                                             "so the same generator gives the same points.")
-    ok = init is not None and _close(p.variances, X.var(dim=0, unbiased=False).expand(2, 2))
-    _verdict("2.2", init, ok, "Every component gets the data's variance along each dimension: shape (K, D), "
-                              "one row per component, each row X.var(dim=0, unbiased=False).")
+    if init is None:
+        return _verdict("2.2", None, False, "")
+    target = X.var(dim=0, unbiased=False).expand(2, 2)
+    if _close(p.variances, target):
+        return _verdict("2.2", init, True, "")
+    if _close(p.variances, X.var(dim=0, unbiased=True).expand(2, 2)):
+        hint = ("You divided by N - 1 (torch's default for var, unbiased=True); the series' variances divide by N: "
+                "pass unbiased=False.")
+    elif _close(p.variances, X.std(dim=0, unbiased=False).expand(2, 2)) or _close(p.variances, X.std(dim=0).expand(2, 2)):
+        hint = "Those are standard deviations (sigma); the variances are their squares (sigma^2)."
+    else:
+        hint = ("Every component gets the data's variance along each dimension: shape (K, D), one row per component, "
+                "each row X.var(dim=0, unbiased=False).")
+    _verdict("2.2", init, False, hint)
 
 
 # 03_diagonal_gaussian ------------------------------------------------------------------------------
@@ -216,11 +272,42 @@ def check_log_density_by_hand(answer) -> None:
         return _verdict("3.1", answer, True, "")
     if _number_close(number, with_std):
         hint = "1.8 and 0.8 are variances: they enter as sigma^2, not as sigma."
+    elif _number_close(number, float(torch.tensor(expected).exp())):
+        hint = "That is the density itself; the exercise asks for its logarithm (a log-density, here negative)."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
+
+
+EXERCISE_3_3_RHO = 0.5
+
+
+def check_diagonal_cost_by_hand(answer) -> None:
+    """Exercise 3.3: the log-density per point that the diagonal version of a 2-D Gaussian with correlation
+    ``EXERCISE_3_3_RHO`` = 0.5 loses on average, -1/2 log(1 - rho^2), as a number."""
+    from ..gaussian import diagonal_cost
+
+    rho = EXERCISE_3_3_RHO
+    expected = float(diagonal_cost(torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)))
+    if answer is None:
+        return _verdict("3.3", None, False, "")
+    number = _number("3.3", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("3.3", answer, True, "")
+    if _number_close(number, -expected):
+        hint = "The sign: 1 - rho^2 < 1, so log(1 - rho^2) < 0 and the cost, -1/2 log(1 - rho^2), is positive."
+    elif _number_close(number, 2 * expected):
+        hint = "The cost is half the difference of the log-determinants: keep the factor 1/2."
+    elif _number_close(number, -0.5 * torch.log(torch.tensor(1 - rho)).item()):
+        hint = "|Sigma| = Sigma_11 Sigma_22 (1 - rho^2): the correlation enters squared."
+    else:
+        hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
+                "the variances cancel.")
+    _verdict("3.3", answer, False, hint)
 
 
 def check_overflow_dimension(answer) -> None:

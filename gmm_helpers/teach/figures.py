@@ -42,10 +42,12 @@ def plot_error_vs_n(ns, errors, ax=None):
         ax.loglog(ns, mean[:, column], marker=marker, markersize=8, color=colour, label=name)
         if spread:
             low, high = np.percentile(errors[:, :, column], [10, 90], axis=1)
-            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0,
-                            label=f"middle 80% of {errors.shape[1]} samples" if column == 0 else None)
+            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0)
     guide = mean[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
     ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"$\propto 1/\sqrt{N}$")
+    if spread:  # one grey swatch stands for the three bands, each in its line's colour
+        ax.fill_between([], [], [], color="0.5", alpha=0.3, linewidth=0,
+                        label=f"band: middle 80% of {errors.shape[1]} samples")
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
     ax.legend()
@@ -127,14 +129,24 @@ def plot_underflow(dims, log_density, computed, ax=None):
             ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
             ax.annotate(f"{name}: 0 from D = {first_zero:.0f}", (first_zero, zero_row + offset / 2), xytext=(8, 14),
                         textcoords="offset points", color=colour, fontsize=13)
-    ax.text(dims[-1], np.log10(torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps) - 6,
-            "dashed: smallest normal number\ndotted: smallest subnormal number", ha="right", va="top", fontsize=12, color="0.25")
+    ax.text(dims[-1], -150, "dashed: smallest normal number\ndotted: smallest subnormal number",
+            ha="right", va="top", fontsize=12, color="0.25")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
     ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
+    # a break in the y axis: the "exactly 0" row is not a value of log10 (log10 of 0 is minus infinity)
+    from matplotlib.transforms import blended_transform_factory
+
+    y_break = zero_row + 10
+    ax.axhspan(y_break - 2.5, y_break + 2.5, color="white", zorder=3)
+    across = blended_transform_factory(ax.transAxes, ax.transData)
+    for y in (y_break - 2.5, y_break + 2.5):
+        for x in (0.0, 1.0):
+            ax.plot([x - 0.012, x + 0.012], [y - 3, y + 3], transform=across, color="black", linewidth=1.5,
+                    clip_on=False, zorder=4)
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density")
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.12))
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.27), framealpha=0.95)  # below the line, above float64's limits
     return ax
 
 

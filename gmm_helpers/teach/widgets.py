@@ -36,36 +36,60 @@ def _new_axes(ax, figsize):
 # Fixed colour levels for the weight explorer: the tallest hill over the slider's range (0.05 to 0.9) is
 # below 0.13, so the same colour means the same density at every weight.
 WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
-WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (1.9, -0.6), (0.0, -2.3)]  # labels beside, not on, the hills
+WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (2.8, -0.7), (0.0, -2.3)]  # labels beside, not on, the hills
 
 
-def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True):
-    """The toy mixture's density with component 0's weight set to ``weight`` (the others share the rest 1:1).
+def component0_volume_and_height(params: GMMParams) -> tuple[float, float]:
+    """Component 0's hill: its volume (a Riemann sum of its own term pi_0 N(x | mu_0, Sigma_0) on a fine grid
+    wide enough to hold it) and its height at its mean. Introduced in notebooks/00_overview.ipynb."""
+    from ..gaussian import diag_gaussian_log_pdf
+
+    mean, variances = params.means[0].double(), params.variances[0].double()
+    half_width = 8 * variances.sqrt()  # (2,): eight standard deviations either side
+    axes = [torch.linspace(float(mean[d] - half_width[d]), float(mean[d] + half_width[d]), 401, dtype=torch.float64)
+            for d in range(2)]
+    gx, gy = torch.meshgrid(*axes, indexing="xy")
+    term = float(params.weights[0]) * diag_gaussian_log_pdf(torch.stack([gx, gy], dim=-1).reshape(-1, 2), mean,
+                                                            variances).exp()  # (401 * 401,)
+    cell = float((axes[0][1] - axes[0][0]) * (axes[1][1] - axes[1][0]))
+    height = float(params.weights[0]) / (2 * np.pi * float(variances.prod().sqrt()))
+    return float(term.sum()) * cell, height
+
+
+def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, variance_scale: float = 1.0):
+    """The toy mixture's density with component 0's weight set to ``weight`` (the others share the rest 1:1)
+    and its variances multiplied by ``variance_scale``.
 
     Introduced in notebooks/00_overview.ipynb.
 
-    Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across weights; each hill is
-    labelled with its weight and height. Returns the new figure, or ``ax`` when one is given.
+    Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across settings; each hill is
+    labelled with its weight and height, and the title gives component 0's volume (computed) and height.
+    Returns the new figure, or ``ax`` when one is given.
     """
-    params = toy_with_component0(weight)
+    params = toy_with_component0(weight, variance_scale)
     fig, ax = _new_axes(ax, (8.5, 6))
     plot_density(params, ax=ax, levels=WEIGHT_LEVELS, colorbar=colorbar)
     mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
-    ax.set_title(f"weight of component 0: {weight:.2f}")
+    volume, height = component0_volume_and_height(params)
+    scale = "" if variance_scale == 1 else f", variances ×{variance_scale:g}"
+    ax.set_title(f"component 0: weight {weight:.2f}{scale}\nvolume {volume:.2f}, height {height:.3f}", fontsize=14)
     return fig if fig is not None else ax
 
 
 def weight_explorer():
-    """A slider for component 0's weight over the mixture density. Introduced in notebooks/00_overview.ipynb."""
+    """Sliders for component 0's weight and (widening only, 1 to 4 times) its variances, over the mixture
+    density. Introduced in notebooks/00_overview.ipynb."""
     return widgets.interactive(
         draw_weight_effect,
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
         ax=widgets.fixed(None),
         colorbar=widgets.fixed(True),
+        variance_scale=widgets.FloatLogSlider(value=1.0, base=2, min=0, max=2, step=0.5,
+                                              description="variances × (component 0)", **_LAYOUT),
     )
 
 
-SAMPLE_XLIM, SAMPLE_YLIM = (-8, 7), (-6, 6)
+SAMPLE_XLIM, SAMPLE_YLIM = (-11, 7), (-6.5, 6.5)  # component 0 at variance x 4 (sd 2.7 along x1) stays inside
 
 
 def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None):
@@ -81,7 +105,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
     fig, ax = _new_axes(ax, (8, 6))
     plot_mixture(X, params, labels=labels, ax=ax, legend=False, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
-    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})")
+    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})\n"
+                 f"true weights ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})", fontsize=13)
     ax.set_xlim(*SAMPLE_XLIM)
     ax.set_ylim(*SAMPLE_YLIM)
     return fig if fig is not None else ax
@@ -102,31 +127,53 @@ def sampling_explorer():
     )
 
 
-INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus}
+INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus,
+                "k-means++, one draw per step": lambda X, K, generator: init_kmeans_plusplus(X, K, generator=generator,
+                                                                                             n_local_trials=1)}
+
+
+def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
+    """Which groups (true centres) no start mean is nearest to, in words: "one mean per group" or
+    "no mean in group 0, 2". Introduced in notebooks/02_initialisation.ipynb."""
+    nearest = ((means[:, None, :] - centres[None, :, :]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # (K,)
+    empty = [k for k in range(len(centres)) if k not in nearest]
+    return "one mean per group" if not empty else "no mean in group " + ", ".join(map(str, empty))
 
 
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
-               ax=None, title: str | None = None):
+               ax=None, title: str | None = None, centres: torch.Tensor | None = None):
     """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
     The axes follow the data (``scale`` times the limits of X), so the cloud looks the same at every scale
-    and only the ellipses that ignore the data's units change size. Returns the new figure, or ``ax``.
+    and only the ellipses that ignore the data's units change size. With ``centres`` (the true means, shape
+    (G, D), in the units of X), each is marked with a black plus labelled "group g", and the default title
+    says which groups got no mean. Returns the new figure, or ``ax``.
     """
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
     fig, ax = _new_axes(ax, (8, 6))
-    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False,
-                 title=title or f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else ""))
+    default = f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else "")
+    if centres is not None:
+        default += "\n" + start_coverage(start.means / scale, centres)
+    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=title or default)
+    if centres is not None:
+        for g, c in enumerate(centres * scale):
+            ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
+                    linestyle="none")
+            ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
+                        fontsize=14, fontweight="bold", color="black",
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
     low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
     ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
     ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
     return fig if fig is not None else ax
 
 
-def init_explorer(X: torch.Tensor, K: int = 3):
-    """A scheme menu, a seed slider and a data-scale slider showing the start on the data.
+def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None):
+    """A scheme menu, a seed slider and a data-scale slider showing the start on the data; with
+    ``centres`` (the true means) the groups are marked and the title says which got no mean.
 
     Introduced in notebooks/02_initialisation.ipynb.
     """
@@ -139,6 +186,7 @@ def init_explorer(X: torch.Tensor, K: int = 3):
         scale=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.25, description="data units × ", **_LAYOUT),
         ax=widgets.fixed(None),
         title=widgets.fixed(None),
+        centres=widgets.fixed(centres),
     )
 
 
@@ -148,15 +196,17 @@ GAUSSIAN_LIM = (-6, 6)
 GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 9)
 
 
-def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True):
+def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True,
+                  legend: bool = True):
     """A 2-D Gaussian with variances (var_x, var_y) and a correlation, and the diagonal Gaussian closest to it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
 
     Filled contours: the density of N(0, Sigma) with Sigma = [[var_x, c], [c, var_y]], c = correlation *
     sqrt(var_x var_y), on fixed log-spaced levels. Solid ellipses: its 1 and 2 sigma contours. Dashed:
-    those of N(0, diag(var_x, var_y)), the best diagonal fit. The title gives the peak density and what the
-    diagonal fit loses per point (``diagonal_cost``). Returns the new figure, or ``ax`` when one is given.
+    those of N(0, diag(var_x, var_y)), the best diagonal fit. The title gives the variances, the peak density
+    and what the diagonal fit loses per point (``diagonal_cost``). ``legend=False`` leaves the legend out (for
+    all but one panel of a static companion). Returns the new figure, or ``ax`` when one is given.
     """
     from matplotlib.colors import LogNorm
     from torch.distributions import MultivariateNormal
@@ -174,17 +224,19 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
                          cmap="viridis", extend="both")
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
-    draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#E69F00", linewidth=3, label="this Gaussian: 1σ, 2σ")
+    draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#FF3D9A", linewidth=3, label="this Gaussian: 1σ, 2σ")
     draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, color="white", linewidth=2.5, linestyle="--",
                   label="best diagonal fit")
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
-    ax.set_title(f"ρ = {correlation:+.2f}: peak {peak:.3f}\ndiagonal fit loses {float(diagonal_cost(covariance)):.2f} per point")
+    ax.set_title(f"σ₁² = {var_x:g}, σ₂² = {var_y:g}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
+                 f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
     ax.set_xlim(*GAUSSIAN_LIM)
     ax.set_ylim(*GAUSSIAN_LIM)
     ax.set_aspect("equal")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.legend(loc="upper left", fontsize=11, framealpha=0.85)
+    if legend:
+        ax.legend(loc="upper left", fontsize=11, framealpha=0.85)
     return fig if fig is not None else ax
 
 
