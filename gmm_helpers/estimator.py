@@ -29,9 +29,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._validation import _all_finite
 from .data import sample_gmm
-from .fast import FastEM
+from .fast import ChunkKernel, FastEM
 from .init import MAX_SEED_POINTS, draw_indices, init_kmeans_plusplus, kmeans_plusplus_means, nearest_means
-from .likelihoods import component_log_pdfs_expanded
 from .params import GMMParams
 
 INIT_PARAMS = ("kmeans", "k-means++", "random_from_data", "random")
@@ -522,16 +521,17 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
     def _log_joint_blocks(self, X: torch.Tensor):
         """log pi_k + log N(x_n | k) for blocks of points: (start, (n, K) tensor), never an (N, K, D) tensor.
 
-        The expanded (matrix-product) form of notebook 04, about a centre fixed by the model (the
-        weighted mean of the means), so a point's result does not depend on the other points.
+        The fit's own E-step kernel (``gmm_helpers.fast.ChunkKernel.log_joint``: the matrix-product form of
+        notebook 04, with float64 products or direct log-densities where the expanded square would lose
+        digits, e.g. a narrow component far from the others in float32), about a centre fixed by the
+        model (the weighted mean of the means), so a point's result does not depend on the other points.
         """
-        weights, means, variances = self.params_
-        centre = weights @ means  # (K,) @ (K, D) -> (D,)
-        centred = GMMParams(weights, means - centre, variances)
+        weights, means, _ = self.params_
+        kernel = ChunkKernel(X.shape[1], X.dtype, X.device, weights @ means)  # (K,) @ (K, D) -> (D,)
+        plan = kernel.weights_matrix(GMMParams(*(t.to(X.device, X.dtype) for t in self.params_)))
         block = max(1, SCORE_BLOCK // self.n_components)
         for start in range(0, X.shape[0], block):
-            log_pdfs = component_log_pdfs_expanded(X[start:start + block] - centre, centred)  # (n, K)
-            yield start, log_pdfs + weights.log()
+            yield start, kernel.log_joint(plan, X[start:start + block])  # (n, K)
 
     def _map_blocks(self, X: torch.Tensor, fn) -> torch.Tensor:
         """``fn`` of each block's (n, K) log-joint, concatenated over the blocks."""

@@ -379,6 +379,27 @@ class ChunkKernel:
                     deviations = (X[start:stop][rows][:, None, :] - means[None, :, :]) ** 2  # (m, 1, D) - (1, k, D) -> (m, k, D)
                     out += torch.einsum("mk,mkd->kd", weights[rows].to(self.dtype), deviations).to(torch.float64)
 
+    def log_joint(self, plan: "EStepPlan", X: torch.Tensor) -> torch.Tensor:
+        """log pi_k + log N(x_n | k) of the points X, shape (n, K), in X's dtype (natural logarithms).
+
+        Computed as the E-step computes it, with the same precision rules (products in float64, or
+        direct log-densities, where the expanded square would lose digits): what a fitted model's
+        ``score_samples`` and ``predict_proba`` need. X is one block of points (no chunking here).
+        """
+        D = self.D
+        dtype, direct = self.products_dtype(plan, self.reach(X))
+        Wt, centred_means, precisions, log2_scales = plan.cast(dtype)
+        Zt = torch.empty(2 * D + 1, X.shape[0], dtype=dtype, device=self.device)
+        torch.sub(X.to(dtype), self.shift.to(dtype), out=Zt[:D].T)
+        torch.mul(Zt[:D], Zt[:D], out=Zt[D:2 * D])
+        Zt[2 * D] = 1
+        with full_precision_matmuls(self.device):
+            log2_joint = Wt @ Zt  # (K, n)
+        for k in direct.tolist():  # no cancellation: sum_d prec_kd (x_d - mu_kd)^2 directly
+            sq_mahalanobis = (precisions[k][:, None] * (Zt[:D] - centred_means[k][:, None]) ** 2).sum(dim=0)
+            log2_joint[k] = log2_scales[k] - 0.5 * sq_mahalanobis / math.log(2)
+        return (log2_joint.T * math.log(2)).to(self.dtype)
+
     def new_accumulator(self, K: int) -> torch.Tensor:
         """A zero (2D+1, K) float64 accumulator for ``add_statistics``."""
         return torch.zeros(2 * self.D + 1, K, dtype=torch.float64, device=self.device)

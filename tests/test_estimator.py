@@ -380,3 +380,19 @@ def test_the_readme_practitioners_example_runs_and_finds_the_five_blobs(capsys):
     assert capsys.readouterr().out.startswith("K = 5 by BIC;")
     assert isinstance(namespace["labels"], np.ndarray) and namespace["labels"].shape == (20_000,)
     assert type(namespace["mixture"]).__name__ == "MixtureSameFamily"
+
+
+def test_float32_scores_a_narrow_component_far_from_the_data_centre_exactly():
+    """A senior review's case: 500 points near 0 and 500 with spread 0.01 near 1000, in float32. The expanded square
+    loses whole nats there in float32 unless its products run in float64 (as the fit's E-step does): score and
+    predict_proba must be those of the same parameters evaluated in float64."""
+    from gmm_helpers import log_likelihood, log_responsibilities
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, (500, 2)), rng.normal(1000, 0.01, (500, 2))]).astype(np.float32)
+    gm = DiagonalGaussianMixture(2, random_state=0).fit(X)
+    params64 = GMMParams(*(torch.as_tensor(a, dtype=torch.float64) for a in (gm.weights_, gm.means_, gm.covariances_)))
+    X64 = torch.from_numpy(X).double()
+    exact = float(log_likelihood(X64, params64)) / len(X)
+    assert abs(gm.score(X) - exact) < 1e-3 and abs(gm.score(X) - gm.lower_bound_) < 1e-2  # was 769 nats off per point
+    np.testing.assert_allclose(gm.predict_proba(X), log_responsibilities(X64, params64).exp().numpy(), atol=1e-5)
