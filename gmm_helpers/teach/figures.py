@@ -439,7 +439,7 @@ def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None, zoom_from: int 
     for ax in axes:
         ax.set_xlabel("number of components $K$")
         ax.set_xticks(Ks)
-        ax.legend()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the panel: never over a curve
     return axes
 
 
