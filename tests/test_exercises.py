@@ -379,3 +379,22 @@ def test_08_parameter_count_names_the_extra_weight(capsys):
 def test_08_bic_check_names_the_aic_mistake(capsys):
     ex.check_bic_by_hand(2 * 4100.0 + 2 * 27)
     assert "AIC" in capsys.readouterr().out
+
+
+def test_08_collapsed_component_check(capsys):
+    fit = ex.EXERCISE_8_4_FIT
+    points = fit.weights * ex.EXERCISE_8_4_N
+    # independent of the check: the one component with about one point and every variance at reg_covar
+    by_hand = [k for k in range(4) if abs(points[k] - 1) < 0.5 and bool((fit.variances[k] == 1e-6).all())]
+    assert by_hand == [1]
+    ex.check_collapsed_component(1)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_collapsed_component(torch.tensor([1]))  # a (1,)-shaped tensor
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_collapsed_component(3)  # the small real cluster: 15 points, variances 0.05 and 0.04
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "small cluster" in out and "component 1" not in out
+    ex.check_collapsed_component(0)
+    assert ": not yet." in capsys.readouterr().out
+    ex.check_collapsed_component(None)
+    assert ": no answer yet;" in capsys.readouterr().out

@@ -607,3 +607,26 @@ def check_dead_weight(answer) -> None:
         hint = "The data are float32: use torch.finfo(torch.float32).eps, not float64's."
     # two significant figures worked by hand (1.2e-9, 0.7% from 1.192e-9) are right; float64's epsilon is 1e-9 times off
     _verdict("8.3", answer, value is not None and math.isclose(value, expected, rel_tol=0.045), hint)
+
+
+# exercise 8.4: a K = 4 diagonal fit to N = 500 points (reg_covar 1e-6): one component is a collapse, one a small cluster
+EXERCISE_8_4_N = 500
+EXERCISE_8_4_FIT = GMMParams(
+    torch.tensor([0.468, 0.002, 0.500, 0.030], dtype=torch.float64),
+    torch.tensor([[-2.0, 0.5], [7.31, -4.02], [2.5, 1.0], [0.4, -3.0]], dtype=torch.float64),
+    torch.tensor([[1.30, 0.90], [1.0e-6, 1.0e-6], [0.80, 1.10], [0.05, 0.04]], dtype=torch.float64),
+)
+
+
+def check_collapsed_component(answer) -> None:
+    """Exercise 8.4: the index of the collapsed component of ``EXERCISE_8_4_FIT`` (N = 500, reg_covar 1e-6)."""
+    fit, n = EXERCISE_8_4_FIT, EXERCISE_8_4_N
+    collapsed = ((fit.weights * n < 2) & (fit.variances.max(dim=1).values < 10 * 1e-6)).nonzero().flatten().tolist()
+    value = _as_number(answer)
+    hint = "A collapse holds about one point (weight x N near 1) and has variances at reg_covar in every dimension."
+    smallest_spread = int(fit.variances.max(dim=1).values[fit.weights * n > 2].argmin())  # the small real cluster's row
+    small_cluster = [k for k in range(len(fit.weights)) if fit.weights[k] * n > 2][smallest_spread]
+    if value is not None and value == small_cluster:
+        hint = ("That component holds many points (weight x N) with a real, if small, spread: a small cluster. "
+                "A collapse holds about one point, with variances at reg_covar.")
+    _verdict("8.4", answer, value is not None and [value] == collapsed, hint)
