@@ -315,7 +315,7 @@ def test_scaling_checks_accept_the_solution_reject_the_mistake_and_wait_on_none(
 # likely mistake with a hint about it, and waits on None.
 CASES_08 = [
     (ex.check_parameter_count, 2 * 4 * 5 + 4 - 1, 2 * 4 * 5, "weights are parameters too"),
-    (ex.check_bic_by_hand, 2 * 2263.4 + 19 * math.log(600), 2 * 2263.4 + 19 * math.log10(600), "natural logarithm"),
+    (ex.check_bic_by_hand, 2 * 4100.0 + 27 * math.log(900), 2 * 4100.0 + 27 * math.log10(900), "natural logarithm"),
     (ex.check_dead_weight, 10 * 1.1920929e-07 / (1000 + 30 * 1.1920929e-07), 10 * 2.220446e-16 / 1000, "float32"),
 ]
 
@@ -438,18 +438,28 @@ def test_08_hints_never_print_the_solution(capsys):
     ex.check_parameter_count(1)
     ex.check_dead_weight(1.0)
     out = capsys.readouterr().out
-    assert "4648" not in out and "43" not in out and "1.19e-09" not in out and "1.2e-09" not in out
+    assert "8383" not in out and "8384" not in out and "43" not in out and "1.19e-09" not in out and "1.2e-09" not in out
 
 
 def test_08_dead_weight_accepts_three_digits_worked_by_hand(capsys):
     ex.check_dead_weight(1.19e-9)  # 10 x 1.19e-7 / 1000, float32's epsilon to three digits
     assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_dead_weight(1.2e-9)  # two significant figures
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_dead_weight(1.3e-9)  # wrong in the second figure
+    assert ": not yet." in capsys.readouterr().out
     ex.check_dead_weight(1.0e-9)  # a wrong epsilon
     assert ": not yet." in capsys.readouterr().out
 
 
+def test_08_parameter_count_names_the_extra_weight(capsys):
+    ex.check_parameter_count(2 * 4 * 5 + 4)  # all K weights counted as free
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "the last is fixed" in out
+
+
 def test_08_bic_check_names_the_aic_mistake(capsys):
-    ex.check_bic_by_hand(2 * 2263.4 + 2 * 19)
+    ex.check_bic_by_hand(2 * 4100.0 + 2 * 27)
     assert "AIC" in capsys.readouterr().out
 
 
@@ -461,3 +471,22 @@ def test_the_merged_component_accepts_the_rounded_hand_answer_and_one_element_te
     ex.check_merged_component((2.6, 1.04, 0.0))  # three numbers: not a pair
     ex.check_merged_component((2.6, 39 / 5))  # the mistake of forgetting to subtract the squared mean
     assert capsys.readouterr().out.count(": not yet.") == 2
+
+
+def test_08_collapsed_component_check(capsys):
+    fit = ex.EXERCISE_8_4_FIT
+    points = fit.weights * ex.EXERCISE_8_4_N
+    # independent of the check: the one component with about one point and every variance at reg_covar
+    by_hand = [k for k in range(4) if abs(points[k] - 1) < 0.5 and bool((fit.variances[k] == 1e-6).all())]
+    assert by_hand == [1]
+    ex.check_collapsed_component(1)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_collapsed_component(torch.tensor([1]))  # a (1,)-shaped tensor
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_collapsed_component(3)  # the small real cluster: 15 points, variances 0.05 and 0.04
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "small cluster" in out and "component 1" not in out
+    ex.check_collapsed_component(0)
+    assert ": not yet." in capsys.readouterr().out
+    ex.check_collapsed_component(None)
+    assert ": no answer yet;" in capsys.readouterr().out

@@ -145,3 +145,14 @@ def test_collapse_plot_reads_from_large_to_small_variance():
     fig, ax = plt.subplots()
     plot_collapse([1.0, 1e-4, 1e-8], [-4.0, -3.99, -3.97], ax=ax)
     assert ax.get_xscale() == "log" and ax.get_xlim()[0] > ax.get_xlim()[1]
+
+
+def test_collapse_plot_writes_the_slope_per_tenfold_shrink():
+    from gmm_helpers.teach.figures import plot_collapse
+
+    fig, ax = plt.subplots()
+    plot_collapse([1.0, 0.1, 0.01], [-10.0, -8.0, -6.5], ax=ax, ylabel="total log-likelihood")
+    assert [t.get_text() for t in ax.texts] == ["slope: +1.5000 per tenfold shrink"]  # (-6.5 + 8) / 1 decade
+    assert ax.get_ylabel() == "total log-likelihood"
+    with pytest.raises(ValueError, match="log_likelihoods"):
+        plot_collapse([1.0, 0.1], [-4.0], ax=ax)

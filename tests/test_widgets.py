@@ -258,3 +258,26 @@ def test_online_em_explorer_redraws_the_chosen_setting_on_fixed_axes():
     online = fit_em_online([chunk for _ in range(3) for chunk in X.split(100)], start, alpha=0.9)
     seen, values = online_line.get_xydata()[-1]
     assert seen == 3 and values == pytest.approx(float(log_likelihood(X, online.params)) / 300, rel=1e-6)
+
+
+def test_k_choice_panels_ring_each_shown_K_on_one_bic_curve():
+    from gmm_helpers import running_example
+    from gmm_helpers.estimator import DiagonalGaussianMixture
+    from gmm_helpers.teach.widgets import draw_k_choice_panels, k_explorer
+
+    X, _, _ = running_example(torch.float64)
+    models = {K: DiagonalGaussianMixture(K, random_state=0).fit(X) for K in (1, 2, 3, 4)}
+    fits, bics = {K: m.params_ for K, m in models.items()}, {K: m.bic(X) for K, m in models.items()}
+    held_out = {K: -4.0 - K / 1000 for K in models}
+    fig = draw_k_choice_panels(X, fits, bics, shown=(1, 2, 4), held_out=held_out)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "(a) K = 1: 1 component, 1σ and 2σ ellipses\nheld-out -4.0010 per point"
+    assert titles[2].startswith("(c) K = 4: 4 components,")
+    bic_axes = fig.axes[3]
+    ringed = [line.get_ydata()[0] for line in bic_axes.lines[1:4]]
+    assert ringed == pytest.approx([bics[1], bics[2], bics[4]])
+    with pytest.raises(ValueError, match="shown"):
+        draw_k_choice_panels(X, fits, bics, shown=(1, 2))
+    w = k_explorer(X, fits, bics, held_out=held_out)
+    assert w.result.axes[0].get_title().endswith("held-out -4.0030 per point")
+    plt.close("all")

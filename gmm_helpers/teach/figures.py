@@ -451,23 +451,39 @@ def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None, zoom_from: int 
     for ax in axes:
         ax.set_xlabel("number of components $K$")
         ax.set_xticks(Ks)
-        ax.legend()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below the panel: never over a curve
     return axes
 
 
-def plot_collapse(variances, log_likelihoods, ax=None):
-    """The log-likelihood per point against the variance of a component that sits on one data point.
+def plot_collapse(variances, log_likelihoods, ax=None, ylabel: str = "log-likelihood per point"):
+    """The log-likelihood against the variance of a component that sits on one data point.
 
     Introduced in notebooks/08_choosing_k.ipynb. The variance axis is logarithmic and runs from large
-    to small, so that the collapse reads left to right.
+    to small, so that the collapse reads left to right. The slope of the last two points, per tenfold
+    shrink of the variance, is written on the panel.
+
+    Parameters
+    ----------
+    variances : sequence of float, at least 2, positive
+    log_likelihoods : sequence of float, one per variance
+    ax : matplotlib Axes, optional
+    ylabel : str
+        What ``log_likelihoods`` are (the total, or per point).
 
     Returns
     -------
     ax : matplotlib Axes
     """
+    v = np.asarray(variances, dtype=float)
+    ll = np.asarray(log_likelihoods, dtype=float)
+    if v.shape != ll.shape or v.ndim != 1 or len(v) < 2:
+        raise ValueError(f"plot_collapse: variances and log_likelihoods must be 1-D of the same length >= 2, "
+                         f"got shapes {v.shape} and {ll.shape}")
     ax = ax or plt.gca()
-    ax.semilogx(np.asarray(variances, dtype=float), np.asarray(log_likelihoods, dtype=float), marker="o", color="black")
+    ax.semilogx(v, ll, marker="o", color="black")
     ax.invert_xaxis()
+    slope = (ll[-1] - ll[-2]) / (np.log10(v[-2]) - np.log10(v[-1]))
+    ax.text(0.03, 0.95, f"slope: {slope:+.4f} per tenfold shrink", transform=ax.transAxes, va="top", fontsize=16)
     ax.set_xlabel(r"variance $\sigma^2$ of the component on the point (shrinking →)")
-    ax.set_ylabel("log-likelihood per point")
+    ax.set_ylabel(ylabel)
     return ax

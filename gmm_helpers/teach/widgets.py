@@ -491,7 +491,8 @@ def online_em_explorer(X: torch.Tensor, start: GMMParams, exact_curve, ylim, pas
 K_CHOICE_LIMITS = dict(xlim=(-7.5, 6.5), ylim=(-6.0, 6.5))  # the running example, with room for the ellipses
 
 
-def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: dict = K_CHOICE_LIMITS, axes=None):
+def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: dict = K_CHOICE_LIMITS, axes=None,
+                  held_out: dict | None = None):
     """The fit with K components on the data (left) and where it sits on the BIC curve (right).
 
     Introduced in notebooks/08_choosing_k.ipynb.
@@ -508,7 +509,9 @@ def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: d
     limits : dict with xlim and ylim
         Fixed axes, so the picture does not jump as K changes.
     axes : pair of matplotlib Axes, optional
-        Draw there (a row of a static companion) instead of in a new figure.
+        Draw there instead of in a new figure.
+    held_out : dict int -> float, optional
+        The fit's log-likelihood per point on held-out data, written in the left panel's title.
 
     Returns
     -------
@@ -521,10 +524,7 @@ def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: d
         fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.15, 1]})
     else:
         fig, (left, right) = None, axes
-    plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=left, legend=False, n_std=(1, 2),
-                 title=f"K = {K}: {K} ellipses (1σ and 2σ)")
-    left.set_xlim(*limits["xlim"])
-    left.set_ylim(*limits["ylim"])
+    _draw_k_fit(X, params, K, limits, left, held_out)
     right.plot(Ks, [bics[k] for k in Ks], marker="o", markersize=8, color="#B2182B", label="BIC")
     right.plot([K], [bics[K]], marker="o", markersize=20, color="black", linestyle="none", label=f"K = {K}: BIC {bics[K]:.1f}")
     right.plot([best], [bics[best]], marker="*", markersize=22, color="#E69F00", markeredgecolor="black",
@@ -540,7 +540,59 @@ def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: d
     return fig
 
 
-def k_explorer(X: torch.Tensor, fits: dict, bics: dict):
+def _k_title(K: int, held_out: dict | None) -> str:
+    title = f"K = {K}: {K} component{'s' if K > 1 else ''}, 1σ and 2σ ellipses"
+    return title if held_out is None else f"{title}\nheld-out {held_out[K]:.4f} per point"
+
+
+def _draw_k_fit(X, params, K, limits, ax, held_out):
+    plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False, n_std=(1, 2),
+                 title=_k_title(K, held_out))
+    ax.set_xlim(*limits["xlim"])
+    ax.set_ylim(*limits["ylim"])
+
+
+def draw_k_choice_panels(X: torch.Tensor, fits: dict, bics: dict, shown=(2, 3, 6), held_out: dict | None = None,
+                         limits: dict = K_CHOICE_LIMITS):
+    """The static companion of ``k_explorer``: the fits for the Ks in ``shown`` and one BIC curve marking them.
+
+    Introduced in notebooks/08_choosing_k.ipynb. A 2 x 2 grid: the fits share their (fixed) axes; the
+    fourth panel is the BIC curve with each shown K ringed in the colour of its panel's letter.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    if len(shown) != 3:
+        raise ValueError(f"draw_k_choice_panels: shown must hold 3 values of K, got {len(shown)}: {tuple(shown)}")
+    fig, axes = plt.subplots(2, 2, figsize=(16, 14))
+    fit_axes = [axes[0, 0], axes[0, 1], axes[1, 0]]
+    for ax in fit_axes[1:]:
+        ax.sharex(fit_axes[0])
+        ax.sharey(fit_axes[0])
+    for letter, ax, K in zip("abc", fit_axes, shown):
+        _draw_k_fit(X, fits[K], K, limits, ax, held_out)
+        ax.set_title(f"({letter}) " + ax.get_title())
+    right = axes[1, 1]
+    Ks = sorted(bics)
+    best = min(Ks, key=bics.get)
+    right.plot(Ks, [bics[k] for k in Ks], marker="o", markersize=8, color="#B2182B", label="BIC")
+    for letter, K in zip("abc", shown):
+        right.plot([K], [bics[K]], marker="o", markersize=20, markerfacecolor="none", markeredgecolor="black",
+                   markeredgewidth=2.5, linestyle="none")
+        right.annotate(f"({letter})", (K, bics[K]), textcoords="offset points", xytext=(0, 18), ha="center", fontsize=16)
+    right.plot([best], [bics[best]], marker="*", markersize=22, color="#E69F00", markeredgecolor="black",
+               linestyle="none", label=f"lowest BIC: K = {best}")
+    right.set_xticks(Ks)
+    right.set_xlabel("number of components $K$")
+    right.set_ylabel("BIC (lower is better)")
+    right.set_title("(d) the BIC curve, panels (a)-(c) ringed")
+    right.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def k_explorer(X: torch.Tensor, fits: dict, bics: dict, held_out: dict | None = None):
     """A K slider over ``draw_k_choice``. Introduced in notebooks/08_choosing_k.ipynb."""
     Ks = sorted(fits)
     return widgets.interactive(
@@ -551,4 +603,5 @@ def k_explorer(X: torch.Tensor, fits: dict, bics: dict):
         K=widgets.SelectionSlider(options=Ks, value=3 if 3 in Ks else Ks[0], description="K components", **_LAYOUT),
         limits=widgets.fixed(K_CHOICE_LIMITS),
         axes=widgets.fixed(None),
+        held_out=widgets.fixed(held_out),
     )
