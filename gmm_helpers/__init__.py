@@ -14,6 +14,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``updates``            -> notebooks/06_parameter_updates.ipynb
 - ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
 - ``estimator``          -> notebooks/08_choosing_k.ipynb (``DiagonalGaussianMixture``; needs scikit-learn)
+- ``classify``           -> notebooks/09_real_data.ipynb (a generative classifier, one mixture per class; needs scikit-learn)
 """
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm
