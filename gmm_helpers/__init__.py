@@ -15,6 +15,7 @@ Each module is one concept of the series and names the notebook that teaches it:
 - ``em``, ``fast``       -> notebooks/07_em_fit.ipynb
 - ``stats``, ``streaming``, ``online``, ``distributed`` -> notebooks/10_scaling_up.ipynb
 - ``estimator``          -> notebooks/08_choosing_k.ipynb (``DiagonalGaussianMixture``; needs scikit-learn)
+- ``classify``           -> notebooks/09_real_data.ipynb (a generative classifier, one mixture per class; needs scikit-learn)
 """
 
 from .data import empirical_params, estimation_errors, running_example, sample_gmm

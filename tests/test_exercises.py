@@ -490,3 +490,46 @@ def test_08_collapsed_component_check(capsys):
     assert ": not yet." in capsys.readouterr().out
     ex.check_collapsed_component(None)
     assert ": no answer yet;" in capsys.readouterr().out
+
+
+# 09_real_data: each check accepts the answer worked by hand (to the digits the solution shows, and as a
+# tensor), rejects the likely mistake with a hint about it, and waits on None.
+
+def test_09_soft_colour_accepts_the_hand_solution_and_rejects_the_hard_colour(capsys):
+    import numpy as np
+
+    by_hand = [0.7 * 0.9 + 0.2 * 0.1 + 0.1, 0.7 * 0.1 + 0.2 * 0.1 + 0.1, 0.7 * 0.1 + 0.2 * 0.9 + 0.1]  # a naive loop
+    for answer in ([0.75, 0.19, 0.35], torch.tensor(by_hand), np.array(by_hand)):
+        ex.check_soft_colour(answer)
+        assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_soft_colour([0.9, 0.1, 0.1])  # the hard assignment
+    assert "hard assignment" in capsys.readouterr().out
+    ex.check_soft_colour([2.0 / 3, 0.4, 2.0 / 3])  # the unweighted average of the colours
+    assert "plain average" in capsys.readouterr().out
+    ex.check_soft_colour(0.5)
+    assert "three numbers" in capsys.readouterr().out
+    ex.check_soft_colour(None)
+    assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_09_class_posterior_accepts_the_hand_solution_and_rejects_the_missing_prior(capsys):
+    by_hand = 0.2 * math.exp(-10) / (0.2 * math.exp(-10) + 0.8 * math.exp(-11))
+    assert round(by_hand, 3) == 0.405  # the solution's number
+    for answer in (0.405, torch.tensor([by_hand]), by_hand):
+        ex.check_class_posterior(answer)
+        assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_class_posterior(1 / (1 + math.exp(-1)))  # equal priors
+    assert "priors" in capsys.readouterr().out
+    ex.check_class_posterior(1 - by_hand)
+    assert "other class" in capsys.readouterr().out
+    ex.check_class_posterior(None)
+    assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_09_hints_never_print_the_solution(capsys):
+    ex.check_soft_colour([0.0, 0.0, 0.0])
+    ex.check_soft_colour([0.9, 0.1, 0.1])
+    ex.check_class_posterior(0.9)
+    ex.check_class_posterior(0.731)
+    out = capsys.readouterr().out
+    assert "0.75" not in out and "0.405" not in out and "0.4" not in out

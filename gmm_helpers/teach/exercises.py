@@ -717,3 +717,44 @@ def check_collapsed_component(answer) -> None:
         hint = ("That component holds many points (weight x N) with a real, if small, spread: a small cluster. "
                 "A collapse holds about one point, with variances at reg_covar.")
     _verdict("8.4", answer, value is not None and [value] == collapsed, hint)
+
+
+# 09_real_data -------------------------------------------------------------------------------------
+
+EXERCISE_9_RESP = (0.7, 0.2, 0.1)  # exercise 9.1: a pixel's responsibilities...
+EXERCISE_9_COLOURS = ((0.9, 0.1, 0.1), (0.1, 0.1, 0.9), (1.0, 1.0, 1.0))  # ...for components of these mean colours
+EXERCISE_9_LOG_PDFS, EXERCISE_9_PRIORS = (-10.0, -11.0), (0.2, 0.8)  # exercise 9.2: log p(x | c) and p(c)
+
+
+def check_soft_colour(answer) -> None:
+    """Exercise 9.1: the posterior-mean colour sum_k r_nk mu_k of one pixel, three numbers."""
+    resp = torch.tensor(EXERCISE_9_RESP, dtype=torch.float64)
+    colours = torch.tensor(EXERCISE_9_COLOURS, dtype=torch.float64)
+    expected = resp @ colours  # (3,)
+    try:
+        value = torch.as_tensor(answer, dtype=torch.float64).reshape(-1) if answer is not None else None
+    except (TypeError, ValueError, RuntimeError):
+        value = None
+    hint = "Weight each component's mean colour by the pixel's responsibility for it, and add the three."
+    if value is not None and value.numel() != 3:
+        hint = f"A colour is three numbers (r, g, b); you gave {value.numel()}."
+    elif value is not None and torch.allclose(value, colours[0], atol=1e-3):
+        hint = "That is the hard assignment (the most probable component's colour); the soft one blends all three."
+    elif value is not None and torch.allclose(value, colours.mean(dim=0), atol=1e-3):
+        hint = "That is the plain average of the colours; weight each by its responsibility."
+    correct = value is not None and value.numel() == 3 and torch.allclose(value, expected, rtol=1e-3, atol=1e-4)
+    _verdict("9.1", answer, correct, hint)
+
+
+def check_class_posterior(answer) -> None:
+    """Exercise 9.2: p(class 0 | x) from log p(x | c) = (-10, -11) and priors (0.2, 0.8)."""
+    log_joint = torch.tensor(EXERCISE_9_LOG_PDFS, dtype=torch.float64) + torch.tensor(EXERCISE_9_PRIORS, dtype=torch.float64).log()
+    expected = float(torch.softmax(log_joint, dim=0)[0])
+    no_prior = float(torch.softmax(torch.tensor(EXERCISE_9_LOG_PDFS, dtype=torch.float64), dim=0)[0])
+    value = _as_number(answer)
+    hint = "Bayes' rule: p(0 | x) = p(x | 0) p(0) / sum over c of p(x | c) p(c); exponentiate the log-densities first."
+    if value is not None and abs(value - no_prior) < 1e-3:
+        hint = "You left out the priors p(c): the classes are not equally common."
+    elif value is not None and abs(value - (1 - expected)) < 1e-3:
+        hint = "That is p(1 | x), the other class."
+    _verdict("9.2", answer, value is not None and abs(value - expected) <= 1e-3 * expected, hint)

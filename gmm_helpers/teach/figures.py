@@ -487,3 +487,149 @@ def plot_collapse(variances, log_likelihoods, ax=None, ylabel: str = "log-likeli
     ax.set_xlabel(r"variance $\sigma^2$ of the component on the point (shrinking →)")
     ax.set_ylabel(ylabel)
     return ax
+
+
+# 09_real_data --------------------------------------------------------------------------------------
+
+def _image_array(image) -> np.ndarray:
+    """An (H, W, 3) image as float values in [0, 1] for imshow (tensor or array, clipped)."""
+    array = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    return np.clip(array.astype(float), 0.0, 1.0)
+
+
+def plot_segmentation(image, hard, soft, uncertainty, axes=None, titles=None):
+    """Four panels of one colour segmentation: the photo, hard assignment, posterior-mean colour, uncertainty.
+
+    Introduced in notebooks/09_real_data.ipynb.
+
+    Parameters
+    ----------
+    image, hard, soft : Tensor or array, shape (H, W, 3), values in [0, 1]
+        The photo; each pixel painted with its most probable component's mean colour; each pixel
+        painted with the posterior mean colour sum_k r_nk mu_k.
+    uncertainty : Tensor or array, shape (H, W)
+        1 - max_k r_nk, in [0, 1 - 1/K].
+    axes : four matplotlib Axes, optional
+    titles : four str, optional
+
+    Returns
+    -------
+    axes : the four Axes (the last carries a colour bar)
+    """
+    if axes is None:
+        _, axes = plt.subplots(2, 2, figsize=(16, 11), sharex=True, sharey=True)
+        axes = axes.ravel()
+    titles = titles or ["the photo", "hard: the most probable component's colour",
+                        r"soft: posterior-mean colour $\sum_k r_{nk}\mu_k$", r"uncertainty $1 - \max_k r_{nk}$"]
+    for ax, picture, title in zip(axes[:3], (image, hard, soft), titles[:3]):
+        ax.imshow(_image_array(picture))
+        ax.set_title(title)
+    u = uncertainty.detach().cpu().numpy() if isinstance(uncertainty, torch.Tensor) else np.asarray(uncertainty)
+    shown = axes[3].imshow(u, cmap="magma", vmin=0.0, vmax=0.5)
+    axes[3].set_title(titles[3])
+    axes[3].figure.colorbar(shown, ax=axes[3], shrink=0.8, label="1 − max responsibility")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    return axes
+
+
+def plot_palettes(palettes: dict, ax=None):
+    """Colour palettes as stacked bars, one row per method, each colour as wide as its share of the pixels.
+
+    Introduced in notebooks/09_real_data.ipynb.
+
+    Parameters
+    ----------
+    palettes : dict str -> (colours, shares)
+        colours: shape (K, 3) in [0, 1]; shares: shape (K,), summing to one. Colours are drawn from
+        dark to light, so two palettes of the same K line up for comparison.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    names = list(palettes)
+    for row, name in enumerate(names):
+        colours, shares = (np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=float)
+                           for v in palettes[name])
+        order = np.argsort(colours.sum(axis=1))  # dark to light
+        left = 0.0
+        for k in order:
+            ax.barh(row, shares[k], left=left, color=np.clip(colours[k], 0, 1), edgecolor="white", height=0.8)
+            left += shares[k]
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the pixels (colours from dark to light)")
+    ax.grid(False)
+    return ax
+
+
+def plot_digit_grid(images, axes, titles=None, vmax: float = 16.0):
+    """8 x 8 digit images, one per axis, grey on white, no ticks.
+
+    Introduced in notebooks/09_real_data.ipynb.
+
+    Parameters
+    ----------
+    images : Tensor or array, shape (n, 64) or (n, 8, 8)
+        Pixel intensities 0..16 (scikit-learn's digits); values outside are clipped.
+    axes : n matplotlib Axes (any shape; flattened)
+    titles : n str, optional
+
+    Returns
+    -------
+    axes
+    """
+    flat = np.asarray(axes).ravel()
+    pictures = np.asarray(images.detach().cpu() if isinstance(images, torch.Tensor) else images, dtype=float)
+    pictures = np.clip(pictures.reshape(len(pictures), 8, 8), 0, vmax)
+    for i, ax in enumerate(flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        if i < len(pictures):
+            ax.imshow(pictures[i], cmap="gray_r", vmin=0, vmax=vmax)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=15)
+        else:
+            ax.axis("off")
+    return axes
+
+
+def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", ylabel="true"):
+    """A confusion table as a grid of counts, darker for larger counts.
+
+    Introduced in notebooks/09_real_data.ipynb.
+
+    Parameters
+    ----------
+    table : Tensor or array, shape (R, C)
+        ``table[i, j]`` = how many points of row class i went to column j.
+    row_labels, col_labels : sequences of str
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    counts = np.asarray(table.detach().cpu() if isinstance(table, torch.Tensor) else table)
+    ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(counts.max(), 1))
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            if counts[i, j]:
+                dark = counts[i, j] > 0.5 * counts.max()
+                ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=14,
+                        color="white" if dark else "black")
+    ax.set_xticks(range(counts.shape[1]))
+    ax.set_xticklabels(col_labels)
+    ax.set_yticks(range(counts.shape[0]))
+    ax.set_yticklabels(row_labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(False)
+    return ax

@@ -605,3 +605,95 @@ def k_explorer(X: torch.Tensor, fits: dict, bics: dict, held_out: dict | None = 
         axes=widgets.fixed(None),
         held_out=widgets.fixed(held_out),
     )
+
+
+# 09_real_data --------------------------------------------------------------------------------------
+
+def draw_segmentation_k(segmentations: dict, K: int, axes=None):
+    """The photo segmented with K colours (hard assignment) and its uncertainty map, side by side.
+
+    Introduced in notebooks/09_real_data.ipynb.
+
+    Parameters
+    ----------
+    segmentations : dict int -> (hard, uncertainty)
+        For each K: the (H, W, 3) image painted with each pixel's most probable component's mean
+        colour, and the (H, W) map of 1 - max_k r_nk. The colour scale of the uncertainty is fixed
+        (0 to 0.5), so maps for different K compare.
+    K : int
+    axes : pair of matplotlib Axes, optional
+        Draw there (a row of a static companion) instead of in a new figure.
+
+    Returns
+    -------
+    The new figure, or ``axes`` when given.
+    """
+    hard, uncertainty = segmentations[K]
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(16, 5.6), sharex=True, sharey=True)
+    else:
+        fig = None
+    left, right = axes
+    left.imshow(np.clip(np.asarray(hard.detach().cpu() if isinstance(hard, torch.Tensor) else hard, dtype=float), 0, 1))
+    u = np.asarray(uncertainty.detach().cpu() if isinstance(uncertainty, torch.Tensor) else uncertainty, dtype=float)
+    shown = right.imshow(u, cmap="magma", vmin=0.0, vmax=0.5)
+    left.set_title(f"K = {K} colours (hard assignment)")
+    right.set_title(f"K = {K}: uncertainty, {float((u > 0.1).mean()):.0%} of pixels above 0.1")
+    right.figure.colorbar(shown, ax=right, shrink=0.85, label="1 − max responsibility")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    if fig is None:
+        return axes
+    return fig
+
+
+def _jpeg(array: np.ndarray, quality: int = 85) -> bytes:
+    """An (H, W, 3) float image in [0, 1] as JPEG bytes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(array, 0, 1) * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def segmentation_images(segmentations: dict, K: int) -> tuple[bytes, bytes]:
+    """JPEG bytes of the K-colour segmentation and of its uncertainty map (magma, fixed scale 0 to 0.5).
+
+    Introduced in notebooks/09_real_data.ipynb. What ``segmentation_explorer`` shows.
+    """
+    hard, uncertainty = segmentations[K]
+    hard = np.asarray(hard.detach().cpu() if isinstance(hard, torch.Tensor) else hard, dtype=float)
+    u = np.asarray(uncertainty.detach().cpu() if isinstance(uncertainty, torch.Tensor) else uncertainty, dtype=float)
+    coloured = plt.get_cmap("magma")(np.clip(u / 0.5, 0, 1))[..., :3]  # the colour scale of draw_segmentation_k
+    return _jpeg(hard), _jpeg(coloured)
+
+
+def segmentation_explorer(segmentations: dict):
+    """A K slider over the segmentation and its uncertainty map. Introduced in notebooks/09_real_data.ipynb.
+
+    Unlike the other explorers it shows two ``ipywidgets.Image`` (JPEG) rather than a matplotlib
+    figure: a photo-sized PNG inside an interactive's output stalled notebook execution here (nbclient
+    waited until the cell timeout), while JPEG bytes in an Image widget go through at once. The same two pictures with titles and a colour bar are
+    ``draw_segmentation_k``. Returns a ``VBox``: the slider, a caption, and the two images.
+    """
+    Ks = sorted(segmentations)
+    slider = widgets.SelectionSlider(options=Ks, value=Ks[len(Ks) // 2], description="K colours", **_LAYOUT)
+    caption = widgets.HTML()
+    height, width = np.asarray(segmentations[Ks[0]][1]).shape
+    left, right = (widgets.Image(format="jpeg", layout=widgets.Layout(width="48%")) for _ in range(2))
+
+    def show(change=None):
+        K = slider.value
+        left.value, right.value = segmentation_images(segmentations, K)
+        u = np.asarray(segmentations[K][1].detach().cpu() if isinstance(segmentations[K][1], torch.Tensor) else segmentations[K][1])
+        caption.value = (f"<b>K = {K}</b>: left, each pixel painted with its most probable component's mean colour; "
+                         f"right, its uncertainty 1 − max r (black 0, yellow 0.5 or more): "
+                         f"{float((u > 0.1).mean()):.0%} of pixels above 0.1")
+
+    slider.observe(show, names="value")
+    show()
+    return widgets.VBox([slider, caption, widgets.HBox([left, right])])
