@@ -53,7 +53,7 @@ def figures_shown_from_markdown() -> list[str]:
     for path in (ROOT / "notebooks").glob("*.ipynb"):
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "markdown":
-                names |= set(re.findall(r"\(\.\./figures/([\w.\-]+\.(?:png|gif))\)", "".join(cell["source"])))
+                names |= set(re.findall(r"\(\.\./figures/([\w.\-]+\.(?:png|gif|jpg))\)", "".join(cell["source"])))
     assert names, "no notebook shows a figure from ../figures/ in a Markdown cell"
     return sorted(names)
 
