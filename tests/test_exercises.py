@@ -84,7 +84,7 @@ CASES = [
     (ex.check_data_variance_init, solution_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=g)),
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
-    (ex.check_broadcast_shapes, [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3, 2), (7, 4)]),
+    (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
     (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
@@ -105,6 +105,22 @@ def test_check_accepts_solution_rejects_mistake_waits_on_none(check, solution, m
     assert ": not yet." in capsys.readouterr().out
     check(None)
     assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_broadcast_shapes_answer_worked_by_hand_from_the_rules():
+    """The rules by hand: pad on the left with 1s, then take the larger size of each axis."""
+    def broadcast(a, b):
+        a, b = (1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b
+        return tuple(max(x, y) for x, y in zip(a, b))
+
+    assert [broadcast((5, 1, 3), (4, 3)), broadcast((3, 1, 2), (6, 2)), broadcast((6, 1, 2), (3, 2))[::2],
+            broadcast((7, 1), (1, 4))] == [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)]
+
+
+def test_spherical_check_says_when_the_table_is_transposed(capsys):
+    ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "(K, N)" in out and "log|Sigma" not in out
 
 
 def test_a_function_that_raises_is_reported_not_raised(capsys):

@@ -248,8 +248,8 @@ def check_overflow_dimension(answer) -> None:
 
 BROADCAST_EXPRESSIONS = [
     "torch.zeros(5, 1, 3) + torch.zeros(4, 3)",
-    "torch.zeros(6, 2)[:, None, :] - torch.zeros(3, 2)[None, :, :]",
-    "(torch.zeros(6, 3, 2) ** 2).sum(dim=2)",
+    "torch.zeros(3, 2)[:, None, :] - torch.zeros(6, 2)",
+    "(torch.zeros(6, 1, 2) - torch.zeros(3, 2)).sum(dim=1)",
     "torch.zeros(7, 1) * torch.zeros(1, 4)",
 ]
 
@@ -277,8 +277,14 @@ def check_spherical_log_pdfs(fn) -> None:
     oracle = Independent(Normal(means, variances.sqrt()[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])
     ran, got = _attempt("4.2", fn, X, means, variances)
     if ran:
-        _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8),
-                 "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k].")
+        hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
+        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+        if shape == (4, 20) and _close(got.T, oracle, rtol=1e-8):
+            hint = "The values are right but the table is (K, N): rows should be points, so put the point axis first."
+        elif shape is not None and shape != (20, 4):
+            hint = (f"The table should be (N, K) = (20, 4), one row per point; yours is {shape}. "
+                    "Broadcast X[:, None, :] against means[None, :, :] and sum over the last axis.")
+        _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8), hint)
 
 
 # 05_posteriors ------------------------------------------------------------------------------------

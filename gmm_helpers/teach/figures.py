@@ -246,16 +246,17 @@ def plot_broadcast_memory(rows, ax=None, Ns=None, dtype=torch.float32):
 
     ax = ax or plt.gca()
     Ns = np.logspace(2, 7, 21) if Ns is None else np.asarray(Ns, dtype=float)
-    gib = 2**30
     for (n, K, D), colour in zip(rows, ["#6A3D9A", "#8C510A", "#01665E", "#B2182B", "#000000"]):
-        peak = [log_pdfs_peak_bytes(int(m), K, D, dtype, "broadcast") / gib for m in Ns]
+        peak = [log_pdfs_peak_bytes(int(m), K, D, dtype, "broadcast") for m in Ns]
         ax.loglog(Ns, peak, color=colour, label=f"K = {K}, D = {D}; dot: N = {n:,}")
-        ax.plot([n], [log_pdfs_peak_bytes(n, K, D, dtype, "broadcast") / gib], marker="o", markersize=11,
+        ax.plot([n], [log_pdfs_peak_bytes(n, K, D, dtype, "broadcast")], marker="o", markersize=11,
                 color=colour, markeredgecolor="white", linestyle="none", zorder=5)
-    ax.axhline(16, color="0.4", linestyle=":", linewidth=2)
-    ax.text(Ns[0], 16 * 1.4, "16 GiB: a laptop's memory", color="0.3", fontsize=12)
+    ax.axhline(16 * 2**30, color="0.4", linestyle=":", linewidth=2)
+    ax.text(Ns[0], 16 * 2**30 * 1.6, "16 GiB: a laptop's memory", color="0.3", fontsize=12)
+    ax.set_yticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
+    ax.minorticks_off()
     ax.set_xlabel("number of points $N$")
-    ax.set_ylabel(f"GiB at the peak ({str(dtype).replace('torch.', '')})")
+    ax.set_ylabel(f"memory at the peak ({str(dtype).replace('torch.', '')})")
     ax.legend(loc="lower right", fontsize=12)
     return ax
 
@@ -285,7 +286,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
                 bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
-    ax.set_xlim(2**10, 2**40 * 4)
+    ax.set_xlim(2**10, 2**48)  # the largest widget setting, 21.9 TiB, and its label fit
     ax.set_xticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
     ax.minorticks_off()
     ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)

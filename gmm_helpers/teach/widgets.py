@@ -215,9 +215,13 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     come from ``broadcast_shapes_table``.
     """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
-    print("the broadcast form, step by step:")
+    print("the broadcast form, step by step (each tensor and the memory it adds):")
     for expression, shape, memory in rows:
-        print(f"  {expression:30s} {str(shape):18s} {memory}")
+        print(f"  {expression:36s} {str(shape):22s} {memory}")
+    from ..likelihoods import format_bytes, log_pdfs_peak_bytes
+
+    print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, "
+          f"{format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))}")
     fig, ax = plt.subplots(figsize=(9, 4.2))
     plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax)
     return fig
