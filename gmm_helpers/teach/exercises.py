@@ -322,8 +322,15 @@ def check_two_component_responsibility(answer) -> None:
     w, m, v = EXERCISE_1D
     std_as_variance = GMMParams(w, m, v**2)  # the 0.5 taken as a standard deviation: variance 0.25
     with_std = float(log_responsibilities(x, std_as_variance).exp()[0, 0])
+    a = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0]))  # the exponentials alone, no 1/sqrt(2 pi v)
+    without_normalisers = float(a[0] / a.sum())
     value = _scalar_or_none(answer)
-    if value is not None and _hand_close(value, without_weights):
+    # densities rounded to 3 figures before dividing give 0.1645 (0.165): within 0.001 of 0.1644 passes
+    correct = value is not None and abs(value - expected) <= 1e-3
+    if value is not None and abs(value - without_normalisers) <= 1e-3:
+        hint = ("The two densities need their factors 1 / sqrt(2 pi v): the variances differ, so the factors "
+                "do not cancel in the ratio.")
+    elif value is not None and _hand_close(value, without_weights):
         hint = "That is Bayes' rule without the prior: multiply each density by its component's weight first."
     elif value is not None and _hand_close(value, with_std):
         hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
@@ -331,7 +338,7 @@ def check_two_component_responsibility(answer) -> None:
         hint = "Answer with one number (a float, or a tensor holding one value)."
     else:
         hint = "r_0 = w_0 N(0.5; m_0, v_0) / (w_0 N(0.5; m_0, v_0) + w_1 N(0.5; m_1, v_1)), with v the variances."
-    _verdict("5.1", answer, _hand_close(answer, expected), hint)
+    _verdict("5.1", answer, correct, hint)
 
 
 def check_log_likelihood_from_log_pdfs(fn) -> None:
@@ -355,7 +362,8 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
 
 EXERCISE_RESP = torch.tensor([[0.9, 0.1], [0.7, 0.3], [0.5, 0.5], [0.2, 0.8], [0.1, 0.9]], dtype=torch.float64)
 EXERCISE_POINTS = torch.tensor([[0.0], [1.0], [3.0], [4.0]], dtype=torch.float64)
-EXERCISE_POINTS_RESP = torch.tensor([[1.0, 0.0], [0.8, 0.2], [0.2, 0.8], [0.0, 1.0]], dtype=torch.float64)
+# unequal effective counts (N_k = 2.4 and 1.6), so that equal weights 1/K and N_k - 1 are both visible mistakes
+EXERCISE_POINTS_RESP = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.2, 0.8], [0.2, 0.8]], dtype=torch.float64)
 
 
 def _hand_vector(answer, expected: torch.Tensor) -> bool:
@@ -386,12 +394,19 @@ def check_m_step_by_hand(answer) -> None:
         w, m, v = answer
         parts = [_hand_vector(w, expected.weights), _hand_vector(m, expected.means), _hand_vector(v, expected.variances)]
     except (TypeError, ValueError):
-        parts = [False] * 3
+        parts, answer_parts_ok = [False] * 3, False
+    else:
+        answer_parts_ok = True
     nk = EXERCISE_POINTS_RESP.sum(dim=0)
     hint = "N_k = column sums; mean_k = sum_n r_nk x_n / N_k; variance_k = sum_n r_nk (x_n - mean_k)^2 / N_k."
-    if parts[0] and parts[1] and not parts[2]:
+    if answer_parts_ok and not parts[0] and _hand_vector(w, torch.full((2,), 0.5, dtype=torch.float64)):
+        hint = "The weights are not 1/K: each is the component's share of the points, N_k / N."
+    elif parts[0] and parts[1] and not parts[2]:
         if _hand_vector(v, expected.variances * nk[:, None]):
             hint = "Weights and means are right; the variances are weighted sums of squares: divide them by N_k."
+        elif _hand_vector(v, expected.variances * nk[:, None] / (nk[:, None] - 1)):
+            hint = ("Weights and means are right; divide the weighted sums of squares by N_k, not N_k - 1: the M-step "
+                    "is maximum likelihood, not the unbiased estimate.")
         else:
             hint = "Weights and means are right; each variance weights (x_n - mean_k)^2 by r_nk, around the new mean."
     _verdict("6.2", answer, all(parts), hint)

@@ -298,6 +298,26 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     return ax
 
 
+def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int):
+    """Each boundary where it is: the zero contour of log r_j - log r_k for every pair j < k, kept only
+    where j and k are the two most responsible components (one smooth line per boundary, no staircase)."""
+    from ..likelihoods import plane_grid
+    from ..posteriors import log_responsibilities
+
+    xs, ys, grid = plane_grid(xlim, ylim, n)
+    log_resp = log_responsibilities(grid, params.to(torch.float64)).reshape(n, n, -1)  # finite even far away
+    K = log_resp.shape[-1]
+    for j in range(K):
+        for k in range(j + 1, K):
+            others = [i for i in range(K) if i not in (j, k)]
+            gap = (log_resp[..., j] - log_resp[..., k]).numpy()
+            if others:
+                best_other = log_resp[..., others].amax(dim=-1)
+                beaten = (best_other > torch.maximum(log_resp[..., j], log_resp[..., k])).numpy()
+                gap = np.ma.masked_where(beaten, gap)
+            ax.contour(xs.numpy(), ys.numpy(), gap, levels=[0.0], colors="black", linewidths=2.2)
+
+
 def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int = 300, box=None):
     """Who owns each point of the plane: the component colours blended by responsibility r_k(x).
 
@@ -331,8 +351,7 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     ax.imshow(colours + (1 - colours) * 0.45, origin="lower", extent=(*xlim, *ylim), interpolation="bilinear")
     xs, ys = xs.numpy(), ys.numpy()
     ax.contour(xs, ys, resp.amax(dim=-1).numpy(), levels=[0.9], colors="black", linewidths=1.2, linestyles="--")
-    owner = resp.argmax(dim=-1).double().numpy()
-    ax.contour(xs, ys, owner, levels=np.arange(resp.shape[-1] - 1) + 0.5, colors="black", linewidths=2.2)
+    _draw_decision_boundaries(params, ax, xlim, ylim, n)
     if box is not None:
         (x0, x1), (y0, y1) = box
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", linewidth=2, linestyle=":"))
