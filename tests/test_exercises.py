@@ -375,6 +375,28 @@ def test_best_of_restarts_accepts_a_tighter_tol_and_names_the_min_mistake(capsys
     assert capsys.readouterr().out.endswith(": correct.\n")
 
 
+def _fits(X, K, n, **kwargs):
+    from gmm_helpers import fit_em
+
+    return [fit_em(X, K, generator=torch.Generator().manual_seed(s), **kwargs) for s in range(n)]
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda X, K, n: min(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "lowest final log-likelihood"),
+    (lambda X, K, n: max(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()).params, "EMResult itself"),
+])
+def test_best_of_restarts_rejects_each_likely_wrong_answer(wrong, says, capsys):
+    ex.check_best_of_restarts(wrong)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and says in out
+
+
+def test_misassigned_names_the_true_parameters_count(capsys):
+    ex.check_misassigned(1)  # what the true parameters misassign; the fit misassigns 2
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "true parameters" in out
+
+
 @pytest.mark.parametrize("p", [153 / 200, 0.5, 0.975])
 def test_starts_needed(p, capsys):
     m = next(m for m in range(1, 100) if (1 - p) ** m < 0.01)  # the oracle: count up
