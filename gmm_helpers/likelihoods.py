@@ -163,8 +163,10 @@ def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float
     - ``"broadcast"`` (``component_log_pdfs``): ``diff``, ``diff**2`` and ``diff**2 / variances``
       are alive together: 3NKD numbers.
     - ``"chunked"`` (the broadcast form on ``chunk_rows`` points at a time, then ``torch.cat``):
-      the three temporaries of the last chunk next to the results of the others, or all the chunks'
-      results and their concatenated copy: max(3 chunk_rows K D + NK, 2NK).
+      the three temporaries of one chunk of c rows next to the (N - c) K results of the chunks before
+      it (worst at the last full chunk), or all the chunks' results and their concatenated copy:
+      max(3 c K D + (N - c) K, 2NK) when N is a multiple of c. With N <= chunk_rows it is the
+      broadcast form's peak.
     - ``"expanded"`` (``component_log_pdfs_expanded``): X**2 next to a product's (N, K) result, or
       three (N, K) tensors: max(ND + 2NK, 3NK).
 
@@ -190,11 +192,17 @@ def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float
     if form not in PEAK_FORMS:
         raise ValueError(f"form: expected one of {PEAK_FORMS}, got {form!r}")
     itemsize = torch.finfo(dtype).bits // 8
-    c = min(N, chunk_rows)
+    if form == "chunked":
+        # chunks start at 0, c, 2c, ...; while chunk j is computed the results of rows [0, start_j) are held
+        c = min(N, chunk_rows)
+        last_start = (N - 1) // c * c
+        during = [3 * (N - last_start) * K * D + last_start * K]  # the last (maybe short) chunk
+        if last_start >= c:
+            during.append(3 * c * K * D + (last_start - c) * K)  # the last full-size chunk
+        return max(*during, 2 * N * K) * itemsize
     numbers = {
         "loop": max(2 * N * D + N * K, 2 * N * K),
         "broadcast": 3 * N * K * D,
-        "chunked": max(3 * c * K * D + N * K, 2 * N * K),
         "expanded": max(N * D + 2 * N * K, 3 * N * K),
     }[form]
     return numbers * itemsize
@@ -221,7 +229,7 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
 
     >>> broadcast_shapes_table(1000, 3, 2)[4]
-    ('X[:, None, :] - means[None]', (1000, 3, 2), '23.4 KiB')
+    ('diff = X[:, None, :] - means[None]', (1000, 3, 2), '23.4 KiB')
     """
     itemsize = torch.finfo(dtype).bits // 8
 
@@ -233,9 +241,12 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
         ("means, variances", (K, D), size(2, K, D)),
         ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
         ("means[None, :, :]", (1, K, D), "0 B (a view)"),
-        ("X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
-        ("(...) ** 2 / variances[None]", (N, K, D), size(N, K, D)),
-        (".sum(dim=2) -> log_pdfs", (N, K), size(N, K)),
+        ("diff = X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
+        ("diff ** 2", (N, K, D), size(N, K, D)),
+        ("diff ** 2 / variances[None]", (N, K, D), size(N, K, D)),
+        ("(...).sum(dim=2) -> delta^2", (N, K), size(N, K)),
+        ("c_k = D log 2pi + sum log var", (K,), size(K)),
+        ("-0.5 * (c_k + delta^2) -> log_pdfs", (N, K), size(N, K)),
     ]
 
 

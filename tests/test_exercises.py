@@ -85,14 +85,14 @@ CASES = [
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
     (ex.check_diagonal_cost_by_hand, 0.144, -0.5 * math.log(0.5)),
-    (ex.check_broadcast_shapes, [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3, 2), (7, 4)]),
+    (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
     (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
      lambda lp, w: (w * lp.exp()).sum(dim=1).log().sum()),
     (ex.check_weight_update, torch.tensor([0.48, 0.52]), torch.tensor([0.5, 0.5])),
-    (ex.check_m_step_by_hand, (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([0.81, 0.81])),
-     (torch.tensor([0.5, 0.5]), torch.tensor([0.7, 3.3]), torch.tensor([1.62, 1.62]))),
+    (ex.check_m_step_by_hand, (torch.tensor([0.6, 0.4]), torch.tensor([1.0, 3.5]), torch.tensor([1.5, 0.25])),
+     (torch.tensor([0.6, 0.4]), torch.tensor([1.0, 3.5]), torch.tensor([3.6 / 1.4, 0.4 / 0.6]))),
     (ex.check_misassigned, 2, 599),
     (ex.check_best_of_restarts, best_of_restarts, worst_of_restarts),
 ]
@@ -106,6 +106,41 @@ def test_check_accepts_solution_rejects_mistake_waits_on_none(check, solution, m
     assert ": not yet." in capsys.readouterr().out
     check(None)
     assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_broadcast_shapes_answer_worked_by_hand_from_the_rules():
+    """The rules by hand: pad on the left with 1s, then take the larger size of each axis."""
+    def broadcast(a, b):
+        a, b = (1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b
+        return tuple(max(x, y) for x, y in zip(a, b))
+
+    assert [broadcast((5, 1, 3), (4, 3)), broadcast((3, 1, 2), (6, 2)), broadcast((6, 1, 2), (3, 2))[::2],
+            broadcast((7, 1), (1, 4))] == [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)]
+
+
+def test_spherical_check_says_when_the_table_is_transposed(capsys):
+    ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "(K, N)" in out and "log|Sigma" not in out
+
+
+def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normalisers(capsys):
+    pdf = lambda x, m, v: math.exp(-((x - m) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)  # noqa: E731
+    # the solution's arithmetic, as printed in 05's Solution 5.1
+    assert (f"{pdf(0.5, -1.0, 0.5):.5f}", f"{pdf(0.5, 2.0, 1.0):.4f}") == ("0.05947", "0.1295")
+    assert (f"{0.3 * pdf(0.5, -1.0, 0.5):.5f}", f"{0.7 * pdf(0.5, 2.0, 1.0):.5f}") == ("0.01784", "0.09066")
+    assert f"{0.01784 / (0.01784 + 0.09066):.4f}" == "0.1644"
+    rounded_first = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)  # densities rounded to 3 figures: 0.1645
+    for answer in (0.164, 0.1644, rounded_first, 0.165, torch.tensor([0.1644])):
+        ex.check_two_component_responsibility(answer)
+        assert capsys.readouterr().out.endswith(": correct.\n"), answer
+    no_normalisers = 0.3 * math.exp(-2.25) / (0.3 * math.exp(-2.25) + 0.7 * math.exp(-1.125))
+    assert f"{no_normalisers:.3f}" == "0.122"
+    ex.check_two_component_responsibility(0.122)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "1 / sqrt(2 pi v)" in out and "0.164" not in out
+    ex.check_two_component_responsibility(0.167)  # a unit off in the 3rd figure of the rounded answer: wrong
+    assert "not yet" in capsys.readouterr().out
 
 
 def test_a_function_that_raises_is_reported_not_raised(capsys):
@@ -376,7 +411,8 @@ def test_responsibility_by_hand_passes_at_three_significant_figures(answer, caps
 
 
 @pytest.mark.parametrize("answer, says", [
-    (0.163, "r_0 ="), (0.165, "r_0 ="),
+    (0.163, "r_0 ="), (0.166, "r_0 ="),  # 0.165 passes: densities rounded to 3 figures first give 0.1645
+    (0.122, "1 / sqrt(2 pi v)"),  # the normalising factors left out
     (0.315, "without the prior"),  # no weights
     (0.0285, "are variances"),  # variances used as standard deviations
     (torch.tensor([0.16, 0.84]), "one number"),
@@ -390,14 +426,34 @@ def test_responsibility_mistakes_get_a_hint_about_the_misconception(answer, says
 def test_weight_and_m_step_checks_take_hand_rounded_answers_and_explain_mistakes(capsys):
     ex.check_weight_update([0.48, 0.52])
     ex.check_weight_update(torch.tensor([[0.48], [0.52]]))
-    ex.check_m_step_by_hand(([0.5, 0.5], [[0.7], [3.3]], (0.81, 0.81)))
+    ex.check_m_step_by_hand(([0.6, 0.4], [[1.0], [3.5]], (1.5, 0.25)))
     assert capsys.readouterr().out.count(": correct.") == 3
     ex.check_weight_update([2.4, 2.6])
     assert "effective counts" in capsys.readouterr().out
-    ex.check_m_step_by_hand(([0.5, 0.5], [0.7, 3.3], [1.62, 1.62]))
+    ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [3.6, 0.4]))  # weighted sums of squares, not divided
     assert "divide them by N_k" in capsys.readouterr().out
-    ex.check_m_step_by_hand(([0.5, 0.5], [0.7, 3.3], [0.5, 0.5]))
+    ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [2.57, 0.667]))  # divided by N_k - 1
+    out = capsys.readouterr().out
+    assert "not N_k - 1" in out and "1.5" not in out
+    ex.check_m_step_by_hand(([0.5, 0.5], [1.0, 3.5], [1.5, 0.25]))  # equal weights 1/K
+    assert "not 1/K" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [0.5, 0.5]))
     assert "around the new mean" in capsys.readouterr().out
+
+
+def test_m_step_exercise_numbers_by_hand():
+    """Solution 6.2's arithmetic, by hand, against m_step (an oracle written elsewhere)."""
+    from gmm_helpers import m_step
+
+    x, r = [0.0, 1.0, 3.0, 4.0], [1.0, 1.0, 0.2, 0.2]
+    n0 = sum(r)
+    mean0 = sum(ri * xi for ri, xi in zip(r, x)) / n0
+    var0 = sum(ri * (xi - mean0) ** 2 for ri, xi in zip(r, x)) / n0
+    assert (round(n0, 10), round(mean0, 10), round(var0, 10)) == (2.4, 1.0, 1.5)
+    fit = m_step(ex.EXERCISE_POINTS, ex.EXERCISE_POINTS_RESP, reg_covar=0.0)
+    torch.testing.assert_close(fit.weights, torch.tensor([0.6, 0.4], dtype=torch.float64))
+    torch.testing.assert_close(fit.means[:, 0], torch.tensor([1.0, 3.5], dtype=torch.float64))
+    torch.testing.assert_close(fit.variances[:, 0], torch.tensor([1.5, 0.25], dtype=torch.float64))
 
 
 def test_misassigned_hints_at_label_switching(capsys):
@@ -419,6 +475,28 @@ def test_best_of_restarts_accepts_a_tighter_tol_and_names_the_min_mistake(capsys
 
     ex.check_best_of_restarts(tight)
     assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+def _fits(X, K, n, **kwargs):
+    from gmm_helpers import fit_em
+
+    return [fit_em(X, K, generator=torch.Generator().manual_seed(s), **kwargs) for s in range(n)]
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda X, K, n: min(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "lowest final log-likelihood"),
+    (lambda X, K, n: max(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()).params, "EMResult itself"),
+])
+def test_best_of_restarts_rejects_each_likely_wrong_answer(wrong, says, capsys):
+    ex.check_best_of_restarts(wrong)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and says in out
+
+
+def test_misassigned_names_the_true_parameters_count(capsys):
+    ex.check_misassigned(1)  # what the true parameters misassign; the fit misassigns 2
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "true parameters" in out
 
 
 @pytest.mark.parametrize("p", [153 / 200, 0.5, 0.975])

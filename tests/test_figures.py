@@ -95,7 +95,8 @@ def test_broadcast_memory_plot_has_a_line_and_a_dot_per_row():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["K = 3, D = 2; dot: N = 600", "K = 64, D = 64; dot: N = 1,000,000"]
     dot = ax.lines[3]  # line, dot, line, dot
-    assert dot.get_ydata()[0] == pytest.approx(3 * 16.384e9 / 2**30)  # three (N, K, D) float32 tensors, in GiB
+    assert dot.get_ydata()[0] == pytest.approx(3 * 16.384e9)  # three (N, K, D) float32 tensors, in bytes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 KiB", "1 MiB", "1 GiB", "1 TiB"]
 
 
 def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
@@ -105,7 +106,7 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     plot_peak_memory(1000, 8, 4, ax=ax)
     assert [b.get_width() for b in ax.patches] == [log_pdfs_peak_bytes(1000, 8, 4, torch.float32, f)
                                                    for f in ("loop", "broadcast", "chunked", "expanded")]
-    assert ax.get_xscale() == "log" and ax.get_xlim() == (2**10, 2**42)
+    assert ax.get_xscale() == "log" and ax.get_xlim() == (2**10, 2**48)
 
 
 def test_owner_map_colours_the_plane_by_responsibility():

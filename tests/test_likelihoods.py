@@ -127,10 +127,13 @@ def test_broadcast_shapes_table_and_byte_format():
     from gmm_helpers.likelihoods import broadcast_shapes_table, format_bytes
 
     rows = {expr: (shape, mem) for expr, shape, mem in broadcast_shapes_table(10**6, 64, 64)}
-    assert rows["X[:, None, :] - means[None]"] == ((10**6, 64, 64), "15.3 GiB")
+    assert rows["diff = X[:, None, :] - means[None]"] == ((10**6, 64, 64), "15.3 GiB")
+    table = broadcast_shapes_table(10**6, 64, 64)
+    assert [shape for _, shape, _ in table].count((10**6, 64, 64)) == 3  # diff, diff**2, the quotient: the 3 of the peak
+    assert table[-1][0].endswith("log_pdfs") and table[-3][0].endswith("delta^2")  # the sum gives delta^2, not log_pdfs
     assert rows["X[:, None, :]"][1].startswith("0 B")
     rows64 = {expr: mem for expr, _, mem in broadcast_shapes_table(10**6, 64, 64, torch.float64)}
-    assert rows64["X[:, None, :] - means[None]"] == "30.5 GiB"
+    assert rows64["diff = X[:, None, :] - means[None]"] == "30.5 GiB"
     assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B" and format_bytes(2**40) == "1.0 TiB"
 
 
@@ -191,3 +194,28 @@ def test_log_pdfs_peak_bytes_orders_the_forms_and_rejects_unknown_forms():
     assert peaks["chunked"] < peaks["broadcast"] / 50  # 4096 rows at a time, and the (N, K) results
     with pytest.raises(ValueError, match="form: expected one of"):
         log_pdfs_peak_bytes(10, 2, 2, form="matrix")
+
+
+@pytest.mark.parametrize("N, K, D, chunk", [(100, 1, 1, 4096), (600, 3, 2, 4096), (10_000, 16, 16, 4096),
+                                             (8192, 4, 4, 4096), (10_001, 2, 3, 1000), (5, 7, 1, 2)])
+def test_chunked_peak_is_the_largest_of_a_naive_walk_over_the_chunks(N, K, D, chunk):
+    """Oracle: walk the chunks one by one, holding the results so far next to the chunk's three temporaries."""
+    from gmm_helpers import log_pdfs_peak_bytes
+
+    worst, done = 0, 0
+    for start in range(0, N, chunk):
+        rows = min(chunk, N - start)
+        worst = max(worst, 3 * rows * K * D + done * K)
+        done += rows
+    worst = max(worst, 2 * N * K)  # all the results and torch.cat's copy
+    assert log_pdfs_peak_bytes(N, K, D, torch.float32, "chunked", chunk_rows=chunk) == 4 * worst
+
+
+def test_chunking_never_costs_more_than_the_broadcast_form():
+    from gmm_helpers import log_pdfs_peak_bytes
+
+    for N, K, D in [(100, 1, 1), (600, 3, 2), (4096, 8, 8), (4097, 8, 8), (10**5, 64, 64)]:
+        chunked = log_pdfs_peak_bytes(N, K, D, torch.float32, "chunked")
+        broadcast = log_pdfs_peak_bytes(N, K, D, torch.float32, "broadcast")
+        assert chunked <= broadcast, (N, K, D)
+    assert log_pdfs_peak_bytes(100, 1, 1, torch.float32, "chunked") == 3 * 100 * 4  # one chunk: the broadcast peak

@@ -148,13 +148,18 @@ def test_memory_explorer_lists_every_intermediate_and_draws_each_forms_peak(caps
     c["D dimensions"].value = 64
     c["N points"].value = 10**6
     out = capsys.readouterr().out
-    assert re.search(r"X\[:, None, :\] - means\[None\] +\(1000000, 64, 64\) +15\.3 GiB", out)
+    assert re.search(r"diff = X\[:, None, :\] - means\[None\] +\(1000000, 64, 64\) +15\.3 GiB", out)
     ax = w.result.axes[0]
     widths = [bar.get_width() for bar in ax.patches]
     assert widths == [log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, form) for form in ("loop", "broadcast", "chunked", "expanded")]
-    assert ax.get_xlim() == (2**10, 2**42)  # fixed while the sliders move
+    assert ax.get_xlim() == (2**10, 2**48)  # fixed while the sliders move
+    assert "alive together: the broadcast bar, 45.8 GiB" in out
+    assert re.search(r"\(\.\.\.\)\.sum\(dim=2\) -> delta\^2 +\(1000000, 64\)", out)
+    c["N points"].value, c["K components"].value, c["D dimensions"].value = 10**7, 128, 784
+    capsys.readouterr()
     c["dtype"].value = "float64"
-    assert "30.5 GiB" in capsys.readouterr().out
+    assert re.search(r"diff \*\* 2 +\(10000000, 128, 784\) +7\.3 TiB", capsys.readouterr().out)
+    assert max(bar.get_width() for bar in w.result.axes[0].patches) < w.result.axes[0].get_xlim()[1] / 4  # bar and label fit
 
 
 def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():

@@ -258,16 +258,17 @@ def plot_broadcast_memory(rows, ax=None, Ns=None, dtype=torch.float32):
 
     ax = ax or plt.gca()
     Ns = np.logspace(2, 7, 21) if Ns is None else np.asarray(Ns, dtype=float)
-    gib = 2**30
     for (n, K, D), colour in zip(rows, ["#6A3D9A", "#8C510A", "#01665E", "#B2182B", "#000000"]):
-        peak = [log_pdfs_peak_bytes(int(m), K, D, dtype, "broadcast") / gib for m in Ns]
+        peak = [log_pdfs_peak_bytes(int(m), K, D, dtype, "broadcast") for m in Ns]
         ax.loglog(Ns, peak, color=colour, label=f"K = {K}, D = {D}; dot: N = {n:,}")
-        ax.plot([n], [log_pdfs_peak_bytes(n, K, D, dtype, "broadcast") / gib], marker="o", markersize=11,
+        ax.plot([n], [log_pdfs_peak_bytes(n, K, D, dtype, "broadcast")], marker="o", markersize=11,
                 color=colour, markeredgecolor="white", linestyle="none", zorder=5)
-    ax.axhline(16, color="0.4", linestyle=":", linewidth=2)
-    ax.text(Ns[0], 16 * 1.4, "16 GiB: a laptop's memory", color="0.3", fontsize=12)
+    ax.axhline(16 * 2**30, color="0.4", linestyle=":", linewidth=2)
+    ax.text(Ns[0], 16 * 2**30 * 1.6, "16 GiB: a laptop's memory", color="0.3", fontsize=12)
+    ax.set_yticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
+    ax.minorticks_off()
     ax.set_xlabel("number of points $N$")
-    ax.set_ylabel(f"GiB at the peak ({str(dtype).replace('torch.', '')})")
+    ax.set_ylabel(f"memory at the peak ({str(dtype).replace('torch.', '')})")
     ax.legend(loc="lower right", fontsize=12)
     return ax
 
@@ -297,7 +298,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
                 bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
-    ax.set_xlim(2**10, 2**40 * 4)
+    ax.set_xlim(2**10, 2**48)  # the largest widget setting, 21.9 TiB, and its label fit
     ax.set_xticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
     ax.minorticks_off()
     ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
@@ -307,6 +308,26 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
     return ax
+
+
+def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int):
+    """Each boundary where it is: the zero contour of log r_j - log r_k for every pair j < k, kept only
+    where j and k are the two most responsible components (one smooth line per boundary, no staircase)."""
+    from ..likelihoods import plane_grid
+    from ..posteriors import log_responsibilities
+
+    xs, ys, grid = plane_grid(xlim, ylim, n)
+    log_resp = log_responsibilities(grid, params.to(torch.float64)).reshape(n, n, -1)  # finite even far away
+    K = log_resp.shape[-1]
+    for j in range(K):
+        for k in range(j + 1, K):
+            others = [i for i in range(K) if i not in (j, k)]
+            gap = (log_resp[..., j] - log_resp[..., k]).numpy()
+            if others:
+                best_other = log_resp[..., others].amax(dim=-1)
+                beaten = (best_other > torch.maximum(log_resp[..., j], log_resp[..., k])).numpy()
+                gap = np.ma.masked_where(beaten, gap)
+            ax.contour(xs.numpy(), ys.numpy(), gap, levels=[0.0], colors="black", linewidths=2.2)
 
 
 def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int = 300, box=None):
@@ -342,8 +363,7 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     ax.imshow(colours + (1 - colours) * 0.45, origin="lower", extent=(*xlim, *ylim), interpolation="bilinear")
     xs, ys = xs.numpy(), ys.numpy()
     ax.contour(xs, ys, resp.amax(dim=-1).numpy(), levels=[0.9], colors="black", linewidths=1.2, linestyles="--")
-    owner = resp.argmax(dim=-1).double().numpy()
-    ax.contour(xs, ys, owner, levels=np.arange(resp.shape[-1] - 1) + 0.5, colors="black", linewidths=2.2)
+    _draw_decision_boundaries(params, ax, xlim, ylim, n)
     if box is not None:
         (x0, x1), (y0, y1) = box
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", linewidth=2, linestyle=":"))

@@ -267,9 +267,13 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     come from ``broadcast_shapes_table``.
     """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
-    print("the broadcast form, step by step:")
+    print("the broadcast form, step by step (each tensor and the memory it adds):")
     for expression, shape, memory in rows:
-        print(f"  {expression:30s} {str(shape):18s} {memory}")
+        print(f"  {expression:36s} {str(shape):22s} {memory}")
+    from ..likelihoods import format_bytes, log_pdfs_peak_bytes
+
+    print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, "
+          f"{format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))}")
     fig, ax = plt.subplots(figsize=(9, 4.2))
     plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax)
     return fig
@@ -319,7 +323,7 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         axes[0].scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
     K = params.K
     for i, ((x1, x2), name, ax) in enumerate(zip(probes, names, axes[1:])):
-        label = name if P == 1 else name.split()[0]
+        label = name if P == 1 else name.split()[0].rstrip(":")
         axes[0].plot([x1], [x2], marker="*", markersize=24, color="white", markeredgecolor="black", linestyle="none")
         if P > 1:
             axes[0].annotate(label, (x1, x2), textcoords="offset points", xytext=(10, 8), fontsize=16, weight="bold")
@@ -328,7 +332,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         resp = log_resp.exp()
         ax.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
         for k, (r, lr) in enumerate(zip(resp.tolist(), log_resp.tolist())):
-            ax.text(k, r + 0.02, f"{r:.2f}\nlog {lr:.4g}", ha="center", va="bottom", fontsize=12)
+            log_text = "log 0.0" if lr > -0.05 else f"log {lr:.1f}"  # one format: a log that rounds to 0 says 0.0
+            ax.text(k, r + 0.02, f"{r:.2f}\n{log_text}", ha="center", va="bottom", fontsize=12)
         ax.set_ylim(0, 1.25)
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_xticks(range(K), [f"comp. {k}" for k in range(K)])
