@@ -8,6 +8,7 @@
                              for you alone ("Python 3 (gmm-pytorch)")
     python run.py notebooks [NOTEBOOK ...]   re-execute notebooks in place                 (= make notebooks)
     python run.py bench [ARGS]               time EM: fit_em vs scikit-learn               (= make bench)
+    python run.py site       build the series as a website in site/ (offline); open site/index.html  (= make site)
     python run.py clean      delete .venv and the caches                                  (= make clean)
 
 On Windows type ``py`` (or ``python``) for ``python``; on macOS and Linux ``python3``. The Makefile's
@@ -43,11 +44,11 @@ MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python (a test keeps the two e
 TORCH = "torch==2.13.0"
 # Extras only developers need; every other extra in pyproject.toml is installed for students too.
 DEVELOPER_EXTRAS = ("test",)
-STUDENT_COMMANDS = ("lab", "kernel")  # the rest (test, notebooks, bench, setup) install every extra
+STUDENT_COMMANDS = ("lab", "kernel", "site")  # the rest (test, notebooks, bench, setup) install every extra
 FIRST_NOTEBOOK = "notebooks/00_overview.ipynb"
 KERNEL_NAME = "gmm-pytorch"
 KERNEL_DISPLAY_NAME = "Python 3 (gmm-pytorch)"
-COMMANDS = ("lab", "test", "setup", "kernel", "notebooks", "bench", "clean")
+COMMANDS = ("lab", "test", "setup", "kernel", "notebooks", "bench", "clean", "site")
 
 
 # ----------------------------------------------------------------------------- where things are
@@ -177,6 +178,9 @@ def final_command(command: str, args: list[str], root: Path = ROOT) -> list[str]
         return [python, "tools/run_notebooks.py", *args]
     if command == "bench":
         return [python, "bench/bench_em.py", *args]
+    if command == "site":
+        # HTML from the notebooks' stored outputs (nothing re-executed), MathJax copied in: works offline
+        return [python, "tools/build_site.py", *args]
     if command == "kernel":
         return [python, "-m", "ipykernel", "install", "--user", "--name", KERNEL_NAME,
                 "--display-name", KERNEL_DISPLAY_NAME, *args]
