@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import os
 import re
 import urllib.parse
 from pathlib import Path
@@ -24,8 +25,11 @@ import pytest
 from tests.test_browser import CHROMIUM, IN_CI, SCREENSHOTS, browser  # noqa: F401  (browser is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-GUIDES = sorted((ROOT / "docs").glob("*.md")) if (ROOT / "docs").is_dir() else []
+# the checkout whose notebooks/, figures/ and docs/ the browser test publishes: this one, unless
+# GMM_SITE_SOURCE names another (e.g. a scratch folder with notebooks from several branches)
+SOURCE = Path(os.environ.get("GMM_SITE_SOURCE", ROOT)).resolve()
+NOTEBOOKS = sorted((SOURCE / "notebooks").glob("*.ipynb"))
+GUIDES = sorted((SOURCE / "docs").glob("*.md")) if (SOURCE / "docs").is_dir() else []
 NOTE = "The slider version of this figure runs in JupyterLab (make lab)."
 
 # Under CI (CI=true) a missing chromium fails (tests/test_browser.py's check), never skips
@@ -120,7 +124,7 @@ def test_the_builder_never_deletes_a_folder_it_did_not_make(tmp_path):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "site"
-    build_site.build(ROOT, out)
+    build_site.build(SOURCE, out)
     return out
 
 
@@ -147,7 +151,7 @@ LINKS = """() => [...document.querySelectorAll('a[href]')].map(a => a.href)"""
 
 
 def widget_outputs(name: str) -> int:
-    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(SOURCE / "notebooks" / f"{name}.ipynb", as_version=4)
     return sum(any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.get("outputs", []))
                for c in nb.cells if c.cell_type == "code")
 
@@ -198,7 +202,7 @@ def test_every_page_loads_offline_with_maths_images_links_and_closed_solutions(b
             name = Path(page_path).stem
             assert text.count(NOTE) == widget_outputs(name)
             details = page.locator("details")
-            if "## Exercises" in (ROOT / "notebooks" / f"{name}.ipynb").read_text():
+            if "## Exercises" in (SOURCE / "notebooks" / f"{name}.ipynb").read_text():
                 assert details.count() >= 1, "no collapsed solution on a page with exercises"
             assert page.evaluate("() => [...document.querySelectorAll('details')].filter(d => d.open).length") == 0
             assert page.locator("details[open]").count() == 0
@@ -206,7 +210,7 @@ def test_every_page_loads_offline_with_maths_images_links_and_closed_solutions(b
             links = set(page.evaluate(LINKS))
             for nb in NOTEBOOKS:
                 assert (site / "notebooks" / f"{nb.stem}.html").as_uri() in links, nb.name
-            if (ROOT / "figures" / "07_em_fit.gif").exists():
+            if (SOURCE / "figures" / "07_em_fit.gif").exists():
                 assert page.locator('img[src="figures/07_em_fit.gif"]').count() == 1
         SCREENSHOTS.mkdir(exist_ok=True)
         shot = SCREENSHOTS / f"site-{page_path.replace('/', '-').removesuffix('.html')}.png"
