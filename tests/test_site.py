@@ -90,7 +90,7 @@ def test_the_builder_makes_pages_rewrites_links_and_replaces_widgets(tmp_path):
     assert 'src="../figures/a.png"' in first and (out / "figures" / "a.png").exists()
     assert "interactive(children" not in first and first.count(NOTE.replace("make lab", "<code>make lab</code>")) == 1
     assert "<pre>1\n</pre>" in first and "<details>" in first  # other outputs stay
-    assert 'src="../mathjax/MathJax.js"' in first and (out / "mathjax" / "MathJax.js").exists()
+    assert 'src="../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"' in first and (out / "mathjax" / "MathJax.js").exists()
     assert not re.search(r'(src|href)="(https?:)?//', first), "a page must fetch nothing from the network"
     assert 'href="../notebooks/00_first.html"' in (out / "docs" / "teaching.html").read_text()
     index = (out / "index.html").read_text()
