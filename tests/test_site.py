@@ -104,9 +104,17 @@ def test_the_builder_makes_pages_rewrites_links_and_replaces_widgets(tmp_path):
 
 
 def test_a_broken_link_stops_the_build_and_names_it(tmp_path):
-    root = small_project(tmp_path / "project", link="99_missing.ipynb")
-    with pytest.raises(SystemExit, match=r"notebooks/00_first.html: 99_missing.ipynb"):
+    root = small_project(tmp_path / "project", link="../data/missing.csv")
+    with pytest.raises(SystemExit, match=r"notebooks/00_first.html: ../data/missing.csv"):
         build_site.build(root, tmp_path / "site")
+
+
+def test_a_link_to_a_notebook_this_checkout_lacks_becomes_text(tmp_path, capsys):
+    root = small_project(tmp_path / "project", link="09_later.ipynb")
+    build_site.build(root, tmp_path / "site")
+    first = (tmp_path / "site" / "notebooks" / "00_first.html").read_text()
+    assert '<span class="absent-notebook">next</span>' in first and "09_later" not in first
+    assert "notebooks/00_first.html: 09_later.ipynb" in capsys.readouterr().err
 
 
 def test_the_builder_never_deletes_a_folder_it_did_not_make(tmp_path):

@@ -12,7 +12,9 @@ docs/) so that the notebooks' ``../figures/...`` images load; links to ``NN_x.ip
 into ``mathjax/``: no page asks the network for anything. A widget's output (which needs a kernel) is
 replaced by a note that its slider runs in JupyterLab; the static companion figure beside it stays.
 
-A link to a file that is neither a page nor in the repository stops the build with the list of such links.
+A link to a notebook that this checkout lacks (the guide names the whole series) is shown as plain text,
+with a warning; a link to any other file that is neither a page nor in the repository stops the build
+with the list of such links.
 """
 
 from __future__ import annotations
@@ -157,6 +159,23 @@ def markdown_page(source: str):
 
 
 LINK = re.compile(r'(\b(?:href|src)=")([^"]*)(")')
+ANCHOR = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+
+
+def unlink_absent_notebooks(page_html: str, page: str, root: Path, absent: list[str]) -> str:
+    """A link to a notebook of the series that this checkout does not have (yet: the guide names all of
+    them) becomes plain text, recorded in ``absent``; every other link is left to ``fix_links``."""
+    here = posixpath.dirname(page)
+
+    def unlink(match):
+        url = html.unescape(match.group(1)).partition("#")[0]
+        target = posixpath.normpath(posixpath.join(here, url)) if url and ":" not in url else ""
+        if re.fullmatch(r"notebooks/[^/]+\.ipynb", target) and not (root / target).is_file():
+            absent.append(f"{page}: {url}")
+            return f'<span class="absent-notebook">{match.group(2)}</span>'
+        return match.group(0)
+
+    return ANCHOR.sub(unlink, page_html)
 
 
 def fix_links(page_html: str, page: str, pages: dict[str, str], root: Path, site: Path, broken: list[str]) -> str:
@@ -192,7 +211,7 @@ def index_source(entries: list[dict], root: Path, has_guide: bool) -> str:
         "# Gaussian mixture models and EM in PyTorch",
         "",
         "A numbered series of notebooks that teaches Gaussian mixture models fitted by the "
-        "expectation–maximisation (EM) algorithm, from the idea of a mixture to a fit of a million points. "
+        "expectation–maximisation (EM) algorithm, from the idea of a mixture to a tested EM in PyTorch. "
         "Each page shows a notebook as it was executed: its code, its printed checks and its figures. "
         "The sliders need a running Python: they work in JupyterLab (`make lab` in the project folder).",
         "",
@@ -210,7 +229,7 @@ def index_source(entries: list[dict], root: Path, has_guide: bool) -> str:
             lines.append(f"*Time to work through: {e['time'].rstrip('.')}.*")
             lines.append("")
         if e["learn"]:
-            lines.append("You will learn")
+            lines.append("**You will learn**")
             lines.append("")
             lines += [f"- {item}" for item in e["learn"]]
             lines.append("")
@@ -257,6 +276,7 @@ def build(root: Path, out: Path) -> dict:
     pages["index.html"] = "index.html"
 
     broken: list[str] = []
+    absent: list[str] = []
     entries, widgets = [], 0
     for path in notebooks:
         nb, replaced = without_widgets(nbformat.read(path, as_version=4))
@@ -264,18 +284,22 @@ def build(root: Path, out: Path) -> dict:
         title = title_of(nb) or path.stem
         page = pages[f"notebooks/{path.name}"]
         entries.append({"title": title, "page": page, "learn": learn_lines(nb), "time": time_to_work(nb)})
-        write(out, page, fix_links(render(nb, page, title, has_guide), page, pages, root, out, broken))
+        rendered = unlink_absent_notebooks(render(nb, page, title, has_guide), page, root, absent)
+        write(out, page, fix_links(rendered, page, pages, root, out, broken))
     for path in guides:
         source = path.read_text(encoding="utf-8")
         title = next((line[2:].strip() for line in source.splitlines() if line.startswith("# ")), path.stem)
         page = pages[f"docs/{path.name}"]
-        write(out, page, fix_links(render(markdown_page(source), page, title, has_guide), page, pages, root, out, broken))
+        rendered = unlink_absent_notebooks(render(markdown_page(source), page, title, has_guide), page, root, absent)
+        write(out, page, fix_links(rendered, page, pages, root, out, broken))
     index = render(markdown_page(index_source(entries, root, has_guide)), "index.html",
                    "Gaussian mixture models and EM in PyTorch", has_guide)
     write(out, "index.html", fix_links(index, "index.html", pages, root, out, broken))
     if broken:
         raise SystemExit("build_site.py: links to files that are neither pages nor in the repository:\n  "
                          + "\n  ".join(broken))
+    for link in absent:
+        print(f"build_site.py: a link to a notebook this checkout lacks is shown as text: {link}", file=sys.stderr)
     size, count = folder_size(out)
     return {"notebooks": len(notebooks), "guides": len(guides), "widgets": widgets,
             "seconds": time.perf_counter() - start, "bytes": size, "files": count}
