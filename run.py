@@ -4,11 +4,11 @@
     python run.py lab        set up .venv if needed, then open the series in JupyterLab   (= make lab)
     python run.py test       set up .venv if needed, then run every check                 (= make test)
     python run.py setup      only create or update .venv                                  (= make setup)
+    python run.py site       build the series as a website in site/ (works offline): open site/index.html  (= make site)
     python run.py kernel     on a shared JupyterHub: set up .venv and register it as a Jupyter kernel
                              for you alone ("Python 3 (gmm-pytorch)")
     python run.py notebooks [NOTEBOOK ...]   re-execute notebooks in place                 (= make notebooks)
     python run.py bench [ARGS]               time EM: fit_em vs scikit-learn               (= make bench)
-    python run.py site       build the series as a website in site/ (offline); open site/index.html  (= make site)
     python run.py clean      delete .venv and the caches                                  (= make clean)
 
 On Windows type ``py`` (or ``python``) for ``python``; on macOS and Linux ``python3``. The Makefile's
@@ -174,13 +174,13 @@ def final_command(command: str, args: list[str], root: Path = ROOT) -> list[str]
         paths = [] if named_paths else ["tests", "gmm_helpers", *notebook_paths(root)]
         return [python, "-m", "pytest", *paths, "--nbval-lax", "--nbval-current-env",
                 "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", *args]
+    if command == "site":
+        # HTML from the notebooks' stored outputs (nothing re-executed), MathJax copied in: works offline
+        return [python, "tools/build_site.py", *args]
     if command == "notebooks":
         return [python, "tools/run_notebooks.py", *args]
     if command == "bench":
         return [python, "bench/bench_em.py", *args]
-    if command == "site":
-        # HTML from the notebooks' stored outputs (nothing re-executed), MathJax copied in: works offline
-        return [python, "tools/build_site.py", *args]
     if command == "kernel":
         return [python, "-m", "ipykernel", "install", "--user", "--name", KERNEL_NAME,
                 "--display-name", KERNEL_DISPLAY_NAME, *args]
