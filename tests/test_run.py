@@ -97,7 +97,9 @@ def test_test_on_a_fresh_clone_installs_every_extra_and_runs_what_make_test_ran(
 def test_site_on_a_fresh_clone_installs_the_students_set_and_builds_the_site(tmp_path):
     root = project_copy(tmp_path)
     steps = dry_run(root, "site")
-    assert steps[1:5] == install_steps(root, "notebooks")  # nbconvert and MathJax come with the notebooks extra
+    students = run_script.extras_for("lab")  # the students' set: nbconvert and MathJax come with "notebooks"
+    assert "notebooks" in students and "test" not in students
+    assert steps[1:5] == install_steps(root, ",".join(students))
     assert steps[5] == [venv_py(root), "tools/build_site.py"]
     assert len(steps) == 6
 
