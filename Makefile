@@ -13,7 +13,7 @@ PYTHON ?= python3
 TORCH_INDEX_URL ?=
 RUN := $(PYTHON) run.py$(if $(TORCH_INDEX_URL), --torch-index-url $(TORCH_INDEX_URL),)
 
-.PHONY: setup lab test notebooks bench clean
+.PHONY: setup lab test notebooks bench clean site
 
 setup:
 	$(RUN) setup $(ARGS)
@@ -39,3 +39,7 @@ bench:
 
 clean:
 	$(RUN) clean $(ARGS)
+
+# The series as a website in site/ (git-ignored), from the notebooks' stored outputs: open site/index.html.
+site:
+	$(RUN) site $(ARGS)

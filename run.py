@@ -4,6 +4,7 @@
     python run.py lab        set up .venv if needed, then open the series in JupyterLab   (= make lab)
     python run.py test       set up .venv if needed, then run every check                 (= make test)
     python run.py setup      only create or update .venv                                  (= make setup)
+    python run.py site       build the series as a website in site/ (works offline): open site/index.html  (= make site)
     python run.py kernel     on a shared JupyterHub: set up .venv and register it as a Jupyter kernel
                              for you alone ("Python 3 (gmm-pytorch)")
     python run.py notebooks [NOTEBOOK ...]   re-execute notebooks in place                 (= make notebooks)
@@ -45,12 +46,13 @@ MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python (a test keeps the two e
 TORCH = "torch==2.13.0"
 # Extras only developers need; every other extra in pyproject.toml is installed for students too.
 DEVELOPER_EXTRAS = ("test",)
-STUDENT_COMMANDS = ("lab", "kernel")  # the rest (test, notebooks, bench, setup) install every extra
+STUDENT_COMMANDS = ("lab", "kernel", "site")  # the rest (test, notebooks, bench, setup) install every extra
 FIRST_NOTEBOOK = "notebooks/00_overview.ipynb"
 KERNEL_NAME = "gmm-pytorch"
 KERNEL_DISPLAY_NAME = "Python 3 (gmm-pytorch)"
-COMMANDS = ("lab", "test", "setup", "kernel", "notebooks", "bench", "clean")
-# `bench` runs these in turn, each with the same arguments (each accepts --quick, --repeats N, --sizes ...)
+COMMANDS = ("lab", "test", "setup", "kernel", "notebooks", "bench", "clean", "site")
+# `bench` runs these in turn, each with the same arguments (each accepts --quick and --repeats N; --device cuda
+# goes to bench_em.py alone)
 BENCH_SCRIPTS = ("bench/bench_em.py", "bench/bench_estimator.py", "bench/bench_scale.py")
 
 
@@ -185,6 +187,9 @@ def final_command(command: str, args: list[str], root: Path = ROOT) -> list[str]
         paths = [] if named_paths else ["tests", "gmm_helpers", *notebook_paths(root)]
         return [python, "-m", "pytest", *paths, "--nbval-lax", "--nbval-current-env",
                 "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", *args]
+    if command == "site":
+        # HTML from the notebooks' stored outputs (nothing re-executed), MathJax copied in: works offline
+        return [python, "tools/build_site.py", *args]
     if command == "notebooks":
         return [python, "tools/run_notebooks.py", *args]
     if command == "bench":

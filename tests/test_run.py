@@ -99,10 +99,21 @@ def test_test_on_a_fresh_clone_installs_every_extra_and_runs_what_make_test_ran(
                         "--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
 
 
+def test_site_on_a_fresh_clone_installs_the_students_set_and_builds_the_site(tmp_path):
+    root = project_copy(tmp_path)
+    steps = dry_run(root, "site")
+    students = run_script.extras_for("lab")  # the students' set: nbconvert and MathJax come with "notebooks"
+    assert "notebooks" in students and "test" not in students
+    assert steps[1:5] == install_steps(root, ",".join(students))
+    assert steps[5] == [venv_py(root), "tools/build_site.py"]
+    assert len(steps) == 6
+
+
 def test_every_extra_is_installed_for_developers_and_every_non_developer_extra_for_students():
     every = run_script.extras()
     assert run_script.extras_for("test") == run_script.extras_for("setup") == every
     assert run_script.extras_for("lab") == run_script.extras_for("kernel") == [e for e in every if e != "test"]
+    assert run_script.extras_for("site") == [e for e in every if e != "test"]  # the site needs no test tools
     assert "test" in every and "notebooks" in every
     assert ",".join(every) == EVERY_EXTRA and ",".join(run_script.extras_for("lab")) == STUDENT_EXTRAS
 
@@ -288,7 +299,7 @@ def test_every_make_target_is_one_call_of_the_script():
     assert re.search(r"^RUN := \$\(PYTHON\) run\.py\$\(if \$\(TORCH_INDEX_URL\), --torch-index-url \$\(TORCH_INDEX_URL\),\)$",
                      text, re.M)
     rules = makefile_rules()
-    assert set(rules) == {"setup", "lab", "test", "notebooks", "bench", "clean"} == set(run_script.COMMANDS) - {"kernel"}
+    assert set(rules) == {"setup", "lab", "test", "notebooks", "bench", "clean", "site"} == set(run_script.COMMANDS) - {"kernel"}
     for target, recipe in rules.items():  # ARGS (empty unless given: make bench ARGS="--device cuda") follow the command
         assert recipe == [f"$(RUN) {target} $(ARGS)"], target
 
