@@ -158,7 +158,9 @@ def test_flat_memory_while_streaming_a_memory_mapped_file_much_larger_than_the_g
     assert run.returncode == 0, run.stderr
     streamed, loaded = map(float, run.stdout.split())
     assert loaded > 80  # MB: the measurement sees a file read into memory
-    assert streamed < 24, f"streaming grew the process by {streamed:.0f} MB for a 92 MB file"
+    # a few MB of chunk buffers, plus torch's one-time allocations on first use (thread pools, allocator caches),
+    # which grow with the machine's load: 26 MB once in a CI run on a busy machine, under 24 MB when quiet
+    assert streamed < 32, f"streaming grew the process by {streamed:.0f} MB for a 92 MB file"
 
 
 def test_bad_streams_get_clear_errors(example):
