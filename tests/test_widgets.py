@@ -62,7 +62,7 @@ def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
 
 
 def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
-    from gmm_helpers import init_kmeans_plusplus, init_random_points
+    from gmm_helpers import init_kmeans_plusplus, init_random_points, nearest_means
     from gmm_helpers.teach.widgets import start_coverage
 
     truth = toy_params()
@@ -79,7 +79,9 @@ def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
     # an independent count: which true centre is nearest each start mean, by a loop
     for seed in range(6):
         m = init_random_points(X, 3, generator=torch.Generator().manual_seed(seed)).means
-        hit = {min(range(3), key=lambda g: float(((mk - truth.means[g]) ** 2).sum())) for mk in m}
+        by_loop = [min(range(3), key=lambda g: float(((mk - truth.means[g]) ** 2).sum())) for mk in m]
+        assert nearest_means(m, truth.means).tolist() == by_loop  # the labelling 02 prints
+        hit = set(by_loop)
         assert (start_coverage(m, truth.means) == "one mean per group") == (hit == {0, 1, 2})
 
 

@@ -14,7 +14,7 @@ import torch
 
 from ..data import sample_gmm
 from ..em import em_half_steps
-from ..init import init_kmeans_plusplus, init_random_points
+from ..init import init_kmeans_plusplus, init_random_points, nearest_means
 from ..likelihoods import broadcast_shapes_table
 from ..params import GMMParams, toy_with_component0
 from ..posteriors import log_responsibilities
@@ -134,8 +134,9 @@ INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmea
 
 def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
     """Which groups (true centres) no start mean is nearest to, in words: "one mean per group" or
-    "no mean in group 0, 2". Introduced in notebooks/02_initialisation.ipynb."""
-    nearest = ((means[:, None, :] - centres[None, :, :]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # (K,)
+    "no mean in group 0, 2". Each start mean counts for its nearest centre (``gmm_helpers.nearest_means``).
+    Introduced in notebooks/02_initialisation.ipynb."""
+    nearest = nearest_means(means, centres.to(means.dtype)).tolist()  # (K,): the nearest true centre of each start mean
     empty = [k for k in range(len(centres)) if k not in nearest]
     return "one mean per group" if not empty else "no mean in group " + ", ".join(map(str, empty))
 
