@@ -264,8 +264,13 @@ def test_03_hints_for_the_density_instead_of_its_log_and_the_diagonal_cost_mista
     ex.check_diagonal_cost_by_hand(torch.tensor([-0.5 * math.log(1 - 0.5**2)]))  # 0.1438, as a (1,) tensor
     ex.check_diagonal_cost_by_hand(0.1438)
     assert capsys.readouterr().out.count(": correct.") == 2
+    ex.check_log_density_by_hand(-3.8)  # right to two significant figures only
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "rounded too coarsely" in out and "-3.75" not in out
     for mistake, says in [(-0.1438, "The sign"), (-math.log(0.75), "keep the factor 1/2"),
-                          (-0.5 * math.log(0.5), "enters squared"), (0.3, "the variances cancel")]:
+                          (-0.5 * math.log(0.5), "enters squared"), (0.3, "the variances cancel"),
+                          (0.14, "rounded too coarsely"),
+                          (-0.5 * math.log(1 - 0.5**2 / 6), "not the covariance")]:  # 0.0213: 0.5 taken as Sigma_12
         ex.check_diagonal_cost_by_hand(mistake)
         out = capsys.readouterr().out
         assert ": not yet." in out and says in out and "0.14" not in out

@@ -7,6 +7,8 @@ exercise nobody has done yet. Checks compare with an answer computed here, never
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..gaussian import diag_gaussian_log_pdf
@@ -276,6 +278,8 @@ def check_log_density_by_hand(answer) -> None:
         hint = "That is the density itself; the exercise asks for its logarithm (a log-density, here negative)."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
+    elif abs(number - expected) <= 0.02 * abs(expected):
+        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows about 0.1%)."
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
@@ -304,6 +308,10 @@ def check_diagonal_cost_by_hand(answer) -> None:
         hint = "The cost is half the difference of the log-determinants: keep the factor 1/2."
     elif _number_close(number, -0.5 * torch.log(torch.tensor(1 - rho)).item()):
         hint = "|Sigma| = Sigma_11 Sigma_22 (1 - rho^2): the correlation enters squared."
+    elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
+        hint = "0.5 is the correlation rho itself, not the covariance Sigma_12 = rho sigma_1 sigma_2: use it as rho."
+    elif abs(number - expected) <= 0.04 * expected:
+        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows about 0.1%)."
     else:
         hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
                 "the variances cancel.")
