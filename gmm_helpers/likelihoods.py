@@ -70,7 +70,8 @@ def weighted_log_pdfs(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
 def log_likelihood(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
     """The data log-likelihood sum_n log sum_k pi_k N(x_n; mu_k, diag(sigma^2_k)).
 
-    Introduced in notebooks/05_posteriors.ipynb.
+    Introduced in notebooks/00_overview.ipynb (section "Conventions and the toolkit"); the likelihood is
+    defined in notebooks/01_synthetic_data.ipynb, and notebooks/05_posteriors.ipynb computes it step by step.
 
     Computed with ``torch.logsumexp`` so it stays finite when every density underflows.
 

@@ -184,7 +184,10 @@ def test_a_scalar_may_come_as_a_one_element_tensor(check, answer, capsys):
     (ex.check_responsibilities_at_point, 2 * responsibilities_by_hand(), "they sum to 1"),
     (ex.check_weight_for_equal_peak, 0.5, "Equal weights give equal volumes, not equal heights"),
     (ex.check_count_spread, 112.5, "That is the variance of the count"),
-    (ex.check_count_spread, math.sqrt(150), "for the count, not for the fraction"),
+    (ex.check_count_spread, math.sqrt(150), "variance pi (1 - pi), not pi"),
+    (ex.check_count_spread, math.sqrt(0.25 * 0.75 / 600), "for the count, not for the fraction"),
+    (ex.check_count_spread, math.sqrt(600 * 0.27 * 0.73), "observed fraction"),
+    (ex.check_weight_for_equal_peak, 0.5 * math.sqrt(1.80 * 0.80 / (0.50 * 1.40)), "needs less weight"),
     (ex.check_d2_probabilities, torch.tensor([0.0, 1.0, 2.0, 10.0]) / 13, "k-means++ uses its square"),
     (ex.check_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=torch.Generator().manual_seed(99)),
      "so the same generator gives the same points"),
@@ -211,6 +214,19 @@ def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     assert ": not yet." in out and "three decimal places" in out and "0.568" not in out
     ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
     assert "three decimal places" not in capsys.readouterr().out
+    ex.check_weight_for_equal_peak(0.35)  # right to two figures
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "three significant figures" in out and "0.349" not in out
+
+
+def test_00_responsibility_check_names_variances_used_as_standard_deviations(capsys):
+    truth = toy_params(torch.float64)
+    x = torch.tensor([0.0, -1.5], dtype=torch.float64)
+    joint = torch.stack([truth.weights[k] * (torch.exp(-((x - truth.means[k]) ** 2) / (2 * truth.variances[k] ** 2))
+                                             / torch.sqrt(2 * math.pi * truth.variances[k] ** 2)).prod() for k in range(3)])
+    ex.check_responsibilities_at_point(joint / joint.sum())  # sigma^2 typed where sigma belongs
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "as standard deviations" in out
 
 
 def test_01_hints_tell_the_std_mistake_the_missing_normaliser_the_shape_and_rounding_apart(capsys):

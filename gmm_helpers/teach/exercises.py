@@ -89,12 +89,16 @@ def check_responsibilities_at_point(answer) -> None:
     if _close(given, expected, rtol=2e-3, atol=1e-3):
         return _verdict("0.1", answer, True, "")
     densities = component_log_pdfs(x, truth).exp()[0]  # (3,)
+    with_std = log_responsibilities(x, truth._replace(variances=truth.variances**2)).exp()[0]  # variances used as stds
     if _close(given, expected, rtol=0, atol=0.011):
         hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
                 "places (three significant figures for the larger two).")
     elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
         hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
                 "probability of its component, pi_k, before normalising.")
+    elif _close(given, with_std, rtol=2e-3, atol=1e-3):
+        hint = ("The variances were used as standard deviations: each 1-D density is "
+                "exp(-(x - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2), and truth.variances holds sigma^2.")
     elif abs(float(given.sum()) - 1) > 1e-3:
         hint = "Responsibilities of one point are probabilities over the components: they sum to 1. Divide by the sum."
     else:
@@ -120,6 +124,11 @@ def check_weight_for_equal_peak(answer) -> None:
     if _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
+    elif number == round(expected, 2):
+        hint = "Right to two figures; the question asks for three significant figures."
+    elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
+        hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_1 sigma_2 "
+                "smaller), so it needs less weight than component 0 to stand as tall, not more.")
     elif _number_close(number, expected, rtol=0.02):
         hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
                 "a height to two figures) was carried through. Keep at least three significant figures in every "
@@ -184,9 +193,15 @@ def check_count_spread(answer) -> None:
         return _verdict("1.2", answer, True, "")
     if _number_close(number, expected**2):
         hint = "That is the variance of the count; the question asks for its standard deviation."
-    elif _number_close(number, (n * weight) ** 0.5) or _number_close(number, (weight * (1 - weight) / n) ** 0.5):
+    elif _number_close(number, (weight * (1 - weight) / n) ** 0.5):
         hint = ("The count is a sum of 600 independent yes/no draws, each yes with probability 0.25: "
                 "its variance is N pi (1 - pi), for the count, not for the fraction.")
+    elif _number_close(number, (n * weight) ** 0.5):
+        hint = ("Each yes/no draw has variance pi (1 - pi), not pi: a draw that is yes with probability pi "
+                "has mean pi and mean square pi, so its variance is pi - pi^2.")
+    elif _number_close(number, (n * 0.27 * 0.73) ** 0.5, rtol=5e-3):
+        hint = ("That uses the running example's observed fraction, 162 / 600 = 0.27. The question asks how much "
+                "the count varies from sample to sample, around the true weight pi = 0.25.")
     elif _number_close(number, expected, rtol=0.05):
         hint = "Close, but rounded too coarsely: give the standard deviation to three significant figures."
     else:

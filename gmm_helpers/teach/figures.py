@@ -25,6 +25,7 @@ def plot_error_vs_n(ns, errors, ax=None):
     errors : Tensor, shape (len(ns), 3) or (len(ns), repeats, 3)
         From ``estimation_errors``: weights, means, variances. With a repeats axis, each line is the
         average over the repeats and a band shows the middle 80% of them (10th to 90th percentile).
+        The dashed guide has slope -1/2 and runs above the lines (twice the largest first error).
     ax : matplotlib Axes, optional
 
     Returns
@@ -38,19 +39,22 @@ def plot_error_vs_n(ns, errors, ax=None):
     mean = errors.mean(axis=1) if spread else errors  # (len(ns), 3)
     # colours outside the component palette: these lines are quantities, not components
     styles = [("weights", "o", "#6A3D9A"), ("means", "s", "#8C510A"), ("variances", "^", "#01665E")]
+    handles = []
     for column, (name, marker, colour) in enumerate(styles):
-        ax.loglog(ns, mean[:, column], marker=marker, markersize=8, color=colour, label=name)
+        (line,) = ax.loglog(ns, mean[:, column], marker=marker, markersize=8, color=colour, label=name)
+        handles.append(line)
         if spread:
             low, high = np.percentile(errors[:, :, column], [10, 90], axis=1)
-            ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0)
-    guide = mean[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), through the first point
-    ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"$\propto 1/\sqrt{N}$")
-    if spread:  # one grey swatch stands for the three bands, each in its line's colour
-        ax.fill_between([], [], [], color="0.5", alpha=0.3, linewidth=0,
-                        label=f"band: middle 80% of {errors.shape[1]} samples")
+            band = ax.fill_between(ns, low, high, color=colour, alpha=0.18, linewidth=0)
+            handles[-1] = (band, line)  # the legend shows each line on its own band's colour
+    guide = 2 * mean[0].max() * np.sqrt(ns[0] / ns)  # c / sqrt(N), above the lines so that it hides none of them
+    (guide_line,) = ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"slope of $1/\sqrt{N}$")
+    labels = [name for name, _, _ in styles] + [guide_line.get_label()]
+    title = f"lines: average of {errors.shape[1]} samples\nbands: middle 80% of them" if spread else None
+    ax.set_ylim(bottom=ax.get_ylim()[0] / 30)  # room below the lines for the legend (about 1.5 decades)
+    ax.legend(handles + [guide_line], labels, loc="lower left", title=title, title_fontsize=12)
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
-    ax.legend()
     return ax
 
 

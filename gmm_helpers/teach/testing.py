@@ -8,7 +8,8 @@ import torch
 def check_close(name: str, actual, expected, rtol: float = 1e-5, atol: float = 1e-8) -> None:
     """Print ``"<name>: OK"`` if ``actual`` and ``expected`` agree, else raise with the largest difference.
 
-    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+    Introduced in notebooks/00_overview.ipynb (section "Conventions and the toolkit": what it prints and
+    what ``rtol`` and ``atol`` mean); the check cells of every notebook use it.
 
     The printed line contains no numbers, so it reads the same on every machine (nbval compares it).
     Values are compared in float64 with ``|actual - expected| <= atol + rtol * |expected|``.

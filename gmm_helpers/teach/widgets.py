@@ -36,7 +36,7 @@ def _new_axes(ax, figsize):
 # Fixed colour levels for the weight explorer: the tallest hill over the slider's range (0.05 to 0.9) is
 # below 0.13, so the same colour means the same density at every weight.
 WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
-WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (2.8, -0.7), (0.0, -2.3)]  # labels beside, not on, the hills
+WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (-2.4, 0.9), (0.0, -2.3)]  # labels beside, not on, the hills (1: in the gap, not at the edge)
 
 
 def component0_volume_and_height(params: GMMParams) -> tuple[float, float]:
