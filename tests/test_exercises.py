@@ -87,6 +87,7 @@ CASES = [
     (ex.check_diagonal_cost_by_hand, 0.144, -0.5 * math.log(0.5)),
     (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
+    (ex.check_peak_bytes, 3 * 50_000 * 10 * 20 * 8, 50_000 * 10 * 20 * 8),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
     (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
      lambda lp, w: (w * lp.exp()).sum(dim=1).log().sum()),
@@ -122,6 +123,23 @@ def test_spherical_check_says_when_the_table_is_transposed(capsys):
     ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
     out = capsys.readouterr().out
     assert "not yet" in out and "(K, N)" in out and "log|Sigma" not in out
+
+
+def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsys):
+    N, K, D, dtype = ex.EXERCISE_4_3_SIZES
+    assert (N, K, D, dtype) == (50_000, 10, 20, torch.float64)
+    by_hand = 3 * N * K * D * 8  # three (N, K, D) float64 tensors: 240,000,000 bytes
+    from gmm_helpers.likelihoods import format_bytes
+    assert by_hand == 240_000_000 and format_bytes(by_hand) == "228.9 MiB" and 100 * by_hand > 22 * 2**30  # 04's Solution 4.3
+    for answer in (by_hand, 240_000_000.0, 2.4e8, torch.tensor([2.4e8]), np.int64(by_hand)):
+        ex.check_peak_bytes(answer)
+        assert capsys.readouterr().out.endswith(": correct.\n"), answer
+    for mistake, says in [(N * K * D * 8, "alive at the same moment"), (3 * N * K * D * 4, "8 bytes"),
+                          (by_hand / 2**20, "in bytes"), (240, "in bytes"), (0.24, "in bytes"), ("lots", "one number"),
+                          (2 * N * K * D * 8, "times the tensors")]:
+        ex.check_peak_bytes(mistake)
+        out = capsys.readouterr().out
+        assert "not yet" in out and says in out and "240" not in out, (mistake, out)
 
 
 def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normalisers(capsys):

@@ -374,6 +374,32 @@ def check_spherical_log_pdfs(fn) -> None:
         _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8), hint)
 
 
+EXERCISE_4_3_SIZES = (50_000, 10, 20, torch.float64)  # N, K, D, dtype
+
+
+def check_peak_bytes(answer) -> None:
+    """Exercise 4.3: the bytes the broadcast form holds at its peak (its (N, K, D) temporaries) for
+    ``EXERCISE_4_3_SIZES``, as one number (an integer count of bytes; a 1-element tensor is fine)."""
+    from ..likelihoods import broadcast_memory_bytes, log_pdfs_peak_bytes
+
+    N, K, D, dtype = EXERCISE_4_3_SIZES
+    expected = log_pdfs_peak_bytes(N, K, D, dtype, "broadcast")  # three (N, K, D) tensors
+    one = broadcast_memory_bytes(N, K, D, dtype)
+    value = _scalar_or_none(answer)
+    hint = ("Count the numbers in one (N, K, D) tensor, times the bytes per number, times the tensors "
+            "alive at the peak.")
+    if answer is not None and value is None:
+        hint = "Answer with one number of bytes (an int, a float, or a tensor holding one value)."
+    elif value is not None:
+        if _number_close(value, one):
+            hint = "That is one (N, K, D) tensor: how many of them are alive at the same moment?"
+        elif _number_close(value, expected / 2) or _number_close(value, one / 2):
+            hint = "float64 takes 8 bytes per number, not 4."
+        elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
+            hint = "Answer in bytes, not in MiB/MB or GiB/GB."
+    _verdict("4.3", answer, value is not None and _number_close(value, expected, rtol=1e-3), hint)
+
+
 # 05_posteriors ------------------------------------------------------------------------------------
 
 def _scalar_or_none(answer):
