@@ -119,6 +119,17 @@ def test_broadcast_shapes_answer_worked_by_hand_from_the_rules():
             broadcast((7, 1), (1, 4))] == [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)]
 
 
+def test_spherical_check_names_division_by_the_squared_variance(capsys):
+    def divides_by_v_squared(X, means, variances):
+        N, D = X.shape
+        sq = ((X[:, None, :] - means[None]) ** 2).sum(dim=2)
+        return -0.5 * (D * math.log(2 * math.pi) + 2 * D * variances.log() + sq / variances**2)
+
+    ex.check_spherical_log_pdfs(divides_by_v_squared)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "not by its square" in out
+
+
 def test_spherical_check_says_when_the_table_is_transposed(capsys):
     ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
     out = capsys.readouterr().out
@@ -140,6 +151,23 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
         ex.check_peak_bytes(mistake)
         out = capsys.readouterr().out
         assert "not yet" in out and says in out and "240" not in out, (mistake, out)
+
+
+def test_log_likelihood_check_says_when_the_points_are_not_summed(capsys):
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1))  # forgot .sum()
+    out = capsys.readouterr().out
+    assert "not yet" in out and "sums them over the points" in out and "stay in logs" not in out
+
+
+def test_responsibility_check_names_the_other_component_and_the_std_mistake(capsys):
+    other = 1 - responsibility_by_hand()
+    assert f"{other:.3f}" == "0.836"
+    ex.check_two_component_responsibility(0.836)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "component 1's responsibility" in out
+    ex.check_two_component_responsibility(0.028)  # the variances read as standard deviations, rounded
+    out = capsys.readouterr().out
+    assert "not yet" in out and "are variances" in out
 
 
 def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normalisers(capsys):

@@ -366,8 +366,11 @@ def check_spherical_log_pdfs(fn) -> None:
     if ran:
         hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+        squared = Independent(Normal(means, variances[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])  # v read as a std
         if shape == (4, 20) and _close(got.T, oracle, rtol=1e-8):
             hint = "The values are right but the table is (K, N): rows should be points, so put the point axis first."
+        elif shape == (20, 4) and _close(got, squared, rtol=1e-8):
+            hint = "variances[k] is already sigma^2: divide the squared distance by it once, not by its square."
         elif shape is not None and shape != (20, 4):
             hint = (f"The table should be (N, K) = (20, 4), one row per point; yours is {shape}. "
                     "Broadcast X[:, None, :] against means[None, :, :] and sum over the last axis.")
@@ -440,7 +443,11 @@ def check_two_component_responsibility(answer) -> None:
     value = _scalar_or_none(answer)
     # densities rounded to 3 figures before dividing give 0.1645 (0.165): within 0.001 of 0.1644 passes
     correct = value is not None and abs(value - expected) <= 1e-3
-    if value is not None and abs(value - without_normalisers) <= 1e-3:
+    if value is not None and abs(value - (1 - expected)) <= 1e-3:
+        hint = "That is component 1's responsibility (weight 0.7, mean 2); the question asks for component 0's."
+    elif value is not None and abs(value - with_std) <= 2e-3:
+        hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
+    elif value is not None and abs(value - without_normalisers) <= 1e-3:
         hint = ("The two densities need their factors 1 / sqrt(2 pi v): the variances differ, so the factors "
                 "do not cancel in the ratio.")
     elif value is not None and _hand_close(value, without_weights):
@@ -464,11 +471,16 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
     X = torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)])  # a far point: naive exp gives log(0)
     ran, got = _attempt("5.2", fn, component_log_pdfs(X, params), params.weights)
     if ran:
+        numel = got.numel() if isinstance(got, torch.Tensor) else None
         finite = got is not None and _scalar_or_none(got) is not None and torch.isfinite(torch.tensor(_scalar_or_none(got)))
-        _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10),
-                 "The check includes a point far from every component: its densities are all 0 in probability "
-                 "space, so stay in logs until the sum over components is done." if not finite else
-                 "Sum over components inside the log (with the weights), then over points outside it.")
+        if numel == len(X):
+            hint = "That is one log p(x_n) per point: the data log-likelihood sums them over the points too."
+        elif not finite:
+            hint = ("The check includes a point far from every component: its densities are all 0 in probability "
+                    "space, so stay in logs until the sum over components is done.")
+        else:
+            hint = "Sum over components inside the log (with the weights), then over points outside it."
+        _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10), hint)
 
 
 # 06_parameter_updates -----------------------------------------------------------------------------

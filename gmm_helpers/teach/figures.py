@@ -289,7 +289,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ax.set_xticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
     ax.minorticks_off()
     ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
-    ax.text(limit_gib * 2**30 * 1.2, ys[-1] - 0.45, f"{limit_gib:g} GiB", color="0.3", fontsize=12)
+    ax.text(limit_gib * 2**30 * 1.2, ys[-1] - 0.45, f"{limit_gib:g} GiB", color="0.15", fontsize=14)
     ax.set_xlabel("peak memory of the temporaries (log scale)")
     ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")
     ax.grid(True, axis="x", alpha=0.3)
