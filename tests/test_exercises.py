@@ -85,7 +85,7 @@ CASES = [
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
     (ex.check_diagonal_cost_by_hand, 0.144, -0.5 * math.log(0.5)),
-    (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)]),
+    (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error"], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4), "error"]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
     (ex.check_peak_bytes, 3 * 50_000 * 10 * 20 * 8, 50_000 * 10 * 20 * 8),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
@@ -117,6 +117,14 @@ def test_broadcast_shapes_answer_worked_by_hand_from_the_rules():
 
     assert [broadcast((5, 1, 3), (4, 3)), broadcast((3, 1, 2), (6, 2)), broadcast((6, 1, 2), (3, 2))[::2],
             broadcast((7, 1), (1, 4))] == [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)]
+
+
+def test_broadcast_shapes_check_explains_the_error_case(capsys):
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), (4, 3)])  # the 5th taken as broadcastable
+    out = capsys.readouterr().out
+    assert "not yet" in out and "[5]" in out and 'answer "error"' in out
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), " Error "])
+    assert capsys.readouterr().out.endswith(": correct.\n")
 
 
 def test_spherical_check_names_division_by_the_squared_variance(capsys):

@@ -338,19 +338,31 @@ BROADCAST_EXPRESSIONS = [
     "torch.zeros(3, 2)[:, None, :] - torch.zeros(6, 2)",
     "(torch.zeros(6, 1, 2) - torch.zeros(3, 2)).sum(dim=1)",
     "torch.zeros(7, 1) * torch.zeros(1, 4)",
+    "torch.zeros(4, 3) + torch.zeros(4)",
 ]
 
 
-def check_broadcast_shapes(answer) -> None:
-    """Exercise 4.1: the shapes of ``BROADCAST_EXPRESSIONS``, as a list of tuples, predicted without running them."""
-    expected = [tuple(eval(e, {"torch": torch}).shape) for e in BROADCAST_EXPRESSIONS]  # noqa: S307 - our own strings
+def _broadcast_result(expression: str):
+    """The shape an expression of ``BROADCAST_EXPRESSIONS`` gives, or "error" when its shapes do not broadcast."""
     try:
-        given = [tuple(shape) for shape in answer]
+        return tuple(eval(expression, {"torch": torch}).shape)  # noqa: S307 - our own strings
+    except RuntimeError:
+        return "error"
+
+
+def check_broadcast_shapes(answer) -> None:
+    """Exercise 4.1: the shapes of ``BROADCAST_EXPRESSIONS``, as a list of tuples ("error" for an expression
+    whose shapes do not broadcast), predicted without running them."""
+    expected = [_broadcast_result(e) for e in BROADCAST_EXPRESSIONS]
+    try:
+        given = [item.strip().lower() if isinstance(item, str) else tuple(item) for item in answer]
     except TypeError:
         given = []
     wrong = [i + 1 for i, e in enumerate(expected) if i >= len(given) or given[i] != e]
-    _verdict("4.1", answer, given == expected,
-             f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match.")
+    hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
+    if any(expected[i - 1] == "error" for i in wrong):
+        hint += ' Two sizes that differ, neither of them 1, are an error: answer "error" there.'
+    _verdict("4.1", answer, given == expected, hint)
 
 
 def check_spherical_log_pdfs(fn) -> None:
