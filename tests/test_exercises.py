@@ -85,8 +85,9 @@ CASES = [
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
     (ex.check_diagonal_cost_by_hand, 0.144, -0.5 * math.log(0.5)),
-    (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4)]),
+    (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error"], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4), "error"]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
+    (ex.check_peak_bytes, 3 * 50_000 * 10 * 20 * 8, 50_000 * 10 * 20 * 8),
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
     (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
      lambda lp, w: (w * lp.exp()).sum(dim=1).log().sum()),
@@ -118,10 +119,63 @@ def test_broadcast_shapes_answer_worked_by_hand_from_the_rules():
             broadcast((7, 1), (1, 4))] == [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4)]
 
 
+def test_broadcast_shapes_check_explains_the_error_case(capsys):
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), (4, 3)])  # the 5th taken as broadcastable
+    out = capsys.readouterr().out
+    assert "not yet" in out and "[5]" in out and 'answer "error"' in out
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), " Error "])
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+def test_spherical_check_names_division_by_the_squared_variance(capsys):
+    def divides_by_v_squared(X, means, variances):
+        N, D = X.shape
+        sq = ((X[:, None, :] - means[None]) ** 2).sum(dim=2)
+        return -0.5 * (D * math.log(2 * math.pi) + 2 * D * variances.log() + sq / variances**2)
+
+    ex.check_spherical_log_pdfs(divides_by_v_squared)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "not by its square" in out
+
+
 def test_spherical_check_says_when_the_table_is_transposed(capsys):
     ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
     out = capsys.readouterr().out
     assert "not yet" in out and "(K, N)" in out and "log|Sigma" not in out
+
+
+def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsys):
+    N, K, D, dtype = ex.EXERCISE_4_3_SIZES
+    assert (N, K, D, dtype) == (50_000, 10, 20, torch.float64)
+    by_hand = 3 * N * K * D * 8  # three (N, K, D) float64 tensors: 240,000,000 bytes
+    from gmm_helpers.likelihoods import format_bytes
+    assert by_hand == 240_000_000 and format_bytes(by_hand) == "228.9 MiB" and 100 * by_hand > 22 * 2**30  # 04's Solution 4.3
+    for answer in (by_hand, 240_000_000.0, 2.4e8, torch.tensor([2.4e8]), np.int64(by_hand)):
+        ex.check_peak_bytes(answer)
+        assert capsys.readouterr().out.endswith(": correct.\n"), answer
+    for mistake, says in [(N * K * D * 8, "alive at the same moment"), (3 * N * K * D * 4, "8 bytes"),
+                          (by_hand / 2**20, "in bytes"), (240, "in bytes"), (0.24, "in bytes"), ("lots", "one number"),
+                          (2 * N * K * D * 8, "times the tensors")]:
+        ex.check_peak_bytes(mistake)
+        out = capsys.readouterr().out
+        assert "not yet" in out and says in out and "240" not in out, (mistake, out)
+
+
+def test_log_likelihood_check_says_when_the_points_are_not_summed(capsys):
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1))  # forgot .sum()
+    out = capsys.readouterr().out
+    assert "not yet" in out and "sums them over the points" in out and "stay in logs" not in out
+
+
+def test_responsibility_check_names_the_other_component_and_the_std_mistake(capsys):
+    other = 1 - responsibility_by_hand()
+    assert f"{other:.3f}" == "0.836"
+    ex.check_two_component_responsibility(0.836)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "component 1's responsibility" in out
+    ex.check_two_component_responsibility(0.028)  # the variances read as standard deviations, rounded
+    out = capsys.readouterr().out
+    assert "not yet" in out and "are variances" in out
 
 
 def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normalisers(capsys):

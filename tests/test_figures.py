@@ -6,10 +6,10 @@ import torch
 from gmm_helpers import toy_params
 from gmm_helpers.teach.figures import (
     draw_broadcast_shapes,
-    plot_broadcast_memory,
     plot_error_vs_n,
     plot_log_likelihood_gap,
     plot_owners,
+    plot_responsibilities_along,
     plot_peak_memory,
     plot_underflow,
 )
@@ -77,27 +77,21 @@ def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
     fig, ax = plt.subplots()
     draw_broadcast_shapes(N=6, K=3, D=4, ax=ax)
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
-    # X: 1 layer of 6 x 4; means: 3 layers of 1 x 4; (N, K, D): 3 layers of 6 x 4; result: 3 columns of 6 x 1
-    sizes = sorted((round(r.get_width()), round(r.get_height())) for r in rects)
-    assert sizes == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 3 + [(1, 6)] * 3)
+    stored = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "stored")
+    virtual = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "virtual")
+    # stored: X one 6 x 4 layer; means one 1 x 4 row per layer; (N, K, D) 3 layers of 6 x 4; result 3 columns of 6 x 1
+    assert stored == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 3 + [(1, 6)] * 3)
+    # broadcasting's repeats, drawn but not stored: X's 2 other layers; the means' other 5 rows in each layer
+    assert virtual == sorted([(4, 6)] * 2 + [(4, 5)] * 3)
+    assert all(r.get_linestyle() == "--" for r in rects if r.get_gid() == "virtual")
     # the result's columns carry the component colours, in order
     columns = sorted((r for r in rects if round(r.get_width()) == 1), key=lambda r: r.get_x())
+    assert len(columns) == 3
     for k, column in enumerate(columns):
         assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k))])
     texts = " ".join(t.get_text() for t in ax.texts)
-    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis"]:
+    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis", "never copied"]:
         assert shape in texts
-
-
-def test_broadcast_memory_plot_has_a_line_and_a_dot_per_row():
-    fig, ax = plt.subplots()
-    rows = [(600, 3, 2), (10**6, 64, 64)]
-    plot_broadcast_memory(rows, ax=ax, Ns=[1e6])
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["K = 3, D = 2; dot: N = 600", "K = 64, D = 64; dot: N = 1,000,000"]
-    dot = ax.lines[3]  # line, dot, line, dot
-    assert dot.get_ydata()[0] == pytest.approx(3 * 16.384e9)  # three (N, K, D) float32 tensors, in bytes
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["1 KiB", "1 MiB", "1 GiB", "1 TiB"]
 
 
 def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
@@ -121,6 +115,28 @@ def test_owner_map_colours_the_plane_by_responsibility():
     assert np.allclose(image[30, 58], light(0), atol=0.02)  # (14, 0): far right belongs to component 0
     assert np.allclose(image[58, 30], light(1), atol=0.02)  # (0, 14): far up belongs to component 1
     assert len(ax.collections) >= 2 and ax.get_xlim() == (-15, 15)
+
+
+def test_responsibility_curves_along_a_line_are_the_library_values_with_and_without_weights():
+    from gmm_helpers import log_responsibilities
+    from gmm_helpers.teach.style import component_colour
+    from matplotlib.colors import to_rgb
+
+    params = toy_params(torch.float64)
+    fig, ax = plt.subplots()
+    plot_responsibilities_along(params, x2=-0.5, xlim=(-7, 7), ax=ax, n=15)
+    assert len(ax.lines) == 6  # K curves with the weights (solid), K without (dashed)
+    x1 = torch.linspace(-7, 7, 15, dtype=torch.float64)
+    line = torch.stack([x1, torch.full_like(x1, -0.5)], dim=1)
+    equal = params._replace(weights=torch.full((3,), 1 / 3, dtype=torch.float64))
+    for k in range(3):
+        solid, dashed = ax.lines[k], ax.lines[3 + k]
+        assert solid.get_linestyle() == "-" and dashed.get_linestyle() == "--"
+        assert to_rgb(solid.get_color()) == to_rgb(component_colour(k))
+        np.testing.assert_allclose(solid.get_ydata(), log_responsibilities(line, params).exp()[:, k].numpy())
+        np.testing.assert_allclose(dashed.get_ydata(), log_responsibilities(line, equal).exp()[:, k].numpy())
+    assert not np.allclose(ax.lines[0].get_ydata(), ax.lines[3].get_ydata())  # the weights move component 0's curve
+    assert "x_2 = -0.5" in ax.get_xlabel()
 
 
 def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():

@@ -361,19 +361,31 @@ BROADCAST_EXPRESSIONS = [
     "torch.zeros(3, 2)[:, None, :] - torch.zeros(6, 2)",
     "(torch.zeros(6, 1, 2) - torch.zeros(3, 2)).sum(dim=1)",
     "torch.zeros(7, 1) * torch.zeros(1, 4)",
+    "torch.zeros(4, 3) + torch.zeros(4)",
 ]
 
 
-def check_broadcast_shapes(answer) -> None:
-    """Exercise 4.1: the shapes of ``BROADCAST_EXPRESSIONS``, as a list of tuples, predicted without running them."""
-    expected = [tuple(eval(e, {"torch": torch}).shape) for e in BROADCAST_EXPRESSIONS]  # noqa: S307 - our own strings
+def _broadcast_result(expression: str):
+    """The shape an expression of ``BROADCAST_EXPRESSIONS`` gives, or "error" when its shapes do not broadcast."""
     try:
-        given = [tuple(shape) for shape in answer]
+        return tuple(eval(expression, {"torch": torch}).shape)  # noqa: S307 - our own strings
+    except RuntimeError:
+        return "error"
+
+
+def check_broadcast_shapes(answer) -> None:
+    """Exercise 4.1: the shapes of ``BROADCAST_EXPRESSIONS``, as a list of tuples ("error" for an expression
+    whose shapes do not broadcast), predicted without running them."""
+    expected = [_broadcast_result(e) for e in BROADCAST_EXPRESSIONS]
+    try:
+        given = [item.strip().lower() if isinstance(item, str) else tuple(item) for item in answer]
     except TypeError:
         given = []
     wrong = [i + 1 for i, e in enumerate(expected) if i >= len(given) or given[i] != e]
-    _verdict("4.1", answer, given == expected,
-             f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match.")
+    hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
+    if any(expected[i - 1] == "error" for i in wrong):
+        hint += ' Two sizes that differ, neither of them 1, are an error: answer "error" there.'
+    _verdict("4.1", answer, given == expected, hint)
 
 
 def check_spherical_log_pdfs(fn) -> None:
@@ -389,12 +401,41 @@ def check_spherical_log_pdfs(fn) -> None:
     if ran:
         hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
+        squared = Independent(Normal(means, variances[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])  # v read as a std
         if shape == (4, 20) and _close(got.T, oracle, rtol=1e-8):
             hint = "The values are right but the table is (K, N): rows should be points, so put the point axis first."
+        elif shape == (20, 4) and _close(got, squared, rtol=1e-8):
+            hint = "variances[k] is already sigma^2: divide the squared distance by it once, not by its square."
         elif shape is not None and shape != (20, 4):
             hint = (f"The table should be (N, K) = (20, 4), one row per point; yours is {shape}. "
                     "Broadcast X[:, None, :] against means[None, :, :] and sum over the last axis.")
         _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8), hint)
+
+
+EXERCISE_4_3_SIZES = (50_000, 10, 20, torch.float64)  # N, K, D, dtype
+
+
+def check_peak_bytes(answer) -> None:
+    """Exercise 4.3: the bytes the broadcast form holds at its peak (its (N, K, D) temporaries) for
+    ``EXERCISE_4_3_SIZES``, as one number (an integer count of bytes; a 1-element tensor is fine)."""
+    from ..likelihoods import broadcast_memory_bytes, log_pdfs_peak_bytes
+
+    N, K, D, dtype = EXERCISE_4_3_SIZES
+    expected = log_pdfs_peak_bytes(N, K, D, dtype, "broadcast")  # three (N, K, D) tensors
+    one = broadcast_memory_bytes(N, K, D, dtype)
+    value = _scalar_or_none(answer)
+    hint = ("Count the numbers in one (N, K, D) tensor, times the bytes per number, times the tensors "
+            "alive at the peak.")
+    if answer is not None and value is None:
+        hint = "Answer with one number of bytes (an int, a float, or a tensor holding one value)."
+    elif value is not None:
+        if _number_close(value, one):
+            hint = "That is one (N, K, D) tensor: how many of them are alive at the same moment?"
+        elif _number_close(value, expected / 2) or _number_close(value, one / 2):
+            hint = "float64 takes 8 bytes per number, not 4."
+        elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
+            hint = "Answer in bytes, not in MiB/MB or GiB/GB."
+    _verdict("4.3", answer, value is not None and _number_close(value, expected, rtol=1e-3), hint)
 
 
 # 05_posteriors ------------------------------------------------------------------------------------
@@ -437,7 +478,11 @@ def check_two_component_responsibility(answer) -> None:
     value = _scalar_or_none(answer)
     # densities rounded to 3 figures before dividing give 0.1645 (0.165): within 0.001 of 0.1644 passes
     correct = value is not None and abs(value - expected) <= 1e-3
-    if value is not None and abs(value - without_normalisers) <= 1e-3:
+    if value is not None and abs(value - (1 - expected)) <= 1e-3:
+        hint = "That is component 1's responsibility (weight 0.7, mean 2); the question asks for component 0's."
+    elif value is not None and abs(value - with_std) <= 2e-3:
+        hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
+    elif value is not None and abs(value - without_normalisers) <= 1e-3:
         hint = ("The two densities need their factors 1 / sqrt(2 pi v): the variances differ, so the factors "
                 "do not cancel in the ratio.")
     elif value is not None and _hand_close(value, without_weights):
@@ -461,11 +506,16 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
     X = torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)])  # a far point: naive exp gives log(0)
     ran, got = _attempt("5.2", fn, component_log_pdfs(X, params), params.weights)
     if ran:
+        numel = got.numel() if isinstance(got, torch.Tensor) else None
         finite = got is not None and _scalar_or_none(got) is not None and torch.isfinite(torch.tensor(_scalar_or_none(got)))
-        _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10),
-                 "The check includes a point far from every component: its densities are all 0 in probability "
-                 "space, so stay in logs until the sum over components is done." if not finite else
-                 "Sum over components inside the log (with the weights), then over points outside it.")
+        if numel == len(X):
+            hint = "That is one log p(x_n) per point: the data log-likelihood sums them over the points too."
+        elif not finite:
+            hint = ("The check includes a point far from every component: its densities are all 0 in probability "
+                    "space, so stay in logs until the sum over components is done.")
+        else:
+            hint = "Sum over components inside the log (with the weights), then over points outside it."
+        _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10), hint)
 
 
 # 06_parameter_updates -----------------------------------------------------------------------------

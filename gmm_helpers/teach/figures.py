@@ -161,21 +161,41 @@ def _light(colour: str, amount: float = 0.55):
     return tuple(c + (1 - c) * amount for c in to_rgb(colour))
 
 
-def _draw_layers(ax, x0: float, rows: int, cols: int, colours, dx: float = 0.55, dy: float = 0.45) -> float:
-    """A rows x cols grid of cells, one layer per colour, drawn back to front with an oblique offset.
-
-    Rows grow downwards from y = 0, so row 0 is on top. Returns the right edge of the drawing.
-    """
+def _draw_block(ax, left: float, top: float, rows: int, cols: int, colour, zorder: int, virtual: bool = False) -> None:
+    """A rows x cols grid of cells with its top-left corner at (left, top). A *virtual* block (a repeat
+    that broadcasting makes without copying) is pale with dashed lines; a stored one is solid."""
     from matplotlib.patches import Rectangle
 
+    face = _light(colour, 0.88 if virtual else 0.55)
+    style = dict(linestyle="--", edgecolor="0.45", linewidth=1.2) if virtual else dict(edgecolor="black", linewidth=1.5)
+    rect = Rectangle((left, top - rows), cols, rows, facecolor=face, zorder=zorder, **style)
+    rect.set_gid("virtual" if virtual else "stored")
+    ax.add_patch(rect)
+    inner = dict(color="0.55", linewidth=0.6, linestyle=":") if virtual else dict(color="black", linewidth=0.6)
+    for i in range(1, cols):
+        ax.plot([left + i, left + i], [top - rows, top], zorder=zorder + 1, **inner)
+    for j in range(1, rows):
+        ax.plot([left, left + cols], [top - j, top - j], zorder=zorder + 1, **inner)
+
+
+def _draw_layers(ax, x0: float, rows: int, cols: int, colours, dx: float = 0.55, dy: float = 0.45,
+                 stored_layers: int | None = None, stored_rows: int | None = None) -> float:
+    """A rows x cols grid of cells, one layer per colour, drawn back to front with an oblique offset.
+
+    Rows grow downwards from y = 0, so row 0 is on top. Only the first ``stored_layers`` layers and, in
+    each, the first ``stored_rows`` rows are drawn solid (stored in memory); the rest are drawn as
+    broadcasting's virtual repeats. Returns the right edge of the drawing.
+    """
+    stored_layers = len(colours) if stored_layers is None else stored_layers
+    stored_rows = rows if stored_rows is None else stored_rows
     for layer in reversed(range(len(colours))):
-        left, top = x0 + layer * dx, layer * dy
-        ax.add_patch(Rectangle((left, top - rows), cols, rows, facecolor=_light(colours[layer]),
-                               edgecolor="black", linewidth=1.5, zorder=2 * (len(colours) - layer)))
-        for i in range(1, cols):
-            ax.plot([left + i, left + i], [top - rows, top], color="black", linewidth=0.6, zorder=2 * (len(colours) - layer) + 1)
-        for j in range(1, rows):
-            ax.plot([left, left + cols], [top - j, top - j], color="black", linewidth=0.6, zorder=2 * (len(colours) - layer) + 1)
+        left, top, z = x0 + layer * dx, layer * dy, 3 * (len(colours) - layer)
+        if layer >= stored_layers:
+            _draw_block(ax, left, top, rows, cols, colours[layer], z, virtual=True)
+            continue
+        if stored_rows < rows:
+            _draw_block(ax, left, top - stored_rows, rows - stored_rows, cols, colours[layer], z, virtual=True)
+        _draw_block(ax, left, top, stored_rows, cols, colours[layer], z)
     return x0 + cols + (len(colours) - 1) * dx
 
 
@@ -185,7 +205,9 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
     Each tensor is drawn as a grid: rows are points (N, downwards), columns dimensions (D, across),
-    and layers, one per component in that component's colour, are the K axis (into the page). The
+    and layers, one per component in that component's colour, are the K axis (into the page). The two
+    inputs are drawn at the size broadcasting stretches them to: what is stored is solid; the repeats
+    along a size-1 axis, which broadcasting makes without copying anything, are pale and dashed. The
     result is the (N, K) table of squared Mahalanobis distances, one column per component; the
     log-densities are computed from it in one more step.
 
@@ -213,67 +235,32 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
 
     x = 1.2
     ax.text(x - 0.3, -N / 2, f"N = {N} points", ha="right", va="center", fontsize=13, rotation=90)
-    right = _draw_layers(ax, x, N, D, [grey])
+    right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1)
     below(x, x + D, N, f"D = {D} dims")
-    caption(x, right, "X[:, None, :]\n(N, 1, D)")
-    x = operator(right, 1.6, "−", fontsize=30)
-    right = _draw_layers(ax, x, 1, D, components)
-    below(x, x + D, 1, f"D = {D}")
+    ax.text(right + 0.15, depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=13)
+    caption(x, right, "X[:, None, :]\nstored (N, 1, D):\none layer, repeated\nfor each component")
+    x = operator(right + 0.4, 1.6, "−", fontsize=30)
+    right = _draw_layers(ax, x, N, D, components, stored_rows=1)
+    below(x, x + D, N, f"D = {D}")
     ax.text(right + 0.15, depth + 0.1, f"K = {K}\ncomponents", ha="left", va="top", fontsize=13)
-    caption(x, right, "means[None, :, :]\n(1, K, D)")
-    x = operator(right + 1.6, 3.2, "→\nsquare,\n÷ σ²")
+    caption(x, right, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nrepeated down N rows")
+    x = operator(right + 1.9, 3.0, "→\nsquare,\n÷ σ²")
     right = _draw_layers(ax, x, N, D, components)
     below(x, x + D, N, "D")
     ax.text(right + 0.15, depth + 0.1, "K", ha="left", va="top", fontsize=13)
-    caption(x, right, "(x − μ)² / σ²\n(N, K, D)")
-    x = operator(right + 0.6, 4.0, "→\nsum over\nthe D axis")
+    caption(x, right, "(x − μ)² / σ²\n(N, K, D):\nreal memory")
+    x = operator(right + 0.6, 3.6, "→\nsum over\nthe D axis")
     for k in range(K):  # the (N, K) result: column k belongs to component k
         _draw_layers(ax, x + k, N, 1, [components[k]])
     below(x, x + K, N, f"K = {K}")
     caption(x, x + K, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
     x += K
+    ax.text(0.0, label_y - 4.6, "solid: stored in memory;   pale and dashed: repeated by broadcasting, never copied",
+            ha="left", va="top", fontsize=14, style="italic")
     ax.set_xlim(-0.2, x + 0.6)
-    ax.set_ylim(label_y - 4.2, depth + 1.0)
+    ax.set_ylim(label_y - 5.6, depth + 1.0)
     ax.set_aspect("equal")
     ax.axis("off")
-    return ax
-
-
-def plot_broadcast_memory(rows, ax=None, Ns=None, dtype=torch.float32):
-    """Peak memory of the broadcast form (three (N, K, D) tensors) against N: one line per (K, D) of
-    ``rows``, with a dot at that row's N.
-
-    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
-
-    Parameters
-    ----------
-    rows : sequence of (N, K, D)
-        The sizes of the notebook's table.
-    ax : matplotlib Axes, optional
-    Ns : sequence of float, optional
-        Where to draw the lines (default 10^2 to 10^7).
-    dtype : torch.dtype
-
-    Returns
-    -------
-    ax : matplotlib Axes
-    """
-    from ..likelihoods import log_pdfs_peak_bytes
-
-    ax = ax or plt.gca()
-    Ns = np.logspace(2, 7, 21) if Ns is None else np.asarray(Ns, dtype=float)
-    for (n, K, D), colour in zip(rows, ["#6A3D9A", "#8C510A", "#01665E", "#B2182B", "#000000"]):
-        peak = [log_pdfs_peak_bytes(int(m), K, D, dtype, "broadcast") for m in Ns]
-        ax.loglog(Ns, peak, color=colour, label=f"K = {K}, D = {D}; dot: N = {n:,}")
-        ax.plot([n], [log_pdfs_peak_bytes(n, K, D, dtype, "broadcast")], marker="o", markersize=11,
-                color=colour, markeredgecolor="white", linestyle="none", zorder=5)
-    ax.axhline(16 * 2**30, color="0.4", linestyle=":", linewidth=2)
-    ax.text(Ns[0], 16 * 2**30 * 1.6, "16 GiB: a laptop's memory", color="0.3", fontsize=12)
-    ax.set_yticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
-    ax.minorticks_off()
-    ax.set_xlabel("number of points $N$")
-    ax.set_ylabel(f"memory at the peak ({str(dtype).replace('torch.', '')})")
-    ax.legend(loc="lower right", fontsize=12)
     return ax
 
 
@@ -306,7 +293,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ax.set_xticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
     ax.minorticks_off()
     ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
-    ax.text(limit_gib * 2**30 * 1.2, ys[-1] - 0.45, f"{limit_gib:g} GiB", color="0.3", fontsize=12)
+    ax.text(limit_gib * 2**30 * 1.2, ys[-1] - 0.45, f"{limit_gib:g} GiB", color="0.15", fontsize=14)
     ax.set_xlabel("peak memory of the temporaries (log scale)")
     ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")
     ax.grid(True, axis="x", alpha=0.3)
@@ -377,6 +364,45 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
     ax.grid(False)
+    return ax
+
+
+def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=None, n: int = 400,
+                                without_weights: bool = True):
+    """The responsibilities r_k(x) along the horizontal line x = (x1, x2), x1 across ``xlim``: one curve
+    per component, in its colour; dashed, the same with the weights left out of the E-step (equal weights).
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from matplotlib.lines import Line2D
+
+    from ..posteriors import log_responsibilities
+    from .style import component_colour
+
+    ax = ax or plt.gca()
+    p = params.to(torch.float64)
+    x1 = torch.linspace(*xlim, n, dtype=torch.float64)
+    line = torch.stack([x1, torch.full_like(x1, x2)], dim=1)  # (n, 2)
+    settings = [(p, "-")]
+    if without_weights:
+        settings.append((p._replace(weights=torch.full_like(p.weights, 1 / p.K)), "--"))
+    for used, style in settings:
+        resp = log_responsibilities(line, used).exp()  # (n, K)
+        for k in range(p.K):
+            ax.plot(x1.numpy(), resp[:, k].numpy(), style, color=component_colour(k), linewidth=3)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(f"$x_1$ (along the line $x_2 = {x2:g}$)")
+    ax.set_ylabel("responsibility $r_k(x)$")
+    handles = [Line2D([], [], color=component_colour(k), linewidth=3, label=f"component {k}") for k in range(p.K)]
+    if without_weights:
+        handles += [Line2D([], [], color="black", linewidth=3, label="with the weights"),
+                    Line2D([], [], color="black", linewidth=3, linestyle="--", label="without (the bug)")]
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=13)
     return ax
 
 
