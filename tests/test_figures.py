@@ -130,7 +130,7 @@ def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():
     np.testing.assert_allclose(right.lines[0].get_ydata(), [6.75, 1.75, 0.75, 0.25])
     assert right.get_yscale() == "log"
     (arrow,) = left.texts  # the start, -10 per point, is off the scale: an arrow at iteration 0 points down to the edge
-    assert arrow.get_text() == "start (iteration 0): -10.00, below this scale"
+    assert arrow.get_text() == "start (iteration 0): -10.00,\nbelow this scale"
     assert arrow.xy == (0.0, left.get_ylim()[0]) and arrow.xyann[0] == 0.0 and arrow.xyann[1] > left.get_ylim()[0]
 
 
