@@ -512,6 +512,10 @@ def test_weight_and_m_step_checks_take_hand_rounded_answers_and_explain_mistakes
     assert "not N_k - 1" in out and "1.5" not in out
     ex.check_m_step_by_hand(([0.5, 0.5], [1.0, 3.5], [1.5, 0.25]))  # equal weights 1/K
     assert "not 1/K" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [1.2247, 0.5]))  # standard deviations
+    assert "standard deviations" in capsys.readouterr().out
+    ex.check_weight_update([0.5, 0.5])  # 1/K
+    assert "not 1/K" in capsys.readouterr().out
     ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [0.5, 0.5]))
     assert "around the new mean" in capsys.readouterr().out
 
@@ -561,6 +565,10 @@ def _fits(X, K, n, **kwargs):
 @pytest.mark.parametrize("wrong, says", [
     (lambda X, K, n: min(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "lowest final log-likelihood"),
     (lambda X, K, n: max(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()).params, "EMResult itself"),
+    (lambda X, K, n: _fits(X, K, n)[-1], "lowest final log-likelihood"),  # the last fit: at K = 3 the worst
+    (lambda X, K, n: _fits(X, K, 1, max_iter=1000)[0], "seed 0's fit"),  # n_starts ignored
+    (lambda X, K, n: max(_fits(X, K, n, max_iter=1000), key=lambda f: f.log_likelihoods[0].item()), "best start"),  # ranked by the start
+    (lambda X, K, n: max(_fits(X, K, n, max_iter=3, tol=0), key=lambda f: f.log_likelihoods[-1].item()), "not the best"),  # stopped early
 ])
 def test_best_of_restarts_rejects_each_likely_wrong_answer(wrong, says, capsys):
     ex.check_best_of_restarts(wrong)

@@ -146,6 +146,20 @@ def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():
     assert list(left.lines[0].get_xdata()) == [1, 2, 3, 4, 5]
     np.testing.assert_allclose(right.lines[0].get_ydata(), [6.75, 1.75, 0.75, 0.25])
     assert right.get_yscale() == "log"
+    (arrow,) = left.texts  # the start, -10 per point, is off the scale: an arrow at iteration 0 points down to the edge
+    assert arrow.get_text() == "start (iteration 0): -10.00,\nbelow this scale"
+    assert arrow.xy == (0.0, left.get_ylim()[0]) and arrow.xyann[0] == 0.0 and arrow.xyann[1] > left.get_ylim()[0]
+
+
+def test_mark_start_below_refuses_a_value_on_the_scale():
+    from gmm_helpers.teach.plotting import mark_start_below
+
+    fig, ax = plt.subplots()
+    ax.set_ylim(-4, -3)
+    with pytest.raises(ValueError, match="value: expected a value below"):
+        mark_start_below(ax, -3.5)
+    mark_start_below(ax, -7.68)
+    assert ax.get_ylim() == (-4, -3)  # the limits are kept
 
 
 def test_criteria_plot_rings_the_best_K_of_each_curve():

@@ -213,19 +213,47 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
 
 
 def test_start_explorer_switches_start_and_iteration():
+    from gmm_helpers import fit_em, init_kmeans_plusplus, init_random_points
     from gmm_helpers.teach.widgets import start_explorer
 
     X, _ = sample_gmm(toy_params(), 200, generator=torch.Generator().manual_seed(0))
     w = start_explorer(X, seeds=range(3))
     c = controls(w)
     assert isinstance(w.children[0], type(c["iteration"])) and w.children[0].description == "iteration"
+    fit_0 = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)), max_iter=1000)
+    assert c["iteration"].max == c["iteration"].value == fit_0.n_iter  # the slider is as long as the shown fit
     c["iteration"].value = 0
     assert w.result.axes[0].get_title().startswith("iteration 0:")
     c["seed"].value = 2
     c["start"].value = "k-means++"
-    assert w.result._suptitle.get_text().startswith("k-means++, seed 2: converged after")
-    c["iteration"].value = c["iteration"].max
-    assert w.result.axes[0].get_title().startswith("iteration ")
+    fit_2 = fit_em(X, init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(2)), max_iter=1000)
+    assert c["iteration"].max == c["iteration"].value == fit_2.n_iter != fit_0.n_iter  # re-fitted to the new run, at its end
+    assert w.result._suptitle.get_text().startswith(f"k-means++, seed 2: converged after {fit_2.n_iter} iterations")
+    assert w.result.axes[0].get_title().startswith(f"iteration {fit_2.n_iter}:")
+    plt.close("all")
+
+
+def test_start_explorer_with_truth_keeps_truth_colours():
+    from gmm_helpers import fit_em, init_random_points
+    from gmm_helpers.teach.style import component_colour
+    from gmm_helpers.teach.widgets import fit_in_reference_order, start_explorer
+
+    truth = toy_params()
+    X, _ = sample_gmm(truth, 300, generator=torch.Generator().manual_seed(0))
+    fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)), max_iter=1000)
+    ordered = fit_in_reference_order(fit, truth)
+    assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)
+    for before, after in zip(fit.history, ordered.history):  # the same permutation at every iteration
+        assert sorted(after.means[:, 0].tolist()) == sorted(before.means[:, 0].tolist())
+        assert torch.equal(after.means, before.permuted([int((fit.params.means == m).all(dim=1).nonzero()) for m in ordered.params.means]).means)
+    nearest = ((ordered.params.means[:, None] - truth.means[None]) ** 2).sum(dim=2).argmin(dim=1)
+    assert nearest.tolist() == [0, 1, 2]  # component k sits on true component k
+    w = start_explorer(X, seeds=range(1), truth=truth)  # shows random seed 0 at its last iteration
+    from matplotlib.colors import to_hex
+    markers = [line for line in w.result.axes[0].lines if line.get_marker() == "X"]  # one cross per mean, in order
+    assert [to_hex(line.get_color()) for line in markers] == [component_colour(k).lower() for k in range(3)]
+    drawn = torch.tensor([[float(line.get_xdata()[0]), float(line.get_ydata()[0])] for line in markers], dtype=torch.float64)
+    torch.testing.assert_close(drawn, ordered.params.means.double(), rtol=1e-6, atol=1e-6)  # colour k on true group k
     plt.close("all")
 
 

@@ -9,7 +9,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 
 from ..em import EMResult
 from ..posteriors import log_responsibilities
-from .plotting import component_legend, data_limits, plot_mixture
+from .plotting import component_legend, data_limits, mark_start_below, plot_mixture
 
 
 def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, ax_curve=None):
@@ -54,7 +54,7 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
     bottom, top = shown.min() - 0.08 * spread - 1e-9, shown.max() + 0.08 * spread + 1e-9
     ax_curve.set_ylim(bottom, top)
     if per_point[0] < bottom:
-        ax_curve.text(0.3, 0.04, f"start, iteration 0: {per_point[0]:.2f} (below)", transform=ax_curve.transAxes, fontsize=11, color="0.3")
+        mark_start_below(ax_curve, float(per_point[0]))  # an arrow at iteration 0, pointing down off the scale
     ax_curve.set_xlabel("iteration")
     ax_curve.set_ylabel("log-likelihood per point")
     ax_curve.set_title("never decreases")

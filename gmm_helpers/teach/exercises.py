@@ -542,6 +542,8 @@ def check_weight_update(answer) -> None:
     hint = "pi_k = N_k / N, with N_k the sum of column k of the responsibilities and N the number of points."
     if _hand_vector(answer, EXERCISE_RESP.sum(dim=0)):
         hint = "Those are the effective counts N_k; the weights divide them by the number of points."
+    elif _hand_vector(answer, torch.full((2,), 0.5, dtype=torch.float64)):
+        hint = "The weights are not 1/K: each is the component's share of the points, its column's sum over N."
     _verdict("6.1", answer, _hand_vector(answer, expected), hint)
 
 
@@ -567,6 +569,8 @@ def check_m_step_by_hand(answer) -> None:
         elif _hand_vector(v, expected.variances * nk[:, None] / (nk[:, None] - 1)):
             hint = ("Weights and means are right; divide the weighted sums of squares by N_k, not N_k - 1: the M-step "
                     "is maximum likelihood, not the unbiased estimate.")
+        elif _hand_vector(v, expected.variances.sqrt()):
+            hint = "Weights and means are right; those are standard deviations: the M-step updates variances (no square root)."
         else:
             hint = "Weights and means are right; each variance weights (x_n - mean_k)^2 by r_nk, around the new mean."
     _verdict("6.2", answer, all(parts), hint)
@@ -612,18 +616,21 @@ def check_misassigned(answer) -> None:
 
 
 def _exercise_7_problems():
-    """The running example with K = 3: seed 5's k-means++ start ends in a local optimum (-4.028 per point),
-    seeds 0-4 at the best fit (-3.779), so taking the lowest instead of the highest shows."""
+    """The running example with K = 3 and K = 5, six k-means++ seeds each. K = 3: seeds 0-4 reach the best fit
+    (-3.779 per point), seed 5 a local optimum (-4.028), so taking the lowest or the last fit shows. K = 5:
+    only seed 5 reaches the best (-3.7601, converged), 2.7e-3 above the next; seed 0 alone (-3.7658), or the best
+    *start* (seed 4, -3.7629), ends lower (all with max_iter=1000, as the exercise asks). The best fit is the same
+    to 5e-4 per point with the default max_iter of 100 (seed 5 converges in 123 iterations; its last steps are tiny)."""
     from ..data import running_example
 
     X, _, _ = running_example()
-    return [(X, 3)]
+    return [(X, 3), (X, 5)]
 
 
 def check_best_of_restarts(fn) -> None:
     """Exercise 7.2: ``fn(X, K, n_starts)`` fits from k-means++ starts with seeds 0..n_starts-1 and returns the
-    EMResult with the highest final log-likelihood. Checked on the running example with K = 3 and
-    6 starts; any tol up to fit_em's default passes: the check compares per point, to 1e-4."""
+    EMResult with the highest final log-likelihood. Checked on the running example with K = 3 and K = 5,
+    6 starts each; any tol up to fit_em's default passes: the check compares per point, to 5e-4."""
     import warnings
 
     from ..em import EMConvergenceWarning, fit_em
@@ -636,7 +643,9 @@ def check_best_of_restarts(fn) -> None:
         N = len(X)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EMConvergenceWarning)
-            finals = [float(fit_em(X, K, generator=torch.Generator().manual_seed(s)).log_likelihoods[-1]) / N for s in range(6)]
+            fits = [fit_em(X, K, max_iter=1000, generator=torch.Generator().manual_seed(s)) for s in range(6)]
+            finals = [float(fit.log_likelihoods[-1]) / N for fit in fits]
+            best_start = max(range(6), key=lambda s: float(fits[s].log_likelihoods[0]))  # the highest log-likelihood at the start
             ran, got = _attempt("7.2", fn, X, K, 6)
         if not ran:
             return
@@ -644,10 +653,14 @@ def check_best_of_restarts(fn) -> None:
         final = float(got.log_likelihoods[-1]) / N if got is not None and hasattr(got, "log_likelihoods") else None
         if final is None:
             verdicts.append((False, "Return the EMResult itself, the one whose log_likelihoods[-1] is largest."))
-        elif abs(final - best) < 1e-4:
+        elif abs(final - best) < 5e-4:
             verdicts.append((True, ""))
-        elif abs(final - worst) < 1e-4:
+        elif abs(final - worst) < 5e-4:
             verdicts.append((False, "That is the fit with the lowest final log-likelihood: a higher log-likelihood is the better fit."))
+        elif abs(final - finals[best_start]) < 5e-4:
+            verdicts.append((False, "That fit had the best start (log_likelihoods[0]); compare the final values, log_likelihoods[-1]."))
+        elif abs(final - finals[0]) < 5e-4:
+            verdicts.append((False, f"With K = {K} that is seed 0's fit: fit from every seed 0..n_starts-1 and keep the best."))
         else:
             verdicts.append((False, f"With K = {K} your fit is not the best of the six: fit from each seed 0..n_starts-1 "
                                     "(a fresh generator per seed, K as init) and compare log_likelihoods[-1], the last value."))

@@ -406,6 +406,9 @@ def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=N
     return ax
 
 
+from .plotting import mark_start_below  # noqa: E402  (07)
+
+
 def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
     """Two views of an EM run's log-likelihood, per point: the curve from iteration 1, and its distance
     to the final value on a log scale (a straight line there is linear convergence).
@@ -431,10 +434,9 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
     left, right = axes
     iterations = np.arange(T + 1)
     left.plot(iterations[1:], per_point[1:], marker="o", markersize=5, color="black")
-    left.annotate(f"start (iteration 0): {per_point[0]:.2f}, off this scale", xy=(1, per_point[1]),
-                  xytext=(0.35, 0.12), textcoords="axes fraction", fontsize=12,
-                  arrowprops=dict(arrowstyle="->", color="0.3"))
     left.set_xlim(-0.5, T + 0.5)
+    if T >= 1 and per_point[0] < left.get_ylim()[0]:
+        mark_start_below(left, float(per_point[0]))  # an arrow at iteration 0, pointing down off the scale
     left.set_xlabel("iteration $t$")
     left.set_ylabel(r"$\ell_t / N$")
     left.set_title("log-likelihood per point, from iteration 1")

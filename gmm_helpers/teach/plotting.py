@@ -254,3 +254,22 @@ def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower cente
                               label="mixed colour: a point shared between components"))
     kwargs.setdefault("frameon", False)
     return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)
+
+
+def mark_start_below(ax, value: float, x: float = 0.0, label: str = "start (iteration 0)"):
+    """Mark a value below the axes' y-range: a vertical arrow at ``x`` pointing down to the bottom edge,
+    labelled at its top with the value (two lines: "start (iteration 0): -7.68," / "below this scale"). Call it after
+    the y-limits are set; they are kept. The label sits in the upper left: meant for rising curves.
+
+    Introduced in notebooks/06_parameter_updates.ipynb (and 07's log-likelihood curve). Returns the annotation.
+    """
+    bottom, top = ax.get_ylim()
+    if not value < bottom:
+        raise ValueError(f"value: expected a value below the axes' y-range (below {bottom:.4g}), got {value:.4g}")
+    # a long vertical arrow down the left of the curve (which starts right of x), the label above it
+    annotation = ax.annotate(f"{label}: {value:.2f},\nbelow this scale", xy=(x, bottom), xytext=(x, bottom + 0.72 * (top - bottom)),
+                             ha="left", va="bottom", fontsize=12, color="0.25",
+                             arrowprops=dict(arrowstyle="-|>", color="0.25", linewidth=2, mutation_scale=18, shrinkA=0,
+                                             shrinkB=0, relpos=(0, 0)))
+    ax.set_ylim(bottom, top)
+    return annotation

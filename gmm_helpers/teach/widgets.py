@@ -360,6 +360,9 @@ def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float 
     )
 
 
+from .plotting import mark_start_below  # noqa: E402  (06)
+
+
 def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
     """The per-point log-likelihood of the parameters in each state of ``em_half_steps``, shape (len(states),)."""
     return torch.stack([log_likelihood(X, params) for params, _, _ in states]).double() / X.shape[0]
@@ -391,8 +394,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         pad = 0.08 * (top - bottom) + 1e-9
         ax_curve.set_ylim(bottom - pad, top + pad)
         if float(lls[0]) < bottom - pad:
-            ax_curve.annotate(f"start: {float(lls[0]):.2f} (below)", xy=(0, bottom - pad), xytext=(0.25, 0.05),
-                              textcoords="axes fraction", fontsize=12, arrowprops=dict(arrowstyle="->", color="0.3"))
+            mark_start_below(ax_curve, float(lls[0]), label="start")
         ax_curve.set_xlabel("half-step (E, M, E, M, ...)")
         ax_curve.set_ylabel("log-likelihood per point")
         ax_curve.set_title("flat after an E-step, up after an M-step")
@@ -417,12 +419,23 @@ def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
     )
 
 
-def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int = 1000):
+def fit_in_reference_order(fit, reference: GMMParams):
+    """``fit`` (an EMResult) with its components reordered, at every iteration, so that its final
+    parameters line up with ``reference`` (``GMMParams.matched_to``): component k keeps reference k's
+    colour in every frame. Introduced in notebooks/07_em_fit.ipynb."""
+    matched = fit.params.matched_to(reference)
+    order = [int(((fit.params.means - mean) ** 2).sum(dim=1).argmin()) for mean in matched.means]  # matched k = fit's order[k]
+    return fit._replace(params=matched, history=[params.permuted(order) for params in fit.history])
+
+
+def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int = 1000, truth: GMMParams | None = None):
     """Pick a start (scheme and seed) and an iteration: EM's state from that start, with its log-likelihood
     curve. Different starts climb to different optima.
 
-    Introduced in notebooks/07_em_fit.ipynb. The fits are run once, when the widget is made; the
-    iteration slider stops at each fit's last iteration.
+    Introduced in notebooks/07_em_fit.ipynb. The fits are run once, when the widget is made. The
+    iteration slider runs from 0 to the chosen fit's last iteration (it is reset to the end when the
+    start changes). With ``truth``, every fit's components are put in truth's order
+    (``fit_in_reference_order``), so colours match figures drawn with ``params.matched_to(truth)``.
     """
     import warnings
 
@@ -436,8 +449,9 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
         warnings.simplefilter("ignore", EMConvergenceWarning)
         for scheme, init in schemes.items():
             for seed in seeds:
-                fits[scheme, seed] = fit_em(X, init(X, K, generator=torch.Generator().manual_seed(seed)), max_iter=max_iter)
-    longest = max(fit.n_iter for fit in fits.values())
+                fit = fit_em(X, init(X, K, generator=torch.Generator().manual_seed(seed)), max_iter=max_iter)
+                fits[scheme, seed] = fit if truth is None else fit_in_reference_order(fit, truth)
+    first = fits["random data points", min(seeds)]
 
     def draw(iteration, scheme, seed):
         fit = fits[scheme, seed]
@@ -446,12 +460,22 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
                      f"{float(fit.log_likelihoods[-1]) / X.shape[0]:.4f} per point", y=1.02)
         return fig
 
-    return widgets.interactive(
-        draw,
-        iteration=widgets.IntSlider(value=longest, min=0, max=longest, description="iteration", **_LAYOUT),
-        scheme=widgets.Dropdown(options=list(schemes), value="random data points", description="start", **_STYLE),
-        seed=widgets.IntSlider(value=0, min=min(seeds), max=max(seeds), description="seed", **_LAYOUT),
-    )
+    iteration = widgets.IntSlider(value=first.n_iter, min=0, max=first.n_iter, description="iteration", **_LAYOUT)
+    scheme = widgets.Dropdown(options=list(schemes), value="random data points", description="start", **_STYLE)
+    seed = widgets.IntSlider(value=min(seeds), min=min(seeds), max=max(seeds), description="seed", **_LAYOUT)
+
+    def fit_the_slider(_change):  # the slider's range is the chosen fit's length, and it jumps to the end
+        n_iter = fits[scheme.value, seed.value].n_iter
+        if n_iter > iteration.max:
+            iteration.max = n_iter
+            iteration.value = n_iter
+        else:
+            iteration.value = n_iter
+            iteration.max = n_iter
+
+    scheme.observe(fit_the_slider, names="value")
+    seed.observe(fit_the_slider, names="value")
+    return widgets.interactive(draw, iteration=iteration, scheme=scheme, seed=seed)
 
 
 # 10_scaling_up --------------------------------------------------------------------------------------
