@@ -72,6 +72,22 @@ def test_nbval_markers_are_tags_and_markdown_has_no_control_characters(path):
         assert not bad, f"cell {index} holds control characters {bad} (a \\t or \\f typed into LaTeX?)"
 
 
+STORY_CHECK_FIRST_LINE = "# Story check: the numbers quoted above (runs in CI; nothing new to learn here)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_story_checks_are_collapsed_and_silent(path):
+    """A cell that only pins the prose's numbers is tagged ``story-check``, collapsed in JupyterLab, says what it is
+    on its first line and prints nothing (the teaching cells print what a student reads)."""
+    for index, cell in enumerate(code_cells(load(path))):
+        source = "".join(cell["source"])
+        tagged = "story-check" in cell["metadata"].get("tags", [])
+        assert tagged == source.startswith(STORY_CHECK_FIRST_LINE), f"code cell {index}: tag and first line disagree"
+        if tagged:
+            assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, f"code cell {index}: collapse it"
+            assert not cell["outputs"], f"code cell {index}: a story check prints nothing"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_links_and_figures_exist(path):
     nb = load(path)

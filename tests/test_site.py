@@ -68,6 +68,8 @@ def small_project(root: Path, link: str = "01_next.ipynb#Second-part") -> Path:
                                       f"[next]({link}) · ![a figure](../figures/a.png) · [guide](../docs/teaching.md)"),
         nbformat.v4.new_code_cell("interact(...)", outputs=[nbformat.from_dict(WIDGET_OUTPUT)]),
         nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")]),
+        nbformat.v4.new_code_cell("# Story check: ...\nassert STORY_MARKER == 1",
+                                  metadata={"tags": ["story-check"], "jupyter": {"source_hidden": True}}),
         nbformat.v4.new_markdown_cell("<details><summary>Solution</summary>\n\n$x = 1$\n\n</details>"),
     ]
     first.metadata["widgets"] = {"state": {}}
@@ -90,6 +92,7 @@ def test_the_builder_makes_pages_rewrites_links_and_replaces_widgets(tmp_path):
     assert 'src="../figures/a.png"' in first and (out / "figures" / "a.png").exists()
     assert "interactive(children" not in first and first.count(NOTE.replace("make lab", "<code>make lab</code>")) == 1
     assert "<pre>1\n</pre>" in first and "<details>" in first  # other outputs stay
+    assert "STORY_MARKER" not in first, "story-check cells are left out of the pages"
     assert 'src="../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"' in first and (out / "mathjax" / "MathJax.js").exists()
     assert not re.search(r'(src|href)="(https?:)?//', first), "a page must fetch nothing from the network"
     assert 'href="../notebooks/00_first.html"' in (out / "docs" / "teaching.html").read_text()

@@ -132,6 +132,13 @@ def without_widgets(nb):
     return nb, replaced
 
 
+def without_story_checks(nb):
+    """The cells tagged ``story-check`` left out: they assert the numbers the prose quotes (for CI) and print
+    nothing; JupyterLab shows them collapsed, and a web page has no way to collapse them."""
+    nb.cells = [cell for cell in nb.cells if "story-check" not in cell.get("metadata", {}).get("tags", [])]
+    return nb
+
+
 # ----------------------------------------------------------------------------- pages
 
 def exporter():
@@ -279,7 +286,7 @@ def build(root: Path, out: Path) -> dict:
     absent: list[str] = []
     entries, widgets = [], 0
     for path in notebooks:
-        nb, replaced = without_widgets(nbformat.read(path, as_version=4))
+        nb, replaced = without_widgets(without_story_checks(nbformat.read(path, as_version=4)))
         widgets += replaced
         title = title_of(nb) or path.stem
         page = pages[f"notebooks/{path.name}"]
