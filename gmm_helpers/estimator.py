@@ -362,6 +362,21 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
             return dtype if dtype in (torch.float32, torch.float64) else torch.float64
         return getattr(torch, self.dtype) if isinstance(self.dtype, str) else self.dtype
 
+    def _working_device(self) -> torch.device | None:
+        """``device`` as a torch.device that this machine has (None: the input's device)."""
+        if self.device is None:
+            return None
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device: expected None, 'cpu', 'cuda', 'cuda:N' or another torch device, "
+                             f"got {self.device!r}") from exc
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as exc:  # torch raises AssertionError for CUDA in a CPU-only build
+            raise ValueError(f"device: {self.device!r} is not available on this machine ({exc})") from exc
+        return device
+
     def _as_tensor(self, X, reset: bool) -> torch.Tensor:
         """X validated and as a tensor of the working dtype on the working device."""
         if isinstance(X, torch.Tensor):
@@ -393,15 +408,18 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
             with warnings.catch_warnings():  # a read-only array: X is only ever read
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 X = torch.from_numpy(np.ascontiguousarray(X))
-        device = self.device if reset or not hasattr(self, "params_") else self.params_.means.device
+        device = self._working_device() if reset or not hasattr(self, "params_") else self.params_.means.device
         dtype = self._working_dtype(X.dtype) if reset else self.params_.means.dtype
         return X.to(device=device if device is not None else X.device, dtype=dtype)
 
     def _output(self, value: torch.Tensor, like):
-        """NumPy for NumPy (or other array-like) input, a tensor on the input's device for tensor input."""
+        """NumPy for NumPy (or other array-like) input, a tensor on the input's device for tensor input;
+        never memory shared with ``params_`` (editing ``means_`` in place must not change the model behind
+        its back: the model is ``params_``)."""
         if isinstance(like, torch.Tensor):
-            return value.to(like.device)
-        return value.detach().cpu().numpy()
+            moved = value.to(like.device)
+            return moved.clone() if moved.data_ptr() == value.data_ptr() else moved
+        return value.detach().cpu().numpy().copy()
 
     def _check_init(self, name: str, value, shape: tuple, X: torch.Tensor) -> torch.Tensor | None:
         if value is None:
@@ -474,7 +492,7 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
         n_init = self.n_init if do_init else 1
         rng = check_random_state(self.random_state)
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        engine = FastEM(X, self.reg_covar)  # buffers and the centred data, shared by every start
+        engine = FastEM(X, self.reg_covar, where=f"{type(self).__name__}.fit")  # buffers and the centred data, shared by every start
 
         best = None
         for init in range(n_init):
@@ -579,7 +597,8 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
 
     def _n_parameters(self) -> int:
         """2 K D + K - 1: K D means, K D variances and K - 1 free weights."""
-        return _n_parameters(self.n_components, self.n_features_in_)
+        check_is_fitted(self)
+        return _n_parameters(self.params_.K, self.params_.D)
 
     def bic(self, X) -> float:
         """Bayesian information criterion on X: -2 log-likelihood + (2 K D + K - 1) log N. Lower is better."""

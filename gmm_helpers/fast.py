@@ -483,6 +483,8 @@ class FastEM:
     shift : Tensor, shape (D,), optional
         The point the statistics are taken around. Default: the mean of X (``fit_em``);
         ``fit_em_distributed`` passes the one every process agrees on.
+    where : str
+        The name its errors give (``"fit_em"``; the estimator passes its ``fit``).
 
     Examples
     --------
@@ -493,9 +495,9 @@ class FastEM:
     """
 
     def __init__(self, X: torch.Tensor, reg_covar: float, chunk_rows: int | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES, shift: torch.Tensor | None = None):
+                 cache_bytes: int = DEFAULT_CACHE_BYTES, shift: torch.Tensor | None = None, where: str = "fit_em"):
         N, D = X.shape
-        self.X, self.reg_covar = X, reg_covar
+        self.X, self.reg_covar, self.where = X, reg_covar, where
         if shift is None:
             # (D,): centring removes most cancellation; summed in float64 a block at a time (one float64 copy
             # of a float32 X would double the memory this engine needs)
@@ -551,7 +553,7 @@ class FastEM:
         FloatingPointError
             If the log-likelihood is not finite, or (with ``reg_covar=0``) a variance collapses to 0.
         """
-        new_params, stats = em_update(self, params, self.reg_covar)
+        new_params, stats = em_update(self, params, self.reg_covar, where=self.where)
         return new_params, stats.log_likelihood
 
     _blocked_products = staticmethod(blocked_products)

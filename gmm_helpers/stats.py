@@ -330,7 +330,9 @@ def em_update(source, params: GMMParams, reg_covar: float, reduce=None, where: s
     if reduce is not None:
         stats = SufficientStats.unpack(reduce(stats.pack()), stats.K, stats.D, stats.shift)
     if not bool(torch.isfinite(stats.log_likelihood)):
-        raise FloatingPointError(f"{where}: the log-likelihood is {float(stats.log_likelihood)}; check the parameters")
+        hint = ("with reg_covar = 0 a component can shrink onto a point or duplicated points: pass reg_covar > 0, "
+                "e.g. 1e-6" if reg_covar == 0 else "check the parameters (finite weights > 0, variances > 0)")
+        raise FloatingPointError(f"{where}: the log-likelihood is {float(stats.log_likelihood)}; {hint}")
 
     def recompute(components, means):
         squares = source.centred_squares(params, components, means)

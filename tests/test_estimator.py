@@ -247,11 +247,48 @@ def test_a_collapse_without_reg_covar_raises():
     X = torch.cat([X, isolated.repeat(4, 1)])  # one isolated point, four times
     means = torch.cat([truth.means, isolated])  # a fourth component on it
     inits = dict(weights_init=np.full(4, 0.25), means_init=means.numpy(), precisions_init=np.ones((4, 2)))
-    with pytest.raises(FloatingPointError, match="collapsed"):
+    with pytest.raises(FloatingPointError, match=r"^DiagonalGaussianMixture\.fit: component 3 collapsed.*reg_covar > 0"):
         DiagonalGaussianMixture(4, reg_covar=0.0, **inits).fit(X)
     gm = DiagonalGaussianMixture(4, **inits).fit(X)  # with reg_covar: the collapse stops at reg_covar
     np.testing.assert_allclose(gm.covariances_[3].numpy(), 1e-6, rtol=1e-6)
     assert float(gm.weights_[3]) * 604 == pytest.approx(4, rel=1e-9)
+
+
+def test_a_non_finite_log_likelihood_without_reg_covar_names_the_estimator_and_the_cure():
+    # five duplicated points and a component narrowing onto them: the likelihood becomes infinite before a
+    # variance is exactly 0
+    X = np.vstack([np.zeros((5, 2)), np.random.default_rng(0).normal(size=(50, 2)) + 5])
+    with pytest.raises(FloatingPointError, match=r"^DiagonalGaussianMixture\.fit: .*pass reg_covar > 0"):
+        DiagonalGaussianMixture(2, reg_covar=0.0, random_state=0).fit(X)
+    DiagonalGaussianMixture(2, random_state=0).fit(X)  # the default reg_covar fits it
+
+
+@pytest.mark.parametrize("device, message", [
+    ("gpu", r"device: expected None, 'cpu', 'cuda'.* got 'gpu'"),
+    pytest.param("cuda", r"device: 'cuda' is not available on this machine", marks=pytest.mark.skipif(
+        torch.cuda.is_available(), reason="a machine with CUDA has the device")),
+])
+def test_a_bad_or_absent_device_is_a_value_error_naming_it(device, message):
+    X, labels, truth = running_example()
+    with pytest.raises(ValueError, match=message):
+        DiagonalGaussianMixture(3, device=device).fit(X)
+
+
+@pytest.mark.parametrize("as_input", [lambda X: X, lambda X: X.numpy()], ids=["tensor", "numpy"])
+def test_editing_a_public_attribute_in_place_leaves_the_model_alone(as_input):
+    X, labels, truth = running_example(torch.float64)
+    gm = DiagonalGaussianMixture(3, random_state=0).fit(as_input(X))
+    before = gm.score(as_input(X))
+    for name in ATTRIBUTES:
+        getattr(gm, name)[...] = 0  # numpy and torch both take an in-place fill this way
+    assert gm.score(as_input(X)) == before and float(gm.params_.means.abs().min()) > 0
+
+
+def test_the_parameter_count_is_that_of_the_fitted_model():
+    X, labels, truth = running_example()
+    gm = DiagonalGaussianMixture(3, random_state=0).fit(X)
+    gm.set_params(n_components=5)  # changed after the fit: the criteria still describe the fitted model
+    assert gm._n_parameters() == 2 * 3 * 2 + 3 - 1
 
 
 # The starts -----------------------------------------------------------------------------------------
