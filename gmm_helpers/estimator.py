@@ -591,8 +591,8 @@ class DiagonalGaussianMixture(DensityMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         X, labels = sample_gmm(self.params_, int(n_samples), generator=generator)
-        if isinstance(self.means_, torch.Tensor):
-            return X, labels
+        if isinstance(self.means_, torch.Tensor):  # fitted on tensors: on the device the attributes are on
+            return X.to(self.means_.device), labels.to(self.means_.device)
         return X.cpu().numpy(), labels.cpu().numpy()
 
     def _n_parameters(self) -> int:

@@ -188,6 +188,7 @@ def test_cuda_fit_returns_tensors_on_the_inputs_device():
     X, labels, truth = running_example(torch.float64)
     gm = DiagonalGaussianMixture(3, random_state=0, device="cuda").fit(X)
     assert gm.params_.means.is_cuda and gm.predict(X).device.type == "cpu"
+    assert all(t.device.type == "cpu" for t in gm.sample(5))  # beside the attributes, on the input's device
     cpu = DiagonalGaussianMixture(3, random_state=0).fit(X)
     np.testing.assert_allclose(gm.means_.cpu().numpy(), cpu.means_.numpy(), rtol=1e-8)
 
