@@ -199,7 +199,6 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
 # over the sliders' range). The plane shown is +-3 of the larger standard deviation (+-6 at variances 4 and 1),
 # so a narrow Gaussian is not shrunk to a dot; densities are floored at GAUSSIAN_FLOOR so that a value that
 # underflows to exactly 0 is drawn in the colour of "below the lowest level", not left blank.
-GAUSSIAN_LIM = (-6, 6)
 GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 9)
 GAUSSIAN_FLOOR = 1e-30  # far below the lowest level, 1e-3
 
