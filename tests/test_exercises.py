@@ -694,3 +694,30 @@ def test_09_hints_never_print_the_solution(capsys):
     ex.check_class_posterior(0.731)
     out = capsys.readouterr().out
     assert "0.75" not in out and "0.405" not in out and "0.4" not in out
+
+
+def test_02_03_hints_for_a_wrong_sum_a_positional_generator_one_log_2pi_and_float64(capsys):
+    ex.check_d2_probabilities(torch.tensor([0.0, 1.0, 4.0, 100.0]) / 104)  # the arithmetic slip: 0 + 1 + 4 + 100 = 104
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "check the sum you divided by" in out and "105" not in out
+
+    def positional(X, K, generator):
+        start = init_random_points(X, K, generator)  # generator taken as the variance
+        return GMMParams(start.weights, start.means, X.var(dim=0, unbiased=False).expand(K, -1).clone())
+
+    ex.check_data_variance_init(positional)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "generator=generator" in out and out.count("Exercise 2.2") == 1
+    one_log_2pi = -0.5 * (math.log(2 * math.pi) + math.log(1.8) + math.log(0.8) + 2.5**2 / 1.8)  # -2.837: D = 1
+    ex.check_log_density_by_hand(round(one_log_2pi, 3))
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "one log(2 pi) per dimension" in out and "-3.75" not in out
+    f = 1 / math.sqrt(2 * math.pi * 0.01)
+    assert math.ceil(math.log(torch.finfo(torch.float64).max) / math.log(f)) == 513  # where float64 overflows
+    ex.check_overflow_dimension(513)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "float64" in out and "65" not in out
+    for check, coarse in [(ex.check_log_density_by_hand, -3.8), (ex.check_diagonal_cost_by_hand, 0.14)]:
+        check(coarse)
+        assert "(the check allows 0.2%)" in capsys.readouterr().out
+    assert ex._number_close(-3.756 * (1 + 1.9e-3), -3.756) and not ex._number_close(-3.756 * (1 + 2.1e-3), -3.756)

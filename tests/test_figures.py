@@ -188,3 +188,25 @@ def test_collapse_plot_writes_the_slope_per_tenfold_shrink():
     assert ax.get_ylabel() == "total log-likelihood"
     with pytest.raises(ValueError, match="log_likelihoods"):
         plot_collapse([1.0, 0.1], [-4.0], ax=ax)
+
+
+def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centroids():
+    from gmm_helpers.teach.figures import plot_seeds_to_centroids
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    seeds = torch.tensor([[4.0, 1.0], [0.5, 0.5]])
+    fig, axes = plt.subplots(1, 3)
+    centroids = plot_seeds_to_centroids(X, seeds, centres=torch.tensor([[5.0, 0.0], [0.0, 0.0]]), axes=axes)
+    # oracle: a plain loop over points, nearest seed by squared distance, then each cluster's average
+    sums, counts = torch.zeros(2, 2), [0, 0]
+    for x in X:
+        k = min(range(2), key=lambda j: float(((x - seeds[j]) ** 2).sum()))
+        sums[k] += x
+        counts[k] += 1
+    assert torch.allclose(centroids, sums / torch.tensor(counts, dtype=torch.float32)[:, None])
+    legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "seed 0", "seed 1"]
+    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["centroid 0", "centroid 1"]
+    plt.close(fig)

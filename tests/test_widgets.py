@@ -1,3 +1,4 @@
+import math
 import re
 
 import matplotlib.pyplot as plt
@@ -73,7 +74,7 @@ def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
     assert [t.get_text() for t in ax.texts] == ["group 0", "group 1", "group 2"]
     means = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).means
     assert ax.get_title() == "random data points, seed 0\n" + start_coverage(means, truth.means)
-    c["scheme"].value = "k-means++, one draw per step"
+    c["scheme"].value = "plain k-means++ (one draw per step)"
     plain = init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(0), n_local_trials=1).means
     assert w.result.axes[0].get_title().endswith(start_coverage(plain, truth.means))
     # an independent count: which true centre is nearest each start mean, by a loop
@@ -92,8 +93,8 @@ def test_init_explorer_changes_start_with_seed_scheme_and_scale():
     first = [line.get_xydata().tolist() for line in w.result.axes[0].lines]
     c["seed"].value = 5
     assert [line.get_xydata().tolist() for line in w.result.axes[0].lines] != first
-    c["scheme"].value = "k-means++"
-    assert w.result.axes[0].get_title() == "k-means++, seed 5"
+    c["scheme"].value = "greedy k-means++"
+    assert w.result.axes[0].get_title() == "greedy k-means++, seed 5"
     c["scheme"].value = "random data points"
     c["data units × "].value = 10.0
     ax = w.result.axes[0]
@@ -101,7 +102,7 @@ def test_init_explorer_changes_start_with_seed_scheme_and_scale():
     (x0, x1), radius = ax.get_xlim(), ax.patches[0].width / 2
     assert radius == pytest.approx(1.0)  # the fixed variance 1: a circle of radius 1 whatever the units
     assert x1 - x0 > 100  # while the axes follow the data, ten times wider
-    c["scheme"].value = "k-means++"
+    c["scheme"].value = "greedy k-means++"
     assert w.result.axes[0].patches[0].width > 10  # k-means++ variances follow the data
 
 
@@ -134,7 +135,7 @@ def test_static_companions_draw_on_a_given_axis():
     X4, _ = sample_gmm(toy_with_component0(0.5, 4.0), 2000, generator=torch.Generator().manual_seed(0))
     assert SAMPLE_XLIM[0] < float(X4[:, 0].min()) and float(X4[:, 0].max()) < SAMPLE_XLIM[1]
     assert SAMPLE_YLIM[0] < float(X4[:, 1].min()) and float(X4[:, 1].max()) < SAMPLE_YLIM[1]
-    assert draw_start(X, "k-means++", ax=axes[2], title="t") is axes[2] and axes[2].get_title() == "t"
+    assert draw_start(X, "greedy k-means++", ax=axes[2], title="t") is axes[2] and axes[2].get_title() == "t"
     assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False, legend=False) is axes[3]
     assert axes[3].get_legend() is None and axes[3].get_title().startswith("σ₁² = 1, σ₂² = 1, ρ = +0.50")
     assert len(fig.axes) == 4  # no colour bars added
@@ -316,3 +317,27 @@ def test_k_choice_panels_ring_each_shown_K_on_one_bic_curve():
     w = k_explorer(X, fits, bics, held_out=held_out)
     assert w.result.axes[0].get_title().endswith("held-out -4.0030 per point")
     plt.close("all")
+
+
+def test_draw_gaussian_shows_three_standard_deviations_and_no_blank_where_the_density_underflows():
+    from gmm_helpers.teach import widgets as w
+
+    fig, axes = plt.subplots(1, 2)
+    w.draw_gaussian(4.0, 1.0, 0.5, ax=axes[0], colorbar=False)
+    assert axes[0].get_xlim() == pytest.approx((-6.0, 6.0)) == axes[0].get_ylim()  # 3 sigma of the wider coordinate
+    # variance 1/32 along x_2 in a window of +-3 sqrt(8): far from the axis the density underflows to exactly 0
+    lim = 3 * 8**0.5
+    assert math.exp(-0.5 * lim**2 * 32) == 0.0
+    w.draw_gaussian(8.0, 1 / 32, 0.0, ax=axes[1], colorbar=False)
+    below_lowest = axes[1].collections[0].get_paths()[0].get_extents()  # the filled region under the lowest level
+    assert (below_lowest.x0, below_lowest.y0, below_lowest.x1, below_lowest.y1) == pytest.approx((-lim, -lim, lim, lim))
+    plt.close(fig)
+
+
+def test_start_coverage_names_the_empty_groups_in_words():
+    from gmm_helpers.teach.widgets import start_coverage
+
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    assert start_coverage(centres + 0.1, centres) == "one mean per group"
+    assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0], [10.0, 1.0]]), centres) == "no mean in group 2"
+    assert start_coverage(torch.tensor([[9.0, 0.0], [11.0, 0.0], [10.0, 1.0]]), centres) == "no mean in groups 0 and 2"

@@ -234,6 +234,9 @@ def check_d2_probabilities(answer) -> None:
         return _verdict("2.1", answer, True, "")
     if _close(given, d / d.sum(), rtol=2e-3, atol=5e-4):
         hint = "Those are proportional to the distance d(x); k-means++ uses its square."
+    elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
+        hint = (f"Proportional to d(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
+                "check the sum you divided by.")
     elif _close(given, expected, rtol=0, atol=0.01):
         hint = "Close, but rounded too coarsely: give each probability to three significant figures."
     else:
@@ -246,6 +249,13 @@ def check_data_variance_init(init) -> None:
     from ..init import init_random_points
 
     X = torch.tensor([[0.0, 0.0], [2.0, 10.0], [4.0, 20.0], [6.0, 30.0], [1.0, -5.0]], dtype=torch.float64)
+    if init is not None:
+        try:
+            init(X, 2, torch.Generator().manual_seed(0))
+        except ValueError as exc:
+            if "Generator" in str(exc):  # init_random_points(X, K, generator): the third positional argument is the variance
+                return _verdict("2.2", init, False, "init_random_points's third argument is the variance: pass the "
+                                                    "generator by name, init_random_points(X, K, generator=generator).")
     ran, p = _attempt("2.2", init, X, 2, torch.Generator().manual_seed(0))
     if not ran:
         return
@@ -291,10 +301,12 @@ def check_log_density_by_hand(answer) -> None:
         hint = "1.8 and 0.8 are variances: they enter as sigma^2, not as sigma."
     elif _number_close(number, float(torch.tensor(expected).exp())):
         hint = "That is the density itself; the exercise asks for its logarithm (a log-density, here negative)."
+    elif _number_close(number, expected + 0.5 * math.log(2 * math.pi)):
+        hint = "The constant is D log(2 pi) with D = 2: one log(2 pi) per dimension."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     elif abs(number - expected) <= 0.02 * abs(expected):
-        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows about 0.1%)."
+        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows 0.2%)."
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
@@ -326,7 +338,7 @@ def check_diagonal_cost_by_hand(answer) -> None:
     elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
         hint = "0.5 is the correlation rho itself, not the covariance Sigma_12 = rho sigma_1 sigma_2: use it as rho."
     elif abs(number - expected) <= 0.04 * expected:
-        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows about 0.1%)."
+        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows 0.2%)."
     else:
         hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
                 "the variances cancel.")
@@ -348,6 +360,9 @@ def check_overflow_dimension(answer) -> None:
         return _verdict("3.2", answer, True, "")
     if number == expected - 1:
         hint = "At that D the product is still just below float32's largest number; the question asks for the first inf."
+    elif number in (513, 514):
+        hint = ("That is where float64 overflows (its largest number is 1.8e308); the question asks about float32, "
+                "whose largest number is torch.finfo(torch.float32).max, about 3.4e38.")
     else:
         hint = ("Each factor is 1/sqrt(2 pi 0.01); find the first D where factor**D exceeds float32's largest "
                 "number, torch.finfo(torch.float32).max (compare logarithms).")

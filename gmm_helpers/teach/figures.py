@@ -149,9 +149,68 @@ def plot_underflow(dims, log_density, computed, ax=None):
             ax.plot([x - 0.012, x + 0.012], [y - 3, y + 3], transform=across, color="black", linewidth=1.5,
                     clip_on=False, zorder=4)
     ax.set_xlabel("number of dimensions $D$")
-    ax.set_ylabel(r"$\log_{10}$ density")
+    ax.set_ylabel(r"$\log_{10}$ density  ($= \ln$ density $/ \ln 10$)")
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.27), framealpha=0.95)  # below the line, above float64's limits
     return ax
+
+
+def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
+    """One assignment step from seed points, in three panels: the seeds on the data; each point coloured by
+    its nearest seed (the clusters); the clusters' centroids, which become the start's means.
+
+    Introduced in notebooks/02_initialisation.ipynb.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, 2)
+    seeds : Tensor, shape (K, 2)
+        The seed points (for example k-means++'s), in the order that gives their colours.
+    centres : Tensor, shape (G, 2), optional
+        The true group centres, marked with a black plus (under the seeds and centroids).
+    axes : sequence of 3 matplotlib Axes, optional
+        A new 1 x 3 figure is made when omitted.
+
+    Returns
+    -------
+    centroids : Tensor, shape (K, 2)
+        The mean of each seed's cluster (the input's dtype).
+    """
+    from ..init import nearest_means
+    from .style import component_colour
+
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(18, 5.8), sharex=True, sharey=True)
+    nearest = nearest_means(X, seeds)  # (N,): the index of each point's nearest seed
+    K = seeds.shape[0]
+    centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
+    Xn, S, C = (np.asarray(t.detach().cpu(), dtype=float) for t in (X, seeds, centroids))
+    counts = torch.bincount(nearest, minlength=K).tolist()
+    titles = ["1. the seeds", "2. each point to its nearest seed", "3. each cluster's centroid: the start's means"]
+    for i, (ax, title) in enumerate(zip(axes, titles)):
+        if i == 0:
+            ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
+        else:
+            for k in range(K):
+                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=component_colour(k), alpha=0.35,
+                           linewidths=0, label=f"cluster {k}: {counts[k]} points" if i == 1 else None)
+        if centres is not None:
+            for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
+                ax.plot(*c, marker="P", markersize=15, color="black", markeredgecolor="white", linestyle="none",
+                        zorder=1.5, label="true group centres" if (i == 0 and g == 0) else None)
+        for k in range(K):
+            ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=component_colour(k), markeredgecolor="black",
+                    markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.35, zorder=3,
+                    label=f"seed {k}" if i == 0 else None)
+            if i == 2:
+                ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
+                ax.plot(*C[k], marker="X", markersize=16, color=component_colour(k), markeredgecolor="white",
+                        markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid {k}")
+        ax.set_title(title)
+        ax.set_xlabel("$x_1$")
+        ax.set_aspect("equal", adjustable="box")
+        ax.legend(loc="lower left", fontsize=11, framealpha=0.85, handletextpad=0.3, borderpad=0.3)
+    axes[0].set_ylabel("$x_2$")
+    return centroids
 
 
 def _light(colour: str, amount: float = 0.55):

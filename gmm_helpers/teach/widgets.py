@@ -127,18 +127,22 @@ def sampling_explorer():
     )
 
 
-INIT_SCHEMES = {"random data points": init_random_points, "k-means++": init_kmeans_plusplus,
-                "k-means++, one draw per step": lambda X, K, generator: init_kmeans_plusplus(X, K, generator=generator,
-                                                                                             n_local_trials=1)}
+INIT_SCHEMES = {"random data points": init_random_points, "greedy k-means++": init_kmeans_plusplus,
+                "plain k-means++ (one draw per step)": lambda X, K, generator: init_kmeans_plusplus(
+                    X, K, generator=generator, n_local_trials=1)}
 
 
 def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
     """Which groups (true centres) no start mean is nearest to, in words: "one mean per group" or
-    "no mean in group 0, 2". Each start mean counts for its nearest centre (``gmm_helpers.nearest_means``).
+    "no mean in groups 0 and 2". Each start mean counts for its nearest centre (``gmm_helpers.nearest_means``).
     Introduced in notebooks/02_initialisation.ipynb."""
     nearest = nearest_means(means, centres.to(means.dtype)).tolist()  # (K,): the nearest true centre of each start mean
     empty = [k for k in range(len(centres)) if k not in nearest]
-    return "one mean per group" if not empty else "no mean in group " + ", ".join(map(str, empty))
+    if not empty:
+        return "one mean per group"
+    if len(empty) == 1:
+        return f"no mean in group {empty[0]}"
+    return "no mean in groups " + ", ".join(map(str, empty[:-1])) + f" and {empty[-1]}"
 
 
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
@@ -162,7 +166,7 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     if centres is not None:
         for g, c in enumerate(centres * scale):
             ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
-                    linestyle="none")
+                    linestyle="none", zorder=1.5)  # under the start means' crosses (zorder 2), which stay visible
             ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
                         fontsize=14, fontweight="bold", color="black",
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
@@ -191,10 +195,21 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
     )
 
 
-# Fixed for the Gaussian explorer: the plane shown, and density levels on a log scale (a peak can range
-# from about 0.02 to 16 over the sliders' range).
-GAUSSIAN_LIM = (-6, 6)
+# Fixed for the Gaussian explorer: density levels on a log scale (a peak can range from about 0.02 to 16
+# over the sliders' range). The plane shown is +-3 of the larger standard deviation (+-6 at variances 4 and 1),
+# so a narrow Gaussian is not shrunk to a dot; densities are floored at GAUSSIAN_FLOOR so that a value that
+# underflows to exactly 0 is drawn in the colour of "below the lowest level", not left blank.
 GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 9)
+GAUSSIAN_FLOOR = 1e-30  # far below the lowest level, 1e-3
+
+
+def gaussian_window(var_x: float, var_y: float) -> float:
+    """Half the width of the square the Gaussian explorer shows: 3 standard deviations of the wider coordinate.
+
+    >>> gaussian_window(4.0, 1.0)
+    6.0
+    """
+    return 3.0 * float(np.sqrt(max(var_x, var_y)))
 
 
 def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True,
@@ -204,7 +219,9 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
 
     Filled contours: the density of N(0, Sigma) with Sigma = [[var_x, c], [c, var_y]], c = correlation *
-    sqrt(var_x var_y), on fixed log-spaced levels. Solid ellipses: its 1 and 2 sigma contours. Dashed:
+    sqrt(var_x var_y), on fixed log-spaced levels, in a square of +-3 standard deviations of the wider
+    coordinate (``gaussian_window``); a density below the lowest level (even one that underflows to 0) gets
+    the darkest colour. Solid ellipses: its 1 and 2 sigma contours. Dashed:
     those of N(0, diag(var_x, var_y)), the best diagonal fit. The title gives the variances, the peak density
     and what the diagonal fit loses per point (``diagonal_cost``). ``legend=False`` leaves the legend out (for
     all but one panel of a static companion). Returns the new figure, or ``ax`` when one is given.
@@ -216,10 +233,11 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
 
     c = correlation * float(np.sqrt(var_x * var_y))
     covariance = torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)
-    grid = torch.linspace(*GAUSSIAN_LIM, 301, dtype=torch.float64)
+    lim = gaussian_window(var_x, var_y)
+    grid = torch.linspace(-lim, lim, 301, dtype=torch.float64)
     gx, gy = torch.meshgrid(grid, grid, indexing="xy")
     density = MultivariateNormal(torch.zeros(2, dtype=torch.float64), covariance).log_prob(
-        torch.stack([gx, gy], dim=-1)).exp()  # (301, 301)
+        torch.stack([gx, gy], dim=-1)).exp().clamp(min=GAUSSIAN_FLOOR)  # (301, 301); LogNorm would blank a 0
     fig, ax = _new_axes(ax, (8, 6.5))
     filled = ax.contourf(gx.numpy(), gy.numpy(), density.numpy(), levels=GAUSSIAN_LEVELS, norm=LogNorm(),
                          cmap="viridis", extend="both")
@@ -231,8 +249,8 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
     ax.set_title(f"σ₁² = {var_x:g}, σ₂² = {var_y:g}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
                  f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
-    ax.set_xlim(*GAUSSIAN_LIM)
-    ax.set_ylim(*GAUSSIAN_LIM)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
