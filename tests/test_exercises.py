@@ -694,3 +694,39 @@ def test_09_hints_never_print_the_solution(capsys):
     ex.check_class_posterior(0.731)
     out = capsys.readouterr().out
     assert "0.75" not in out and "0.405" not in out and "0.4" not in out
+
+
+def _responsibilities_from(joint):
+    return [round(float(r), 3) for r in joint / joint.sum()]
+
+
+def test_00_hints_name_the_dropped_normaliser_the_missing_half_and_the_order(capsys):
+    truth = toy_params(torch.float64)
+    x = torch.tensor([0.0, -1.5], dtype=torch.float64)
+    sq = ((x - truth.means) ** 2 / truth.variances).sum(dim=1)
+    dropped = _responsibilities_from(truth.weights * torch.exp(-sq / 2))  # 1/sqrt(2 pi sigma^2) assumed to cancel
+    assert dropped[0] == 0.727 and dropped[2] == 0.273  # the reader's hand answer
+    ex.check_responsibilities_at_point(dropped)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "normalising factors" in out and "0.568" not in out
+    no_half = _responsibilities_from(truth.weights * torch.exp(-sq) / truth.variances.prod(dim=1).sqrt())
+    assert no_half[0] == 0.636
+    ex.check_responsibilities_at_point(no_half)
+    assert "factor 1/2 is missing" in capsys.readouterr().out
+    ex.check_responsibilities_at_point(list(reversed(responsibilities_by_hand().tolist())))
+    assert "reverse order" in capsys.readouterr().out
+    ex.check_weight_for_equal_peak(0.243)  # 0.5 * 0.70 / 1.44: variances where standard deviations belong
+    out = capsys.readouterr().out
+    assert "variances where the standard deviations belong" in out and "0.349" not in out
+
+
+def test_01_count_spread_mistakes_rounded_by_hand_get_their_own_hint(capsys):
+    ex.check_count_spread(12.2)  # sqrt(150) = 12.247 rounded by hand: forgot the 1 - pi
+    assert "variance pi (1 - pi), not pi" in capsys.readouterr().out
+    ex.check_count_spread(113)  # the variance, rounded
+    assert "variance of the count" in capsys.readouterr().out
+    ex.check_count_spread(10.5)  # not a rounding of 10.607: an arithmetic slip
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "not a rounding" in out and "rounded too coarsely" not in out and "10.6" not in out
+    ex.check_count_spread(10.6)
+    assert ": correct." in capsys.readouterr().out

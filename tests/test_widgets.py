@@ -316,3 +316,29 @@ def test_k_choice_panels_ring_each_shown_K_on_one_bic_curve():
     w = k_explorer(X, fits, bics, held_out=held_out)
     assert w.result.axes[0].get_title().endswith("held-out -4.0030 per point")
     plt.close("all")
+
+
+def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small_components_on_top():
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse
+
+    from gmm_helpers import toy_params
+    from gmm_helpers.teach.widgets import draw_sample, draw_weight_effect
+
+    truth = toy_params()
+    for weight in (0.8, 0.5):
+        fig, ax = plt.subplots()
+        draw_weight_effect(weight, ax=ax, colorbar=False)
+        dashed = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_linestyle() == "--"]
+        assert len(dashed) == 3  # one 1σ ellipse per component, the same whatever the weight
+        for k, e in enumerate(dashed):
+            assert e.center == pytest.approx(truth.means[k].tolist())
+            assert sorted([e.width, e.height]) == pytest.approx(sorted((2 * truth.variances[k].sqrt()).tolist()), rel=1e-6)
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_sample(50, weight=0.05, variance_scale=4.0, seed=0, ax=ax)
+    last = ax.collections[-1]  # drawn last, on top: component 0 (weight 0.05), outlined
+    from gmm_helpers.teach.style import component_colour
+    import matplotlib.colors as mcolors
+    assert np.allclose(last.get_facecolors()[0][:3], mcolors.to_rgb(component_colour(0)))
+    plt.close(fig)
