@@ -51,8 +51,8 @@ def plot_error_vs_n(ns, errors, ax=None):
     (guide_line,) = ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"slope of $1/\sqrt{N}$")
     labels = [name for name, _, _ in styles] + [guide_line.get_label()]
     title = f"lines: average of {errors.shape[1]} samples\nbands: middle 80% of them" if spread else None
-    ax.set_ylim(bottom=ax.get_ylim()[0] / 30)  # room below the lines for the legend (about 1.5 decades)
-    ax.legend(handles + [guide_line], labels, loc="lower left", title=title, title_fontsize=12)
+    ax.legend(handles + [guide_line], labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), title=title,
+              title_fontsize=12)  # outside the axes, to the right: it covers no line
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
     return ax
