@@ -730,3 +730,26 @@ def test_01_count_spread_mistakes_rounded_by_hand_get_their_own_hint(capsys):
     assert ": not yet." in out and "not a rounding" in out and "rounded too coarsely" not in out and "10.6" not in out
     ex.check_count_spread(10.6)
     assert ": correct." in capsys.readouterr().out
+
+
+def test_01_ml_variance_accepts_divide_by_n_and_names_the_likely_mistakes(capsys):
+    for answer in (14 / 3, 4.67, torch.tensor([4.667])):
+        ex.check_ml_variance(answer)
+        assert ": correct." in capsys.readouterr().out
+    for mistake, hint in [(7.0, "divides by N_k - 1"), (2.16, "standard deviation"), (math.sqrt(7), "standard deviation"),
+                          (14.0, "sum of squared distances"), (4.7, "rounded too coarsely"), (3.0, "average of the squared")]:
+        ex.check_ml_variance(mistake)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and hint in out and "4.67" not in out
+    ex.check_ml_variance(None)
+    assert "no answer yet" in capsys.readouterr().out
+
+
+def test_01_density_without_weights_gets_its_own_hint(capsys):
+    w, m, v = ex.EXERCISE_1D
+
+    def unweighted(x):
+        return sum(torch.exp(-((x - m[k, 0]) ** 2) / (2 * v[k, 0])) / torch.sqrt(2 * math.pi * v[k, 0]) for k in range(2))
+
+    ex.check_1d_mixture_pdf(unweighted)
+    assert "multiplied by its weight" in capsys.readouterr().out

@@ -186,8 +186,13 @@ def check_1d_mixture_pdf(pdf) -> None:
         return _verdict("1.1", pdf, True, "")
     with_std = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0])).log_prob(x).exp()
     unnormalised = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)  # (101,): no 1/sqrt(2 pi v_k)
+    unweighted = MixtureSameFamily(Categorical(probs=torch.ones(2, dtype=torch.float64)), Normal(m[:, 0], v[:, 0].sqrt()))
+    unweighted_sum = 2 * unweighted.log_prob(x).exp()  # (101,): the two bells added without their weights
     if _close(got, with_std):
         hint = "0.5 and 1.0 are variances: in the formula they are sigma_k^2, so the standard deviation is their square root."
+    elif _close(got, unweighted_sum) or _close(got, unweighted_sum / 2):
+        hint = ("Each bell must be multiplied by its weight w_k (0.3 and 0.7): the weights say how much of the data "
+                "each component draws, and they make the total area 1.")
     elif _close(got, unnormalised):
         hint = ("Each Gaussian needs its normalising factor 1 / sqrt(2 pi sigma_k^2), so that its area is 1; "
                 "without it the curve does not integrate to 1.")
@@ -228,6 +233,37 @@ def check_count_spread(answer) -> None:
     else:
         hint = "The count is a sum of 600 independent yes/no draws, each yes with probability 0.25."
     _verdict("1.2", answer, False, hint)
+
+
+EXERCISE_1_3_POINTS = (1.0, 2.0, 6.0)
+
+
+def check_ml_variance(answer) -> None:
+    """Exercise 1.3: the maximum-likelihood variance of a component whose labelled points (one dimension) are
+    ``EXERCISE_1_3_POINTS``, as a number."""
+    x = torch.tensor(EXERCISE_1_3_POINTS, dtype=torch.float64)
+    squares = float(((x - x.mean()) ** 2).sum())  # S = 14
+    expected = squares / len(x)
+    if answer is None:
+        return _verdict("1.3", None, False, "")
+    number = _number("1.3", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("1.3", answer, True, "")
+    if _number_close(number, squares / (len(x) - 1), rtol=5e-3):
+        hint = ("That divides by N_k - 1, the textbook sample variance. Setting the derivative of the labelled "
+                "log-likelihood to 0 gives S / N_k: divide by the number of points.")
+    elif _number_close(number, expected**0.5, rtol=5e-3) or _number_close(number, (squares / (len(x) - 1)) ** 0.5, rtol=5e-3):
+        hint = "That is a standard deviation; the question asks for the variance sigma^2 (no square root)."
+    elif _number_close(number, squares, rtol=5e-3):
+        hint = "That is the sum of squared distances S; the maximum is at S divided by the number of points."
+    elif number in (round(expected), round(expected, 1), round(expected, 2)):
+        hint = "Right value, rounded too coarsely: give three significant figures."
+    else:
+        hint = ("First the mean of the points (the maximum-likelihood mean), then the average of the squared "
+                "distances to it.")
+    _verdict("1.3", answer, False, hint)
 
 
 # 02_initialisation ---------------------------------------------------------------------------------
