@@ -721,3 +721,62 @@ def test_02_03_hints_for_a_wrong_sum_a_positional_generator_one_log_2pi_and_floa
         check(coarse)
         assert "(the check allows 0.2%)" in capsys.readouterr().out
     assert ex._number_close(-3.756 * (1 + 1.9e-3), -3.756) and not ex._number_close(-3.756 * (1 + 2.1e-3), -3.756)
+
+
+def _responsibilities_from(joint):
+    return [round(float(r), 3) for r in joint / joint.sum()]
+
+
+def test_00_hints_name_the_dropped_normaliser_the_missing_half_and_the_order(capsys):
+    truth = toy_params(torch.float64)
+    x = torch.tensor([0.0, -1.5], dtype=torch.float64)
+    sq = ((x - truth.means) ** 2 / truth.variances).sum(dim=1)
+    dropped = _responsibilities_from(truth.weights * torch.exp(-sq / 2))  # 1/sqrt(2 pi sigma^2) assumed to cancel
+    assert dropped[0] == 0.727 and dropped[2] == 0.273  # the reader's hand answer
+    ex.check_responsibilities_at_point(dropped)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "normalising factors" in out and "0.568" not in out
+    no_half = _responsibilities_from(truth.weights * torch.exp(-sq) / truth.variances.prod(dim=1).sqrt())
+    assert no_half[0] == 0.636
+    ex.check_responsibilities_at_point(no_half)
+    assert "factor 1/2 is missing" in capsys.readouterr().out
+    ex.check_responsibilities_at_point(list(reversed(responsibilities_by_hand().tolist())))
+    assert "reverse order" in capsys.readouterr().out
+    ex.check_weight_for_equal_peak(0.243)  # 0.5 * 0.70 / 1.44: variances where standard deviations belong
+    out = capsys.readouterr().out
+    assert "variances where the standard deviations belong" in out and "0.349" not in out
+
+
+def test_01_count_spread_mistakes_rounded_by_hand_get_their_own_hint(capsys):
+    ex.check_count_spread(12.2)  # sqrt(150) = 12.247 rounded by hand: forgot the 1 - pi
+    assert "variance pi (1 - pi), not pi" in capsys.readouterr().out
+    ex.check_count_spread(113)  # the variance, rounded
+    assert "variance of the count" in capsys.readouterr().out
+    ex.check_count_spread(10.5)  # not a rounding of 10.607: an arithmetic slip
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "not a rounding" in out and "rounded too coarsely" not in out and "10.6" not in out
+    ex.check_count_spread(10.6)
+    assert ": correct." in capsys.readouterr().out
+
+
+def test_01_ml_variance_accepts_divide_by_n_and_names_the_likely_mistakes(capsys):
+    for answer in (14 / 3, 4.67, torch.tensor([4.667])):
+        ex.check_ml_variance(answer)
+        assert ": correct." in capsys.readouterr().out
+    for mistake, hint in [(7.0, "divides by N_k - 1"), (2.16, "standard deviation"), (math.sqrt(7), "standard deviation"),
+                          (14.0, "sum of squared distances"), (4.7, "rounded too coarsely"), (3.0, "average of the squared")]:
+        ex.check_ml_variance(mistake)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and hint in out and "4.67" not in out
+    ex.check_ml_variance(None)
+    assert "no answer yet" in capsys.readouterr().out
+
+
+def test_01_density_without_weights_gets_its_own_hint(capsys):
+    w, m, v = ex.EXERCISE_1D
+
+    def unweighted(x):
+        return sum(torch.exp(-((x - m[k, 0]) ** 2) / (2 * v[k, 0])) / torch.sqrt(2 * math.pi * v[k, 0]) for k in range(2))
+
+    ex.check_1d_mixture_pdf(unweighted)
+    assert "multiplied by its weight" in capsys.readouterr().out

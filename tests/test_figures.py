@@ -209,4 +209,60 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
     assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "seed 0", "seed 1"]
     assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["centroid 0", "centroid 1"]
+
+
+def test_plot_likelihood_slice_marks_the_maximum_and_the_truth_on_the_curve():
+    from gmm_helpers.teach.figures import plot_likelihood_slice
+
+    values = np.linspace(-1.0, 1.0, 21)
+    curve = -((values - 0.2) ** 2)  # a parabola peaked at 0.2
+    fig, ax = plt.subplots()
+    plot_likelihood_slice(values, curve, best=0.2, true=0.5, ax=ax, xlabel="mu")
+    best_dot, true_dot = ax.lines[2], ax.lines[4]  # curve, line, dot, line, dot
+    assert best_dot.get_xydata()[0] == pytest.approx([0.2, 0.0]) and true_dot.get_xydata()[0] == pytest.approx([0.5, -0.09])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["maximum likelihood: 0.200", "truth: 0.500"]
+    assert ax.get_xlabel() == "mu"
+    plt.close(fig)
+
+
+def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
+    from gmm_helpers import fit_em, init_random_points, log_likelihood, log_responsibilities, running_example
+    from gmm_helpers.teach.figures import plot_em_teaser
+    from gmm_helpers.teach.style import responsibility_colours
+
+    X, _, truth = running_example()
+    fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)), max_iter=6, tol=0)
+    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3, None])
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes[:3]] == ["iteration 0", "iteration 3", f"iteration {fit.n_iter}"]
+    colours = axes[1].collections[0].get_facecolors()[:, :3]  # the points at iteration 3, by responsibility
+    expected = responsibility_colours(log_responsibilities(X, fit.history[3]).exp())[:, :3]
+    np.testing.assert_allclose(colours, expected, atol=1e-6)
+    curve = axes[3].lines[0].get_ydata()
+    np.testing.assert_allclose(curve, (fit.log_likelihoods / len(X)).double().numpy(), rtol=1e-6)
+    assert axes[3].get_lines()[-1].get_ydata()[0] == pytest.approx(float(log_likelihood(X, truth) / len(X)))
+    assert curve[0] < axes[3].get_ylim()[0] and any("below the axis" in t.get_text() for t in axes[3].texts)
+    assert len(fig.legends) == 1  # the component legend, below the panels
+    plt.close(fig)
+
+
+def test_plot_mixture_1d_draws_weighted_bells_and_their_sum_against_torch_distributions():
+    from torch.distributions import Categorical, MixtureSameFamily, Normal
+
+    from gmm_helpers import GMMParams
+    from gmm_helpers.teach.figures import plot_mixture_1d
+
+    params = GMMParams(torch.tensor([0.3, 0.7]), torch.tensor([[-1.0], [2.0]]), torch.tensor([[0.5], [1.0]]))
+    fig, ax = plt.subplots()
+    plot_mixture_1d(params, samples=torch.randn(100, generator=torch.Generator().manual_seed(0)), ax=ax, xlim=(-4, 5))
+    x = torch.as_tensor(ax.lines[-1].get_xdata())
+    oracle = MixtureSameFamily(Categorical(probs=params.weights.double()),
+                               Normal(params.means[:, 0].double(), params.variances[:, 0].double().sqrt())).log_prob(x).exp()
+    np.testing.assert_allclose(ax.lines[-1].get_ydata(), oracle.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ax.lines[0].get_ydata() + ax.lines[1].get_ydata(), ax.lines[-1].get_ydata(), rtol=1e-12)
+    area = ax.lines[0].get_ydata().sum() * (x[1] - x[0]).item()
+    assert area == pytest.approx(0.3, abs=2e-3)  # a weighted bell's area is its weight
+    assert len(ax.patches) == 40  # the histogram's bars
+    with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
+        plot_mixture_1d(toy_params(), ax=ax)
     plt.close(fig)

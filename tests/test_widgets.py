@@ -341,3 +341,29 @@ def test_start_coverage_names_the_empty_groups_in_words():
     assert start_coverage(centres + 0.1, centres) == "one mean per group"
     assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0], [10.0, 1.0]]), centres) == "no mean in group 2"
     assert start_coverage(torch.tensor([[9.0, 0.0], [11.0, 0.0], [10.0, 1.0]]), centres) == "no mean in groups 0 and 2"
+
+
+def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small_components_on_top():
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse
+
+    from gmm_helpers import toy_params
+    from gmm_helpers.teach.widgets import draw_sample, draw_weight_effect
+
+    truth = toy_params()
+    for weight in (0.8, 0.5):
+        fig, ax = plt.subplots()
+        draw_weight_effect(weight, ax=ax, colorbar=False)
+        dashed = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_linestyle() == "--"]
+        assert len(dashed) == 3  # one 1σ ellipse per component, the same whatever the weight
+        for k, e in enumerate(dashed):
+            assert e.center == pytest.approx(truth.means[k].tolist())
+            assert sorted([e.width, e.height]) == pytest.approx(sorted((2 * truth.variances[k].sqrt()).tolist()), rel=1e-6)
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_sample(50, weight=0.05, variance_scale=4.0, seed=0, ax=ax)
+    last = ax.collections[-1]  # drawn last, on top: component 0 (weight 0.05), outlined
+    from gmm_helpers.teach.style import component_colour
+    import matplotlib.colors as mcolors
+    assert np.allclose(last.get_facecolors()[0][:3], mcolors.to_rgb(component_colour(0)))
+    plt.close(fig)

@@ -90,12 +90,25 @@ def check_responsibilities_at_point(answer) -> None:
         return _verdict("0.1", answer, True, "")
     densities = component_log_pdfs(x, truth).exp()[0]  # (3,)
     with_std = log_responsibilities(x, truth._replace(variances=truth.variances**2)).exp()[0]  # variances used as stds
+    sq = ((x[0] - truth.means) ** 2 / truth.variances).sum(dim=1)  # (3,): squared distances in each component's units
+    no_constant = truth.weights * torch.exp(-sq / 2)  # (3,): the 1 / sqrt(2 pi sigma^2) factors dropped
+    no_half = truth.weights * torch.exp(-sq) / (2 * torch.pi * truth.variances.prod(dim=1).sqrt())  # (3,): exponent without 1/2
+    swapped = torch.flip(expected, dims=(0,))  # components listed in reverse order
     if _close(given, expected, rtol=0, atol=0.011):
         hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
                 "places (three significant figures for the larger two).")
     elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
         hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
                 "probability of its component, pi_k, before normalising.")
+    elif _close(given, no_constant / no_constant.sum(), rtol=2e-3, atol=1e-3):
+        hint = ("The normalising factors 1 / sqrt(2 pi sigma^2) were dropped, as if they cancelled. They cancel "
+                "only when all components have the same variances; here they differ, and a narrower component's "
+                "density has a larger factor. Keep them in every density.")
+    elif _close(given, no_half / no_half.sum(), rtol=2e-3, atol=1e-3):
+        hint = "The exponent of each 1-D density is -(x - mu)^2 / (2 sigma^2): the factor 1/2 is missing."
+    elif _close(given, swapped, rtol=2e-3, atol=1e-3):
+        hint = ("The numbers look right but in reverse order: list the responsibilities as components 0, 1, 2 "
+                "(truth.weights[0], truth.means[0], ... first).")
     elif _close(given, with_std, rtol=2e-3, atol=1e-3):
         hint = ("The variances were used as standard deviations: each 1-D density is "
                 "exp(-(x - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2), and truth.variances holds sigma^2.")
@@ -129,6 +142,10 @@ def check_weight_for_equal_peak(answer) -> None:
     elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
         hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_1 sigma_2 "
                 "smaller), so it needs less weight than component 0 to stand as tall, not more.")
+    elif _number_close(number, expected**2 / float(truth.weights[0]), rtol=5e-3):
+        hint = ("That uses the variances where the standard deviations belong: the height is "
+                "pi / (2 pi sigma_1 sigma_2), with sigma_d the square root of the variance, so the ratio of two "
+                "hills' sizes is the square root of the ratio of their variance products.")
     elif _number_close(number, expected, rtol=0.02):
         hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
                 "a height to two figures) was carried through. Keep at least three significant figures in every "
@@ -169,8 +186,13 @@ def check_1d_mixture_pdf(pdf) -> None:
         return _verdict("1.1", pdf, True, "")
     with_std = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0])).log_prob(x).exp()
     unnormalised = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)  # (101,): no 1/sqrt(2 pi v_k)
+    unweighted = MixtureSameFamily(Categorical(probs=torch.ones(2, dtype=torch.float64)), Normal(m[:, 0], v[:, 0].sqrt()))
+    unweighted_sum = 2 * unweighted.log_prob(x).exp()  # (101,): the two bells added without their weights
     if _close(got, with_std):
         hint = "0.5 and 1.0 are variances: in the formula they are sigma_k^2, so the standard deviation is their square root."
+    elif _close(got, unweighted_sum) or _close(got, unweighted_sum / 2):
+        hint = ("Each bell must be multiplied by its weight w_k (0.3 and 0.7): the weights say how much of the data "
+                "each component draws, and they make the total area 1.")
     elif _close(got, unnormalised):
         hint = ("Each Gaussian needs its normalising factor 1 / sqrt(2 pi sigma_k^2), so that its area is 1; "
                 "without it the curve does not integrate to 1.")
@@ -191,22 +213,57 @@ def check_count_spread(answer) -> None:
         return
     if _number_close(number, expected):
         return _verdict("1.2", answer, True, "")
-    if _number_close(number, expected**2):
+    # a likely mistake rounded by hand to three significant figures is still recognised (rtol 5e-3)
+    if _number_close(number, expected**2, rtol=5e-3):
         hint = "That is the variance of the count; the question asks for its standard deviation."
-    elif _number_close(number, (weight * (1 - weight) / n) ** 0.5):
+    elif _number_close(number, (weight * (1 - weight) / n) ** 0.5, rtol=5e-3):
         hint = ("The count is a sum of 600 independent yes/no draws, each yes with probability 0.25: "
                 "its variance is N pi (1 - pi), for the count, not for the fraction.")
-    elif _number_close(number, (n * weight) ** 0.5):
+    elif _number_close(number, (n * weight) ** 0.5, rtol=5e-3):
         hint = ("Each yes/no draw has variance pi (1 - pi), not pi: a draw that is yes with probability pi "
                 "has mean pi and mean square pi, so its variance is pi - pi^2.")
     elif _number_close(number, (n * 0.27 * 0.73) ** 0.5, rtol=5e-3):
         hint = ("That uses the running example's observed fraction, 162 / 600 = 0.27. The question asks how much "
                 "the count varies from sample to sample, around the true weight pi = 0.25.")
-    elif _number_close(number, expected, rtol=0.05):
+    elif number in (round(expected), round(expected, -1)):
         hint = "Close, but rounded too coarsely: give the standard deviation to three significant figures."
+    elif _number_close(number, expected, rtol=0.05):
+        hint = ("Close, but not a rounding of the answer: check the arithmetic of N pi (1 - pi) for N = 600 and "
+                "pi = 0.25, then take its square root, keeping three significant figures to the end.")
     else:
         hint = "The count is a sum of 600 independent yes/no draws, each yes with probability 0.25."
     _verdict("1.2", answer, False, hint)
+
+
+EXERCISE_1_3_POINTS = (1.0, 2.0, 6.0)
+
+
+def check_ml_variance(answer) -> None:
+    """Exercise 1.3: the maximum-likelihood variance of a component whose labelled points (one dimension) are
+    ``EXERCISE_1_3_POINTS``, as a number."""
+    x = torch.tensor(EXERCISE_1_3_POINTS, dtype=torch.float64)
+    squares = float(((x - x.mean()) ** 2).sum())  # S = 14
+    expected = squares / len(x)
+    if answer is None:
+        return _verdict("1.3", None, False, "")
+    number = _number("1.3", answer)
+    if number is None:
+        return
+    if _number_close(number, expected):
+        return _verdict("1.3", answer, True, "")
+    if _number_close(number, squares / (len(x) - 1), rtol=5e-3):
+        hint = ("That divides by N_k - 1, the textbook sample variance. Setting the derivative of the labelled "
+                "log-likelihood to 0 gives S / N_k: divide by the number of points.")
+    elif _number_close(number, expected**0.5, rtol=5e-3) or _number_close(number, (squares / (len(x) - 1)) ** 0.5, rtol=5e-3):
+        hint = "That is a standard deviation; the question asks for the variance sigma^2 (no square root)."
+    elif _number_close(number, squares, rtol=5e-3):
+        hint = "That is the sum of squared distances S; the maximum is at S divided by the number of points."
+    elif number in (round(expected), round(expected, 1), round(expected, 2)):
+        hint = "Right value, rounded too coarsely: give three significant figures."
+    else:
+        hint = ("First the mean of the points (the maximum-likelihood mean), then the average of the squared "
+                "distances to it.")
+    _verdict("1.3", answer, False, hint)
 
 
 # 02_initialisation ---------------------------------------------------------------------------------

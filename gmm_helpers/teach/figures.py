@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..params import GMMParams
-from ..posteriors import responsibility_grid
+from ..posteriors import log_responsibilities, responsibility_grid
 
 
 def plot_error_vs_n(ns, errors, ax=None):
@@ -51,8 +51,8 @@ def plot_error_vs_n(ns, errors, ax=None):
     (guide_line,) = ax.loglog(ns, guide, linestyle="--", color="0.3", label=r"slope of $1/\sqrt{N}$")
     labels = [name for name, _, _ in styles] + [guide_line.get_label()]
     title = f"lines: average of {errors.shape[1]} samples\nbands: middle 80% of them" if spread else None
-    ax.set_ylim(bottom=ax.get_ylim()[0] / 30)  # room below the lines for the legend (about 1.5 decades)
-    ax.legend(handles + [guide_line], labels, loc="lower left", title=title, title_fontsize=12)
+    ax.legend(handles + [guide_line], labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), title=title,
+              title_fontsize=12)  # outside the axes, to the right: it covers no line
     ax.set_xlabel("number of points $N$")
     ax.set_ylabel("mean absolute error")
     return ax
@@ -743,4 +743,132 @@ def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", y
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(False)
+    return ax
+
+
+def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5))):
+    """EM at work: the points coloured by their responsibilities at a few iterations, and the log-likelihood
+    per point against the iteration, with the true parameters' value as a dashed line.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    Parameters
+    ----------
+    X : Tensor, shape (N, 2)
+    fit : EMResult
+        Its ``history`` gives the parameters drawn; its ``log_likelihoods`` the curve.
+    truth_per_point : float
+        The true parameters' log-likelihood per point (the dashed line).
+    shown : sequence of int or None
+        The iterations drawn, one panel each; None means the last one.
+    limits : ((x_min, x_max), (y_min, y_max))
+        Shared by the data panels (room for every ellipse drawn).
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        Axes: one per iteration shown, then the curve. The curve's lowest values (iteration 0) may lie
+        below its y-range; an arrow labels the first one.
+    """
+    from .plotting import component_legend, plot_mixture
+
+    shown = [fit.n_iter if t is None else t for t in shown]
+    N = len(X)
+    curve_values = (fit.log_likelihoods / N).detach().cpu().double().numpy()
+    ratios = [1] * len(shown) + [1.15]
+    fig, axes = plt.subplots(1, len(shown) + 1, figsize=(5.25 * len(ratios), 5.9), gridspec_kw={"width_ratios": ratios})
+    for i, (ax, t) in enumerate(zip(axes, shown)):
+        params = fit.history[t]  # the parameters after t iterations
+        plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False, title=f"iteration {t}")
+        ax.set(xlim=limits[0], ylim=limits[1])
+        if i > 0:
+            ax.set_ylabel(""), ax.tick_params(labelleft=False)
+    curve = axes[-1]
+    curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
+    curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12, label="the iterations drawn")
+    curve.axhline(truth_per_point, color="0.4", linestyle="--", label="the true parameters")
+    low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
+    top = max(float(curve_values.max()), truth_per_point) + 0.08
+    curve.set(xlabel="iteration", ylabel="log-likelihood per point", title="log-likelihood", ylim=(low, top))
+    if curve_values[0] < low:
+        curve.annotate(f"iteration 0: {curve_values[0]:.2f}\n(below the axis)", xy=(0, low),
+                       xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
+                       fontsize=13)
+    curve.legend(loc="lower right")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.42, 0.0))
+    return fig
+
+
+def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=None, xlabel: str = "parameter",
+                          ylabel: str = "log-likelihood per point"):
+    """A log-likelihood along one parameter, the others held fixed, with the maximum-likelihood value and the
+    true value marked by vertical lines.
+
+    Introduced in notebooks/01_synthetic_data.ipynb.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The parameter values tried.
+    log_likelihoods : sequence of float
+        The log-likelihood (per point) at each value.
+    best, true : float
+        The maximum-likelihood value and the true value of the parameter.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = ax or plt.gca()
+    values = np.asarray(torch.as_tensor(values).cpu(), dtype=float)
+    curve = np.asarray(log_likelihoods, dtype=float)
+    ax.plot(values, curve, color="black", linewidth=2.5)
+    for x, colour, style, label in [(best, "crimson", "-", f"maximum likelihood: {best:.3f}"),
+                                    (true, "0.35", "--", f"truth: {true:.3f}")]:
+        ax.axvline(x, color=colour, linestyle=style, linewidth=2.5, label=label)
+        ax.plot([x], [np.interp(x, values, curve)], "o", color=colour, markersize=11)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.legend(loc="lower center", framealpha=0.9)
+    return ax
+
+
+def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), n: int = 400, xlabel: str = "$x$"):
+    """A 1-D mixture as weighted bell curves and their sum: each component's pi_k N(x | mu_k, sigma_k^2) dashed
+    in its colour, the mixture density p(x) in black, and optionally a density histogram of samples behind.
+
+    Introduced in notebooks/00_overview.ipynb.
+
+    Parameters
+    ----------
+    params : GMMParams with D = 1
+    samples : Tensor, shape (N,) or (N, 1), optional
+    ax : matplotlib Axes, optional
+    xlim : (float, float)
+    n : int
+        Grid points of the curves.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from ..likelihoods import weighted_log_pdfs
+    from .style import component_colour
+
+    if params.D != 1:
+        raise ValueError(f"params: expected a 1-D mixture (D = 1), got D = {params.D}")
+    ax = ax or plt.gca()
+    grid = torch.linspace(xlim[0], xlim[1], n, dtype=torch.float64)
+    terms = weighted_log_pdfs(grid[:, None], params.to(torch.float64)).exp()  # (n, K): pi_k N(x | mu_k, sigma_k^2)
+    if samples is not None:
+        values = np.asarray(torch.as_tensor(samples).detach().cpu().double().reshape(-1))
+        ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"{len(values)} points (histogram)")
+    for k in range(params.K):
+        ax.plot(grid.numpy(), terms[:, k].numpy(), linestyle="--", linewidth=2.5, color=component_colour(k),
+                label=f"component {k}: weight {float(params.weights[k]):.2f} × bell curve")
+    ax.plot(grid.numpy(), terms.sum(dim=1).numpy(), color="black", linewidth=3, label="sum: the mixture density")
+    ax.set(xlim=xlim, xlabel=xlabel, ylabel="density")
+    ax.set_ylim(0, 1.9 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
+    ax.legend(loc="upper left", fontsize=12, framealpha=0.9)
     return ax

@@ -36,6 +36,7 @@ def _new_axes(ax, figsize):
 # Fixed colour levels for the weight explorer: the tallest hill over the slider's range (0.05 to 0.9) is
 # below 0.13, so the same colour means the same density at every weight.
 WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
+WEIGHT_XLIM = (-9, 7)  # component 0 at variances x 4 (sd 2.7 along x1): its 2 sd reach -7.9
 WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (-2.4, 0.9), (0.0, -2.3)]  # labels beside, not on, the hills (1: in the gap, not at the edge)
 
 
@@ -64,11 +65,16 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
 
     Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across settings; each hill is
     labelled with its weight and height, and the title gives component 0's volume (computed) and height.
-    Returns the new figure, or ``ax`` when one is given.
+    Each component's 1σ ellipse is drawn as a dashed white line: a lower hill can look narrower on fixed
+    colour levels, and the ellipse shows its width did not change. Returns the new figure, or ``ax`` when one
+    is given.
     """
     params = toy_with_component0(weight, variance_scale)
     fig, ax = _new_axes(ax, (8.5, 6))
-    plot_density(params, ax=ax, levels=WEIGHT_LEVELS, colorbar=colorbar)
+    plot_density(params, ax=ax, xlim=WEIGHT_XLIM, levels=WEIGHT_LEVELS, colorbar=colorbar)
+    for k in range(params.K):
+        draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2,
+                      linestyle="--")
     mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
     volume, height = component0_volume_and_height(params)
     scale = "" if variance_scale == 1 else f", variances ×{variance_scale:g}"
@@ -94,6 +100,8 @@ SAMPLE_XLIM, SAMPLE_YLIM = (-11, 7), (-6.5, 6.5)  # component 0 at variance x 4 
 
 def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None):
     """n points from the toy mixture (component 0 changed), coloured by component, with the true ellipses.
+    Components are drawn from the heaviest to the lightest, so a small component's few points lie on top
+    (outlined in black when its weight is below 0.2), where they can be counted.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
 
@@ -104,7 +112,12 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     X, labels = sample_gmm(params, n, generator=torch.Generator().manual_seed(seed))
     fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
     fig, ax = _new_axes(ax, (8, 6))
-    plot_mixture(X, params, labels=labels, ax=ax, legend=False, point_size=max(4, 40 / np.sqrt(max(n, 1) / 100)))
+    size = max(4, 40 / np.sqrt(max(n, 1) / 100))
+    plot_mixture(None, params, ax=ax, legend=False)
+    Xn, labels_n = X.double().numpy(), labels.numpy()
+    for k in torch.argsort(params.weights, descending=True, stable=True).tolist():  # the lightest component on top
+        ax.scatter(*Xn[labels_n == k].T, s=size, color=component_colour(k), alpha=0.6, linewidths=0.5,
+                   edgecolors="black" if params.weights[k] < 0.2 else "none")
     ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})\n"
                  f"true weights ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})", fontsize=13)
     ax.set_xlim(*SAMPLE_XLIM)
