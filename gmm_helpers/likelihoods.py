@@ -150,7 +150,7 @@ PEAK_FORMS = ("loop", "broadcast", "chunked", "expanded")
 
 def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float32, form: str = "broadcast",
                         chunk_rows: int = 4096) -> int:
-    """Peak bytes of the temporaries while one form computes the (N, K) table of log-densities.
+    """Peak bytes of the tensors one form creates while it computes the (N, K) table of log-densities.
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
@@ -168,8 +168,9 @@ def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float
       it (worst at the last full chunk), or all the chunks' results and their concatenated copy:
       max(3 c K D + (N - c) K, 2NK) when N is a multiple of c. With N <= chunk_rows it is the
       broadcast form's peak.
-    - ``"expanded"`` (``component_log_pdfs_expanded``): X**2 next to a product's (N, K) result, or
-      three (N, K) tensors: max(ND + 2NK, 3NK).
+    - ``"expanded"`` (``component_log_pdfs_expanded``): ``X**2`` is freed after the first product;
+      then ``2 * X`` (the second product's (N, D) operand) is alive next to both (N, K) products, or,
+      in the subtraction, three (N, K) tensors: max(ND + 2NK, 3NK).
 
     Parameters
     ----------

@@ -138,6 +138,27 @@ def test_spherical_check_names_division_by_the_squared_variance(capsys):
     assert "not yet" in out and "not by its square" in out
 
 
+def test_spherical_check_accepts_float32_and_a_typed_pi_and_names_a_single_log_2pi(capsys):
+    def typed_pi(X, means, variances):  # pi as 3.14159, the table in float32
+        N, D = X.shape
+        X, means, variances = X.float(), means.float(), variances.float()
+        sq = ((X[:, None, :] - means[None, :, :]) ** 2).sum(dim=2)
+        return -0.5 * (D * math.log(2 * 3.14159) + D * variances.log() + sq / variances)
+
+    def one_log_2pi(X, means, variances):
+        N, D = X.shape
+        sq = ((X[:, None, :] - means[None, :, :]) ** 2).sum(dim=2)
+        return -0.5 * (math.log(2 * math.pi) + D * variances.log() + sq / variances)
+
+    ex.check_spherical_log_pdfs(typed_pi)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_spherical_log_pdfs(one_log_2pi)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "D log(2 pi)" in out
+    ex.check_spherical_log_pdfs(mistake_spherical)  # log v once instead of D times: rejected
+    assert "not yet" in capsys.readouterr().out
+
+
 def test_spherical_check_says_when_the_table_is_transposed(capsys):
     ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
     out = capsys.readouterr().out
@@ -155,7 +176,7 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     for mistake, says in [(N * K * D * 8, "alive at the same moment"), (3 * N * K * D * 4, "8 bytes"),
                           (by_hand / 2**20, "in bytes"), (240, "in bytes"), (0.24, "in bytes"), ("lots", "one number"),
-                          (2 * N * K * D * 8, "times the tensors")]:
+                          (2 * N * K * D * 8, "del diff")]:
         ex.check_peak_bytes(mistake)
         out = capsys.readouterr().out
         assert "not yet" in out and says in out and "240" not in out, (mistake, out)
@@ -184,8 +205,9 @@ def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normal
     assert (f"{pdf(0.5, -1.0, 0.5):.5f}", f"{pdf(0.5, 2.0, 1.0):.4f}") == ("0.05947", "0.1295")
     assert (f"{0.3 * pdf(0.5, -1.0, 0.5):.5f}", f"{0.7 * pdf(0.5, 2.0, 1.0):.5f}") == ("0.01784", "0.09066")
     assert f"{0.01784 / (0.01784 + 0.09066):.4f}" == "0.1644"
-    rounded_first = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)  # densities rounded to 3 figures: 0.1645
-    for answer in (0.164, 0.1644, rounded_first, 0.165, torch.tensor([0.1644])):
+    rounded_first = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.130)  # densities rounded to 3 figures first: 0.1640
+    assert f"{rounded_first:.4f}" == "0.1640"  # 05's Solution 5.1
+    for answer in (0.164, 0.1644, rounded_first, 0.1645, 0.165, torch.tensor([0.1644])):
         ex.check_two_component_responsibility(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     no_normalisers = 0.3 * math.exp(-2.25) / (0.3 * math.exp(-2.25) + 0.7 * math.exp(-1.125))
@@ -491,6 +513,7 @@ def test_responsibility_by_hand_passes_at_three_significant_figures(answer, caps
     (0.315, "without the prior"),  # no weights
     (0.0285, "are variances"),  # variances used as standard deviations
     (torch.tensor([0.16, 0.84]), "one number"),
+    (0.16, "three significant figures"), (0.2, "three significant figures"),  # rounded too far
 ])
 def test_responsibility_mistakes_get_a_hint_about_the_misconception(answer, says, capsys):
     ex.check_two_component_responsibility(answer)

@@ -79,19 +79,22 @@ def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
     stored = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "stored")
     virtual = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "virtual")
-    # stored: X one 6 x 4 layer; means one 1 x 4 row per layer; (N, K, D) 3 layers of 6 x 4; result 3 columns of 6 x 1
-    assert stored == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 3 + [(1, 6)] * 3)
+    # stored: X one 6 x 4 layer; means one 1 x 4 row per layer; the three (N, K, D) tensors (diff, diff**2,
+    # the quotient) 3 layers of 6 x 4 each; the two (N, K) tables (delta^2, log_pdfs) 3 columns of 6 x 1 each
+    assert stored == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 9 + [(1, 6)] * 6)
     # broadcasting's repeats, drawn but not stored: X's 2 other layers; the means' other 5 rows in each layer
     assert virtual == sorted([(4, 6)] * 2 + [(4, 5)] * 3)
     assert all(r.get_linestyle() == "--" for r in rects if r.get_gid() == "virtual")
     # the result's columns carry the component colours, in order
     columns = sorted((r for r in rects if round(r.get_width()) == 1), key=lambda r: r.get_x())
-    assert len(columns) == 3
+    assert len(columns) == 6
     for k, column in enumerate(columns):
-        assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k))])
+        assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k % 3))])
     texts = " ".join(t.get_text() for t in ax.texts)
-    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis", "never copied"]:
+    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
+                  "never copied", "diff ** 2", "the quotient", "alive together at the peak", "log_pdfs", "c_k"]:
         assert shape in texts
+    assert " ".join(t.get_text() for t in ax.texts).count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the bracket over them
 
 
 def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
@@ -102,6 +105,11 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     assert [b.get_width() for b in ax.patches] == [log_pdfs_peak_bytes(1000, 8, 4, torch.float32, f)
                                                    for f in ("loop", "broadcast", "chunked", "expanded")]
     assert ax.get_xscale() == "log" and ax.get_xlim() == (2**10, 2**48)
+    assert "results included" in ax.get_xlabel()
+    fig, ax = plt.subplots()
+    plot_peak_memory(10**6, 64, 64, ax=ax, xmax=2**40)  # a static figure's tighter axis
+    assert ax.get_xlim() == (2**10, 2**40)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1 KiB", "32 KiB", "1 MiB", "32 MiB", "1 GiB", "32 GiB", "1 TiB"]
 
 
 def test_owner_map_colours_the_plane_by_responsibility():
@@ -266,3 +274,19 @@ def test_plot_mixture_1d_draws_weighted_bells_and_their_sum_against_torch_distri
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_mixture_1d(toy_params(), ax=ax)
     plt.close(fig)
+
+
+def test_weights_switch_figure_zooms_on_the_probe_with_both_sets_of_boundaries():
+    from gmm_helpers import sample_gmm
+    from gmm_helpers.teach.figures import plot_weights_switch
+
+    X, _ = sample_gmm(toy_params(), 50, generator=torch.Generator().manual_seed(0))
+    fig = plot_weights_switch(toy_params(), X, probe=(1.5, -0.5), half_width=2.0, n=61)
+    ax_map, ax_line = fig.axes
+    assert ax_map.get_xlim() == (-0.5, 3.5) and ax_map.get_ylim() == (-2.5, 1.5)
+    from matplotlib.contour import ContourSet
+
+    dashes = [c.get_linestyle()[0][1] is not None for c in ax_map.collections if isinstance(c, ContourSet)]
+    assert dashes == [False] * 3 + [True] * 3  # each pair's boundary: solid with the weights, dashed without; no 90% band
+    assert len([line for line in ax_line.lines if len(line.get_xdata()) > 2]) == 6  # K curves, with and without
+    assert "x_2 = -0.5" in ax_line.get_xlabel()

@@ -474,14 +474,18 @@ def check_spherical_log_pdfs(fn) -> None:
         hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
         squared = Independent(Normal(means, variances[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])  # v read as a std
-        if shape == (4, 20) and _close(got.T, oracle, rtol=1e-8):
+        one_log_2pi = oracle + 0.5 * (3 - 1) * math.log(2 * math.pi)  # log(2 pi) once instead of D times
+        # float32 arithmetic or pi typed as 3.14159 is right to ~1e-6 relative: rtol 1e-5 lets it pass
+        if shape == (4, 20) and _close(got.T, oracle, rtol=1e-5):
             hint = "The values are right but the table is (K, N): rows should be points, so put the point axis first."
-        elif shape == (20, 4) and _close(got, squared, rtol=1e-8):
+        elif shape == (20, 4) and _close(got, squared, rtol=1e-5):
             hint = "variances[k] is already sigma^2: divide the squared distance by it once, not by its square."
+        elif shape == (20, 4) and _close(got, one_log_2pi, rtol=1e-5):
+            hint = "The constant has D equal terms: D log(2 pi), one log(2 pi) per dimension, not one in all."
         elif shape is not None and shape != (20, 4):
             hint = (f"The table should be (N, K) = (20, 4), one row per point; yours is {shape}. "
                     "Broadcast X[:, None, :] against means[None, :, :] and sum over the last axis.")
-        _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-8), hint)
+        _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-5), hint)
 
 
 EXERCISE_4_3_SIZES = (50_000, 10, 20, torch.float64)  # N, K, D, dtype
@@ -503,6 +507,9 @@ def check_peak_bytes(answer) -> None:
     elif value is not None:
         if _number_close(value, one):
             hint = "That is one (N, K, D) tensor: how many of them are alive at the same moment?"
+        elif _number_close(value, 2 * one):
+            hint = ("Two (N, K, D) tensors is the peak after `del diff` (or an in-place square); the one-line form "
+                    "`(diff**2 / variances)` keeps diff, diff**2 and the quotient alive together: count those.")
         elif _number_close(value, expected / 2) or _number_close(value, one / 2):
             hint = "float64 takes 8 bytes per number, not 4."
         elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
@@ -563,6 +570,8 @@ def check_two_component_responsibility(answer) -> None:
         hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
     elif answer is not None and value is None:
         hint = "Answer with one number (a float, or a tensor holding one value)."
+    elif value is not None and any(abs(value - float(f"{expected:.{n}g}")) < 1e-9 for n in (1, 2)):
+        hint = "Close, but rounded too far: give three significant figures."
     else:
         hint = "r_0 = w_0 N(0.5; m_0, v_0) / (w_0 N(0.5; m_0, v_0) + w_1 N(0.5; m_1, v_1)), with v the variances."
     _verdict("5.1", answer, correct, hint)

@@ -259,7 +259,8 @@ def _draw_layers(ax, x0: float, rows: int, cols: int, colours, dx: float = 0.55,
 
 
 def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
-    """The shapes in ``component_log_pdfs``: (N,1,D) - (1,K,D) -> (N,K,D) -> sum over D -> (N,K).
+    """The steps of ``component_log_pdfs``: (N,1,D) - (1,K,D) -> diff (N,K,D) -> diff**2 -> / variances
+    -> sum over D -> delta^2 (N,K) -> log_pdfs (N,K).
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
@@ -267,8 +268,10 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     and layers, one per component in that component's colour, are the K axis (into the page). The two
     inputs are drawn at the size broadcasting stretches them to: what is stored is solid; the repeats
     along a size-1 axis, which broadcasting makes without copying anything, are pale and dashed. The
-    result is the (N, K) table of squared Mahalanobis distances, one column per component; the
-    log-densities are computed from it in one more step.
+    three real (N, K, D) tensors, ``diff``, ``diff**2`` and the quotient, are drawn one after another
+    under a bracket: they are alive together at the peak. Then the sum over D gives the (N, K) table of
+    squared Mahalanobis distances, one column per component, and adding c_k and multiplying by -1/2
+    gives the (N, K) log-densities.
 
     Returns
     -------
@@ -280,44 +283,58 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     grey = "#777777"
     components = [component_colour(k) for k in range(K)]
     depth = (K - 1) * 0.45  # how far the back layer rises above the front one
-    label_y = -N - 1.3
+    label_y = -N - 1.0
 
     def below(left, right, rows, text):  # a dimension's name under a front face
-        ax.text((left + right) / 2, -rows - 0.25, text, ha="center", va="top", fontsize=13)
+        ax.text((left + right) / 2, -rows - 0.2, text, ha="center", va="top", fontsize=12)
 
     def caption(left, right, text):
-        ax.text((left + right) / 2, label_y, text, ha="center", va="top", fontsize=14)
+        ax.text((left + right) / 2, label_y, text, ha="center", va="top", fontsize=13)
 
-    def operator(x, width, text, fontsize=18):
-        ax.text(x + width / 2, -N / 2 + 0.6, text, ha="center", va="center", fontsize=fontsize)
+    def operator(x, width, text, fontsize=16):
+        ax.text(x + width / 2, -N / 2 + 0.5, text, ha="center", va="center", fontsize=fontsize)
         return x + width
 
-    x = 1.2
+    def table(x, colours, name):  # an (N, K) table: column k in component k's colour
+        for k in range(K):
+            _draw_layers(ax, x + k, N, 1, [colours[k]])
+        below(x, x + K, N, f"K = {K}")
+        caption(x, x + K, name)
+        return x + K
+
+    x = 1.0
     ax.text(x - 0.3, -N / 2, f"N = {N} points", ha="right", va="center", fontsize=13, rotation=90)
     right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1)
     below(x, x + D, N, f"D = {D} dims")
-    ax.text(right + 0.15, depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=13)
-    caption(x, right, "X[:, None, :]\nstored (N, 1, D):\none layer, repeated\nfor each component")
-    x = operator(right + 0.4, 1.6, "−", fontsize=30)
+    ax.text(right + 0.1, depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=12)
+    caption(x, right, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor every component")
+    x = operator(right + 0.3, 1.4, "−", fontsize=30)
     right = _draw_layers(ax, x, N, D, components, stored_rows=1)
     below(x, x + D, N, f"D = {D}")
-    ax.text(right + 0.15, depth + 0.1, f"K = {K}\ncomponents", ha="left", va="top", fontsize=13)
-    caption(x, right, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nrepeated down N rows")
-    x = operator(right + 1.9, 3.0, "→\nsquare,\n÷ σ²")
-    right = _draw_layers(ax, x, N, D, components)
-    below(x, x + D, N, "D")
-    ax.text(right + 0.15, depth + 0.1, "K", ha="left", va="top", fontsize=13)
-    caption(x, right, "(x − μ)² / σ²\n(N, K, D):\nreal memory")
-    x = operator(right + 0.6, 3.6, "→\nsum over\nthe D axis")
-    for k in range(K):  # the (N, K) result: column k belongs to component k
-        _draw_layers(ax, x + k, N, 1, [components[k]])
-    below(x, x + K, N, f"K = {K}")
-    caption(x, x + K, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
-    x += K
-    ax.text(0.0, label_y - 4.6, "solid: stored in memory;   pale and dashed: repeated by broadcasting, never copied",
+    ax.text(right + 0.1, depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=12)
+    caption(x, right, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
+    peak_left = x = operator(right + 0.6, 1.5, "→")
+    steps = [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", "÷ σ²\n→"),
+             ("the quotient\n(N, K, D)", None)]
+    for name, step in steps:
+        right = _draw_layers(ax, x, N, D, components)
+        below(x, x + D, N, "D")
+        caption(x, right, name)
+        if step is not None:
+            x = operator(right + 0.3, 2.6, step, fontsize=14)
+    peak_right = right
+    top = depth + 1.0  # the bracket over the three tensors alive together
+    ax.plot([peak_left, peak_left, peak_right, peak_right], [top - 0.35, top, top, top - 0.35], color="black", linewidth=2)
+    ax.text((peak_left + peak_right) / 2, top + 0.2, "alive together at the peak: three real (N, K, D) tensors",
+            ha="center", va="bottom", fontsize=14, weight="bold")
+    x = operator(right + 0.3, 3.6, "sum over\nthe D axis\n→", fontsize=14)
+    x = table(x, components, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
+    x = operator(x + 0.3, 3.0, "+ c_k,\n× (−½)\n→", fontsize=14)
+    x = table(x, components, "log_pdfs\n(N, K)")
+    ax.text(0.0, label_y - 4.3, "solid: stored in memory;   pale and dashed: repeated by broadcasting, never copied",
             ha="left", va="top", fontsize=14, style="italic")
-    ax.set_xlim(-0.2, x + 0.6)
-    ax.set_ylim(label_y - 5.6, depth + 1.0)
+    ax.set_xlim(-0.4, x + 0.4)
+    ax.set_ylim(label_y - 5.2, top + 1.4)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
@@ -327,11 +344,12 @@ PEAK_LABELS = {"loop": "loop over K", "broadcast": "broadcast", "chunked": "broa
                "expanded": "matrix products\n(expanded)"}
 
 
-def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float = 16.0):
+def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float = 16.0, xmax: float = 2**48):
     """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
 
-    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. The axis is fixed (1 KiB to 1 TiB,
-    logarithmic) so that sizes can be compared between calls.
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts what the form creates,
+    the (N, K) results included (``log_pdfs_peak_bytes``). The axis is fixed (1 KiB to ``xmax``,
+    logarithmic; the default fits the widget's largest setting) so that sizes can be compared between calls.
 
     Returns
     -------
@@ -348,19 +366,22 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
                 bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
-    ax.set_xlim(2**10, 2**48)  # the largest widget setting, 21.9 TiB, and its label fit
-    ax.set_xticks([2**10, 2**20, 2**30, 2**40], ["1 KiB", "1 MiB", "1 GiB", "1 TiB"])
+    ax.set_xlim(2**10, xmax)  # default: the largest widget setting, 21.9 TiB, and its label fit
+    units = ["KiB", "MiB", "GiB", "TiB"]
+    ticks = [2**e for e in range(10, 50, 5) if 2**e <= xmax]  # one tick every factor of 32
+    ax.set_xticks(ticks, [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in range(10, 10 + 5 * len(ticks), 5)])
     ax.minorticks_off()
     ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
-    ax.text(limit_gib * 2**30 * 1.2, ys[-1] - 0.45, f"{limit_gib:g} GiB", color="0.15", fontsize=14)
-    ax.set_xlabel("peak memory of the temporaries (log scale)")
+    ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
+    ax.set_ylim(ys[-1] - 0.5, ys[0] + 0.8)
+    ax.set_xlabel("peak memory, the (N, K) results included (log scale)")
     ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")
     return ax
 
 
-def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int):
+def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int, linestyle: str = "solid"):
     """Each boundary where it is: the zero contour of log r_j - log r_k for every pair j < k, kept only
     where j and k are the two most responsible components (one smooth line per boundary, no staircase)."""
     from ..likelihoods import plane_grid
@@ -377,10 +398,10 @@ def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int):
                 best_other = log_resp[..., others].amax(dim=-1)
                 beaten = (best_other > torch.maximum(log_resp[..., j], log_resp[..., k])).numpy()
                 gap = np.ma.masked_where(beaten, gap)
-            ax.contour(xs.numpy(), ys.numpy(), gap, levels=[0.0], colors="black", linewidths=2.2)
+            ax.contour(xs.numpy(), ys.numpy(), gap, levels=[0.0], colors="black", linewidths=2.2, linestyles=linestyle)
 
 
-def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int = 300, box=None):
+def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int = 300, box=None, band: bool = True):
     """Who owns each point of the plane: the component colours blended by responsibility r_k(x).
 
     Introduced in notebooks/05_posteriors.ipynb.
@@ -398,6 +419,8 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
         Grid points per axis.
     box : ((float, float), (float, float)), optional
         A rectangle to outline, e.g. the limits of a zoomed-in panel.
+    band : bool
+        Draw the dashed 90% band (``False`` leaves dashed lines free for something else).
 
     Returns
     -------
@@ -412,7 +435,8 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     colours = responsibility_colours(resp.reshape(n * n, -1)).reshape(n, n, 3)
     ax.imshow(colours + (1 - colours) * 0.45, origin="lower", extent=(*xlim, *ylim), interpolation="bilinear")
     xs, ys = xs.numpy(), ys.numpy()
-    ax.contour(xs, ys, resp.amax(dim=-1).numpy(), levels=[0.9], colors="black", linewidths=1.2, linestyles="--")
+    if band:
+        ax.contour(xs, ys, resp.amax(dim=-1).numpy(), levels=[0.9], colors="black", linewidths=1.2, linestyles="--")
     _draw_decision_boundaries(params, ax, xlim, ylim, n)
     if box is not None:
         (x0, x1), (y0, y1) = box
@@ -463,6 +487,44 @@ def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=N
                     Line2D([], [], color="black", linewidth=3, linestyle="--", label="without (the bug)")]
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=13)
     return ax
+
+
+def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), half_width: float = 2.0, n: int = 300):
+    """The E-step with and without the weights, on one map zoomed around ``probe``, and along a line.
+
+    Introduced in notebooks/05_posteriors.ipynb. Left: who owns the plane (with the weights), its
+    decision boundaries solid, and the boundaries of the E-step without the weights (equal weights)
+    dashed, within ``half_width`` of the probe; the dotted line is the horizontal line through the
+    probe. Right: the responsibilities along that line, solid with the weights, dashed without.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from matplotlib.lines import Line2D
+
+    x1, x2 = probe
+    xlim, ylim = (x1 - half_width, x1 + half_width), (x2 - half_width, x2 + half_width)
+    equal = params._replace(weights=torch.full_like(params.weights, 1 / params.K))
+    fig, (ax_map, ax_line) = plt.subplots(1, 2, figsize=(18, 7.2), gridspec_kw={"width_ratios": [1, 1.45]})
+    plot_owners(params, ax=ax_map, xlim=xlim, ylim=ylim, n=n, band=False)
+    _draw_decision_boundaries(equal, ax_map, xlim, ylim, n, linestyle="dashed")
+    ax_map.scatter(*X.detach().cpu().double().numpy().T, s=14, color="black", alpha=0.5, linewidths=0)
+    ax_map.axhline(x2, color="black", linewidth=2, linestyle=(0, (1, 1.5)))
+    ax_map.plot([x1], [x2], marker="*", markersize=26, color="white", markeredgecolor="black")
+    ax_map.annotate("A", (x1, x2), textcoords="offset points", xytext=(10, 8), fontsize=18, weight="bold")
+    ax_map.set_xlim(*xlim)
+    ax_map.set_ylim(*ylim)
+    key = [Line2D([], [], color="black", linewidth=2.2, label="boundary with the weights"),
+           Line2D([], [], color="black", linewidth=2.2, linestyle="--", label="without (the bug)")]
+    ax_map.legend(handles=key, loc="upper left", fontsize=13, framealpha=0.9)
+    ax_map.set_title(f"zoomed to ±{half_width:g} around A")
+    plot_responsibilities_along(params, x2=x2, ax=ax_line)
+    ax_line.axvline(x1, color="0.3", linewidth=1.5, linestyle=":")
+    ax_line.text(x1 + 0.1, 0.97, "A", fontsize=16, weight="bold", va="top")
+    ax_line.set_title(f"responsibilities along the dotted line $x_2 = {x2:g}$")
+    fig.tight_layout()
+    return fig
 
 
 from .plotting import mark_start_below  # noqa: E402  (07)

@@ -299,7 +299,8 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     come from ``broadcast_shapes_table``.
     """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
-    print("the broadcast form, step by step (each tensor and the memory it adds):")
+    print("the broadcast form, step by step (each tensor and the memory it adds; X, means and variances are\n"
+          "the inputs, which exist before and after, so no bar counts them):")
     for expression, shape, memory in rows:
         print(f"  {expression:36s} {str(shape):22s} {memory}")
     from ..likelihoods import format_bytes, log_pdfs_peak_bytes
