@@ -46,18 +46,26 @@ def _close(answer, expected, rtol: float = 1e-4, atol: float = 1e-6) -> None:
     return a.shape == e.shape and bool(torch.allclose(a, e, rtol=rtol, atol=atol))
 
 
-def _number(exercise: str, answer):
-    """A scalar answer as a float: a number, a 0-d tensor or array, or one with a single element, such as
-    shape (1,). Anything else is reported (``None`` returned) with the shape that came."""
+def _scalar_or_none(answer):
+    """A number from a float, an int, a 0-d tensor or a 1-element tensor/list/array, such as shape (1,);
+    else None. The one scalar parser of every check."""
     try:
         t = torch.as_tensor(answer, dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError):
-        _verdict(exercise, answer, False, f"Expected one number, got {type(answer).__name__}.")
         return None
-    if t.numel() != 1:
-        _verdict(exercise, answer, False, f"Expected one number, got a tensor of shape {tuple(t.shape)}.")
-        return None
-    return float(t.reshape(()))
+    return float(t.reshape(())) if t.numel() == 1 else None
+
+
+def _number(exercise: str, answer):
+    """``_scalar_or_none``, reporting anything else (``None`` returned) with the type or shape that came."""
+    value = _scalar_or_none(answer)
+    if value is None and answer is not None:
+        try:
+            shape = f"a tensor of shape {tuple(torch.as_tensor(answer).shape)}"
+        except (TypeError, ValueError, RuntimeError):
+            shape = type(answer).__name__
+        _verdict(exercise, answer, False, f"Expected one number, got {shape}.")
+    return value
 
 
 def _number_close(answer: float, expected: float, rtol: float = 2e-3) -> bool:
@@ -519,15 +527,6 @@ def check_peak_bytes(answer) -> None:
 
 # 05_posteriors ------------------------------------------------------------------------------------
 
-def _scalar_or_none(answer):
-    """A number from a float, an int, a 0-d tensor or a 1-element tensor/list/array; else None."""
-    try:
-        t = torch.as_tensor(answer, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-    return float(t.reshape(())) if t.numel() == 1 else None
-
-
 def _hand_tolerance(expected: torch.Tensor) -> torch.Tensor:
     """Half a unit in the third significant figure of each value (0.1644 -> 0.0005): an answer rounded
     to 3 significant figures passes, one off by a unit there does not."""
@@ -841,20 +840,11 @@ EXERCISE_8_K, EXERCISE_8_D = 4, 5  # exercise 8.1: a diagonal mixture of 4 compo
 EXERCISE_8_2_K, EXERCISE_8_2_D, EXERCISE_8_LOG_LIKELIHOOD, EXERCISE_8_N = 4, 3, -4100.0, 900
 
 
-def _as_number(answer):
-    """A Python number from a number, a 0-d or a one-element tensor or array; None if it is none of those."""
-    try:
-        value = torch.as_tensor(answer, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        return None
-    return float(value.reshape(-1)[0]) if value.numel() == 1 else None
-
-
 def check_parameter_count(answer) -> None:
     """Exercise 8.1: the number of free parameters of a diagonal mixture with K = 4 components in D = 5 dimensions."""
     from ..estimator import _n_parameters
 
-    value = _as_number(answer)
+    value = _scalar_or_none(answer)
     expected = _n_parameters(EXERCISE_8_K, EXERCISE_8_D)
     hint = "Count means, variances and weights separately; the weights must sum to one, so one of them is not free."
     if value is not None and value == 2 * EXERCISE_8_K * EXERCISE_8_D:
@@ -870,7 +860,7 @@ def check_bic_by_hand(answer) -> None:
 
     from ..estimator import _n_parameters
 
-    value = _as_number(answer)
+    value = _scalar_or_none(answer)
     p = _n_parameters(EXERCISE_8_2_K, EXERCISE_8_2_D)
     expected = -2 * EXERCISE_8_LOG_LIKELIHOOD + p * math.log(EXERCISE_8_N)
     hint = "BIC = -2 (log-likelihood) + p ln N, with p the number of free parameters and the natural logarithm."
@@ -890,7 +880,7 @@ def check_dead_weight(answer) -> None:
     resp = torch.zeros(1000, 3, dtype=torch.float32)
     resp[:, :2] = 0.5  # component 2 receives nothing
     expected = float(m_step(torch.zeros(1000, 1), resp).weights[2])
-    value = _as_number(answer)
+    value = _scalar_or_none(answer)
     hint = "N_k gets 10 machine epsilons of the data's dtype; the weights are N_k over the sum of all N_k."
     if value is not None and math.isclose(value, expected * torch.finfo(torch.float64).eps / torch.finfo(torch.float32).eps, rel_tol=1e-2):
         hint = "The data are float32: use torch.finfo(torch.float32).eps, not float64's."
@@ -911,7 +901,7 @@ def check_collapsed_component(answer) -> None:
     """Exercise 8.4: the index of the collapsed component of ``EXERCISE_8_4_FIT`` (N = 500, reg_covar 1e-6)."""
     fit, n = EXERCISE_8_4_FIT, EXERCISE_8_4_N
     collapsed = ((fit.weights * n < 2) & (fit.variances.max(dim=1).values < 10 * 1e-6)).nonzero().flatten().tolist()
-    value = _as_number(answer)
+    value = _scalar_or_none(answer)
     hint = "A collapse holds about one point (weight x N near 1) and has variances at reg_covar in every dimension."
     smallest_spread = int(fit.variances.max(dim=1).values[fit.weights * n > 2].argmin())  # the small real cluster's row
     small_cluster = [k for k in range(len(fit.weights)) if fit.weights[k] * n > 2][smallest_spread]
@@ -953,7 +943,7 @@ def check_class_posterior(answer) -> None:
     log_joint = torch.tensor(EXERCISE_9_LOG_PDFS, dtype=torch.float64) + torch.tensor(EXERCISE_9_PRIORS, dtype=torch.float64).log()
     expected = float(torch.softmax(log_joint, dim=0)[0])
     no_prior = float(torch.softmax(torch.tensor(EXERCISE_9_LOG_PDFS, dtype=torch.float64), dim=0)[0])
-    value = _as_number(answer)
+    value = _scalar_or_none(answer)
     hint = "Bayes' rule: p(0 | x) = p(x | 0) p(0) / sum over c of p(x | c) p(c); exponentiate the log-densities first."
     if value is not None and abs(value - no_prior) < 1e-3:
         hint = "You left out the priors p(c): the classes are not equally common."
