@@ -243,6 +243,7 @@ def test_start_explorer_switches_start_and_iteration():
     ylim = w.result.axes[1].get_ylim()
     c["seed"].value = 1
     assert w.result.axes[1].get_ylim() == ylim  # one y-range for every fit
+    assert ylim[0] < max(finals_per_point := [float(f.log_likelihoods[-1]) / len(X) for f in (fit_0, fit_2)]) < ylim[1] < -2
     finals = [float(fit_em(X, init(X, 3, generator=torch.Generator().manual_seed(s)), max_iter=1000).log_likelihoods[-1]) / len(X)
               for init in (init_random_points, init_kmeans_plusplus) for s in range(3)]
     dashed = [line for line in w.result.axes[1].lines if line.get_linestyle() == "--"]

@@ -487,11 +487,11 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
     per_point = [fit.log_likelihoods.double() / X.shape[0] for fit in fits.values()]
     best = max(float(lls[-1]) for lls in per_point)
     bottom = max(min(float(lls[1:].min()) for lls in per_point if len(lls) > 1), best - 1.0)
-    ylim = (bottom - 0.05 * (best - bottom), best + 0.08 * (best - bottom))
+    curve_ylim = (bottom - 0.05 * (best - bottom), best + 0.08 * (best - bottom))
 
     def draw(iteration, scheme, seed):
         fit = fits[scheme, seed]
-        fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter), ylim=ylim, best=best)
+        fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter), curve_ylim=curve_ylim, best=best)
         fig.suptitle(f"{scheme}, seed {seed}: converged after {fit.n_iter} iterations at "
                      f"{float(fit.log_likelihoods[-1]) / X.shape[0]:.4f} per point", y=1.02)
         return fig
