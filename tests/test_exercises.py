@@ -518,6 +518,11 @@ def test_weight_and_m_step_checks_take_hand_rounded_answers_and_explain_mistakes
     assert "not 1/K" in capsys.readouterr().out
     ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [0.5, 0.5]))
     assert "around the new mean" in capsys.readouterr().out
+    ex.check_m_step_by_hand([0.6, 0.4, 1.0, 3.5, 1.5, 0.25])  # a flat list of the six numbers
+    assert "tuple of three tensors" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([2.4, 1.6], [1.0, 3.5], [1.5, 0.25]))  # N_k, not N_k / N
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "effective counts" in out and "0.6" not in out
 
 
 def test_m_step_exercise_numbers_by_hand():

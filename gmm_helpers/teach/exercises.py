@@ -561,7 +561,12 @@ def check_m_step_by_hand(answer) -> None:
         answer_parts_ok = True
     nk = EXERCISE_POINTS_RESP.sum(dim=0)
     hint = "N_k = column sums; mean_k = sum_n r_nk x_n / N_k; variance_k = sum_n r_nk (x_n - mean_k)^2 / N_k."
-    if answer_parts_ok and not parts[0] and _hand_vector(w, torch.full((2,), 0.5, dtype=torch.float64)):
+    if not answer_parts_ok:
+        hint = ("Answer with a tuple of three tensors, (weights, means, variances), each holding two numbers (one per "
+                "component), e.g. (torch.tensor([w1, w2]), torch.tensor([m1, m2]), torch.tensor([v1, v2])).")
+    elif not parts[0] and _hand_vector(w, nk):
+        hint = "Those are the effective counts N_k; the weights divide them by the number of points: N_k / N."
+    elif not parts[0] and _hand_vector(w, torch.full((2,), 0.5, dtype=torch.float64)):
         hint = "The weights are not 1/K: each is the component's share of the points, N_k / N."
     elif parts[0] and parts[1] and not parts[2]:
         if _hand_vector(v, expected.variances * nk[:, None]):
