@@ -64,7 +64,7 @@ def responsibility_by_hand():
 def best_of_restarts(X, K, n):
     from gmm_helpers import fit_em
 
-    fits = [fit_em(X, K, generator=torch.Generator().manual_seed(s)) for s in range(n)]
+    fits = [fit_em(X, K, max_iter=1000, generator=torch.Generator().manual_seed(s)) for s in range(n)]
     return max(fits, key=lambda f: f.log_likelihoods[-1].item())
 
 
@@ -541,6 +541,11 @@ def test_weight_and_m_step_checks_take_hand_rounded_answers_and_explain_mistakes
     assert "not 1/K" in capsys.readouterr().out
     ex.check_m_step_by_hand(([0.6, 0.4], [1.0, 3.5], [0.5, 0.5]))
     assert "around the new mean" in capsys.readouterr().out
+    ex.check_m_step_by_hand([0.6, 0.4, 1.0, 3.5, 1.5, 0.25])  # a flat list of the six numbers
+    assert "tuple of three tensors" in capsys.readouterr().out
+    ex.check_m_step_by_hand(([2.4, 1.6], [1.0, 3.5], [1.5, 0.25]))  # N_k, not N_k / N
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "effective counts" in out and "0.6" not in out
 
 
 def test_m_step_exercise_numbers_by_hand():
@@ -585,6 +590,12 @@ def _fits(X, K, n, **kwargs):
     return [fit_em(X, K, generator=torch.Generator().manual_seed(s), **kwargs) for s in range(n)]
 
 
+def _random_fits(X, K, n):
+    from gmm_helpers import fit_em, init_random_points
+
+    return [fit_em(X, init_random_points(X, K, generator=torch.Generator().manual_seed(s)), max_iter=1000) for s in range(n)]
+
+
 @pytest.mark.parametrize("wrong, says", [
     (lambda X, K, n: min(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "lowest final log-likelihood"),
     (lambda X, K, n: max(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()).params, "EMResult itself"),
@@ -592,6 +603,10 @@ def _fits(X, K, n, **kwargs):
     (lambda X, K, n: _fits(X, K, 1, max_iter=1000)[0], "seed 0's fit"),  # n_starts ignored
     (lambda X, K, n: max(_fits(X, K, n, max_iter=1000), key=lambda f: f.log_likelihoods[0].item()), "best start"),  # ranked by the start
     (lambda X, K, n: max(_fits(X, K, n, max_iter=3, tol=0), key=lambda f: f.log_likelihoods[-1].item()), "not the best"),  # stopped early
+    (lambda X, K, n: max(_fits(X, K, n - 1, max_iter=1000), key=lambda f: f.log_likelihoods[-1].item()), "n_starts-2"),  # range(n - 1)
+    (lambda X, K, n: max(_fits(X, K, n, max_iter=1000), key=lambda f: f.log_likelihoods.mean().item()), "average"),  # ranked by the mean
+    (lambda X, K, n: max(_random_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "random data points"),  # random starts
+    (lambda X, K, n: max(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "max_iter=1000"),  # the default max_iter
 ])
 def test_best_of_restarts_rejects_each_likely_wrong_answer(wrong, says, capsys):
     ex.check_best_of_restarts(wrong)
@@ -603,6 +618,16 @@ def test_misassigned_names_the_true_parameters_count(capsys):
     ex.check_misassigned(1)  # what the true parameters misassign; the fit misassigns 2
     out = capsys.readouterr().out
     assert ": not yet." in out and "true parameters" in out
+
+
+def test_starts_needed_says_round_up_for_the_unrounded_answer(capsys):
+    import math
+
+    ex.check_starts_needed(math.log(0.01) / math.log(0.29), p=0.71)  # 3.72
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "round up" in out
+    ex.check_starts_needed(3.72, p=0.71)
+    assert "round up" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("p", [153 / 200, 0.5, 0.975])

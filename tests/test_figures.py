@@ -290,3 +290,34 @@ def test_weights_switch_figure_zooms_on_the_probe_with_both_sets_of_boundaries()
     assert dashes == [False] * 3 + [True] * 3  # each pair's boundary: solid with the weights, dashed without; no 90% band
     assert len([line for line in ax_line.lines if len(line.get_xdata()) > 2]) == 6  # K curves, with and without
     assert "x_2 = -0.5" in ax_line.get_xlabel()
+
+
+def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_step():
+    from torch.distributions import Independent, Normal
+
+    from gmm_helpers import m_step
+    from gmm_helpers.teach.figures import bound_along_mean, plot_bound_slice
+
+    params = toy_params().to(torch.float64)
+    X = torch.randn(200, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2.5
+    values = torch.linspace(-3.0, 3.0, 601, dtype=torch.float64)
+    ll, bound = bound_along_mean(X, params, 1, 0, values)
+    # oracle: the same slice from torch.distributions, with the responsibilities of params by Bayes' rule
+    def log_joint(means):
+        return Independent(Normal(means, params.variances.sqrt()), 1).log_prob(X[:, None, :]) + params.weights.log()
+    r = torch.softmax(log_joint(params.means), dim=1)
+    for i in (0, 300, 600):
+        means = params.means.clone()
+        means[1, 0] = values[i]
+        lj = log_joint(means)
+        torch.testing.assert_close(ll[i], torch.logsumexp(lj, dim=1).mean())
+        torch.testing.assert_close(bound[i], (r * (lj - r.log())).sum() / len(X))
+    assert (bound <= ll + 1e-12).all()
+    ll_old, bound_old = bound_along_mean(X, params, 1, 0, [float(params.means[1, 0])])
+    torch.testing.assert_close(bound_old, ll_old)  # they touch at theta_old
+    best = float(m_step(X, r).means[1, 0])
+    assert abs(float(values[bound.argmax()]) - best) <= 0.01 / 2 + 1e-9  # F's top is the M-step's mean (grid step 0.01)
+    fig, ax = plt.subplots()
+    plot_bound_slice(X, params, 1, 0, ax=ax)
+    assert len(ax.get_legend().get_texts()) == 2 and ax.lines[3].get_xdata()[0] == best
+    plt.close(fig)

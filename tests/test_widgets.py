@@ -211,6 +211,16 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
     assert lls[1] == lls[0] and lls[2] > lls[1]  # an E-step leaves the parameters, so the likelihood, unchanged
     assert ax_data.get_title().endswith(f"log-likelihood per point {lls[-1]:.4f}")
     assert (ax_data.get_xlim(), ax_data.get_ylim()) == limits
+    qs = ax_curve.lines[3].get_ydata()  # Q(theta; theta_old) from half-step 1 on, against a direct sum
+    from gmm_helpers.em import em_half_steps
+    from torch.distributions import Independent, Normal
+    states = em_half_steps(X, start, 2)
+    for step in (1, 2, 4):
+        params, resp, _ = states[step]
+        log_joint = Independent(Normal(params.means, params.variances.sqrt()), 1).log_prob(X[:, None, :]) + params.weights.log()
+        assert abs(qs[step - 1] - float((resp * log_joint).sum()) / len(X)) < 1e-9
+    assert qs[1] > qs[0] and qs[3] > qs[2]  # each M-step raises Q
+    assert all(q < l for q, l in zip(qs, lls[1:]))  # Q sits below the log-likelihood (by the entropy of r, and more)
 
 
 def test_start_explorer_switches_start_and_iteration():
@@ -231,6 +241,14 @@ def test_start_explorer_switches_start_and_iteration():
     assert c["iteration"].max == c["iteration"].value == fit_2.n_iter != fit_0.n_iter  # re-fitted to the new run, at its end
     assert w.result._suptitle.get_text().startswith(f"k-means++, seed 2: converged after {fit_2.n_iter} iterations")
     assert w.result.axes[0].get_title().startswith(f"iteration {fit_2.n_iter}:")
+    ylim = w.result.axes[1].get_ylim()
+    c["seed"].value = 1
+    assert w.result.axes[1].get_ylim() == ylim  # one y-range for every fit
+    assert ylim[0] < max(finals_per_point := [float(f.log_likelihoods[-1]) / len(X) for f in (fit_0, fit_2)]) < ylim[1] < -2
+    finals = [float(fit_em(X, init(X, 3, generator=torch.Generator().manual_seed(s)), max_iter=1000).log_likelihoods[-1]) / len(X)
+              for init in (init_random_points, init_kmeans_plusplus) for s in range(3)]
+    dashed = [line for line in w.result.axes[1].lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and abs(dashed[0].get_ydata()[0] - max(finals)) < 1e-9  # the best fit's value
     plt.close("all")
 
 

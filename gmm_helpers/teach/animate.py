@@ -12,7 +12,8 @@ from ..posteriors import log_responsibilities
 from .plotting import component_legend, data_limits, mark_start_below, plot_mixture
 
 
-def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, ax_curve=None):
+def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, ax_curve=None, curve_ylim=None,
+                      best: float | None = None):
     """Draw EM's state after iteration ``t``: the data coloured by responsibility, and the log-likelihood so far.
 
     Introduced in notebooks/07_em_fit.ipynb.
@@ -25,6 +26,10 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
         0 <= t <= result.n_iter; 0 is the start.
     ax_data, ax_curve : matplotlib Axes, optional
         Both given, or neither (then a new figure with two panels is made).
+    curve_ylim : (float, float), optional
+        The curve's y-range, per point (fixed across fits in 07's widget); by default that of iterations 1, 2, ...
+    best : float, optional
+        A per-point value to mark with a dashed line (the best fit's), to compare fits by.
 
     Returns
     -------
@@ -51,8 +56,11 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
     # the scale of iterations 1, 2, ...: the start is usually far below and would flatten the climb
     shown = per_point[1:] if result.n_iter >= 1 else per_point
     spread = shown.max() - shown.min()
-    bottom, top = shown.min() - 0.08 * spread - 1e-9, shown.max() + 0.08 * spread + 1e-9
+    bottom, top = curve_ylim if curve_ylim is not None else (shown.min() - 0.08 * spread - 1e-9, shown.max() + 0.08 * spread + 1e-9)
     ax_curve.set_ylim(bottom, top)
+    if best is not None:
+        ax_curve.axhline(best, color="0.4", linestyle="--", linewidth=1.5)
+        ax_curve.text(result.n_iter + 0.5, best, f"best fit {best:.3f}", ha="right", va="bottom", fontsize=11, color="0.3")
     if per_point[0] < bottom:
         mark_start_below(ax_curve, float(per_point[0]))  # an arrow at iteration 0, pointing down off the scale
     ax_curve.set_xlabel("iteration")

@@ -571,6 +571,70 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
     return axes
 
 
+def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values) -> tuple[torch.Tensor, torch.Tensor]:
+    """The log-likelihood and the lower bound F(r, theta) of notebook 07, per point, along a 1-D slice of theta:
+    mean coordinate ``means[k, d]`` set to each of ``values``, every other parameter kept at ``params``, and
+    r = the responsibilities of ``params`` (the E-step at theta_old) held fixed.
+
+    F(r, theta) = sum_nk r_nk [log p_nk(theta) - log r_nk] (0 log 0 = 0); it touches the log-likelihood where
+    theta = params. Introduced in notebooks/07_em_fit.ipynb. Returns (log_likelihood, bound), each (len(values),),
+    float64.
+    """
+    from ..likelihoods import component_log_pdfs, log_likelihood
+    from ..posteriors import log_responsibilities
+
+    values = torch.as_tensor(values, dtype=torch.float64)
+    N = X.shape[0]
+    r = log_responsibilities(X, params).exp().double()  # (N, K), fixed along the slice
+    entropy = -torch.special.xlogy(r, r).sum()
+    lls, bounds = [], []
+    for value in values.tolist():
+        means = params.means.clone()
+        means[k, d] = value
+        moved = params._replace(means=means)
+        log_p = (component_log_pdfs(X, moved) + moved.weights.log()).double()  # (N, K): log p_nk
+        lls.append(log_likelihood(X, moved).double() / N)
+        bounds.append(((r * log_p).sum() + entropy) / N)
+    return torch.stack(lls), torch.stack(bounds)
+
+
+def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None):
+    """The log-likelihood and the lower bound F(r_old, theta) of notebook 07 along one mean coordinate
+    (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
+    maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
+    least as much as the bound. Introduced in notebooks/07_em_fit.ipynb. Returns the axes.
+    """
+    from ..posteriors import log_responsibilities
+    from ..updates import m_step
+    from .style import component_colour
+
+    ax = ax or plt.gca()
+    old = float(params.means[k, d])
+    best = float(m_step(X, log_responsibilities(X, params).exp()).means[k, d])  # F's maximiser along the slice
+    grid = torch.linspace(old - span, old + span, n, dtype=torch.float64)
+    ll, bound = bound_along_mean(X, params, k, d, grid)
+    (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
+    axis = "x_1" if d == 0 else "x_2" if d == 1 else f"x_{{{d + 1}}}"
+    ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta)$")
+    ax.plot(grid, bound, color=component_colour(k), linewidth=3, linestyle="--", label=r"lower bound $F(r_{\mathrm{old}}, \theta)$")
+    ax.plot([old], [ll_old], "o", color="black", markersize=12, zorder=5)
+    ax.annotate(r"$\theta_{\mathrm{old}}$: they touch", (old, ll_old), xytext=(10, -80), textcoords="offset points",
+                ha="left", fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
+    ax.axvline(best, color="0.5", linestyle=":", linewidth=2)
+    ax.plot([best], [F_best], "s", color=component_colour(k), markersize=11, zorder=5)
+    ax.plot([best], [ll_best], "^", color="black", markersize=13, zorder=5)
+    ax.annotate("M-step: the top of $F$", (best, F_best), xytext=(25, -45), textcoords="offset points", fontsize=15,
+                arrowprops=dict(arrowstyle="->", color="0.3"))
+    ax.annotate(r"$\ell$ there: higher still", (best, ll_best), xytext=(60, 12), textcoords="offset points", fontsize=15,
+                arrowprops=dict(arrowstyle="->", color="0.3"))
+    ax.set_xlabel(f"component {k}'s mean coordinate ${axis}$ (every other parameter at $\\theta_{{\\mathrm{{old}}}}$)")
+    ax.set_ylabel("per point")
+    low, high = float(min(ll.min(), bound.min())), float(ll.max())
+    ax.set_ylim(low - 0.03 * (high - low), high + 0.12 * (high - low))
+    ax.legend(loc="lower right", fontsize=14)
+    return ax
+
+
 # 08_choosing_k -------------------------------------------------------------------------------------
 
 def plot_criteria_vs_k(Ks, train, held_out, bic, aic, axes=None, zoom_from: int | None = None):

@@ -15,7 +15,7 @@ import torch
 from ..data import sample_gmm
 from ..em import em_half_steps
 from ..init import init_kmeans_plusplus, init_random_points, nearest_means
-from ..likelihoods import broadcast_shapes_table
+from ..likelihoods import broadcast_shapes_table, component_log_pdfs
 from ..params import GMMParams, toy_with_component0
 from ..posteriors import log_responsibilities
 from .plotting import draw_covariance_ellipses, draw_ellipses, mark_peaks, plot_density, plot_mixture
@@ -392,7 +392,11 @@ def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float 
     )
 
 
+from matplotlib.lines import Line2D  # noqa: E402  (06)
+
 from .plotting import mark_start_below  # noqa: E402  (06)
+
+Q_COLOUR = "#7B3294"  # Q(theta; theta_old) beside the log-likelihood (06)
 
 
 def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
@@ -400,10 +404,26 @@ def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
     return torch.stack([log_likelihood(X, params) for params, _, _ in states]).double() / X.shape[0]
 
 
-def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None):
+def half_step_q_values(X: torch.Tensor, states) -> torch.Tensor:
+    """Q(theta; theta_old) per point in each state of ``em_half_steps``: sum_nk r_nk [log pi_k + log N(x_n | k)] / N
+    with the state's parameters and responsibilities (NaN for the start, which has none), shape (len(states),).
+    An E-step changes the responsibilities (a new Q); an M-step raises Q. Introduced in notebooks/06_parameter_updates.ipynb."""
+    values = []
+    for params, resp, _ in states:
+        if resp is None:
+            values.append(torch.tensor(float("nan"), dtype=torch.float64))
+        else:
+            log_joint = component_log_pdfs(X, params) + params.weights.log()  # (N, K)
+            values.append((resp * log_joint).sum().double() / X.shape[0])
+    return torch.stack(values)
+
+
+def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None, qs=None,
+                   curve_to: int | None = None):
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
-    after every half-step so far.
+    after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
+    (``half_step_q_values``; pass ``qs`` to reuse them).
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -418,18 +438,27 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     ax_data.set_ylim(y0, y1)
     ax_data.set_title(f"{description}\nlog-likelihood per point {float(lls[step]):.4f}")
     if ax_curve is not None:
-        ax_curve.step(np.arange(step + 1), lls[: step + 1].numpy(), where="post", color="black")
-        ax_curve.plot(np.arange(step + 1), lls[: step + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
+        last = step if curve_to is None else curve_to
+        ax_curve.step(np.arange(last + 1), lls[: last + 1].numpy(), where="post", color="black")
+        ax_curve.plot(np.arange(last + 1), lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
+        qs = half_step_q_values(X, states) if qs is None else qs
+        ax_curve.step(np.arange(1, last + 1), qs[1: last + 1].numpy(), where="post", color=Q_COLOUR, linestyle="--")
+        ax_curve.plot(np.arange(1, last + 1), qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
         ax_curve.set_xlim(-0.5, len(states) - 0.5)
         # the scale of the states after the first M-step: the start is usually far below
-        top, bottom = float(lls.max()), float(lls[2:].min()) if len(lls) > 2 else float(lls.min())
+        top = float(lls.max())
+        bottom = min(float(lls[2:].min()), float(qs[2:].min())) if len(lls) > 2 else float(lls.min())
         pad = 0.08 * (top - bottom) + 1e-9
         ax_curve.set_ylim(bottom - pad, top + pad)
         if float(lls[0]) < bottom - pad:
             mark_start_below(ax_curve, float(lls[0]), label="start")
         ax_curve.set_xlabel("half-step (E, M, E, M, ...)")
-        ax_curve.set_ylabel("log-likelihood per point")
-        ax_curve.set_title("flat after an E-step, up after an M-step")
+        ax_curve.set_ylabel("per point")
+        ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: reset by an E-step, up after an M-step",
+                           fontsize=15)
+        ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
+                                 Line2D([], [], color=Q_COLOUR, marker="s", linestyle="--",
+                                        label=r"$Q(\theta; \theta_{\mathrm{old}})$")], loc="lower right", fontsize=13)
     return fig
 
 
@@ -437,11 +466,11 @@ def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
     """A slider through E- and M-steps from ``start``, with the log-likelihood after each half-step and
     fixed axes. Introduced in notebooks/06_parameter_updates.ipynb."""
     states = em_half_steps(X, start, n_iter)
-    lls = half_step_log_likelihoods(X, states)
+    lls, qs = half_step_log_likelihoods(X, states), half_step_q_values(X, states)
     limits = data_limits(X)
 
     def draw(step):
-        fig = draw_half_step(X, states, step, lls=lls, limits=limits)
+        fig = draw_half_step(X, states, step, lls=lls, limits=limits, qs=qs)
         component_legend(fig, start.K, loc="lower center", bbox_to_anchor=(0.5, -0.08))
         return fig
 
@@ -467,7 +496,8 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
     Introduced in notebooks/07_em_fit.ipynb. The fits are run once, when the widget is made. The
     iteration slider runs from 0 to the chosen fit's last iteration (it is reset to the end when the
     start changes). With ``truth``, every fit's components are put in truth's order
-    (``fit_in_reference_order``), so colours match figures drawn with ``params.matched_to(truth)``.
+    (``fit_in_reference_order``), so colours match figures drawn with ``params.matched_to(truth)``. The curve's
+    y-range is the same for every fit, with a dashed line at the best final log-likelihood among them.
     """
     import warnings
 
@@ -484,10 +514,16 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
                 fit = fit_em(X, init(X, K, generator=torch.Generator().manual_seed(seed)), max_iter=max_iter)
                 fits[scheme, seed] = fit if truth is None else fit_in_reference_order(fit, truth)
     first = fits["random data points", min(seeds)]
+    # one y-range for every fit (a poor optimum must look lower than the best), from the best final value down to the
+    # lowest value after iteration 1 (at most 1 per point below the best); a dashed line marks the best fit
+    per_point = [fit.log_likelihoods.double() / X.shape[0] for fit in fits.values()]
+    best = max(float(lls[-1]) for lls in per_point)
+    bottom = max(min(float(lls[1:].min()) for lls in per_point if len(lls) > 1), best - 1.0)
+    curve_ylim = (bottom - 0.05 * (best - bottom), best + 0.08 * (best - bottom))
 
     def draw(iteration, scheme, seed):
         fit = fits[scheme, seed]
-        fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter))
+        fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter), curve_ylim=curve_ylim, best=best)
         fig.suptitle(f"{scheme}, seed {seed}: converged after {fit.n_iter} iterations at "
                      f"{float(fit.log_likelihoods[-1]) / X.shape[0]:.4f} per point", y=1.02)
         return fig
