@@ -181,8 +181,7 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
             ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
                     linestyle="none", zorder=1.5)  # under the start means' crosses (zorder 2), which stay visible
             ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
-                        fontsize=14, fontweight="bold", color="black",
-                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
+                        fontsize=14, fontweight="bold", color="black", zorder=1.5)  # no box: it hid means and ellipses
     low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
     ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
     ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
