@@ -748,6 +748,12 @@ def test_02_03_hints_for_a_wrong_sum_a_positional_generator_one_log_2pi_and_floa
     ex.check_d2_probabilities(torch.tensor([0.0, 1.0, 4.0, 100.0]) / 104)  # the arithmetic slip: 0 + 1 + 4 + 100 = 104
     out = capsys.readouterr().out
     assert ": not yet." in out and "check the sum you divided by" in out and "105" not in out
+    ex.check_d2_probabilities([0, 0.0095, 0.038, 0.95])  # two significant figures: a rounding, not a wrong sum
+    out = capsys.readouterr().out
+    assert "three significant figures" in out and "sum you divided by" not in out
+    ex.check_d2_probabilities(torch.tensor([1.0, 1.0, 4.0, 100.0]) / 106)  # the chosen point given d^2 = 1
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "already the first mean" in out and "rounded" not in out
 
     def positional(X, K, generator):
         start = init_random_points(X, K, generator)  # generator taken as the variance

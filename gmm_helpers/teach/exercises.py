@@ -297,8 +297,16 @@ def check_d2_probabilities(answer) -> None:
     given = given.reshape(-1)
     if bool(((given - expected).abs() <= 2e-3 * expected.abs() + 5e-5).all()):  # three significant figures
         return _verdict("2.1", answer, True, "")
+    rounded = [torch.round(expected, decimals=k) for k in (1, 2)] + [
+        torch.where(expected > 0, torch.round(expected / 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1))
+                    * 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1), expected) for s in (1, 2)]
     if _close(given, d / d.sum(), rtol=2e-3, atol=5e-4):
         hint = "Those are proportional to the distance d(x); k-means++ uses its square."
+    elif float(given[0]) != 0:
+        hint = ("The point x = 0 is already the first mean: its distance to the nearest chosen mean is 0, so it cannot "
+                "be chosen again and its probability is 0 (and it adds nothing to the sum you divide by).")
+    elif any(bool((given - r).abs().max() < 1e-9) for r in rounded):
+        hint = "Close, but rounded too coarsely: give each probability to three significant figures."
     elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
         hint = (f"Proportional to d(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")

@@ -155,7 +155,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
 
 
 def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
-    """One assignment step from seed points, in three panels: the seeds on the data; each point coloured by
+    """One Lloyd iteration from seed points, in three panels: the seeds on the data; each point coloured by
     its nearest seed (the clusters); the clusters' centroids, which become the start's means.
 
     Introduced in notebooks/02_initialisation.ipynb.

@@ -181,8 +181,7 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
             ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
                     linestyle="none", zorder=1.5)  # under the start means' crosses (zorder 2), which stay visible
             ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
-                        fontsize=14, fontweight="bold", color="black",
-                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
+                        fontsize=14, fontweight="bold", color="black", zorder=1.5)  # no box: it hid means and ellipses
     low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
     ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
     ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
@@ -235,7 +234,7 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     sqrt(var_x var_y), on fixed log-spaced levels, in a square of +-3 standard deviations of the wider
     coordinate (``gaussian_window``); a density below the lowest level (even one that underflows to 0) gets
     the darkest colour. Solid ellipses: its 1 and 2 sigma contours. Dashed:
-    those of N(0, diag(var_x, var_y)), the best diagonal fit. The title gives the variances, the peak density
+    those of N(0, diag(var_x, var_y)), the diagonal Gaussian with the same variances. The title gives the variances, the peak density
     and what the diagonal fit loses per point (``diagonal_cost``). ``legend=False`` leaves the legend out (for
     all but one panel of a static companion). Returns the new figure, or ``ax`` when one is given.
     """
@@ -258,7 +257,7 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
         ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
     draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#FF3D9A", linewidth=3, label="this Gaussian: 1σ, 2σ")
     draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, color="white", linewidth=2.5, linestyle="--",
-                  label="best diagonal fit")
+                  label="diagonal, same variances")
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
     ax.set_title(f"σ₁² = {var_x:g}, σ₂² = {var_y:g}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
                  f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
