@@ -86,7 +86,8 @@ def raise_if_collapsed(where: str, collapsed: torch.Tensor) -> None:
         k, d = collapsed.nonzero()[0].tolist()
         raise FloatingPointError(
             f"{where}: component {k} collapsed to variance 0 in dimension {d} "
-            f"(it sits on a single point or on duplicated points); pass reg_covar > 0, e.g. 1e-6"
+            f"(its points share one value there: a single point, duplicated points or a constant feature); "
+            f"pass reg_covar > 0, e.g. 1e-6"
         )
 
 
