@@ -188,6 +188,14 @@ def test_log_likelihood_check_says_when_the_points_are_not_summed(capsys):
     assert "not yet" in out and "sums them over the points" in out and "stay in logs" not in out
 
 
+def test_log_likelihood_check_accepts_keepdim_then_sum_and_names_the_mean(capsys):
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1, keepdim=True).sum(0))  # shape (1,)
+    assert "correct" in capsys.readouterr().out
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).mean())  # per point
+    out = capsys.readouterr().out
+    assert "not yet" in out and "average per point" in out and "inside the log" not in out
+
+
 def test_responsibility_check_names_the_other_component_and_the_std_mistake(capsys):
     other = 1 - responsibility_by_hand()
     assert f"{other:.3f}" == "0.836"
