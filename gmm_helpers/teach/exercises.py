@@ -465,6 +465,8 @@ def check_broadcast_shapes(answer) -> None:
     hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
     if any(expected[i - 1] == "error" for i in wrong):
         hint += ' Two sizes that differ, neither of them 1, are an error: answer "error" there.'
+    if any(".sum(dim=" in BROADCAST_EXPRESSIONS[i - 1] for i in wrong):
+        hint += " A .sum(dim=d) after the broadcast removes axis d from the broadcast shape."
     _verdict("4.1", answer, given == expected, hint)
 
 
