@@ -196,6 +196,12 @@ def test_broadcast_check_says_that_sum_removes_an_axis(capsys):
     assert "removes axis" not in capsys.readouterr().out
 
 
+def test_responsibility_check_names_the_variance_outside_the_square_root(capsys):
+    ex.check_two_component_responsibility(0.218)  # 1 / (sqrt(2 pi) v) instead of 1 / sqrt(2 pi v)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "square root over the variance" in out and "0.164" not in out
+
+
 def test_log_likelihood_check_accepts_keepdim_then_sum_and_names_the_mean(capsys):
     ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1, keepdim=True).sum(0))  # shape (1,)
     assert "correct" in capsys.readouterr().out

@@ -555,6 +555,8 @@ def check_two_component_responsibility(answer) -> None:
     with_std = float(log_responsibilities(x, std_as_variance).exp()[0, 0])
     a = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0]))  # the exponentials alone, no 1/sqrt(2 pi v)
     without_normalisers = float(a[0] / a.sum())
+    v_not_sqrt = a / (math.sqrt(2 * math.pi) * v[:, 0])  # the factor 1 / (sqrt(2 pi) v) instead of 1 / sqrt(2 pi v)
+    with_v_in_factor = float(v_not_sqrt[0] / v_not_sqrt.sum())
     value = _scalar_or_none(answer)
     # densities rounded to 3 figures before dividing (0.0595, 0.130) give 0.1640: within 0.001 of 0.1644 passes
     correct = value is not None and abs(value - expected) <= 1e-3
@@ -565,6 +567,8 @@ def check_two_component_responsibility(answer) -> None:
     elif value is not None and abs(value - without_normalisers) <= 1e-3:
         hint = ("The two densities need their factors 1 / sqrt(2 pi v): the variances differ, so the factors "
                 "do not cancel in the ratio.")
+    elif value is not None and abs(value - with_v_in_factor) <= 1e-3:
+        hint = "The factor is 1 / sqrt(2 pi v), with the square root over the variance v too, not 1 / (sqrt(2 pi) v)."
     elif value is not None and _hand_close(value, without_weights):
         hint = "That is Bayes' rule without the prior: multiply each density by its component's weight first."
     elif value is not None and _hand_close(value, with_std):
