@@ -253,7 +253,8 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
         ("diff ** 2 / variances[None]", (N, K, D), size(N, K, D)),
         ("(...).sum(dim=2) -> delta^2", (N, K), size(N, K)),
         ("c_k = D log 2pi + sum log var", (K,), size(K)),
-        ("-0.5 * (c_k + delta^2) -> log_pdfs", (N, K), size(N, K)),
+        ("c_k + delta^2", (N, K), size(N, K)),
+        ("-0.5 * (...) -> log_pdfs", (N, K), size(N, K)),
     ]
 
 
