@@ -158,16 +158,18 @@ def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float
     means and variances excluded (allocator overheads aside, it is what the process's peak memory
     grows by; the tests measure that):
 
-    - ``"loop"`` (``diag_gaussian_log_pdf`` once per component, then ``torch.stack``): two (N, D)
-      temporaries of one component next to the columns done so far, or the K columns and their
-      stacked copy: max(2ND + NK, 2NK) numbers.
+    - ``"loop"`` (``diag_gaussian_log_pdf`` once per component, then ``torch.stack``): while the last
+      column is computed, the K - 1 columns done so far next to that call's worst moment, two (N, D)
+      temporaries or the three (N,) tensors of its last line; or the K columns and their stacked copy:
+      max((K - 1) N + max(2ND, 3N), 2NK) numbers.
     - ``"broadcast"`` (``component_log_pdfs``): ``diff``, ``diff**2`` and ``diff**2 / variances``
-      are alive together: 3NKD numbers.
+      are alive together (3NKD), and ``diff`` stays alive, held by its name, next to the three (N, K)
+      tensors of the last line (NKD + 3NK): max(3NKD, NKD + 3NK) numbers, which is 3NKD unless D = 1.
     - ``"chunked"`` (the broadcast form on ``chunk_rows`` points at a time, then ``torch.cat``):
-      the three temporaries of one chunk of c rows next to the (N - c) K results of the chunks before
+      the broadcast peak of one chunk of c rows next to the (N - c) K results of the chunks before
       it (worst at the last full chunk), or all the chunks' results and their concatenated copy:
-      max(3 c K D + (N - c) K, 2NK) when N is a multiple of c. With N <= chunk_rows it is the
-      broadcast form's peak.
+      max(3 c K D + (N - c) K, 2NK) when N is a multiple of c and D > 1. With N <= chunk_rows it is
+      the broadcast form's peak.
     - ``"expanded"`` (``component_log_pdfs_expanded``): ``X**2`` is freed after the first product;
       then ``2 * X`` (the second product's (N, D) operand) is alive next to both (N, K) products, or,
       in the subtraction, three (N, K) tensors: max(ND + 2NK, 3NK).
@@ -194,17 +196,20 @@ def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float
     if form not in PEAK_FORMS:
         raise ValueError(f"form: expected one of {PEAK_FORMS}, got {form!r}")
     itemsize = torch.finfo(dtype).bits // 8
+    def broadcast(rows):  # numbers alive at the peak of component_log_pdfs on `rows` points
+        return max(3 * rows * K * D, rows * K * D + 3 * rows * K)
+
     if form == "chunked":
         # chunks start at 0, c, 2c, ...; while chunk j is computed the results of rows [0, start_j) are held
         c = min(N, chunk_rows)
         last_start = (N - 1) // c * c
-        during = [3 * (N - last_start) * K * D + last_start * K]  # the last (maybe short) chunk
+        during = [broadcast(N - last_start) + last_start * K]  # the last (maybe short) chunk
         if last_start >= c:
-            during.append(3 * c * K * D + (last_start - c) * K)  # the last full-size chunk
+            during.append(broadcast(c) + (last_start - c) * K)  # the last full-size chunk
         return max(*during, 2 * N * K) * itemsize
     numbers = {
-        "loop": max(2 * N * D + N * K, 2 * N * K),
-        "broadcast": 3 * N * K * D,
+        "loop": max((K - 1) * N + max(2 * N * D, 3 * N), 2 * N * K),
+        "broadcast": broadcast(N),
         "expanded": max(N * D + 2 * N * K, 3 * N * K),
     }[form]
     return numbers * itemsize
@@ -248,7 +253,8 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
         ("diff ** 2 / variances[None]", (N, K, D), size(N, K, D)),
         ("(...).sum(dim=2) -> delta^2", (N, K), size(N, K)),
         ("c_k = D log 2pi + sum log var", (K,), size(K)),
-        ("-0.5 * (c_k + delta^2) -> log_pdfs", (N, K), size(N, K)),
+        ("c_k + delta^2", (N, K), size(N, K)),
+        ("-0.5 * (...) -> log_pdfs", (N, K), size(N, K)),
     ]
 
 

@@ -188,6 +188,28 @@ def test_log_likelihood_check_says_when_the_points_are_not_summed(capsys):
     assert "not yet" in out and "sums them over the points" in out and "stay in logs" not in out
 
 
+def test_broadcast_check_says_that_sum_removes_an_axis(capsys):
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 3, 2), (7, 4), "error"])  # forgot the sum over dim=1
+    out = capsys.readouterr().out
+    assert "not yet" in out and "removes axis d" in out and "(6, 2)" not in out
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (4, 7), "error"])  # a mistake without a sum
+    assert "removes axis" not in capsys.readouterr().out
+
+
+def test_responsibility_check_names_the_variance_outside_the_square_root(capsys):
+    ex.check_two_component_responsibility(0.218)  # 1 / (sqrt(2 pi) v) instead of 1 / sqrt(2 pi v)
+    out = capsys.readouterr().out
+    assert "not yet" in out and "square root over the variance" in out and "0.164" not in out
+
+
+def test_log_likelihood_check_accepts_keepdim_then_sum_and_names_the_mean(capsys):
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1, keepdim=True).sum(0))  # shape (1,)
+    assert "correct" in capsys.readouterr().out
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).mean())  # per point
+    out = capsys.readouterr().out
+    assert "not yet" in out and "average per point" in out and "inside the log" not in out
+
+
 def test_responsibility_check_names_the_other_component_and_the_std_mistake(capsys):
     other = 1 - responsibility_by_hand()
     assert f"{other:.3f}" == "0.836"

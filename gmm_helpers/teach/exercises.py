@@ -473,6 +473,8 @@ def check_broadcast_shapes(answer) -> None:
     hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
     if any(expected[i - 1] == "error" for i in wrong):
         hint += ' Two sizes that differ, neither of them 1, are an error: answer "error" there.'
+    if any(".sum(dim=" in BROADCAST_EXPRESSIONS[i - 1] for i in wrong):
+        hint += " A .sum(dim=d) after the broadcast removes axis d from the broadcast shape."
     _verdict("4.1", answer, given == expected, hint)
 
 
@@ -561,8 +563,10 @@ def check_two_component_responsibility(answer) -> None:
     with_std = float(log_responsibilities(x, std_as_variance).exp()[0, 0])
     a = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0]))  # the exponentials alone, no 1/sqrt(2 pi v)
     without_normalisers = float(a[0] / a.sum())
+    v_not_sqrt = a / (math.sqrt(2 * math.pi) * v[:, 0])  # the factor 1 / (sqrt(2 pi) v) instead of 1 / sqrt(2 pi v)
+    with_v_in_factor = float(v_not_sqrt[0] / v_not_sqrt.sum())
     value = _scalar_or_none(answer)
-    # densities rounded to 3 figures before dividing give 0.1645 (0.165): within 0.001 of 0.1644 passes
+    # densities rounded to 3 figures before dividing (0.0595, 0.130) give 0.1640: within 0.001 of 0.1644 passes
     correct = value is not None and abs(value - expected) <= 1e-3
     if value is not None and abs(value - (1 - expected)) <= 1e-3:
         hint = "That is component 1's responsibility (weight 0.7, mean 2); the question asks for component 0's."
@@ -571,6 +575,8 @@ def check_two_component_responsibility(answer) -> None:
     elif value is not None and abs(value - without_normalisers) <= 1e-3:
         hint = ("The two densities need their factors 1 / sqrt(2 pi v): the variances differ, so the factors "
                 "do not cancel in the ratio.")
+    elif value is not None and abs(value - with_v_in_factor) <= 1e-3:
+        hint = "The factor is 1 / sqrt(2 pi v), with the square root over the variance v too, not 1 / (sqrt(2 pi) v)."
     elif value is not None and _hand_close(value, without_weights):
         hint = "That is Bayes' rule without the prior: multiply each density by its component's weight first."
     elif value is not None and _hand_close(value, with_std):
@@ -595,15 +601,20 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
     ran, got = _attempt("5.2", fn, component_log_pdfs(X, params), params.weights)
     if ran:
         numel = got.numel() if isinstance(got, torch.Tensor) else None
-        finite = got is not None and _scalar_or_none(got) is not None and torch.isfinite(torch.tensor(_scalar_or_none(got)))
+        value = _scalar_or_none(got)
+        finite = got is not None and value is not None and math.isfinite(value)
+        expected = float(log_likelihood(X, params))
         if numel == len(X):
             hint = "That is one log p(x_n) per point: the data log-likelihood sums them over the points too."
+        elif finite and abs(value - expected / len(X)) <= 1e-8 * abs(expected):
+            hint = "That is the average per point (.mean()): the data log-likelihood is the sum over the points (.sum())."
         elif not finite:
             hint = ("The check includes a point far from every component: its densities are all 0 in probability "
                     "space, so stay in logs until the sum over components is done.")
         else:
             hint = "Sum over components inside the log (with the weights), then over points outside it."
-        _verdict("5.2", fn, got is not None and _close(got, log_likelihood(X, params), rtol=1e-10), hint)
+        # one number: a 0-d tensor, or the (1,)-shaped result of keepdim=True followed by .sum(0)
+        _verdict("5.2", fn, finite and abs(value - expected) <= 1e-10 * abs(expected), hint)
 
 
 # 06_parameter_updates -----------------------------------------------------------------------------

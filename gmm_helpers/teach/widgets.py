@@ -304,8 +304,11 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
         print(f"  {expression:36s} {str(shape):22s} {memory}")
     from ..likelihoods import format_bytes, log_pdfs_peak_bytes
 
-    print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, "
-          f"{format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))}")
+    peak = format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))
+    if D == 1:  # diff, held by its name, next to the three (N, K) tensors of the last line: 4NK > 3NK
+        print(f"at D = 1 the peak comes last: diff (still named) next to delta^2, c_k + delta^2 and log_pdfs: the broadcast bar, {peak}")
+    else:
+        print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, {peak}")
     fig, ax = plt.subplots(figsize=(9, 4.2))
     plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax)
     return fig
