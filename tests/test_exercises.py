@@ -818,6 +818,11 @@ def test_00_hints_name_the_dropped_normaliser_the_missing_half_and_the_order(cap
     assert "factor 1/2 is missing" in capsys.readouterr().out
     ex.check_responsibilities_at_point(list(reversed(responsibilities_by_hand().tolist())))
     assert "reverse order" in capsys.readouterr().out
+    no_root = _responsibilities_from(truth.weights * torch.exp(-sq / 2) / truth.variances.prod(dim=1))  # |Sigma| typed
+    assert no_root[0] == 0.393 and no_root[2] == 0.607  # the reader's hand answer
+    ex.check_responsibilities_at_point(no_root)
+    out = capsys.readouterr().out
+    assert "|Sigma|^(1/2)" in out and "0.568" not in out
     ex.check_weight_for_equal_peak(0.243)  # 0.5 * 0.70 / 1.44: variances where standard deviations belong
     out = capsys.readouterr().out
     assert "variances where the standard deviations belong" in out and "0.349" not in out

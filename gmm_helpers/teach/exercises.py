@@ -101,6 +101,7 @@ def check_responsibilities_at_point(answer) -> None:
     sq = ((x[0] - truth.means) ** 2 / truth.variances).sum(dim=1)  # (3,): squared distances in each component's units
     no_constant = truth.weights * torch.exp(-sq / 2)  # (3,): the 1 / sqrt(2 pi sigma^2) factors dropped
     no_half = truth.weights * torch.exp(-sq) / (2 * torch.pi * truth.variances.prod(dim=1).sqrt())  # (3,): exponent without 1/2
+    no_root = truth.weights * torch.exp(-sq / 2) / (2 * torch.pi * truth.variances.prod(dim=1))  # (3,): |Sigma|, not |Sigma|^(1/2)
     swapped = torch.flip(expected, dims=(0,))  # components listed in reverse order
     if _close(given, expected, rtol=0, atol=0.011):
         hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
@@ -114,6 +115,10 @@ def check_responsibilities_at_point(answer) -> None:
                 "density has a larger factor. Keep them in every density.")
     elif _close(given, no_half / no_half.sum(), rtol=2e-3, atol=1e-3):
         hint = "The exponent of each 1-D density is -(x - mu)^2 / (2 sigma^2): the factor 1/2 is missing."
+    elif _close(given, no_root / no_root.sum(), rtol=2e-3, atol=1e-3):
+        hint = ("The normalising factor has |Sigma| where |Sigma|^(1/2) belongs: for a diagonal Sigma it is "
+                "1 / (2 pi sqrt(sigma_1^2 sigma_2^2)) = 1 / (2 pi sigma_1 sigma_2), the square root of the product "
+                "of the two variances.")
     elif _close(given, swapped, rtol=2e-3, atol=1e-3):
         hint = ("The numbers look right but in reverse order: list the responsibilities as components 0, 1, 2 "
                 "(truth.weights[0], truth.means[0], ... first).")

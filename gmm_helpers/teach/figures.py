@@ -927,7 +927,7 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
 
 
 def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=None, xlabel: str = "parameter",
-                          ylabel: str = "log-likelihood per point"):
+                          ylabel: str = "log-likelihood per point", true_label: str = "truth"):
     """A log-likelihood along one parameter, the others held fixed, with the maximum-likelihood value and the
     true value marked by vertical lines.
 
@@ -942,6 +942,8 @@ def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=
     best, true : float
         The maximum-likelihood value and the true value of the parameter.
     ax : matplotlib Axes, optional
+    true_label : str
+        The legend's name for the true value (followed by ``: value``).
 
     Returns
     -------
@@ -952,7 +954,7 @@ def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=
     curve = np.asarray(log_likelihoods, dtype=float)
     ax.plot(values, curve, color="black", linewidth=2.5)
     for x, colour, style, label in [(best, "crimson", "-", f"maximum likelihood: {best:.3f}"),
-                                    (true, "0.35", "--", f"truth: {true:.3f}")]:
+                                    (true, "0.35", "--", f"{true_label}: {true:.3f}")]:
         ax.axvline(x, color=colour, linestyle=style, linewidth=2.5, label=label)
         ax.plot([x], [np.interp(x, values, curve)], "o", color=colour, markersize=11)
     ax.set(xlabel=xlabel, ylabel=ylabel)

@@ -37,7 +37,7 @@ def _new_axes(ax, figsize):
 # below 0.13, so the same colour means the same density at every weight.
 WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
 WEIGHT_XLIM = (-9, 7)  # component 0 at variances x 4 (sd 2.7 along x1): its 2 sd reach -7.9
-WEIGHT_PEAK_OFFSETS = [(0.0, 1.1), (-2.4, 0.9), (0.0, -2.3)]  # labels beside, not on, the hills (1: in the gap, not at the edge)
+WEIGHT_PEAK_OFFSETS = [(-3.3, 1.9), (-2.8, 0.4), (0.0, -3.45)]  # labels beside, not on, the hills and their ellipses (even at variances x4)
 
 
 def component0_volume_and_height(params: GMMParams) -> tuple[float, float]:
