@@ -229,9 +229,13 @@ def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normal
     assert f"{0.01784 / (0.01784 + 0.09066):.4f}" == "0.1644"
     rounded_first = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.130)  # densities rounded to 3 figures first: 0.1640
     assert f"{rounded_first:.4f}" == "0.1640"  # 05's Solution 5.1
-    for answer in (0.164, 0.1644, rounded_first, 0.1645, 0.165, torch.tensor([0.1644])):
+    for answer in (0.164, 0.1644, rounded_first, 0.1645, torch.tensor([0.1644])):
         ex.check_two_component_responsibility(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
+    for off_by_one in (0.165, 0.163):  # a unit off in the third figure: the one rule rejects it, with a pointer
+        ex.check_two_component_responsibility(off_by_one)
+        out = capsys.readouterr().out
+        assert "not yet" in out and "four figures" in out
     no_normalisers = 0.3 * math.exp(-2.25) / (0.3 * math.exp(-2.25) + 0.7 * math.exp(-1.125))
     assert f"{no_normalisers:.3f}" == "0.122"
     ex.check_two_component_responsibility(0.122)
@@ -348,7 +352,7 @@ def test_01_hints_tell_the_std_mistake_the_missing_normaliser_the_shape_and_roun
 
 
 def test_02_checks_take_three_figures_and_shapes_and_name_the_variance_mistakes(capsys):
-    ex.check_d2_probabilities([0, 0.0095, 0.0381, 0.9524])
+    ex.check_d2_probabilities([0, 0.00952, 0.0381, 0.952])
     ex.check_d2_probabilities(torch.tensor([[0.0], [1.0], [4.0], [100.0]]) / 105)  # a (4, 1) column
     assert capsys.readouterr().out.count(": correct.") == 2
     ex.check_d2_probabilities([0, 0.01, 0.04, 0.95])
@@ -530,7 +534,7 @@ def test_responsibility_by_hand_passes_at_three_significant_figures(answer, caps
 
 
 @pytest.mark.parametrize("answer, says", [
-    (0.163, "r_0 ="), (0.166, "r_0 ="),  # 0.165 passes: densities rounded to 3 figures first give 0.1645
+    (0.163, "four figures"), (0.166, "four figures"), (0.165, "four figures"),  # a unit off in the 3rd figure
     (0.122, "1 / sqrt(2 pi v)"),  # the normalising factors left out
     (0.315, "without the prior"),  # no weights
     (0.0285, "are variances"),  # variances used as standard deviations
@@ -795,8 +799,19 @@ def test_02_03_hints_for_a_wrong_sum_a_positional_generator_one_log_2pi_and_floa
     assert ": not yet." in out and "float64" in out and "65" not in out
     for check, coarse in [(ex.check_log_density_by_hand, -3.8), (ex.check_diagonal_cost_by_hand, 0.14)]:
         check(coarse)
-        assert "(the check allows 0.2%)" in capsys.readouterr().out
-    assert ex._number_close(-3.756 * (1 + 1.9e-3), -3.756) and not ex._number_close(-3.756 * (1 + 2.1e-3), -3.756)
+        assert "rounded too coarsely: give it to three significant figures" in capsys.readouterr().out
+
+
+def test_one_rule_for_answers_worked_by_hand():
+    """Three significant figures means within half a unit in the third figure: every correctly rounded answer
+    passes, one a unit off there does not, whatever the leading digit."""
+    for exact in (0.3486, -3.7558, 0.1644, 0.9524, 12.247, 1.8e-4, 2.5e9):
+        rounded = float(f"{exact:.3g}")
+        step = 10 ** (math.floor(math.log10(abs(exact))) - 2)  # a unit in the third significant figure
+        assert ex._hand_close(rounded, exact) and ex._hand_close(exact, exact), exact
+        assert not ex._hand_close(rounded + step, exact) and not ex._hand_close(rounded - step, exact), exact
+    assert ex._hand_vector([0.0, 0.00952, 0.0381, 0.952], torch.tensor([0.0, 1.0, 4.0, 100.0]) / 105)
+    assert not ex._hand_vector([0.0, 0.00952, 0.0381, 0.953], torch.tensor([0.0, 1.0, 4.0, 100.0]) / 105)
 
 
 def _responsibilities_from(joint):
@@ -861,3 +876,22 @@ def test_01_density_without_weights_gets_its_own_hint(capsys):
 
     ex.check_1d_mixture_pdf(unweighted)
     assert "multiplied by its weight" in capsys.readouterr().out
+
+
+def test_hints_for_a_row_of_variances_and_for_one_maximum_for_the_whole_table(capsys):
+    def one_row(X, K, generator):  # the data variance of each dimension, shape (D,), not one row per component
+        start = init_random_points(X, K, generator=generator)
+        return GMMParams(start.weights, start.means, X.var(dim=0, unbiased=False))
+
+    ex.check_data_variance_init(one_row)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "shape (D,)" in out and "(K, D)" in out
+
+    def global_max(log_pdfs, weights):  # log-sum-exp with one maximum for the whole (N, K) table
+        a = log_pdfs + weights.log()
+        m = a.max()
+        return (m + (a - m).exp().sum(dim=1).log()).sum()
+
+    ex.check_log_likelihood_from_log_pdfs(global_max)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "each point's own" in out

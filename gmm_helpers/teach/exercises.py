@@ -68,9 +68,50 @@ def _number(exercise: str, answer):
     return value
 
 
-def _number_close(answer: float, expected: float, rtol: float = 2e-3) -> bool:
-    """A number worked out by hand and rounded to three significant figures passes (0.349 for 0.3486)."""
-    return abs(answer - expected) <= rtol * abs(expected)
+def _number_close(answer: float, target: float, rtol: float = 5e-3) -> bool:
+    """Recognises a likely *mistake* worked out by hand (for its hint): within ``rtol`` of ``target``.
+    Right answers are judged by ``_hand_close``, the one rule of every check."""
+    return abs(answer - target) <= rtol * abs(target)
+
+
+# The one rule for answers worked out by hand: "three significant figures" means the answer is within half a
+# unit in the third significant figure of the exact value (0.1644 -> 0.0005), so the correctly rounded answer
+# and any more precise one pass, and one off by a unit in the third figure does not.
+
+def _hand_tolerance(expected: torch.Tensor) -> torch.Tensor:
+    """Half a unit in the third significant figure of each value (0.1644 -> 0.0005): an answer rounded
+    to 3 significant figures passes, one off by a unit there does not."""
+    magnitude = torch.floor(torch.log10(expected.abs().clamp(min=1e-300)))
+    return 0.5 * 10 ** (magnitude - 2) * (1 + 1e-9)
+
+
+def _hand_close(answer, expected: float) -> bool:
+    """A number worked out by hand: right to 3 significant figures."""
+    value = _scalar_or_none(answer)
+    return value is not None and abs(value - expected) <= float(_hand_tolerance(torch.tensor(expected, dtype=torch.float64)))
+
+
+def _hand_vector(answer, expected: torch.Tensor) -> bool:
+    """A few numbers worked out by hand, in any 1-D or column form: each right to 3 significant figures."""
+    try:
+        a = torch.as_tensor(answer, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    e = expected.reshape(-1).double()
+    return a.shape == e.shape and bool(((a - e).abs() <= _hand_tolerance(e) + 1e-12).all())
+
+
+def _scalar_check(exercise: str, answer, expected: float):
+    """The opening of every one-number check: no answer yet, not one number, or right to three significant
+    figures each get their verdict here (``None`` returned); otherwise the number, for the mistake hints."""
+    if answer is None:
+        _verdict(exercise, None, False, "")
+        return None
+    number = _number(exercise, answer)
+    if number is not None and _hand_close(number, expected):
+        _verdict(exercise, answer, True, "")
+        return None
+    return number
 
 
 # 00_overview ---------------------------------------------------------------------------------------
@@ -94,7 +135,7 @@ def check_responsibilities_at_point(answer) -> None:
         return _verdict("0.1", answer, False, "Expected a tensor of 3 numbers, one per component.")
     if given.shape != (3,):
         return _verdict("0.1", answer, False, f"Expected 3 numbers, one per component; got {given.numel()}.")
-    if _close(given, expected, rtol=2e-3, atol=1e-3):
+    if _close(given, expected, rtol=0, atol=5e-4 * (1 + 1e-9)):  # three decimal places: half a unit in the third
         return _verdict("0.1", answer, True, "")
     densities = component_log_pdfs(x, truth).exp()[0]  # (3,)
     with_std = log_responsibilities(x, truth._replace(variances=truth.variances**2)).exp()[0]  # variances used as stds
@@ -140,13 +181,9 @@ def check_weight_for_equal_peak(answer) -> None:
     peaks = weighted_log_pdfs(truth.means, truth).diagonal().exp()  # (3,): each hill's own term at its mean
     height_of_one = peaks[1] / truth.weights[1]  # component 1's shape with weight 1
     expected = float(peaks[0] / height_of_one)
-    if answer is None:
-        return _verdict("0.2", None, False, "")
-    number = _number("0.2", answer)
+    number = _scalar_check("0.2", answer, expected)
     if number is None:
         return
-    if _number_close(number, expected):
-        return _verdict("0.2", answer, True, "")
     if _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
@@ -155,7 +192,7 @@ def check_weight_for_equal_peak(answer) -> None:
     elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
         hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_1 sigma_2 "
                 "smaller), so it needs less weight than component 0 to stand as tall, not more.")
-    elif _number_close(number, expected**2 / float(truth.weights[0]), rtol=5e-3):
+    elif _number_close(number, expected**2 / float(truth.weights[0])):
         hint = ("That uses the variances where the standard deviations belong: the height is "
                 "pi / (2 pi sigma_1 sigma_2), with sigma_d the square root of the variance, so the ratio of two "
                 "hills' sizes is the square root of the ratio of their variance products.")
@@ -219,23 +256,19 @@ def check_count_spread(answer) -> None:
     600 points of the running example, as a number."""
     n, weight = 600, float(toy_params(torch.float64).weights[1])
     expected = (n * weight * (1 - weight)) ** 0.5
-    if answer is None:
-        return _verdict("1.2", None, False, "")
-    number = _number("1.2", answer)
+    number = _scalar_check("1.2", answer, expected)
     if number is None:
         return
-    if _number_close(number, expected):
-        return _verdict("1.2", answer, True, "")
     # a likely mistake rounded by hand to three significant figures is still recognised (rtol 5e-3)
-    if _number_close(number, expected**2, rtol=5e-3):
+    if _number_close(number, expected**2):
         hint = "That is the variance of the count; the question asks for its standard deviation."
-    elif _number_close(number, (weight * (1 - weight) / n) ** 0.5, rtol=5e-3):
+    elif _number_close(number, (weight * (1 - weight) / n) ** 0.5):
         hint = ("The count is a sum of 600 independent yes/no draws, each yes with probability 0.25: "
                 "its variance is N pi (1 - pi), for the count, not for the fraction.")
-    elif _number_close(number, (n * weight) ** 0.5, rtol=5e-3):
+    elif _number_close(number, (n * weight) ** 0.5):
         hint = ("Each yes/no draw has variance pi (1 - pi), not pi: a draw that is yes with probability pi "
                 "has mean pi and mean square pi, so its variance is pi - pi^2.")
-    elif _number_close(number, (n * 0.27 * 0.73) ** 0.5, rtol=5e-3):
+    elif _number_close(number, (n * 0.27 * 0.73) ** 0.5):
         hint = ("That uses the running example's observed fraction, 162 / 600 = 0.27. The question asks how much "
                 "the count varies from sample to sample, around the true weight pi = 0.25.")
     elif number in (round(expected), round(expected, -1)):
@@ -257,19 +290,15 @@ def check_ml_variance(answer) -> None:
     x = torch.tensor(EXERCISE_1_3_POINTS, dtype=torch.float64)
     squares = float(((x - x.mean()) ** 2).sum())  # S = 14
     expected = squares / len(x)
-    if answer is None:
-        return _verdict("1.3", None, False, "")
-    number = _number("1.3", answer)
+    number = _scalar_check("1.3", answer, expected)
     if number is None:
         return
-    if _number_close(number, expected):
-        return _verdict("1.3", answer, True, "")
-    if _number_close(number, squares / (len(x) - 1), rtol=5e-3):
+    if _number_close(number, squares / (len(x) - 1)):
         hint = ("That divides by N_k - 1, the textbook sample variance. Setting the derivative of the labelled "
                 "log-likelihood to 0 gives S / N_k: divide by the number of points.")
-    elif _number_close(number, expected**0.5, rtol=5e-3) or _number_close(number, (squares / (len(x) - 1)) ** 0.5, rtol=5e-3):
+    elif _number_close(number, expected**0.5) or _number_close(number, (squares / (len(x) - 1)) ** 0.5):
         hint = "That is a standard deviation; the question asks for the variance sigma^2 (no square root)."
-    elif _number_close(number, squares, rtol=5e-3):
+    elif _number_close(number, squares):
         hint = "That is the sum of squared distances S; the maximum is at S divided by the number of points."
     elif number in (round(expected), round(expected, 1), round(expected, 2)):
         hint = "Right value, rounded too coarsely: give three significant figures."
@@ -300,7 +329,7 @@ def check_d2_probabilities(answer) -> None:
         return _verdict("2.1", answer, False, f"Expected 4 probabilities, one per point; got a tensor of shape "
                                               f"{tuple(given.shape)}.")
     given = given.reshape(-1)
-    if bool(((given - expected).abs() <= 2e-3 * expected.abs() + 5e-5).all()):  # three significant figures
+    if _hand_vector(given, expected):  # each to three significant figures (the first, 0, exactly)
         return _verdict("2.1", answer, True, "")
     rounded = [torch.round(expected, decimals=k) for k in (1, 2)] + [
         torch.where(expected > 0, torch.round(expected / 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1))
@@ -353,6 +382,9 @@ def check_data_variance_init(init) -> None:
                 "pass unbiased=False.")
     elif _close(p.variances, X.std(dim=0, unbiased=False).expand(2, 2)) or _close(p.variances, X.std(dim=0).expand(2, 2)):
         hint = "Those are standard deviations (sigma); the variances are their squares (sigma^2)."
+    elif _close(p.variances, X.var(dim=0, unbiased=False)):
+        hint = ("Right numbers, shape (D,): GMMParams holds one row of variances per component, shape (K, D). "
+                "Repeat the row for each of the K components.")
     else:
         hint = ("Every component gets the data's variance along each dimension: shape (K, D), one row per component, "
                 "each row X.var(dim=0, unbiased=False).")
@@ -368,13 +400,9 @@ def check_log_density_by_hand(answer) -> None:
     x = torch.zeros(1, 2, dtype=torch.float64)
     expected = float(diag_gaussian_log_pdf(x, truth.means[0], truth.variances[0])[0])
     with_std = float(diag_gaussian_log_pdf(x, truth.means[0], truth.variances[0].sqrt())[0])
-    if answer is None:
-        return _verdict("3.1", None, False, "")
-    number = _number("3.1", answer)
+    number = _scalar_check("3.1", answer, expected)
     if number is None:
         return
-    if _number_close(number, expected):
-        return _verdict("3.1", answer, True, "")
     if _number_close(number, with_std):
         hint = "1.8 and 0.8 are variances: they enter as sigma^2, not as sigma."
     elif _number_close(number, float(torch.tensor(expected).exp())):
@@ -384,7 +412,7 @@ def check_log_density_by_hand(answer) -> None:
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     elif abs(number - expected) <= 0.02 * abs(expected):
-        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows 0.2%)."
+        hint = "Close, but rounded too coarsely: give it to three significant figures."
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
@@ -400,13 +428,9 @@ def check_diagonal_cost_by_hand(answer) -> None:
 
     rho = EXERCISE_3_3_RHO
     expected = float(diagonal_cost(torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)))
-    if answer is None:
-        return _verdict("3.3", None, False, "")
-    number = _number("3.3", answer)
+    number = _scalar_check("3.3", answer, expected)
     if number is None:
         return
-    if _number_close(number, expected):
-        return _verdict("3.3", answer, True, "")
     if _number_close(number, -expected):
         hint = "The sign: 1 - rho^2 < 1, so log(1 - rho^2) < 0 and the cost, -1/2 log(1 - rho^2), is positive."
     elif _number_close(number, 2 * expected):
@@ -416,7 +440,7 @@ def check_diagonal_cost_by_hand(answer) -> None:
     elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
         hint = "0.5 is the correlation rho itself, not the covariance Sigma_12 = rho sigma_1 sigma_2: use it as rho."
     elif abs(number - expected) <= 0.04 * expected:
-        hint = "Close, but rounded too coarsely: give it to three significant figures (the check allows 0.2%)."
+        hint = "Close, but rounded too coarsely: give it to three significant figures."
     else:
         hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
                 "the variances cancel.")
@@ -537,23 +561,10 @@ def check_peak_bytes(answer) -> None:
             hint = "float64 takes 8 bytes per number, not 4."
         elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
             hint = "Answer in bytes, not in MiB/MB or GiB/GB."
-    _verdict("4.3", answer, value is not None and _number_close(value, expected, rtol=1e-3), hint)
+    _verdict("4.3", answer, value is not None and _hand_close(value, expected), hint)
 
 
 # 05_posteriors ------------------------------------------------------------------------------------
-
-def _hand_tolerance(expected: torch.Tensor) -> torch.Tensor:
-    """Half a unit in the third significant figure of each value (0.1644 -> 0.0005): an answer rounded
-    to 3 significant figures passes, one off by a unit there does not."""
-    magnitude = torch.floor(torch.log10(expected.abs().clamp(min=1e-300)))
-    return 0.5 * 10 ** (magnitude - 2) * (1 + 1e-9)
-
-
-def _hand_close(answer, expected: float) -> bool:
-    """A number worked out by hand: right to 3 significant figures."""
-    value = _scalar_or_none(answer)
-    return value is not None and abs(value - expected) <= float(_hand_tolerance(torch.tensor(expected, dtype=torch.float64)))
-
 
 def check_two_component_responsibility(answer) -> None:
     """Exercise 5.1: the responsibility of component 0 of ``EXERCISE_1D`` for the point x = 0.5, as a number
@@ -571,8 +582,8 @@ def check_two_component_responsibility(answer) -> None:
     v_not_sqrt = a / (math.sqrt(2 * math.pi) * v[:, 0])  # the factor 1 / (sqrt(2 pi) v) instead of 1 / sqrt(2 pi v)
     with_v_in_factor = float(v_not_sqrt[0] / v_not_sqrt.sum())
     value = _scalar_or_none(answer)
-    # densities rounded to 3 figures before dividing (0.0595, 0.130) give 0.1640: within 0.001 of 0.1644 passes
-    correct = value is not None and abs(value - expected) <= 1e-3
+    # three significant figures, the one rule: 0.164 passes, 0.165 and 0.163 do not
+    correct = value is not None and _hand_close(value, expected)
     if value is not None and abs(value - (1 - expected)) <= 1e-3:
         hint = "That is component 1's responsibility (weight 0.7, mean 2); the question asks for component 0's."
     elif value is not None and abs(value - with_std) <= 2e-3:
@@ -590,6 +601,9 @@ def check_two_component_responsibility(answer) -> None:
         hint = "Answer with one number (a float, or a tensor holding one value)."
     elif value is not None and any(abs(value - float(f"{expected:.{n}g}")) < 1e-9 for n in (1, 2)):
         hint = "Close, but rounded too far: give three significant figures."
+    elif value is not None and abs(value - expected) <= 0.03 * expected:
+        hint = ("Close, but the third significant figure is off: keep four figures in the densities and weighted "
+                "terms until the final division, then round.")
     else:
         hint = "r_0 = w_0 N(0.5; m_0, v_0) / (w_0 N(0.5; m_0, v_0) + w_1 N(0.5; m_1, v_1)), with v the variances."
     _verdict("5.1", answer, correct, hint)
@@ -615,7 +629,9 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
             hint = "That is the average per point (.mean()): the data log-likelihood is the sum over the points (.sum())."
         elif not finite:
             hint = ("The check includes a point far from every component: its densities are all 0 in probability "
-                    "space, so stay in logs until the sum over components is done.")
+                    "space, so stay in logs until the sum over components is done. If you subtract a maximum, "
+                    "subtract each point's own (the maximum over components, keepdim=True): one maximum for the "
+                    "whole table leaves the far point's row all zeros.")
         else:
             hint = "Sum over components inside the log (with the weights), then over points outside it."
         # one number: a 0-d tensor, or the (1,)-shaped result of keepdim=True followed by .sum(0)
@@ -628,16 +644,6 @@ EXERCISE_RESP = torch.tensor([[0.9, 0.1], [0.7, 0.3], [0.5, 0.5], [0.2, 0.8], [0
 EXERCISE_POINTS = torch.tensor([[0.0], [1.0], [3.0], [4.0]], dtype=torch.float64)
 # unequal effective counts (N_k = 2.4 and 1.6), so that equal weights 1/K and N_k - 1 are both visible mistakes
 EXERCISE_POINTS_RESP = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.2, 0.8], [0.2, 0.8]], dtype=torch.float64)
-
-
-def _hand_vector(answer, expected: torch.Tensor) -> bool:
-    """A few numbers worked out by hand, in any 1-D or column form: each right to 3 significant figures."""
-    try:
-        a = torch.as_tensor(answer, dtype=torch.float64).reshape(-1)
-    except (TypeError, ValueError, RuntimeError):
-        return False
-    e = expected.reshape(-1).double()
-    return a.shape == e.shape and bool(((a - e).abs() <= _hand_tolerance(e) + 1e-12).all())
 
 
 def check_weight_update(answer) -> None:

@@ -618,26 +618,38 @@ def draw_k_choice(X: torch.Tensor, fits: dict, bics: dict, K: int = 3, limits: d
     The new figure, or ``axes`` when given.
     """
     params = fits[K]
-    Ks = sorted(bics)
-    best = min(Ks, key=bics.get)
     if axes is None:
         fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.15, 1]})
     else:
         fig, (left, right) = None, axes
     _draw_k_fit(X, params, K, limits, left, held_out)
-    right.plot(Ks, [bics[k] for k in Ks], marker="o", markersize=8, color="#B2182B", label="BIC")
-    right.plot([K], [bics[K]], marker="o", markersize=20, color="black", linestyle="none", label=f"K = {K}: BIC {bics[K]:.1f}")
-    right.plot([best], [bics[best]], marker="*", markersize=22, color="#E69F00", markeredgecolor="black",
-               linestyle="none", label=f"lowest BIC: K = {best}")
-    right.set_xticks(Ks)
-    right.set_xlabel("number of components $K$")
-    right.set_ylabel("BIC (lower is better)")
-    right.set_title("where this K sits on the BIC curve")
-    right.legend(loc="upper right")
+    _draw_bic_curve(right, bics, "where this K sits on the BIC curve", current=K)
     if fig is None:
         return axes
     fig.tight_layout()
     return fig
+
+
+def _draw_bic_curve(ax, bics: dict, title: str, current: int | None = None, ringed: dict | None = None) -> None:
+    """BIC against K on ``ax``, the lowest starred; ``current`` K as a filled black dot (legend entry), or the
+    Ks of ``ringed`` (letter -> K) as black rings labelled with their panel's letter."""
+    Ks = sorted(bics)
+    best = min(Ks, key=bics.get)
+    ax.plot(Ks, [bics[k] for k in Ks], marker="o", markersize=8, color="#B2182B", label="BIC")
+    if current is not None:
+        ax.plot([current], [bics[current]], marker="o", markersize=20, color="black", linestyle="none",
+                label=f"K = {current}: BIC {bics[current]:.1f}")
+    for letter, K in (ringed or {}).items():
+        ax.plot([K], [bics[K]], marker="o", markersize=20, markerfacecolor="none", markeredgecolor="black",
+                markeredgewidth=2.5, linestyle="none")
+        ax.annotate(f"({letter})", (K, bics[K]), textcoords="offset points", xytext=(0, 18), ha="center", fontsize=16)
+    ax.plot([best], [bics[best]], marker="*", markersize=22, color="#E69F00", markeredgecolor="black",
+            linestyle="none", label=f"lowest BIC: K = {best}")
+    ax.set_xticks(Ks)
+    ax.set_xlabel("number of components $K$")
+    ax.set_ylabel("BIC (lower is better)")
+    ax.set_title(title)
+    ax.legend(loc="upper right")
 
 
 def _k_title(K: int, held_out: dict | None) -> str:
@@ -673,21 +685,7 @@ def draw_k_choice_panels(X: torch.Tensor, fits: dict, bics: dict, shown=(2, 3, 6
     for letter, ax, K in zip("abc", fit_axes, shown):
         _draw_k_fit(X, fits[K], K, limits, ax, held_out)
         ax.set_title(f"({letter}) " + ax.get_title())
-    right = axes[1, 1]
-    Ks = sorted(bics)
-    best = min(Ks, key=bics.get)
-    right.plot(Ks, [bics[k] for k in Ks], marker="o", markersize=8, color="#B2182B", label="BIC")
-    for letter, K in zip("abc", shown):
-        right.plot([K], [bics[K]], marker="o", markersize=20, markerfacecolor="none", markeredgecolor="black",
-                   markeredgewidth=2.5, linestyle="none")
-        right.annotate(f"({letter})", (K, bics[K]), textcoords="offset points", xytext=(0, 18), ha="center", fontsize=16)
-    right.plot([best], [bics[best]], marker="*", markersize=22, color="#E69F00", markeredgecolor="black",
-               linestyle="none", label=f"lowest BIC: K = {best}")
-    right.set_xticks(Ks)
-    right.set_xlabel("number of components $K$")
-    right.set_ylabel("BIC (lower is better)")
-    right.set_title("(d) the BIC curve, panels (a)-(c) ringed")
-    right.legend(loc="upper right")
+    _draw_bic_curve(axes[1, 1], bics, "(d) the BIC curve, panels (a)-(c) ringed", ringed=dict(zip("abc", shown)))
     fig.tight_layout()
     return fig
 
