@@ -31,7 +31,7 @@ def test_one_frame_per_history_entry_and_the_gif_has_them(fit, tmp_path):
             gif.seek(i)
             durations.append(gif.info["duration"])
         assert durations[:-1] == [300] * 6 and durations[-1] == 9 * 300
-        assert gif.size == (880, 400)  # the animation's own 11 x 5 in at 80 dpi, whatever savefig.dpi says
+        assert gif.size == (600, 760)  # the animation's own 7.5 x 9.5 in at 80 dpi, whatever savefig.dpi says
     assert path.stat().st_size < 3 * 2**20
 
 
@@ -77,4 +77,4 @@ def test_save_gif_writes_at_the_given_rate(fit, tmp_path):
     path = tmp_path / "slow.gif"
     save_gif(animate_em(X, result, dpi=40, hold_last=0), path, fps=2, dpi=40)
     with Image.open(path) as gif:
-        assert gif.n_frames == 7 and gif.size == (440, 200) and gif.info["duration"] == 500
+        assert gif.n_frames == 7 and gif.size == (300, 380) and gif.info["duration"] == 500

@@ -168,6 +168,9 @@ def test_mark_start_below_refuses_a_value_on_the_scale():
         mark_start_below(ax, -3.5)
     mark_start_below(ax, -7.68)
     assert ax.get_ylim() == (-4, -3)  # the limits are kept
+    custom = mark_start_below(ax, -8.0, x=0.5, text="", color="#7B3294")  # an arrow alone, in another colour
+    assert custom.get_text() == "" and custom.xy == (0.5, -4) and custom.arrow_patch.get_edgecolor()[:3] == pytest.approx(
+        (0x7B / 255, 0x32 / 255, 0x94 / 255))
 
 
 def test_criteria_plot_rings_the_best_K_of_each_curve():

@@ -56,3 +56,20 @@ def test_plot_density_with_fixed_levels_and_mark_peaks():
     # the height of hill k is pi_k / (2 pi sigma_k1 sigma_k2)
     heights = [0.5 / (2 * np.pi * np.sqrt(1.8 * 0.8)), 0.25 / (2 * np.pi * np.sqrt(0.5 * 1.4)), 0.25 / (2 * np.pi * np.sqrt(0.35))]
     assert texts == [f"component {k}\nweight {w:.2f}\nheight {h:.3f}" for k, (w, h) in enumerate(zip([0.5, 0.25, 0.25], heights))]
+
+
+def test_label_weights_writes_each_weight_by_its_mean_in_its_colour():
+    from matplotlib.colors import to_hex
+
+    from gmm_helpers.teach.plotting import label_weights
+    from gmm_helpers.teach.style import component_colour
+
+    fig, ax = plt.subplots()
+    params = toy_params()  # weights 0.5, 0.25, 0.25
+    texts = label_weights(ax, params)
+    assert [t.get_text() for t in texts] == ["weight 0.50", "weight 0.25", "weight 0.25"]
+    assert [t.xy for t in texts] == [tuple(m) for m in params.means.tolist()]
+    assert [to_hex(t.get_color()) for t in texts] == [to_hex(component_colour(k)) for k in range(3)]
+    assert texts[0].xyann == (14, 10)
+    moved = label_weights(ax, params, offsets={1: (-80, -40)})  # one label moved away from a neighbour
+    assert moved[1].xyann == (-80, -40) and moved[0].xyann == (14, 10)

@@ -223,7 +223,30 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
         log_joint = Independent(Normal(params.means, params.variances.sqrt()), 1).log_prob(X[:, None, :]) + params.weights.log()
         assert abs(qs[step - 1] - float((resp * log_joint).sum()) / len(X)) < 1e-9
     assert qs[1] > qs[0] and qs[3] > qs[2]  # each M-step raises Q
-    assert all(q < l for q, l in zip(qs, lls[1:]))  # Q sits below the log-likelihood (by the entropy of r, and more)
+    # the x-axis counts iterations: half-step h at h / 2 (E-steps at t - 1/2, M-steps at t)
+    assert list(ax_curve.lines[1].get_xdata()) == [0.0, 0.5, 1.0, 1.5, 2.0] and "iteration" in ax_curve.get_xlabel()
+
+
+def test_draw_half_step_marks_the_start_and_the_first_Q_below_the_scale():
+    from gmm_helpers import init_random_points, running_example
+    from gmm_helpers.em import em_half_steps
+    from gmm_helpers.teach.widgets import Q_COLOUR, draw_half_step, half_step_log_likelihoods, half_step_q_values
+
+    X, _, _ = running_example(torch.float64)
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))  # the poor start: both far below
+    states = em_half_steps(X, start, 4)
+    lls, qs = half_step_log_likelihoods(X, states), half_step_q_values(X, states)
+    _, (ax_data, ax_curve) = plt.subplots(1, 2)
+    draw_half_step(X, states, 8, ax_data=ax_data, ax_curve=ax_curve, lls=lls, qs=qs)
+    bottom = ax_curve.get_ylim()[0]
+    ll_arrow, q_arrow = ax_curve.texts
+    assert ll_arrow.xy == (0.0, bottom) and q_arrow.xy == (0.5, bottom) and q_arrow.get_text() == ""
+    assert ll_arrow.get_text() == (f"below this scale:\n$\\ell$ at the start {float(lls[0]):.2f}\n"
+                                   f"$Q$ after the first E-step {float(qs[1]):.2f}")
+    assert float(lls[0]) < bottom and float(qs[1]) < bottom
+    from matplotlib.colors import to_rgba
+    assert q_arrow.arrow_patch.get_edgecolor() == pytest.approx(to_rgba(Q_COLOUR))
+    assert (qs[1:] < lls[1:]).all()  # Q sits below the log-likelihood (by the entropy of r, and more)
 
 
 def test_start_explorer_switches_start_and_iteration():

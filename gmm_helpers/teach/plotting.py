@@ -256,10 +256,12 @@ def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower cente
     return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)
 
 
-def mark_start_below(ax, value: float, x: float = 0.0, label: str = "start (iteration 0)"):
+def mark_start_below(ax, value: float, x: float = 0.0, label: str = "start (iteration 0)", text: str | None = None,
+                     color: str = "0.25"):
     """Mark a value below the axes' y-range: a vertical arrow at ``x`` pointing down to the bottom edge,
     labelled at its top with the value (two lines: "start (iteration 0): -7.68," / "below this scale"). Call it after
-    the y-limits are set; they are kept. The label sits in the upper left: meant for rising curves.
+    the y-limits are set; they are kept. The label sits in the upper left: meant for rising curves. ``text``, if
+    given, replaces the whole label; ``text=""`` draws the arrow alone (in ``color``).
 
     Introduced in notebooks/06_parameter_updates.ipynb (and 07's log-likelihood curve). Returns the annotation.
     """
@@ -267,9 +269,25 @@ def mark_start_below(ax, value: float, x: float = 0.0, label: str = "start (iter
     if not value < bottom:
         raise ValueError(f"value: expected a value below the axes' y-range (below {bottom:.4g}), got {value:.4g}")
     # a long vertical arrow down the left of the curve (which starts right of x), the label above it
-    annotation = ax.annotate(f"{label}: {value:.2f},\nbelow this scale", xy=(x, bottom), xytext=(x, bottom + 0.72 * (top - bottom)),
+    text = f"{label}: {value:.2f},\nbelow this scale" if text is None else text
+    annotation = ax.annotate(text, xy=(x, bottom), xytext=(x, bottom + 0.72 * (top - bottom)),
                              ha="left", va="bottom", fontsize=12, color="0.25",
-                             arrowprops=dict(arrowstyle="-|>", color="0.25", linewidth=2, mutation_scale=18, shrinkA=0,
+                             arrowprops=dict(arrowstyle="-|>", color=color, linewidth=2, mutation_scale=18, shrinkA=0,
                                              shrinkB=0, relpos=(0, 0)))
     ax.set_ylim(bottom, top)
     return annotation
+
+
+def label_weights(ax, params: GMMParams, fontsize: float = 14, offsets: dict | None = None):
+    """Write each component's weight beside its mean ("weight 0.34"), in the component's colour on a pale box,
+    so that a reader can tell which ellipse has which weight. ``offsets`` maps a component to the label's
+    offset from its mean in points (default (14, 10): up and to the right), to pull apart labels of nearby
+    means. Introduced in notebooks/06_parameter_updates.ipynb. Returns the list of text artists, one per component."""
+    texts = []
+    for k in range(params.K):
+        x, y = (float(v) for v in params.means[k, :2])
+        offset = (offsets or {}).get(k, (14, 10))
+        texts.append(ax.annotate(f"weight {float(params.weights[k]):.2f}", (x, y), xytext=offset, textcoords="offset points",
+                                 fontsize=fontsize, fontweight="bold", color=component_colour(k), zorder=9,
+                                 bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.85)))
+    return texts

@@ -425,7 +425,9 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
     after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
-    (``half_step_q_values``; pass ``qs`` to reuse them).
+    (``half_step_q_values``; pass ``qs`` to reuse them). The curve's x-axis counts iterations: half-step h is
+    drawn at h / 2 (an E-step at t - 1/2, an M-step at t); values far below the scale (the start's
+    log-likelihood, Q after the first E-step) are marked by arrows.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -441,20 +443,28 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     ax_data.set_title(f"{description}\nlog-likelihood per point {float(lls[step]):.4f}")
     if ax_curve is not None:
         last = step if curve_to is None else curve_to
-        ax_curve.step(np.arange(last + 1), lls[: last + 1].numpy(), where="post", color="black")
-        ax_curve.plot(np.arange(last + 1), lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
+        x = np.arange(len(states)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
+        ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
+        ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
         qs = half_step_q_values(X, states) if qs is None else qs
-        ax_curve.step(np.arange(1, last + 1), qs[1: last + 1].numpy(), where="post", color=Q_COLOUR, linestyle="--")
-        ax_curve.plot(np.arange(1, last + 1), qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
-        ax_curve.set_xlim(-0.5, len(states) - 0.5)
+        ax_curve.step(x[1: last + 1], qs[1: last + 1].numpy(), where="post", color=Q_COLOUR, linestyle="--")
+        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
+        ax_curve.set_xlim(-0.25, x[-1] + 0.25)
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
         bottom = min(float(lls[2:].min()), float(qs[2:].min())) if len(lls) > 2 else float(lls.min())
         pad = 0.08 * (top - bottom) + 1e-9
         ax_curve.set_ylim(bottom - pad, top + pad)
-        if float(lls[0]) < bottom - pad:
-            mark_start_below(ax_curve, float(lls[0]), label="start")
-        ax_curve.set_xlabel("half-step (E, M, E, M, ...)")
+        ll_below = float(lls[0]) < bottom - pad
+        q_below = len(qs) > 1 and last >= 1 and float(qs[1]) < bottom - pad
+        if ll_below or q_below:
+            lines = (["below this scale:"] + ([f"$\\ell$ at the start {float(lls[0]):.2f}"] if ll_below else [])
+                     + ([f"$Q$ after the first E-step {float(qs[1]):.2f}"] if q_below else []))
+            if ll_below:
+                mark_start_below(ax_curve, float(lls[0]), text="\n".join(lines))
+            if q_below:
+                mark_start_below(ax_curve, float(qs[1]), x=0.5, text="" if ll_below else "\n".join(lines), color=Q_COLOUR)
+        ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
         ax_curve.set_ylabel("per point")
         ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: reset by an E-step, up after an M-step",
                            fontsize=15)
