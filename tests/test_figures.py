@@ -254,6 +254,8 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     assert axes[3].get_lines()[-1].get_ydata()[0] == pytest.approx(float(log_likelihood(X, truth) / len(X)))
     assert curve[0] < axes[3].get_ylim()[0] and any("below the axis" in t.get_text() for t in axes[3].texts)
     assert len(fig.legends) == 1  # the component legend, below the panels
+    top, bottom = axes[0].get_position(), axes[2].get_position()
+    assert len(axes) == 4 and bottom.y1 < top.y0 and bottom.x0 == pytest.approx(top.x0)  # two panels a row
     plt.close(fig)
 
 

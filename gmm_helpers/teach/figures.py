@@ -893,23 +893,28 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     Returns
     -------
     fig : matplotlib Figure
-        Axes: one per iteration shown, then the curve. The curve's lowest values (iteration 0) may lie
-        below its y-range; an arrow labels the first one.
+        Two panels a row. Axes: one per iteration shown, then the curve. Colours follow ``fit``'s
+        numbering of its components: pass ``fit_in_reference_order(fit, truth)`` for the truth's.
+        The curve's lowest values (iteration 0) may lie below its y-range; an arrow labels the first one.
     """
     from .plotting import component_legend, plot_mixture
 
     shown = [fit.n_iter if t is None else t for t in shown]
     N = len(X)
     curve_values = (fit.log_likelihoods / N).detach().cpu().double().numpy()
-    ratios = [1] * len(shown) + [1.15]
-    fig, axes = plt.subplots(1, len(shown) + 1, figsize=(5.25 * len(ratios), 5.9), gridspec_kw={"width_ratios": ratios})
+    ncols = 2  # two panels a row: each stays large enough to read on a projector
+    nrows = -(-(len(shown) + 1) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.6 * nrows + 0.8), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[len(shown) + 1:]:
+        ax.remove()
     for i, (ax, t) in enumerate(zip(axes, shown)):
         params = fit.history[t]  # the parameters after t iterations
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False, title=f"iteration {t}")
         ax.set(xlim=limits[0], ylim=limits[1])
-        if i > 0:
-            ax.set_ylabel(""), ax.tick_params(labelleft=False)
-    curve = axes[-1]
+        if i % ncols:
+            ax.set_ylabel("")
+    curve = axes[len(shown)]
     curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
     curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12, label="the iterations drawn")
     curve.axhline(truth_per_point, color="0.4", linestyle="--", label="the true parameters")
@@ -921,8 +926,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
                        xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
                        fontsize=13)
     curve.legend(loc="lower right")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.42, 0.0))
+    fig.tight_layout(rect=(0, 0.8 / fig.get_figheight(), 1, 1))
+    component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2)
     return fig
 
 
