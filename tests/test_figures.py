@@ -79,22 +79,25 @@ def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
     stored = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "stored")
     virtual = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "virtual")
-    # stored: X one 6 x 4 layer; means one 1 x 4 row per layer; the three (N, K, D) tensors (diff, diff**2,
-    # the quotient) 3 layers of 6 x 4 each; the two (N, K) tables (delta^2, log_pdfs) 3 columns of 6 x 1 each
-    assert stored == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 9 + [(1, 6)] * 6)
-    # broadcasting's repeats, drawn but not stored: X's 2 other layers; the means' other 5 rows in each layer
-    assert virtual == sorted([(4, 6)] * 2 + [(4, 5)] * 3)
+    # stored: X one 6 x 4 layer; means and variances one 1 x 4 row per layer each; the three (N, K, D) tensors
+    # (diff, diff**2, the quotient) 3 layers of 6 x 4 each; the two (N, K) tables (delta^2, log_pdfs) 3 columns of 6 x 1 each
+    assert stored == sorted([(4, 6)] + [(4, 1)] * 6 + [(4, 6)] * 9 + [(1, 6)] * 6)
+    # broadcasting's repeats, drawn but not stored: X's 2 other layers; the other 5 rows in each layer of means and variances
+    assert virtual == sorted([(4, 6)] * 2 + [(4, 5)] * 6)
+    # the three tensors alive at the peak sit on backgrounds behind them (drawn under everything else)
+    assert len([r for r in rects if r.get_gid() is None and r.get_zorder() == 0]) == 3
     assert all(r.get_linestyle() == "--" for r in rects if r.get_gid() == "virtual")
     # the result's columns carry the component colours, in order
-    columns = sorted((r for r in rects if round(r.get_width()) == 1), key=lambda r: r.get_x())
+    columns = sorted((r for r in rects if r.get_gid() == "stored" and round(r.get_width()) == 1), key=lambda r: r.get_x())
     assert len(columns) == 6
     for k, column in enumerate(columns):
         assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k % 3))])
     texts = " ".join(t.get_text() for t in ax.texts)
-    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
+    for shape in ["(N, 1, D)", "(1, K, D)", "variances[None, :, :]", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
                   "never copied", "diff ** 2", "the quotient", "alive together at the peak", "log_pdfs", "c_k"]:
         assert shape in texts
-    assert " ".join(t.get_text() for t in ax.texts).count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the bracket over them
+    assert texts.count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the key to their background
+    assert texts.count("(1, K, D)") == 2  # the means and the variances
 
 
 def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
