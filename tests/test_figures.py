@@ -128,6 +128,22 @@ def test_owner_map_colours_the_plane_by_responsibility():
     assert len(ax.collections) >= 2 and ax.get_xlim() == (-15, 15)
 
 
+def test_owner_maps_near_and_far_share_the_owner_colours_and_mark_the_point():
+    from gmm_helpers import sample_gmm
+    from gmm_helpers.teach.figures import plot_owner_maps
+
+    X, _ = sample_gmm(toy_params(), 50, generator=torch.Generator().manual_seed(0))
+    fig = plot_owner_maps(toy_params(), X, mark=(17.0, -4.0), mark_label="island ends", n=41)
+    near, far = fig.axes[:2]
+    assert near.get_xlim() == (-7, 7) and far.get_xlim() == (-30, 30)
+    assert [t.get_text() for t in near.get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
+    assert [t.get_text() for t in far.get_legend().get_texts()] == ["the left panel's region", "island ends"]
+    marked = [line for line in far.lines if line.get_marker() == "v"]
+    assert len(marked) == 1 and list(marked[0].get_xdata()) == [17.0] and list(marked[0].get_ydata()) == [-4.0]
+    assert all(len(ax.images) == 1 for ax in (near, far))  # each panel coloured by the responsibilities
+    plt.close(fig)
+
+
 def test_responsibility_curves_along_a_line_are_the_library_values_with_and_without_weights():
     from gmm_helpers import log_responsibilities
     from gmm_helpers.teach.style import component_colour

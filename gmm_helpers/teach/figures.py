@@ -474,6 +474,41 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     return ax
 
 
+def plot_owner_maps(params: GMMParams, X: torch.Tensor, near=((-7, 7), (-6, 6)), far=((-30, 30), (-30, 30)),
+                    mark=None, mark_label: str = "", n: int = 300):
+    """Two owner maps side by side (``plot_owners``): left, ``near`` (where the data are) with the decision
+    boundary and the 90% band in a key; right, ``far`` (zoomed out) with ``near`` dotted and, optionally,
+    a point ``mark`` (x1, x2) labelled ``mark_label``. The data are drawn as small black dots on both.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from matplotlib.lines import Line2D
+
+    from .plotting import component_legend
+
+    fig, axes = plt.subplots(1, 2, figsize=(17, 7.5))
+    plot_owners(params, ax=axes[0], xlim=near[0], ylim=near[1], n=n)
+    plot_owners(params, ax=axes[1], xlim=far[0], ylim=far[1], n=n, box=near)
+    for ax, alpha, title in zip(axes, (0.5, 0.7), ("where the data are", "zoomed out")):
+        ax.scatter(*X.T, s=6, color="black", alpha=alpha, linewidths=0)
+        ax.set_title(title)
+    key = [Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
+           Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")]
+    axes[0].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
+    key = [Line2D([], [], color="black", linewidth=2, linestyle=":", label="the left panel's region")]
+    if mark is not None:
+        axes[1].plot([mark[0]], [mark[1]], marker="v", markersize=13, color="black", linestyle="none")
+        key.append(Line2D([], [], marker="v", markersize=11, color="black", linestyle="none", label=mark_label))
+    axes[1].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
+    component_legend(fig, len(params.weights), blend=False, loc="lower center", bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout()
+    return fig
+
+
 def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=None, n: int = 400,
                                 without_weights: bool = True):
     """The responsibilities r_k(x) along the horizontal line x = (x1, x2), x1 across ``xlim``: one curve
