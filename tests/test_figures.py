@@ -79,22 +79,25 @@ def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
     stored = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "stored")
     virtual = sorted((round(r.get_width()), round(r.get_height())) for r in rects if r.get_gid() == "virtual")
-    # stored: X one 6 x 4 layer; means one 1 x 4 row per layer; the three (N, K, D) tensors (diff, diff**2,
-    # the quotient) 3 layers of 6 x 4 each; the two (N, K) tables (delta^2, log_pdfs) 3 columns of 6 x 1 each
-    assert stored == sorted([(4, 6)] + [(4, 1)] * 3 + [(4, 6)] * 9 + [(1, 6)] * 6)
-    # broadcasting's repeats, drawn but not stored: X's 2 other layers; the means' other 5 rows in each layer
-    assert virtual == sorted([(4, 6)] * 2 + [(4, 5)] * 3)
+    # stored: X one 6 x 4 layer; means and variances one 1 x 4 row per layer each; the three (N, K, D) tensors
+    # (diff, diff**2, the quotient) 3 layers of 6 x 4 each; the two (N, K) tables (delta^2, log_pdfs) 3 columns of 6 x 1 each
+    assert stored == sorted([(4, 6)] + [(4, 1)] * 6 + [(4, 6)] * 9 + [(1, 6)] * 6)
+    # broadcasting's repeats, drawn but not stored: X's 2 other layers; the other 5 rows in each layer of means and variances
+    assert virtual == sorted([(4, 6)] * 2 + [(4, 5)] * 6)
+    # the three tensors alive at the peak sit on backgrounds behind them (drawn under everything else)
+    assert len([r for r in rects if r.get_gid() is None and r.get_zorder() == 0]) == 3
     assert all(r.get_linestyle() == "--" for r in rects if r.get_gid() == "virtual")
     # the result's columns carry the component colours, in order
-    columns = sorted((r for r in rects if round(r.get_width()) == 1), key=lambda r: r.get_x())
+    columns = sorted((r for r in rects if r.get_gid() == "stored" and round(r.get_width()) == 1), key=lambda r: r.get_x())
     assert len(columns) == 6
     for k, column in enumerate(columns):
         assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k % 3))])
     texts = " ".join(t.get_text() for t in ax.texts)
-    for shape in ["(N, 1, D)", "(1, K, D)", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
+    for shape in ["(N, 1, D)", "(1, K, D)", "variances[None, :, :]", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
                   "never copied", "diff ** 2", "the quotient", "alive together at the peak", "log_pdfs", "c_k"]:
         assert shape in texts
-    assert " ".join(t.get_text() for t in ax.texts).count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the bracket over them
+    assert texts.count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the key to their background
+    assert texts.count("(1, K, D)") == 2  # the means and the variances
 
 
 def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
@@ -123,6 +126,22 @@ def test_owner_map_colours_the_plane_by_responsibility():
     assert np.allclose(image[30, 58], light(0), atol=0.02)  # (14, 0): far right belongs to component 0
     assert np.allclose(image[58, 30], light(1), atol=0.02)  # (0, 14): far up belongs to component 1
     assert len(ax.collections) >= 2 and ax.get_xlim() == (-15, 15)
+
+
+def test_owner_maps_near_and_far_share_the_owner_colours_and_mark_the_point():
+    from gmm_helpers import sample_gmm
+    from gmm_helpers.teach.figures import plot_owner_maps
+
+    X, _ = sample_gmm(toy_params(), 50, generator=torch.Generator().manual_seed(0))
+    fig = plot_owner_maps(toy_params(), X, mark=(17.0, -4.0), mark_label="island ends", n=41)
+    near, far = fig.axes[:2]
+    assert near.get_xlim() == (-7, 7) and far.get_xlim() == (-30, 30)
+    assert [t.get_text() for t in near.get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
+    assert [t.get_text() for t in far.get_legend().get_texts()] == ["the left panel's region", "island ends"]
+    marked = [line for line in far.lines if line.get_marker() == "v"]
+    assert len(marked) == 1 and list(marked[0].get_xdata()) == [17.0] and list(marked[0].get_ydata()) == [-4.0]
+    assert all(len(ax.images) == 1 for ax in (near, far))  # each panel coloured by the responsibilities
+    plt.close(fig)
 
 
 def test_responsibility_curves_along_a_line_are_the_library_values_with_and_without_weights():

@@ -238,38 +238,38 @@ def _draw_block(ax, left: float, top: float, rows: int, cols: int, colour, zorde
 
 
 def _draw_layers(ax, x0: float, rows: int, cols: int, colours, dx: float = 0.55, dy: float = 0.45,
-                 stored_layers: int | None = None, stored_rows: int | None = None) -> float:
+                 stored_layers: int | None = None, stored_rows: int | None = None, top: float = 0.0) -> float:
     """A rows x cols grid of cells, one layer per colour, drawn back to front with an oblique offset.
 
-    Rows grow downwards from y = 0, so row 0 is on top. Only the first ``stored_layers`` layers and, in
+    Rows grow downwards from y = ``top``, so row 0 is on top. Only the first ``stored_layers`` layers and, in
     each, the first ``stored_rows`` rows are drawn solid (stored in memory); the rest are drawn as
     broadcasting's virtual repeats. Returns the right edge of the drawing.
     """
     stored_layers = len(colours) if stored_layers is None else stored_layers
     stored_rows = rows if stored_rows is None else stored_rows
     for layer in reversed(range(len(colours))):
-        left, top, z = x0 + layer * dx, layer * dy, 3 * (len(colours) - layer)
+        left, layer_top, z = x0 + layer * dx, top + layer * dy, 3 * (len(colours) - layer)
         if layer >= stored_layers:
-            _draw_block(ax, left, top, rows, cols, colours[layer], z, virtual=True)
+            _draw_block(ax, left, layer_top, rows, cols, colours[layer], z, virtual=True)
             continue
         if stored_rows < rows:
-            _draw_block(ax, left, top - stored_rows, rows - stored_rows, cols, colours[layer], z, virtual=True)
-        _draw_block(ax, left, top, stored_rows, cols, colours[layer], z)
+            _draw_block(ax, left, layer_top - stored_rows, rows - stored_rows, cols, colours[layer], z, virtual=True)
+        _draw_block(ax, left, layer_top, stored_rows, cols, colours[layer], z)
     return x0 + cols + (len(colours) - 1) * dx
 
 
 def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
-    """The steps of ``component_log_pdfs``: (N,1,D) - (1,K,D) -> diff (N,K,D) -> diff**2 -> / variances
-    -> sum over D -> delta^2 (N,K) -> log_pdfs (N,K).
+    """The steps of ``component_log_pdfs``, in two rows. Top: (N,1,D) - (1,K,D) -> diff (N,K,D) -> diff**2.
+    Bottom: diff**2 / variances (1,K,D) -> the quotient (N,K,D) -> sum over D -> delta^2 (N,K) -> log_pdfs (N,K).
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
     Each tensor is drawn as a grid: rows are points (N, downwards), columns dimensions (D, across),
-    and layers, one per component in that component's colour, are the K axis (into the page). The two
-    inputs are drawn at the size broadcasting stretches them to: what is stored is solid; the repeats
-    along a size-1 axis, which broadcasting makes without copying anything, are pale and dashed. The
-    three real (N, K, D) tensors, ``diff``, ``diff**2`` and the quotient, are drawn one after another
-    under a bracket: they are alive together at the peak. Then the sum over D gives the (N, K) table of
+    and layers, one per component in that component's colour, are the K axis (into the page). The three
+    inputs (``X``, ``means``, ``variances``) are drawn at the size broadcasting stretches them to: what is
+    stored is solid; the repeats along a size-1 axis, which broadcasting makes without copying anything,
+    are pale and dashed. The three real (N, K, D) tensors, ``diff``, ``diff**2`` and the quotient, sit on a
+    yellow background: they are alive together at the peak. Then the sum over D gives the (N, K) table of
     squared Mahalanobis distances, one column per component, and adding c_k and multiplying by -1/2
     gives the (N, K) log-densities.
 
@@ -277,64 +277,88 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     -------
     ax : matplotlib Axes
     """
+    from matplotlib.patches import Rectangle
+
     from .style import component_colour
 
     ax = ax or plt.gca()
     grey = "#777777"
+    peak_colour = "#FFF1B8"
     components = [component_colour(k) for k in range(K)]
     depth = (K - 1) * 0.45  # how far the back layer rises above the front one
-    label_y = -N - 1.0
+    row_height = N + depth + 7.0  # one row of the figure: the tensors, their captions and a gap
 
-    def below(left, right, rows, text):  # a dimension's name under a front face
-        ax.text((left + right) / 2, -rows - 0.2, text, ha="center", va="top", fontsize=12)
+    def below(left, right, top, rows, text):  # a dimension's name under a front face
+        ax.text((left + right) / 2, top - rows - 0.2, text, ha="center", va="top", fontsize=14)
 
-    def caption(left, right, text):
-        ax.text((left + right) / 2, label_y, text, ha="center", va="top", fontsize=13)
+    def caption(left, right, top, text):
+        ax.text((left + right) / 2, top - N - 1.1, text, ha="center", va="top", fontsize=15)
 
-    def operator(x, width, text, fontsize=16):
-        ax.text(x + width / 2, -N / 2 + 0.5, text, ha="center", va="center", fontsize=fontsize)
+    def operator(x, top, width, text, fontsize=17):
+        ax.text(x + width / 2, top - N / 2 + 0.5, text, ha="center", va="center", fontsize=fontsize)
         return x + width
 
-    def table(x, colours, name):  # an (N, K) table: column k in component k's colour
+    def peak(left, right, top):  # the yellow background of a tensor alive at the peak
+        ax.add_patch(Rectangle((left - 0.3, top - N - 0.9), right - left + 0.6, N + depth + 1.3, facecolor=peak_colour,
+                               edgecolor="none", zorder=0))
+
+    def table(x, top, name):  # an (N, K) table: column k in component k's colour
         for k in range(K):
-            _draw_layers(ax, x + k, N, 1, [colours[k]])
-        below(x, x + K, N, f"K = {K}")
-        caption(x, x + K, name)
+            _draw_layers(ax, x + k, N, 1, [components[k]], top=top)
+        below(x, x + K, top, N, f"K = {K}")
+        caption(x, x + K, top, name)
         return x + K
 
+    # top row: the two inputs, their difference, and its square
+    top = 0.0
     x = 1.0
-    ax.text(x - 0.3, -N / 2, f"N = {N} points", ha="right", va="center", fontsize=13, rotation=90)
-    right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1)
-    below(x, x + D, N, f"D = {D} dims")
-    ax.text(right + 0.1, depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=12)
-    caption(x, right, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor every component")
-    x = operator(right + 0.3, 1.4, "−", fontsize=30)
-    right = _draw_layers(ax, x, N, D, components, stored_rows=1)
-    below(x, x + D, N, f"D = {D}")
-    ax.text(right + 0.1, depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=12)
-    caption(x, right, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
-    peak_left = x = operator(right + 0.6, 1.5, "→")
-    steps = [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", "÷ σ²\n→"),
-             ("the quotient\n(N, K, D)", None)]
-    for name, step in steps:
-        right = _draw_layers(ax, x, N, D, components)
-        below(x, x + D, N, "D")
-        caption(x, right, name)
+    ax.text(x - 0.3, top - N / 2, f"N = {N} points", ha="right", va="center", fontsize=15, rotation=90)
+    right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1, top=top)
+    below(x, x + D, top, N, f"D = {D} dims")
+    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    caption(x, right, top, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor all K layers")
+    x = operator(right + 0.9, top, 1.8, "−", fontsize=32)
+    right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
+    below(x, x + D, top, N, f"D = {D}")
+    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    caption(x, right, top, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
+    x = operator(right + 0.6, top, 1.8, "→")
+    for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
+        right = _draw_layers(ax, x, N, D, components, top=top)
+        peak(x, right, top)
+        below(x, x + D, top, N, "D")
+        caption(x, right, top, name)
         if step is not None:
-            x = operator(right + 0.3, 2.6, step, fontsize=14)
-    peak_right = right
-    top = depth + 1.0  # the bracket over the three tensors alive together
-    ax.plot([peak_left, peak_left, peak_right, peak_right], [top - 0.35, top, top, top - 0.35], color="black", linewidth=2)
-    ax.text((peak_left + peak_right) / 2, top + 0.2, "alive together at the peak: three real (N, K, D) tensors",
-            ha="center", va="bottom", fontsize=14, weight="bold")
-    x = operator(right + 0.3, 3.6, "sum over\nthe D axis\n→", fontsize=14)
-    x = table(x, components, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
-    x = operator(x + 0.3, 3.0, "+ c_k,\n× (−½)\n→", fontsize=14)
-    x = table(x, components, "log_pdfs\n(N, K)")
-    ax.text(0.0, label_y - 4.3, "solid: stored in memory;   pale and dashed: repeated by broadcasting, never copied",
-            ha="left", va="top", fontsize=14, style="italic")
-    ax.set_xlim(-0.4, x + 0.4)
-    ax.set_ylim(label_y - 5.2, top + 1.4)
+            x = operator(right + 0.8, top, 3.4, step, fontsize=15)
+    width = right
+
+    # bottom row: divide by the variances, sum over D, add c_k
+    top = -row_height
+    x = 1.0
+    x = operator(x - 1.2, top, 4.4, "diff ** 2\n÷", fontsize=17)
+    right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
+    below(x, x + D, top, N, f"D = {D}")
+    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    caption(x, right, top, "variances[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
+    x = operator(right + 0.6, top, 1.8, "→")
+    right = _draw_layers(ax, x, N, D, components, top=top)
+    peak(x, right, top)
+    below(x, x + D, top, N, "D")
+    caption(x, right, top, "the quotient\n(N, K, D)")
+    x = operator(right + 0.8, top, 4.4, "sum over\nthe D axis\n→", fontsize=15)
+    x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
+    x = operator(x + 0.4, top, 3.6, "+ $c_k$,\n× (−½)\n→", fontsize=15)
+    x = table(x, top, "log_pdfs\n(N, K)")
+    width = max(width, x)
+
+    bottom = top - N - 6.2
+    ax.add_patch(Rectangle((0.0, bottom - 0.15), 1.4, 0.7, facecolor=peak_colour, edgecolor="none"))
+    ax.text(1.6, bottom + 0.2, "yellow: the three (N, K, D) tensors alive together at the peak", ha="left", va="center",
+            fontsize=15, weight="bold")
+    ax.text(0.0, bottom - 1.2, "solid: stored in memory;   pale and dashed: repeated by broadcasting, never copied",
+            ha="left", va="center", fontsize=15, style="italic")
+    ax.set_xlim(-0.6, width + 0.4)
+    ax.set_ylim(bottom - 2.0, depth + 0.8)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
@@ -448,6 +472,41 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     ax.set_aspect("equal")
     ax.grid(False)
     return ax
+
+
+def plot_owner_maps(params: GMMParams, X: torch.Tensor, near=((-7, 7), (-6, 6)), far=((-30, 30), (-30, 30)),
+                    mark=None, mark_label: str = "", n: int = 300):
+    """Two owner maps side by side (``plot_owners``): left, ``near`` (where the data are) with the decision
+    boundary and the 90% band in a key; right, ``far`` (zoomed out) with ``near`` dotted and, optionally,
+    a point ``mark`` (x1, x2) labelled ``mark_label``. The data are drawn as small black dots on both.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from matplotlib.lines import Line2D
+
+    from .plotting import component_legend
+
+    fig, axes = plt.subplots(1, 2, figsize=(17, 7.5))
+    plot_owners(params, ax=axes[0], xlim=near[0], ylim=near[1], n=n)
+    plot_owners(params, ax=axes[1], xlim=far[0], ylim=far[1], n=n, box=near)
+    for ax, alpha, title in zip(axes, (0.5, 0.7), ("where the data are", "zoomed out")):
+        ax.scatter(*X.T, s=6, color="black", alpha=alpha, linewidths=0)
+        ax.set_title(title)
+    key = [Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
+           Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")]
+    axes[0].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
+    key = [Line2D([], [], color="black", linewidth=2, linestyle=":", label="the left panel's region")]
+    if mark is not None:
+        axes[1].plot([mark[0]], [mark[1]], marker="v", markersize=13, color="black", linestyle="none")
+        key.append(Line2D([], [], marker="v", markersize=11, color="black", linestyle="none", label=mark_label))
+    axes[1].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
+    component_legend(fig, len(params.weights), blend=False, loc="lower center", bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout()
+    return fig
 
 
 def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=None, n: int = 400,
