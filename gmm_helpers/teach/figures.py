@@ -138,7 +138,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -150, "dashed: smallest normal number\ndotted: smallest subnormal number",
+    ax.text(dims[-1], -62, "in each type's colour:\ndashed: its smallest normal number\ndotted: its smallest subnormal number",
             ha="right", va="top", fontsize=12, color="0.25")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
