@@ -12,6 +12,7 @@ from gmm_helpers.teach.figures import (
     plot_responsibilities_along,
     plot_peak_memory,
     plot_underflow,
+    plot_diagonal_vs_full,
 )
 
 
@@ -66,6 +67,27 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
     zero_row = ax.get_yticks()[-1]
     breaks = [line for line in ax.lines if not line.get_clip_on()]  # the break marks on both y axes, off the plot
     assert len(breaks) == 4 and all(zero_row < min(line.get_ydata()) < -370 for line in breaks)
+    # the two "gives 0 from D" labels: both inside the axes, neither overlapping the other nor the legend
+    labels = [t for t in ax.texts if t.get_gid() == "first-zero"]
+    assert [t.get_text().split("\n")[1] for t in labels] == ["from D = 74", "from D = 526"]
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in labels]
+    inside = ax.get_window_extent()
+    assert all(inside.x0 <= b.x0 and b.x1 <= inside.x1 and inside.y0 <= b.y0 for b in boxes)
+    assert not boxes[0].overlaps(boxes[1]) and not any(b.overlaps(ax.get_legend().get_window_extent()) for b in boxes)
+
+
+def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_them():
+    Y = torch.tensor([[1.0, 1.0], [-1.0, -1.0], [2.0, 2.5], [-2.0, -1.5], [1.0, -0.5]], dtype=torch.float64)
+    center = Y.mean(dim=0)
+    S = torch.cov(Y.T, correction=0)
+    fig, ax = plt.subplots()
+    assert plot_diagonal_vs_full(Y, center, S, ax=ax) is ax
+    assert len(ax.patches) == 4  # 1σ and 2σ for each fit
+    assert len([c for c in ax.collections if c.get_gid() == "quadrant"]) == 2
+    by_hand = sum(((y - center)[0] * (y - center)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
+    assert f"{by_hand:.0%} of the points" in ax.texts[0].get_text() and "50%" in ax.texts[0].get_text()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)"]
 
 
 def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
@@ -345,3 +367,4 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     plot_bound_slice(X, params, 1, 0, ax=ax)
     assert len(ax.get_legend().get_texts()) == 2 and ax.lines[3].get_xdata()[0] == best
     plt.close(fig)
+

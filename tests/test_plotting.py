@@ -39,6 +39,17 @@ def test_plot_mixture_draws_points_ellipses_and_legend():
     assert len(ax.collections) == 1
 
 
+def test_plot_mixture_takes_one_colour_per_component():
+    from matplotlib.colors import to_hex
+
+    p = toy_params()
+    fig, ax = plt.subplots()
+    plot_mixture(params=p, ax=ax, n_std=(1,), colours=["#111111", "#222222", "#333333"])
+    assert [to_hex(patch.get_edgecolor()) for patch in ax.patches] == ["#111111", "#222222", "#333333"]
+    with pytest.raises(ValueError, match="colours"):
+        plot_mixture(params=p, ax=ax, colours=["red"])
+
+
 def test_plot_density_has_colour_bar():
     fig, ax = plt.subplots()
     plot_density(toy_params(), ax=ax)

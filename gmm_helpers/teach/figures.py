@@ -131,9 +131,14 @@ def plot_underflow(dims, log_density, computed, ax=None):
         if (~positive).any():
             first_zero = dims[~positive][0]
             ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
-            ax.annotate(f"{name}: 0 from D = {first_zero:.0f}", (first_zero, zero_row + offset / 2), xytext=(8, 14),
-                        textcoords="offset points", color=colour, fontsize=13)
-    ax.text(dims[-1], -150, "dashed: smallest normal number\ndotted: smallest subnormal number",
+            # the label sits beside its vertical line, in the empty band between the limits and the "exactly 0"
+            # row: float32's to the right of its line, float64's to the left (the right edge has no room)
+            right = first_zero < 0.5 * (dims[0] + dims[-1])
+            ax.text(first_zero + (1 if right else -1) * 0.012 * (dims[-1] - dims[0]), zero_row + 40,
+                    f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
+                    color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
+                    gid="first-zero")
+    ax.text(dims[-1], -62, "in each type's colour:\ndashed: its smallest normal number\ndotted: its smallest subnormal number",
             ha="right", va="top", fontsize=12, color="0.25")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
@@ -151,6 +156,51 @@ def plot_underflow(dims, log_density, computed, ax=None):
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density  ($= \ln$ density $/ \ln 10$)")
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.27), framealpha=0.95)  # below the line, above float64's limits
+    return ax
+
+
+def plot_diagonal_vs_full(Y, center, S, ax=None):
+    """A tilted cloud with its full-covariance and diagonal-covariance fits (1σ and 2σ ellipses each), and
+    the two quadrants, upper left and lower right of the centre, where the diagonal fit wastes probability.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    Parameters
+    ----------
+    Y : Tensor, shape (N, 2)
+    center : Tensor, shape (2,)
+        The fits' common mean (the sample mean).
+    S : Tensor, shape (2, 2)
+        The full fit's covariance; the diagonal fit uses its diagonal.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The shaded quadrants are labelled with the share of the points in them (computed here from Y:
+        a count, not a model quantity) and the diagonal fit's 50%.
+    """
+    from .plotting import draw_covariance_ellipses
+
+    ax = ax or plt.gca()
+    Y, center, S = (torch.as_tensor(t).detach().cpu().double() for t in (Y, center, S))
+    ax.scatter(*Y.T.numpy(), s=10, color="0.5", alpha=0.5, linewidths=0)
+    draw_covariance_ellipses(center, S, ax=ax, color="#0072B2", linewidth=3, label="full covariance (1σ and 2σ)")
+    draw_covariance_ellipses(center, torch.diag(S.diagonal()), ax=ax, color="#D55E00", linewidth=3, linestyle="--",
+                             label="diagonal covariance (1σ and 2σ)")
+    ax.set_aspect("equal")
+    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    cx, cy = center.tolist()
+    ax.axvline(cx, color="black", linewidth=1)
+    ax.axhline(cy, color="black", linewidth=1)
+    for (x0, x1), (y0, y1) in [((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]:  # upper left, lower right
+        ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant")
+    opposite = float(((Y - center).prod(dim=1) < 0).double().mean())
+    note = f"the two shaded quadrants together:\n{opposite:.0%} of the points,\n50% of the diagonal fit's probability"
+    ax.text((x_lo + cx) / 2, (cy + y_hi) / 2, note, ha="center", va="center", fontsize=14,
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "linewidth": 0})
+    ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=1, frameon=False)
     return ax
 
 

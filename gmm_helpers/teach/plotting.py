@@ -163,6 +163,7 @@ def plot_mixture(
     point_size: float = 12,
     legend: bool = True,
     title: str | None = None,
+    colours=None,
 ):
     """Points (coloured by true label, by responsibility, or grey) and each component's ellipses.
 
@@ -183,12 +184,17 @@ def plot_mixture(
     legend : bool
         A legend entry per component (with its weight when ``params`` is given).
     title : str, optional
+    colours : sequence of colours, optional
+        One colour per component, in place of the series' ``component_colour(k)`` (for example when a panel
+        has more components than the palette has clearly distinct colours).
 
     Returns
     -------
     ax : matplotlib Axes
     """
     ax = ax or plt.gca()
+    if colours is not None and params is not None and len(colours) < params.means.shape[0]:
+        raise ValueError(f"colours: expected at least one colour per component ({params.means.shape[0]}), got {len(colours)}")
     if X is not None:
         Xn = X.detach().cpu().double().numpy()
         if labels is not None:
@@ -204,7 +210,7 @@ def plot_mixture(
         weights, means, variances = (t.detach().cpu().double() for t in params)
         K = means.shape[0]
         for k in range(K):
-            colour = component_colour(k)
+            colour = component_colour(k) if colours is None else colours[k]
             width = 1.0 + 4.0 * float(weights[k]) * K / 2
             draw_ellipses(means[k], variances[k], ax=ax, n_std=n_std, color=colour, linewidth=width)
             ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white",
