@@ -799,7 +799,7 @@ def test_02_03_hints_for_a_wrong_sum_a_positional_generator_one_log_2pi_and_floa
     assert ": not yet." in out and "float64" in out and "65" not in out
     for check, coarse in [(ex.check_log_density_by_hand, -3.8), (ex.check_diagonal_cost_by_hand, 0.14)]:
         check(coarse)
-        assert "rounded too coarsely: give it to three significant figures" in capsys.readouterr().out
+        assert "rounded too coarsely: give three significant figures" in capsys.readouterr().out
 
 
 def test_one_rule_for_answers_worked_by_hand():
@@ -895,3 +895,37 @@ def test_hints_for_a_row_of_variances_and_for_one_maximum_for_the_whole_table(ca
     ex.check_log_likelihood_from_log_pdfs(global_max)
     out = capsys.readouterr().out
     assert ": not yet." in out and "each point's own" in out
+
+
+@pytest.mark.parametrize("check, answer, says", [
+    (ex.check_weight_for_equal_peak, 0.348, "cut off"),  # 0.3486 truncated
+    (ex.check_ml_variance, 4.66, "cut off"),  # 14 / 3 truncated
+    (ex.check_log_density_by_hand, -3.75, "cut off"),  # -3.7563 truncated toward 0
+    (ex.check_diagonal_cost_by_hand, 0.143, "cut off"),  # 0.1438 truncated
+    (ex.check_log_density_by_hand, -3.8, "rounded too coarsely"),
+    (ex.check_diagonal_cost_by_hand, 0.145, "third significant figure is off"),
+    (ex.check_count_spread, 11, "rounded too coarsely"),
+])
+def test_badly_rounded_answers_are_told_how_not_that_they_are_wrong(check, answer, says, capsys):
+    check(answer)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and says in out
+
+
+def test_vector_answers_a_unit_off_are_told_to_round_each_value(capsys):
+    ex.check_responsibilities_at_point([0.567, 0.000, 0.432])  # 0.5676 truncated
+    ex.check_responsibilities_at_point([0.568, 0.000, 0.433])  # adjusted to sum to 1
+    out = capsys.readouterr().out
+    assert out.count("round each to the nearest") == 2 and "correct" not in out
+    ex.check_d2_probabilities(torch.tensor([0.0, 0.0095, 0.038, 0.95], dtype=torch.float32))  # two figures, float32
+    out = capsys.readouterr().out
+    assert "three significant figures" in out and "sum you divided by" not in out
+    ex.check_d2_probabilities([0.0, 0.00953, 0.0381, 0.952])  # a unit off in the third figure of one value
+    out = capsys.readouterr().out
+    assert "round each to the nearest" in out and "rounded too coarsely" not in out
+
+
+def test_a_wrong_number_of_shape_answers_says_so(capsys):
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error", (1,)])
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "Give 5 answers" in out and "[]" not in out

@@ -101,6 +101,25 @@ def _hand_vector(answer, expected: torch.Tensor) -> bool:
     return a.shape == e.shape and bool(((a - e).abs() <= _hand_tolerance(e) + 1e-12).all())
 
 
+def _rounding_hint(value, expected: float, near: float = 0.03) -> str | None:
+    """The hint for the right value badly rounded, or ``None``: rounded to one or two significant figures, cut off
+    after the third instead of rounded, or within ``near`` (relative) but off in the third figure."""
+    if value is None or not math.isfinite(value):
+        return None
+    same = 1e-6 * abs(expected) + 1e-12  # float32 input and typed decimals compare equal at this level
+    if any(abs(value - float(f"{expected:.{n}g}")) <= same for n in (1, 2)):
+        return "Close, but rounded too coarsely: give three significant figures."
+    step = 10 ** (math.floor(math.log10(abs(expected))) - 2)  # a unit in the third significant figure
+    cut = math.trunc(expected / step) * step
+    if abs(value - cut) <= same:
+        return ("Close: the digits after the third significant figure were cut off, not rounded. Round to the "
+                "nearest (a following digit of 5 or more rounds the third figure up).")
+    if abs(value - expected) <= near * abs(expected):
+        return ("Close, but the third significant figure is off: keep at least four figures in every intermediate "
+                "step and round only the final answer.")
+    return None
+
+
 def _scalar_check(exercise: str, answer, expected: float):
     """The opening of every one-number check: no answer yet, not one number, or right to three significant
     figures each get their verdict here (``None`` returned); otherwise the number, for the mistake hints."""
@@ -144,7 +163,10 @@ def check_responsibilities_at_point(answer) -> None:
     no_half = truth.weights * torch.exp(-sq) / (2 * torch.pi * truth.variances.prod(dim=1).sqrt())  # (3,): exponent without 1/2
     no_root = truth.weights * torch.exp(-sq / 2) / (2 * torch.pi * truth.variances.prod(dim=1))  # (3,): |Sigma|, not |Sigma|^(1/2)
     swapped = torch.flip(expected, dims=(0,))  # components listed in reverse order
-    if _close(given, expected, rtol=0, atol=0.011):
+    if _close(given, expected, rtol=0, atol=0.0015):  # a unit off in the third decimal
+        hint = ("Close, but not every value is right to three decimal places: round each to the nearest (do not cut "
+                "digits off, and do not adjust one so that the three add up to exactly 1).")
+    elif _close(given, expected, rtol=0, atol=0.011):
         hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
                 "places (three significant figures for the larger two).")
     elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
@@ -184,11 +206,11 @@ def check_weight_for_equal_peak(answer) -> None:
     number = _scalar_check("0.2", answer, expected)
     if number is None:
         return
-    if _number_close(number, float(truth.weights[0])):
+    if _rounding_hint(number, expected, near=0) is not None:
+        hint = _rounding_hint(number, expected, near=0)
+    elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
-    elif number == round(expected, 2):
-        hint = "Right to two figures; the question asks for three significant figures."
     elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
         hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_1 sigma_2 "
                 "smaller), so it needs less weight than component 0 to stand as tall, not more.")
@@ -271,8 +293,8 @@ def check_count_spread(answer) -> None:
     elif _number_close(number, (n * 0.27 * 0.73) ** 0.5):
         hint = ("That uses the running example's observed fraction, 162 / 600 = 0.27. The question asks how much "
                 "the count varies from sample to sample, around the true weight pi = 0.25.")
-    elif number in (round(expected), round(expected, -1)):
-        hint = "Close, but rounded too coarsely: give the standard deviation to three significant figures."
+    elif _rounding_hint(number, expected, near=0) is not None:
+        hint = _rounding_hint(number, expected, near=0)
     elif _number_close(number, expected, rtol=0.05):
         hint = ("Close, but not a rounding of the answer: check the arithmetic of N pi (1 - pi) for N = 600 and "
                 "pi = 0.25, then take its square root, keeping three significant figures to the end.")
@@ -300,8 +322,8 @@ def check_ml_variance(answer) -> None:
         hint = "That is a standard deviation; the question asks for the variance sigma^2 (no square root)."
     elif _number_close(number, squares):
         hint = "That is the sum of squared distances S; the maximum is at S divided by the number of points."
-    elif number in (round(expected), round(expected, 1), round(expected, 2)):
-        hint = "Right value, rounded too coarsely: give three significant figures."
+    elif _rounding_hint(number, expected) is not None:
+        hint = _rounding_hint(number, expected)
     else:
         hint = ("First the mean of the points (the maximum-likelihood mean), then the average of the squared "
                 "distances to it.")
@@ -339,11 +361,14 @@ def check_d2_probabilities(answer) -> None:
     elif float(given[0]) != 0:
         hint = ("The point x = 0 is already the first mean: its distance to the nearest chosen mean is 0, so it cannot "
                 "be chosen again and its probability is 0 (and it adds nothing to the sum you divide by).")
-    elif any(bool((given - r).abs().max() < 1e-9) for r in rounded):
+    elif any(bool((given - r).abs().max() < 1e-6) for r in rounded):
         hint = "Close, but rounded too coarsely: give each probability to three significant figures."
     elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
         hint = (f"Proportional to d(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")
+    elif _close(given, expected, rtol=0.03, atol=0):
+        hint = ("Close, but not every probability is right to three significant figures: round each to the nearest "
+                "(do not cut digits off) and keep more figures until the final division.")
     elif _close(given, expected, rtol=0, atol=0.01):
         hint = "Close, but rounded too coarsely: give each probability to three significant figures."
     else:
@@ -411,8 +436,8 @@ def check_log_density_by_hand(answer) -> None:
         hint = "The constant is D log(2 pi) with D = 2: one log(2 pi) per dimension."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
-    elif abs(number - expected) <= 0.02 * abs(expected):
-        hint = "Close, but rounded too coarsely: give it to three significant figures."
+    elif _rounding_hint(number, expected, near=0.02) is not None:
+        hint = _rounding_hint(number, expected, near=0.02)
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
@@ -439,8 +464,8 @@ def check_diagonal_cost_by_hand(answer) -> None:
         hint = "|Sigma| = Sigma_11 Sigma_22 (1 - rho^2): the correlation enters squared."
     elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
         hint = "0.5 is the correlation rho itself, not the covariance Sigma_12 = rho sigma_1 sigma_2: use it as rho."
-    elif abs(number - expected) <= 0.04 * expected:
-        hint = "Close, but rounded too coarsely: give it to three significant figures."
+    elif _rounding_hint(number, expected, near=0.04) is not None:
+        hint = _rounding_hint(number, expected, near=0.04)
     else:
         hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
                 "the variances cancel.")
@@ -500,6 +525,9 @@ def check_broadcast_shapes(answer) -> None:
         given = []
     wrong = [i + 1 for i, e in enumerate(expected) if i >= len(given) or given[i] != e]
     hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
+    if answer is not None and len(given) != len(expected):
+        return _verdict("4.1", answer, False, f"Give {len(expected)} answers, one per expression, in order; got "
+                                              f"{len(given)}.")
     if any(expected[i - 1] == "error" for i in wrong):
         hint += ' Two sizes that differ, neither of them 1, are an error: answer "error" there.'
     if any(".sum(dim=" in BROADCAST_EXPRESSIONS[i - 1] for i in wrong):
@@ -599,11 +627,8 @@ def check_two_component_responsibility(answer) -> None:
         hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
     elif answer is not None and value is None:
         hint = "Answer with one number (a float, or a tensor holding one value)."
-    elif value is not None and any(abs(value - float(f"{expected:.{n}g}")) < 1e-9 for n in (1, 2)):
-        hint = "Close, but rounded too far: give three significant figures."
-    elif value is not None and abs(value - expected) <= 0.03 * expected:
-        hint = ("Close, but the third significant figure is off: keep four figures in the densities and weighted "
-                "terms until the final division, then round.")
+    elif _rounding_hint(value, expected) is not None:
+        hint = _rounding_hint(value, expected)
     else:
         hint = "r_0 = w_0 N(0.5; m_0, v_0) / (w_0 N(0.5; m_0, v_0) + w_1 N(0.5; m_1, v_1)), with v the variances."
     _verdict("5.1", answer, correct, hint)
