@@ -190,11 +190,15 @@ def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():
 
 
 def test_draw_probe_shows_several_probes_for_a_static_figure():
+    from gmm_helpers import log_responsibilities
     from gmm_helpers.teach.widgets import draw_probe
 
     fig = draw_probe(toy_params(), probes=((0, 0), (2.5, 2.5), (14, 2)), names=["A", "B", "C"])
     assert [ax.get_title() for ax in fig.axes[1:4]] == ["A", "B", "C"]
     assert fig.axes[3].patches[0].get_height() > 0.99  # far right: component 0, whose group is on the left
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
+    log_resp = log_responsibilities(torch.tensor([[0.0, 0.0]]), toy_params())[0]  # probe A's logs, of the unrounded shares
+    assert [t.get_text().split("\n")[1] for t in fig.axes[1].texts] == [f"log {v:.2f}" if v < -0.005 else "log 0.00" for v in log_resp]
 
 
 def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_axes():

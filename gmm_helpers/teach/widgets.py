@@ -357,17 +357,20 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     if X is not None:
         axes[0].scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
     K = params.K
+    middle = sorted(x2 for _, x2 in probes)[P // 2] if P > 1 else 0.0  # labels above the probes at or above it, below the rest
     for i, ((x1, x2), name, ax) in enumerate(zip(probes, names, axes[1:])):
         label = name if P == 1 else name.split()[0].rstrip(":")
-        axes[0].plot([x1], [x2], marker="*", markersize=24, color="white", markeredgecolor="black", linestyle="none")
+        axes[0].plot([x1], [x2], marker="*", markersize=24 if P == 1 else 17, color="white", markeredgecolor="black", linestyle="none")
         if P > 1:
-            axes[0].annotate(label, (x1, x2), textcoords="offset points", xytext=(10, 8), fontsize=16, weight="bold")
+            above = x2 >= middle
+            axes[0].annotate(label, (x1, x2), textcoords="offset points", xytext=(8, 6 if above else -6), fontsize=16,
+                             weight="bold", va="bottom" if above else "top")
         probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
         log_resp = log_responsibilities(probe, used)[0]  # (K,)
         resp = log_resp.exp()
         ax.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
         for k, (r, lr) in enumerate(zip(resp.tolist(), log_resp.tolist())):
-            log_text = "log 0.0" if lr > -0.05 else f"log {lr:.1f}"  # one format: a log that rounds to 0 says 0.0
+            log_text = "log 0.00" if lr > -0.005 else f"log {lr:.2f}"  # of the unrounded share; a log that rounds to 0 says 0.00
             ax.text(k, r + 0.02, f"{r:.2f}\n{log_text}", ha="center", va="bottom", fontsize=12)
         ax.set_ylim(0, 1.25)
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -375,6 +378,9 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         ax.set_ylabel("responsibility $r_k(x)$")
         ax.set_title(name)
     axes[0].set_title("who owns the plane" + ("" if e_step == E_STEP_CHOICES[0] else "\n(E-step without the weights)"))
+    axes[0].legend(handles=[Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
+                            Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")],
+                   loc="upper left", fontsize=11, framealpha=0.9)
     fig.tight_layout()
     return fig
 
