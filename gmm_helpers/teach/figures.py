@@ -1111,6 +1111,6 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
                 label=f"component {k}: weight {float(params.weights[k]):.2f} × bell curve")  # on top of the sum
     ax.plot(grid.numpy(), terms.sum(dim=1).numpy(), color="black", linewidth=2, zorder=2, label="sum: the mixture density")
     ax.set(xlim=xlim, xlabel=xlabel, ylabel="density")
-    ax.set_ylim(0, 1.6 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
+    ax.set_ylim(0, 1.45 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
     ax.legend(loc="upper left", fontsize=12, framealpha=0.9)
     return ax
