@@ -1029,7 +1029,7 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     curve.axhline(truth_per_point, color="0.4", linestyle="--", label="the true parameters")
     low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
     top = max(float(curve_values.max()), truth_per_point) + 0.08
-    curve.set(xlabel="iteration", ylabel="log-likelihood per point", title="log-likelihood", ylim=(low, top))
+    curve.set(xlabel="iteration", ylabel="log-likelihood per point", title="log-likelihood per point", ylim=(low, top))
     if curve_values[0] < low:
         curve.annotate(f"iteration 0: {curve_values[0]:.2f}\n(below the axis)", xy=(0, low),
                        xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
@@ -1107,10 +1107,10 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
         values = np.asarray(torch.as_tensor(samples).detach().cpu().double().reshape(-1))
         ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"{len(values)} points (histogram)")
     for k in range(params.K):
-        ax.plot(grid.numpy(), terms[:, k].numpy(), linestyle="--", linewidth=2.5, color=component_colour(k),
-                label=f"component {k}: weight {float(params.weights[k]):.2f} × bell curve")
-    ax.plot(grid.numpy(), terms.sum(dim=1).numpy(), color="black", linewidth=3, label="sum: the mixture density")
+        ax.plot(grid.numpy(), terms[:, k].numpy(), linestyle="--", linewidth=3, color=component_colour(k), zorder=3,
+                label=f"component {k}: weight {float(params.weights[k]):.2f} × bell curve")  # on top of the sum
+    ax.plot(grid.numpy(), terms.sum(dim=1).numpy(), color="black", linewidth=2, zorder=2, label="sum: the mixture density")
     ax.set(xlim=xlim, xlabel=xlabel, ylabel="density")
-    ax.set_ylim(0, 1.9 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
+    ax.set_ylim(0, 1.45 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
     ax.legend(loc="upper left", fontsize=12, framealpha=0.9)
     return ax

@@ -77,7 +77,7 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
                       linestyle="--")
     mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
     volume, height = component0_volume_and_height(params)
-    scale = "" if variance_scale == 1 else f", variances ×{variance_scale:g}"
+    scale = "" if variance_scale == 1 else f", variances ×{variance_scale:.3g}"
     ax.set_title(f"component 0: weight {weight:.2f}{scale}\nvolume {volume:.2f}, height {height:.3f}", fontsize=14)
     return fig if fig is not None else ax
 
@@ -98,7 +98,8 @@ def weight_explorer():
 SAMPLE_XLIM, SAMPLE_YLIM = (-11, 7), (-6.5, 6.5)  # component 0 at variance x 4 (sd 2.7 along x1) stays inside
 
 
-def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None):
+def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None,
+                legend: bool = False):
     """n points from the toy mixture (component 0 changed), coloured by component, with the true ellipses.
     Components are drawn from the heaviest to the lightest, so a small component's few points lie on top
     (outlined in black when its weight is below 0.2), where they can be counted.
@@ -106,14 +107,15 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     Introduced in notebooks/01_synthetic_data.ipynb.
 
     The title gives the fraction of points each component drew; ``seed`` picks another sample of the same
-    size. The axes are fixed. Returns the new figure, or ``ax`` when one is given.
+    size. The axes are fixed. ``legend`` adds a legend naming each component by its colour (at its mean).
+    Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight, variance_scale)
     X, labels = sample_gmm(params, n, generator=torch.Generator().manual_seed(seed))
     fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
     fig, ax = _new_axes(ax, (8, 6))
     size = max(4, 40 / np.sqrt(max(n, 1) / 100))
-    plot_mixture(None, params, ax=ax, legend=False)
+    plot_mixture(None, params, ax=ax, legend=legend)
     Xn, labels_n = X.double().numpy(), labels.numpy()
     for k in torch.argsort(params.weights, descending=True, stable=True).tolist():  # the lightest component on top
         ax.scatter(*Xn[labels_n == k].T, s=size, color=component_colour(k), alpha=0.6, linewidths=0.5,
@@ -132,11 +134,12 @@ def sampling_explorer():
     """
     return widgets.interactive(
         draw_sample,
-        n=widgets.SelectionSlider(options=[20, 50, 100, 200, 500, 1000, 2000, 5000], value=50, description="N points", **_LAYOUT),
+        n=widgets.SelectionSlider(options=[20, 50, 100, 200, 500, 1000, 2000, 5000], value=20, description="N points", **_LAYOUT),
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
         variance_scale=widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.5, description="variance × (component 0)", **_LAYOUT),
         seed=widgets.IntSlider(value=0, min=0, max=49, description="sample number (seed)", **_LAYOUT),
         ax=widgets.fixed(None),
+        legend=widgets.fixed(True),
     )
 
 
