@@ -109,6 +109,7 @@ def test_init_explorer_changes_start_with_seed_scheme_and_scale():
 def test_gaussian_explorer_reports_the_peak_density_and_the_diagonal_cost():
     w = gaussian_explorer()
     c = controls(w)
+    assert set(c) == {"variance σ₁²", "variance σ₂²", "correlation ρ"}  # no stray "legend" checkbox
     c["variance σ₁²"].value = 0.125
     c["variance σ₂²"].value = 0.125
     title = w.result.axes[0].get_title()

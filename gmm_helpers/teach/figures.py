@@ -216,7 +216,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
     seeds : Tensor, shape (K, 2)
         The seed points (for example k-means++'s), in the order that gives their colours.
     centres : Tensor, shape (G, 2), optional
-        The true group centres, marked with a black plus (under the seeds and centroids).
+        The true group centres, marked with a black plus (under the seeds; in panel 3, smaller, on top of the
+        centroids, which would hide them).
     axes : sequence of 3 matplotlib Axes, optional
         A new 1 x 3 figure is made when omitted.
 
@@ -245,12 +246,13 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
                            linewidths=0, label=f"cluster {k}: {counts[k]} points" if i == 1 else None)
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
-                ax.plot(*c, marker="P", markersize=15, color="black", markeredgecolor="white", linestyle="none",
-                        zorder=1.5, label="true group centres" if (i == 0 and g == 0) else None)
+                ax.plot(*c, marker="P", markersize=15 if i < 2 else 11, color="black", markeredgecolor="white",
+                        linestyle="none", zorder=1.5 if i < 2 else 5,  # panel 3: on top of the centroids' crosses
+                        label="true group centres" if (i == 0 and g == 0) else None)
         for k in range(K):
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=component_colour(k), markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.35, zorder=3,
-                    label=f"seed {k}" if i == 0 else None)
+                    label=f"seed {k}" if i == 0 else ("seeds (faded)" if i == 2 and k == 0 else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
                 ax.plot(*C[k], marker="X", markersize=16, color=component_colour(k), markeredgecolor="white",

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import patheffects
 
 from ..data import sample_gmm
 from ..em import em_half_steps
@@ -175,7 +176,7 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
     fig, ax = _new_axes(ax, (8, 6))
-    default = f"{scheme}, seed {seed}" + (f", data × {scale:g}" if scale != 1 else "")
+    default = f"{scheme}, seed {seed}" + (f", data × {scale:.2g}" if scale != 1 else "")  # 0.32, not 0.316228
     if centres is not None:
         default += "\n" + start_coverage(start.means / scale, centres)
     plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=title or default)
@@ -184,7 +185,8 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
             ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
                     linestyle="none", zorder=1.5)  # under the start means' crosses (zorder 2), which stay visible
             ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
-                        fontsize=14, fontweight="bold", color="black", zorder=1.5)  # no box: it hid means and ellipses
+                        fontsize=14, fontweight="bold", color="black", zorder=1.5,  # no box: it hid means and ellipses;
+                        path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])  # a halo, legible on lines
     low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
     ax.set_xlim(scale * float(low[0]), scale * float(high[0]))
     ax.set_ylim(scale * float(low[1]), scale * float(high[1]))
@@ -284,6 +286,7 @@ def gaussian_explorer():
         correlation=widgets.FloatSlider(value=0.0, min=-0.95, max=0.95, step=0.05, description="correlation ρ", **_LAYOUT),
         ax=widgets.fixed(None),
         colorbar=widgets.fixed(True),
+        legend=widgets.fixed(True),  # not a control: a stray checkbox otherwise
     )
 
 
