@@ -70,6 +70,20 @@ def test_bad_input(fit):
         animate_em(torch.zeros(5, 3), result)
     with pytest.raises(ValueError, match=r"hold_last: expected an int >= 0"):
         animate_em(X, result, hold_last=-1)
+    with pytest.raises(ValueError, match=r"slow: expected iterations in 0..6, got \[7\]"):
+        animate_em(X, result, slow=[7])
+
+
+def test_slow_iterations_get_more_frames(fit, tmp_path):
+    X, result = fit
+    path = tmp_path / "lingers.gif"
+    save_gif(animate_em(X, result, dpi=20, hold_last=0, slow=range(2, 4), slow_repeat=3), path, fps=2, dpi=20)
+    with Image.open(path) as gif:  # Pillow merges repeated frames into one shown longer
+        durations = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            durations.append(gif.info["duration"])
+    assert durations == [500, 500, 1500, 1500, 500, 500, 500]  # iterations 2 and 3 shown three times as long
 
 
 def test_save_gif_writes_at_the_given_rate(fit, tmp_path):

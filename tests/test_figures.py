@@ -365,6 +365,6 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     assert abs(float(values[bound.argmax()]) - best) <= 0.01 / 2 + 1e-9  # F's top is the M-step's mean (grid step 0.01)
     fig, ax = plt.subplots()
     plot_bound_slice(X, params, 1, 0, ax=ax)
-    assert len(ax.get_legend().get_texts()) == 2 and ax.lines[3].get_xdata()[0] == best
+    assert len(ax.get_legend().get_texts()) == 3 and ax.lines[3].get_xdata()[0] == best
     plt.close(fig)
 

@@ -84,3 +84,15 @@ def test_label_weights_writes_each_weight_by_its_mean_in_its_colour():
     assert texts[0].xyann == (14, 10)
     moved = label_weights(ax, params, offsets={1: (-80, -40)})  # one label moved away from a neighbour
     assert moved[1].xyann == (-80, -40) and moved[0].xyann == (14, 10)
+
+
+def test_component_legend_appends_extra_handles():
+    from matplotlib.lines import Line2D
+
+    from gmm_helpers.teach.plotting import component_legend
+
+    fig = plt.figure()
+    legend = component_legend(fig, 2, extra=[Line2D([], [], marker="+", linestyle="none", color="black", label="true mean")])
+    assert [t.get_text() for t in legend.get_texts()] == ["component 0", "component 1",
+                                                          "mixed colour: a point shared between components", "true mean"]
+    plt.close(fig)

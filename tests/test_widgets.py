@@ -217,7 +217,7 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
     lls = ax_curve.lines[1].get_ydata()  # the dots: one per half-step so far
     assert len(lls) == 5 and all(b >= a - 1e-12 for a, b in zip(lls, lls[1:]))
     assert lls[1] == lls[0] and lls[2] > lls[1]  # an E-step leaves the parameters, so the likelihood, unchanged
-    assert ax_data.get_title().endswith(f"log-likelihood per point {lls[-1]:.4f}")
+    assert ax_data.get_title().endswith(f"log-likelihood {lls[-1]:.4f}")
     assert (ax_data.get_xlim(), ax_data.get_ylim()) == limits
     qs = ax_curve.lines[3].get_ydata()  # Q(theta; theta_old) from half-step 1 on, against a direct sum
     from gmm_helpers.em import em_half_steps
@@ -228,6 +228,8 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
         log_joint = Independent(Normal(params.means, params.variances.sqrt()), 1).log_prob(X[:, None, :]) + params.weights.log()
         assert abs(qs[step - 1] - float((resp * log_joint).sum()) / len(X)) < 1e-9
     assert qs[1] > qs[0] and qs[3] > qs[2]  # each M-step raises Q
+    assert f"$Q$ {qs[-1]:.4f}, log-likelihood" in ax_data.get_title()  # the data panel names both values
+    assert ax_curve.get_ylabel() == "$\\ell$ and $Q$ per point"
     # the x-axis counts iterations: half-step h at h / 2 (E-steps at t - 1/2, M-steps at t)
     assert list(ax_curve.lines[1].get_xdata()) == [0.0, 0.5, 1.0, 1.5, 2.0] and "iteration" in ax_curve.get_xlabel()
 

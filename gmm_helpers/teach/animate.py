@@ -71,7 +71,7 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
 
 
 def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsize=(7.5, 9.5), dpi: int = 80,
-               gif_path=None, hold_last: int = 8) -> FuncAnimation:
+               gif_path=None, hold_last: int = 8, slow=(), slow_repeat: int = 3) -> FuncAnimation:
     """An animation of an EM fit: one frame per entry of ``result.history``, then the last one held.
 
     Introduced in notebooks/07_em_fit.ipynb.
@@ -95,6 +95,9 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
         Also write the animation there as a GIF, at this ``interval`` and ``dpi`` (``save_gif``).
     hold_last : int, default 8
         Repeat the final frame this many more times, so a looping GIF pauses on the result.
+    slow : iterable of int, default ()
+        Iterations to linger on: each is shown for ``slow_repeat`` frames instead of one (a moment that would
+        otherwise flash by).
 
     Returns
     -------
@@ -104,6 +107,11 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
         raise ValueError(f"X: expected shape (N, 2) to draw in the plane, got {tuple(X.shape)}")
     if hold_last < 0:
         raise ValueError(f"hold_last: expected an int >= 0, got {hold_last}")
+    slow = set(int(t) for t in slow)
+    if any(not 0 <= t < len(result.history) for t in slow):
+        raise ValueError(f"slow: expected iterations in 0..{len(result.history) - 1}, got {sorted(slow)}")
+    if slow_repeat < 1:
+        raise ValueError(f"slow_repeat: expected an int >= 1, got {slow_repeat}")
     fig, (ax_data, ax_curve) = plt.subplots(2, 1, figsize=figsize, dpi=dpi, gridspec_kw={"height_ratios": [1.6, 1]})
     fig.subplots_adjust(left=0.15, right=0.96, bottom=0.15, top=0.95, hspace=0.42)
     component_legend(fig, result.params.K, loc="lower center", ncol=2, fontsize=13)
@@ -112,7 +120,8 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
         draw_em_iteration(X, result, t, ax_data, ax_curve)
         return []
 
-    frames = list(range(len(result.history))) + [len(result.history) - 1] * hold_last
+    frames = [t for t in range(len(result.history)) for _ in range(slow_repeat if t in slow else 1)]
+    frames += [len(result.history) - 1] * hold_last
     animation = FuncAnimation(fig, update, frames=frames, interval=interval, blit=False, repeat=True)
     plt.close(fig)  # shown as a GIF, not as a live figure
     if gif_path is not None:

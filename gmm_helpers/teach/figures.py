@@ -727,19 +727,19 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
     axis = "x_1" if d == 0 else "x_2" if d == 1 else f"x_{{{d + 1}}}"
     ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta)$")
-    ax.plot(grid, bound, color=component_colour(k), linewidth=3, linestyle="--", label=r"lower bound $F(r_{\mathrm{old}}, \theta)$")
+    ax.plot(grid, bound, color=component_colour(k), linewidth=3, linestyle="--", label=r"lower bound $F(r, \theta)$, $r$ frozen at $\theta_{\mathrm{old}}$")
     ax.plot([old], [ll_old], "o", color="black", markersize=12, zorder=5)
     ax.annotate(r"$\theta_{\mathrm{old}}$: they touch", (old, ll_old), xytext=(10, -80), textcoords="offset points",
                 ha="left", fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
-    ax.axvline(best, color="0.5", linestyle=":", linewidth=2)
+    ax.axvline(best, color="0.5", linestyle=":", linewidth=2, label="the M-step's value of the coordinate")
     ax.plot([best], [F_best], "s", color=component_colour(k), markersize=11, zorder=5)
     ax.plot([best], [ll_best], "^", color="black", markersize=13, zorder=5)
-    ax.annotate("M-step: the top of $F$", (best, F_best), xytext=(25, -45), textcoords="offset points", fontsize=15,
+    ax.annotate("M-step: the top of $F$", (best, F_best), xytext=(50, -140), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.annotate(r"$\ell$ there: higher still", (best, ll_best), xytext=(60, 12), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.set_xlabel(f"component {k}'s mean coordinate ${axis}$ (every other parameter at $\\theta_{{\\mathrm{{old}}}}$)")
-    ax.set_ylabel("per point")
+    ax.set_ylabel("log-likelihood per point")
     low, high = float(min(ll.min(), bound.min())), float(ll.max())
     ax.set_ylim(low - 0.03 * (high - low), high + 0.12 * (high - low))
     ax.legend(loc="lower right", fontsize=14)

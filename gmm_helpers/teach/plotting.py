@@ -240,8 +240,10 @@ def data_limits(X, margin: float = 0.08):
     return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]), float(hi[1] + pad[1]))
 
 
-def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower center", ncol: int | None = None, **kwargs):
-    """One legend for a whole figure: a marker in each component's colour, and what a mixed colour means.
+def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower center", ncol: int | None = None, extra=(),
+                     **kwargs):
+    """One legend for a whole figure: a marker in each component's colour, and what a mixed colour means
+    (then the ``extra`` handles, e.g. a marker for the true means).
 
     Introduced in notebooks/06_parameter_updates.ipynb. Placed outside the panels (below them by
     default), so that it covers no data.
@@ -258,6 +260,7 @@ def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower cente
         mixed = responsibility_colours(torch.full((1, min(K, 2)), 1 / min(K, 2)))[0]
         handles.append(Line2D([], [], marker="o", markersize=11, linestyle="none", color=mixed,
                               label="mixed colour: a point shared between components"))
+    handles += list(extra)
     kwargs.setdefault("frameon", False)
     return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)
 

@@ -452,16 +452,17 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     plot_mixture(X, params, resp=resp, ax=ax_data, legend=False, point_size=14)
     ax_data.set_xlim(x0, x1)
     ax_data.set_ylim(y0, y1)
-    ax_data.set_title(f"{description}\nlog-likelihood per point {float(lls[step]):.4f}")
+    qs = half_step_q_values(X, states) if qs is None else qs
+    q_now = "" if torch.isnan(qs[step]) else f"$Q$ {float(qs[step]):.4f}, "  # no Q before the first E-step
+    ax_data.set_title(f"{description}\nper point: {q_now}log-likelihood {float(lls[step]):.4f}")
     if ax_curve is not None:
         last = step if curve_to is None else curve_to
         x = np.arange(len(states)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
         ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
         ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
-        qs = half_step_q_values(X, states) if qs is None else qs
         ax_curve.step(x[1: last + 1], qs[1: last + 1].numpy(), where="post", color=Q_COLOUR, linestyle="--")
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
-        ax_curve.set_xlim(-0.25, x[-1] + 0.25)
+        ax_curve.set_xlim(-0.75, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
         bottom = min(float(lls[2:].min()), float(qs[2:].min())) if len(lls) > 2 else float(lls.min())
@@ -477,7 +478,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
             if q_below:
                 mark_start_below(ax_curve, float(qs[1]), x=0.5, text="" if ll_below else "\n".join(lines), color=Q_COLOUR)
         ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
-        ax_curve.set_ylabel("per point")
+        ax_curve.set_ylabel("$\\ell$ and $Q$ per point")
         ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: reset by an E-step, up after an M-step",
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
