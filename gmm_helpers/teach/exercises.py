@@ -206,8 +206,8 @@ def check_weight_for_equal_peak(answer) -> None:
     number = _scalar_check("0.2", answer, expected)
     if number is None:
         return
-    if _rounding_hint(number, expected, near=0) is not None:
-        hint = _rounding_hint(number, expected, near=0)
+    if (rounding := _rounding_hint(number, expected, near=0)) is not None:
+        hint = rounding
     elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
@@ -293,8 +293,8 @@ def check_count_spread(answer) -> None:
     elif _number_close(number, (n * 0.27 * 0.73) ** 0.5):
         hint = ("That uses the running example's observed fraction, 162 / 600 = 0.27. The question asks how much "
                 "the count varies from sample to sample, around the true weight pi = 0.25.")
-    elif _rounding_hint(number, expected, near=0) is not None:
-        hint = _rounding_hint(number, expected, near=0)
+    elif (rounding := _rounding_hint(number, expected, near=0)) is not None:
+        hint = rounding
     elif _number_close(number, expected, rtol=0.05):
         hint = ("Close, but not a rounding of the answer: check the arithmetic of N pi (1 - pi) for N = 600 and "
                 "pi = 0.25, then take its square root, keeping three significant figures to the end.")
@@ -322,8 +322,8 @@ def check_ml_variance(answer) -> None:
         hint = "That is a standard deviation; the question asks for the variance sigma^2 (no square root)."
     elif _number_close(number, squares):
         hint = "That is the sum of squared distances S; the maximum is at S divided by the number of points."
-    elif _rounding_hint(number, expected) is not None:
-        hint = _rounding_hint(number, expected)
+    elif (rounding := _rounding_hint(number, expected)) is not None:
+        hint = rounding
     else:
         hint = ("First the mean of the points (the maximum-likelihood mean), then the average of the squared "
                 "distances to it.")
@@ -436,8 +436,8 @@ def check_log_density_by_hand(answer) -> None:
         hint = "The constant is D log(2 pi) with D = 2: one log(2 pi) per dimension."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
-    elif _rounding_hint(number, expected, near=0.02) is not None:
-        hint = _rounding_hint(number, expected, near=0.02)
+    elif (rounding := _rounding_hint(number, expected, near=0.02)) is not None:
+        hint = rounding
     else:
         hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = 2."
     _verdict("3.1", answer, False, hint)
@@ -464,8 +464,8 @@ def check_diagonal_cost_by_hand(answer) -> None:
         hint = "|Sigma| = Sigma_11 Sigma_22 (1 - rho^2): the correlation enters squared."
     elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
         hint = "0.5 is the correlation rho itself, not the covariance Sigma_12 = rho sigma_1 sigma_2: use it as rho."
-    elif _rounding_hint(number, expected, near=0.04) is not None:
-        hint = _rounding_hint(number, expected, near=0.04)
+    elif (rounding := _rounding_hint(number, expected, near=0.04)) is not None:
+        hint = rounding
     else:
         hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
                 "the variances cancel.")
@@ -627,8 +627,8 @@ def check_two_component_responsibility(answer) -> None:
         hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
     elif answer is not None and value is None:
         hint = "Answer with one number (a float, or a tensor holding one value)."
-    elif _rounding_hint(value, expected) is not None:
-        hint = _rounding_hint(value, expected)
+    elif (rounding := _rounding_hint(value, expected)) is not None:
+        hint = rounding
     else:
         hint = "r_0 = w_0 N(0.5; m_0, v_0) / (w_0 N(0.5; m_0, v_0) + w_1 N(0.5; m_1, v_1)), with v the variances."
     _verdict("5.1", answer, correct, hint)
