@@ -625,7 +625,8 @@ def _random_fits(X, K, n):
 @pytest.mark.parametrize("wrong, says", [
     (lambda X, K, n: min(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()), "lowest final log-likelihood"),
     (lambda X, K, n: max(_fits(X, K, n), key=lambda f: f.log_likelihoods[-1].item()).params, "EMResult itself"),
-    (lambda X, K, n: _fits(X, K, n)[-1], "lowest final log-likelihood"),  # the last fit: at K = 3 the worst
+    (lambda X, K, n: _fits(X, K, n, max_iter=1000)[-1], "last seed's"),  # the last fit: at K = 3 also the worst
+    (lambda X, K, n: _fits(X, K, n)[-1], "last seed's"),  # ... with the default max_iter
     (lambda X, K, n: _fits(X, K, 1, max_iter=1000)[0], "seed 0's fit"),  # n_starts ignored
     (lambda X, K, n: max(_fits(X, K, n, max_iter=1000), key=lambda f: f.log_likelihoods[0].item()), "best start"),  # ranked by the start
     (lambda X, K, n: max(_fits(X, K, n, max_iter=3, tol=0), key=lambda f: f.log_likelihoods[-1].item()), "not the best"),  # stopped early
@@ -638,6 +639,17 @@ def test_best_of_restarts_rejects_each_likely_wrong_answer(wrong, says, capsys):
     ex.check_best_of_restarts(wrong)
     out = capsys.readouterr().out
     assert ": not yet." in out and says in out
+
+
+def test_misassigned_names_a_string_or_a_float_for_what_it_is(capsys):
+    ex.check_misassigned("2")
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "got str" in out
+    ex.check_misassigned(2.0)  # a whole number as a float is the count
+    assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_misassigned(2.5)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "whole number" in out
 
 
 def test_misassigned_names_the_true_parameters_count(capsys):

@@ -79,13 +79,13 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
 
 def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_them():
     Y = torch.tensor([[1.0, 1.0], [-1.0, -1.0], [2.0, 2.5], [-2.0, -1.5], [1.0, -0.5]], dtype=torch.float64)
-    center = Y.mean(dim=0)
+    centre = Y.mean(dim=0)
     S = torch.cov(Y.T, correction=0)
     fig, ax = plt.subplots()
-    assert plot_diagonal_vs_full(Y, center, S, ax=ax) is ax
+    assert plot_diagonal_vs_full(Y, centre, S, ax=ax) is ax
     assert len(ax.patches) == 4  # 1σ and 2σ for each fit
     assert len([c for c in ax.collections if c.get_gid() == "quadrant"]) == 2
-    by_hand = sum(((y - center)[0] * (y - center)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
+    by_hand = sum(((y - centre)[0] * (y - centre)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
     assert f"{by_hand:.0%} of the points" in ax.texts[0].get_text() and "50%" in ax.texts[0].get_text()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)"]
 

@@ -418,3 +418,22 @@ def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small
     import matplotlib.colors as mcolors
     assert np.allclose(last.get_facecolors()[0][:3], mcolors.to_rgb(component_colour(0)))
     plt.close(fig)
+
+
+def test_draw_start_numbers_the_start_like_the_centres_it_is_given():
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers import init_random_points, running_example
+    from gmm_helpers.teach.style import component_colour
+    from gmm_helpers.teach.widgets import draw_start
+
+    X, _, truth = running_example()
+    fig, ax = plt.subplots()
+    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means)
+    crosses = {to_rgba(line.get_color()): line.get_xydata()[0].tolist() for line in ax.get_lines() if line.get_marker() == "X"}
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    expected = start.matched_to(truth)
+    assert not torch.equal(expected.means, start.means)  # the poor start's own order differs from the truth's
+    for k in range(3):
+        assert crosses[to_rgba(component_colour(k))] == pytest.approx(expected.means[k].tolist())
+    plt.close(fig)

@@ -738,16 +738,24 @@ def check_misassigned(answer) -> None:
     matched = fit.params.matched_to(truth)  # component k of matched plays true component k
     expected = int((log_responsibilities(X, matched).argmax(dim=1) != labels).sum())
     unmatched = int((log_responsibilities(X, fit.params).argmax(dim=1) != labels).sum())
-    value = _scalar_or_none(answer)
-    correct = value is not None and value == expected
+    if answer is None:
+        _verdict("7.1", None, False, "")
+        return
+    value = _number("7.1", answer)  # a string or a vector is reported here, for what it is
+    if value is None:
+        return
+    if value != int(value):
+        _verdict("7.1", answer, False, f"A count is a whole number; got {value:g}.")
+        return
+    correct = value == expected
     with_truth = int((log_responsibilities(X, truth).argmax(dim=1) != labels).sum())
-    if value is not None and value == with_truth and with_truth != expected:
+    if value == with_truth and with_truth != expected:
         hint = ("That is how many points the true parameters misassign; the question is about the fit from the "
                 "poor start: use fit.params, matched to the truth.")
-    elif value is not None and value == unmatched:
+    elif value == unmatched:
         hint = ("Nearly every point? Compare which fitted component sits on which true group: a fit numbers "
                 "its components in whatever order EM happened to find them.")
-    elif value is not None and value > len(X) / 2:
+    elif value > len(X) / 2:
         hint = "More than half the points: are the fitted components numbered like the true ones?"
     else:
         hint = ("Assign each point to its most responsible component (argmax over k), after putting the fitted "
@@ -767,53 +775,57 @@ def _exercise_7_problems():
     return [(X, 3), (X, 5), (X, 4)]
 
 
-def _best_of_restarts_verdict(X, K: int, got) -> tuple[bool, str]:
-    """One problem of exercise 7.2: which seed did the student's fit start from, and is its fit the best?"""
+def _best_of_restarts_verdict(X, K: int, got) -> tuple[bool, str, int | None]:
+    """One problem of exercise 7.2: is the student's fit the best, the hint if not, and the seed the fit started
+    from (None when it came from no k-means++ seed in 0..5)."""
     from ..em import fit_em
 
     N, n = len(X), 6
     fits = [fit_em(X, K, max_iter=1000, generator=torch.Generator().manual_seed(s)) for s in range(n)]
     finals = [float(f.log_likelihoods[-1]) / N for f in fits]
-    best = max(finals)
     if got is None or not hasattr(got, "log_likelihoods"):
-        return False, "Return the EMResult itself, the one whose log_likelihoods[-1] is largest."
+        return False, "Return the EMResult itself, the one whose log_likelihoods[-1] is largest.", None
     start, final = float(got.log_likelihoods[0]) / N, float(got.log_likelihoods[-1]) / N
     seed = next((s for s in range(n) if abs(float(fits[s].log_likelihoods[0]) / N - start) < 1e-6), None)
     if seed is None:
         return False, (f"With K = {K} your fit did not start from a k-means++ start with a seed in 0..n_starts-1: pass K "
                        "itself as fit_em's init with generator=torch.Generator().manual_seed(seed) (not a start of "
-                       "random data points).")
+                       "random data points)."), None
     if abs(final - finals[seed]) > 5e-4:
         return False, (f"With K = {K} your fit is not the best of the six: it stopped before converging; "
-                       "use max_iter=1000 and compare log_likelihoods[-1], the last value.")
-    if finals[seed] > best - 1e-4:  # the student's fit started from a seed that reaches the best fit
-        return True, ""
-    means = [float(f.log_likelihoods.mean()) for f in fits]
-    if finals[seed] == min(finals):
-        return False, "That is the fit with the lowest final log-likelihood: a higher log-likelihood is the better fit."
+                       "use max_iter=1000 and compare log_likelihoods[-1], the last value."), seed
+    if finals[seed] > max(finals) - 1e-4:  # the student's fit started from a seed that reaches the best fit
+        return True, "", seed
     short = [fit_em(X, K, generator=torch.Generator().manual_seed(s)) for s in range(n)]  # the default max_iter=100
-    if seed == max(range(n), key=lambda s: float(short[s].log_likelihoods[-1])):
-        return False, (f"With K = {K} some fits need more than fit_em's default 100 iterations to converge: "
-                       "pass max_iter=1000, as the exercise says, before comparing log_likelihoods[-1].")
-    if seed == max(range(n), key=lambda s: means[s]):
-        return False, ("That fit has the highest average over its iterations; what counts is where a fit ends: "
-                       "compare the final values, log_likelihoods[-1].")
-    if seed == max(range(n), key=lambda s: float(fits[s].log_likelihoods[0])):
-        return False, "That fit had the best start (log_likelihoods[0]); compare the final values, log_likelihoods[-1]."
-    if seed == max(range(n - 1), key=lambda s: finals[s]):
-        return False, (f"With K = {K} that is the best of seeds 0..n_starts-2: range(n_starts) already gives the "
-                       "n_starts seeds 0, 1, ..., n_starts-1.")
-    if seed == 0:
-        return False, f"With K = {K} that is seed 0's fit: fit from every seed 0..n_starts-1 and keep the best."
-    return False, (f"With K = {K} your fit is not the best of the six: fit from each seed 0..n_starts-1 "
-                   "(a fresh generator per seed, K as init) and compare log_likelihoods[-1], the last value.")
+    ranked_by = {"final": finals, "short": [float(f.log_likelihoods[-1]) for f in short],
+                 "mean": [float(f.log_likelihoods.mean()) for f in fits], "start": [float(f.log_likelihoods[0]) for f in fits]}
+    if finals[seed] == min(finals):
+        hint = "That is the fit with the lowest final log-likelihood: a higher log-likelihood is the better fit."
+    elif seed == max(range(n), key=ranked_by["short"].__getitem__):
+        hint = (f"With K = {K} some fits need more than fit_em's default 100 iterations to converge: "
+                "pass max_iter=1000, as the exercise says, before comparing log_likelihoods[-1].")
+    elif seed == max(range(n), key=ranked_by["mean"].__getitem__):
+        hint = ("That fit has the highest average over its iterations; what counts is where a fit ends: "
+                "compare the final values, log_likelihoods[-1].")
+    elif seed == max(range(n), key=ranked_by["start"].__getitem__):
+        hint = "That fit had the best start (log_likelihoods[0]); compare the final values, log_likelihoods[-1]."
+    elif seed == max(range(n - 1), key=finals.__getitem__):
+        hint = (f"With K = {K} that is the best of seeds 0..n_starts-2: range(n_starts) already gives the "
+                "n_starts seeds 0, 1, ..., n_starts-1.")
+    elif seed == 0:
+        hint = f"With K = {K} that is seed 0's fit: fit from every seed 0..n_starts-1 and keep the best."
+    else:
+        hint = (f"With K = {K} your fit is not the best of the six: fit from each seed 0..n_starts-1 "
+                "(a fresh generator per seed, K as init) and compare log_likelihoods[-1], the last value.")
+    return False, hint, seed
 
 
 def check_best_of_restarts(fn) -> None:
     """Exercise 7.2: ``fn(X, K, n_starts)`` fits from k-means++ starts with seeds 0..n_starts-1 and returns the
-    EMResult with the highest final log-likelihood. Checked on the running example with K = 3, 4 and 5, six starts
+    EMResult with the highest final log-likelihood. Checked on the running example with K = 3, 5 and 4, six starts
     each. The check finds the seed of the returned fit from its starting log-likelihood, so any tol or max_iter that
-    lets the right fit converge passes (its final value must be within 5e-4 per point of the best)."""
+    lets the right fit converge passes (its final value must be within 5e-4 per point of the best). A function that
+    returns the last seed's fit in every problem is told so, whatever else that fit happens to be."""
     import warnings
 
     from ..em import EMConvergenceWarning
@@ -821,17 +833,19 @@ def check_best_of_restarts(fn) -> None:
     if fn is None:
         _verdict("7.2", fn, False, "")
         return
+    verdicts = []
     for X, K in _exercise_7_problems():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EMConvergenceWarning)
             ran, got = _attempt("7.2", fn, X, K, 6)
             if not ran:
                 return
-            ok, hint = _best_of_restarts_verdict(X, K, got)
-        if not ok:
-            _verdict("7.2", fn, False, hint)
-            return
-    _verdict("7.2", fn, True, "")
+            verdicts.append(_best_of_restarts_verdict(X, K, got))
+    failed = [hint for ok, hint, _ in verdicts if not ok]
+    if failed and all(seed == 5 for _, _, seed in verdicts):
+        failed = ["Every fit you returned is the last seed's (seed n_starts-1): keep the fit with the highest "
+                  "log_likelihoods[-1] over all the seeds, not the last one fitted."]
+    _verdict("7.2", fn, not failed, failed[0] if failed else "")
 
 
 def check_starts_needed(answer, p: float) -> None:

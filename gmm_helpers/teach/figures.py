@@ -159,7 +159,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
     return ax
 
 
-def plot_diagonal_vs_full(Y, center, S, ax=None):
+def plot_diagonal_vs_full(Y, centre, S, ax=None):
     """A tilted cloud with its full-covariance and diagonal-covariance fits (1σ and 2σ ellipses each), and
     the two quadrants, upper left and lower right of the centre, where the diagonal fit wastes probability.
 
@@ -168,7 +168,7 @@ def plot_diagonal_vs_full(Y, center, S, ax=None):
     Parameters
     ----------
     Y : Tensor, shape (N, 2)
-    center : Tensor, shape (2,)
+    centre : Tensor, shape (2,)
         The fits' common mean (the sample mean).
     S : Tensor, shape (2, 2)
         The full fit's covariance; the diagonal fit uses its diagonal.
@@ -183,19 +183,19 @@ def plot_diagonal_vs_full(Y, center, S, ax=None):
     from .plotting import draw_covariance_ellipses
 
     ax = ax or plt.gca()
-    Y, center, S = (torch.as_tensor(t).detach().cpu().double() for t in (Y, center, S))
+    Y, centre, S = (torch.as_tensor(t).detach().cpu().double() for t in (Y, centre, S))
     ax.scatter(*Y.T.numpy(), s=10, color="0.5", alpha=0.5, linewidths=0)
-    draw_covariance_ellipses(center, S, ax=ax, color="#0072B2", linewidth=3, label="full covariance (1σ and 2σ)")
-    draw_covariance_ellipses(center, torch.diag(S.diagonal()), ax=ax, color="#D55E00", linewidth=3, linestyle="--",
+    draw_covariance_ellipses(centre, S, ax=ax, color="#0072B2", linewidth=3, label="full covariance (1σ and 2σ)")
+    draw_covariance_ellipses(centre, torch.diag(S.diagonal()), ax=ax, color="#D55E00", linewidth=3, linestyle="--",
                              label="diagonal covariance (1σ and 2σ)")
     ax.set_aspect("equal")
     (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
-    cx, cy = center.tolist()
+    cx, cy = centre.tolist()
     ax.axvline(cx, color="black", linewidth=1)
     ax.axhline(cy, color="black", linewidth=1)
     for (x0, x1), (y0, y1) in [((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]:  # upper left, lower right
         ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant")
-    opposite = float(((Y - center).prod(dim=1) < 0).double().mean())
+    opposite = float(((Y - centre).prod(dim=1) < 0).double().mean())
     note = f"the two shaded quadrants together:\n{opposite:.0%} of the points,\n50% of the diagonal fit's probability"
     ax.text((x_lo + cx) / 2, (cy + y_hi) / 2, note, ha="center", va="center", fontsize=14,
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "linewidth": 0})
