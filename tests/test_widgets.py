@@ -429,11 +429,16 @@ def test_draw_start_numbers_the_start_like_the_centres_it_is_given():
 
     X, _, truth = running_example()
     fig, ax = plt.subplots()
-    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means)
+    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means, numbered_like_centres=True)
     crosses = {to_rgba(line.get_color()): line.get_xydata()[0].tolist() for line in ax.get_lines() if line.get_marker() == "X"}
     start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
     expected = start.matched_to(truth)
     assert not torch.equal(expected.means, start.means)  # the poor start's own order differs from the truth's
     for k in range(3):
         assert crosses[to_rgba(component_colour(k))] == pytest.approx(expected.means[k].tolist())
+    ax.clear()
+    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means)  # by default, the scheme's own order
+    crosses = {to_rgba(line.get_color()): line.get_xydata()[0].tolist() for line in ax.get_lines() if line.get_marker() == "X"}
+    for k in range(3):
+        assert crosses[to_rgba(component_colour(k))] == pytest.approx(start.means[k].tolist())
     plt.close(fig)

@@ -163,7 +163,7 @@ def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
 
 
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
-               ax=None, title: str | None = None, centres: torch.Tensor | None = None):
+               ax=None, title: str | None = None, centres: torch.Tensor | None = None, numbered_like_centres: bool = False):
     """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
@@ -171,13 +171,14 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     The axes follow the data (``scale`` times the limits of X), so the cloud looks the same at every scale
     and only the ellipses that ignore the data's units change size. With ``centres`` (the true means, shape
     (G, D), in the units of X), each is marked with a black plus labelled "group g", and the default title
-    says which groups got no mean; when there are K centres, the start's components are renumbered like
-    them (``GMMParams.matched_to``), so the colours are those the later notebooks give the same start.
-    Returns the new figure, or ``ax``.
+    says which groups got no mean. With ``numbered_like_centres`` (and K centres) the start's components are
+    renumbered like the centres they are paired with (``GMMParams.matched_to``), so the colours are those the
+    later notebooks give the same start; otherwise colours follow the scheme's own order. Returns the new
+    figure, or ``ax``.
     """
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
-    if centres is not None and len(centres) == K:  # only the colours change: a start has no order of its own
+    if numbered_like_centres and centres is not None and len(centres) == K:  # only the colours change
         start = start.matched_to(GMMParams(start.weights, centres.to(X.dtype) * scale, start.variances))
     fig, ax = _new_axes(ax, (8, 6))
     default = f"{scheme}, seed {seed}" + (f", data × {scale:.2g}" if scale != 1 else "")  # 0.32, not 0.316228
