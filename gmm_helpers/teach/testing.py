@@ -25,7 +25,8 @@ def check_close(name: str, actual, expected, rtol: float = 1e-5, atol: float = 1
     Raises
     ------
     AssertionError
-        With the shapes, or the largest absolute and relative differences, when they disagree.
+        With the shapes, or, when values disagree, how many do and the largest absolute difference, where it
+        is and the relative difference at that place (not the largest relative difference, which may be elsewhere).
 
     Examples
     --------
@@ -47,7 +48,7 @@ def check_close(name: str, actual, expected, rtol: float = 1e-5, atol: float = 1
         worst = int(diff.argmax())
         rel = float(diff[worst] / e[worst].abs()) if e[worst] != 0 else float("inf")
         raise AssertionError(
-            f"{name}: {int(bad.sum())} of {a.numel()} values differ; max abs diff {float(diff[worst]):.3g} "
-            f"(relative {rel:.3g}) at flat index {worst}: {float(a[worst]):.8g} vs {float(e[worst]):.8g}"
+            f"{name}: {int(bad.sum())} of {a.numel()} values differ; largest absolute difference {float(diff[worst]):.3g} "
+            f"at flat index {worst}: {float(a[worst]):.8g} vs {float(e[worst]):.8g} (relative difference there {rel:.3g})"
         )
     print(f"{name}: OK")
