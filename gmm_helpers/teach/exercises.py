@@ -102,14 +102,18 @@ def _hand_vector(answer, expected: torch.Tensor) -> bool:
 
 
 def _rounding_hint(value, expected: float, near: float = 0.03) -> str | None:
-    """The hint for the right value badly rounded, or ``None``: rounded to one or two significant figures, cut off
-    after the third instead of rounded, or within ``near`` (relative) but off in the third figure."""
+    """The hint for the right value badly rounded, or ``None``: rounded to one or two significant figures, given to
+    two figures but cut off, cut off after the third instead of rounded, or within ``near`` (relative) but off in
+    the third figure."""
     if value is None or not math.isfinite(value):
         return None
     same = 1e-6 * abs(expected) + 1e-12  # float32 input and typed decimals compare equal at this level
     if any(abs(value - float(f"{expected:.{n}g}")) <= same for n in (1, 2)):
         return "Close, but rounded too coarsely: give three significant figures."
     step = 10 ** (math.floor(math.log10(abs(expected))) - 2)  # a unit in the third significant figure
+    if value == float(f"{value:.2g}") and abs(value - expected) < 10 * step:  # two figures, the second one off
+        return ("Close, but that has only two significant figures, and the second is not the rounded one: give "
+                "three significant figures, rounded to the nearest.")
     cut = math.trunc(expected / step) * step
     if abs(value - cut) <= same:
         return ("Close: the digits after the third significant figure were cut off, not rounded. Round to the "
@@ -206,7 +210,13 @@ def check_weight_for_equal_peak(answer) -> None:
     number = _scalar_check("0.2", answer, expected)
     if number is None:
         return
-    if (rounding := _rounding_hint(number, expected, near=0)) is not None:
+    printed = [float(f"{float(h):.3g}") for h in peaks[:2]]  # the heights as the notebook prints them: 0.0663, 0.0476
+    from_printed = float(truth.weights[1]) * printed[0] / printed[1]  # 0.3482: the right method, rounded heights
+    if _hand_close(number, from_printed):
+        hint = ("Close: that is what the printed heights, rounded to three figures, give, and here their rounding "
+                "moves the third figure of the answer. Work from the variances alone (the 2 pi cancels), or keep "
+                "more digits of the heights.")
+    elif (rounding := _rounding_hint(number, expected, near=0)) is not None:
         hint = rounding
     elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
@@ -788,9 +798,9 @@ def _best_of_restarts_verdict(X, K: int, got) -> tuple[bool, str, int | None]:
     start, final = float(got.log_likelihoods[0]) / N, float(got.log_likelihoods[-1]) / N
     seed = next((s for s in range(n) if abs(float(fits[s].log_likelihoods[0]) / N - start) < 1e-6), None)
     if seed is None:
-        return False, (f"With K = {K} your fit did not start from a k-means++ start with a seed in 0..n_starts-1: pass K "
-                       "itself as fit_em's init with generator=torch.Generator().manual_seed(seed) (not a start of "
-                       "random data points)."), None
+        return False, (f"With K = {K} your fit did not start from a k-means++ start with a seed in 0..n_starts-1: give "
+                       "each fit its own generator=torch.Generator().manual_seed(seed) and K itself as fit_em's init "
+                       "(one generator shared by all the fits, or a start from init_random_points, gives other starts)."), None
     if abs(final - finals[seed]) > 5e-4:
         return False, (f"With K = {K} your fit is not the best of the six: it stopped before converging; "
                        "use max_iter=1000 and compare log_likelihoods[-1], the last value."), seed
