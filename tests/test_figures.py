@@ -87,7 +87,8 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
     assert len([c for c in ax.collections if c.get_gid() == "quadrant"]) == 2
     by_hand = sum(((y - centre)[0] * (y - centre)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
     assert f"{by_hand:.0%} of the points" in ax.texts[0].get_text() and "50%" in ax.texts[0].get_text()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)",
+                                                                "the centre (sample mean)"]
 
 
 def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():

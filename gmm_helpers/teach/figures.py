@@ -192,6 +192,8 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     cx, cy = centre.tolist()
     ax.axvline(cx, color="black", linewidth=1)
     ax.axhline(cy, color="black", linewidth=1)
+    ax.plot(cx, cy, marker="P", markersize=15, color="black", markeredgecolor="white", linestyle="none", zorder=5,
+            label="the centre (sample mean)")
     for (x0, x1), (y0, y1) in [((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]:  # upper left, lower right
         ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant")
     opposite = float(((Y - centre).prod(dim=1) < 0).double().mean())
@@ -259,7 +261,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
-        ax.legend(loc="lower left", fontsize=11, framealpha=0.85, handletextpad=0.3, borderpad=0.3)
+        ax.legend(loc="lower left", fontsize=13, framealpha=0.85, handletextpad=0.3, borderpad=0.3)
     axes[0].set_ylabel("$x_2$")
     return centroids
 
