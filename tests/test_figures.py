@@ -59,7 +59,7 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
     plot_underflow(dims, log_density, computed, ax=ax)
     assert ax.lines[0].get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
     limits = sorted(round(line.get_ydata()[0]) for line in ax.lines if line.get_linestyle() in ("--", ":"))
-    assert limits == [-323, -308, -45, -38]
+    assert limits == [-323, -45]  # each type's smallest positive (subnormal) number
     marks = sorted(round(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() == "-" and len(line.get_xdata()) == 2
                    and line.get_xdata()[0] == line.get_xdata()[1])
     assert marks == [74, 526]
@@ -87,7 +87,8 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
     assert len([c for c in ax.collections if c.get_gid() == "quadrant"]) == 2
     by_hand = sum(((y - centre)[0] * (y - centre)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
     assert f"{by_hand:.0%} of the points" in ax.texts[0].get_text() and "50%" in ax.texts[0].get_text()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)",
+                                                                "the centre (sample mean)"]
 
 
 def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
@@ -368,3 +369,24 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     assert len(ax.get_legend().get_texts()) == 3 and ax.lines[3].get_xdata()[0] == best
     plt.close(fig)
 
+
+
+def test_plot_start_shares_draws_one_labelled_bar_per_scheme_and_stage():
+    from gmm_helpers.teach.figures import plot_start_shares
+
+    shares = {"a": (0.235, 0.555), "b": (0.665, 0.885), "c": (0.92, 0.97)}
+    fig, ax = plt.subplots()
+    plot_start_shares(shares, ax=ax)
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx([23.5, 66.5, 92.0, 55.5, 88.5, 97.0])  # stage by stage, scheme by scheme
+    lefts = [p.get_x() for p in ax.patches]
+    assert lefts[0] < lefts[3] < lefts[1] < lefts[4]  # the two bars of a scheme sit side by side
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == sorted(["23.5%", "66.5%", "92.0%", "55.5%", "88.5%", "97.0%"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert len(ax.get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match="shares"):
+        plot_start_shares({"a": (0.5,)}, ax=ax)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        plot_start_shares({"a": (23.5, 55.5)}, ax=ax)
+    plt.close(fig)

@@ -115,7 +115,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
     ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs")
     colours = {"float32": "#D55E00", "float64": "#0072B2"}
     # float32 as large open circles, float64 as small dots, every 5th D: where both hold the same value both show
-    styles = [dict(marker="o", markersize=8, markerfacecolor="none", markeredgewidth=1.5), dict(marker="o", markersize=3.5)]
+    styles = [dict(marker="o", markersize=6, markerfacecolor="none", markeredgewidth=1), dict(marker="o", markersize=3)]
     for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
         colour = colours.get(name, "0.4")
         info = torch.finfo(values.dtype)
@@ -126,7 +126,6 @@ def plot_underflow(dims, log_density, computed, ax=None):
                 label=f"as {name} holds it", **style)
         ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
                 color=colour, **style)
-        ax.axhline(np.log10(info.smallest_normal), color=colour, linestyle="--", linewidth=1.5)
         ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
         if (~positive).any():
             first_zero = dims[~positive][0]
@@ -138,7 +137,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -62, "in each type's colour:\ndashed: its smallest normal number\ndotted: its smallest subnormal number",
+    ax.text(dims[-1], -62, "dotted, in each type's colour:\nits smallest positive number",
             ha="right", va="top", fontsize=12, color="0.25")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
@@ -193,6 +192,8 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     cx, cy = centre.tolist()
     ax.axvline(cx, color="black", linewidth=1)
     ax.axhline(cy, color="black", linewidth=1)
+    ax.plot(cx, cy, marker="P", markersize=15, color="black", markeredgecolor="white", linestyle="none", zorder=5,
+            label="the centre (sample mean)")
     for (x0, x1), (y0, y1) in [((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]:  # upper left, lower right
         ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant")
     opposite = float(((Y - centre).prod(dim=1) < 0).double().mean())
@@ -260,9 +261,49 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
-        ax.legend(loc="lower left", fontsize=11, framealpha=0.85, handletextpad=0.3, borderpad=0.3)
+        ax.legend(loc="lower left", fontsize=13, framealpha=0.85, handletextpad=0.3, borderpad=0.3)
     axes[0].set_ylabel("$x_2$")
     return centroids
+
+
+def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd iteration")):
+    """Grouped bars: for each scheme, the share of starts with one mean per group, one bar per stage.
+
+    Introduced in notebooks/02_initialisation.ipynb.
+
+    Parameters
+    ----------
+    shares : dict of str -> sequence of float
+        For each scheme (in the order given), one share in [0, 1] per stage (``len(labels)`` of them).
+    ax : matplotlib Axes, optional
+    labels : sequence of str
+        The stages' names, for the legend.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        Each bar is labelled with its share as a percentage with one decimal.
+    """
+    ax = ax or plt.gca()
+    schemes = list(shares)
+    values = np.asarray([list(shares[s]) for s in schemes], dtype=float)  # (schemes, stages)
+    if values.ndim != 2 or values.shape[1] != len(labels):
+        raise ValueError(f"shares: expected {len(labels)} shares per scheme, one per label; got {values.shape}")
+    if ((values < 0) | (values > 1)).any():
+        raise ValueError(f"shares: expected fractions between 0 and 1, got {values.tolist()}")
+    width = 0.8 / len(labels)
+    x = np.arange(len(schemes))
+    colours = ["#999999", "#0072B2", "#D55E00", "#009E73"]
+    for j, label in enumerate(labels):
+        bars = ax.bar(x + (j - (len(labels) - 1) / 2) * width, 100 * values[:, j], width, label=label,
+                      color=colours[j % len(colours)])
+        ax.bar_label(bars, labels=[f"{100 * v:.1f}%" for v in values[:, j]], padding=3, fontsize=14)
+    ax.set_xticks(x, schemes)
+    ax.set_ylim(0, 112)
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel("starts with one mean per group (%)")
+    ax.legend(loc="upper left")
+    return ax
 
 
 def _light(colour: str, amount: float = 0.55):
