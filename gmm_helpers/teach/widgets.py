@@ -488,7 +488,8 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
                                  Line2D([], [], color=Q_COLOUR, marker="s", linestyle="--",
-                                        label=r"$Q(\theta; \theta_{\mathrm{old}})$")], loc="lower right", fontsize=13)
+                                        label="$Q$: $Q(\\theta_{t-1}; \\theta_{t-1})$ at E-step $t$,\n"
+                                              "      $Q(\\theta_t; \\theta_{t-1})$ at M-step $t$")], loc="lower right", fontsize=13)
     return fig
 
 
