@@ -399,7 +399,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.8, top, 4.4, "sum over\nthe D axis\n→", fontsize=15)
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
-    x = operator(x + 0.4, top, 3.6, "+ $c_k$,\n× (−½)\n→", fontsize=15)
+    x = operator(x + 0.4, top, 3.6, "+ $c_k$\nas (1, K),\n× (−½)\n→", fontsize=15)  # c_k (K,) is broadcast as a (1, K) row
     x = table(x, top, "log_pdfs\n(N, K)")
     width = max(width, x)
 
