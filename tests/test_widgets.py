@@ -190,16 +190,20 @@ def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():
     assert w.result.axes[0].get_xlim() == (-15.0, 15.0)
 
 
-def test_draw_probe_shows_several_probes_for_a_static_figure():
+def test_draw_probe_shows_several_probes_as_one_grouped_bar_chart():
     from gmm_helpers import log_responsibilities
     from gmm_helpers.teach.widgets import draw_probe
 
-    fig = draw_probe(toy_params(), probes=((0, 0), (2.5, 2.5), (14, 2)), names=["A", "B", "C"])
-    assert [ax.get_title() for ax in fig.axes[1:4]] == ["A", "B", "C"]
-    assert fig.axes[3].patches[0].get_height() > 0.99  # far right: component 0, whose group is on the left
+    probes = ((0.0, 0.0), (2.5, 2.5), (14.0, 2.0))
+    fig = draw_probe(toy_params(), probes=probes, names=["A: middle", "B", "C"])
+    assert len(fig.axes) == 2 and fig.get_size_inches()[0] <= 13  # the map and one bar chart: readable at notebook width
+    bars = fig.axes[1]
+    assert [t.get_text() for t in bars.get_xticklabels()] == ["A\nmiddle", "B", "C"]
+    heights = torch.tensor([patch.get_height() for patch in bars.patches], dtype=torch.float32).reshape(3, 3)  # component by component
+    torch.testing.assert_close(heights.T, log_responsibilities(torch.tensor(probes), toy_params()).exp())
+    assert heights[0, 2] > 0.99  # far right: component 0, whose group is on the left
+    assert [t.get_text() for t in bars.get_legend().get_texts()] == ["component 0", "component 1", "component 2"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
-    log_resp = log_responsibilities(torch.tensor([[0.0, 0.0]]), toy_params())[0]  # probe A's logs, of the unrounded shares
-    assert [t.get_text().split("\n")[1] for t in fig.axes[1].texts] == [f"log {v:.2f}" if v < -0.005 else "log 0.00" for v in log_resp]
 
 
 def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_axes():

@@ -440,7 +440,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.8, top, 4.4, "sum over\nthe D axis\n→", fontsize=15)
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
-    x = operator(x + 0.4, top, 3.6, "+ $c_k$,\n× (−½)\n→", fontsize=15)
+    x = operator(x + 0.4, top, 3.6, "+ $c_k$\nas (1, K),\n× (−½)\n→", fontsize=15)  # c_k (K,) is broadcast as a (1, K) row
     x = table(x, top, "log_pdfs\n(N, K)")
     width = max(width, x)
 
@@ -461,12 +461,14 @@ PEAK_LABELS = {"loop": "loop over K", "broadcast": "broadcast", "chunked": "broa
                "expanded": "matrix products\n(expanded)"}
 
 
-def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float = 16.0, xmax: float = 2**48):
+def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float | None = 16.0, xmax: float = 2**48):
     """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts what the form creates,
-    the (N, K) results included (``log_pdfs_peak_bytes``). The axis is fixed (1 KiB to ``xmax``,
-    logarithmic; the default fits the widget's largest setting) so that sizes can be compared between calls.
+    the (N, K) results included (``log_pdfs_peak_bytes``); a bar well below the broadcast bar also says how many
+    times smaller it is (a log axis hides ratios). The axis is fixed (1 KiB to ``xmax``, logarithmic; the
+    default fits the widget's largest setting) so that sizes can be compared between calls. ``limit_gib=None``
+    draws no memory line.
 
     Returns
     -------
@@ -478,8 +480,11 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     peaks = [log_pdfs_peak_bytes(N, K, D, dtype, form) for form in PEAK_FORMS]
     ys = np.arange(len(PEAK_FORMS))[::-1]
     ax.barh(ys, peaks, color=["#999999", "#CC79A7", "#E69F00", "#009E73"], height=0.6)
+    broadcast = peaks[PEAK_FORMS.index("broadcast")]
     for y, peak in zip(ys, peaks):
-        ax.text(peak * 1.3, y, format_bytes(peak), va="center", fontsize=13, zorder=3,
+        times = broadcast / peak
+        ratio = (f",  1/{times:.0f}" if times >= 10 else f",  1/{times:.1f}") + " of broadcast" if times >= 1.5 else ""
+        ax.text(peak * 1.3, y, format_bytes(peak) + ratio, va="center", fontsize=13, zorder=3,
                 bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
@@ -488,8 +493,9 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ticks = [2**e for e in range(10, 50, 5) if 2**e <= xmax]  # one tick every factor of 32
     ax.set_xticks(ticks, [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in range(10, 10 + 5 * len(ticks), 5)])
     ax.minorticks_off()
-    ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
-    ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
+    if limit_gib is not None:
+        ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
+        ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
     ax.set_ylim(ys[-1] - 0.5, ys[0] + 0.8)
     ax.set_xlabel("peak memory, the (N, K) results included (log scale)")
     ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")

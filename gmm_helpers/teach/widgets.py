@@ -355,43 +355,57 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
                lim: float = 15.0, names=None):
     """Probe points on the map of who owns the plane, and their responsibilities as bars.
 
-    Introduced in notebooks/05_posteriors.ipynb. One bar panel per probe (a widget moves one probe;
-    a static figure shows several). The axes are fixed: the map spans ±``lim``.
+    Introduced in notebooks/05_posteriors.ipynb. One probe (the widget): a bar panel with each share and its log.
+    Several probes (a static figure): one grouped bar chart, a group of K bars per probe, shares only, so that
+    the figure stays readable at notebook width. The axes are fixed: the map spans ±``lim``.
     """
     from .figures import plot_owners
 
     used = _e_step_params(params, e_step)
     names = names or [f"probe ({x1:+.1f}, {x2:+.1f})" for x1, x2 in probes]
     P = len(probes)
-    fig, axes = plt.subplots(1, 1 + P, figsize=(7.5 + 4.2 * P, 6.2), gridspec_kw={"width_ratios": [1.55] + [1] * P})
-    plot_owners(used, ax=axes[0], xlim=(-lim, lim), ylim=(-lim, lim), n=240)
+    if P == 1:
+        fig, (ax_map, ax) = plt.subplots(1, 2, figsize=(11.7, 6.2), gridspec_kw={"width_ratios": [1.55, 1]})
+    else:
+        fig, (ax_map, ax) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.1]})
+    plot_owners(used, ax=ax_map, xlim=(-lim, lim), ylim=(-lim, lim), n=240)
     if X is not None:
-        axes[0].scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
+        ax_map.scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
     K = params.K
+    probe_points = torch.tensor([list(xy) for xy in probes], dtype=params.means.dtype)
+    log_resp = log_responsibilities(probe_points, used)  # (P, K)
+    resp = log_resp.exp()
     middle = sorted(x2 for _, x2 in probes)[P // 2] if P > 1 else 0.0  # labels above the probes at or above it, below the rest
-    for i, ((x1, x2), name, ax) in enumerate(zip(probes, names, axes[1:])):
-        label = name if P == 1 else name.split()[0].rstrip(":")
-        axes[0].plot([x1], [x2], marker="*", markersize=24 if P == 1 else 17, color="white", markeredgecolor="black", linestyle="none")
+    for (x1, x2), name in zip(probes, names):
+        ax_map.plot([x1], [x2], marker="*", markersize=24 if P == 1 else 17, color="white", markeredgecolor="black", linestyle="none")
         if P > 1:
             above = x2 >= middle
-            axes[0].annotate(label, (x1, x2), textcoords="offset points", xytext=(8, 6 if above else -6), fontsize=16,
-                             weight="bold", va="bottom" if above else "top")
-        probe = torch.tensor([[x1, x2]], dtype=params.means.dtype)
-        log_resp = log_responsibilities(probe, used)[0]  # (K,)
-        resp = log_resp.exp()
-        ax.bar(range(K), resp.numpy(), color=[component_colour(k) for k in range(K)])
-        for k, (r, lr) in enumerate(zip(resp.tolist(), log_resp.tolist())):
+            ax_map.annotate(name.split()[0].rstrip(":"), (x1, x2), textcoords="offset points", xytext=(8, 6 if above else -6),
+                            fontsize=16, weight="bold", va="bottom" if above else "top")
+    if P == 1:
+        ax.bar(range(K), resp[0].numpy(), color=[component_colour(k) for k in range(K)])
+        for k, (r, lr) in enumerate(zip(resp[0].tolist(), log_resp[0].tolist())):
             log_text = "log 0.00" if lr > -0.005 else f"log {lr:.2f}"  # of the unrounded share; a log that rounds to 0 says 0.00
             ax.text(k, r + 0.02, f"{r:.2f}\n{log_text}", ha="center", va="bottom", fontsize=12)
-        ax.set_ylim(0, 1.25)
-        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.set_xticks(range(K), [f"comp. {k}" for k in range(K)])
-        ax.set_ylabel("responsibility $r_k(x)$")
-        ax.set_title(name)
-    axes[0].set_title("who owns the plane" + ("" if e_step == E_STEP_CHOICES[0] else "\n(E-step without the weights)"))
-    axes[0].legend(handles=[Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
-                            Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")],
-                   loc="upper left", fontsize=11, framealpha=0.9)
+        ax.set_title(names[0])
+    else:
+        width = 0.8 / K
+        for k in range(K):
+            xs = [i + (k - (K - 1) / 2) * width for i in range(P)]
+            ax.bar(xs, resp[:, k].numpy(), width=width, color=component_colour(k), label=f"component {k}")
+            for x, r in zip(xs, resp[:, k].tolist()):
+                ax.text(x, r + 0.02, f"{r:.2f}", ha="center", va="bottom", fontsize=13, rotation=90)
+        ax.set_xticks(range(P), [name.replace(": ", "\n", 1) for name in names])
+        ax.legend(loc="upper center", ncol=K, fontsize=12, framealpha=0.9, columnspacing=0.8, handlelength=1.2)
+        ax.set_title("responsibilities of each probe")
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_ylabel("responsibility $r_k(x)$")
+    ax_map.set_title("who owns the plane" + ("" if e_step == E_STEP_CHOICES[0] else "\n(E-step without the weights)"))
+    ax_map.legend(handles=[Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
+                           Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")],
+                  loc="upper left", fontsize=11, framealpha=0.9)
     fig.tight_layout()
     return fig
 
