@@ -918,7 +918,7 @@ def test_hints_for_a_row_of_variances_and_for_one_maximum_for_the_whole_table(ca
 
 
 @pytest.mark.parametrize("check, answer, says", [
-    (ex.check_weight_for_equal_peak, 0.348, "printed heights"),  # 0.3486 truncated, or 0.25 * 0.0663 / 0.0476
+    (ex.check_weight_for_equal_peak, 0.348, "heights rounded to three figures"),  # 0.3486 truncated, or 0.25 * 0.0663 / 0.0476
     (ex.check_weight_for_equal_peak, 0.3492, "further off than rounding"),  # a value rounded early elsewhere
     (ex.check_log_density_by_hand, -3.7, "only two significant figures"),  # -3.7563 cut to two figures
     (ex.check_weight_for_equal_peak, 0.34, "only two significant figures"),

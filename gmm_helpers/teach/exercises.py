@@ -210,12 +210,12 @@ def check_weight_for_equal_peak(answer) -> None:
     number = _scalar_check("0.2", answer, expected)
     if number is None:
         return
-    printed = [float(f"{float(h):.3g}") for h in peaks[:2]]  # the heights as the notebook prints them: 0.0663, 0.0476
-    from_printed = float(truth.weights[1]) * printed[0] / printed[1]  # 0.3482: the right method, rounded heights
-    if _hand_close(number, from_printed):
-        hint = ("Close: that is what the printed heights, rounded to three figures, give, and here their rounding "
-                "moves the third figure of the answer. Work from the variances alone (the 2 pi cancels), or keep "
-                "more digits of the heights.")
+    rounded = [float(f"{float(h):.3g}") for h in peaks[:2]]  # the heights to three figures: 0.0663, 0.0476
+    from_rounded = float(truth.weights[1]) * rounded[0] / rounded[1]  # 0.3482: the right method, rounded heights
+    if _hand_close(number, from_rounded):
+        hint = ("Close: that is what the heights rounded to three figures give, and here their rounding moves the "
+                "third figure of the answer. Work from the variances alone (the 2 pi cancels), or keep more digits "
+                "of the heights.")
     elif (rounding := _rounding_hint(number, expected, near=0)) is not None:
         hint = rounding
     elif _number_close(number, float(truth.weights[0])):
