@@ -135,4 +135,5 @@ def diagonal_cost(covariance: torch.Tensor) -> torch.Tensor:
     if bool((info != 0).any()):
         raise ValueError("covariance: expected a positive definite matrix, got one with an eigenvalue <= 0")
     log_det = 2 * cholesky.diagonal(dim1=-2, dim2=-1).log().sum(dim=-1)  # log det Sigma = 2 sum log L_dd
-    return 0.5 * (covariance.diagonal(dim1=-2, dim2=-1).log().sum(dim=-1) - log_det)
+    cost = 0.5 * (covariance.diagonal(dim1=-2, dim2=-1).log().sum(dim=-1) - log_det)
+    return cost.clamp_min(0.0)  # >= 0 exactly (Hadamard); rounding alone can put a diagonal matrix's a few ulps below

@@ -115,6 +115,16 @@ def test_diagonal_cost_in_2d_is_minus_half_log_one_minus_rho_squared(rho):
     assert float(diagonal_cost(covariance)) == pytest.approx(-0.5 * math.log(1 - rho**2), abs=1e-12)
 
 
+def test_diagonal_cost_of_a_diagonal_matrix_is_zero_up_to_rounding_and_never_below():
+    from gmm_helpers import diagonal_cost
+
+    for dtype, rounding in ((torch.float32, 1e-6), (torch.float64, 1e-14)):
+        for v1 in 2.0 ** torch.arange(-5.0, 3.5, 0.5):
+            for v2 in 2.0 ** torch.arange(-5.0, 3.5, 0.5):
+                cost = diagonal_cost(torch.diag(torch.stack([v1, v2])).to(dtype))
+                assert 0 <= cost < rounding and not torch.signbit(cost)  # prints "0.00", never "-0.00"
+
+
 def test_diagonal_cost_is_the_average_log_density_gap_on_a_large_sample():
     from gmm_helpers import diagonal_cost
 
