@@ -952,3 +952,23 @@ def test_a_wrong_number_of_shape_answers_says_so(capsys):
     ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error", (1,)])
     out = capsys.readouterr().out
     assert ": not yet." in out and "Give 5 answers" in out and "[]" not in out
+
+
+def test_log_likelihood_from_log_pdfs_accepts_a_float32_computation(capsys):
+    def in_float32(log_pdfs, weights):
+        return torch.logsumexp(log_pdfs.float() + weights.float().log(), dim=1).sum()
+
+    ex.check_log_likelihood_from_log_pdfs(in_float32)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+    def no_weights_in_float32(log_pdfs, weights):
+        return torch.logsumexp(log_pdfs.float(), dim=1).sum()
+
+    ex.check_log_likelihood_from_log_pdfs(no_weights_in_float32)
+    assert ": not yet." in capsys.readouterr().out
+
+
+def test_log_density_by_hand_names_a_dropped_half(capsys):
+    ex.check_log_density_by_hand(-7.51)  # twice -3.7563: the -1/2 in front forgotten
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "-1/2" in out
