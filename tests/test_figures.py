@@ -342,6 +342,8 @@ def test_weights_switch_figure_zooms_on_the_probe_with_both_sets_of_boundaries()
     assert dashes == [False] * 3 + [True] * 3  # each pair's boundary: solid with the weights, dashed without; no 90% band
     assert len([line for line in ax_line.lines if len(line.get_xdata()) > 2]) == 6  # K curves, with and without
     assert "x_2 = -0.5" in ax_line.get_xlabel()
+    marked = sorted(t.get_text() for t in ax_line.texts if t.get_text() != "A")  # where component 0 stops leading
+    assert marked == ["1.33", "1.49"]  # with the weights at 1.49, without at 1.33 (as 05 prints)
 
 
 def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_step():

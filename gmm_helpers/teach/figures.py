@@ -653,7 +653,8 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     Introduced in notebooks/05_posteriors.ipynb. Left: who owns the plane (with the weights), its
     decision boundaries solid, and the boundaries of the E-step without the weights (equal weights)
     dashed, within ``half_width`` of the probe; the dotted line is the horizontal line through the
-    probe. Right: the responsibilities along that line, solid with the weights, dashed without.
+    probe. Right: the responsibilities along that line, solid with the weights, dashed without; a black dot,
+    labelled with its $x_1$, marks where component 0 stops being the most responsible, walking right (each setting).
 
     Returns
     -------
@@ -680,6 +681,14 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     plot_responsibilities_along(params, x2=x2, ax=ax_line)
     ax_line.axvline(x1, color="0.3", linewidth=1.5, linestyle=":")
     ax_line.text(x1 + 0.1, 0.97, "A", fontsize=16, weight="bold", va="top")
+    line_x1 = torch.linspace(-7, 7, 1401, dtype=torch.float64)
+    line = torch.stack([line_x1, torch.full_like(line_x1, float(x2))], dim=1)
+    for setting, side in ((params, 1), (equal, -1)):  # where component 0 stops being the most responsible (walking right)
+        log_r = log_responsibilities(line, setting.to(torch.float64))
+        i = int((log_r.argmax(dim=1) != 0).nonzero()[0])
+        ax_line.plot([float(line_x1[i])], [float(log_r[i, 0].exp())], marker="o", markersize=9, color="black", zorder=5)
+        ax_line.annotate(f"{float(line_x1[i]):.2f}", (float(line_x1[i]), float(log_r[i, 0].exp())), textcoords="offset points",
+                         xytext=(12 * side, -4), ha="left" if side > 0 else "right", fontsize=14, weight="bold")
     ax_line.set_title(f"responsibilities along the dotted line $x_2 = {x2:g}$")
     fig.tight_layout()
     return fig
