@@ -265,8 +265,8 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     assert torch.allclose(centroids, sums / torch.tensor(counts, dtype=torch.float32)[:, None])
     legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "seed 0", "seed 1"]
-    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["seeds (faded)", "centroid 0", "centroid 1"]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "seed point 0", "seed point 1"]
+    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["seed points (faded)", "centroid 0", "centroid 1"]
 
 
 def test_plot_likelihood_slice_marks_the_maximum_and_the_truth_on_the_curve():

@@ -137,8 +137,8 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -62, "dotted, in each type's colour:\nits smallest positive number",
-            ha="right", va="top", fontsize=12, color="0.25")
+    ax.text(dims[-1], -115, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)",
+            ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
     ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
@@ -154,7 +154,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     clip_on=False, zorder=4)
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density  ($= \ln$ density $/ \ln 10$)")
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.27), framealpha=0.95)  # below the line, above float64's limits
+    ax.legend(loc="upper right", framealpha=0.95)  # in the empty corner above the falling line
     return ax
 
 
@@ -237,7 +237,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
     centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
     Xn, S, C = (np.asarray(t.detach().cpu(), dtype=float) for t in (X, seeds, centroids))
     counts = torch.bincount(nearest, minlength=K).tolist()
-    titles = ["1. the seeds", "2. each point to its nearest seed", "3. each cluster's centroid: the start's means"]
+    titles = ["1. the seed points", "2. each point to its nearest seed point", "3. each cluster's centroid: the start's means"]
     for i, (ax, title) in enumerate(zip(axes, titles)):
         if i == 0:
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
@@ -253,7 +253,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
         for k in range(K):
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=component_colour(k), markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.35, zorder=3,
-                    label=f"seed {k}" if i == 0 else ("seeds (faded)" if i == 2 and k == 0 else None))
+                    label=f"seed point {k}" if i == 0 else ("seed points (faded)" if i == 2 and k == 0 else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
                 ax.plot(*C[k], marker="X", markersize=16, color=component_colour(k), markeredgecolor="white",

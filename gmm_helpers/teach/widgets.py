@@ -187,8 +187,9 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=title or default)
     if centres is not None:
         for g, c in enumerate(centres * scale):
-            ax.plot(float(c[0]), float(c[1]), marker="P", markersize=15, color="black", markeredgecolor="white",
-                    linestyle="none", zorder=1.5)  # under the start means' crosses (zorder 2), which stay visible
+            ax.plot(float(c[0]), float(c[1]), marker="P", markersize=21, color="black", markeredgecolor="white",
+                    linestyle="none", zorder=1.5)  # under the start means' crosses (size 13, zorder 2), and larger, so a
+            # mean on a centre shows as a cross on a plus, not as a cross with a stray tick
             ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
                         fontsize=14, fontweight="bold", color="black", zorder=1.5,  # no box: it hid means and ellipses;
                         path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])  # a halo, legible on lines
