@@ -65,7 +65,7 @@ def draw_em_iteration(X: torch.Tensor, result: EMResult, t: int, ax_data=None, a
         mark_start_below(ax_curve, float(per_point[0]))  # an arrow at iteration 0, pointing down off the scale
     ax_curve.set_xlabel("iteration")
     ax_curve.set_ylabel("log-likelihood per point")
-    ax_curve.set_title("never decreases")
+    ax_curve.set_title("log-likelihood so far")
     ax_curve.grid(True, alpha=0.3)
     return fig
 

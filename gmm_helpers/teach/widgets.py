@@ -458,7 +458,8 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
     after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
     (``half_step_q_values``; pass ``qs`` to reuse them). The curve's x-axis counts iterations: half-step h is
-    drawn at h / 2 (an E-step at t - 1/2, an M-step at t); values far below the scale (the start's
+    drawn at h / 2 (an E-step at t - 1/2, an M-step at t), each iteration's Q a separate segment (dotted
+    connectors: an E-step replacing it); values far below the scale (the start's
     log-likelihood, Q after the first E-step) are marked by arrows.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
@@ -480,8 +481,11 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         x = np.arange(len(states)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
         ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
         ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
-        ax_curve.step(x[1: last + 1], qs[1: last + 1].numpy(), where="post", color=Q_COLOUR, linestyle="--")
+        # thin dotted: the whole path (left visible from M-step to E-step: an E-step replacing Q), then the dots
+        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=1, linestyle=":")
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
+        for h in range(1, last, 2):  # each iteration's Q is its own function: a solid segment, E-step h to M-step h + 1
+            ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=2.5)
         ax_curve.set_xlim(-0.75, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
@@ -499,10 +503,10 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
                 mark_start_below(ax_curve, float(qs[1]), x=0.5, text="" if ll_below else "\n".join(lines), color=Q_COLOUR)
         ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
         ax_curve.set_ylabel("$\\ell$ and $Q$ per point")
-        ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: reset by an E-step, up after an M-step",
+        ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
-                                 Line2D([], [], color=Q_COLOUR, marker="s", linestyle="--",
+                                 Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
                                         label="$Q$: $Q(\\theta_{t-1}; \\theta_{t-1})$ at E-step $t$,\n"
                                               "      $Q(\\theta_t; \\theta_{t-1})$ at M-step $t$")], loc="lower right", fontsize=13)
     return fig
