@@ -159,6 +159,27 @@ def test_spherical_check_accepts_float32_and_a_typed_pi_and_names_a_single_log_2
     assert "not yet" in capsys.readouterr().out
 
 
+def test_spherical_check_names_the_missing_axis_on_the_variances(capsys):
+    def no_axis(X, means, variances):  # (N, K, D) / (K,): K is lined up with D and the shapes clash
+        D = X.shape[1]
+        terms = (X[:, None, :] - means[None]) ** 2 / variances
+        return -0.5 * (D * math.log(2 * math.pi) + D * variances.log() + terms.sum(dim=2))
+
+    ex.check_spherical_log_pdfs(no_axis)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "variances[:, None]" in out and "RuntimeError" not in out
+
+
+def test_data_variance_check_names_a_variance_pooled_over_all_dimensions(capsys):
+    def pooled(X, K, generator):
+        start = init_random_points(X, K, generator=generator)
+        return GMMParams(start.weights, start.means, X.var(unbiased=False).expand(K, X.shape[1]).clone())
+
+    ex.check_data_variance_init(pooled)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "pooled" in out and "dim=0" in out
+
+
 def test_spherical_check_says_when_the_table_is_transposed(capsys):
     ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
     out = capsys.readouterr().out

@@ -418,6 +418,9 @@ def check_data_variance_init(init) -> None:
                 "pass unbiased=False.")
     elif _close(p.variances, X.std(dim=0, unbiased=False).expand(2, 2)) or _close(p.variances, X.std(dim=0).expand(2, 2)):
         hint = "Those are standard deviations (sigma); the variances are their squares (sigma^2)."
+    elif _close(p.variances, X.var(unbiased=False).expand(2, 2)) or _close(p.variances, X.var().expand(2, 2)):
+        hint = ("That is one variance pooled over all the numbers of X; take one per dimension, along the point "
+                "axis: X.var(dim=0, unbiased=False).")
     elif _close(p.variances, X.var(dim=0, unbiased=False)):
         hint = ("Right numbers, shape (D,): GMMParams holds one row of variances per component, shape (K, D). "
                 "Repeat the row for each of the K components.")
@@ -557,6 +560,15 @@ def check_spherical_log_pdfs(fn) -> None:
     means = torch.randn(4, 3, generator=g, dtype=torch.float64)
     variances = 0.5 + torch.rand(4, generator=g, dtype=torch.float64)
     oracle = Independent(Normal(means, variances.sqrt()[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])
+    if fn is not None:
+        try:
+            fn(X, means, variances)
+        except RuntimeError as exc:  # (N, K, D) / (K,) lines K up with D: the classic missing [:, None]
+            if "must match the size" in str(exc):
+                return _verdict("4.2", fn, False, "Broadcasting lines shapes up from the right, so variances of shape "
+                                                  "(K,) meets the D axis of an (N, K, D) tensor. Give it the shape of "
+                                                  "the K axis it belongs to: variances[:, None], shape (K, 1), or divide "
+                                                  "the (N, K) summed squares by variances instead.")
     ran, got = _attempt("4.2", fn, X, means, variances)
     if ran:
         hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
