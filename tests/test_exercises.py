@@ -993,3 +993,20 @@ def test_log_density_by_hand_names_a_dropped_half(capsys):
     ex.check_log_density_by_hand(-7.51)  # twice -3.7563: the -1/2 in front forgotten
     out = capsys.readouterr().out
     assert ": not yet." in out and "-1/2" in out
+
+
+def test_log_likelihood_check_names_forgotten_weights_and_an_n_by_n_broadcast(capsys):
+    def no_weights(log_pdfs, weights):
+        return torch.logsumexp(log_pdfs, dim=1).sum()
+
+    def n_by_n(log_pdfs, weights):  # (N, 1) maximum + (N,) sum broadcasts to (N, N)
+        a = log_pdfs + weights.log()
+        m = a.max(dim=1, keepdim=True).values
+        return m + (a - m).exp().sum(dim=1).log()
+
+    ex.check_log_likelihood_from_log_pdfs(no_weights)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "left out the weights" in out
+    ex.check_log_likelihood_from_log_pdfs(n_by_n)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "N x N" in out and "keepdim" in out

@@ -673,8 +673,16 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
         value = _scalar_or_none(got)
         finite = got is not None and value is not None and math.isfinite(value)
         expected = float(log_likelihood(X, params))
+        log_pdfs = component_log_pdfs(X, params)
+        no_weights = float(torch.logsumexp(log_pdfs, dim=1).sum())
         if numel == len(X):
             hint = "That is one log p(x_n) per point: the data log-likelihood sums them over the points too."
+        elif numel == len(X) ** 2:
+            hint = ("Your result has N x N numbers: an (N, 1) maximum (keepdim=True) was added to an (N,) sum, and "
+                    "broadcasting paired every point's maximum with every point's sum. Keep both (N, 1), or both (N,).")
+        elif finite and abs(value - no_weights) <= 1e-8 * abs(no_weights):
+            hint = ("You left out the weights: p(x_n) = sum_k w_k N_nk, so add log w_k to each column of log_pdfs "
+                    "before the log-sum-exp. Without them every component counts as equally likely.")
         elif finite and abs(value - expected / len(X)) <= 1e-8 * abs(expected):
             hint = "That is the average per point (.mean()): the data log-likelihood is the sum over the points (.sum())."
         elif not finite:
