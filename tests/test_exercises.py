@@ -1010,3 +1010,24 @@ def test_log_likelihood_check_names_forgotten_weights_and_an_n_by_n_broadcast(ca
     ex.check_log_likelihood_from_log_pdfs(n_by_n)
     out = capsys.readouterr().out
     assert ": not yet." in out and "N x N" in out and "keepdim" in out
+
+
+def test_broadcast_shapes_check_says_none_is_not_error(capsys):
+    answer = [ex._broadcast_result(e) for e in ex.BROADCAST_EXPRESSIONS]
+    answer = [None if a == "error" else a for a in answer]
+    assert None in answer
+    ex.check_broadcast_shapes(answer)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and '"error"' in out and "got 0" not in out
+
+
+def test_spherical_check_names_a_single_log_variance_and_a_missing_half(capsys):
+    def no_half(X, means, variances):
+        return 2 * solution_spherical(X, means, variances)
+
+    ex.check_spherical_log_pdfs(mistake_spherical)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "D log variances[k], not one" in out
+    ex.check_spherical_log_pdfs(no_half)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "-1/2" in out

@@ -536,11 +536,15 @@ def check_broadcast_shapes(answer) -> None:
     whose shapes do not broadcast), predicted without running them."""
     expected = [_broadcast_result(e) for e in BROADCAST_EXPRESSIONS]
     try:
-        given = [item.strip().lower() if isinstance(item, str) else tuple(item) for item in answer]
+        given = [item.strip().lower() if isinstance(item, str) else None if item is None else tuple(item)
+                 for item in answer]
     except TypeError:
         given = []
     wrong = [i + 1 for i, e in enumerate(expected) if i >= len(given) or given[i] != e]
     hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
+    if answer is not None and None in given and len(given) == len(expected):
+        return _verdict("4.1", answer, False, 'Write the string "error" for an expression whose shapes do not '
+                                              "broadcast, not None (None is the placeholder for no answer yet).")
     if answer is not None and len(given) != len(expected):
         return _verdict("4.1", answer, False, f"Give {len(expected)} answers, one per expression, in order; got "
                                               f"{len(given)}.")
@@ -575,6 +579,7 @@ def check_spherical_log_pdfs(fn) -> None:
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
         squared = Independent(Normal(means, variances[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])  # v read as a std
         one_log_2pi = oracle + 0.5 * (3 - 1) * math.log(2 * math.pi)  # log(2 pi) once instead of D times
+        one_log_v = oracle + 0.5 * (3 - 1) * variances.log()  # log variances[k] once instead of D times
         # float32 arithmetic or pi typed as 3.14159 is right to ~1e-6 relative: rtol 1e-5 lets it pass
         if shape == (4, 20) and _close(got.T, oracle, rtol=1e-5):
             hint = "The values are right but the table is (K, N): rows should be points, so put the point axis first."
@@ -582,6 +587,11 @@ def check_spherical_log_pdfs(fn) -> None:
             hint = "variances[k] is already sigma^2: divide the squared distance by it once, not by its square."
         elif shape == (20, 4) and _close(got, one_log_2pi, rtol=1e-5):
             hint = "The constant has D equal terms: D log(2 pi), one log(2 pi) per dimension, not one in all."
+        elif shape == (20, 4) and _close(got, one_log_v, rtol=1e-5):
+            hint = ("log|Sigma_k| is the sum of the D diagonal entries' logs, all equal to log variances[k]: "
+                    "D log variances[k], not one log variances[k].")
+        elif shape == (20, 4) and _close(got, 2 * oracle, rtol=1e-5):
+            hint = "Every term is twice too big: the whole bracket is multiplied by -1/2."
         elif shape is not None and shape != (20, 4):
             hint = (f"The table should be (N, K) = (20, 4), one row per point; yours is {shape}. "
                     "Broadcast X[:, None, :] against means[None, :, :] and sum over the last axis.")
