@@ -1031,3 +1031,15 @@ def test_spherical_check_names_a_single_log_variance_and_a_missing_half(capsys):
     ex.check_spherical_log_pdfs(no_half)
     out = capsys.readouterr().out
     assert ": not yet." in out and "-1/2" in out
+
+
+def test_log_density_check_names_a_dropped_log_variance_and_log10(capsys):
+    variances, z2 = [1.8, 0.8], 2.5**2 / 1.8
+    no_log_var = -0.5 * (2 * math.log(2 * math.pi) + z2)
+    with_log10 = -0.5 * (2 * math.log10(2 * math.pi) + sum(math.log10(v) for v in variances) + z2)
+    ex.check_log_density_by_hand(no_log_var)
+    assert "log sigma^2_d term" in capsys.readouterr().out
+    ex.check_log_density_by_hand(with_log10)
+    assert "not log10" in capsys.readouterr().out
+    ex.check_log_density_by_hand(log_density_by_hand())
+    assert capsys.readouterr().out.endswith(": correct.\n")

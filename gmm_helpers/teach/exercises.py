@@ -450,6 +450,11 @@ def check_log_density_by_hand(answer) -> None:
         hint = "The constant is D log(2 pi) with D = 2: one log(2 pi) per dimension."
     elif _number_close(number, 2 * expected):
         hint = "Everything inside the brackets is multiplied by -1/2: the whole sum, not only the squared distances."
+    elif _number_close(number, expected + 0.5 * float(truth.variances[0].log().sum())):
+        hint = "The normaliser has a log sigma^2_d term for each dimension too, not only log(2 pi)."
+    elif _number_close(number, -0.5 * (2 * math.log10(2 * math.pi) + float(truth.variances[0].log10().sum())
+                                        + float((truth.means[0] ** 2 / truth.variances[0]).sum()))):
+        hint = "log here is the natural logarithm (math.log, torch.log), not log10."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     elif (rounding := _rounding_hint(number, expected, near=0.02)) is not None:
