@@ -1043,3 +1043,11 @@ def test_log_density_check_names_a_dropped_log_variance_and_log10(capsys):
     assert "not log10" in capsys.readouterr().out
     ex.check_log_density_by_hand(log_density_by_hand())
     assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+def test_d2_check_says_when_one_small_probability_has_two_figures(capsys):
+    ex.check_d2_probabilities([0.0, 0.0095, 0.0381, 0.952])
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "one or two significant figures" in out and "cut" not in out
+    ex.check_d2_probabilities([0.0, 0.00952, 0.0381, 0.952])
+    assert capsys.readouterr().out.endswith(": correct.\n")

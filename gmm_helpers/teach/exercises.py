@@ -377,6 +377,11 @@ def check_d2_probabilities(answer) -> None:
     elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
         hint = (f"Proportional to d(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")
+    elif _close(given, expected, rtol=0.03, atol=0) and any(
+            bool(((given - r).abs() < 1e-6 * expected.abs() + 1e-12)[i]) and not _hand_close(float(given[i]), float(expected[i]))
+            for r in rounded[2:] for i in range(4)):
+        hint = ("Close, but at least one probability has only one or two significant figures (a small one, such as "
+                "the second, needs its leading zeros and then three figures): give each to three significant figures.")
     elif _close(given, expected, rtol=0.03, atol=0):
         hint = ("Close, but not every probability is right to three significant figures: round each to the nearest "
                 "(do not cut digits off) and keep more figures until the final division.")
