@@ -1051,3 +1051,12 @@ def test_d2_check_says_when_one_small_probability_has_two_figures(capsys):
     assert ": not yet." in out and "one or two significant figures" in out and "cut" not in out
     ex.check_d2_probabilities([0.0, 0.00952, 0.0381, 0.952])
     assert capsys.readouterr().out.endswith(": correct.\n")
+
+
+def test_00_checks_name_hard_labels_and_the_determinant_without_its_root(capsys):
+    ex.check_responsibilities_at_point([1, 0, 0])
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "hard labels" in out
+    ex.check_weight_for_equal_peak(0.2917)  # 0.0663 * 2 pi * (0.5 * 1.4): |Sigma| where sqrt(|Sigma|) belongs
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "2 pi |Sigma|" in out

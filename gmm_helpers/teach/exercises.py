@@ -192,6 +192,10 @@ def check_responsibilities_at_point(answer) -> None:
     elif _close(given, with_std, rtol=2e-3, atol=1e-3):
         hint = ("The variances were used as standard deviations: each 1-D density is "
                 "exp(-(x - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2), and truth.variances holds sigma^2.")
+    elif bool(((given == 0) | (given == 1)).all()):
+        hint = ("Those are hard labels (all of the point to one component). A responsibility is a share: Bayes' rule "
+                "gives each component pi_k N(x | mu_k, Sigma_k) divided by the sum over components, a number "
+                "between 0 and 1.")
     elif abs(float(given.sum()) - 1) > 1e-3:
         hint = "Responsibilities of one point are probabilities over the components: they sum to 1. Divide by the sum."
     else:
@@ -228,6 +232,9 @@ def check_weight_for_equal_peak(answer) -> None:
         hint = ("That uses the variances where the standard deviations belong: the height is "
                 "pi / (2 pi sigma_1 sigma_2), with sigma_d the square root of the variance, so the ratio of two "
                 "hills' sizes is the square root of the ratio of their variance products.")
+    elif _number_close(number, float(peaks[0] * 2 * math.pi * truth.variances[1].prod())):
+        hint = ("That divides by 2 pi |Sigma| = 2 pi sigma_1^2 sigma_2^2: the normaliser has the square root, "
+                "2 pi sqrt(|Sigma|) = 2 pi sigma_1 sigma_2.")
     elif _number_close(number, expected, rtol=0.02):
         hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
                 "a height to two figures) was carried through. Keep at least three significant figures in every "
