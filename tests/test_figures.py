@@ -169,6 +169,10 @@ def test_owner_maps_near_and_far_share_the_owner_colours_and_mark_the_point():
     marked = [line for line in far.lines if line.get_marker() == "v"]
     assert len(marked) == 1 and list(marked[0].get_xdata()) == [17.0] and list(marked[0].get_ydata()) == [-4.0]
     assert all(len(ax.images) == 1 for ax in (near, far))  # each panel coloured by the responsibilities
+    key = fig.legends[0]  # the colour key: the map's own (lightened) colours, not the saturated point colours
+    assert [t.get_text() for t in key.get_texts()] == [f"owned by component {k}" for k in range(3)]
+    image = far.images[0].get_array()  # (n, n, 3) over (-30, 30)^2, row 0 at the bottom
+    assert np.allclose(key.legend_handles[0].get_facecolor()[:3], image[20, 40], atol=0.02)  # (30, 0): component 0's
     plt.close(fig)
 
 

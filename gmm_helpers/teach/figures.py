@@ -573,6 +573,16 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
     return ax
 
 
+def _owner_key(K: int):
+    """Legend handles for an owner map (``plot_owners``): a square in each component's lightened map colour."""
+    from matplotlib.patches import Patch
+
+    from .style import component_colour
+
+    return [Patch(facecolor=_light(component_colour(k), 0.45), edgecolor="0.4", label=f"owned by component {k}")
+            for k in range(K)]  # lightened as plot_owners lightens the map
+
+
 def plot_owner_maps(params: GMMParams, X: torch.Tensor, near=((-7, 7), (-6, 6)), far=((-30, 30), (-30, 30)),
                     mark=None, mark_label: str = "", n: int = 300):
     """Two owner maps side by side (``plot_owners``): left, ``near`` (where the data are) with the decision
@@ -586,8 +596,6 @@ def plot_owner_maps(params: GMMParams, X: torch.Tensor, near=((-7, 7), (-6, 6)),
     fig : matplotlib Figure
     """
     from matplotlib.lines import Line2D
-
-    from .plotting import component_legend
 
     fig, axes = plt.subplots(1, 2, figsize=(17, 7.5))
     plot_owners(params, ax=axes[0], xlim=near[0], ylim=near[1], n=n)
@@ -603,7 +611,8 @@ def plot_owner_maps(params: GMMParams, X: torch.Tensor, near=((-7, 7), (-6, 6)),
         axes[1].plot([mark[0]], [mark[1]], marker="v", markersize=13, color="black", linestyle="none")
         key.append(Line2D([], [], marker="v", markersize=11, color="black", linestyle="none", label=mark_label))
     axes[1].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
-    component_legend(fig, len(params.weights), blend=False, loc="lower center", bbox_to_anchor=(0.5, -0.02))
+    fig.legend(handles=_owner_key(len(params.weights)), loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=len(params.weights), frameon=False, fontsize=14)  # the map colours themselves, not the saturated point colours
     fig.tight_layout()
     return fig
 
@@ -690,7 +699,10 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
         ax_line.annotate(f"{float(line_x1[i]):.2f}", (float(line_x1[i]), float(log_r[i, 0].exp())), textcoords="offset points",
                          xytext=(12 * side, -4), ha="left" if side > 0 else "right", fontsize=14, weight="bold")
     ax_line.set_title(f"responsibilities along the dotted line $x_2 = {x2:g}$")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    box = ax_map.get_position()
+    fig.legend(handles=_owner_key(params.K), loc="lower center", bbox_to_anchor=((box.x0 + box.x1) / 2, 0.0),
+               ncol=1 if params.K > 3 else params.K, frameon=False, fontsize=13, handlelength=1.2, columnspacing=0.8)
     return fig
 
 

@@ -360,6 +360,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     Several probes (a static figure): one grouped bar chart, a group of K bars per probe, shares only, so that
     the figure stays readable at notebook width. The axes are fixed: the map spans ±``lim``.
     """
+    from matplotlib import patheffects
+
     from .figures import plot_owners
 
     used = _e_step_params(params, e_step)
@@ -381,8 +383,9 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         ax_map.plot([x1], [x2], marker="*", markersize=24 if P == 1 else 17, color="white", markeredgecolor="black", linestyle="none")
         if P > 1:
             above = x2 >= middle
-            ax_map.annotate(name.split()[0].rstrip(":"), (x1, x2), textcoords="offset points", xytext=(8, 6 if above else -6),
-                            fontsize=16, weight="bold", va="bottom" if above else "top")
+            label = ax_map.annotate(name.split()[0].rstrip(":"), (x1, x2), textcoords="offset points",
+                                    xytext=(8, 6 if above else -6), fontsize=16, weight="bold", va="bottom" if above else "top")
+            label.set_path_effects([patheffects.withStroke(linewidth=4, foreground="white")])  # readable over the data
     if P == 1:
         ax.bar(range(K), resp[0].numpy(), color=[component_colour(k) for k in range(K)])
         for k, (r, lr) in enumerate(zip(resp[0].tolist(), log_resp[0].tolist())):
@@ -403,7 +406,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     ax.set_ylim(0, 1.3)
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_ylabel("responsibility $r_k(x)$")
-    ax_map.set_title("who owns the plane" + ("" if e_step == E_STEP_CHOICES[0] else "\n(E-step without the weights)"))
+    setting = "with" if e_step == E_STEP_CHOICES[0] else "without"
+    ax_map.set_title(f"who owns the plane\n(E-step {setting} the weights)")  # two lines either way: the map keeps its size
     ax_map.legend(handles=[Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
                            Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")],
                   loc="upper left", fontsize=11, framealpha=0.9)
