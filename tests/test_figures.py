@@ -296,7 +296,8 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)), max_iter=6, tol=0)
     fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3, None])
     axes = fig.axes
-    assert [ax.get_title() for ax in axes[:3]] == ["iteration 0", "iteration 3", f"iteration {fit.n_iter}"]
+    assert [ax.get_title().split("\n")[0] for ax in axes[:3]] == ["iteration 0", "iteration 3", f"iteration {fit.n_iter}"]
+    assert axes[1].get_title().split("\n")[1] == "weights " + ", ".join(f"{w:.2f}" for w in fit.history[3].weights.tolist())
     colours = axes[1].collections[0].get_facecolors()[:, :3]  # the points at iteration 3, by responsibility
     expected = responsibility_colours(log_responsibilities(X, fit.history[3]).exp())[:, :3]
     np.testing.assert_allclose(colours, expected, atol=1e-6)

@@ -1065,7 +1065,7 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     truth_per_point : float
         The true parameters' log-likelihood per point (the dashed line).
     shown : sequence of int or None
-        The iterations drawn, one panel each; None means the last one.
+        The iterations drawn, one panel each (titled with the iteration and the weights); None means the last one.
     limits : ((x_min, x_max), (y_min, y_max))
         Shared by the data panels (room for every ellipse drawn).
 
@@ -1089,7 +1089,9 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         ax.remove()
     for i, (ax, t) in enumerate(zip(axes, shown)):
         params = fit.history[t]  # the parameters after t iterations
-        plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False, title=f"iteration {t}")
+        weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
+        plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
+                     title=f"iteration {t}\nweights {weights}")
         ax.set(xlim=limits[0], ylim=limits[1])
         if i % ncols:
             ax.set_ylabel("")
@@ -1175,11 +1177,11 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
     terms = weighted_log_pdfs(grid[:, None], params.to(torch.float64)).exp()  # (n, K): pi_k N(x | mu_k, sigma_k^2)
     if samples is not None:
         values = np.asarray(torch.as_tensor(samples).detach().cpu().double().reshape(-1))
-        ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"{len(values)} points (histogram)")
+        ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"histogram of {len(values)} points")
     for k in range(params.K):
         ax.plot(grid.numpy(), terms[:, k].numpy(), linestyle="--", linewidth=3, color=component_colour(k), zorder=3,
-                label=f"component {k}: weight {float(params.weights[k]):.2f} × bell curve")  # on top of the sum
-    ax.plot(grid.numpy(), terms.sum(dim=1).numpy(), color="black", linewidth=2, zorder=2, label="sum: the mixture density")
+                label=f"{float(params.weights[k]):.2f} × component {k}")  # on top of the sum
+    ax.plot(grid.numpy(), terms.sum(dim=1).numpy(), color="black", linewidth=2, zorder=2, label="sum: mixture density")
     ax.set(xlim=xlim, xlabel=xlabel, ylabel="density")
     ax.set_ylim(0, 1.45 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
     ax.legend(loc="upper left", fontsize=12, framealpha=0.9)
