@@ -139,6 +139,15 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     labels = [t.get_text() for t in ax.texts]
     assert "488.3 MiB,  96x smaller" in labels and "45.8 GiB" in labels and "16 GiB" in labels  # ratios a log axis hides
     fig, ax = plt.subplots()
+    plot_peak_memory(10**6, 64, 64, ax=ax, xmin=2**20, xmax=2**40)  # 04's static figure: no bar below 1 MiB
+    assert ax.get_xlim() == (2**20, 2**40)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1 MiB", "32 MiB", "1 GiB", "32 GiB", "1 TiB"]
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    plot_peak_memory(10**7, 128, 784, torch.float64, ax=ax)  # the widget's largest setting: long labels near the right edge
+    inside = {t.get_text(): t.get_horizontalalignment() == "right" and t.get_position()[0] < width
+              for t, width in zip(ax.texts, [b.get_width() for b in ax.patches])}
+    assert inside["126.3 GiB,  178x smaller"] and inside["77.5 GiB,  289x smaller"]  # written inside the bar, not past the frame
+    fig, ax = plt.subplots()
     plot_peak_memory(10**4, 16, 16, ax=ax, limit_gib=None)
     assert not ax.lines and "16 GiB" not in [t.get_text() for t in ax.texts]  # no memory line
 

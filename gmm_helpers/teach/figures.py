@@ -318,12 +318,12 @@ def _draw_block(ax, left: float, top: float, rows: int, cols: int, colour, zorde
     that broadcasting makes without copying) is pale with dashed lines; a stored one is solid."""
     from matplotlib.patches import Rectangle
 
-    face = _light(colour, 0.88 if virtual else 0.55)
-    style = dict(linestyle="--", edgecolor="0.45", linewidth=1.2) if virtual else dict(edgecolor="black", linewidth=1.5)
+    face = _light(colour, 0.8 if virtual else 0.55)
+    style = dict(linestyle="--", edgecolor="0.3", linewidth=1.5) if virtual else dict(edgecolor="black", linewidth=1.5)
     rect = Rectangle((left, top - rows), cols, rows, facecolor=face, zorder=zorder, **style)
     rect.set_gid("virtual" if virtual else "stored")
     ax.add_patch(rect)
-    inner = dict(color="0.55", linewidth=0.6, linestyle=":") if virtual else dict(color="black", linewidth=0.6)
+    inner = dict(color="0.4", linewidth=0.8, linestyle=":") if virtual else dict(color="black", linewidth=0.6)
     for i in range(1, cols):
         ax.plot([left + i, left + i], [top - rows, top], zorder=zorder + 1, **inner)
     for j in range(1, rows):
@@ -407,7 +407,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     x = 1.0
     ax.text(x - 0.3, top - N / 2, f"N = {N} points", ha="right", va="center", fontsize=15, rotation=90)
     right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1, top=top)
-    below(x, x + D, top, N, f"D = {D} dims")
+    below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor all K layers")
     x = operator(right + 0.9, top, 1.8, "−", fontsize=32)
@@ -419,16 +419,17 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
         right = _draw_layers(ax, x, N, D, components, top=top)
         peak(x, right, top)
-        below(x, x + D, top, N, "D")
+        below(x, x + D, top, N, f"D = {D}")
+        ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
         caption(x, right, top, name)
         if step is not None:
             x = operator(right + 0.8, top, 3.4, step, fontsize=15)
-    width = right
+    width = right + 1.6  # room for the last "K = ..." label
 
     # bottom row: divide by the variances, sum over D, add c_k
     top = -row_height
     x = 1.0
-    x = operator(x - 1.2, top, 4.4, "diff ** 2\n÷", fontsize=17)
+    x = operator(x - 1.2, top, 4.4, "diff ** 2\n(above)\n÷", fontsize=15)
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
@@ -436,7 +437,8 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     x = operator(right + 0.6, top, 1.8, "→")
     right = _draw_layers(ax, x, N, D, components, top=top)
     peak(x, right, top)
-    below(x, x + D, top, N, "D")
+    below(x, x + D, top, N, f"D = {D}")
+    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.8, top, 4.4, "sum over\nthe D axis\n→", fontsize=15)
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
@@ -461,14 +463,15 @@ PEAK_LABELS = {"loop": "loop over K", "broadcast": "broadcast", "chunked": "broa
                "expanded": "matrix products\n(expanded)"}
 
 
-def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float | None = 16.0, xmax: float = 2**48):
+def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float | None = 16.0, xmax: float = 2**48,
+                     xmin: float = 2**10):
     """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts what the form creates,
     the (N, K) results included (``log_pdfs_peak_bytes``); a bar well below the broadcast bar also says how many
-    times smaller it is (a log axis hides ratios). The axis is fixed (1 KiB to ``xmax``, logarithmic; the
-    default fits the widget's largest setting) so that sizes can be compared between calls. ``limit_gib=None``
-    draws no memory line.
+    times smaller it is (a log axis hides ratios). The axis is fixed (``xmin`` to ``xmax``, logarithmic, both
+    powers of 2**10; the defaults, 1 KiB and 256 TiB, fit the widget's smallest and largest settings) so that
+    sizes can be compared between calls. ``limit_gib=None`` draws no memory line.
 
     Returns
     -------
@@ -481,17 +484,23 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ys = np.arange(len(PEAK_FORMS))[::-1]
     ax.barh(ys, peaks, color=["#999999", "#CC79A7", "#E69F00", "#009E73"], height=0.6)
     broadcast = peaks[PEAK_FORMS.index("broadcast")]
+    axis_inches = ax.get_position().width * ax.figure.get_figwidth()
+    doublings_per_inch = np.log2(xmax / xmin) / axis_inches
     for y, peak in zip(ys, peaks):
         times = broadcast / peak
         ratio = (f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller") if times >= 1.5 else ""  # than broadcast
-        ax.text(peak * 1.3, y, format_bytes(peak) + ratio, va="center", fontsize=13, zorder=3,
-                bbox=dict(facecolor=(1, 1, 1, 0.75), edgecolor="none", pad=1.5))  # the 16 GiB line shows through
+        label = format_bytes(peak) + ratio
+        label_doublings = len(label) * 13 * 0.6 / 72 * doublings_per_inch  # about how far the label reaches
+        inside = np.log2(xmax / (peak * 1.3)) < label_doublings  # past the frame: write it inside the bar's end
+        ax.text(peak / 1.3 if inside else peak * 1.3, y, label, va="center", ha="right" if inside else "left", fontsize=13,
+                zorder=3, bbox=dict(facecolor=(1, 1, 1, 0.75), edgecolor="none", pad=1.5))  # the 16 GiB line shows through
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
-    ax.set_xlim(2**10, xmax)  # default: the largest widget setting, 21.9 TiB, and its label fit
+    ax.set_xlim(xmin, xmax)  # default: the largest widget setting, 21.9 TiB, and its label fit
     units = ["KiB", "MiB", "GiB", "TiB"]
-    ticks = [2**e for e in range(10, 50, 5) if 2**e <= xmax]  # one tick every factor of 32
-    ax.set_xticks(ticks, [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in range(10, 10 + 5 * len(ticks), 5)])
+    first = round(np.log2(xmin))
+    exponents = [e for e in range(first, 50, 5) if 2**e <= xmax]  # one tick every factor of 32
+    ax.set_xticks([2.0**e for e in exponents], [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in exponents])
     ax.minorticks_off()
     if limit_gib is not None:
         ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
