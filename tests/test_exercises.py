@@ -1060,3 +1060,15 @@ def test_00_checks_name_hard_labels_and_the_determinant_without_its_root(capsys)
     ex.check_weight_for_equal_peak(0.2917)  # 0.0663 * 2 pi * (0.5 * 1.4): |Sigma| where sqrt(|Sigma|) belongs
     out = capsys.readouterr().out
     assert ": not yet." in out and "2 pi |Sigma|" in out
+
+
+def test_best_of_restarts_check_names_a_tol_too_large(capsys):
+    from gmm_helpers import fit_em
+
+    def loose(X, K, n_starts):
+        fits = [fit_em(X, K, tol=1e-3, max_iter=1000, generator=torch.Generator().manual_seed(s)) for s in range(n_starts)]
+        return max(fits, key=lambda f: float(f.log_likelihoods[-1]))
+
+    ex.check_best_of_restarts(loose)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "tol" in out and "use max_iter=1000 and" not in out

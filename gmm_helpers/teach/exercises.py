@@ -855,6 +855,10 @@ def _best_of_restarts_verdict(X, K: int, got) -> tuple[bool, str, int | None]:
                        "each fit its own generator=torch.Generator().manual_seed(seed) and K itself as fit_em's init "
                        "(one generator shared by all the fits, or a start from init_random_points, gives other starts)."), None
     if abs(final - finals[seed]) > 5e-4:
+        if getattr(got, "converged", False):  # it met its own stopping rule: a tol too large for this problem
+            return False, (f"With K = {K} your fit stopped early: its tol let it stop while the log-likelihood was "
+                           "still rising slowly. Keep fit_em's default tol (1e-6 per point) and max_iter=1000, "
+                           "then compare log_likelihoods[-1], the last value."), seed
         return False, (f"With K = {K} your fit is not the best of the six: it stopped before converging; "
                        "use max_iter=1000 and compare log_likelihoods[-1], the last value."), seed
     if finals[seed] > max(finals) - 1e-4:  # the student's fit started from a seed that reaches the best fit
