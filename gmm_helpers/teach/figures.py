@@ -252,7 +252,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
                         label="true group centres" if (i == 0 and g == 0) else None)
         for k in range(K):
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=component_colour(k), markeredgecolor="black",
-                    markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.35, zorder=3,
+                    markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
                     label=f"seed point {k}" if i == 0 else ("seed points (faded)" if i == 2 and k == 0 else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
