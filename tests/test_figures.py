@@ -411,3 +411,18 @@ def test_plot_start_shares_draws_one_labelled_bar_per_scheme_and_stage():
     with pytest.raises(ValueError, match="between 0 and 1"):
         plot_start_shares({"a": (23.5, 55.5)}, ax=ax)
     plt.close(fig)
+
+
+def test_plot_start_shares_whiskers_are_one_standard_error_with_the_label_above():
+    from gmm_helpers.teach.figures import plot_start_shares
+
+    fig, ax = plt.subplots()
+    plot_start_shares({"a": (0.235, 0.555), "b": (0.92, 0.97)}, ax=ax, n_starts=200)
+    whiskers = [c for c in ax.containers if hasattr(c, "has_yerr") and c.has_yerr]
+    assert len(whiskers) == 2  # one set per stage
+    spans = sorted(float(seg[1, 1] - seg[0, 1]) / 2 for c in whiskers for seg in c.lines[2][0].get_segments())
+    expected = sorted(100 * np.sqrt(p * (1 - p) / 200) for p in (0.235, 0.555, 0.92, 0.97))  # 3.0, 3.5, 1.9, 1.2
+    assert spans == pytest.approx(expected)
+    label = next(t for t in ax.texts if t.get_text() == "55.5%")
+    assert label.xy[1] == pytest.approx(55.5 + 100 * np.sqrt(0.555 * 0.445 / 200))  # above the whisker's top
+    plt.close(fig)

@@ -446,3 +446,31 @@ def test_draw_start_numbers_the_start_like_the_centres_it_is_given():
     for k in range(3):
         assert crosses[to_rgba(component_colour(k))] == pytest.approx(start.means[k].tolist())
     plt.close(fig)
+
+
+def test_draw_start_colours_the_points_by_their_group_when_given_labels():
+    from matplotlib.colors import to_rgb
+
+    from gmm_helpers import running_example
+    from gmm_helpers.teach.style import component_colour
+    from gmm_helpers.teach.widgets import draw_start
+
+    X, labels, truth = running_example()
+    fig, ax = plt.subplots()
+    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means, numbered_like_centres=True, labels=labels)
+    clouds = [c for c in ax.collections if len(c.get_offsets()) > 1]  # the scatters of points, one per group
+    assert len(clouds) == 3
+    for k, cloud in enumerate(clouds):  # group k's points, in component k's colour
+        assert np.allclose(cloud.get_offsets(), X[labels == k].double().numpy())
+        assert np.allclose(cloud.get_facecolors()[0][:3], to_rgb(component_colour(k)))
+    ax.clear()
+    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means)  # without labels: one grey cloud
+    clouds = [c for c in ax.collections if len(c.get_offsets()) > 1]
+    assert len(clouds) == 1 and np.allclose(clouds[0].get_facecolors()[0][:3], clouds[0].get_facecolors()[0][0])
+    plt.close(fig)
+
+
+def test_init_explorer_offers_only_scheme_seed_and_units():
+    X, _ = sample_gmm(toy_params(), 300, generator=torch.Generator().manual_seed(0))
+    w = init_explorer(X)
+    assert sorted(controls(w)) == ["data units × ", "scheme", "seed"]  # no stray checkbox for numbered_like_centres

@@ -252,7 +252,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
                         label="true group centres" if (i == 0 and g == 0) else None)
         for k in range(K):
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=component_colour(k), markeredgecolor="black",
-                    markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.35, zorder=3,
+                    markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
                     label=f"seed point {k}" if i == 0 else ("seed points (faded)" if i == 2 and k == 0 else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
@@ -266,7 +266,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
     return centroids
 
 
-def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd iteration")):
+def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd iteration"), n_starts: int | None = None):
     """Grouped bars: for each scheme, the share of starts with one mean per group, one bar per stage.
 
     Introduced in notebooks/02_initialisation.ipynb.
@@ -278,11 +278,14 @@ def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd it
     ax : matplotlib Axes, optional
     labels : sequence of str
         The stages' names, for the legend.
+    n_starts : int, optional
+        How many starts each share counts; then each bar gets a whisker of +-1 standard error,
+        sqrt(p (1 - p) / n_starts).
 
     Returns
     -------
     ax : matplotlib Axes
-        Each bar is labelled with its share as a percentage with one decimal.
+        Each bar is labelled with its share as a percentage with one decimal (above its whisker, if any).
     """
     ax = ax or plt.gca()
     schemes = list(shares)
@@ -295,8 +298,9 @@ def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd it
     x = np.arange(len(schemes))
     colours = ["#999999", "#0072B2", "#D55E00", "#009E73"]
     for j, label in enumerate(labels):
+        errors = None if n_starts is None else 100 * np.sqrt(values[:, j] * (1 - values[:, j]) / n_starts)
         bars = ax.bar(x + (j - (len(labels) - 1) / 2) * width, 100 * values[:, j], width, label=label,
-                      color=colours[j % len(colours)])
+                      color=colours[j % len(colours)], yerr=errors, capsize=5, error_kw=dict(elinewidth=1.5))
         ax.bar_label(bars, labels=[f"{100 * v:.1f}%" for v in values[:, j]], padding=3, fontsize=14)
     ax.set_xticks(x, schemes)
     ax.set_ylim(0, 112)

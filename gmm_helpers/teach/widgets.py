@@ -163,7 +163,8 @@ def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
 
 
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
-               ax=None, title: str | None = None, centres: torch.Tensor | None = None, numbered_like_centres: bool = False):
+               ax=None, title: str | None = None, centres: torch.Tensor | None = None, numbered_like_centres: bool = False,
+               labels: torch.Tensor | None = None):
     """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
@@ -173,8 +174,9 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     (G, D), in the units of X), each is marked with a black plus labelled "group g", and the default title
     says which groups got no mean. With ``numbered_like_centres`` (and K centres) the start's components are
     renumbered like the centres they are paired with (``GMMParams.matched_to``), so the colours are those the
-    later notebooks give the same start; otherwise colours follow the scheme's own order. Returns the new
-    figure, or ``ax``.
+    later notebooks give the same start; otherwise colours follow the scheme's own order. With ``labels``
+    (shape (N,), the true group of each point) the points are coloured by group, so that pairing can be seen;
+    otherwise they are grey. Returns the new figure, or ``ax``.
     """
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
@@ -184,7 +186,7 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     default = f"{scheme}, seed {seed}" + (f", data × {scale:.2g}" if scale != 1 else "")  # 0.32, not 0.316228
     if centres is not None:
         default += "\n" + start_coverage(start.means / scale, centres)
-    plot_mixture(X, start, ax=ax, n_std=(1,), legend=False, title=title or default)
+    plot_mixture(X, start, labels=labels, ax=ax, n_std=(1,), legend=False, title=title or default)
     if centres is not None:
         for g, c in enumerate(centres * scale):
             ax.plot(float(c[0]), float(c[1]), marker="P", markersize=21, color="black", markeredgecolor="white",
@@ -215,6 +217,8 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
         ax=widgets.fixed(None),
         title=widgets.fixed(None),
         centres=widgets.fixed(centres),
+        numbered_like_centres=widgets.fixed(False),  # no checkbox: the scheme's own order, grey points
+        labels=widgets.fixed(None),
     )
 
 
