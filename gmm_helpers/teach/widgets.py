@@ -515,8 +515,8 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
                                  Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
-                                        label="$Q$: $Q(\\theta_{t-1}; \\theta_{t-1})$ at E-step $t$,\n"
-                                              "      $Q(\\theta_t; \\theta_{t-1})$ at M-step $t$")], loc="lower right", fontsize=13)
+                                        label="$Q(\\theta; \\theta_{t-1})$: one per iteration $t$ (solid)")],
+                       loc="lower right", fontsize=13)
     return fig
 
 
