@@ -424,6 +424,20 @@ def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small
     plt.close(fig)
 
 
+def test_draw_sample_puts_its_legend_outside_the_axes_where_it_hides_no_point():
+    import matplotlib.pyplot as plt
+
+    from gmm_helpers.teach.widgets import draw_sample
+
+    fig, ax = plt.subplots()
+    draw_sample(500, weight=0.9, variance_scale=4.0, seed=0, ax=ax, legend=True)
+    fig.canvas.draw()
+    legend_box = ax.get_legend().get_window_extent()
+    assert legend_box.x0 > ax.get_window_extent().x1  # right of the axes, not over the points
+    assert [t.get_text() for t in ax.get_legend().get_texts()][0].startswith("component 0")
+    plt.close(fig)
+
+
 def test_draw_start_numbers_the_start_like_the_centres_it_is_given():
     from matplotlib.colors import to_rgba
 

@@ -1126,7 +1126,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
 
 
 def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=None, xlabel: str = "parameter",
-                          ylabel: str = "log-likelihood per point", true_label: str = "truth"):
+                          ylabel: str = "log-likelihood per point", true_label: str = "truth",
+                          best_label: str = "maximum likelihood"):
     """A log-likelihood along one parameter, the others held fixed, with the maximum-likelihood value and the
     true value marked by vertical lines.
 
@@ -1141,8 +1142,8 @@ def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=
     best, true : float
         The maximum-likelihood value and the true value of the parameter.
     ax : matplotlib Axes, optional
-    true_label : str
-        The legend's name for the true value (followed by ``: value``).
+    true_label, best_label : str
+        The legend's names for the true and the maximum-likelihood value (each followed by ``: value``).
 
     Returns
     -------
@@ -1152,7 +1153,7 @@ def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=
     values = np.asarray(torch.as_tensor(values).cpu(), dtype=float)
     curve = np.asarray(log_likelihoods, dtype=float)
     ax.plot(values, curve, color="black", linewidth=2.5)
-    for x, colour, style, label in [(best, "crimson", "-", f"maximum likelihood: {best:.3f}"),
+    for x, colour, style, label in [(best, "crimson", "-", f"{best_label}: {best:.3f}"),
                                     (true, "0.35", "--", f"{true_label}: {true:.3f}")]:
         ax.axvline(x, color=colour, linestyle=style, linewidth=2.5, label=label)
         ax.plot([x], [np.interp(x, values, curve)], "o", color=colour, markersize=11)

@@ -125,6 +125,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
                  f"true weights ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})", fontsize=13)
     ax.set_xlim(*SAMPLE_XLIM)
     ax.set_ylim(*SAMPLE_YLIM)
+    if legend:  # outside the axes, right: inside, every corner hides points at some slider setting
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return fig if fig is not None else ax
 
 
