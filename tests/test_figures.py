@@ -219,6 +219,21 @@ def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():
     assert arrow.xy == (0.0, left.get_ylim()[0]) and arrow.xyann[0] == 0.0 and arrow.xyann[1] > left.get_ylim()[0]
 
 
+def test_log_likelihood_gap_plot_shades_a_plateau_and_draws_a_reference_factor():
+    lls = torch.tensor([-10.0, -5.0, -4.0, -3.5, -3.25, -3.25]) * 2
+    fig, (left, right) = plt.subplots(1, 2)
+    plot_log_likelihood_gap(lls, 2, axes=(left, right), shade=(2, 3), reference_factor=0.5)
+    for ax in (left, right):
+        (span,) = ax.patches
+        x = span.get_xy()[:, 0] if not hasattr(span, "get_x") else [span.get_x(), span.get_x() + span.get_width()]
+        np.testing.assert_allclose([min(x), max(x)], [1.5, 3.5])
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["the plateau, iterations 2-3"]
+    reference = right.lines[1]  # through the last shown distance, 0.25 at iteration 3, halving per iteration
+    np.testing.assert_allclose(reference.get_xdata(), np.arange(0, 4))
+    np.testing.assert_allclose(reference.get_ydata(), 0.25 * 0.5 ** (np.arange(0, 4) - 3))
+    plt.close(fig)
+
+
 def test_mark_start_below_refuses_a_value_on_the_scale():
     from gmm_helpers.teach.plotting import mark_start_below
 
@@ -388,6 +403,7 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     fig, ax = plt.subplots()
     plot_bound_slice(X, params, 1, 0, ax=ax)
     assert len(ax.get_legend().get_texts()) == 3 and ax.lines[3].get_xdata()[0] == best
+    assert ax.lines[6].get_marker() == "D" and ax.lines[6].get_ydata()[0] == max(ax.lines[0].get_ydata())  # l's own top
     plt.close(fig)
 
 

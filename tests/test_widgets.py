@@ -276,7 +276,7 @@ def test_start_explorer_switches_start_and_iteration():
     c["start"].value = "k-means++"
     fit_2 = fit_em(X, init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(2)), max_iter=1000)
     assert c["iteration"].max == c["iteration"].value == fit_2.n_iter != fit_0.n_iter  # re-fitted to the new run, at its end
-    assert w.result._suptitle.get_text().startswith(f"k-means++, seed 2: converged after {fit_2.n_iter} iterations")
+    assert w.result._suptitle.get_text().startswith(f"k-means++, seed 2: fit_em stopped after {fit_2.n_iter} iterations")
     assert w.result.axes[0].get_title().startswith(f"iteration {fit_2.n_iter}:")
     ylim = w.result.axes[1].get_ylim()
     c["seed"].value = 1

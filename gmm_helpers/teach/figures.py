@@ -722,7 +722,8 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
 from .plotting import mark_start_below  # noqa: E402  (07)
 
 
-def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
+def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int, int] | None = None,
+                            reference_factor: float | None = None):
     """Two views of an EM run's log-likelihood, per point: the curve from iteration 1, and its distance
     to the final value on a log scale (a straight line there is linear convergence).
 
@@ -735,6 +736,11 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
     N : int
         Number of points.
     axes : two matplotlib Axes, optional
+    shade : (first, last), optional
+        Iterations to shade in both panels (a plateau), labelled in the left panel's legend.
+    reference_factor : float, optional
+        Draw, on the right panel, a dashed line through the last shown distance that shrinks by this factor per
+        iteration (the slope linear convergence at that factor would give), back over the last 5 iterations.
 
     Returns
     -------
@@ -760,6 +766,19 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None):
     right.set_xlabel("iteration $t$")
     right.set_ylabel(r"$(\ell_{\mathrm{final}} - \ell_t) / N$  (log scale)")
     right.set_title("distance to the final value")
+    if shade is not None:
+        for ax in axes:
+            ax.axvspan(shade[0] - 0.5, shade[1] + 0.5, color="0.85", zorder=0,
+                       label=f"the plateau, iterations {shade[0]}-{shade[1]}" if ax is left else None)
+        left.legend(loc="lower right")
+    if reference_factor is not None and shown.any():
+        last = int(iterations[:-1][shown][-1])
+        ts = np.arange(max(last - 5, 0), last + 1)
+        ylim = right.get_ylim()
+        right.semilogy(ts, gap[last] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
+                       label=f"a factor of {reference_factor:g} per iteration")
+        right.set_ylim(ylim)  # the reference line does not stretch the scale
+        right.legend(loc="upper right")
     return axes
 
 
@@ -790,15 +809,18 @@ def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values)
     return torch.stack(lls), torch.stack(bounds)
 
 
+BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it too)
+
+
 def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None):
     """The log-likelihood and the lower bound F(r_old, theta) of notebook 07 along one mean coordinate
     (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
     maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
-    least as much as the bound. Introduced in notebooks/07_em_fit.ipynb. Returns the axes.
+    least as much as the bound. A grey diamond marks the log-likelihood's own maximum along the slice (on the grid),
+    which the M-step need not reach. Introduced in notebooks/07_em_fit.ipynb. Returns the axes.
     """
     from ..posteriors import log_responsibilities
     from ..updates import m_step
-    from .style import component_colour
 
     ax = ax or plt.gca()
     old = float(params.means[k, d])
@@ -808,17 +830,21 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
     axis = "x_1" if d == 0 else "x_2" if d == 1 else f"x_{{{d + 1}}}"
     ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta)$")
-    ax.plot(grid, bound, color=component_colour(k), linewidth=3, linestyle="--", label=r"lower bound $F(r, \theta)$, $r$ frozen at $\theta_{\mathrm{old}}$")
+    ax.plot(grid, bound, color=BOUND_COLOUR, linewidth=3, linestyle="--", label=r"lower bound $F(r, \theta)$, $r$ frozen at $\theta_{\mathrm{old}}$")
     ax.plot([old], [ll_old], "o", color="black", markersize=12, zorder=5)
     ax.annotate(r"$\theta_{\mathrm{old}}$: they touch", (old, ll_old), xytext=(10, -80), textcoords="offset points",
                 ha="left", fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.axvline(best, color="0.5", linestyle=":", linewidth=2, label="the M-step's value of the coordinate")
-    ax.plot([best], [F_best], "s", color=component_colour(k), markersize=11, zorder=5)
+    ax.plot([best], [F_best], "s", color=BOUND_COLOUR, markersize=11, zorder=5)
     ax.plot([best], [ll_best], "^", color="black", markersize=13, zorder=5)
     ax.annotate("M-step: the top of $F$", (best, F_best), xytext=(50, -140), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
-    ax.annotate(r"$\ell$ there: higher still", (best, ll_best), xytext=(60, 12), textcoords="offset points", fontsize=15,
+    ax.annotate(r"$\ell$ there: higher still", (best, ll_best), xytext=(-250, 18), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
+    top = int(ll.argmax())  # the log-likelihood's own maximum along the slice (on the grid): EM's step stops short of it
+    ax.plot([float(grid[top])], [float(ll[top])], "D", color="0.45", markersize=12, zorder=5)
+    ax.annotate(r"$\ell$'s own top on this line", (float(grid[top]), float(ll[top])), xytext=(25, 10), textcoords="offset points",
+                fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.set_xlabel(f"component {k}'s mean coordinate ${axis}$ (every other parameter at $\\theta_{{\\mathrm{{old}}}}$)")
     ax.set_ylabel("log-likelihood per point")
     low, high = float(min(ll.min(), bound.min())), float(ll.max())

@@ -584,7 +584,7 @@ def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int =
     def draw(iteration, scheme, seed):
         fit = fits[scheme, seed]
         fig = draw_em_iteration(X, fit, min(iteration, fit.n_iter), curve_ylim=curve_ylim, best=best)
-        fig.suptitle(f"{scheme}, seed {seed}: converged after {fit.n_iter} iterations at "
+        fig.suptitle(f"{scheme}, seed {seed}: fit_em stopped after {fit.n_iter} iterations at "
                      f"{float(fit.log_likelihoods[-1]) / X.shape[0]:.4f} per point", y=1.02)
         return fig
 
