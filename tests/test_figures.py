@@ -13,6 +13,7 @@ from gmm_helpers.teach.figures import (
     plot_peak_memory,
     plot_underflow,
     plot_diagonal_vs_full,
+    plot_diagonal_tiling,
 )
 
 
@@ -87,8 +88,35 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
     assert len([c for c in ax.collections if c.get_gid() == "quadrant"]) == 2
     by_hand = sum(((y - centre)[0] * (y - centre)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
     assert f"{by_hand:.0%} of the points" in ax.texts[0].get_text() and "50%" in ax.texts[0].get_text()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (1σ and 2σ)", "diagonal covariance (1σ and 2σ)",
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (inner 1σ, outer 2σ)",
+                                                                "diagonal covariance (inner 1σ, outer 2σ)",
                                                                 "the centre (sample mean)"]
+
+
+def test_plot_diagonal_tiling_titles_weights_and_the_dashed_full_fit_in_every_panel():
+    from gmm_helpers import fit_em
+
+    g = torch.Generator().manual_seed(0)
+    Y = torch.randn(200, 2, generator=g, dtype=torch.float64) @ torch.tensor([[2.0, 0.0], [0.9, 0.4]], dtype=torch.float64).T
+    centre = Y.mean(dim=0)
+    S = torch.cov(Y.T, correction=0)
+    fits = {K: fit_em(Y, init=K, generator=torch.Generator().manual_seed(0)) for K in (1, 2, 3)}
+    axes = plot_diagonal_tiling(Y, fits, centre, S, full_per_point=-2.5)
+    titles = [ax.get_title() for ax in axes.flat]
+    by_hand = [fit.log_likelihoods[-1].item() / 200 for fit in fits.values()]
+    assert titles == [f"1 diagonal component: log-likelihood {by_hand[0]:.3f} per point",
+                      f"2 diagonal components: log-likelihood {by_hand[1]:.3f} per point",
+                      f"3 diagonal components: log-likelihood {by_hand[2]:.3f} per point",
+                      "1 full-covariance Gaussian: log-likelihood -2.500 per point"]
+    for ax, (K, fit) in zip(axes.flat, fits.items()):  # one weight per component, written next to its mean
+        weights = [t.get_text() for t in ax.texts if t.get_gid() == "weight"]
+        assert weights == [f"{w:.2f}" for w in fit.params.weights.tolist()]
+    for ax in axes.flat:  # the full fit's dashed 2σ ellipse in every panel
+        assert sum(p.get_linestyle() == "--" and p.get_label() == "full-covariance fit, 2σ" for p in ax.patches) == 1
+    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == ["full-covariance fit, 2σ"]
+    with pytest.raises(ValueError, match="fits: expected three fits"):
+        plot_diagonal_tiling(Y, {1: fits[1]}, centre, S, full_per_point=-2.5)
+    plt.close("all")
 
 
 def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():

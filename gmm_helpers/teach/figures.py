@@ -137,7 +137,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -115, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)",
+    ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)",
             ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
@@ -154,7 +154,9 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     clip_on=False, zorder=4)
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density  ($= \ln$ density $/ \ln 10$)")
-    ax.legend(loc="upper right", framealpha=0.95)  # in the empty corner above the falling line
+    # in the empty corner above the falling line, below float32's dotted limit (which it would hide)
+    y_lo, y_hi = ax.get_ylim()
+    ax.legend(loc="upper right", bbox_to_anchor=(1, (-55 - y_lo) / (y_hi - y_lo)), framealpha=0.95)
     return ax
 
 
@@ -184,9 +186,9 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     ax = ax or plt.gca()
     Y, centre, S = (torch.as_tensor(t).detach().cpu().double() for t in (Y, centre, S))
     ax.scatter(*Y.T.numpy(), s=10, color="0.5", alpha=0.5, linewidths=0)
-    draw_covariance_ellipses(centre, S, ax=ax, color="#0072B2", linewidth=3, label="full covariance (1σ and 2σ)")
+    draw_covariance_ellipses(centre, S, ax=ax, color="#0072B2", linewidth=3, label="full covariance (inner 1σ, outer 2σ)")
     draw_covariance_ellipses(centre, torch.diag(S.diagonal()), ax=ax, color="#D55E00", linewidth=3, linestyle="--",
-                             label="diagonal covariance (1σ and 2σ)")
+                             label="diagonal covariance (inner 1σ, outer 2σ)")
     ax.set_aspect("equal")
     (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
     cx, cy = centre.tolist()
@@ -197,12 +199,68 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     for (x0, x1), (y0, y1) in [((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]:  # upper left, lower right
         ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant")
     opposite = float(((Y - centre).prod(dim=1) < 0).double().mean())
-    note = f"the two shaded quadrants together:\n{opposite:.0%} of the points,\n50% of the diagonal fit's probability"
-    ax.text((x_lo + cx) / 2, (cy + y_hi) / 2, note, ha="center", va="center", fontsize=14,
+    note = f"shaded quadrants together: {opposite:.0%} of the points,\n50% of the diagonal fit's probability"
+    # in the top-left corner, above the ellipses (a box lower down would hide the diagonal fit's 2σ arc)
+    ax.text(0.015, 0.975, note, transform=ax.transAxes, ha="left", va="top", fontsize=13,
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "linewidth": 0})
     ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=1, frameon=False)
     return ax
+
+
+def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=None):
+    """Mixtures of diagonal components tiling a tilted cloud, next to the one full-covariance Gaussian.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    Parameters
+    ----------
+    Y : Tensor, shape (N, 2)
+    fits : dict of int -> EMResult
+        Three fits keyed by their number of components K, in panel order. Each is drawn as its 2σ
+        ellipses (line width growing with the weight, the weight written next to each mean); the title
+        gives the fit's final log-likelihood per point.
+    centre, S : Tensor, shapes (2,) and (2, 2)
+        The full-covariance fit (sample mean and covariance): its 2σ ellipse is dashed in every panel, and
+        it alone fills the fourth panel.
+    full_per_point : float
+        The full fit's log-likelihood per point, for the fourth panel's title.
+    axes : 2 x 2 array of matplotlib Axes, optional
+        A new 2 x 2 figure (shared axes) is made when omitted.
+
+    Returns
+    -------
+    axes : 2 x 2 array of matplotlib Axes
+    """
+    from matplotlib import patheffects
+
+    from .plotting import draw_covariance_ellipses, plot_mixture
+    from .style import COMPONENT_COLOURS
+
+    if len(fits) != 3:
+        raise ValueError(f"fits: expected three fits (panels 1-3; the full fit is panel 4), got {len(fits)}")
+    created = axes is None
+    if created:
+        _, axes = plt.subplots(2, 2, figsize=(16, 8.8), sharex=True, sharey=True)
+    colours = list(COMPONENT_COLOURS[:5]) + ["#6A3D9A"]  # six distinct colours: the palette's sixth is a second blue
+    outline = [patheffects.withStroke(linewidth=3, foreground="white")]
+    for ax, (K, fit) in zip(axes.flat, fits.items()):
+        per_point = float(fit.log_likelihoods[-1]) / len(Y)
+        plot_mixture(Y, fit.params, ax=ax, n_std=(2,), legend=False, colours=colours,
+                     title=f"{K} diagonal component{'s' if K > 1 else ''}: log-likelihood {per_point:.3f} per point")
+        for w, m in zip(fit.params.weights.tolist(), fit.params.means.tolist()):
+            ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(8, -24), textcoords="offset points", fontsize=13,
+                        fontweight="bold", path_effects=outline, gid="weight")
+    plot_mixture(Y, ax=axes[1, 1], legend=False,
+                 title=f"1 full-covariance Gaussian: log-likelihood {float(full_per_point):.3f} per point")
+    for ax in axes.flat:
+        draw_covariance_ellipses(centre, S, ax=ax, n_std=(2,), color="black", linewidth=2, linestyle="--",
+                                 label="full-covariance fit, 2σ")
+        ax.label_outer()
+    axes[0, 0].legend(handles=axes[0, 0].get_legend_handles_labels()[0][-1:], loc="lower right", fontsize=12)
+    if created:
+        axes[0, 0].figure.tight_layout()
+    return axes
 
 
 def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
