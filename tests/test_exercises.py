@@ -1072,3 +1072,16 @@ def test_best_of_restarts_check_names_a_tol_too_large(capsys):
     ex.check_best_of_restarts(loose)
     out = capsys.readouterr().out
     assert ": not yet." in out and "tol" in out and "use max_iter=1000 and" not in out
+
+
+def test_m_step_checks_name_hard_labels_means_over_n_and_reversed_weights(capsys):
+    ex.check_m_step_by_hand(([0.5, 0.5], [0.5, 3.5], [0.25, 0.25]))  # argmax labels, not shares
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "hard labels" in out and "1/K" not in out
+    nk, n = 2.4, 4
+    ex.check_m_step_by_hand(([0.6, 0.4], [1.0 * nk / n, 3.5 * 1.6 / n], [1.5, 0.25]))  # weighted sums over N
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "not by N" in out
+    ex.check_weight_update([0.48, 0.52][::-1])
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "reversed" in out

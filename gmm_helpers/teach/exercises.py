@@ -742,6 +742,8 @@ def check_weight_update(answer) -> None:
         hint = "Those are the effective counts N_k; the weights divide them by the number of points."
     elif _hand_vector(answer, torch.full((2,), 0.5, dtype=torch.float64)):
         hint = "The weights are not 1/K: each is the component's share of the points, its column's sum over N."
+    elif _hand_vector(answer, expected.flip(0)):
+        hint = "Right numbers, reversed: list component 0's weight (column 0) first."
     _verdict("6.1", answer, _hand_vector(answer, expected), hint)
 
 
@@ -758,14 +760,21 @@ def check_m_step_by_hand(answer) -> None:
     else:
         answer_parts_ok = True
     nk = EXERCISE_POINTS_RESP.sum(dim=0)
+    hard_resp = torch.nn.functional.one_hot(EXERCISE_POINTS_RESP.argmax(dim=1), 2).to(torch.float64)
+    hard = m_step(EXERCISE_POINTS, hard_resp, reg_covar=0.0)  # argmax labels: weights 0.5, 0.5, means 0.5, 3.5
     hint = "N_k = column sums; mean_k = sum_n r_nk x_n / N_k; variance_k = sum_n r_nk (x_n - mean_k)^2 / N_k."
     if not answer_parts_ok:
         hint = ("Answer with a tuple of three tensors, (weights, means, variances), each holding two numbers (one per "
                 "component), e.g. (torch.tensor([w1, w2]), torch.tensor([m1, m2]), torch.tensor([v1, v2])).")
     elif not parts[0] and _hand_vector(w, nk):
         hint = "Those are the effective counts N_k; the weights divide them by the number of points: N_k / N."
+    elif not parts[0] and _hand_vector(w, hard.weights) and _hand_vector(m, hard.means):
+        hint = ("Those are the updates for hard labels (each point given wholly to its larger responsibility). The "
+                "M-step keeps the shares: points 2 and 3 count 0.2 towards component 0 and 0.8 towards component 1.")
     elif not parts[0] and _hand_vector(w, torch.full((2,), 0.5, dtype=torch.float64)):
         hint = "The weights are not 1/K: each is the component's share of the points, N_k / N."
+    elif parts[0] and not parts[1] and _hand_vector(m, expected.means * nk[:, None] / len(EXERCISE_POINTS)):
+        hint = "Weights are right; each mean divides its weighted sum by N_k, the component's own count, not by N."
     elif parts[0] and parts[1] and not parts[2]:
         if _hand_vector(v, expected.variances * nk[:, None]):
             hint = "Weights and means are right; the variances are weighted sums of squares: divide them by N_k."
