@@ -1085,3 +1085,20 @@ def test_m_step_checks_name_hard_labels_means_over_n_and_reversed_weights(capsys
     ex.check_weight_update([0.48, 0.52][::-1])
     out = capsys.readouterr().out
     assert ": not yet." in out and "reversed" in out
+
+
+def test_05_checks_name_a_missing_half_and_an_n_by_n_table_summed(capsys):
+    pdf = lambda x, m, v: math.exp(-((x - m) ** 2) / v) / math.sqrt(2 * math.pi * v)  # noqa: E731
+    a0, a1 = 0.3 * pdf(0.5, -1.0, 0.5), 0.7 * pdf(0.5, 2.0, 1.0)
+    ex.check_two_component_responsibility(a0 / (a0 + a1))
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "1/2 is missing" in out
+
+    def n_by_n_summed(log_pdfs, weights):
+        a = log_pdfs + weights.log()
+        m = a.max(dim=1, keepdim=True).values
+        return (m + (a - m).exp().sum(dim=1).log()).sum()
+
+    ex.check_log_likelihood_from_log_pdfs(n_by_n_summed)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "N times the answer" in out

@@ -661,6 +661,8 @@ def check_two_component_responsibility(answer) -> None:
     without_normalisers = float(a[0] / a.sum())
     v_not_sqrt = a / (math.sqrt(2 * math.pi) * v[:, 0])  # the factor 1 / (sqrt(2 pi) v) instead of 1 / sqrt(2 pi v)
     with_v_in_factor = float(v_not_sqrt[0] / v_not_sqrt.sum())
+    b = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / v[:, 0]) / torch.sqrt(2 * math.pi * v[:, 0])  # exponent without 1/2
+    without_half = float(b[0] / b.sum())
     value = _scalar_or_none(answer)
     # three significant figures, the one rule: 0.164 passes, 0.165 and 0.163 do not
     correct = value is not None and _hand_close(value, expected)
@@ -671,6 +673,8 @@ def check_two_component_responsibility(answer) -> None:
     elif value is not None and abs(value - without_normalisers) <= 1e-3:
         hint = ("The two densities need their factors 1 / sqrt(2 pi v): the variances differ, so the factors "
                 "do not cancel in the ratio.")
+    elif value is not None and abs(value - without_half) <= 1e-3:
+        hint = "The exponent is -(x - m)^2 / (2 v): the factor 1/2 is missing."
     elif value is not None and abs(value - with_v_in_factor) <= 1e-3:
         hint = "The factor is 1 / sqrt(2 pi v), with the square root over the variance v too, not 1 / (sqrt(2 pi) v)."
     elif value is not None and _hand_close(value, without_weights):
@@ -704,6 +708,10 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
         no_weights = float(torch.logsumexp(log_pdfs, dim=1).sum())
         if numel == len(X):
             hint = "That is one log p(x_n) per point: the data log-likelihood sums them over the points too."
+        elif finite and abs(value - len(X) * expected) <= 1e-8 * abs(len(X) * expected):
+            hint = ("That is N times the answer: an (N, 1) maximum (keepdim=True) was added to an (N,) sum, "
+                    "broadcasting made an N x N table, and summing it counted every point N times. Keep both (N, 1), "
+                    "or both (N,).")
         elif numel == len(X) ** 2:
             hint = ("Your result has N x N numbers: an (N, 1) maximum (keepdim=True) was added to an (N,) sum, and "
                     "broadcasting paired every point's maximum with every point's sum. Keep both (N, 1), or both (N,).")
