@@ -1102,3 +1102,14 @@ def test_05_checks_name_a_missing_half_and_an_n_by_n_table_summed(capsys):
     ex.check_log_likelihood_from_log_pdfs(n_by_n_summed)
     out = capsys.readouterr().out
     assert ": not yet." in out and "N times the answer" in out
+
+
+def test_spherical_check_names_x_minus_means_without_new_axes(capsys):
+    def no_new_axes(X, means, variances):
+        D = X.shape[1]
+        sq = ((X - means) ** 2).sum(dim=-1)
+        return -0.5 * (D * math.log(2 * math.pi) + D * variances.log() + sq[:, None] / variances)
+
+    ex.check_spherical_log_pdfs(no_new_axes)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "X[:, None, :]" in out and "variances[:, None]" not in out
