@@ -1113,3 +1113,14 @@ def test_spherical_check_names_x_minus_means_without_new_axes(capsys):
     ex.check_spherical_log_pdfs(no_new_axes)
     out = capsys.readouterr().out
     assert ": not yet." in out and "X[:, None, :]" in out and "variances[:, None]" not in out
+
+
+def test_responsibility_check_names_weights_and_normalisers_both_dropped(capsys):
+    truth = toy_params(torch.float64)
+    x = torch.tensor(ex.EXERCISE_0_1_POINT, dtype=torch.float64)
+    bare = torch.exp(-((x - truth.means) ** 2 / truth.variances).sum(dim=1) / 2)
+    answer = [round(float(v), 3) for v in bare / bare.sum()]
+    assert abs(answer[0] - 0.571) < 1e-9
+    ex.check_responsibilities_at_point(answer)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "only by luck" in out and "coarsely" not in out

@@ -167,9 +167,14 @@ def check_responsibilities_at_point(answer) -> None:
     no_half = truth.weights * torch.exp(-sq) / (2 * torch.pi * truth.variances.prod(dim=1).sqrt())  # (3,): exponent without 1/2
     no_root = truth.weights * torch.exp(-sq / 2) / (2 * torch.pi * truth.variances.prod(dim=1))  # (3,): |Sigma|, not |Sigma|^(1/2)
     swapped = torch.flip(expected, dims=(0,))  # components listed in reverse order
+    bare = torch.exp(-sq / 2)  # (3,): neither the weights nor the normalising factors, only the distances
     if _close(given, expected, rtol=0, atol=0.0015):  # a unit off in the third decimal
         hint = ("Close, but not every value is right to three decimal places: round each to the nearest (do not cut "
                 "digits off, and do not adjust one so that the three add up to exactly 1).")
+    elif _close(given, bare / bare.sum(), rtol=0, atol=6e-4):
+        hint = ("Close, but only by luck: these use the distances alone, without the weights pi_k and without the "
+                "normalising factors. Here the two omissions nearly cancel (component 0 has twice component 2's "
+                "weight and about half its height factor); keep both in every term.")
     elif _close(given, expected, rtol=0, atol=0.011):
         hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
                 "places (three significant figures for the larger two).")
