@@ -153,7 +153,7 @@ def plot_underflow(dims, log_density, computed, ax=None):
             ax.plot([x - 0.012, x + 0.012], [y - 3, y + 3], transform=across, color="black", linewidth=1.5,
                     clip_on=False, zorder=4)
     ax.set_xlabel("number of dimensions $D$")
-    ax.set_ylabel(r"$\log_{10}$ density  ($= \ln$ density $/ \ln 10$)")
+    ax.set_ylabel(r"$\log_{10}$ density")
     # in the empty corner above the falling line, below float32's dotted limit (which it would hide)
     y_lo, y_hi = ax.get_ylim()
     ax.legend(loc="upper right", bbox_to_anchor=(1, (-55 - y_lo) / (y_hi - y_lo)), framealpha=0.95)
