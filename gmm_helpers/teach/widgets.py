@@ -543,7 +543,7 @@ def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
 def fit_in_reference_order(fit, reference: GMMParams):
     """``fit`` (an EMResult) with its components reordered, at every iteration, so that its final
     parameters line up with ``reference`` (``GMMParams.matched_to``): component k keeps reference k's
-    colour in every frame. Introduced in notebooks/07_em_fit.ipynb."""
+    colour in every frame. Introduced in notebooks/00_overview.ipynb (its EM teaser); 07 uses it too."""
     matched = fit.params.matched_to(reference)
     order = [int(((fit.params.means - mean) ** 2).sum(dim=1).argmin()) for mean in matched.means]  # matched k = fit's order[k]
     return fit._replace(params=matched, history=[params.permuted(order) for params in fit.history])
