@@ -1124,3 +1124,9 @@ def test_responsibility_check_names_weights_and_normalisers_both_dropped(capsys)
     ex.check_responsibilities_at_point(answer)
     out = capsys.readouterr().out
     assert ": not yet." in out and "only by luck" in out and "coarsely" not in out
+
+
+def test_starts_needed_check_says_a_string_is_a_string(capsys):
+    ex.check_starts_needed("4", 0.71)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "string" in out

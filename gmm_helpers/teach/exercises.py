@@ -955,6 +955,8 @@ def check_starts_needed(answer, p: float) -> None:
         hint = "Close: with that many starts the chance of missing is still just above 1%; you need a whole start more."
     elif value is not None and value == math.ceil(math.log(0.01) / math.log(p)):
         hint = "That is how many starts it takes for all of them to succeed to be unlikely; we need all of them to fail to be unlikely."
+    elif isinstance(answer, str):
+        hint = f"That is a string, {answer!r}: answer with a number (no quotes)."
     _verdict("7.3", answer, value is not None and value == expected, hint)
 
 
