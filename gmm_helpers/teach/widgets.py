@@ -492,10 +492,10 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
         ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
         # thin dotted: the whole path (left visible from M-step to E-step: an E-step replacing Q), then the dots
-        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=1, linestyle=":")
+        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6)
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
         for h in range(1, last, 2):  # each iteration's Q is its own function: a solid segment, E-step h to M-step h + 1
-            ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=2.5)
+            ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=4)
         ax_curve.set_xlim(-0.75, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
@@ -516,8 +516,10 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
-                                 Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
-                                        label="$Q(\\theta; \\theta_{t-1})$: one per iteration $t$ (solid)")],
+                                 Line2D([], [], color=Q_COLOUR, marker="s", linewidth=4,
+                                        label="$Q(\\theta; \\theta_{t-1})$: one per iteration $t$ (solid)"),
+                                 Line2D([], [], color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6,
+                                        label="E-step: $Q$ replaced (dotted)")],
                        loc="lower right", fontsize=13)
     return fig
 
