@@ -323,6 +323,19 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
     assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "seed point 0", "seed point 1"]
     assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["seed points (faded)", "centroid 0", "centroid 1"]
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers.teach.style import component_colour
+
+    fig2, axes2 = plt.subplots(1, 3)
+    plot_seeds_to_centroids(X, seeds, axes=axes2, colours=[4, 1])  # seed 0 drawn in colour 4, seed 1 in colour 1
+    crosses = [line for line in axes2[2].get_lines() if line.get_marker() == "X"]
+    assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(4)), to_rgba(component_colour(1))]
+    assert np.allclose([line.get_xydata()[0] for line in crosses], centroids.numpy())  # centroid k at its own place
+    with pytest.raises(ValueError, match="colours"):
+        plot_seeds_to_centroids(X, seeds, axes=axes2, colours=[0])
+    plt.close(fig)
+    plt.close(fig2)
 
 
 def test_plot_likelihood_slice_marks_the_maximum_and_the_truth_on_the_curve():

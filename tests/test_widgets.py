@@ -74,6 +74,14 @@ def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
     assert [t.get_text() for t in ax.texts] == ["group 0", "group 1", "group 2"]
     means = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).means
     assert ax.get_title() == "random data points, seed 0\n" + start_coverage(means, truth.means)
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers.teach.style import component_colour
+
+    crosses = {to_rgba(line.get_color()): line.get_xydata()[0].tolist() for line in ax.get_lines() if line.get_marker() == "X"}
+    paired = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(truth)
+    for k in range(3):  # each mean in the colour of the group it is paired with, as in 02's figures
+        assert crosses[to_rgba(component_colour(k))] == pytest.approx(paired.means[k].tolist())
     c["scheme"].value = "plain k-means++ (one draw per step)"
     plain = init_kmeans_plusplus(X, 3, generator=torch.Generator().manual_seed(0), n_local_trials=1).means
     assert w.result.axes[0].get_title().endswith(start_coverage(plain, truth.means))

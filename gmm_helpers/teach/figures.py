@@ -263,7 +263,7 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
     return axes
 
 
-def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
+def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None):
     """One Lloyd iteration from seed points, in three panels: the seeds on the data; each point coloured by
     its nearest seed (the clusters); the clusters' centroids, which become the start's means.
 
@@ -279,6 +279,9 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
         centroids, which would hide them).
     axes : sequence of 3 matplotlib Axes, optional
         A new 1 x 3 figure is made when omitted.
+    colours : sequence of K ints, optional
+        The component colour of each seed, its cluster and its centroid (``component_colour(colours[k])``), for
+        example the group each centroid is paired with; default: seed k gets colour k. Labels keep the seeds' order.
 
     Returns
     -------
@@ -292,6 +295,9 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
         _, axes = plt.subplots(1, 3, figsize=(18, 5.8), sharex=True, sharey=True)
     nearest = nearest_means(X, seeds)  # (N,): the index of each point's nearest seed
     K = seeds.shape[0]
+    colour = [component_colour(c) for c in (range(K) if colours is None else colours)]  # (K,): one per seed
+    if len(colour) != K:
+        raise ValueError(f"colours: expected {K} component indices, one per seed, got {len(colour)}")
     centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
     Xn, S, C = (np.asarray(t.detach().cpu(), dtype=float) for t in (X, seeds, centroids))
     counts = torch.bincount(nearest, minlength=K).tolist()
@@ -301,7 +307,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
         else:
             for k in range(K):
-                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=component_colour(k), alpha=0.35,
+                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=colour[k], alpha=0.35,
                            linewidths=0, label=f"cluster {k}: {counts[k]} points" if i == 1 else None)
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
@@ -309,12 +315,12 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None):
                         linestyle="none", zorder=1.5 if i < 2 else 5,  # panel 3: on top of the centroids' crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
         for k in range(K):
-            ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=component_colour(k), markeredgecolor="black",
+            ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=colour[k], markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
                     label=f"seed point {k}" if i == 0 else ("seed points (faded)" if i == 2 and k == 0 else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
-                ax.plot(*C[k], marker="X", markersize=16, color=component_colour(k), markeredgecolor="white",
+                ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
                         markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid {k}")
         ax.set_title(title)
         ax.set_xlabel("$x_1$")

@@ -205,7 +205,8 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
 
 def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None):
     """A scheme menu, a seed slider and a data-scale slider showing the start on the data; with
-    ``centres`` (the true means) the groups are marked and the title says which got no mean.
+    ``centres`` (the true means) the groups are marked, each start mean takes the colour of the group it is
+    paired with (``numbered_like_centres``) and the title says which got no mean.
 
     Introduced in notebooks/02_initialisation.ipynb.
     """
@@ -219,7 +220,7 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
         ax=widgets.fixed(None),
         title=widgets.fixed(None),
         centres=widgets.fixed(centres),
-        numbered_like_centres=widgets.fixed(False),  # no checkbox: the scheme's own order, grey points
+        numbered_like_centres=widgets.fixed(centres is not None),  # no checkbox; means in their paired group's colour
         labels=widgets.fixed(None),
     )
 
