@@ -554,14 +554,14 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     broadcast = peaks[PEAK_FORMS.index("broadcast")]
     axis_inches = ax.get_position().width * ax.figure.get_figwidth()
     doublings_per_inch = np.log2(xmax / xmin) / axis_inches
-    for y, peak in zip(ys, peaks):
+    for form, y, peak in zip(PEAK_FORMS, ys, peaks):
         times = broadcast / peak
         ratio = (f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller") if times >= 1.5 else ""  # than broadcast
-        label = format_bytes(peak) + ratio
+        label = format_bytes(peak) + ("  (reference)" if form == "broadcast" else ratio)
         label_doublings = len(label) * 13 * 0.6 / 72 * doublings_per_inch  # about how far the label reaches
         inside = np.log2(xmax / (peak * 1.3)) < label_doublings  # past the frame: write it inside the bar's end
         ax.text(peak / 1.3 if inside else peak * 1.3, y, label, va="center", ha="right" if inside else "left", fontsize=13,
-                zorder=3, bbox=dict(facecolor=(1, 1, 1, 0.75), edgecolor="none", pad=1.5))  # the 16 GiB line shows through
+                zorder=3, bbox=dict(facecolor="white", edgecolor="none", pad=1.5))  # the 16 GiB line passes behind
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)  # default: the largest widget setting, 21.9 TiB, and its label fit
@@ -571,7 +571,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ax.set_xticks([2.0**e for e in exponents], [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in exponents])
     ax.minorticks_off()
     if limit_gib is not None:
-        ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2)
+        ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2, zorder=1)  # behind the labels
         ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
     ax.set_ylim(ys[-1] - 0.5, ys[0] + 0.8)
     ax.set_xlabel("peak memory, the (N, K) results included (log scale)")
