@@ -54,7 +54,7 @@ def plot_error_vs_n(ns, errors, ax=None):
     ax.legend(handles + [guide_line], labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), title=title,
               title_fontsize=12)  # outside the axes, to the right: it covers no line
     ax.set_xlabel("number of points $N$")
-    ax.set_ylabel("mean absolute error")
+    ax.set_ylabel("average |estimate − truth|")
     return ax
 
 
