@@ -25,15 +25,17 @@ def _verdict(exercise: str, answer, correct: bool, hint: str) -> None:
         print(f"Exercise {exercise}: not yet. {hint}")
 
 
-def _attempt(exercise: str, fn, *args) -> tuple[bool, object]:
-    """Call a student's function: (True, its result), (True, None) for the None placeholder, or
-    (False, None) after reporting the exception it raised."""
+def _attempt(exercise: str, fn, *args, explain=None) -> tuple[bool, object]:
+    """Call a student's function once: (True, its result), (True, None) for the None placeholder, or
+    (False, None) after reporting the exception it raised; ``explain(exc)`` may name the likely mistake behind
+    it (a hint, or None to report the exception itself)."""
     if fn is None:
         return True, None
     try:
         return True, fn(*args)
     except Exception as exc:  # noqa: BLE001 - a student's function may fail in any way; say how
-        _verdict(exercise, fn, False, f"Your function raised {type(exc).__name__}: {exc}")
+        hint = explain(exc) if explain is not None else None
+        _verdict(exercise, fn, False, hint or f"Your function raised {type(exc).__name__}: {exc}")
         return False, None
 
 
@@ -409,14 +411,13 @@ def check_data_variance_init(init) -> None:
     from ..init import init_random_points
 
     X = torch.tensor([[0.0, 0.0], [2.0, 10.0], [4.0, 20.0], [6.0, 30.0], [1.0, -5.0]], dtype=torch.float64)
-    if init is not None:
-        try:
-            init(X, 2, torch.Generator().manual_seed(0))
-        except ValueError as exc:
-            if "Generator" in str(exc):  # init_random_points(X, K, generator): the third positional argument is the variance
-                return _verdict("2.2", init, False, "init_random_points's third argument is the variance: pass the "
-                                                    "generator by name, init_random_points(X, K, generator=generator).")
-    ran, p = _attempt("2.2", init, X, 2, torch.Generator().manual_seed(0))
+    def explain(exc):  # init_random_points(X, K, generator): the third positional argument is the variance
+        if isinstance(exc, ValueError) and "Generator" in str(exc):
+            return ("init_random_points's third argument is the variance: pass the generator by name, "
+                    "init_random_points(X, K, generator=generator).")
+        return None
+
+    ran, p = _attempt("2.2", init, X, 2, torch.Generator().manual_seed(0), explain=explain)
     if not ran:
         return
     reference = init_random_points(X, 2, generator=torch.Generator().manual_seed(0))
@@ -586,20 +587,17 @@ def check_spherical_log_pdfs(fn) -> None:
     means = torch.randn(4, 3, generator=g, dtype=torch.float64)
     variances = 0.5 + torch.rand(4, generator=g, dtype=torch.float64)
     oracle = Independent(Normal(means, variances.sqrt()[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])
-    if fn is not None:
-        try:
-            fn(X, means, variances)
-        except RuntimeError as exc:  # (N, K, D) / (K,) lines K up with D: the classic missing [:, None]
-            if "must match the size" in str(exc) and "(20)" in str(exc):  # N = 20 met K = 4: X - means without Nones
-                return _verdict("4.2", fn, False, "X of shape (N, D) and means of shape (K, D) do not broadcast: "
-                                                  "line them up on separate axes, X[:, None, :] - means[None, :, :], "
-                                                  "which gives (N, K, D).")
-            if "must match the size" in str(exc):
-                return _verdict("4.2", fn, False, "Broadcasting lines shapes up from the right, so variances of shape "
-                                                  "(K,) meets the D axis of an (N, K, D) tensor. Give it the shape of "
-                                                  "the K axis it belongs to: variances[:, None], shape (K, 1), or divide "
-                                                  "the (N, K) summed squares by variances instead.")
-    ran, got = _attempt("4.2", fn, X, means, variances)
+    def explain(exc):  # a shape clash: X - means without new axes, or (N, K, D) / (K,) lining K up with D
+        if not (isinstance(exc, RuntimeError) and "must match the size" in str(exc)):
+            return None
+        if "(20)" in str(exc):  # N = 20 met K = 4: X - means without Nones
+            return ("X of shape (N, D) and means of shape (K, D) do not broadcast: line them up on separate axes, "
+                    "X[:, None, :] - means[None, :, :], which gives (N, K, D).")
+        return ("Broadcasting lines shapes up from the right, so variances of shape (K,) meets the D axis of an "
+                "(N, K, D) tensor. Give it the shape of the K axis it belongs to: variances[:, None], shape (K, 1), "
+                "or divide the (N, K) summed squares by variances instead.")
+
+    ran, got = _attempt("4.2", fn, X, means, variances, explain=explain)
     if ran:
         hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
@@ -707,13 +705,13 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
     params = toy_params(torch.float64)
     X, _ = sample_gmm(params, 300, generator=torch.Generator().manual_seed(0))
     X = torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)])  # a far point: naive exp gives log(0)
-    ran, got = _attempt("5.2", fn, component_log_pdfs(X, params), params.weights)
+    log_pdfs = component_log_pdfs(X, params)
+    ran, got = _attempt("5.2", fn, log_pdfs.clone(), params.weights)  # a clone: an in-place edit stays the student's
     if ran:
         numel = got.numel() if isinstance(got, torch.Tensor) else None
         value = _scalar_or_none(got)
         finite = got is not None and value is not None and math.isfinite(value)
         expected = float(log_likelihood(X, params))
-        log_pdfs = component_log_pdfs(X, params)
         no_weights = float(torch.logsumexp(log_pdfs, dim=1).sum())
         if numel == len(X):
             hint = "That is one log p(x_n) per point: the data log-likelihood sums them over the points too."
