@@ -40,6 +40,8 @@ def run(path: Path) -> float:
 
 def main(argv: list[str]) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("ATEN_CPU_CAPABILITY", "default")  # the portable kernels, as under pytest (conftest.py)
+    os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
     paths = [Path(a).resolve() for a in argv] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     for path in paths:
         elapsed = run(path)

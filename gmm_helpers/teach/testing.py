@@ -49,6 +49,6 @@ def check_close(name: str, actual, expected, rtol: float = 1e-5, atol: float = 1
         rel = float(diff[worst] / e[worst].abs()) if e[worst] != 0 else float("inf")
         raise AssertionError(
             f"{name}: {int(bad.sum())} of {a.numel()} values differ; largest absolute difference {float(diff[worst]):.3g} "
-            f"at flat index {worst}: {float(a[worst]):.8g} vs {float(e[worst]):.8g} (relative difference there {rel:.3g})"
+            f"at flat index {worst}: {float(a[worst]):.7g} vs {float(e[worst]):.7g} (relative difference there {rel:.3g})"
         )
     print(f"{name}: OK")
