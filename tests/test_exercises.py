@@ -919,6 +919,17 @@ def test_01_density_without_weights_gets_its_own_hint(capsys):
     assert "multiplied by its weight" in capsys.readouterr().out
 
 
+def test_exercise_2_2_rejects_variances_repeated_d_times_not_k_times(capsys):
+    def d_by_d(X, K, generator):  # the likely K/D mix-up: passes only when K happens to equal D
+        start = init_random_points(X, K, generator=generator)
+        D = X.shape[1]
+        return GMMParams(start.weights, start.means, X.var(dim=0, unbiased=False).expand(D, D))
+
+    ex.check_data_variance_init(d_by_d)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "not D times" in out and "(3, 2)" in out
+
+
 def test_hints_for_a_row_of_variances_and_for_one_maximum_for_the_whole_table(capsys):
     def one_row(X, K, generator):  # the data variance of each dimension, shape (D,), not one row per component
         start = init_random_points(X, K, generator=generator)

@@ -417,10 +417,11 @@ def check_data_variance_init(init) -> None:
                     "init_random_points(X, K, generator=generator).")
         return None
 
-    ran, p = _attempt("2.2", init, X, 2, torch.Generator().manual_seed(0), explain=explain)
+    K = 3  # not D = 2, so that a (D, D) block of variances cannot pass by accident
+    ran, p = _attempt("2.2", init, X, K, torch.Generator().manual_seed(0), explain=explain)
     if not ran:
         return
-    reference = init_random_points(X, 2, generator=torch.Generator().manual_seed(0))
+    reference = init_random_points(X, K, generator=torch.Generator().manual_seed(0))
     if init is not None and not isinstance(p, GMMParams):
         return _verdict("2.2", init, False, f"Return a GMMParams(weights, means, variances), not {type(p).__name__}.")
     if init is not None and not (_close(p.means, reference.means) and _close(p.weights, reference.weights)):
@@ -428,17 +429,20 @@ def check_data_variance_init(init) -> None:
                                             "so the same generator gives the same points.")
     if init is None:
         return _verdict("2.2", None, False, "")
-    target = X.var(dim=0, unbiased=False).expand(2, 2)
+    target = X.var(dim=0, unbiased=False).expand(K, 2)
     if _close(p.variances, target):
         return _verdict("2.2", init, True, "")
-    if _close(p.variances, X.var(dim=0, unbiased=True).expand(2, 2)):
+    if _close(p.variances, X.var(dim=0, unbiased=True).expand(K, 2)):
         hint = ("You divided by N - 1 (torch's default for var, unbiased=True); the series' variances divide by N: "
                 "pass unbiased=False.")
-    elif _close(p.variances, X.std(dim=0, unbiased=False).expand(2, 2)) or _close(p.variances, X.std(dim=0).expand(2, 2)):
+    elif _close(p.variances, X.std(dim=0, unbiased=False).expand(K, 2)) or _close(p.variances, X.std(dim=0).expand(K, 2)):
         hint = "Those are standard deviations (sigma); the variances are their squares (sigma^2)."
-    elif _close(p.variances, X.var(unbiased=False).expand(2, 2)) or _close(p.variances, X.var().expand(2, 2)):
+    elif _close(p.variances, X.var(unbiased=False).expand(K, 2)) or _close(p.variances, X.var().expand(K, 2)):
         hint = ("That is one variance pooled over all the numbers of X; take one per dimension, along the point "
                 "axis: X.var(dim=0, unbiased=False).")
+    elif isinstance(p.variances, torch.Tensor) and p.variances.dim() == 2 and p.variances.shape != (K, 2):
+        hint = (f"Variances of shape {tuple(p.variances.shape)}; GMMParams holds one row of D variances per component, "
+                f"shape (K, D) = ({K}, 2) here: repeat the row K times (K components), not D times.")
     elif _close(p.variances, X.var(dim=0, unbiased=False)):
         hint = ("Right numbers, shape (D,): GMMParams holds one row of variances per component, shape (K, D). "
                 "Repeat the row for each of the K components.")
@@ -467,7 +471,7 @@ def check_log_density_by_hand(answer) -> None:
     elif _number_close(number, expected + 0.5 * math.log(2 * math.pi)):
         hint = "The constant is D log(2 pi) with D = 2: one log(2 pi) per dimension."
     elif _number_close(number, 2 * expected):
-        hint = "Everything inside the brackets is multiplied by -1/2: the whole sum, not only the squared distances."
+        hint = "That is twice the answer: the whole bracket (constant, log-variances and squared distances) is multiplied by -1/2."
     elif _number_close(number, expected + 0.5 * float(truth.variances[0].log().sum())):
         hint = "The normaliser has a log sigma^2_d term for each dimension too, not only log(2 pi)."
     elif _number_close(number, -0.5 * (2 * math.log10(2 * math.pi) + float(truth.variances[0].log10().sum())
