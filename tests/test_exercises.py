@@ -919,6 +919,22 @@ def test_01_density_without_weights_gets_its_own_hint(capsys):
     assert "multiplied by its weight" in capsys.readouterr().out
 
 
+def test_exercise_3_1_names_an_unhalved_squared_distance_and_swapped_variances(capsys):
+    quadratic = 2.5**2 / 1.8
+    constant = 2 * math.log(2 * math.pi) + math.log(1.8) + math.log(0.8)
+    ex.check_log_density_by_hand(-0.5 * constant - quadratic)  # -1/2 forgotten on the squared distance
+    assert "halved too" in capsys.readouterr().out
+    ex.check_log_density_by_hand(-0.5 * (constant + 2.5**2 / 0.8))  # 0.8 used along x_1
+    assert "swapped" in capsys.readouterr().out
+
+
+def test_exercise_6_2_names_a_reversed_answer_and_variances_divided_by_n(capsys):
+    ex.check_m_step_by_hand((torch.tensor([0.4, 0.6]), torch.tensor([3.5, 1.0]), torch.tensor([0.25, 1.5])))
+    assert "reversed" in capsys.readouterr().out
+    ex.check_m_step_by_hand((torch.tensor([0.6, 0.4]), torch.tensor([1.0, 3.5]), torch.tensor([0.9, 0.1])))
+    assert "not by N" in capsys.readouterr().out
+
+
 def test_exercise_2_2_rejects_variances_repeated_d_times_not_k_times(capsys):
     def d_by_d(X, K, generator):  # the likely K/D mix-up: passes only when K happens to equal D
         start = init_random_points(X, K, generator=generator)

@@ -94,6 +94,22 @@ def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
         assert (start_coverage(m, truth.means) == "one mean per group") == (hit == {0, 1, 2})
 
 
+def test_init_explorer_colours_the_points_by_group_when_given_labels():
+    from gmm_helpers.teach.widgets import draw_start
+
+    truth = toy_params()
+    X, labels = sample_gmm(truth, 300, generator=torch.Generator().manual_seed(0))
+    w = init_explorer(X, centres=truth.means, labels=labels)
+    assert w.kwargs_widgets is not None and controls(w).keys() == controls(init_explorer(X)).keys()  # no new control
+
+    def point_colours(fig):
+        return {tuple(np.round(c, 3)) for coll in fig.axes[0].collections for c in coll.get_facecolors()}
+
+    coloured = point_colours(draw_start(X, "random data points", 0, labels=labels))
+    grey = point_colours(draw_start(X, "random data points", 0))
+    assert len(coloured) > len(grey)  # the groups' colours, not one grey
+
+
 def test_init_explorer_changes_start_with_seed_scheme_and_scale():
     X, _ = sample_gmm(toy_params(), 300, generator=torch.Generator().manual_seed(0))
     w = init_explorer(X)

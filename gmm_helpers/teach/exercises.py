@@ -477,6 +477,11 @@ def check_log_density_by_hand(answer) -> None:
     elif _number_close(number, -0.5 * (2 * math.log10(2 * math.pi) + float(truth.variances[0].log10().sum())
                                         + float((truth.means[0] ** 2 / truth.variances[0]).sum()))):
         hint = "log here is the natural logarithm (math.log, torch.log), not log10."
+    elif _number_close(number, expected - 0.5 * float((truth.means[0] ** 2 / truth.variances[0]).sum())):
+        hint = ("The squared distance is halved too: -1/2 multiplies the sum of (x_d - mu_d)^2 / sigma^2_d as well "
+                "as the constant and the log-variances.")
+    elif _number_close(number, float(diag_gaussian_log_pdf(x, truth.means[0], truth.variances[0].flip(0))[0])):
+        hint = "The variances are swapped: 1.8 belongs to x_1 and 0.8 to x_2 (mu = (-2.5, 0), so only x_1 is off the mean)."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     elif (rounding := _rounding_hint(number, expected, near=0.02)) is not None:
@@ -785,6 +790,8 @@ def check_m_step_by_hand(answer) -> None:
     if not answer_parts_ok:
         hint = ("Answer with a tuple of three tensors, (weights, means, variances), each holding two numbers (one per "
                 "component), e.g. (torch.tensor([w1, w2]), torch.tensor([m1, m2]), torch.tensor([v1, v2])).")
+    elif not any(parts) and all(_hand_vector(a, e.flip(0).reshape(-1)) for a, e in zip((w, m, v), expected)):
+        hint = "Right numbers, reversed: list component 0's values (column 0 of the responsibilities) first, in all three."
     elif not parts[0] and _hand_vector(w, nk):
         hint = "Those are the effective counts N_k; the weights divide them by the number of points: N_k / N."
     elif not parts[0] and _hand_vector(w, hard.weights) and _hand_vector(m, hard.means):
@@ -802,6 +809,8 @@ def check_m_step_by_hand(answer) -> None:
                     "is maximum likelihood, not the unbiased estimate.")
         elif _hand_vector(v, expected.variances.sqrt()):
             hint = "Weights and means are right; those are standard deviations: the M-step updates variances (no square root)."
+        elif _hand_vector(v, expected.variances * nk[:, None] / len(EXERCISE_POINTS)):
+            hint = "Weights and means are right; divide each weighted sum of squares by N_k, the component's own count, not by N."
         else:
             hint = "Weights and means are right; each variance weights (x_n - mean_k)^2 by r_nk, around the new mean."
     _verdict("6.2", answer, all(parts), hint)

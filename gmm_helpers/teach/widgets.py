@@ -203,10 +203,11 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     return fig if fig is not None else ax
 
 
-def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None):
+def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None, labels: torch.Tensor | None = None):
     """A scheme menu, a seed slider and a data-scale slider showing the start on the data; with
     ``centres`` (the true means) the groups are marked, each start mean takes the colour of the group it is
-    paired with (``numbered_like_centres``) and the title says which got no mean.
+    paired with (``numbered_like_centres``) and the title says which got no mean. With ``labels`` (each point's
+    true group, shape (N,)) the points take their group's colour, so a mean coloured unlike its cloud stands out.
 
     Introduced in notebooks/02_initialisation.ipynb.
     """
@@ -221,7 +222,7 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
         title=widgets.fixed(None),
         centres=widgets.fixed(centres),
         numbered_like_centres=widgets.fixed(centres is not None),  # no checkbox; means in their paired group's colour
-        labels=widgets.fixed(None),
+        labels=widgets.fixed(labels),
     )
 
 
