@@ -1072,6 +1072,12 @@ def test_log_density_check_names_a_dropped_log_variance_and_log10(capsys):
     assert capsys.readouterr().out.endswith(": correct.\n")
 
 
+def test_d2_check_says_when_a_probability_was_cut_off_not_rounded(capsys):
+    ex.check_d2_probabilities([0.0, 0.00952, 0.0380, 0.952])  # 0.038095... cut after three figures
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "cut off" in out
+
+
 def test_d2_check_says_when_one_small_probability_has_two_figures(capsys):
     ex.check_d2_probabilities([0.0, 0.0095, 0.0381, 0.952])
     out = capsys.readouterr().out

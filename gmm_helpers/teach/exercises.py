@@ -103,6 +103,12 @@ def _hand_vector(answer, expected: torch.Tensor) -> bool:
     return a.shape == e.shape and bool(((a - e).abs() <= _hand_tolerance(e) + 1e-12).all())
 
 
+def _cut_to_three(value: float) -> float:
+    """``value`` (positive) with its digits after the third significant figure cut off (0.038095 -> 0.0380)."""
+    step = 10 ** (math.floor(math.log10(value)) - 2)
+    return math.trunc(value / step + 1e-9) * step
+
+
 def _rounding_hint(value, expected: float, near: float = 0.03) -> str | None:
     """The hint for the right value badly rounded, or ``None``: rounded to one or two significant figures, given to
     two figures but cut off, cut off after the third instead of rounded, or within ``near`` (relative) but off in
@@ -391,6 +397,11 @@ def check_d2_probabilities(answer) -> None:
     elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
         hint = (f"Proportional to d(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")
+    elif _close(given, expected, rtol=0.03, atol=0) and any(
+            float(expected[i]) > 0 and not _hand_close(float(given[i]), float(expected[i]))
+            and abs(float(given[i]) - _cut_to_three(float(expected[i]))) <= 1e-6 * float(expected[i]) for i in range(4)):
+        hint = ("Close, but at least one probability was cut off after its third significant figure, not rounded: round "
+                "to the nearest (a following digit of 5 or more rounds the third figure up).")
     elif _close(given, expected, rtol=0.03, atol=0) and any(
             bool(((given - r).abs() < 1e-6 * expected.abs() + 1e-12)[i]) and not _hand_close(float(given[i]), float(expected[i]))
             for r in rounded[2:] for i in range(4)):
