@@ -92,19 +92,20 @@ def check_K(K, N: int) -> int:
     return check_int("K", K, 1, N, f"N = {N} (the number of points)")
 
 
-def check_nonneg(name: str, value) -> float:
-    """A finite real number >= 0 (a Python or NumPy int or float), returned as a float."""
+def check_nonneg(name: str, value, expected: str = ">= 0") -> float:
+    """A finite real number >= 0 (a Python or NumPy int or float), returned as a float; ``expected`` is the bound
+    the error message states (``check_positive`` passes "> 0")."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name}: expected a float >= 0, got {_describe(value)}")
+        raise ValueError(f"{name}: expected a float {expected}, got {_describe(value)}")
     value = float(value)
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a float >= 0, got {value}")
+        raise ValueError(f"{name}: expected a float {expected}, got {value}")
     return float(value)
 
 
 def check_positive(name: str, value) -> float:
     """A finite float > 0."""
-    value = check_nonneg(name, value)
+    value = check_nonneg(name, value, "> 0")
     if value == 0:
         raise ValueError(f"{name}: expected a float > 0, got {value}")
     return value

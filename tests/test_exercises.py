@@ -935,6 +935,17 @@ def test_exercise_6_2_names_a_reversed_answer_and_variances_divided_by_n(capsys)
     assert "not by N" in capsys.readouterr().out
 
 
+def test_exercise_1_1_names_a_rounded_pi(capsys):
+    w, m, v = ex.EXERCISE_1D
+
+    def pdf_314(x):  # the right formula with pi typed as 3.14
+        return sum(w[k] * torch.exp(-((x - m[k, 0]) ** 2) / (2 * v[k, 0])) / torch.sqrt(2 * 3.14 * v[k, 0]) for k in range(2))
+
+    ex.check_1d_mixture_pdf(pdf_314)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "check pi" in out
+
+
 def test_exercise_2_2_rejects_variances_repeated_d_times_not_k_times(capsys):
     def d_by_d(X, K, generator):  # the likely K/D mix-up: passes only when K happens to equal D
         start = init_random_points(X, K, generator=generator)

@@ -197,3 +197,9 @@ def test_nearest_means_refuses_mismatched_means():
     with pytest.raises(ValueError, match=r"means: expected a torch.float32 tensor of shape \(K, 2\) with K >= 1 on cpu like X, "
                                          r"got a torch.float32 tensor of shape \(3, 3\)"):
         nearest_means(torch.zeros(5, 2), torch.zeros(3, 3))
+
+
+def test_a_tensor_variance_is_refused_with_the_bound_that_applies():
+    X = torch.randn(10, 2, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r"variance: expected a float > 0, got a torch.float32 tensor of shape \(2,\)"):
+        init_random_points(X, 2, variance=X.var(dim=0))

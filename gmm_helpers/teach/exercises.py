@@ -298,6 +298,9 @@ def check_1d_mixture_pdf(pdf) -> None:
     elif _close(got, unnormalised):
         hint = ("Each Gaussian needs its normalising factor 1 / sqrt(2 pi sigma_k^2), so that its area is 1; "
                 "without it the curve does not integrate to 1.")
+    elif _close(got, oracle, rtol=3e-3, atol=0):
+        hint = ("Very close, but off by more than rounding: check pi. 3.14 is off by 1 part in 2000; use torch.pi "
+                "(or math.pi).")
     else:
         hint = ("p(x) = sum_k pi_k exp(-(x - mu_k)^2 / (2 sigma_k^2)) / sqrt(2 pi sigma_k^2); the sigma_k^2 are the "
                 "variances 0.5 and 1.0.")
