@@ -104,9 +104,9 @@ def _hand_vector(answer, expected: torch.Tensor) -> bool:
 
 
 def _cut_to_three(value: float) -> float:
-    """``value`` (positive) with its digits after the third significant figure cut off (0.038095 -> 0.0380)."""
-    step = 10 ** (math.floor(math.log10(value)) - 2)
-    return math.trunc(value / step + 1e-9) * step
+    """``value`` (non-zero) with its digits after the third significant figure cut off (0.038095 -> 0.0380)."""
+    step = 10 ** (math.floor(math.log10(abs(value))) - 2)  # a unit in the third significant figure
+    return math.trunc(value / step) * step
 
 
 def _rounding_hint(value, expected: float, near: float = 0.03) -> str | None:
@@ -122,8 +122,7 @@ def _rounding_hint(value, expected: float, near: float = 0.03) -> str | None:
     if value == float(f"{value:.2g}") and abs(value - expected) < 10 * step:  # two figures, the second one off
         return ("Close, but that has only two significant figures, and the second is not the rounded one: give "
                 "three significant figures, rounded to the nearest.")
-    cut = math.trunc(expected / step) * step
-    if abs(value - cut) <= same:
+    if abs(value - _cut_to_three(expected)) <= same:
         return ("Close: the digits after the third significant figure were cut off, not rounded. Round to the "
                 "nearest (a following digit of 5 or more rounds the third figure up).")
     if abs(value - expected) <= near * abs(expected):
