@@ -1174,3 +1174,91 @@ def test_starts_needed_check_says_a_string_is_a_string(capsys):
     ex.check_starts_needed("4", 0.71)
     out = capsys.readouterr().out
     assert ": not yet." in out and "string" in out
+
+
+# Exercise 7.4: the EM loop, written the way a student would, and each likely mistake
+
+
+def em_loop(X, start, max_iter, tol, weights=True, refresh=True, per_point=True, keep_start=True,
+            give_resp=False, one_more=False, stop=True):
+    from gmm_helpers import log_likelihood, log_responsibilities, m_step
+
+    N = len(X)
+    params, log_likelihoods = start, [log_likelihood(X, start)]
+    resp = log_responsibilities(X, start).exp()
+    for _ in range(max_iter):
+        if refresh:
+            used = params if weights else params._replace(weights=torch.ones_like(params.weights) / len(params.weights))
+            resp = log_responsibilities(X, used).exp()
+        params = m_step(X, resp)
+        log_likelihoods.append(log_likelihood(X, params))
+        if stop and abs(log_likelihoods[-1] - log_likelihoods[-2]) / (N if per_point else 1) < tol:
+            break
+    if one_more:
+        params = m_step(X, log_responsibilities(X, params).exp())
+    if give_resp:
+        return log_responsibilities(X, params).exp(), torch.stack(log_likelihoods)
+    return params, (torch.stack(log_likelihoods) if keep_start else torch.stack(log_likelihoods[1:]))
+
+
+def test_em_loop_check_accepts_the_solution_a_list_and_an_inline_e_step(capsys):
+    from gmm_helpers import component_log_pdfs, m_step
+
+    ex.check_em_loop(em_loop)
+    assert capsys.readouterr().out == "Exercise 7.4: correct.\n"
+
+    def inline(X, start, max_iter, tol):  # section 1's cell, as a function; log-likelihoods as a list of floats
+        current, lls = start, []
+        for t in range(max_iter + 1):
+            log_joint = component_log_pdfs(X, current) + current.weights.log()
+            log_px = torch.logsumexp(log_joint, dim=1)
+            lls.append(float(log_px.sum()))
+            if t > 0 and abs(lls[-1] - lls[-2]) / len(X) < tol or t == max_iter:
+                break
+            current = m_step(X, (log_joint - log_px[:, None]).exp())
+        return current, lls
+
+    ex.check_em_loop(inline)
+    assert capsys.readouterr().out == "Exercise 7.4: correct.\n"
+    ex.check_em_loop(None)
+    assert ": no answer yet;" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, says", [
+    (dict(weights=False), "without the mixing weights"),
+    (dict(refresh=False), "first M-step"),
+    (dict(per_point=False), "change per point"),
+    (dict(stop=False), "never stopped"),
+    (dict(give_resp=True), "(N, K) table"),
+    (dict(keep_start=False), "start's"),
+    (dict(one_more=True), "one M-step past"),
+])
+def test_em_loop_check_names_each_likely_mistake(mistake, says, capsys):
+    ex.check_em_loop(lambda X, start, max_iter, tol: em_loop(X, start, max_iter, tol, **mistake))
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 7.4: not yet.") and says in out
+    assert "m_step(X, " not in out and "log_responsibilities(X, " not in out  # a hint, not the solution
+
+
+def test_em_loop_check_reports_an_exception_and_a_wrong_return():
+    import contextlib
+    import io
+
+    for fn, says in [(lambda X, start, max_iter, tol: 1 / 0, "ZeroDivisionError"),
+                     (lambda X, start, max_iter, tol: em_loop(X, start, max_iter, tol)[0], "two things")]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            ex.check_em_loop(fn)
+        assert out.getvalue().startswith("Exercise 7.4: not yet.") and says in out.getvalue()
+
+
+def test_the_checks_reference_loop_is_fit_em():
+    from gmm_helpers import fit_em, running_example
+
+    X = running_example()[0].double()
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    fit = fit_em(X, start)
+    params, lls = ex._em_loop(X, start, 100, 1e-6)
+    assert fit.n_iter == len(lls) - 1 == 32
+    assert torch.allclose(lls, fit.log_likelihoods, rtol=1e-12, atol=0)
+    assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(params, fit.params))

@@ -984,6 +984,121 @@ def check_starts_needed(answer, p: float) -> None:
     _verdict("7.3", answer, value is not None and value == expected, hint)
 
 
+def _em_loop(X, start, max_iter: int, tol: float, weights: bool = True, refresh: bool = True,
+             per_point: bool = True, one_more: bool = False):
+    """Exercise 7.4's loop, and its likely mistakes: the E-step without the weights (``weights=False``), the
+    responsibilities of the start used at every iteration (``refresh=False``), a stop on the change of the
+    total instead of the change per point (``per_point=False``), one M-step after the last log-likelihood
+    (``one_more=True``). Returns the parameters and the log-likelihoods, shape (iterations + 1,)."""
+    from ..posteriors import log_responsibilities
+    from ..updates import m_step
+
+    N, K = X.shape[0], start.weights.shape[0]
+    params, log_likelihoods, resp = start, [log_likelihood(X, start)], None
+    for _ in range(max_iter):
+        if resp is None or refresh:
+            used = params if weights else params._replace(weights=torch.full_like(params.weights, 1 / K))
+            resp = log_responsibilities(X, used).exp()  # (N, K)
+        params = m_step(X, resp)
+        log_likelihoods.append(log_likelihood(X, params))
+        if abs(log_likelihoods[-1] - log_likelihoods[-2]) / (N if per_point else 1) < tol:
+            break
+    if one_more:
+        params = m_step(X, log_responsibilities(X, params).exp())
+    return params, torch.stack(log_likelihoods)
+
+
+def _params_close(got, expected, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    return (isinstance(got, tuple) and len(got) == 3
+            and all(_close(a, e, rtol=rtol, atol=atol) for a, e in zip(got, expected)))
+
+
+def _as_vector(values):
+    """A 1-D float64 tensor from a tensor, or a list of numbers or 0-d tensors; else None."""
+    try:
+        if isinstance(values, torch.Tensor):
+            return values.detach().to(torch.float64).reshape(-1)
+        return torch.stack([torch.as_tensor(v, dtype=torch.float64).reshape(()) for v in values])
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def check_em_loop(fn) -> None:
+    """Exercise 7.4: ``fn(X, start, max_iter, tol)`` runs EM from ``start`` (an E-step, then an M-step, each
+    iteration) until the per-point log-likelihood changes by less than ``tol``, or for ``max_iter`` iterations,
+    and returns ``(params, log_likelihoods)``: the last parameters and the log-likelihoods of the start and of
+    each iteration's parameters. Checked once, in float64, on the running example from the poor start (seed 0
+    random points), against ``fit_em`` and against loops that make each likely mistake."""
+    import warnings
+
+    from ..data import running_example
+    from ..em import fit_em
+    from ..init import init_random_points
+
+    if fn is None:
+        _verdict("7.4", fn, False, "")
+        return
+    X, _, _ = running_example()
+    X = X.double()
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))
+    max_iter, tol = 100, 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ran, got = _attempt("7.4", fn, X, start, max_iter, tol)
+    if not ran:
+        return
+    fit = fit_em(X, start, max_iter=max_iter, tol=tol)  # the right answer (the same as _em_loop's, to ~1e-11)
+    params, lls = fit.params, fit.log_likelihoods
+    N, n_iter = X.shape[0], len(lls) - 1
+    if isinstance(got, torch.Tensor) and got.shape == (N, 3) or (
+            isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], torch.Tensor) and got[0].shape == (N, 3)):
+        _verdict("7.4", fn, False, "That is an (N, K) table, the responsibilities: probabilities, one row per point. "
+                 "Return the parameters the last M-step made (a GMMParams) and the log-likelihoods.")
+        return
+    if not (isinstance(got, tuple) and len(got) == 2):
+        _verdict("7.4", fn, False, "Return two things, as a tuple: (params, log_likelihoods).")
+        return
+    got_params, got_lls = got[0], _as_vector(got[1])
+    if not (isinstance(got_params, tuple) and len(got_params) == 3):
+        _verdict("7.4", fn, False, "The first thing to return is the parameters, a GMMParams (weights, means, variances), "
+                 "as m_step returns them.")
+        return
+    if got_lls is None:
+        _verdict("7.4", fn, False, "The second thing to return is the log-likelihoods, a list or a 1-D tensor of numbers.")
+        return
+    params_ok = _params_close(got_params, params)
+    lls_ok = got_lls.shape == lls.shape and _close(got_lls, lls, rtol=1e-8, atol=1e-8)
+    hint = ("Each iteration: the E-step (responsibilities from the current parameters, weights included), the M-step, "
+            "then the data log-likelihood of the new parameters; stop when its change per point is below tol.")
+    if params_ok and lls_ok:
+        _verdict("7.4", fn, True, "")
+        return
+    if _params_close(got_params, _em_loop(X, start, max_iter, tol, refresh=False)[0]):
+        hint = ("Your parameters are those of the first M-step: recompute the responsibilities from the current "
+                "parameters at every iteration (E-step, then M-step, each time round the loop), not once before it.")
+    elif _params_close(got_params, _em_loop(X, start, max_iter, tol, weights=False)[0], rtol=1e-3, atol=1e-4):
+        hint = ("Your fit ends where EM without the mixing weights ends: the responsibilities are Bayes' rule with the "
+                "weights as the prior, r_nk proportional to pi_k N(x_n | mu_k, sigma^2_k), not to the density alone.")
+    elif _params_close(got_params, _em_loop(X, start, max_iter, tol, one_more=True)[0]):
+        hint = ("Your parameters are one M-step past the last log-likelihood you recorded: return the parameters whose "
+                "log-likelihood is log_likelihoods[-1].")
+    elif len(got_lls) == len(lls) - 1 and _close(got_lls, lls[1:], rtol=1e-8, atol=1e-8):
+        hint = ("Your log-likelihoods leave out the start's: put it first, so that log_likelihoods[t] belongs to the "
+                "parameters after t iterations (like fit_em's).")
+    elif got_lls.shape == lls.shape and _close(got_lls * N, lls, rtol=1e-8, atol=1e-8):
+        hint = "Your log-likelihoods are per point (a mean): return the sums over the points, like fit_em's."
+    elif len(got_lls) == max_iter + 1 and _close(got_lls[:len(lls)], lls, rtol=1e-8, atol=1e-8):
+        hint = "Your loop never stopped early: stop as soon as the log-likelihood changes by less than tol per point."
+    elif len(got_lls) == len(_em_loop(X, start, max_iter, tol, per_point=False)[1]) and len(got_lls) > len(lls):
+        hint = ("Your loop ran past the stop: tol is a change per point, so compare |l_t - l_(t-1)| / N with it, "
+                "not the change of the sum over the points.")
+    elif len(got_lls) > 1 and len(got_lls) != len(lls):
+        hint = (f"Your loop made {len(got_lls) - 1} iterations, fit_em from the same start {n_iter}. Stop on the data "
+                "log-likelihood (the sum over points of log sum_k pi_k N(x_n | mu_k, sigma^2_k)): as soon as its change "
+                "per point falls below tol.")
+    _verdict("7.4", fn, False, hint)
+
+
 # 10_scaling_up -------------------------------------------------------------------------------------
 
 # Exercise 10.1: the statistics (N_k, S_k, Q_k) of one component of 1-D data in two chunks, around 0
