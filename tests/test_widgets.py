@@ -413,13 +413,17 @@ def test_draw_gaussian_shows_three_standard_deviations_and_no_blank_where_the_de
     plt.close(fig)
 
 
-def test_start_coverage_names_the_empty_groups_in_words():
+def test_start_coverage_names_the_groups_without_a_mean_of_their_own_in_words():
     from gmm_helpers.teach.widgets import start_coverage
 
     centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     assert start_coverage(centres + 0.1, centres) == "one mean per group"
-    assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0], [10.0, 1.0]]), centres) == "no mean in group 2"
-    assert start_coverage(torch.tensor([[9.0, 0.0], [11.0, 0.0], [10.0, 1.0]]), centres) == "no mean in groups 0 and 2"
+    assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0], [10.0, 1.0]]), centres) == "group 2 has no mean of its own"
+    # paired: (10, 1) with group 1, (11, 0) with group 0 (nearer group 1), (9, 0) with group 2 (nearer group 1)
+    assert start_coverage(torch.tensor([[9.0, 0.0], [11.0, 0.0], [10.0, 1.0]]), centres) == (
+        "groups 0 and 2 have no mean of their own")
+    # two means for three groups: the nearest rule
+    assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0]]), centres) == "groups 1 and 2 have no mean of their own"
 
 
 def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small_components_on_top():
