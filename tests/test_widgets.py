@@ -419,10 +419,8 @@ def test_start_coverage_names_the_groups_without_a_mean_of_their_own_in_words():
     centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     assert start_coverage(centres + 0.1, centres) == "one mean per group"
     assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0], [10.0, 1.0]]), centres) == "group 2 has no mean of its own"
-    # paired: (10, 1) with group 1, (11, 0) with group 0 (nearer group 1), (9, 0) with group 2 (nearer group 1)
     assert start_coverage(torch.tensor([[9.0, 0.0], [11.0, 0.0], [10.0, 1.0]]), centres) == (
-        "groups 0 and 2 have no mean of their own")
-    # two means for three groups: the nearest rule
+        "groups 0 and 2 have no mean of their own")  # all three lie nearest group 1
     assert start_coverage(torch.tensor([[0.0, 1.0], [1.0, 0.0]]), centres) == "groups 1 and 2 have no mean of their own"
 
 

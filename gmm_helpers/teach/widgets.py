@@ -152,26 +152,13 @@ INIT_SCHEMES = {"random data points": init_random_points, "greedy k-means++": in
 
 
 def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
-    """Which groups (true centres) have no start mean of their own, in words: "one mean per group",
-    "group 2 has no mean of its own", "groups 1 and 2 have no mean of their own".
-
-    With as many means as centres, each group is paired with one mean by the pairing with the smallest total
-    squared distance (``GMMParams.matched_to``, the pairing that gives 02's figures their colours), and a
-    group lacks a mean of its own when the mean paired with it lies nearer another group's centre. A start
-    is "one mean per group" exactly when every centre is some mean's nearest (then that nearest-centre
-    pairing is also the cheapest). With a different number of means, a group lacks a mean when no mean is
-    nearest to it. Introduced in notebooks/02_initialisation.ipynb.
-    """
-    centres = centres.to(means.dtype)
-    K = len(centres)
-    if len(means) == K:
-        placeholder = GMMParams(torch.full((K,), 1 / K, dtype=means.dtype), means, torch.ones_like(means))  # only means matter
-        paired = placeholder.matched_to(GMMParams(placeholder.weights, centres, torch.ones_like(centres))).means
-        nearest = nearest_means(paired, centres).tolist()  # (K,): the nearest centre of the mean paired with group g
-        lacking = [g for g in range(K) if nearest[g] != g]
-    else:
-        nearest = nearest_means(means, centres).tolist()  # the nearest true centre of each start mean
-        lacking = [g for g in range(K) if g not in nearest]
+    """Which groups (true centres) no start mean lies nearest to, in words: "one mean per group",
+    "group 2 has no mean of its own", "groups 0 and 2 have no mean of their own". Each start mean counts for
+    its nearest centre (``gmm_helpers.nearest_means``); with as many means as centres, the start is "one mean
+    per group" exactly when the mean paired with each group by 02's colours (``GMMParams.matched_to``) lies
+    nearest that group. Introduced in notebooks/02_initialisation.ipynb."""
+    nearest = nearest_means(means, centres.to(means.dtype)).tolist()  # (K,): the nearest true centre of each start mean
+    lacking = [g for g in range(len(centres)) if g not in nearest]
     if not lacking:
         return "one mean per group"
     if len(lacking) == 1:
