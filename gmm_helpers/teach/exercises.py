@@ -228,11 +228,9 @@ def check_weight_for_equal_peak(answer) -> None:
         return
     rounded = [float(f"{float(h):.3g}") for h in peaks[:2]]  # the heights to three figures: 0.0663, 0.0476
     from_rounded = float(truth.weights[1]) * rounded[0] / rounded[1]  # 0.3482: the right method, rounded heights
-    if _hand_close(number, from_rounded):
-        hint = ("Close: that is what the heights rounded to three figures give, and here their rounding moves the "
-                "third figure of the answer. Work from the variances alone (the 2 pi cancels), or keep more digits "
-                "of the heights.")
-    elif (rounding := _rounding_hint(number, expected, near=0)) is not None:
+    if _hand_close(number, from_rounded):  # the right method from the heights as printed (3 figures): 0.348
+        return _verdict("0.2", answer, True, "")
+    if (rounding := _rounding_hint(number, expected, near=0)) is not None:
         hint = rounding
     elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
@@ -918,6 +916,9 @@ def _best_of_restarts_verdict(X, K: int, got) -> tuple[bool, str, int | None]:
                  "mean": [float(f.log_likelihoods.mean()) for f in fits], "start": [float(f.log_likelihoods[0]) for f in fits]}
     if finals[seed] == min(finals):
         hint = "That is the fit with the lowest final log-likelihood: a higher log-likelihood is the better fit."
+        if seed == max(range(n), key=ranked_by["mean"].__getitem__):  # at K = 4 the lowest fit also has the best average
+            hint += (" It also has the highest average over its iterations, which is not what counts either: "
+                     "compare the final values, log_likelihoods[-1].")
     elif seed == max(range(n), key=ranked_by["short"].__getitem__):
         hint = (f"With K = {K} some fits need more than fit_em's default 100 iterations to converge: "
                 "pass max_iter=1000, as the exercise says, before comparing log_likelihoods[-1].")
