@@ -273,11 +273,13 @@ def test_draw_half_step_marks_the_start_and_the_first_Q_below_the_scale():
     lls, qs = half_step_log_likelihoods(X, states), half_step_q_values(X, states)
     _, (ax_data, ax_curve) = plt.subplots(1, 2)
     draw_half_step(X, states, 8, ax_data=ax_data, ax_curve=ax_curve, lls=lls, qs=qs)
-    bottom = ax_curve.get_ylim()[0]
-    ll_arrow, q_arrow = ax_curve.texts
-    assert ll_arrow.xy == (0.0, bottom) and q_arrow.xy == (0.5, bottom) and q_arrow.get_text() == ""
-    assert ll_arrow.get_text() == (f"below this scale:\n$\\ell$ at the start {float(lls[0]):.2f}\n"
-                                   f"$Q$ after the first E-step {float(qs[1]):.2f}")
+    bottom, top = ax_curve.get_ylim()
+    ll_arrow, q_arrow = [t for t in ax_curve.texts if getattr(t, "arrow_patch", None) is not None]
+    (label,) = [t for t in ax_curve.texts if getattr(t, "arrow_patch", None) is None]
+    assert ll_arrow.xy == (0.0, bottom) and q_arrow.xy == (0.5, bottom)
+    assert ll_arrow.xyann[1] - bottom < 0.1 * (top - bottom)  # a short arrow at the bottom edge, not a line like a curve's
+    assert label.get_text() == (f"below this scale (arrows at the bottom):\n$\\ell$ at the start {float(lls[0]):.2f}\n"
+                                f"$Q$ after the first E-step {float(qs[1]):.2f}")
     assert float(lls[0]) < bottom and float(qs[1]) < bottom
     from matplotlib.colors import to_rgba
     assert q_arrow.arrow_patch.get_edgecolor() == pytest.approx(to_rgba(Q_COLOUR))

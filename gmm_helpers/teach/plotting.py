@@ -267,24 +267,25 @@ def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower cente
 
 def mark_start_below(ax, value: float, x: float = 0.0, label: str = "start (iteration 0)", text: str | None = None,
                      color: str = "0.25"):
-    """Mark a value below the axes' y-range: a vertical arrow at ``x`` pointing down to the bottom edge,
-    labelled at its top with the value (two lines: "start (iteration 0): -7.68," / "below this scale"). Call it after
-    the y-limits are set; they are kept. The label sits in the upper left: meant for rising curves. ``text``, if
-    given, replaces the whole label; ``text=""`` draws the arrow alone (in ``color``).
+    """Mark a value below the axes' y-range: a short arrow at ``x`` pointing down at the bottom edge (so it cannot
+    be mistaken for part of a curve), and a label in the upper left saying what lies below ("start (iteration 0):
+    -7.68, below this scale (arrow at the bottom)"). Call it after the y-limits are set; they are kept. The label
+    sits in the upper left: meant for rising curves. ``text``, if given, replaces the whole label; ``text=""``
+    draws the arrow alone (in ``color``).
 
-    Introduced in notebooks/06_parameter_updates.ipynb (and 07's log-likelihood curve). Returns the annotation.
+    Introduced in notebooks/06_parameter_updates.ipynb (and 07's log-likelihood curve). Returns the label (a Text),
+    or the arrow's annotation when there is no label.
     """
     bottom, top = ax.get_ylim()
     if not value < bottom:
         raise ValueError(f"value: expected a value below the axes' y-range (below {bottom:.4g}), got {value:.4g}")
-    # a long vertical arrow down the left of the curve (which starts right of x), the label above it
-    text = f"{label}: {value:.2f},\nbelow this scale" if text is None else text
-    annotation = ax.annotate(text, xy=(x, bottom), xytext=(x, bottom + 0.72 * (top - bottom)),
-                             ha="left", va="bottom", fontsize=12, color="0.25",
-                             arrowprops=dict(arrowstyle="-|>", color=color, linewidth=2, mutation_scale=18, shrinkA=0,
-                                             shrinkB=0, relpos=(0, 0)))
+    arrow = ax.annotate("", xy=(x, bottom), xytext=(x, bottom + 0.09 * (top - bottom)),
+                        arrowprops=dict(arrowstyle="-|>", color=color, linewidth=2.5, mutation_scale=20, shrinkA=0, shrinkB=0))
+    text = f"{label}: {value:.2f},\nbelow this scale (arrow at the bottom)" if text is None else text
     ax.set_ylim(bottom, top)
-    return annotation
+    if not text:
+        return arrow
+    return ax.text(x, bottom + 0.72 * (top - bottom), text, ha="left", va="bottom", fontsize=12, color="0.25")
 
 
 def label_weights(ax, params: GMMParams, fontsize: float = 14, offsets: dict | None = None):

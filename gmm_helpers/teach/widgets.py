@@ -509,7 +509,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ll_below = float(lls[0]) < bottom - pad
         q_below = len(qs) > 1 and last >= 1 and float(qs[1]) < bottom - pad
         if ll_below or q_below:
-            lines = (["below this scale:"] + ([f"$\\ell$ at the start {float(lls[0]):.2f}"] if ll_below else [])
+            lines = (["below this scale (arrows at the bottom):"] + ([f"$\\ell$ at the start {float(lls[0]):.2f}"] if ll_below else [])
                      + ([f"$Q$ after the first E-step {float(qs[1]):.2f}"] if q_below else []))
             if ll_below:
                 mark_start_below(ax_curve, float(lls[0]), text="\n".join(lines))
