@@ -1180,7 +1180,7 @@ def test_starts_needed_check_says_a_string_is_a_string(capsys):
 
 
 def em_loop(X, start, max_iter, tol, weights=True, refresh=True, per_point=True, keep_start=True,
-            give_resp=False, one_more=False, stop=True):
+            give_resp=False, one_more=False, stop=True, relative=False):
     from gmm_helpers import log_likelihood, log_responsibilities, m_step
 
     N = len(X)
@@ -1192,7 +1192,8 @@ def em_loop(X, start, max_iter, tol, weights=True, refresh=True, per_point=True,
             resp = log_responsibilities(X, used).exp()
         params = m_step(X, resp)
         log_likelihoods.append(log_likelihood(X, params))
-        if stop and abs(log_likelihoods[-1] - log_likelihoods[-2]) / (N if per_point else 1) < tol:
+        scale = abs(log_likelihoods[-1]) if relative else (N if per_point else 1)
+        if stop and abs(log_likelihoods[-1] - log_likelihoods[-2]) / scale < tol:
             break
     if one_more:
         params = m_step(X, log_responsibilities(X, params).exp())
@@ -1232,6 +1233,7 @@ def test_em_loop_check_accepts_the_solution_a_list_and_an_inline_e_step(capsys):
     (dict(give_resp=True), "(N, K) table"),
     (dict(keep_start=False), "start's"),
     (dict(one_more=True), "one M-step past"),
+    (dict(relative=True), "relative to the log-likelihood"),  # agrees with fit_em at tol 1e-6, not at 1e-3
 ])
 def test_em_loop_check_names_each_likely_mistake(mistake, says, capsys):
     ex.check_em_loop(lambda X, start, max_iter, tol: em_loop(X, start, max_iter, tol, **mistake))

@@ -1071,7 +1071,20 @@ def check_em_loop(fn) -> None:
     lls_ok = got_lls.shape == lls.shape and _close(got_lls, lls, rtol=1e-8, atol=1e-8)
     hint = ("Each iteration: the E-step (responsibilities from the current parameters, weights included), the M-step, "
             "then the data log-likelihood of the new parameters; stop when its change per point is below tol.")
-    if params_ok and lls_ok:
+    if params_ok and lls_ok:  # a second tolerance, where other stopping rules (relative, total) stop elsewhere
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ran, again = _attempt("7.4", fn, X, start, max_iter, 1e-3)
+        if not ran:
+            return
+        loose = fit_em(X, start, max_iter=max_iter, tol=1e-3).log_likelihoods  # stops after 29 iterations
+        again_lls = _as_vector(again[1]) if isinstance(again, tuple) and len(again) == 2 else None
+        if again_lls is None or again_lls.shape != loose.shape:
+            stopped = "" if again_lls is None else f" after {len(again_lls) - 1} iterations"
+            _verdict("7.4", fn, False, f"With tol = 1e-3 your loop stops{stopped}, fit_em after {len(loose) - 1}: stop when "
+                     "the change of the log-likelihood per point (the change of the total, divided by N) is below tol, "
+                     "not the change relative to the log-likelihood, nor the change of the total itself.")
+            return
         _verdict("7.4", fn, True, "")
         return
     if _params_close(got_params, _em_loop(X, start, max_iter, tol, refresh=False)[0]):
