@@ -170,6 +170,17 @@ def test_spherical_check_names_the_missing_axis_on_the_variances(capsys):
     assert ": not yet." in out and "variances[:, None]" in out and "RuntimeError" not in out
 
 
+def test_data_variance_check_rejects_a_function_that_ignores_its_generator(capsys):
+    def own_seed(X, K, generator):  # right for a generator seeded 0, and for no other
+        return solution_data_variance_init(X, K, torch.Generator().manual_seed(0))
+
+    ex.check_data_variance_init(own_seed)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "use the generator you are given" in out
+    ex.check_data_variance_init(solution_data_variance_init)
+    assert ": correct." in capsys.readouterr().out
+
+
 def test_data_variance_check_names_a_variance_pooled_over_all_dimensions(capsys):
     def pooled(X, K, generator):
         start = init_random_points(X, K, generator=generator)
@@ -197,7 +208,8 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     for mistake, says in [(N * K * D * 8, "alive at the same moment"), (3 * N * K * D * 4, "8 bytes"),
                           (by_hand / 2**20, "in bytes"), (240, "in bytes"), (0.24, "in bytes"), ("lots", "one number"),
-                          (2 * N * K * D * 8, "del diff")]:
+                          (2 * N * K * D * 8, "del diff"), (by_hand + 3 * N * K * 8, "(N, K) tensors"),
+                          (by_hand + N * K * 8, "(N, K) tensors")]:  # 252,000,000: the three (N, K) results added
         ex.check_peak_bytes(mistake)
         out = capsys.readouterr().out
         assert "not yet" in out and says in out and "240" not in out, (mistake, out)
@@ -368,6 +380,10 @@ def test_01_hints_tell_the_std_mistake_the_missing_normaliser_the_shape_and_roun
     assert "normalising factor" in capsys.readouterr().out
     ex.check_1d_mixture_pdf(per_component)
     assert "shape (101,); got shape (2, 101)" in capsys.readouterr().out
+    ex.check_1d_mixture_pdf(lambda x: (w[:, None] * torch.exp(-(x - m) ** 2 / v) / torch.sqrt(2 * math.pi * v)).sum(dim=0))
+    assert "the factor 1/2 is missing" in capsys.readouterr().out
+    ex.check_1d_mixture_pdf(lambda x: (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / (math.sqrt(2 * math.pi) * v)).sum(dim=0))
+    assert "square root over the variance too" in capsys.readouterr().out
     ex.check_count_spread(11)
     out = capsys.readouterr().out
     assert ": not yet." in out and "three significant figures" in out and "10.6" not in out
@@ -1285,3 +1301,23 @@ def test_best_of_restarts_tells_a_student_who_ranked_by_the_average(capsys):
             wrong += 1
             assert "highest average" in hint or "max_iter=1000" in hint, hint
     assert wrong >= 1
+
+
+def test_exercise_3_1_follows_the_one_rule_half_a_unit_in_the_third_figure(capsys):
+    exact = log_density_by_hand()  # -3.7563: within 0.005 passes, whatever the answer rounds to
+    for inside in (-3.752, -3.76, -3.761):
+        ex.check_log_density_by_hand(inside)
+        assert ": correct." in capsys.readouterr().out, inside
+    for outside in (-3.751, -3.762):
+        assert abs(outside - exact) > 0.005
+        ex.check_log_density_by_hand(outside)
+        assert ": not yet." in capsys.readouterr().out, outside
+
+
+def test_exercise_3_2_names_0_01_taken_as_a_standard_deviation(capsys):
+    factor = 1 / (math.sqrt(2 * math.pi) * 0.01)  # 39.9: sigma = 0.01 instead of sigma^2 = 0.01
+    assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(factor)) == 25
+    for answer in (25, 24):
+        ex.check_overflow_dimension(answer)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "0.01 is the variance" in out and "65" not in out

@@ -87,10 +87,11 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
     assert len(ax.patches) == 4  # 1σ and 2σ for each fit
     assert len([c for c in ax.collections if c.get_gid() == "quadrant"]) == 2
     by_hand = sum(((y - centre)[0] * (y - centre)[1] < 0).item() for y in Y) / len(Y)  # opposite signs, by a loop
-    assert f"{by_hand:.0%} of the points" in ax.texts[0].get_text() and "50%" in ax.texts[0].get_text()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["full covariance (inner 1σ, outer 2σ)",
-                                                                "diagonal covariance (inner 1σ, outer 2σ)",
-                                                                "the centre (sample mean)"]
+    assert not ax.texts  # no box on the data: the legend carries the counts
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "full covariance, 1σ", "full covariance, 2σ", "the centre (sample mean)", "diagonal covariance, 1σ",
+        "diagonal covariance, 2σ", f"shaded: {by_hand:.0%} of the points,\n50% of the diagonal fit's probability"]
+    assert [p.get_alpha() for p in ax.patches] == [1.0, 0.5, 1.0, 0.5]  # 2σ fainter, as in the legend
 
 
 def test_plot_diagonal_tiling_titles_weights_and_the_dashed_full_fit_in_every_panel():
@@ -113,7 +114,8 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_full_fit_in_every_pa
         assert weights == [f"{w:.2f}" for w in fit.params.weights.tolist()]
     for ax in axes.flat:  # the full fit's dashed 2σ ellipse in every panel
         assert sum(p.get_linestyle() == "--" and p.get_label() == "full-covariance fit, 2σ" for p in ax.patches) == 1
-    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == ["full-covariance fit, 2σ"]
+    assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number)",
+                                                                          "full-covariance fit, 2σ"]
     with pytest.raises(ValueError, match="fits: expected three fits"):
         plot_diagonal_tiling(Y, {1: fits[1]}, centre, S, full_per_point=-2.5)
     plt.close("all")
@@ -159,7 +161,7 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     assert [b.get_width() for b in ax.patches] == [log_pdfs_peak_bytes(1000, 8, 4, torch.float32, f)
                                                    for f in ("loop", "broadcast", "chunked", "expanded")]
     assert ax.get_xscale() == "log" and ax.get_xlim() == (2**10, 2**48)
-    assert "results included" in ax.get_xlabel()
+    assert ax.get_xlabel().startswith("peak memory of the tensors")
     fig, ax = plt.subplots()
     plot_peak_memory(10**6, 64, 64, ax=ax, xmax=2**40)  # a static figure's tighter axis
     assert ax.get_xlim() == (2**10, 2**40)
@@ -322,8 +324,8 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     assert torch.allclose(centroids, sums / torch.tensor(counts, dtype=torch.float32)[:, None])
     legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "seed point 0", "seed point 1"]
-    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["seed points (faded)", "centroid 0", "centroid 1"]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "picked point 0", "picked point 1"]
+    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["picked points (faded)", "centroid 0", "centroid 1"]
     from matplotlib.colors import to_rgba
 
     from gmm_helpers.teach.style import component_colour
@@ -333,6 +335,13 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     crosses = [line for line in axes2[2].get_lines() if line.get_marker() == "X"]
     assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(4)), to_rgba(component_colour(1))]
     assert np.allclose([line.get_xydata()[0] for line in crosses], centroids.numpy())  # centroid k at its own place
+    fig3, axes3 = plt.subplots(1, 3)
+    plot_seeds_to_centroids(X, seeds, axes=axes3, groups=[1, 0])  # centroid 0 paired with group 1: its colour and label
+    crosses = [line for line in axes3[2].get_lines() if line.get_marker() == "X"]
+    assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(1)), to_rgba(component_colour(0))]
+    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point 0 → group 1", "picked point 1 → group 0"]
+    assert [t.get_text() for t in axes3[1].get_legend().get_texts()][0] == f"cluster 0 → group 1: {counts[0]} points"
+    plt.close(fig3)
     with pytest.raises(ValueError, match="colours"):
         plot_seeds_to_centroids(X, seeds, axes=axes2, colours=[0])
     plt.close(fig)

@@ -29,6 +29,9 @@ def test_weight_explorer_redraws_with_the_new_weights_on_fixed_levels():
     labels = [t.get_text() for t in ax.texts]
     assert labels[0].startswith("component 0\nweight 0.20\nheight 0.027")  # 0.2 / (2 pi sqrt(1.8 * 0.8))
     assert "weight 0.40" in labels[1] and "weight 0.40" in labels[2]
+    controls(w)["weight of component 0"].value = 0.05  # the others 0.475 each: three decimals, labels adding up to 1
+    labels = [t.get_text() for t in w.result.axes[0].texts]
+    assert "weight 0.05\n" in labels[0] and "weight 0.475" in labels[1] and "weight 0.475" in labels[2]
 
 
 def test_weight_explorer_variance_slider_keeps_the_volume_and_lowers_the_height():
@@ -278,8 +281,12 @@ def test_draw_half_step_marks_the_start_and_the_first_Q_below_the_scale():
     (label,) = [t for t in ax_curve.texts if getattr(t, "arrow_patch", None) is None]
     assert ll_arrow.xy == (0.0, bottom) and q_arrow.xy == (0.5, bottom)
     assert ll_arrow.xyann[1] - bottom < 0.1 * (top - bottom)  # a short arrow at the bottom edge, not a line like a curve's
-    assert label.get_text() == (f"below this scale (arrows at the bottom):\n$\\ell$ at the start {float(lls[0]):.2f}\n"
-                                f"$Q$ after the first E-step {float(qs[1]):.2f}")
+    assert label.get_text() == (f"below this scale (arrows at the bottom left):\n$\\ell$ at the start {float(lls[0]):.2f} "
+                                f"(black arrow)\n$Q$ after the first E-step {float(qs[1]):.2f} (purple arrow):\n"
+                                "iteration 1's $Q$ segment rises from there")
+    ll_x, q_x = (ax_curve.transData.inverted().transform((ax_curve.transData if isinstance(a.xycoords, str) else a.xycoords)
+                                                         .transform(a.xy))[0] for a in (ll_arrow, q_arrow))
+    assert q_x - ll_x > 0.6  # the start's arrow is drawn left of t = 0, apart from Q's at t = 1/2
     assert float(lls[0]) < bottom and float(qs[1]) < bottom
     from matplotlib.colors import to_rgba
     assert q_arrow.arrow_patch.get_edgecolor() == pytest.approx(to_rgba(Q_COLOUR))

@@ -287,6 +287,8 @@ def check_1d_mixture_pdf(pdf) -> None:
     unnormalised = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v))).sum(dim=0)  # (101,): no 1/sqrt(2 pi v_k)
     unweighted = MixtureSameFamily(Categorical(probs=torch.ones(2, dtype=torch.float64)), Normal(m[:, 0], v[:, 0].sqrt()))
     unweighted_sum = 2 * unweighted.log_prob(x).exp()  # (101,): the two bells added without their weights
+    no_half = (w[:, None] * torch.exp(-(x - m) ** 2 / v) / torch.sqrt(2 * math.pi * v)).sum(dim=0)  # exponent without 1/2
+    v_in_factor = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / (math.sqrt(2 * math.pi) * v)).sum(dim=0)  # 1 / (sqrt(2 pi) v)
     if _close(got, with_std):
         hint = "0.5 and 1.0 are variances: in the formula they are sigma_k^2, so the standard deviation is their square root."
     elif _close(got, unweighted_sum) or _close(got, unweighted_sum / 2):
@@ -295,6 +297,11 @@ def check_1d_mixture_pdf(pdf) -> None:
     elif _close(got, unnormalised):
         hint = ("Each Gaussian needs its normalising factor 1 / sqrt(2 pi sigma_k^2), so that its area is 1; "
                 "without it the curve does not integrate to 1.")
+    elif _close(got, no_half):
+        hint = "The exponent is -(x - mu_k)^2 / (2 sigma_k^2): the factor 1/2 is missing."
+    elif _close(got, v_in_factor):
+        hint = ("The factor is 1 / sqrt(2 pi sigma_k^2), with the square root over the variance too, not "
+                "1 / (sqrt(2 pi) sigma_k^2).")
     elif _close(got, oracle, rtol=3e-3, atol=0):
         hint = ("Very close, but off by more than rounding: check pi. 3.14 is off by 1 part in 2000; use torch.pi "
                 "(or math.pi).")
@@ -429,17 +436,20 @@ def check_data_variance_init(init) -> None:
         return None
 
     K = 3  # not D = 2, so that a (D, D) block of variances cannot pass by accident
-    ran, p = _attempt("2.2", init, X, K, torch.Generator().manual_seed(0), explain=explain)
-    if not ran:
-        return
-    reference = init_random_points(X, K, generator=torch.Generator().manual_seed(0))
-    if init is not None and not isinstance(p, GMMParams):
-        return _verdict("2.2", init, False, f"Return a GMMParams(weights, means, variances), not {type(p).__name__}.")
-    if init is not None and not (_close(p.means, reference.means) and _close(p.weights, reference.weights)):
-        return _verdict("2.2", init, False, "Take the means and weights from init_random_points(X, K, generator=generator), "
-                                            "so the same generator gives the same points.")
     if init is None:
         return _verdict("2.2", None, False, "")
+    for seed in (0, 1):  # two generators (they pick different points), so a function that seeds its own fails
+        ran, p = _attempt("2.2", init, X, K, torch.Generator().manual_seed(seed), explain=explain)
+        if not ran:
+            return
+        reference = init_random_points(X, K, generator=torch.Generator().manual_seed(seed))
+        if not isinstance(p, GMMParams):
+            return _verdict("2.2", init, False, f"Return a GMMParams(weights, means, variances), not {type(p).__name__}.")
+        if not (_close(p.means, reference.means) and _close(p.weights, reference.weights)):
+            return _verdict("2.2", init, False, "Take the means and weights from init_random_points(X, K, generator=generator), "
+                            "so the same generator gives the same points"
+                            + (" (with a generator seeded 1 yours gave other points: use the generator you are given, "
+                               "do not make your own)." if seed else "."))
     target = X.var(dim=0, unbiased=False).expand(K, 2)
     if _close(p.variances, target):
         return _verdict("2.2", init, True, "")
@@ -537,6 +547,8 @@ def check_overflow_dimension(answer) -> None:
     peak = 1 / (2 * torch.pi * 0.01) ** 0.5  # N(mu; mu, 0.01), about 3.99
     running = torch.cumprod(torch.full((200,), peak, dtype=torch.float32), dim=0)  # (200,): D = 1, 2, ...
     expected = int(torch.isinf(running).nonzero()[0]) + 1
+    with_sd = torch.cumprod(torch.full((200,), 1 / ((2 * torch.pi) ** 0.5 * 0.01), dtype=torch.float32), dim=0)  # 0.01 as sigma
+    expected_with_sd = int(torch.isinf(with_sd).nonzero()[0]) + 1  # 25
     if answer is None:
         return _verdict("3.2", None, False, "")
     number = _number("3.2", answer)
@@ -546,6 +558,9 @@ def check_overflow_dimension(answer) -> None:
         return _verdict("3.2", answer, True, "")
     if number == expected - 1:
         hint = "At that D the product is still just below float32's largest number; the question asks for the first inf."
+    elif number in (expected_with_sd - 1, expected_with_sd):
+        hint = ("0.01 is the variance sigma^2, not the standard deviation: sigma = 0.1, so each factor is "
+                "1/sqrt(2 pi 0.01), about 3.99, not 1/(sqrt(2 pi) 0.01), about 39.9.")
     elif number in (513, 514):
         hint = ("That is where float64 overflows (its largest number is 1.8e308); the question asks about float32, "
                 "whose largest number is torch.finfo(torch.float32).max, about 3.4e38.")
@@ -666,6 +681,9 @@ def check_peak_bytes(answer) -> None:
                     "`(diff**2 / variances)` keeps diff, diff**2 and the quotient alive together: count those.")
         elif _number_close(value, expected / 2) or _number_close(value, one / 2):
             hint = "float64 takes 8 bytes per number, not 4."
+        elif any(_number_close(value, expected + j * N * K * one // (N * K * D)) for j in (1, 2, 3)):
+            hint = ("That adds (N, K) tensors (the results) to the (N, K, D) ones; the question asks only for the "
+                    "(N, K, D) temporaries, and no (N, K) tensor is alive while all three of them are.")
         elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
             hint = "Answer in bytes, not in MiB/MB or GiB/GB."
     _verdict("4.3", answer, value is not None and _hand_close(value, expected), hint)

@@ -178,17 +178,20 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     Returns
     -------
     ax : matplotlib Axes
-        The shaded quadrants are labelled with the share of the points in them (computed here from Y:
-        a count, not a model quantity) and the diagonal fit's 50%.
+        The legend names each ellipse (1σ, 2σ) and gives the shaded quadrants' share of the points (computed
+        here from Y: a count, not a model quantity) and the diagonal fit's 50%.
     """
     from .plotting import draw_covariance_ellipses
 
     ax = ax or plt.gca()
     Y, centre, S = (torch.as_tensor(t).detach().cpu().double() for t in (Y, centre, S))
     ax.scatter(*Y.T.numpy(), s=10, color="0.5", alpha=0.5, linewidths=0)
-    draw_covariance_ellipses(centre, S, ax=ax, color="#0072B2", linewidth=3, label="full covariance (inner 1σ, outer 2σ)")
-    draw_covariance_ellipses(centre, torch.diag(S.diagonal()), ax=ax, color="#D55E00", linewidth=3, linestyle="--",
-                             label="diagonal covariance (inner 1σ, outer 2σ)")
+    for n, alpha in ((1, 1.0), (2, 0.5)):  # the 2σ ellipses fainter; each named in the legend
+        draw_covariance_ellipses(centre, S, ax=ax, n_std=(n,), alpha=alpha, color="#0072B2", linewidth=3,
+                                 label=f"full covariance, {n}σ")
+    for n, alpha in ((1, 1.0), (2, 0.5)):
+        draw_covariance_ellipses(centre, torch.diag(S.diagonal()), ax=ax, n_std=(n,), alpha=alpha, color="#D55E00",
+                                 linewidth=3, linestyle="--", label=f"diagonal covariance, {n}σ")
     ax.set_aspect("equal")
     (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
     cx, cy = centre.tolist()
@@ -196,15 +199,17 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     ax.axhline(cy, color="black", linewidth=1)
     ax.plot(cx, cy, marker="P", markersize=15, color="black", markeredgecolor="white", linestyle="none", zorder=5,
             label="the centre (sample mean)")
-    for (x0, x1), (y0, y1) in [((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]:  # upper left, lower right
-        ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant")
     opposite = float(((Y - centre).prod(dim=1) < 0).double().mean())
-    note = f"shaded quadrants together: {opposite:.0%} of the points,\n50% of the diagonal fit's probability"
-    # in the top-left corner, above the ellipses (a box lower down would hide the diagonal fit's 2σ arc)
-    ax.text(0.015, 0.975, note, transform=ax.transAxes, ha="left", va="top", fontsize=13,
-            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "linewidth": 0})
+    note = f"shaded: {opposite:.0%} of the points,\n50% of the diagonal fit's probability"  # in the legend, not on the data
+    for i, ((x0, x1), (y0, y1)) in enumerate([((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]):  # upper left, lower right
+        ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant",
+                        label=note if i == 0 else None)
     ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncol=1, frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    order = [names.index(name) for name in ("full covariance, 1σ", "full covariance, 2σ", "the centre (sample mean)",
+                                              "diagonal covariance, 1σ", "diagonal covariance, 2σ", note)]
+    ax.legend([handles[i] for i in order], [names[i] for i in order], loc="lower center", bbox_to_anchor=(0.5, 1.02),
+              ncol=2, frameon=False)
     return ax
 
 
@@ -222,7 +227,7 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
         gives the fit's final log-likelihood per point.
     centre, S : Tensor, shapes (2,) and (2, 2)
         The full-covariance fit (sample mean and covariance): its 2σ ellipse is dashed in every panel, and
-        it alone fills the fourth panel.
+        it alone fills the fourth panel, which also holds the legend.
     full_per_point : float
         The full fit's log-likelihood per point, for the fourth panel's title.
     axes : 2 x 2 array of matplotlib Axes, optional
@@ -233,6 +238,7 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
     axes : 2 x 2 array of matplotlib Axes
     """
     from matplotlib import patheffects
+    from matplotlib.lines import Line2D
 
     from .plotting import draw_covariance_ellipses, plot_mixture
     from .style import COMPONENT_COLOURS
@@ -249,23 +255,25 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
         plot_mixture(Y, fit.params, ax=ax, n_std=(2,), legend=False, colours=colours,
                      title=f"{K} diagonal component{'s' if K > 1 else ''}: log-likelihood {per_point:.3f} per point")
         for w, m in zip(fit.params.weights.tolist(), fit.params.means.tolist()):
-            ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(8, -24), textcoords="offset points", fontsize=13,
-                        fontweight="bold", path_effects=outline, gid="weight")
+            ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(9, 0), textcoords="offset points", ha="left", va="center",
+                        fontsize=13, fontweight="bold", path_effects=outline, gid="weight")  # right of the mean, inside the ellipses
     plot_mixture(Y, ax=axes[1, 1], legend=False,
                  title=f"1 full-covariance Gaussian: log-likelihood {float(full_per_point):.3f} per point")
     for ax in axes.flat:
         draw_covariance_ellipses(centre, S, ax=ax, n_std=(2,), color="black", linewidth=2, linestyle="--",
                                  label="full-covariance fit, 2σ")
         ax.label_outer()
-    axes[0, 0].legend(handles=axes[0, 0].get_legend_handles_labels()[0][-1:], loc="lower right", fontsize=12)
+    width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number)")
+    axes[1, 1].legend(handles=[width_note, axes[1, 1].get_legend_handles_labels()[0][-1]], loc="lower right", fontsize=12)
     if created:
         axes[0, 0].figure.tight_layout()
     return axes
 
 
-def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None):
-    """One Lloyd iteration from seed points, in three panels: the seeds on the data; each point coloured by
-    its nearest seed (the clusters); the clusters' centroids, which become the start's means.
+def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, groups=None):
+    """One Lloyd iteration from seed points (02 calls them "picked points"), in three panels: the seeds on the
+    data; each point coloured by its nearest seed (the clusters); the clusters' centroids, which become the
+    start's means.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
@@ -282,6 +290,9 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None):
     colours : sequence of K ints, optional
         The component colour of each seed, its cluster and its centroid (``component_colour(colours[k])``), for
         example the group each centroid is paired with; default: seed k gets colour k. Labels keep the seeds' order.
+    groups : sequence of K ints, optional
+        The true group each centroid is paired with (``GMMParams.matched_to``): the colours (unless ``colours``
+        is given) and the legends follow it ("picked point 0 → group 1"), so a colour means one group.
 
     Returns
     -------
@@ -295,20 +306,25 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None):
         _, axes = plt.subplots(1, 3, figsize=(18, 5.8), sharex=True, sharey=True)
     nearest = nearest_means(X, seeds)  # (N,): the index of each point's nearest seed
     K = seeds.shape[0]
+    if colours is None and groups is not None:
+        colours = groups
     colour = [component_colour(c) for c in (range(K) if colours is None else colours)]  # (K,): one per seed
+    to_group = [""] * K if groups is None else [f" → group {g}" for g in groups]  # (K,): legend suffixes
     if len(colour) != K:
         raise ValueError(f"colours: expected {K} component indices, one per seed, got {len(colour)}")
+    if len(to_group) != K:
+        raise ValueError(f"groups: expected {K} group indices, one per seed, got {len(to_group)}")
     centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
     Xn, S, C = (np.asarray(t.detach().cpu(), dtype=float) for t in (X, seeds, centroids))
     counts = torch.bincount(nearest, minlength=K).tolist()
-    titles = ["1. the seed points", "2. each point to its nearest seed point", "3. each cluster's centroid: the start's means"]
+    titles = ["1. the picked points", "2. each point to its nearest picked point", "3. each cluster's centroid: the start's means"]
     for i, (ax, title) in enumerate(zip(axes, titles)):
         if i == 0:
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
         else:
             for k in range(K):
                 ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=colour[k], alpha=0.35,
-                           linewidths=0, label=f"cluster {k}: {counts[k]} points" if i == 1 else None)
+                           linewidths=0, label=f"cluster {k}{to_group[k]}: {counts[k]} points" if i == 1 else None)
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
                 ax.plot(*c, marker="P", markersize=15 if i < 2 else 11, color="black", markeredgecolor="white",
@@ -317,11 +333,11 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None):
         for k in range(K):
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=colour[k], markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
-                    label=f"seed point {k}" if i == 0 else ("seed points (faded)" if i == 2 and k == 0 else None))
+                    label=f"picked point {k}{to_group[k]}" if i == 0 else ("picked points (faded)" if i == 2 and k == 0 else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
-                        markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid {k}")
+                        markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid {k}{to_group[k]}")
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
@@ -535,8 +551,8 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
                      xmin: float = 2**10):
     """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
 
-    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts what the form creates,
-    the (N, K) results included (``log_pdfs_peak_bytes``); a bar well below the broadcast bar also says how many
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts the tensors the form creates that
+    are alive together at its worst moment, the (N, K) results among them where they are alive (``log_pdfs_peak_bytes``); a bar well below the broadcast bar also says how many
     times smaller it is (a log axis hides ratios). The axis is fixed (``xmin`` to ``xmax``, logarithmic, both
     powers of 2**10; the defaults, 1 KiB and 256 TiB, fit the widget's smallest and largest settings) so that
     sizes can be compared between calls. ``limit_gib=None`` draws no memory line.
@@ -574,7 +590,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
         ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2, zorder=1)  # behind the labels
         ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
     ax.set_ylim(ys[-1] - 0.5, ys[0] + 0.8)
-    ax.set_xlabel("peak memory, the (N, K) results included (log scale)")
+    ax.set_xlabel("peak memory of the tensors each form creates (log scale)")
     ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")
     ax.grid(True, axis="x", alpha=0.3)
     ax.grid(False, axis="y")

@@ -112,6 +112,13 @@ def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels=
     return ax
 
 
+def _weight_label(weight: float) -> str:
+    """A weight to two decimals, or three where a third is needed: 0.475, not 0.47 (the weight explorer's labels at
+    weight 0.05 then add up to 1)."""
+    text = f"{weight:.3f}"
+    return text[:-1] if text.endswith("0") else text
+
+
 def mark_peaks(params: GMMParams, ax=None, offsets=None, fontsize: float = 13):
     """A cross at each component's mean, labelled with its weight and its hill's height there.
 
@@ -147,7 +154,7 @@ def mark_peaks(params: GMMParams, ax=None, offsets=None, fontsize: float = 13):
         ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white", linestyle="none")
         dx, dy = offsets[k] if offsets is not None else (0.0, 0.9)
         ax.text(float(means[k, 0]) + dx, float(means[k, 1]) + dy,
-                f"component {k}\nweight {float(weights[k]):.2f}\nheight {float(peaks[k]):.3f}",
+                f"component {k}\nweight {_weight_label(float(weights[k]))}\nheight {float(peaks[k]):.3f}",
                 ha="center", va="bottom", color="white", fontsize=fontsize, path_effects=outline)
     return ax
 

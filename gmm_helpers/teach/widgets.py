@@ -166,6 +166,32 @@ def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
     return "groups " + ", ".join(map(str, lacking[:-1])) + f" and {lacking[-1]} have no mean of their own"
 
 
+def _clear_label_side(centre, means, half_axes, scale):
+    """Where to put a group label by ``centre`` so that it stays clear of the start means and their 1-sigma
+    ellipses (half-axes ``half_axes``, shape (K, D)), except a mean on the centre itself: the label's corner, in
+    data units, and the side it extends to (dx, dy in {-1, 1}). Upper right unless that side is crowded; the
+    label's box is taken as about 1.9 x 0.6 units of the unscaled data (02's figures)."""
+    box = torch.tensor([[x, y] for x in (0.0, 1.0, 1.9) for y in (0.0, 0.3, 0.6)], dtype=means.dtype)  # (9, 2)
+    away = (means - centre).norm(dim=1) > 0.4 * scale  # a mean on the centre: its ellipse surrounds the label anyway
+    if not bool(away.any()):
+        return centre + torch.tensor([0.4, 0.2], dtype=means.dtype) * scale, 1, 1
+    means, half_axes = means[away], half_axes[away].clamp(min=1e-12)
+    best, best_clearance = None, -1.0
+    for lift in (0.2, 0.8, 1.4):  # next to the centre first, then farther out
+        for dx, dy in [(1, 1), (-1, 1), (1, -1), (-1, -1)]:
+            corner = torch.tensor([0.4 * dx, lift * dy], dtype=means.dtype) * scale
+            points = centre + corner + box * torch.tensor([dx, dy], dtype=means.dtype) * scale  # (9, 2): the label's box
+            offset = points[:, None, :] - means[None]  # (9, K, 2)
+            to_mean = offset.norm(dim=2)  # (9, K)
+            to_ellipse = ((offset / half_axes[None]).norm(dim=2) - 1).abs() * half_axes.amin(dim=1)[None]  # (9, K), roughly
+            clearance = float(torch.minimum(to_mean, to_ellipse).min()) / scale
+            if clearance >= 0.3:  # clear enough: keep the first such place in the list
+                return centre + corner, dx, dy
+            if clearance > best_clearance:
+                best, best_clearance = (centre + corner, dx, dy), clearance
+    return best
+
+
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
                ax=None, title: str | None = None, centres: torch.Tensor | None = None, numbered_like_centres: bool = False,
                labels: torch.Tensor | None = None):
@@ -192,11 +218,13 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
         default += "\n" + start_coverage(start.means / scale, centres)
     plot_mixture(X, start, labels=labels, ax=ax, n_std=(1,), legend=False, title=title or default)
     if centres is not None:
-        for g, c in enumerate(centres * scale):
-            ax.plot(float(c[0]), float(c[1]), marker="P", markersize=21, color="black", markeredgecolor="white",
-                    linestyle="none", zorder=1.5)  # under the start means' crosses (size 13, zorder 2), and larger, so a
-            # mean on a centre shows as a cross on a plus, not as a cross with a stray tick
-            ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=(8, 8), textcoords="offset points",
+        for g, c in enumerate(centres.to(X.dtype) * scale):
+            ax.plot(float(c[0]), float(c[1]), marker="+", markersize=26, markeredgewidth=3, color="black",
+                    linestyle="none", zorder=1.5)  # thin lines under the start means' crosses (size 13, zorder 2) and
+            # longer, so a mean on a centre shows as a cross on a plus
+            corner, dx, dy = _clear_label_side(c, start.means, start.variances.sqrt(), scale)
+            ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=corner.tolist(), textcoords="data",
+                        ha="left" if dx > 0 else "right", va="bottom" if dy > 0 else "top",
                         fontsize=14, fontweight="bold", color="black", zorder=1.5,  # no box: it hid means and ellipses;
                         path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])  # a halo, legible on lines
     low, high = (X / scale).amin(dim=0) - 1.0, (X / scale).amax(dim=0) + 1.0  # (D,): the unscaled data's box
@@ -442,6 +470,8 @@ def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float 
 
 from matplotlib.lines import Line2D  # noqa: E402  (06)
 
+from matplotlib.transforms import offset_copy  # noqa: E402  (06)
+
 from .plotting import mark_start_below  # noqa: E402  (06)
 
 Q_COLOUR = "#7B3294"  # Q(theta; theta_old) beside the log-likelihood (06)
@@ -500,7 +530,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
         for h in range(1, last, 2):  # each iteration's Q is its own function: a solid segment, E-step h to M-step h + 1
             ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=4)
-        ax_curve.set_xlim(-0.75, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
+        ax_curve.set_xlim(-1.25, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
         bottom = min(float(lls[2:].min()), float(qs[2:].min())) if len(lls) > 2 else float(lls.min())
@@ -509,22 +539,27 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ll_below = float(lls[0]) < bottom - pad
         q_below = len(qs) > 1 and last >= 1 and float(qs[1]) < bottom - pad
         if ll_below or q_below:
-            lines = (["below this scale (arrows at the bottom):"] + ([f"$\\ell$ at the start {float(lls[0]):.2f}"] if ll_below else [])
-                     + ([f"$Q$ after the first E-step {float(qs[1]):.2f}"] if q_below else []))
-            if ll_below:
-                mark_start_below(ax_curve, float(lls[0]), text="\n".join(lines))
+            lines = (["below this scale (arrows at the bottom left):"]
+                     + ([f"$\\ell$ at the start {float(lls[0]):.2f} (black arrow)"] if ll_below else [])
+                     + ([f"$Q$ after the first E-step {float(qs[1]):.2f} (purple arrow):",
+                         "iteration 1's $Q$ segment rises from there"] if q_below else []))
+            if ll_below:  # drawn 8 points to the left of t = 0, so that it stands apart from Q's arrow at t = 1/2
+                arrow = mark_start_below(ax_curve, float(lls[0]), text="")
+                arrow.xycoords = arrow.anncoords = offset_copy(ax_curve.transData, fig=fig, x=-8, units="points")
             if q_below:
-                mark_start_below(ax_curve, float(qs[1]), x=0.5, text="" if ll_below else "\n".join(lines), color=Q_COLOUR)
+                mark_start_below(ax_curve, float(qs[1]), x=0.5, text="", color=Q_COLOUR)
+            ax_curve.text(0.98, 0.03, "\n".join(lines), transform=ax_curve.transAxes, ha="right", va="bottom",
+                          fontsize=11, color="0.25")  # lower right: under Q, which rises from the left
         ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
         ax_curve.set_ylabel("$\\ell$ and $Q$ per point")
         ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
                                  Line2D([], [], color=Q_COLOUR, marker="s", linewidth=4,
-                                        label="$Q(\\theta; \\theta_{t-1})$: one per iteration $t$ (solid)"),
+                                        label="$Q(\\theta; \\theta_{t-1})$, one per iteration (solid)"),
                                  Line2D([], [], color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6,
                                         label="E-step: $Q$ replaced (dotted)")],
-                       loc="lower right", fontsize=13)
+                       loc="upper left", fontsize=11)  # above l's early rise and plateau: clear of every Q square
     return fig
 
 
