@@ -5,6 +5,8 @@ import torch
 
 from gmm_helpers import GMMParams, sample_gmm, toy_params
 
+collect_ignore_glob = ["stories/*"]  # the notebooks' story checks: run by nbval through the notebooks, not modules
+
 
 def random_params(K: int, D: int, generator: torch.Generator, dtype=torch.float64) -> GMMParams:
     """A random valid mixture: Dirichlet-like weights, spread means, variances in [0.2, 2]."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from gmm_helpers.teach.story import story_sections
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -72,20 +74,32 @@ def test_nbval_markers_are_tags_and_markdown_has_no_control_characters(path):
         assert not bad, f"cell {index} holds control characters {bad} (a \\t or \\f typed into LaTeX?)"
 
 
-STORY_CHECK_FIRST_LINE = "# Story check: the numbers quoted above (runs in CI; nothing new to learn here)"
+STORY_CHECK = re.compile(
+    r'# Story check: the numbers quoted above are asserted in tests/stories/(?P<file>[0-9a-z_]+)\.py \(runs in CI\)\n'
+    r'from gmm_helpers\.teach\.story import check_story\n'
+    r'check_story\("(?P<notebook>[0-9a-z_]+)", "(?P<section>[a-z0-9-]+)", globals\(\)\)'
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_story_checks_are_collapsed_and_silent(path):
-    """A cell that only pins the prose's numbers is tagged ``story-check``, collapsed in JupyterLab, says what it is
-    on its first line and prints nothing (the teaching cells print what a student reads)."""
+def test_story_checks_are_collapsed_silent_calls_of_their_own_sections(path):
+    """A cell that only pins the prose's numbers is tagged ``story-check``, collapsed in JupyterLab, and is one
+    call that runs a section of ``tests/stories/<notebook>.py`` (the asserts stay out of the lesson's code); it
+    prints nothing. Every section of the story file is run by exactly one cell, in file order."""
+    called = []
     for index, cell in enumerate(code_cells(load(path))):
         source = "".join(cell["source"])
         tagged = "story-check" in cell["metadata"].get("tags", [])
-        assert tagged == source.startswith(STORY_CHECK_FIRST_LINE), f"code cell {index}: tag and first line disagree"
+        assert tagged == source.startswith("# Story check:"), f"code cell {index}: tag and first line disagree"
         if tagged:
+            call = STORY_CHECK.fullmatch(source)
+            assert call, f"code cell {index}: a story check is the three lines of STORY_CHECK"
+            assert call["file"] == call["notebook"] == path.stem, f"code cell {index}: another notebook's story"
             assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, f"code cell {index}: collapse it"
             assert not cell["outputs"], f"code cell {index}: a story check prints nothing"
+            called.append(call["section"])
+    story = ROOT / "tests" / "stories" / f"{path.stem}.py"
+    assert called == (list(story_sections(story)) if story.exists() else []), "each section run once, in file order"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,0 +1,131 @@
+# Story checks of notebooks/00_overview.ipynb: the asserts that pin the numbers its prose quotes.
+#
+# Each section runs from the collapsed story-check cell that names it, at the place where the prose quotes
+# its numbers (gmm_helpers.teach.story.check_story): it sees the notebook's names and those that earlier
+# sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
+
+
+# %% one-bell-curve-not
+assert near_peak < min(near_groups) / 2  # the single Gaussian's most likely place is a sparse one
+assert near_peak == 24 and sorted(near_groups) == [72, 79, 97]
+assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius_one <= 4).sum()) == 549  # the text's 26.2% and 91.5% (549 of 600)
+
+
+# %% mixture-model
+grid = torch.linspace(-12, 12, 4001, dtype=torch.float64)
+terms = weighted_log_pdfs(grid[:, None], x1_mixture.to(torch.float64)).exp()  # (4001, K)
+assert torch.allclose(terms.sum(dim=0) * (grid[1] - grid[0]), truth.weights.double(), atol=1e-6)  # each area is the weight
+assert truth.means[1, 0] == 2.5 and truth.means[2, 0] == 2.0 and terms.sum(dim=1).max() < 0.27  # inside the y-range
+from torch.distributions import MultivariateNormal  # the diagonal factorisation, against a full-covariance Gaussian
+t64, x_test = truth.to(torch.float64), torch.tensor([[0.3, -1.2], [2.0, 2.5]], dtype=torch.float64)
+for k in range(truth.K):
+    product = (torch.exp(-((x_test - t64.means[k]) ** 2) / (2 * t64.variances[k])) / torch.sqrt(2 * torch.pi * t64.variances[k])).prod(dim=1)
+    assert torch.allclose(product, MultivariateNormal(t64.means[k], torch.diag(t64.variances[k])).log_prob(x_test).exp())
+
+
+# %% components-their-ellipses
+assert all(abs(inside[R] - (1 - math.exp(-R**2 / 2))) < 0.03 for R in (1, 2))  # 600 points: a share's standard error is at most about 2 percentage points; 3 allowed
+
+
+# %% weight-volume-not-height
+assert truth.weights[0] == 2 * truth.weights[2] and heights[0] <= heights[2]  # twice the weight, no taller
+spreads = truth.variances.prod(dim=1).sqrt()  # sigma_k1 sigma_k2
+assert (f"{spreads[0]:.2f}", f"{spreads[2]:.2f}", f"{spreads[0] / spreads[2]:.2f}") == ("1.20", "0.59", "2.03")
+assert (f"{heights[0]:.4f}", f"{heights[2]:.4f}") == ("0.0663", "0.0673")
+assert all(torch.allclose(a, b.double()) for a, b in zip(toy_with_component0(0.5), truth))  # the figure is the truth
+
+
+# %% optional-change-one-hill
+assert hills[0.8, 1.0][1] > hills[0.5, 1.0][1] and (others[0.8] < others[0.5]).all()  # 0 rises, 1 and 2 fall
+assert all(abs(volume - weight) < 1e-3 for (weight, _), (volume, _) in hills.items())  # the volume is the weight
+assert torch.equal(toy_with_component0(0.8).means, toy_with_component0(0.5).means)  # raising the weight: no hill moves
+assert torch.equal(toy_with_component0(0.8).variances, toy_with_component0(0.5).variances)  # ... or widens
+assert abs(hills[0.5, 4.0][1] - hills[0.5, 1.0][1] / 4) < 1e-9  # widening by 4: a quarter of the height
+
+
+# %% optional-change-one-hill-2
+def _tallest(weight):  # which hill is the tallest when component 0 has this weight
+    p = toy_with_component0(weight)
+    return int((p.weights / (2 * torch.pi * p.variances.prod(dim=1).sqrt())).argmax())
+assert [w / 100 for w in range(5, 91, 5) if _tallest(w / 100) == 0][0] == 0.55 and _tallest(0.5) == 2
+assert all(_tallest(w / 100) == 0 for w in range(55, 91, 5))
+_s = truth.variances.double().prod(dim=1).sqrt()  # w / s_0 = (1 - w) / (2 s_2) at the crossover
+assert f"{(1 / (2 * _s[2])) / (1 / _s[0] + 1 / (2 * _s[2])):.4f}" == "0.5035"
+
+
+# %% fitting-chicken-egg
+assert f"{per_point_truth:.4f}" == "-3.7853" and f"{per_point_truth.exp():.4f}" == "0.0227"
+assert torch.isclose(per_point_truth.exp(), oracle.log_prob(X).mean().exp())  # the geometric mean
+
+
+# %% em-at-work-teaser
+import inspect
+
+first = log_responsibilities(X, start).exp()  # (N, K): iteration 0's responsibilities
+counts = first.sum(dim=0)  # the M-step formulas of the EM loop, against fit_em's first iteration
+m_means = first.T @ X / counts[:, None]
+m_vars = (first[:, :, None] * (X[:, None, :] - m_means) ** 2).sum(dim=0) / counts[:, None]
+assert torch.allclose(fit.history[1].weights, counts / N, atol=1e-6) and torch.allclose(fit.history[1].means, m_means, atol=1e-5)
+assert torch.allclose(fit.history[1].variances, m_vars, rtol=1e-4, atol=2e-6)  # fit_em adds reg_covar = 1e-6
+assert nearest_means(start.means, truth.means).tolist() == [1, 0, 0]  # two start means on the left group, none on the lower-right
+middle = ordered.history[15]  # iteration 15, in truth's order
+assert middle.variances[1, 1] > 4 * truth.variances[1:, 1].max() and middle.means[1, 1] < 1  # orange spans both right groups
+assert -2 < middle.means[2, 0] < 1.5 and nearest_means(ordered.history[0].means, truth.means)[2] == 0  # green: between; starts left
+assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
+assert per_point.diff().min() > -1e-5 and per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
+assert fit.converged and fit.n_iter == 32
+_d2 = ((ordered.history[0].means - truth.means[2]) ** 2).sum(dim=1)  # start means (truth's order) to the lower-right centre
+assert (f"{_d2[2]:.0f}", f"{_d2[1]:.0f}") == ("31", "37") and int(_d2.argmin()) == 2  # green nearest, then orange
+assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
+assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
+
+
+# %% checks
+# Exercise 0.1's solution: the point is farther from component 2 in its own units, yet component 2's density is higher
+x_01 = torch.tensor([0.0, -1.5])
+sq_01 = ((x_01 - truth.means) ** 2 / truth.variances).sum(dim=1)  # (K,)
+assert f"{sq_01[0]:.2f}" == "6.28" and f"{sq_01[2]:.2f}" == "6.86"
+density_01 = torch.exp(-sq_01 / 2) / (2 * torch.pi * truth.variances.prod(dim=1).sqrt())  # (K,)
+assert density_01[2] > density_01[0]
+# matched_to: the pairing with the smallest total squared distance; EM's component 0 ends on the true 1
+import itertools
+best_pairing = min(itertools.permutations(range(3)), key=lambda p: float(((fit.params.means[list(p)] - truth.means) ** 2).sum()))
+assert torch.equal(estimate.means, fit.params.means[list(best_pairing)]) and nearest_means(fit.params.means, truth.means)[0] == 1
+# the failing check: 5 of 6 differ, the one that passes is a variance of 1
+assert int((truth.variances == 1).sum()) == 1 and truth.variances.numel() == 6
+try:
+    check_close("x", truth.variances, truth.variances.sqrt())
+    raise RuntimeError("check_close should have failed here")
+except AssertionError as error:
+    assert "5 of 6" in str(error)
+
+
+# %% pytorch-primer
+assert 1e-7 < torch.finfo(torch.float32).eps < 2e-7 and 2e-16 < torch.finfo(torch.float64).eps < 3e-16  # 7 and 16 digits
+assert t[rows].shape == (3, 3) and t[mask].tolist() == [[4.0, 2.0, 6.0]]  # the comments' claims
+
+
+# %% pytorch-primer-2
+from gmm_helpers import GMMParams
+
+assert (t - v).shape == (2, 3) and (t - v)[1].tolist() == [-6.0, -18.0, -24.0] and (v[:, None] - v[None, :]).shape == (3, 3)
+assert torch.stack([t, t]).shape == (2, 2, 3) and torch.cat([t, t]).shape == (4, 3) and t.sum().item() == 21.0
+assert t.sum().dim() == 0 and t.sum().shape == ()
+assert t.argmax(dim=1).tolist() == [1, 2] == t.max(dim=1).indices.tolist() and (t > 0).all().item()
+assert torch.bincount(torch.tensor([0, 2, 2]), minlength=3).tolist() == [1, 0, 2] and t.numpy().shape == (2, 3)
+assert (~mask).tolist() == [True, False] and ((t > 1) & (t < 5))[0].tolist() == [False, False, True]
+assert t[torch.arange(2), torch.tensor([1, 2])].tolist() == [5.0, 6.0]
+assert v.expand(2, -1).shape == (2, 3) and v.expand(2, -1).data_ptr() == v.data_ptr()  # no copy
+assert t.to(torch.float64).dtype == torch.float64 and t.double().float().dtype == torch.float32
+assert torch.randn(2, 3, generator=g).shape == (2, 3) and torch.empty(3, dtype=torch.int64).shape == (3,)
+p = GMMParams(torch.ones(2) / 2, torch.zeros(2, 3), torch.ones(2, 3))
+assert p._replace(variances=2 * p.variances).variances[0, 0] == 2 and p.variances[0, 0] == 1 and (p.K, p.D) == (2, 3)
+assert p.to(torch.float64).means.dtype == p.to(torch.float64).variances.dtype == torch.float64
+assert torch.diag(v).diagonal().tolist() == [10.0, 20.0, 30.0] and torch.diag(v)[0, 1] == 0
+assert (t @ t.T).shape == (2, 2) and torch.full((2,), 0.5).tolist() == [0.5, 0.5] and t.reshape(3, 2).shape == (3, 2)
+assert torch.tensor([1.0, 4.0, 9.0]).diff().tolist() == [3.0, 5.0] and (t > 5).any() and torch.unique(torch.tensor([2, 0, 2])).tolist() == [0, 2]
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+_mix = MixtureSameFamily(Categorical(probs=p.weights), Independent(Normal(p.means, p.variances.sqrt()), 1))
+assert _mix.log_prob(torch.zeros(600, 3)).shape == (600,) and _mix.sample((5,)).shape == (5, 3)  # torch.distributions
+assert [tuple(x.shape) for x in p] == [(2,), (2, 3), (2, 3)]  # weights, means, variances = p

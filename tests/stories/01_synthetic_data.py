@@ -1,0 +1,87 @@
+# Story checks of notebooks/01_synthetic_data.ipynb: the asserts that pin the numbers its prose quotes.
+#
+# Each section runs from the collapsed story-check cell that names it, at the place where the prose quotes
+# its numbers (gmm_helpers.teach.story.check_story): it sees the notebook's names and those that earlier
+# sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
+
+
+# %% play-story
+assert ranges[20] == "0.40 to 0.60" and ranges[2000] == "0.49 to 0.52"  # the printout above
+from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (weight 0.5, scale 1)
+assert all(torch.equal(a, b) for a, b in zip(truth64, toy_with_component0(0.5)))
+assert counts_1.tolist() == [12, 8, 0]  # sample 1 at N = 20: no point of component 2
+assert f"{math.sqrt(0.5 * 0.5 / 20):.2f}" == "0.11" and f"{math.sqrt(0.5 * 0.5 / 2000):.3f}" == "0.011"  # the spread
+
+
+# %% maximum-against-truth
+nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._replace(variances=from_labels.variances * 1.05),
+          from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
+assert best > log_likelihood_labelled(truth) and all(best > log_likelihood_labelled(p) for p in nudged)
+assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(truth) / N:.4f}" == "-3.8051"
+assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853"  # 00's number, above the labelled one:
+assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
+
+
+# %% sampler-right-check-each
+u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
+assert torch.bincount(labels)[2] == 142 and f"{float(from_labels.means[2, 1]):.4f}" == "-2.6027"
+assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{(-2.6027 + 2.5) / 0.04965:.2f}" == "-2.07"
+assert f"{float(u_running[2, 2]):.2f}" == "-2.07" and int(u_running[:, 1:3].abs().argmax()) == 2 * 2 + 1  # largest of six
+beyond_2 = math.erfc(2 / math.sqrt(2))  # P(|u| > 2): 1 time in 22; at least one of 15 beyond 2: about half
+assert round(1 / beyond_2) == 22 and abs(1 - (1 - beyond_2) ** 15 - 0.5) < 0.01
+assert f"{math.sqrt(0.35 / 142):.4f}" == "0.0496" and f"{7 * math.sqrt(0.35 / 142):.2f}" == "0.35"  # 7 standard errors
+
+
+# %% optional-log-likelihood-near
+nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
+assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
+assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15" and f"{2.07**2 / 2:.2f}" == "2.14"  # the drop is u^2 / 2
+assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_hat) + drops[50]) < 0.01  # the formula
+for side in (-1, 1):  # one standard error from the peak: 1/2 lower
+    tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
+    assert abs(float(log_likelihood_labelled(from_labels._replace(means=tried)) - best) + 0.5) < 0.01
+
+
+# %% errors-shrink-as-n
+assert ((slopes + 0.5).abs() < 0.1).all()
+assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
+assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%"  # P(some component draws none of 10), by inclusion-exclusion
+assert 0.095 < (from_labels.means - means).abs().max() < 0.105 and (from_labels.means - means).abs().argmax() == 2 * D + 1  # component 2, x2
+
+
+# %% optional-min-k-1
+assert f"{torch.cumsum(weights_19, dim=0)[-1]:.8f}" == "0.99999994" and float(torch.cumsum(weights_19, dim=0)[-1]) == 1 - 2**-24
+assert float(torch.rand(10**6, generator=torch.Generator().manual_seed(0)).max()) <= 1 - 2**-24 and 1 - 2**-24 < 1
+assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's sums end at exactly 1
+
+
+# %% optional-per-component-two
+assert all(u > 5 for u in largest_u.values())  # both caught
+u_forgot = standardised_errors(*forgot_sqrt, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
+assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10  # component 0, variance along x1
+assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0, 0]) - 3.24) < 0.5
+
+
+# %% optional-often-correct-sampler
+e = torch.linspace(-12, 12, 24001, dtype=torch.float64)  # E[eps^4] = 3 (the fine print above), by quadrature
+assert abs(float(torch.trapezoid(e**4 * torch.exp(-e**2 / 2) / math.sqrt(2 * math.pi), e)) - 3) < 1e-6
+assert f"{beyond_5:.0e}" == "6e-07" and 3e-6 < min(chances) and max(chances) < 7.5e-6 and f"{overall:.0e}" == "1e-04"
+assert f"{per_sampler:.1e}" == "3.7e-05" and round(1 / per_sampler, -3) == 27000
+assert torch.bincount(labels).tolist() == [296, 162, 142] and f"{chances[0]:.0e}" == "3e-06" and f"{chances[2]:.0e}" == "7e-06"  # N_k = 296, 142
+assert f"{p_207:.4f}" == "0.0385" and f"{1 - (1 - p_207) ** 6:.0%}" == "21%"
+assert 1 / 142 < 0.01  # the divide-by-N_k bias of a 142-point component: under 1% (fine print)
+
+
+# %% optional-gradient-mixture-log
+from gmm_helpers import log_responsibilities  # the gradient for a mean, against autograd
+t64, X64 = truth.to(torch.float64), X.double()
+mu = t64.means.requires_grad_(True)
+log_likelihood(X64, t64._replace(means=mu)).backward()
+r = log_responsibilities(X64, t64).exp()[:, :, None]  # (N, K, 1)
+assert torch.allclose(mu.grad, (r * (X64[:, None, :] - t64.means) / t64.variances).sum(dim=0))
+
+
+# %% optional-gradient-mixture-log-2
+assert torch.bincount(labels).tolist() == [296, 162, 142]  # Exercise 1.2's solution quotes 162
+x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
+assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0

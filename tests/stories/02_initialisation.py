@@ -1,0 +1,114 @@
+# Story checks of notebooks/02_initialisation.ipynb: the asserts that pin the numbers its prose quotes.
+#
+# Each section runs from the collapsed story-check cell that names it, at the place where the prose quotes
+# its numbers (gmm_helpers.teach.story.check_story): it sees the notebook's names and those that earlier
+# sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
+
+
+# %% scheme-1-random-data
+from gmm_helpers.teach.widgets import fit_in_reference_order
+
+paired = start.matched_to(truth)  # the figure's colours
+assert nearest_means(start.means, truth.means).tolist() == [1, 0, 0]  # two means in group 0, none in group 2
+assert nearest_means(paired.means, truth.means).tolist() == [0, 1, 0]  # the green mean sits in group 0
+assert f"{(paired.means[2] - truth.means[2]).norm():.2f}" == "5.58"  # the dashed distance
+for s in range(20):  # good exactly when every mean lies nearest the centre of its own colour
+    _p = init_random_points(X, K, generator=torch.Generator().manual_seed(s))
+    assert (verdict(_p.means) == "one mean per group") == (nearest_means(_p.matched_to(truth).means, truth.means).tolist() == [0, 1, 2])
+assert torch.equal(fit_in_reference_order(fit_em(X, start), truth).history[0].means, paired.means)  # EM ends with green on group 2
+
+
+# %% scheme-2-k-means
+assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == first).all(dim=1)].tolist() == [1]
+assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
+d_first = d2_first.sqrt()
+assert f"{d_first[labels == 1].sum() / d_first.sum():.3f}" == "0.081"  # sampling by d
+import math as _m  # k-means++'s opening: one pick per group by chance
+assert f"{_m.factorial(3) / 3**3:.0%}" == "22%" and f"{6 * 296 * 162 * 142 / (600 * 599 * 598):.0%}" == "19%"
+
+
+# %% scheme-2-k-means-2
+assert verdict(means_pp) == "group 0 has no mean of its own" and f"({means_pp[2, 0]:.2f}, {means_pp[2, 1]:.2f})" == "(0.36, -0.18)"
+assert labels[stray] == 0 and f"{to_centre[0]:.2f}" == "2.86" and f"{to_centre[2]:.2f}" == "2.84"
+assert round(8 * (math.log(K) + 2)) == 25  # the guarantee: expected cost at most 8 (ln K + 2) times the best
+
+
+# %% from-picked-points-start
+assert verdict(plain_pp.means) == "one mean per group" and torch.allclose(centroids, plain_pp.means)  # the figure's centroids
+assert groups_of == [1, 2, 0]  # the stray picked point's cluster is paired with group 0
+cluster_groups = torch.bincount(labels[nearest_means(X, means_pp) == 2], minlength=K).tolist()  # the stray picked point's cluster
+assert cluster_groups == [291, 19, 0] and torch.bincount(labels).tolist()[0] == 296 and nearest_means(centroids, truth.means)[2] == 0
+
+
+# %% many-starts-side-side
+verdicts = {(scheme, s): verdict(init(X, K, generator=torch.Generator().manual_seed(s)).means)
+            for scheme, init in [("random", init_random_points), ("greedy", init_kmeans_plusplus)] for s in random_seeds}
+assert [verdicts["random", s] for s in random_seeds] == ["group 2 has no mean of its own", "groups 0 and 2 have no mean of their own",
+                                                        "group 1 has no mean of its own"]
+assert [verdicts["greedy", s] for s in random_seeds] == ["one mean per group", "one mean per group", "group 2 has no mean of its own"]
+paired_4 = init_random_points(X, K, generator=torch.Generator().manual_seed(4)).matched_to(truth).means
+assert nearest_means(paired_4, truth.means)[0] == 1  # seed 4's blue mean (paired with group 0) lies nearest group 1
+assert (paired_4[0] - truth.means).norm(dim=1).min() > 2.5  # ... in the empty middle, over 2.5 from every centre
+end_5 = fit_em(X, K, generator=torch.Generator().manual_seed(5)).params  # greedy seed 5, run by EM
+assert any(end_5.variances[k, 1] > 4 and end_5.means[k, 0] > 1 and end_5.weights[k] > 0.45 for k in range(K))  # stretched
+assert int(torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]) == 44 == int(torch.randperm(N, generator=torch.Generator().manual_seed(0))[0])
+to_centres = (init_random_points(X, K, generator=torch.Generator().manual_seed(4)).means[:, None, :] - truth.means[None]).norm(dim=2)  # (K, K)
+assert (to_centres.argmin(dim=1) == 1).all() and to_centres[2].min() > 2.5  # seed 4: all nearest group 1, one in the empty middle
+means_5 = init_random_points(X, K, generator=torch.Generator().manual_seed(5)).means
+assert sorted(nearest_means(means_5, truth.means).tolist()) == [0, 2, 2]  # random seed 5: two in group 2
+paired_5 = init_kmeans_plusplus(X, K, generator=torch.Generator().manual_seed(5)).matched_to(truth).means
+assert nearest_means(paired_5, truth.means).tolist() == [0, 0, 1]  # greedy seed 5: two in group 0, green nearer group 1
+
+
+# %% many-starts-side-side-2
+assert {scheme: [f"{s:.1%}" for s in pair] for scheme, pair in shares.items()} == {
+    "random data points": ["23.5%", "55.5%"], "plain k-means++": ["66.5%", "88.5%"], "greedy k-means++": ["92.0%", "97.0%"]}
+for scheme, (good_seeds, good_after) in good.items():
+    assert any(a and not s for s, a in zip(good_seeds, good_after))  # one Lloyd iteration repairs some failed picked points
+    assert not any(s and not a for s, a in zip(good_seeds, good_after))  # and breaks no good one
+
+
+# %% many-starts-side-side-3
+lucky = [s for s in range(20) if verdict(init_random_points(X, K, generator=torch.Generator().manual_seed(s)).means) == "one mean per group"]
+assert lucky == [6, 8, 17, 19]
+means_6 = init_random_points(X, K, generator=torch.Generator().manual_seed(6)).means
+gap_6 = (means_6[:, None, :] - truth.means[None]).norm(dim=2).min(dim=1).values  # (K,): distance to the nearest centre
+assert (gap_6 > 2).sum() == 2  # seed 6: two of its means lie in the gaps, more than 2 from every centre
+
+
+# %% bad-start-costs
+assert outcomes == {("random data points", 0): (False, 32, "-3.779"), ("random data points", 5): (False, 87, "-4.308"),
+                    ("greedy k-means++", 0): (True, 6, "-3.779"), ("greedy k-means++", 5): (False, 32, "-4.028")}
+strict = {seed: fit_em(X64, init(X64, K, generator=torch.Generator().manual_seed(5)), max_iter=3000, tol=1e-12)
+          for seed, init in [("random", init_random_points), ("greedy", init_kmeans_plusplus)]}  # seed 5 of each, tol 1e-12
+assert f"{strict['greedy'].log_likelihoods[-1] / N:.3f}" == "-4.028"  # greedy seed 5 stays where it stopped
+assert f"{strict['random'].log_likelihoods[-1] / N:.3f}" == "-4.302" and 400 < strict["random"].n_iter < 700  # random seed 5 climbs on
+
+
+# %% optional-inside-greedy-k
+assert 2 + math.floor(math.log(K)) == 3  # candidates per step of greedy k-means++
+assert torch.equal(picked_greedy[:2], means_pp[:2]) and nearest_means(picked_greedy, truth.means).tolist() == [1, 2, 0]
+g = torch.Generator().manual_seed(0)  # greedy's draws, replayed: step 1 uniform, step 2 three candidates by d^2
+first_index = torch.randint(N, (1,), generator=g)
+d2_1 = ((X - X[first_index]) ** 2).sum(dim=1)
+running = d2_1.double().cumsum(dim=0)
+candidates = torch.searchsorted(running, torch.rand(3, generator=g, dtype=torch.float64) * running[-1], right=True)
+cost_after = torch.stack([torch.minimum(d2_1, ((X - X[c]) ** 2).sum(dim=1)).sum() for c in candidates])
+assert torch.equal(X[candidates[0]], means_pp[1]) and cost_after.argmin() == 0  # candidate 1 = plain's draw, and it wins
+assert torch.allclose(start_pp.means, torch.stack([X[nearest_means(X, picked_greedy) == k].mean(dim=0) for k in range(K)]))
+
+
+# %% optional-count-good-random
+assert f"{by_hand:.3f}" == "0.190" and sizes == [296, 162, 142]
+standard_error = math.sqrt(0.19 * 0.81 / 200)
+assert f"{standard_error:.3f}" == "0.028" and f"{0.235 - by_hand:.3f}" == "0.045" and f"{(0.235 - by_hand) / standard_error:.1f}" == "1.6"
+assert f"{shares['random data points'][0]:.1%}" == "23.5%"
+near_sizes = torch.bincount(nearest_means(X, truth.means), minlength=K).tolist()  # points by nearest true centre
+assert f"{6 * near_sizes[0] * near_sizes[1] * near_sizes[2] / (N * (N - 1) * (N - 2)):.3f}" == "0.197"
+
+
+# %% optional-checking-sampler-against
+assert f"{exact[3:].sum():.2f}" == "0.59" and 0.97 <= round(other_group.min().item(), 2) and round(other_group.max().item(), 2) == 0.99
+miss_d = (frequency_d - exact).abs() / tolerance
+assert miss_d.max() > 1 and miss_d.argmax() == 4 and f"{miss_d.max():.2f}" == "1.74" and f"{5 * miss_d.max():.1f}" == "8.7"  # in standard errors
+assert n_tiny * math.erfc(5 / math.sqrt(2)) < 1e-5  # a correct sampler: 5 points, each beyond 5 standard errors with chance 6e-7

@@ -1,0 +1,124 @@
+# Story checks of notebooks/05_posteriors.ipynb: the asserts that pin the numbers its prose quotes.
+#
+# Each section runs from the collapsed story-check cell that names it, at the place where the prose quotes
+# its numbers (gmm_helpers.teach.story.check_story): it sees the notebook's names and those that earlier
+# sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
+
+
+# %% naive-version-probability-space
+assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
+assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
+assert torch.tensor(-746.0, dtype=torch.float64).exp() == 0 < torch.tensor(-744.0, dtype=torch.float64).exp()  # float64: -745
+lead = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # (K,): log pi_k - c_k / 2 (c_k: below)
+assert all(f"{math.sqrt(2 * (104 + v)):.0f}" == "14" for v in lead.tolist())  # a_k = -104 at delta = 14 for every k
+
+
+# %% log-sum-exp-trick
+assert naive.item() == -math.inf and f"{trick.item():.3f}" == f"{torch.logsumexp(a, dim=0).item():.3f}" == "-999.592"
+assert f"{1 + math.exp(-1) + math.exp(-2):.4f}" == "1.5032"
+
+
+# %% log-sum-exp-trick-2
+assert (joint_far == 0).all() and (joint_far / joint_far.sum()).isnan().all()  # naive: 0/0
+assert round(torch.logsumexp(weighted_log_pdfs(far, truth), dim=1).item()) == -3338
+assert [round(v) for v in log_resp_far[1:].tolist()] == [-1152, -3927] and log_resp_far.argmax() == 0
+assert sq_distance_far.argmin() == 1 and sq_mahalanobis_far.argmin() == 0  # nearest mean: 1; nearest in own units: 0
+assert [round(v) for v in sq_mahalanobis_far.tolist()] == [6670, 8974, 14525]
+assert [f"{v:.2f}" for v in lead] == ["-2.71", "-3.05", "-2.70"] and f"{lead.max() - lead.min():.2f}" == "0.35"  # log pi_k - c_k / 2
+assert [round(float(sq_mahalanobis_far[k] - sq_mahalanobis_far[0]) / 2) for k in (1, 2)] == [1152, 3927]  # delta^2 gaps, halved
+
+
+# %% pictures-responsibilities
+assert shared == [9, 265]
+
+shares_ringed = sorted(f"{v:.2f}" for v in resp_right.max(dim=1).values[ring].tolist())
+assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0.75" for v in shares_ringed) == 4
+
+
+# %% probe-point
+assert [f"{v:.2f}" for v in resp_probes["A"]] == ["0.43", "0.45", "0.13"]
+assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component 1; C: component 0
+assert int(resp_probes["D"].argmax()) == 2 and resp_probes["D"][2] > 0.99  # D, 6 below C: component 2
+
+sq_maha_probe = {name: ((torch.tensor([xy]) - means) ** 2 / variances).sum(dim=1) for name, xy in probes.items()}  # delta^2
+assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["D"].argmin() == 2  # each goes to the nearest in its own units
+assert (abs(-4.0 - means[2, 1].item()), abs(-4.0 - means[0, 1].item())) == (1.5, 4.0)  # D along x2: 1.5 and 4
+assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (lead.max() - lead.min()) for p in "CD")  # dwarf 0.35
+assert [f"{sq_maha_probe[p].sort().values[:2].diff().item() / 2:.1f}" for p in "CD"] == ["22.8", "10.4"]
+
+
+# %% weights-belong-e-step
+assert changed == 1
+
+
+# %% where-weights-matter-near
+assert (f"{crossing['with']:.2f}", f"{crossing['without']:.2f}") == ("1.49", "1.33")
+moved_12 = [log_responsibilities(line, p).exp()[:, 1:].argmax(dim=1) for p in (truth, equal)]
+assert torch.equal(*moved_12)  # components 1 and 2 alone: the same winner everywhere on the line, with or without the weights
+a_probe = log_responsibilities(torch.tensor([[1.5, -0.5]]), truth).exp()[0]
+assert a_probe.argmax() == 1 and 0 < 1.5 - crossing["with"] < 0.02  # A: just inside component 1's region
+
+
+# %% where-weights-matter-near-2
+assert [f"{log_responsibilities(X_close, truth_close).exp().mean(dim=0)[0]:.3f}", f"{resp_without_weights(X_close, truth_close).mean(dim=0)[0]:.3f}"] == ["0.484", "0.433"]
+
+assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
+
+
+# %% optional-bug-run-convergence
+assert iteration < 999 and fit_close.converged and estimate_buggy.weights[0] < 0.433  # the bug drifts past its first step's 0.433
+assert (f"{estimate_buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
+ll_per_point = [log_likelihood(X_close, estimate_buggy) / N_close, fit_close.log_likelihoods[-1] / N_close, log_likelihood(X_close, truth_close) / N_close]
+assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512", "-3.46848"]  # buggy < correct EM; both beat the truth
+assert f"{3.45886 - 3.45512:.5f}" == "0.00374" and f"{600 * (3.45886 - 3.45512):.2f}" == "2.24" and f"{math.exp(2.24):.1f}" == "9.4"
+assert round(math.exp(fit_close.log_likelihoods[-1] - log_likelihood(X_close.double(), estimate_buggy.to(torch.float64)).item())) == 9  # float64 too
+assert [f"{v:.2f}" for v in (estimate_close.variances[0, 0], estimate_close.means[0, 0], estimate_close.weights[1])] == ["1.26", "-1.61", "0.34"]
+assert (f"{truth_close.variances[0, 0]:.1f}", f"{truth_close.means[0, 0]:.2f}", f"{(labels_close == 1).double().mean():.2f}") == ("1.8", "-1.25", "0.27")
+# why the tight tol: this log-likelihood is so flat in the weights that the default stop leaves them about 0.002 short
+assert fit_em(X_close.double(), truth_close.to(torch.float64)).params.matched_to(truth_close).weights[0] - estimate_close.weights[0] > 0.0015
+
+
+# %% optional-who-owns-plane
+owner = lambda x1, x2: log_responsibilities(torch.tensor([[x1, x2]]), truth).argmax().item()  # noqa: E731
+assert owner(25.0, 0.0) == owner(-25.0, 0.0) == 0 and owner(0.0, 25.0) == owner(0.0, -25.0) == 1
+along = [owner(float(x1), -4.0) for x1 in range(-6, 30)]  # walking right along x2 = -4
+assert along == [0] * 5 + [2] * 18 + [0] * 13  # on the integer grid: component 2 from x1 = -1 to 16, component 0 from 17 on
+assert [owner(14.0, float(x2)) for x2 in range(-12, 6)] == [0] * 4 + [2] * 8 + [0] * 6  # x1 = 14: 2 owns x2 = -8..-1
+assert variances[:, 0].argmax() == 0 and variances[:, 1].argmax() == 1 and variances.prod(dim=1).argmin() == 2  # widest along x1, along x2; narrowest
+far_owner = lambda u1, u2: log_responsibilities(torch.tensor([[u1, u2]], dtype=torch.float64) * 1000, truth.to(torch.float64)).argmax().item()  # noqa: E731
+assert far_owner(1.0, 1.6) == 0 and far_owner(1.0, 1.7) == 1 and far_owner(-1.0, -1.6) == 0 and far_owner(-1.0, -1.7) == 1  # the cone edge
+x1_line = torch.linspace(-10, 30, 40001, dtype=torch.float64)
+lead_2_over_0 = log_responsibilities(torch.stack([x1_line, torch.full_like(x1_line, -4.0)], 1), truth.to(torch.float64))
+lead_2_over_0 = lead_2_over_0[:, 2] - lead_2_over_0[:, 0]
+roots = x1_line[:-1][(lead_2_over_0[1:] > 0) != (lead_2_over_0[:-1] > 0)]
+assert [f"{r:.1f}" for r in roots.tolist()] == ["-1.7", "17.0"]  # the island: from x1 = -1.7 to x1 = 17.0 (quoted)
+angles = torch.arange(72, dtype=torch.float64) * (2 * math.pi / 72)  # every 5 degrees
+reach = [int((torch.stack([a.cos(), a.sin()]) ** 2 / variances.double()).sum(dim=1).argmin()) for a in angles]  # smallest sum u^2 / sigma^2
+assert [far_owner(a.cos().item(), a.sin().item()) for a in angles] == reach and set(reach) == {0, 1}  # the 1-sigma ellipse reaching farthest owns
+
+
+# %% numbers
+v = variances.double()
+assert f"{((1 / v[1, 0] - 1 / v[0, 0]) / (1 / v[0, 1] - 1 / v[1, 1])).sqrt().item():.2f}" == "1.64"
+assert [f"{p:.2f}" for p in (1 / v[2]).tolist() + (1 / v[0]).tolist()] == ["1.00", "2.86", "0.56", "1.25"] and (1 / v[2] > 1 / v[0]).all()
+assert [f"{x:.1f}" for x in variances[:2].flatten().tolist()] == ["1.8", "0.8", "0.5", "1.4"]  # the variances quoted for the tie
+quad, lin = -0.5 * (1 / v[2, 0] - 1 / v[0, 0]), means[2, 0] / v[2, 0] - means[0, 0] / v[0, 0]  # component 2 minus 0 along x2 = -4
+assert (f"{quad:.3f}", f"{lin:.3f}", f"{-2 / 9:.3f}") == ("-0.222", "3.389", "-0.222")
+c64 = 2 * math.log(2 * math.pi) + v.log().sum(dim=1)  # c_k in float64
+const = [math.log(0.25 / 0.5), -0.5 * (c64[2] - c64[0]).item(), -0.5 * (means[2, 0] ** 2 / v[2, 0] - means[0, 0] ** 2 / v[0, 0]).item(),
+         -0.5 * ((-4 - means[2, 1]) ** 2 / v[2, 1] - (-4 - means[0, 1]) ** 2 / v[0, 1]).item()]  # the last term: x2 = -4
+assert f"{1 / 1.0 - 1 / 1.8:.2f}" == "0.44"  # the two precisions along x1
+assert [f"{t:+.3f}" for t in const] == ["-0.693", "+0.707", "-0.264", "+6.786"] and f"{lin / (-2 * quad):.1f}" == "7.6"
+assert f"{sum(const):.3f}" == "6.536" and const[3] > sum(const) and max(abs(t) for t in const[:3]) < 1  # the x2 term dominates
+roots = sorted(((-lin + s * (lin**2 - 4 * quad * sum(const)).sqrt()) / (2 * quad)).item() for s in (1, -1))
+assert [f"{r:.2f}" for r in roots] == ["-1.73", "16.98"] and lin > 0
+along_line = torch.stack([torch.linspace(-10, 30, 4001, dtype=torch.float64), torch.full((4001,), -4.0, dtype=torch.float64)], 1)
+assert log_responsibilities(along_line, truth.to(torch.float64))[:, 1].exp().max() < 1e-5  # component 1 holds < 1e-5 along x2 = -4
+edge = {}  # where component 1 takes over, walking up (or down) from (x1, 0): its direction from the origin, x2 / x1
+for x1_far in (30.0, 300.0, 3000.0):
+    for sign in (1, -1):
+        x2_far = torch.linspace(0, sign * 6 * x1_far, 200001, dtype=torch.float64)
+        wins = log_responsibilities(torch.stack([torch.full_like(x2_far, x1_far), x2_far], 1), truth.to(torch.float64)).argmax(1)
+        edge[x1_far, sign] = abs(x2_far[wins == 1][0].item()) / x1_far
+assert max(edge[30.0, 1], edge[30.0, -1]) < 1.55 and all(1.55 < edge[300.0, s] < 1.64 for s in (1, -1))  # slowly towards 1.64
+assert all(abs(edge[3000.0, s] - 1.64) < 0.01 for s in (1, -1))

@@ -1,0 +1,68 @@
+# Story checks of notebooks/06_parameter_updates.ipynb: the asserts that pin the numbers its prose quotes.
+#
+# Each section runs from the collapsed story-check cell that names it, at the place where the prose quotes
+# its numbers (gmm_helpers.teach.story.check_story): it sees the notebook's names and those that earlier
+# sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
+
+
+# %% maximising-q-helps
+from gmm_helpers import fit_em
+from gmm_helpers.teach.widgets import fit_in_reference_order
+
+assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X, start), truth).history[0].means)  # EM's numbering
+assert (f"{Q_start:.3f}", f"{entropy / N:.3f}", f"{ll_start:.3f}", f"{Q_after:.3f}", f"{ll_after:.3f}") == ("-7.866", "0.183", "-7.683", "-4.587", "-4.228")
+assert abs(Q_start + entropy / N - ll_start) < 1e-12  # equality at theta_old
+assert (f"{Q_after - Q_start:.3f}", f"{ll_after - ll_start:.3f}", f"{ll_after - Q_after - entropy / N:.3f}") == ("3.279", "3.455", "0.176")
+w_any = updated.weights * torch.tensor([0.5, 2.0, 3.0], dtype=X.dtype)  # positive weights that do not sum to 1: still a bound
+ll_any = torch.logsumexp(w_any.log() + Independent(Normal(updated.means, updated.variances.sqrt()), 1).log_prob(X[:, None, :]), dim=1).sum()
+assert Q(w_any, updated.means, updated.variances) + entropy < ll_any
+
+
+# %% updates-need-reg-covar
+spiked = [float(log_likelihood(X, with_spike(v))) / N for v in (1e-2, 1e-6, 1e-12, 1e-300)]
+three, four = float(log_likelihood(X, best_three)) / N, float(log_likelihood(X, best_four)) / N
+assert f"{three:.4f}" == "-3.7786" and f"{four:.4f}" == "-3.7703" and f"{spiked[1]:.4f}" == "-3.7627"
+assert three < spiked[0] < four < spiked[1]  # the spike passes the best four-component fit by 1e-6
+assert all(a < b for a, b in zip(spiked, spiked[1:]))  # climbs as the variance shrinks, without bound
+assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min()) * N > 20  # spread: no spike
+
+
+# %% updates-need-reg-covar-2
+assert 0 < Q(*updated) - Q(*floored) < 1e-6 * N  # not exactly the maximum, but negligibly below it
+dead = m_step(X, torch.stack([resp[:, 0] + resp[:, 2], resp[:, 1], torch.zeros(N, dtype=X.dtype)], dim=1))  # 2: no share
+assert dead.means[2].eq(0).all() and torch.allclose(dead.variances[2], torch.full((D,), 1e-6, dtype=X.dtype))
+assert log_responsibilities(X, dead).exp()[:, 2].max() == 0  # the next E-step gives it nothing
+assert f"{updated.variances.min():.1f}" == "0.6" and f"{updated.variances.max():.0f}" == "5"  # variances 0.6 to 5
+assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
+second_order = (nk[:, None] * 1e-12 / (4 * updated.variances**2)).sum()  # sum over k, d of N_k delta^2 / (4 s^2)
+assert abs((Q(*updated) - Q(*floored)) / second_order - 1) < 0.01
+
+
+# %% one-e-step-one
+assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # two in the big left group (true 0), none in 2
+assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 38) and int((lower_right == 0).sum()) == 0
+assert start_in_truth_order.variances[1, 1] < 1.1 and f"{updated.variances[1, 1]:.2f}" == "5.12"  # component 1 stretched along x_2, from 1
+assert -2.5 < updated.means[2, 0] < 0 and (f"{updated.variances[2, 0]:.2f}", f"{updated.variances[2, 1]:.2f}") == ("4.00", "2.42")  # middle, wide
+assert updated.means[0, 0] < -3  # component 0 keeps the left part of the big group
+
+
+# %% watch-em-alternate
+assert (ll_m_steps > 0).all() and (q_m_steps > 0).all()
+assert (q_e_steps < 0).nonzero().flatten().tolist() == [0]  # only the E-step of iteration 2 lowered Q
+assert (lls[e_steps] == lls[e_steps - 1]).all()  # an E-step leaves l where it was
+assert f"{ll_m_steps.min():.1e}" == "4.0e-07" and int(ll_m_steps.argmin()) == 31  # the last iteration, 32
+assert f"{lls[64]:.4f}" == "-3.7786"  # iteration 32
+plateau = lls[12:41:2]  # after the M-steps of iterations 6 to 20
+assert plateau.max() - plateau.min() < 0.06 and lls[48] - lls[40] > 0.15  # a plateau, then a jump
+assert (f"{qs[2]:.3f}", f"{qs[3]:.3f}") == ("-4.587", "-4.645")  # the E-step of iteration 2 lowers Q
+H_1, H_2 = lls[1] - qs[1], lls[3] - qs[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
+assert (f"{H_1:.3f}", f"{lls[2] - qs[2] - H_1:.3f}", f"{lls[2] - qs[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
+assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
+H_e = lls - qs  # H right after each E-step (odd half-steps); Q + H at every half-step:
+bound = torch.stack([qs[s] + H_e[s if s % 2 else s - 1] for s in range(1, 65)])
+assert (bound.diff() > 0).all()  # Q + H never falls
+assert (f"{lls[40] - lls[12]:.3f}", f"{qs[40] - qs[12]:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
+assert abs((qs[40] - qs[12]) + (H_e[39] - H_e[11]) - (lls[40] - lls[12])) < 0.001  # the difference: H shrinking
+owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
+owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
+assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in

@@ -1,0 +1,128 @@
+# Story checks of notebooks/07_em_fit.ipynb: the asserts that pin the numbers its prose quotes.
+#
+# Each section runs from the collapsed story-check cell that names it, at the place where the prose quotes
+# its numbers (gmm_helpers.teach.story.check_story): it sees the notebook's names and those that earlier
+# sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
+
+
+# %% 1-loop-written-out
+assert len(history) - 1 == 32 and f"{log_likelihoods[-1] / N:.4f}" == "-3.7786"
+
+
+# %% 1-loop-written-out-2
+assert fit_kpp.n_iter < 10 and abs(fit_kpp.log_likelihoods[-1] - fit.log_likelihoods[-1]) / N < 1e-4  # same optimum, fewer steps
+assert abs(fit_from_truth.log_likelihoods[-1] - fit.log_likelihoods[-1]) / N < 1e-4 and f"{log_likelihood(X, truth) / N:.3f}" == "-3.785"
+
+
+# %% comparing-fit-truth
+assert nearest_means(fit.params.means, truth.means)[0] == 1  # fit_em's component 0 sits on true component 1
+assert (estimate.means - truth.means).abs().max() < 0.15 and ((estimate.variances / truth.variances - 1).abs().max() < 0.1)  # nearly coincide
+
+
+# %% 2-log-likelihood-never
+assert torch.equal(theta_old.means, fit_in_reference_order(fit, truth).history[1].means)  # the same numbering as 06 and section 4
+assert nearest_means(theta_old.means, truth.means)[0] == 0  # component 0 is the one in the big left group
+from gmm_helpers.teach.figures import bound_along_mean  # the figure's slice, to locate l's own top (the diamond)
+old_x2, step_x2 = float(theta_old.means[0, 1]), float(m_step(X, log_responsibilities(X, theta_old).exp()).means[0, 1])
+grid = torch.linspace(old_x2 - 1.5, old_x2 + 1.5, 121, dtype=torch.float64)
+top_x2 = float(grid[bound_along_mean(X, theta_old, 0, 1, grid)[0].argmax()])
+assert old_x2 < step_x2 < top_x2 or old_x2 > step_x2 > top_x2  # the M-step stops short of l's own top
+ll_slice_step = bound_along_mean(X, theta_old, 0, 1, [step_x2])[0][0]  # per point, one coordinate moved
+ll_full_step = float(log_likelihood(X, m_step(X, log_responsibilities(X, theta_old).exp()))) / N  # every parameter moved
+assert ll_full_step > ll_slice_step  # the full M-step gains more than the one-coordinate picture
+F_near = bound_along_mean(X, theta_old, 0, 1, [step_x2 - 1e-2, step_x2, step_x2 + 1e-2])[1]
+assert F_near[1] > max(F_near[0], F_near[2])  # the slice's top of F is the full M-step's mean
+
+
+# %% 2-log-likelihood-never-2
+assert abs((ll_old - F_random) - kl) < 1e-4 * kl  # the gap for a random q is the KL term
+assert ll_new >= F_new >= F_old and F_random < ll_old
+
+
+# %% optional-fine-print-convergence
+def q_value(params, r):  # Q(params; theta_old) with r from theta_old, float64
+    return (r * (component_log_pdfs(X64, params) + params.weights.log())).sum()
+
+
+misses = []  # how far below the top of Q the M-step lands with reg_covar added, per point, at each iteration (float64)
+for params in fit64.history[:-1]:
+    r = log_responsibilities(X64, params).exp()
+    misses.append(float(q_value(m_step(X64, r, reg_covar=0.0), r) - q_value(m_step(X64, r), r)) / N)
+assert 0 < min(misses) and 5e-13 < max(misses) < 2e-12  # at most about 1e-12 per point
+
+
+# %% 3-climb-plateau
+assert f"{plateau.min():.1e}" == "1.8e-03" and early.n_iter == 6 and f"{early.log_likelihoods[-1] / N:.3f}" == "-4.067"
+assert all(0.05 < ratio < 0.2 for ratio in (changes[-4:] / changes[-5:-1]).tolist())  # each rise about a tenth of the one before
+assert f"{fit64.log_likelihoods[0] / N:.2f}" == "-7.68" and fit64.n_iter == fit.n_iter == 32
+assert abs(float(fit64.log_likelihoods[-1] - fit.log_likelihoods[-1])) / N < 1e-5  # the same optimum
+slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
+assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
+assert f"{0.1 / (1 - 0.1):.4f}" == f"{1 / 9:.4f}" and round(0.99 / (1 - 0.99)) == 99  # section 3's delta c / (1 - c)
+
+
+# %% optional-float32-or-float64
+rises = fit64.log_likelihoods.diff() / N  # per point, float64
+assert (rises > 0).all() and f"{rises.min():.1e}" == "4.0e-07" and rises.numel() == 32 == fit.n_iter  # every one of the 32 steps rises
+log_px_32 = torch.logsumexp(component_log_pdfs(X, fit.params) + fit.params.weights.log(), dim=1).double()  # (N,)
+log_px_64 = torch.logsumexp(component_log_pdfs(X64, params_64) + params_64.weights.log(), dim=1)
+assert 3e-8 < (log_px_32 - log_px_64).abs().mean() < 1e-6  # float32 rounds each per-point log-density by about 1e-7
+assert 3e-8 < abs(float(fit.log_likelihoods[-1]) / N - float(log_px_64.mean())) < 1e-6  # the recorded value: off by ~1e-7
+assert abs(float(fit.log_likelihoods.diff()[-1] - fit64.log_likelihoods.diff()[-1])) / N > 0.1 * float(rises[-1])
+stop_5_32 = fit_em(X, init_random_points(X, K, generator=torch.Generator().manual_seed(5)), max_iter=1000).n_iter  # float32
+stop_5_64 = fit_em(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(5)), max_iter=1000).n_iter
+assert stop_5_64 == 87 and stop_5_64 - stop_5_32 >= 10  # section 6's seed 5 stops well before its float64 twin
+
+
+# %% 4-animated-fit
+assert owners_of_lower_right(ordered.history[0])[2] > 100  # at the start green owns most of the lower-right group
+start_0 = ordered.history[0]  # equal variances and weights at the start, so the nearest mean owns a point
+assert (start_0.variances == start_0.variances[0]).all() and (start_0.weights == start_0.weights[0]).all()
+assert torch.equal(log_responsibilities(X, start_0).argmax(dim=1), nearest_means(X, start_0.means))
+assert (f"{ordered.history[1].weights[2]:.2f}", f"{ordered.history[12].weights[2]:.2f}") == ("0.51", "0.17")
+assert owners_of_lower_right(ordered.history[6])[1] >= 100  # at iteration 6 (section 3) component 1 holds both right-hand groups
+assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[12].weights[2] < 0.2  # ... with component 2 squeezed
+assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20
+assert owners_of_lower_right(ordered.history[24])[2] >= 130 and owners_of_lower_right(ordered.history[32])[2] >= 140  # taken over
+assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)  # the truth's order
+assert sorted(nearest_means(fit.params.means, truth.means).tolist()) == [0, 1, 2]  # iteration 32: one component per group
+
+
+# %% 5-optional-close-fit
+assert all(fit_error < 3 and labelled_error < 3 for fit_error, labelled_error, _ in worst.values())
+assert f"{max(difference for _, _, difference in worst.values()):.1f}" == "0.5"  # the fit is within half an se of the labelled estimates
+assert f"{max(fit_error for fit_error, _, _ in worst.values()):.1f}" == "2.3"
+assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 / 2 ** 0.5)).item():.4f}" == "0.0455"  # the text: the largest of 15 misses exceeds 2 standard errors about half the time
+
+
+# %% 6-local-optima-restarts
+assert list(finals.values()) == ["-3.779", "-4.028", "-4.250", "-4.302", "-3.779", "-4.028"]
+assert fits["random data points", 11].n_iter == 195 and all(run.converged for run in fits.values())  # the text below
+stopped_5, (final_5, lls_5, _) = fits["random data points", 5], settled["random data points", 5]
+assert stopped_5.n_iter == 87 and f"{stopped_5.log_likelihoods[-1] / N:.3f}" == "-4.308" and f"{lls_5.diff().max() / N:.0e}" == "7e-04"
+assert (f"{final_5.weights.min():.3f}", f"{final_5.variances.min():.3f}") == ("0.011", "0.012") and final_5.variances.argmin() % D == 1  # x_2
+assert 6 <= int(torch.round(final_5.weights.min() * N)) <= 7  # a handful of points
+assert [f"{moved['random data points', seed]:.2f}" for seed in (5, 11, 54)] == ["0.91", "0.15", "0.25"]
+for seed in (11, 54):  # early, though the log-likelihood hardly moved
+    assert 0 < (settled["random data points", seed][1][-1] - fits["random data points", seed].log_likelihoods[-1]) / N < 1e-3
+assert all(moved[key] < 0.05 for key in [("random data points", 0), ("k-means++", 0), ("k-means++", 5)])
+
+
+# %% 6-local-optima-restarts-2
+assert f"{c_5:.2f}" == "0.98" and rises_5[86] < 1e-6 and rises_5[86] * c_5 / (1 - c_5) < 1e-4
+assert f"{(lls_5[-1] - stopped_5.log_likelihoods[-1]) / N:.1e}" == "5.3e-03" and f"{rises_5[100:].max():.0e}" == "7e-04"
+assert list(settled_after.values()) == [37, 1065, 413, 519, 10, 638]  # the titles: exact, checked every iteration
+assert (rises_5[86:248] < 1e-6).all() and rises_5[85] > 1e-6 < rises_5[248]  # every rise below tol at iterations 87-248 (162)
+assert (lls_5[-1] - lls_5[248 - stopped_5.n_iter]) / N > 4e-3  # a stop anywhere in that stretch falls nearly as short
+
+
+# %% 6-local-optima-restarts-3
+assert (f"{share_02['random data points']:.1%}", f"{share_02['k-means++']:.1%}") == ("23.5%", "97.0%")  # as in 02
+assert max(top.values()) < best + 1e-4 * N  # none of the 200 fits beats the best fit (cell 11)
+assert share["random data points"] == (21, 71, 50, 79) and share["k-means++"][:2] == (99, 99)
+
+
+# %% exercises
+fit_wrong = log_responsibilities(X, fit.params.matched_to(truth)).argmax(dim=1) != labels  # (N,)
+truth_wrong = log_responsibilities(X, truth).argmax(dim=1) != labels
+assert int(fit_wrong.sum()) == 2 and int((fit_wrong & truth_wrong).sum()) == 1  # one shared, one the fit's own
