@@ -194,7 +194,13 @@ def test_data_variance_check_names_a_variance_pooled_over_all_dimensions(capsys)
 def test_spherical_check_says_when_the_table_is_transposed(capsys):
     ex.check_spherical_log_pdfs(lambda X, m, v: solution_spherical(X, m, v).T)
     out = capsys.readouterr().out
-    assert "not yet" in out and "(K, N)" in out and "log|Sigma" not in out
+    assert "not yet" in out and "(K, N)" in out and "log sigma^2_kd" not in out
+
+
+def test_spherical_check_generic_hint_uses_the_notebooks_notation(capsys):
+    ex.check_spherical_log_pdfs(lambda X, m, v: torch.zeros(X.shape[0], m.shape[0], dtype=X.dtype))  # no specific mistake
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "sum_d log sigma^2_kd = D log variances[k]" in out and "Sigma" not in out
 
 
 def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsys):
@@ -328,6 +334,7 @@ def test_a_scalar_may_come_as_a_one_element_tensor(check, answer, capsys):
      "so the same generator gives the same points"),
     (ex.check_log_density_by_hand, log_density_by_hand(std_for_variance=True), "they enter as sigma^2, not as sigma"),
     (ex.check_overflow_dimension, 64, "still just below float32's largest number"),
+    (ex.check_overflow_dimension, 64.1, "round up"),  # D > 64.1 worked out in logs, not yet rounded
 ])
 def test_a_hint_names_the_misconception_and_not_the_answer(check, mistake, hint, capsys):
     check(mistake)

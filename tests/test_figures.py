@@ -195,26 +195,6 @@ def test_owner_map_colours_the_plane_by_responsibility():
     assert len(ax.collections) >= 2 and ax.get_xlim() == (-15, 15)
 
 
-def test_owner_maps_near_and_far_share_the_owner_colours_and_mark_the_point():
-    from gmm_helpers import sample_gmm
-    from gmm_helpers.teach.figures import plot_owner_maps
-
-    X, _ = sample_gmm(toy_params(), 50, generator=torch.Generator().manual_seed(0))
-    fig = plot_owner_maps(toy_params(), X, mark=(17.0, -4.0), mark_label="island ends", n=41)
-    near, far = fig.axes[:2]
-    assert near.get_xlim() == (-7, 7) and far.get_xlim() == (-30, 30)
-    assert [t.get_text() for t in near.get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
-    assert [t.get_text() for t in far.get_legend().get_texts()] == ["the left panel's region", "island ends"]
-    marked = [line for line in far.lines if line.get_marker() == "v"]
-    assert len(marked) == 1 and list(marked[0].get_xdata()) == [17.0] and list(marked[0].get_ydata()) == [-4.0]
-    assert all(len(ax.images) == 1 for ax in (near, far))  # each panel coloured by the responsibilities
-    key = fig.legends[0]  # the colour key: the map's own (lightened) colours, not the saturated point colours
-    assert [t.get_text() for t in key.get_texts()] == [f"owned by component {k}" for k in range(3)]
-    image = far.images[0].get_array()  # (n, n, 3) over (-30, 30)^2, row 0 at the bottom
-    assert np.allclose(key.legend_handles[0].get_facecolor()[:3], image[20, 40], atol=0.02)  # (30, 0): component 0's
-    plt.close(fig)
-
-
 def test_responsibility_curves_along_a_line_are_the_library_values_with_and_without_weights():
     from gmm_helpers import log_responsibilities
     from gmm_helpers.teach.style import component_colour
@@ -339,8 +319,8 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     plot_seeds_to_centroids(X, seeds, axes=axes3, groups=[1, 0])  # centroid 0 paired with group 1: its colour and label
     crosses = [line for line in axes3[2].get_lines() if line.get_marker() == "X"]
     assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(1)), to_rgba(component_colour(0))]
-    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point 0 → group 1", "picked point 1 → group 0"]
-    assert [t.get_text() for t in axes3[1].get_legend().get_texts()][0] == f"cluster 0 → group 1: {counts[0]} points"
+    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point 0, coloured as group 1", "picked point 1, coloured as group 0"]
+    assert [t.get_text() for t in axes3[1].get_legend().get_texts()][0] == f"cluster 0, coloured as group 1: {counts[0]} points"
     plt.close(fig3)
     with pytest.raises(ValueError, match="colours"):
         plot_seeds_to_centroids(X, seeds, axes=axes2, colours=[0])
@@ -493,3 +473,23 @@ def test_plot_start_shares_whiskers_are_one_standard_error_with_the_label_above(
     label = next(t for t in ax.texts if t.get_text() == "55.5%")
     assert label.xy[1] == pytest.approx(55.5 + 100 * np.sqrt(0.555 * 0.445 / 200))  # above the whisker's top
     plt.close(fig)
+
+
+def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
+    from gmm_helpers import GMMParams
+    from gmm_helpers.teach.figures import plot_bayes_1d
+
+    params = GMMParams(torch.tensor([0.3, 0.7]), torch.tensor([[-1.0], [2.0]]), torch.tensor([[0.5], [1.0]]))
+    fig = plot_bayes_1d(params, x=0.5, xlim=(-4, 5))
+    top, bottom = fig.axes
+    bells, total = [top.lines[k].get_ydata() for k in range(2)], top.lines[2].get_ydata()
+    np.testing.assert_allclose(bells[0] + bells[1], total, rtol=1e-12)  # the sum: p(x)
+    shares = [bottom.lines[k].get_ydata() for k in range(2)]
+    np.testing.assert_allclose(shares[0], bells[0] / total, rtol=1e-10)  # r_k(x) = pi_k N_k(x) / p(x)
+    np.testing.assert_allclose(shares[0] + shares[1], 1.0, rtol=1e-12)
+    dots = [line.get_ydata()[0] for line in bottom.lines if line.get_marker() == "o"]
+    assert dots[0] == pytest.approx(0.16442, abs=1e-4) and sum(dots) == pytest.approx(1.0)  # Exercise 5.1 at x = 0.5
+    assert any(line.get_xdata()[0] == 0.5 and line.get_linestyle() == ":" for line in top.lines)  # x marked
+    with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
+        plot_bayes_1d(toy_params())
+    plt.close("all")

@@ -63,6 +63,8 @@ def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
     title = w.result.axes[0].get_title()
     fractions = [float(x) for x in title.split("fractions (")[1].split(")")[0].split(",")]
     assert fractions[0] == pytest.approx(0.9, abs=0.02) and "true weights (0.90, 0.05, 0.05)" in title
+    c["weight of component 0"].value = 0.05  # the others 0.475 each: three decimals, so the title's weights add up to 1
+    assert "true weights (0.05, 0.475, 0.475)" in w.result.axes[0].get_title()
 
 
 def test_init_explorer_with_centres_labels_the_groups_and_reports_coverage():
@@ -157,6 +159,8 @@ def test_static_companions_draw_on_a_given_axis():
     assert draw_weight_effect(0.3, ax=axes[0], colorbar=False) is axes[0]
     assert draw_sample(50, ax=axes[1]) is axes[1]
     assert "true weights (0.50, 0.25, 0.25)" in axes[1].get_title()
+    draw_sample(50, ax=axes[1], true_weights=False)  # a figure of several samples says the weights once, in its suptitle
+    assert "true weights" not in axes[1].get_title() and axes[1].get_title().startswith("N = 50, sample 0\nfractions (")
     from gmm_helpers import toy_with_component0
     from gmm_helpers.teach.widgets import SAMPLE_XLIM, SAMPLE_YLIM
 

@@ -558,6 +558,9 @@ def check_overflow_dimension(answer) -> None:
         return _verdict("3.2", answer, True, "")
     if number == expected - 1:
         hint = "At that D the product is still just below float32's largest number; the question asks for the first inf."
+    elif expected - 1 < number < expected:
+        hint = ("D counts dimensions, so it is a whole number: round up, since the whole D just below your value "
+                "still fits in float32.")
     elif number in (expected_with_sd - 1, expected_with_sd):
         hint = ("0.01 is the variance sigma^2, not the standard deviation: sigma = 0.1, so each factor is "
                 "1/sqrt(2 pi 0.01), about 3.99, not 1/(sqrt(2 pi) 0.01), about 39.9.")
@@ -634,7 +637,7 @@ def check_spherical_log_pdfs(fn) -> None:
 
     ran, got = _attempt("4.2", fn, X, means, variances, explain=explain)
     if ran:
-        hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: log|Sigma_k| = D log variances[k]."
+        hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: sum_d log sigma^2_kd = D log variances[k]."
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
         squared = Independent(Normal(means, variances[:, None].expand(4, 3)), 1).log_prob(X[:, None, :])  # v read as a std
         one_log_2pi = oracle + 0.5 * (3 - 1) * math.log(2 * math.pi)  # log(2 pi) once instead of D times
@@ -647,7 +650,7 @@ def check_spherical_log_pdfs(fn) -> None:
         elif shape == (20, 4) and _close(got, one_log_2pi, rtol=1e-5):
             hint = "The constant has D equal terms: D log(2 pi), one log(2 pi) per dimension, not one in all."
         elif shape == (20, 4) and _close(got, one_log_v, rtol=1e-5):
-            hint = ("log|Sigma_k| is the sum of the D diagonal entries' logs, all equal to log variances[k]: "
+            hint = ("sum_d log sigma^2_kd has D terms, all equal to log variances[k]: "
                     "D log variances[k], not one log variances[k].")
         elif shape == (20, 4) and _close(got, 2 * oracle, rtol=1e-5):
             hint = "Every term is twice too big: the whole bracket is multiplied by -1/2."

@@ -292,7 +292,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         example the group each centroid is paired with; default: seed k gets colour k. Labels keep the seeds' order.
     groups : sequence of K ints, optional
         The true group each centroid is paired with (``GMMParams.matched_to``): the colours (unless ``colours``
-        is given) and the legends follow it ("picked point 0 → group 1"), so a colour means one group.
+        is given) and the legends say so ("picked point 0, coloured as group 1"), so a colour means one group.
 
     Returns
     -------
@@ -309,7 +309,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     if colours is None and groups is not None:
         colours = groups
     colour = [component_colour(c) for c in (range(K) if colours is None else colours)]  # (K,): one per seed
-    to_group = [""] * K if groups is None else [f" → group {g}" for g in groups]  # (K,): legend suffixes
+    to_group = [""] * K if groups is None else [f", coloured as group {g}" for g in groups]  # (K,): legend suffixes
     if len(colour) != K:
         raise ValueError(f"colours: expected {K} component indices, one per seed, got {len(colour)}")
     if len(to_group) != K:
@@ -341,7 +341,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
-        ax.legend(loc="lower left", fontsize=13, framealpha=0.85, handletextpad=0.3, borderpad=0.3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=13, handletextpad=0.3,
+                  borderpad=0.3)  # below the panel, off the data
     axes[0].set_ylabel("$x_2$")
     return centroids
 
@@ -674,40 +675,6 @@ def _owner_key(K: int):
 
     return [Patch(facecolor=_light(component_colour(k), 0.45), edgecolor="0.4", label=f"owned by component {k}")
             for k in range(K)]  # lightened as plot_owners lightens the map
-
-
-def plot_owner_maps(params: GMMParams, X: torch.Tensor, near=((-7, 7), (-6, 6)), far=((-30, 30), (-30, 30)),
-                    mark=None, mark_label: str = "", n: int = 300):
-    """Two owner maps side by side (``plot_owners``): left, ``near`` (where the data are) with the decision
-    boundary and the 90% band in a key; right, ``far`` (zoomed out) with ``near`` dotted and, optionally,
-    a point ``mark`` (x1, x2) labelled ``mark_label``. The data are drawn as small black dots on both.
-
-    Introduced in notebooks/05_posteriors.ipynb.
-
-    Returns
-    -------
-    fig : matplotlib Figure
-    """
-    from matplotlib.lines import Line2D
-
-    fig, axes = plt.subplots(1, 2, figsize=(17, 7.5))
-    plot_owners(params, ax=axes[0], xlim=near[0], ylim=near[1], n=n)
-    plot_owners(params, ax=axes[1], xlim=far[0], ylim=far[1], n=n, box=near)
-    for ax, alpha, title in zip(axes, (0.5, 0.7), ("where the data are", "zoomed out")):
-        ax.scatter(*X.T, s=6, color="black", alpha=alpha, linewidths=0)
-        ax.set_title(title)
-    key = [Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
-           Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")]
-    axes[0].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
-    key = [Line2D([], [], color="black", linewidth=2, linestyle=":", label="the left panel's region")]
-    if mark is not None:
-        axes[1].plot([mark[0]], [mark[1]], marker="v", markersize=13, color="black", linestyle="none")
-        key.append(Line2D([], [], marker="v", markersize=11, color="black", linestyle="none", label=mark_label))
-    axes[1].legend(handles=key, loc="upper left", fontsize=12, framealpha=0.9)
-    fig.legend(handles=_owner_key(len(params.weights)), loc="upper center", bbox_to_anchor=(0.5, 0.0),
-               ncol=len(params.weights), frameon=False, fontsize=14)  # the map colours themselves, not the saturated point colours
-    fig.tight_layout()
-    return fig
 
 
 def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=None, n: int = 400,
@@ -1297,7 +1264,7 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
     terms = weighted_log_pdfs(grid[:, None], params.to(torch.float64)).exp()  # (n, K): pi_k N(x | mu_k, sigma_k^2)
     if samples is not None:
         values = np.asarray(torch.as_tensor(samples).detach().cpu().double().reshape(-1))
-        ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"histogram of {len(values)} points")
+        ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"density histogram of {len(values)} points (area 1)")
     for k in range(params.K):
         ax.plot(grid.numpy(), terms[:, k].numpy(), linestyle="--", linewidth=3, color=component_colour(k), zorder=3,
                 label=f"{float(params.weights[k]):.2f} × component {k}")  # on top of the sum
@@ -1306,3 +1273,59 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
     ax.set_ylim(0, 1.45 * max(ax.get_ylim()[1], float(terms.sum(dim=1).max())))  # room above the data for the legend
     ax.legend(loc="upper left", fontsize=12, framealpha=0.9)
     return ax
+
+
+def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4.0, 5.0), n: int = 400):
+    """Bayes' rule in one dimension: above, each weighted bell pi_k N(x | mu_k, sigma_k^2) and their sum p(x);
+    below, the responsibilities r_k(x) = pi_k N(x | mu_k, sigma_k^2) / p(x), each bell's share of the sum.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Parameters
+    ----------
+    params : GMMParams with D = 1
+    x : float, optional
+        A point to mark: a dotted vertical line through both panels, with a dot on every curve.
+    axes : two matplotlib Axes (above, below), optional
+        Default: a new figure with two panels sharing the x-axis.
+    xlim : (float, float)
+    n : int
+        Grid points of the curves.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from .style import component_colour
+
+    if params.D != 1:
+        raise ValueError(f"params: expected a 1-D mixture (D = 1), got D = {params.D}")
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    top, bottom = axes
+    plot_mixture_1d(params, ax=top, xlim=xlim, n=n)
+    top.set_xlabel("")
+    top.set_title("Bayes' rule: each weighted bell's share of their sum")
+    p64 = params.to(torch.float64)
+    grid = torch.linspace(xlim[0], xlim[1], n, dtype=torch.float64)
+    resp = log_responsibilities(grid[:, None], p64).exp()  # (n, K)
+    for k in range(params.K):
+        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"$r_{{{k}}}(x)$: component {k}")
+    bottom.set(xlim=xlim, ylim=(-0.03, 1.03), xlabel="$x$", ylabel="responsibility $r_k(x)$")
+    bottom.axhline(0.5, color="0.6", linewidth=1, linestyle=":")
+    if x is not None:
+        point = torch.tensor([[float(x)]], dtype=torch.float64)
+        from ..likelihoods import weighted_log_pdfs
+
+        terms = weighted_log_pdfs(point, p64).exp()[0]  # (K,)
+        r = log_responsibilities(point, p64).exp()[0]  # (K,)
+        for ax in axes:
+            ax.axvline(float(x), color="0.3", linestyle=":", linewidth=2, zorder=1)
+        for k in range(params.K):
+            top.plot([float(x)], [float(terms[k])], "o", color=component_colour(k), markersize=10, zorder=4)
+            bottom.plot([float(x)], [float(r[k])], "o", color=component_colour(k), markersize=10, zorder=4)
+        top.plot([float(x)], [float(terms.sum())], "o", color="black", markersize=10, zorder=4)
+        top.annotate(f"$x = {float(x):g}$", (float(x), 1), xycoords=("data", "axes fraction"), xytext=(6, -22),
+                     textcoords="offset points", fontsize=13)
+    bottom.legend(loc="center right", fontsize=12, framealpha=0.9)
+    return top.figure

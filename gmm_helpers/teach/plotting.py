@@ -151,7 +151,8 @@ def mark_peaks(params: GMMParams, ax=None, offsets=None, fontsize: float = 13):
     outline = [patheffects.withStroke(linewidth=3, foreground="black")]
     for k in range(len(weights)):
         colour = component_colour(k)
-        ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white", linestyle="none")
+        ax.plot(*means[k].numpy(), marker="+", markersize=11, markeredgewidth=2.5, color=colour, linestyle="none",
+                path_effects=outline)  # a thin cross: the top contour stays visible
         dx, dy = offsets[k] if offsets is not None else (0.0, 0.9)
         ax.text(float(means[k, 0]) + dx, float(means[k, 1]) + dy,
                 f"component {k}\nweight {_weight_label(float(weights[k]))}\nheight {float(peaks[k]):.3f}",

@@ -19,7 +19,7 @@ from ..init import init_kmeans_plusplus, init_random_points, nearest_means
 from ..likelihoods import broadcast_shapes_table, component_log_pdfs
 from ..params import GMMParams, toy_with_component0
 from ..posteriors import log_responsibilities
-from .plotting import draw_covariance_ellipses, draw_ellipses, mark_peaks, plot_density, plot_mixture
+from .plotting import _weight_label, draw_covariance_ellipses, draw_ellipses, mark_peaks, plot_density, plot_mixture
 from .style import component_colour
 
 _STYLE = dict(style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
@@ -100,15 +100,17 @@ SAMPLE_XLIM, SAMPLE_YLIM = (-11, 7), (-6.5, 6.5)  # component 0 at variance x 4 
 
 
 def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None,
-                legend: bool = False):
+                legend: bool = False, true_weights: bool = True):
     """n points from the toy mixture (component 0 changed), coloured by component, with the true ellipses.
     Components are drawn from the heaviest to the lightest, so a small component's few points lie on top
     (outlined in black when its weight is below 0.2), where they can be counted.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
 
-    The title gives the fraction of points each component drew; ``seed`` picks another sample of the same
-    size. The axes are fixed. ``legend`` adds a legend naming each component by its colour (at its mean).
+    The title gives the fraction of points each component drew and, with ``true_weights``, the true weights
+    (three decimals where a third is needed, so that they add up to 1: 0.05, 0.475, 0.475); ``seed`` picks
+    another sample of the same size. The axes are fixed. ``legend`` adds a legend naming each component by its
+    colour (at its mean).
     Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight, variance_scale)
@@ -121,8 +123,10 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     for k in torch.argsort(params.weights, descending=True, stable=True).tolist():  # the lightest component on top
         ax.scatter(*Xn[labels_n == k].T, s=size, color=component_colour(k), alpha=0.6, linewidths=0.5,
                    edgecolors="black" if params.weights[k] < 0.2 else "none")
-    ax.set_title(f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})\n"
-                 f"true weights ({', '.join(f'{w:.2f}' for w in params.weights.tolist())})", fontsize=13)
+    title = f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})"
+    if true_weights:
+        title += f"\ntrue weights ({', '.join(_weight_label(w) for w in params.weights.tolist())})"
+    ax.set_title(title, fontsize=13)
     ax.set_xlim(*SAMPLE_XLIM)
     ax.set_ylim(*SAMPLE_YLIM)
     if legend:  # outside the axes, right: inside, every corner hides points at some slider setting
@@ -143,6 +147,7 @@ def sampling_explorer():
         seed=widgets.IntSlider(value=0, min=0, max=49, description="sample number (seed)", **_LAYOUT),
         ax=widgets.fixed(None),
         legend=widgets.fixed(True),
+        true_weights=widgets.fixed(True),
     )
 
 
@@ -504,7 +509,9 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     (``half_step_q_values``; pass ``qs`` to reuse them). The curve's x-axis counts iterations: half-step h is
     drawn at h / 2 (an E-step at t - 1/2, an M-step at t), each iteration's Q a separate segment (dotted
     connectors: an E-step replacing it); values far below the scale (the start's
-    log-likelihood, Q after the first E-step) are marked by arrows.
+    log-likelihood, Q after the first E-step) are marked by arrows. A dashed step line draws Q + H, with H the
+    entropy of the latest E-step's responsibilities (l - Q right after it): equal to l after an E-step, below it by
+    the gap an M-step opens.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -530,6 +537,10 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
         for h in range(1, last, 2):  # each iteration's Q is its own function: a solid segment, E-step h to M-step h + 1
             ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=4)
+        # Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step
+        h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
+        ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=Q_COLOUR, linewidth=2,
+                      linestyle="--", zorder=2.5)
         ax_curve.set_xlim(-1.25, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
@@ -558,7 +569,9 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
                                  Line2D([], [], color=Q_COLOUR, marker="s", linewidth=4,
                                         label="$Q(\\theta; \\theta_{t-1})$, one per iteration (solid)"),
                                  Line2D([], [], color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6,
-                                        label="E-step: $Q$ replaced (dotted)")],
+                                        label="E-step: $Q$ replaced (dotted)"),
+                                 Line2D([], [], color=Q_COLOUR, linewidth=2, linestyle="--",
+                                        label="$Q + H$ (dashed), touching $\\ell$ after each E-step")],
                        loc="upper left", fontsize=11)  # above l's early rise and plateau: clear of every Q square
     return fig
 

@@ -12,6 +12,8 @@ assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius
 
 
 # %% mixture-model
+from gmm_helpers import weighted_log_pdfs
+
 grid = torch.linspace(-12, 12, 4001, dtype=torch.float64)
 terms = weighted_log_pdfs(grid[:, None], x1_mixture.to(torch.float64)).exp()  # (4001, K)
 assert torch.allclose(terms.sum(dim=0) * (grid[1] - grid[0]), truth.weights.double(), atol=1e-6)  # each area is the weight
@@ -33,6 +35,12 @@ spreads = truth.variances.prod(dim=1).sqrt()  # sigma_k1 sigma_k2
 assert (f"{spreads[0]:.2f}", f"{spreads[2]:.2f}", f"{spreads[0] / spreads[2]:.2f}") == ("1.20", "0.59", "2.03")
 assert (f"{heights[0]:.4f}", f"{heights[2]:.4f}") == ("0.0663", "0.0673")
 assert all(torch.allclose(a, b.double()) for a, b in zip(toy_with_component0(0.5), truth))  # the figure is the truth
+def _peaks(p):  # (K,): the whole density p(x) at each mean
+    return torch.stack([log_likelihood(m[None], p) for m in p.means]).exp()
+_heights = lambda p: p.weights / (2 * torch.pi * p.variances.prod(dim=1).sqrt())
+assert all(((_peaks(p) - _heights(p)) / _heights(p)).max() < 0.03 for p in (toy_with_component0(0.5), toy_with_component0(0.8), toy_with_component0(0.5, 4.0)))  # barely overlap
+_heavy_wide = toy_with_component0(0.9, 4.0)  # the widget's extreme: component 0 spills over the others' peaks
+assert ((_peaks(_heavy_wide) - _heights(_heavy_wide)) / _heights(_heavy_wide))[1:].min() > 0.15
 
 
 # %% optional-change-one-hill
@@ -58,8 +66,33 @@ assert f"{per_point_truth:.4f}" == "-3.7853" and f"{per_point_truth.exp():.4f}" 
 assert torch.isclose(per_point_truth.exp(), oracle.log_prob(X).mean().exp())  # the geometric mean
 
 
+# %% one-round-in-numbers
+assert [f"{v:.3f}" for v in r.flatten()] == ["0.881", "0.119", "0.500", "0.500", "0.018", "0.982"]
+assert torch.allclose(r.sum(dim=1), torch.ones(3)) and r[1, 0] == r[1, 1]  # the middle point splits half and half
+assert (f"{new_mu[0]:.2f}", f"{new_mu[1]:.2f}") == ("0.40", "2.15") and (new_mu[0] > mu[0]) and (new_mu[1] > mu[1])
+from gmm_helpers import m_step  # the hand-worked round against the package's M-step
+
+_p = m_step(x[:, None], r, reg_covar=0.0)
+assert torch.allclose(_p.weights, new_w) and torch.allclose(_p.means[:, 0], new_mu) and torch.allclose(_p.variances[:, 0], new_var, atol=1e-5)
+
+
+# %% never-decreases
+from gmm_helpers import log_responsibilities, m_step
+from gmm_helpers.teach.figures import bound_along_mean
+
+_old = float(theta_old.means[0, 1])
+_top = float(m_step(X, log_responsibilities(X, theta_old).exp()).means[0, 1])  # the M-step's value of the coordinate
+(_ll_old, _ll_top), (_B_old, _B_top) = (v.tolist() for v in bound_along_mean(X, theta_old, 0, 1, [_old, _top]))
+assert abs(_ll_old - _B_old) < 1e-5 and _B_top > _B_old + 0.01 and _ll_top > _B_top + 1e-4  # touch; climb; higher still
+_grid = torch.linspace(_old - 1.5, _old + 1.5, 61, dtype=torch.float64)
+_ll, _B = bound_along_mean(X, theta_old, 0, 1, _grid)
+assert (_B <= _ll + 1e-6).all() and _B.max() <= _B_top + 1e-9  # B below l everywhere; its top at the M-step's value
+
+
 # %% em-at-work-teaser
 import inspect
+
+from gmm_helpers import log_responsibilities, nearest_means
 
 first = log_responsibilities(X, start).exp()  # (N, K): iteration 0's responsibilities
 counts = first.sum(dim=0)  # the M-step formulas of the EM loop, against fit_em's first iteration
@@ -78,9 +111,13 @@ _d2 = ((ordered.history[0].means - truth.means[2]) ** 2).sum(dim=1)  # start mea
 assert (f"{_d2[2]:.0f}", f"{_d2[1]:.0f}") == ("31", "37") and int(_d2.argmin()) == 2  # green nearest, then orange
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
+assert torch.bincount(labels, minlength=3).tolist() == [296, 162, 142]  # the sample's own shares
+assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"] == [f"{c / N:.2f}" for c in (296, 162, 142)]
 
 
 # %% checks
+from gmm_helpers import nearest_means
+
 # Exercise 0.1's solution: the point is farther from component 2 in its own units, yet component 2's density is higher
 x_01 = torch.tensor([0.0, -1.5])
 sq_01 = ((x_01 - truth.means) ** 2 / truth.variances).sum(dim=1)  # (K,)

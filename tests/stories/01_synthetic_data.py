@@ -16,8 +16,8 @@ assert f"{math.sqrt(0.5 * 0.5 / 20):.2f}" == "0.11" and f"{math.sqrt(0.5 * 0.5 /
 # %% maximum-against-truth
 nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._replace(variances=from_labels.variances * 1.05),
           from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
-assert best > log_likelihood_labelled(truth) and all(best > log_likelihood_labelled(p) for p in nudged)
-assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(truth) / N:.4f}" == "-3.8051"
+assert best > log_likelihood_labelled(X, labels, truth) and all(best > log_likelihood_labelled(X, labels, p) for p in nudged)
+assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, truth) / N:.4f}" == "-3.8051"
 assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853"  # 00's number, above the labelled one:
 assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
 
@@ -30,6 +30,11 @@ assert f"{float(u_running[2, 2]):.2f}" == "-2.07" and int(u_running[:, 1:3].abs(
 beyond_2 = math.erfc(2 / math.sqrt(2))  # P(|u| > 2): 1 time in 22; at least one of 15 beyond 2: about half
 assert round(1 / beyond_2) == 22 and abs(1 - (1 - beyond_2) ** 15 - 0.5) < 0.01
 assert f"{math.sqrt(0.35 / 142):.4f}" == "0.0496" and f"{7 * math.sqrt(0.35 / 142):.2f}" == "0.35"  # 7 standard errors
+assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
+caught = lambda delta: 0.5 * math.erfc((5 - delta) / math.sqrt(2))  # P(delta + noise > 5), the far side ignored
+assert caught(7) > 0.97 and abs(caught(5) - 0.5) < 1e-9
+largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
+assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5 and f"{largest_of['sample_gmm']:.2f}" == "2.07" == f"{max(largest_of.values()):.2f}"
 
 
 # %% optional-log-likelihood-near
@@ -39,7 +44,7 @@ assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15" and
 assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_hat) + drops[50]) < 0.01  # the formula
 for side in (-1, 1):  # one standard error from the peak: 1/2 lower
     tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
-    assert abs(float(log_likelihood_labelled(from_labels._replace(means=tried)) - best) + 0.5) < 0.01
+    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried)) - best) + 0.5) < 0.01
 
 
 # %% errors-shrink-as-n
@@ -70,6 +75,7 @@ assert f"{per_sampler:.1e}" == "3.7e-05" and round(1 / per_sampler, -3) == 27000
 assert torch.bincount(labels).tolist() == [296, 162, 142] and f"{chances[0]:.0e}" == "3e-06" and f"{chances[2]:.0e}" == "7e-06"  # N_k = 296, 142
 assert f"{p_207:.4f}" == "0.0385" and f"{1 - (1 - p_207) ** 6:.0%}" == "21%"
 assert 1 / 142 < 0.01  # the divide-by-N_k bias of a 142-point component: under 1% (fine print)
+assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sqrt()).min())  # reg_covar: far below every SE
 
 
 # %% optional-gradient-mixture-log
@@ -79,9 +85,6 @@ mu = t64.means.requires_grad_(True)
 log_likelihood(X64, t64._replace(means=mu)).backward()
 r = log_responsibilities(X64, t64).exp()[:, :, None]  # (N, K, 1)
 assert torch.allclose(mu.grad, (r * (X64[:, None, :] - t64.means) / t64.variances).sum(dim=0))
-
-
-# %% optional-gradient-mixture-log-2
-assert torch.bincount(labels).tolist() == [296, 162, 142]  # Exercise 1.2's solution quotes 162
+assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
 assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0

@@ -21,10 +21,9 @@ assert torch.equal(fit_in_reference_order(fit_em(X, start), truth).history[0].me
 # %% scheme-2-k-means
 assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == first).all(dim=1)].tolist() == [1]
 assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
-d_first = d2_first.sqrt()
-assert f"{d_first[labels == 1].sum() / d_first.sum():.3f}" == "0.081"  # sampling by d
+assert f"{d_first[labels == 1].sum() / d_first.sum():.3f}" == "0.081"  # sampling by d (the notebook's d_first)
 import math as _m  # k-means++'s opening: one pick per group by chance
-assert f"{_m.factorial(3) / 3**3:.0%}" == "22%" and f"{6 * 296 * 162 * 142 / (600 * 599 * 598):.0%}" == "19%"
+assert f"{_m.factorial(3) / 3**3:.0%}" == "22%" and f"{6 * 296 * 162 * 142 / (600 * 599 * 598):.0%}" == "19%"  # distinct picks (65)
 
 
 # %% scheme-2-k-means-2
@@ -83,6 +82,11 @@ strict = {seed: fit_em(X64, init(X64, K, generator=torch.Generator().manual_seed
           for seed, init in [("random", init_random_points), ("greedy", init_kmeans_plusplus)]}  # seed 5 of each, tol 1e-12
 assert f"{strict['greedy'].log_likelihoods[-1] / N:.3f}" == "-4.028"  # greedy seed 5 stays where it stopped
 assert f"{strict['random'].log_likelihoods[-1] / N:.3f}" == "-4.302" and 400 < strict["random"].n_iter < 700  # random seed 5 climbs on
+gap = float(outcomes["greedy k-means++", 0][2]) - float(outcomes["greedy k-means++", 5][2])  # per point, best vs greedy seed 5
+assert f"{gap:.3f}" == "0.249" and round(gap * N) == 149  # the data e^149 times more likely under the best fit
+fail = 1 - shares["random data points"][0]  # a random start is bad; n independent ones all bad: fail^n
+assert f"{fail:.3f}" == "0.765" and f"{1 - fail**10:.0%}" == "93%" and 1 - fail**9 < 0.93  # about 10 starts for 93%
+assert f"{shares['greedy k-means++'][1]:.0%}" == "97%" and 1 - fail**10 > 0.9  # one greedy start; "over 90%" in the summary
 
 
 # %% optional-inside-greedy-k
@@ -103,8 +107,6 @@ assert f"{by_hand:.3f}" == "0.190" and sizes == [296, 162, 142]
 standard_error = math.sqrt(0.19 * 0.81 / 200)
 assert f"{standard_error:.3f}" == "0.028" and f"{0.235 - by_hand:.3f}" == "0.045" and f"{(0.235 - by_hand) / standard_error:.1f}" == "1.6"
 assert f"{shares['random data points'][0]:.1%}" == "23.5%"
-near_sizes = torch.bincount(nearest_means(X, truth.means), minlength=K).tolist()  # points by nearest true centre
-assert f"{6 * near_sizes[0] * near_sizes[1] * near_sizes[2] / (N * (N - 1) * (N - 2)):.3f}" == "0.197"
 
 
 # %% optional-checking-sampler-against

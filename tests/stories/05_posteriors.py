@@ -5,11 +5,19 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
+# %% bayes-picture
+grid_1d = torch.linspace(-1, 2, 30001, dtype=torch.float64)[:, None]  # steps of 1e-4
+share_0 = log_responsibilities(grid_1d, EXERCISE_1D).exp()[:, 0]
+bare = component_log_pdfs(grid_1d, EXERCISE_1D)
+assert f"{grid_1d[share_0 < 0.5][0].item():.2f}" == "0.12"  # r = 1/2 where the weighted bells cross
+assert f"{grid_1d[bare[:, 0] < bare[:, 1]][0].item():.2f}" == "0.32"  # the bare bells cross further right
+
+
 # %% naive-version-probability-space
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
 assert torch.tensor(-746.0, dtype=torch.float64).exp() == 0 < torch.tensor(-744.0, dtype=torch.float64).exp()  # float64: -745
-lead = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # (K,): log pi_k - c_k / 2 (c_k: below)
+lead = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # (K,): log pi_k - c_k / 2 (the far point prints it)
 assert all(f"{math.sqrt(2 * (104 + v)):.0f}" == "14" for v in lead.tolist())  # a_k = -104 at delta = 14 for every k
 
 
@@ -40,11 +48,12 @@ assert [f"{v:.2f}" for v in resp_probes["A"]] == ["0.43", "0.45", "0.13"]
 assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component 1; C: component 0
 assert int(resp_probes["D"].argmax()) == 2 and resp_probes["D"][2] > 0.99  # D, 6 below C: component 2
 
-sq_maha_probe = {name: ((torch.tensor([xy]) - means) ** 2 / variances).sum(dim=1) for name, xy in probes.items()}  # delta^2
+sq_maha_probe = delta2_probes
 assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["D"].argmin() == 2  # each goes to the nearest in its own units
+assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("D", 2), ("D", 0))] == ["156.2", "201.9", "150.4", "171.2"]
 assert (abs(-4.0 - means[2, 1].item()), abs(-4.0 - means[0, 1].item())) == (1.5, 4.0)  # D along x2: 1.5 and 4
 assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (lead.max() - lead.min()) for p in "CD")  # dwarf 0.35
-assert [f"{sq_maha_probe[p].sort().values[:2].diff().item() / 2:.1f}" for p in "CD"] == ["22.8", "10.4"]
+assert [f"{(sq_maha_probe[p][j] - sq_maha_probe[p][k]).item() / 2:.1f}" for p, j, k in (("C", 2, 0), ("D", 0, 2))] == ["22.8", "10.4"]
 
 
 # %% weights-belong-e-step
@@ -74,6 +83,8 @@ assert f"{3.45886 - 3.45512:.5f}" == "0.00374" and f"{600 * (3.45886 - 3.45512):
 assert round(math.exp(fit_close.log_likelihoods[-1] - log_likelihood(X_close.double(), estimate_buggy.to(torch.float64)).item())) == 9  # float64 too
 assert [f"{v:.2f}" for v in (estimate_close.variances[0, 0], estimate_close.means[0, 0], estimate_close.weights[1])] == ["1.26", "-1.61", "0.34"]
 assert (f"{truth_close.variances[0, 0]:.1f}", f"{truth_close.means[0, 0]:.2f}", f"{(labels_close == 1).double().mean():.2f}") == ("1.8", "-1.25", "0.27")
+assert (f"{estimate_close.variances[1, 0]:.2f}", f"{truth_close.variances[1, 0]:.1f}") == ("0.69", "0.5")  # component 1 widened along x1
+assert [f"{w:.3f}" for w in estimate_buggy.weights] == ["0.362", "0.334", "0.304"]  # the weights the bug's score uses
 # why the tight tol: this log-likelihood is so flat in the weights that the default stop leaves them about 0.002 short
 assert fit_em(X_close.double(), truth_close.to(torch.float64)).params.matched_to(truth_close).weights[0] - estimate_close.weights[0] > 0.0015
 
@@ -85,6 +96,7 @@ along = [owner(float(x1), -4.0) for x1 in range(-6, 30)]  # walking right along 
 assert along == [0] * 5 + [2] * 18 + [0] * 13  # on the integer grid: component 2 from x1 = -1 to 16, component 0 from 17 on
 assert [owner(14.0, float(x2)) for x2 in range(-12, 6)] == [0] * 4 + [2] * 8 + [0] * 6  # x1 = 14: 2 owns x2 = -8..-1
 assert variances[:, 0].argmax() == 0 and variances[:, 1].argmax() == 1 and variances.prod(dim=1).argmin() == 2  # widest along x1, along x2; narrowest
+assert variances[:, 1].argmin() == 2 and variances[:, 0].argmin() == 1  # 2 narrowest along x2 (and in volume), 1 along x1
 far_owner = lambda u1, u2: log_responsibilities(torch.tensor([[u1, u2]], dtype=torch.float64) * 1000, truth.to(torch.float64)).argmax().item()  # noqa: E731
 assert far_owner(1.0, 1.6) == 0 and far_owner(1.0, 1.7) == 1 and far_owner(-1.0, -1.6) == 0 and far_owner(-1.0, -1.7) == 1  # the cone edge
 x1_line = torch.linspace(-10, 30, 40001, dtype=torch.float64)

@@ -13,9 +13,13 @@ assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X, 
 assert (f"{Q_start:.3f}", f"{entropy / N:.3f}", f"{ll_start:.3f}", f"{Q_after:.3f}", f"{ll_after:.3f}") == ("-7.866", "0.183", "-7.683", "-4.587", "-4.228")
 assert abs(Q_start + entropy / N - ll_start) < 1e-12  # equality at theta_old
 assert (f"{Q_after - Q_start:.3f}", f"{ll_after - ll_start:.3f}", f"{ll_after - Q_after - entropy / N:.3f}") == ("3.279", "3.455", "0.176")
-w_any = updated.weights * torch.tensor([0.5, 2.0, 3.0], dtype=X.dtype)  # positive weights that do not sum to 1: still a bound
-ll_any = torch.logsumexp(w_any.log() + Independent(Normal(updated.means, updated.variances.sqrt()), 1).log_prob(X[:, None, :]), dim=1).sum()
-assert Q(w_any, updated.means, updated.variances) + entropy < ll_any
+from gmm_helpers.teach.figures import bound_along_mean  # the bound picture's slice: component 2's x_1 mean, theta_old = the start
+old_x1, top_x1 = float(start_in_truth_order.means[2, 0]), float(updated.means[2, 0])  # the M-step's value: F's top on the slice
+(ll_o, ll_t), (F_o, F_t) = (v.tolist() for v in bound_along_mean(X, start_in_truth_order, 2, 0, [old_x1, top_x1]))
+assert abs(ll_o - F_o) < 1e-9 and ll_t > F_t > F_o  # they touch at theta_old; the M-step climbs F; l there is higher still
+assert abs(F_o * N - float(Q(*start_in_truth_order) + entropy)) < 1e-6  # the dashed curve is this notebook's Q + H
+F_near = bound_along_mean(X, start_in_truth_order, 2, 0, [top_x1 - 1e-2, top_x1 + 1e-2])[1]
+assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
 
 
 # %% updates-need-reg-covar
@@ -29,9 +33,8 @@ assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min())
 
 # %% updates-need-reg-covar-2
 assert 0 < Q(*updated) - Q(*floored) < 1e-6 * N  # not exactly the maximum, but negligibly below it
-dead = m_step(X, torch.stack([resp[:, 0] + resp[:, 2], resp[:, 1], torch.zeros(N, dtype=X.dtype)], dim=1))  # 2: no share
-assert dead.means[2].eq(0).all() and torch.allclose(dead.variances[2], torch.full((D,), 1e-6, dtype=X.dtype))
-assert log_responsibilities(X, dead).exp()[:, 2].max() == 0  # the next E-step gives it nothing
+assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and dead.weights[3] < 1e-16  # origin, reg_covar, tiny
+assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
 assert f"{updated.variances.min():.1f}" == "0.6" and f"{updated.variances.max():.0f}" == "5"  # variances 0.6 to 5
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
 second_order = (nk[:, None] * 1e-12 / (4 * updated.variances**2)).sum()  # sum over k, d of N_k delta^2 / (4 s^2)
@@ -42,6 +45,10 @@ assert abs((Q(*updated) - Q(*floored)) / second_order - 1) < 0.01
 assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # two in the big left group (true 0), none in 2
 assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 38) and int((lower_right == 0).sum()) == 0
 assert start_in_truth_order.variances[1, 1] < 1.1 and f"{updated.variances[1, 1]:.2f}" == "5.12"  # component 1 stretched along x_2, from 1
+moved = updated.means - start_in_truth_order.means
+assert (f"{start_in_truth_order.means[1, 1]:.2f}", f"{updated.means[1, 1]:.2f}", f"{-moved[1, 1]:.1f}") == ("3.55", "1.54", "2.0")
+assert [f"{v:.2f}" for v in start_in_truth_order.means[2].tolist() + updated.means[2].tolist()] == ["-2.16", "1.21", "-0.81", "-0.68"]
+assert -moved[2, 1] > moved[2, 0] > 0  # component 2: down more than right
 assert -2.5 < updated.means[2, 0] < 0 and (f"{updated.variances[2, 0]:.2f}", f"{updated.variances[2, 1]:.2f}") == ("4.00", "2.42")  # middle, wide
 assert updated.means[0, 0] < -3  # component 0 keeps the left part of the big group
 
@@ -62,7 +69,10 @@ H_e = lls - qs  # H right after each E-step (odd half-steps); Q + H at every hal
 bound = torch.stack([qs[s] + H_e[s if s % 2 else s - 1] for s in range(1, 65)])
 assert (bound.diff() > 0).all()  # Q + H never falls
 assert (f"{lls[40] - lls[12]:.3f}", f"{qs[40] - qs[12]:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
-assert abs((qs[40] - qs[12]) + (H_e[39] - H_e[11]) - (lls[40] - lls[12])) < 0.001  # the difference: H shrinking
+gaps = torch.stack([lls[2 * t] - qs[2 * t] - H_e[2 * t - 1] for t in range(6, 21)])  # l - (Q + H) after the M-steps 6..20
+assert (f"{gaps.min():.4f}", f"{gaps.max():.4f}", f"{gaps[-1] - gaps[0]:.4f}") == ("0.0009", "0.0042", "0.0002")
+assert (f"{H_e[39] - H_e[11]:.4f}", f"{(H_e[39] - H_e[11]) + (gaps[-1] - gaps[0]):.4f}") == ("-0.1597", "-0.1595")
+assert abs((H_e[39] - H_e[11]) + (gaps[-1] - gaps[0]) - ((lls[40] - qs[40]) - (lls[12] - qs[12]))) < 1e-12  # l - Q's change
 owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
 owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
 assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in

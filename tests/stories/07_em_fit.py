@@ -47,8 +47,11 @@ def q_value(params, r):  # Q(params; theta_old) with r from theta_old, float64
 misses = []  # how far below the top of Q the M-step lands with reg_covar added, per point, at each iteration (float64)
 for params in fit64.history[:-1]:
     r = log_responsibilities(X64, params).exp()
-    misses.append(float(q_value(m_step(X64, r, reg_covar=0.0), r) - q_value(m_step(X64, r), r)) / N)
-assert 0 < min(misses) and 5e-13 < max(misses) < 2e-12  # at most about 1e-12 per point
+    top = m_step(X64, r, reg_covar=0.0)
+    misses.append(float(q_value(top, r) - q_value(m_step(X64, r), r)) / N)
+    second_order = float((top.weights[:, None] * 1e-6 ** 2 / (4 * top.variances ** 2)).sum())  # sum_kd pi_k eps^2 / (4 sigma^4)
+    assert abs(misses[-1] / second_order - 1) < 0.01  # the second-order formula gives the miss
+assert 0 < min(misses) and f"{max(misses):.1e}" == "1.2e-12"  # here at most 1.2e-12 per point
 
 
 # %% 3-climb-plateau
@@ -80,6 +83,8 @@ start_0 = ordered.history[0]  # equal variances and weights at the start, so the
 assert (start_0.variances == start_0.variances[0]).all() and (start_0.weights == start_0.weights[0]).all()
 assert torch.equal(log_responsibilities(X, start_0).argmax(dim=1), nearest_means(X, start_0.means))
 assert (f"{ordered.history[1].weights[2]:.2f}", f"{ordered.history[12].weights[2]:.2f}") == ("0.51", "0.17")
+x1_after_1 = float(ordered.history[1].means[2, 0])  # green after the first M-step: the left group's right edge (as 06 says)
+assert float(truth.means[0, 0] + truth.variances[0, 0].sqrt()) < x1_after_1 < 0
 assert owners_of_lower_right(ordered.history[6])[1] >= 100  # at iteration 6 (section 3) component 1 holds both right-hand groups
 assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[12].weights[2] < 0.2  # ... with component 2 squeezed
 assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20
@@ -113,6 +118,7 @@ assert f"{c_5:.2f}" == "0.98" and rises_5[86] < 1e-6 and rises_5[86] * c_5 / (1 
 assert f"{(lls_5[-1] - stopped_5.log_likelihoods[-1]) / N:.1e}" == "5.3e-03" and f"{rises_5[100:].max():.0e}" == "7e-04"
 assert list(settled_after.values()) == [37, 1065, 413, 519, 10, 638]  # the titles: exact, checked every iteration
 assert (rises_5[86:248] < 1e-6).all() and rises_5[85] > 1e-6 < rises_5[248]  # every rise below tol at iterations 87-248 (162)
+assert (stopped_5.n_iter, last_below) == (87, 248)  # the figure's shaded stretch
 assert (lls_5[-1] - lls_5[248 - stopped_5.n_iter]) / N > 4e-3  # a stop anywhere in that stretch falls nearly as short
 
 
@@ -126,3 +132,18 @@ assert share["random data points"] == (21, 71, 50, 79) and share["k-means++"][:2
 fit_wrong = log_responsibilities(X, fit.params.matched_to(truth)).argmax(dim=1) != labels  # (N,)
 truth_wrong = log_responsibilities(X, truth).argmax(dim=1) != labels
 assert int(fit_wrong.sum()) == 2 and int((fit_wrong & truth_wrong).sum()) == 1  # one shared, one the fit's own
+
+
+def my_em(X, start, max_iter, tol):  # Exercise 7.4's solution: the same loop as section 1's
+    params, lls = start, [log_likelihood(X, start)]
+    for _ in range(max_iter):
+        params = m_step(X, log_responsibilities(X, params).exp())
+        lls.append(log_likelihood(X, params))
+        if abs(lls[-1] - lls[-2]) / X.shape[0] < tol:
+            break
+    return params, lls
+
+
+_, lls_74 = my_em(X, start, max_iter, tol)
+assert len(lls_74) == len(log_likelihoods)  # it stops at the same iteration as section 1's loop
+assert (torch.stack(lls_74).double() - torch.stack(log_likelihoods)).abs().max() / N < 1e-5  # the same values
