@@ -268,7 +268,7 @@ def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normal
     assert f"{0.01784 / (0.01784 + 0.09066):.4f}" == "0.1644"
     rounded_first = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.130)  # densities rounded to 3 figures first: 0.1640
     assert f"{rounded_first:.4f}" == "0.1640"  # 05's Solution 5.1
-    for answer in (0.164, 0.1644, rounded_first, 0.1645, torch.tensor([0.1644])):
+    for answer in (0.164, 0.1644, rounded_first, 0.16449, torch.tensor([0.1644])):  # all round to 0.164
         ex.check_two_component_responsibility(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     for off_by_one in (0.165, 0.163):  # a unit off in the third figure: the one rule rejects it, with a pointer
@@ -282,6 +282,36 @@ def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normal
     assert "not yet" in out and "1 / sqrt(2 pi v)" in out and "0.164" not in out
     ex.check_two_component_responsibility(0.167)  # a unit off in the 3rd figure of the rounded answer: wrong
     assert "not yet" in capsys.readouterr().out
+
+
+def test_responsibility_check_judges_an_answer_by_its_rounding_to_three_figures(capsys):
+    # 0.1649 is within half a unit of the exact 0.16442, but "to 3 significant figures" it is 0.165, which fails:
+    # so it fails too, with its rounding named; 0.1645 rounds half up to 0.165 as well
+    for answer in (0.1649, 0.1645, torch.tensor([0.1649], dtype=torch.float32)):
+        ex.check_two_component_responsibility(answer)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "that is 0.165" in out and "four figures" in out, answer
+    ex.check_two_component_responsibility(0.165)
+    assert ": not yet." in capsys.readouterr().out
+
+
+def test_responsibility_check_names_sigma_in_the_exponent(capsys):
+    s = [math.exp(-((0.5 - m) ** 2) / (2 * math.sqrt(v))) / math.sqrt(2 * math.pi * v) for m, v in ((-1.0, 0.5), (2.0, 1.0))]
+    sigma_in_exponent = 0.3 * s[0] / (0.3 * s[0] + 0.7 * s[1])  # exp(-(x - m)^2 / (2 sigma)): sigma for sigma^2
+    assert f"{sigma_in_exponent:.4f}" == "0.2755"
+    for answer in (0.2755, 0.276, 0.275):
+        ex.check_two_component_responsibility(answer)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "not by 2 sigma" in out and "0.164" not in out, answer
+
+
+def test_log_likelihood_check_accepts_a_python_float(capsys):
+    for fn in (lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum().item(),  # float64, then .item()
+               lambda lp, w: float(torch.logsumexp(lp.float() + w.float().log(), dim=1).sum())):  # float32 as a float
+        ex.check_log_likelihood_from_log_pdfs(fn)
+        assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_log_likelihood_from_log_pdfs(lambda lp, w: torch.logsumexp(lp, dim=1).sum().item())  # no weights
+    assert ": not yet." in capsys.readouterr().out
 
 
 def test_a_function_that_raises_is_reported_not_raised(capsys):

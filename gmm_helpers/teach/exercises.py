@@ -694,9 +694,19 @@ def check_peak_bytes(answer) -> None:
 
 # 05_posteriors ------------------------------------------------------------------------------------
 
+def _round_to_three(value: float) -> float:
+    """``value`` rounded to 3 significant figures, half up as by hand (0.1645 -> 0.165); read to 6 figures
+    first, so that a float32 0.1645 (0.16449999...) rounds as typed."""
+    import decimal
+
+    typed = decimal.Decimal(f"{value:.6g}")
+    return float(decimal.Context(prec=3, rounding=decimal.ROUND_HALF_UP).create_decimal(typed))
+
+
 def check_two_component_responsibility(answer) -> None:
     """Exercise 5.1: the responsibility of component 0 of ``EXERCISE_1D`` for the point x = 0.5, as a number
-    (to about 3 significant figures; a 1-element tensor is fine)."""
+    (to 3 significant figures; a 1-element tensor is fine). Right: any answer that rounds to the exact value's
+    3 significant figures (0.164, 0.1640, 0.1644; not 0.1649, which rounds to 0.165)."""
     from ..posteriors import log_responsibilities
 
     x = torch.tensor([[0.5]], dtype=torch.float64)
@@ -711,9 +721,12 @@ def check_two_component_responsibility(answer) -> None:
     with_v_in_factor = float(v_not_sqrt[0] / v_not_sqrt.sum())
     b = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / v[:, 0]) / torch.sqrt(2 * math.pi * v[:, 0])  # exponent without 1/2
     without_half = float(b[0] / b.sum())
+    s = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0].sqrt())) / torch.sqrt(2 * math.pi * v[:, 0])
+    sigma_in_exponent = float(s[0] / s.sum())  # the exponent divides by 2 sigma, not 2 sigma^2: 0.2755
     value = _scalar_or_none(answer)
-    # three significant figures, the one rule: 0.164 passes, 0.165 and 0.163 do not
-    correct = value is not None and _hand_close(value, expected)
+    # "to 3 significant figures": right if it rounds to what the exact value rounds to (0.164); so 0.1644 and
+    # 0.1640 pass, and 0.1649 fails just as its rounding, 0.165, does
+    correct = value is not None and math.isfinite(value) and _round_to_three(value) == _round_to_three(expected)
     if value is not None and abs(value - (1 - expected)) <= 1e-3:
         hint = "That is component 1's responsibility (weight 0.7, mean 2); the question asks for component 0's."
     elif value is not None and abs(value - with_std) <= 2e-3:
@@ -725,12 +738,19 @@ def check_two_component_responsibility(answer) -> None:
         hint = "The exponent is -(x - m)^2 / (2 v): the factor 1/2 is missing."
     elif value is not None and abs(value - with_v_in_factor) <= 1e-3:
         hint = "The factor is 1 / sqrt(2 pi v), with the square root over the variance v too, not 1 / (sqrt(2 pi) v)."
+    elif value is not None and abs(value - sigma_in_exponent) <= 1e-3:
+        hint = ("The exponent divides (x - m)^2 by 2 sigma^2 = 2 v, the variance itself (0.5 and 1), not by 2 sigma, "
+                "its square root.")
     elif value is not None and _hand_close(value, without_weights):
         hint = "That is Bayes' rule without the prior: multiply each density by its component's weight first."
     elif value is not None and _hand_close(value, with_std):
         hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
     elif answer is not None and value is None:
         hint = "Answer with one number (a float, or a tensor holding one value)."
+    elif (value is not None and math.isfinite(value) and value != float(f"{value:.3g}")
+          and abs(_round_to_three(value) - _round_to_three(expected)) <= 1.01 * 10 ** (math.floor(math.log10(expected)) - 2)):
+        hint = (f"Close, but to three significant figures that is {_round_to_three(value):.3g}, a unit off in the third "
+                "figure: keep at least four figures in every intermediate step and round only the final answer.")
     elif (rounding := _rounding_hint(value, expected)) is not None:
         hint = rounding
     else:
@@ -777,7 +797,8 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
             hint = "Sum over components inside the log (with the weights), then over points outside it."
         # one number: a 0-d tensor, or the (1,)-shaped result of keepdim=True followed by .sum(0); a result computed
         # in float32 (inputs converted on the way) is right to float32's rounding, not float64's
-        single = isinstance(got, torch.Tensor) and got.dtype in (torch.float32, torch.float16, torch.bfloat16)
+        # a plain Python float may hold a float32 result (.item()), so it gets float32's tolerance too
+        single = not (isinstance(got, torch.Tensor) and got.dtype == torch.float64)
         rtol = 1e-5 if single else 1e-10
         _verdict("5.2", fn, finite and abs(value - expected) <= rtol * abs(expected), hint)
 

@@ -10,6 +10,8 @@ assert ranges[20] == "0.40 to 0.60" and ranges[2000] == "0.49 to 0.52"  # the pr
 from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (weight 0.5, scale 1)
 assert all(torch.equal(a, b) for a, b in zip(truth64, toy_with_component0(0.5)))
 assert counts_1.tolist() == [12, 8, 0]  # sample 1 at N = 20: no point of component 2
+assert axes[0].get_title() == "N = 20, sample 1\nfractions (0.60, 0.40, 0.00)"  # the figure's left panel shows it
+assert f"{1 - math.exp(-0.5):.0%}" == "39%"  # c11: the 1-sigma ellipse's share in 2-D (00 derives it)
 assert f"{math.sqrt(0.5 * 0.5 / 20):.2f}" == "0.11" and f"{math.sqrt(0.5 * 0.5 / 2000):.3f}" == "0.011"  # the spread
 
 
@@ -19,6 +21,8 @@ nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._rep
 assert best > log_likelihood_labelled(X, labels, truth) and all(best > log_likelihood_labelled(X, labels, p) for p in nudged)
 assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, truth) / N:.4f}" == "-3.8051"
 assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853"  # 00's number, above the labelled one:
+assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth)  # the inequality's consequence
+assert log_likelihood(X, truth) > best  # above the maximum's labelled value too: observed, not implied
 assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
 
 
@@ -51,7 +55,6 @@ for side in (-1, 1):  # one standard error from the peak: 1/2 lower
 assert ((slopes + 0.5).abs() < 0.1).all()
 assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
 assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%"  # P(some component draws none of 10), by inclusion-exclusion
-assert 0.095 < (from_labels.means - means).abs().max() < 0.105 and (from_labels.means - means).abs().argmax() == 2 * D + 1  # component 2, x2
 
 
 # %% optional-min-k-1
@@ -62,6 +65,8 @@ assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's s
 
 # %% optional-per-component-two
 assert all(u > 5 for u in largest_u.values())  # both caught
+root_mean, root_var = overall_mean_and_variance(truth._replace(variances=variances**2))  # the forgotten root:
+assert torch.equal(root_mean, overall_mean_and_variance(truth)[0]) and (root_var - overall_mean_and_variance(truth)[1]).abs().max() > 0.5  # changes the overall variance
 u_forgot = standardised_errors(*forgot_sqrt, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
 assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10  # component 0, variance along x1
 assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0, 0]) - 3.24) < 0.5

@@ -21,7 +21,6 @@ for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{
     as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
     assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
 assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"
-assert dims[::5][:16].tolist()[-1] == 76 == int(dims[::5][held["float32"][::5] == 0][0])  # markers at 1, 6, ...: first 0 at 76
 
 
 # %% logs-densities-underflow-overflow-2
@@ -55,9 +54,7 @@ for dtype, kept, lost in ((torch.float32, 14.0, 15.0), (torch.float64, 38.0, 39.
 assert f"{150 * math.log(2):.2f}" == "103.97" and f"{1.419 * 73:.1f}" == "103.6" and 1.419 * 74 > 150 * math.log(2)  # the worked line
 assert f"{math.log(torch.finfo(torch.float64).max):.1f}" == "709.8" and math.ceil(709.78 / math.log(narrow_factor)) == 513
 running = torch.cumprod(factor.to(torch.float64).repeat(600), dim=0) / 2.0**-1074  # in units of the smallest number
-exact = torch.exp(torch.arange(1, 601, dtype=torch.float64) * factor.to(torch.float64).log() + 1074 * math.log(2))
-assert running[522] == 10 and f"{exact[522]:.2f}" == "10.33" and f"{10 * factor:.2f}" == "2.42" and running[523] == 2
-assert f"{2 * factor:.2f}" == "0.48" and running[524] == 0 and f"{exact[524]:.2f}" == "0.60" and (running[:524] > 0).all()
+assert (running[:524] > 0).all() and running[524] == 0 and running[523] == round(running[523].item())  # 0 from D = 525; subnormals whole
 assert int((torch.cumprod(factor.repeat(600), dim=0) == 0).nonzero()[0]) + 1 == 74  # float32: the same threshold
 f32 = {"dtype": torch.float32}  # the log fails only when (x - mu)^2 / var overflows
 assert diag_gaussian_log_pdf(torch.tensor([[1e20]], **f32), torch.zeros(1, **f32), torch.ones(1, **f32)) == -math.inf

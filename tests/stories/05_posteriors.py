@@ -6,11 +6,17 @@
 
 
 # %% bayes-picture
-grid_1d = torch.linspace(-1, 2, 30001, dtype=torch.float64)[:, None]  # steps of 1e-4
+grid_1d = torch.linspace(-11, 5, 160001, dtype=torch.float64)[:, None]  # the figure's range, steps of 1e-4
 share_0 = log_responsibilities(grid_1d, EXERCISE_1D).exp()[:, 0]
 bare = component_log_pdfs(grid_1d, EXERCISE_1D)
-assert f"{grid_1d[share_0 < 0.5][0].item():.2f}" == "0.12"  # r = 1/2 where the weighted bells cross
-assert f"{grid_1d[bare[:, 0] < bare[:, 1]][0].item():.2f}" == "0.32"  # the bare bells cross further right
+sign_changes = lambda d: [f"{x:.2f}" for x in grid_1d[1:, 0][(d[1:] > 0) != (d[:-1] > 0)].tolist()]  # noqa: E731
+assert sign_changes(share_0 - 0.5) == ["-8.12", "0.12"]  # r = 1/2 where the weighted bells cross: twice
+assert sign_changes(bare[:, 0] - bare[:, 1]) == ["-8.32", "0.32"]  # the bare bells: further out on each side
+assert share_0[0] < 1e-3 and share_0[-1] < 1e-3  # component 1 wins far out on both sides
+assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wider
+xlim_1d = fig.axes[1].get_xlim()
+assert xlim_1d[0] < -8.12 < 0.32 < xlim_1d[1]  # the figure shows both crossings
+assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_1D).exp().max() < 1e-5  # bells tiny there
 
 
 # %% naive-version-probability-space
@@ -121,6 +127,9 @@ const = [math.log(0.25 / 0.5), -0.5 * (c64[2] - c64[0]).item(), -0.5 * (means[2,
          -0.5 * ((-4 - means[2, 1]) ** 2 / v[2, 1] - (-4 - means[0, 1]) ** 2 / v[0, 1]).item()]  # the last term: x2 = -4
 assert f"{1 / 1.0 - 1 / 1.8:.2f}" == "0.44"  # the two precisions along x1
 assert [f"{t:+.3f}" for t in const] == ["-0.693", "+0.707", "-0.264", "+6.786"] and f"{lin / (-2 * quad):.1f}" == "7.6"
+assert (f"{(-4 + 2.5) ** 2 / 0.35:.3f}", f"{(-4 - 0) ** 2 / 0.8:.0f}") == ("6.429", "20")  # the displayed x2 terms
+assert [f"{t:.2f}" for t in (means[2, 1], means[0, 1], variances[2, 1], variances[0, 1])] == ["-2.50", "0.00", "0.35", "0.80"]
+assert all((variances[j] != variances[k]).all() for j in range(K) for k in range(j))  # each pair differs in every coordinate
 assert f"{sum(const):.3f}" == "6.536" and const[3] > sum(const) and max(abs(t) for t in const[:3]) < 1  # the x2 term dominates
 roots = sorted(((-lin + s * (lin**2 - 4 * quad * sum(const)).sqrt()) / (2 * quad)).item() for s in (1, -1))
 assert [f"{r:.2f}" for r in roots] == ["-1.73", "16.98"] and lin > 0
