@@ -438,6 +438,22 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     plt.close(fig)
 
 
+def test_plot_bound_slice_names_the_bound_as_asked_and_keeps_F_by_default():
+    from gmm_helpers.teach.figures import plot_bound_slice
+
+    params = toy_params().to(torch.float64)
+    X = torch.randn(200, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2.5
+    for name, legend, annotation in [(None, r"lower bound $F(r, \theta)$, $r$ frozen at $\theta_{\mathrm{old}}$",
+                                      "M-step: the top of $F$"),  # 00 and 07
+                                     ("Q + H", r"lower bound $Q + H$, $r$ frozen at $\theta_{\mathrm{old}}$",
+                                      "M-step: the top of $Q + H$")]:  # 06
+        fig, ax = plt.subplots()
+        plot_bound_slice(X, params, 1, 0, ax=ax, **({} if name is None else {"bound_name": name}))
+        assert ax.get_legend().get_texts()[1].get_text() == legend
+        assert annotation in [t.get_text() for t in ax.texts]
+        plt.close(fig)
+
+
 
 def test_plot_start_shares_draws_one_labelled_bar_per_scheme_and_stage():
     from gmm_helpers.teach.figures import plot_start_shares

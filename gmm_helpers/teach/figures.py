@@ -859,12 +859,16 @@ def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values)
 BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it too)
 
 
-def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None):
+def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None,
+                     bound_name: str = "F"):
     """The log-likelihood and the lower bound F(r_old, theta) of notebook 07 along one mean coordinate
     (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
     maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
     least as much as the bound. A grey diamond marks the log-likelihood's own maximum along the slice (on the grid),
     which the M-step need not reach. Introduced in notebooks/07_em_fit.ipynb. Returns the axes.
+
+    ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): 07's ``"F"`` (the legend
+    then reads F(r, theta)), or 06's ``"Q + H"``.
     """
     from ..posteriors import log_responsibilities
     from ..updates import m_step
@@ -877,14 +881,16 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
     axis = "x_1" if d == 0 else "x_2" if d == 1 else f"x_{{{d + 1}}}"
     ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta)$")
-    ax.plot(grid, bound, color=BOUND_COLOUR, linewidth=3, linestyle="--", label=r"lower bound $F(r, \theta)$, $r$ frozen at $\theta_{\mathrm{old}}$")
+    in_legend = r"F(r, \theta)" if bound_name == "F" else bound_name
+    ax.plot(grid, bound, color=BOUND_COLOUR, linewidth=3, linestyle="--",
+            label=rf"lower bound ${in_legend}$, $r$ frozen at $\theta_{{\mathrm{{old}}}}$")
     ax.plot([old], [ll_old], "o", color="black", markersize=12, zorder=5)
     ax.annotate(r"$\theta_{\mathrm{old}}$: they touch", (old, ll_old), xytext=(10, -80), textcoords="offset points",
                 ha="left", fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.axvline(best, color="0.5", linestyle=":", linewidth=2, label="the M-step's value of the coordinate")
     ax.plot([best], [F_best], "s", color=BOUND_COLOUR, markersize=11, zorder=5)
     ax.plot([best], [ll_best], "^", color="black", markersize=13, zorder=5)
-    ax.annotate("M-step: the top of $F$", (best, F_best), xytext=(50, -140), textcoords="offset points", fontsize=15,
+    ax.annotate(f"M-step: the top of ${bound_name}$", (best, F_best), xytext=(50, -140), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.annotate(r"$\ell$ there: higher still", (best, ll_best), xytext=(-250, 18), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))

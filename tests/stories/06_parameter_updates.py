@@ -20,6 +20,10 @@ assert abs(ll_o - F_o) < 1e-9 and ll_t > F_t > F_o  # they touch at theta_old; t
 assert abs(F_o * N - float(Q(*start_in_truth_order) + entropy)) < 1e-6  # the dashed curve is this notebook's Q + H
 F_near = bound_along_mean(X, start_in_truth_order, 2, 0, [top_x1 - 1e-2, top_x1 + 1e-2])[1]
 assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
+assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-step's value (the triangle), not l(theta_new)
+diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
+assert diamond.get_xdata()[0] > top_x1 + 1 and diamond.get_ydata()[0] > ll_t  # further right, and higher: EM stops short
+assert "Q + H" in ax.get_legend().get_texts()[1].get_text() and not any("F" in t.get_text() for t in ax.texts)  # one name
 
 
 # %% updates-need-reg-covar
@@ -70,9 +74,10 @@ bound = torch.stack([qs[s] + H_e[s if s % 2 else s - 1] for s in range(1, 65)])
 assert (bound.diff() > 0).all()  # Q + H never falls
 assert (f"{lls[40] - lls[12]:.3f}", f"{qs[40] - qs[12]:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
 gaps = torch.stack([lls[2 * t] - qs[2 * t] - H_e[2 * t - 1] for t in range(6, 21)])  # l - (Q + H) after the M-steps 6..20
-assert (f"{gaps.min():.4f}", f"{gaps.max():.4f}", f"{gaps[-1] - gaps[0]:.4f}") == ("0.0009", "0.0042", "0.0002")
-assert (f"{H_e[39] - H_e[11]:.4f}", f"{(H_e[39] - H_e[11]) + (gaps[-1] - gaps[0]):.4f}") == ("-0.1597", "-0.1595")
-assert abs((H_e[39] - H_e[11]) + (gaps[-1] - gaps[0]) - ((lls[40] - qs[40]) - (lls[12] - qs[12]))) < 1e-12  # l - Q's change
+H_fall = H_e[11] - H_e[39]  # H from the E-step of iteration 6 to that of iteration 20
+assert 0 < gaps.min() and gaps.max() < 0.005 and f"{H_fall:.3f}" == "0.160"
+change = (lls[40] - qs[40]) - (lls[12] - qs[12])  # l - Q = H + gap: its change is the gap's change minus H's fall
+assert abs(change - (gaps[-1] - gaps[0] - H_fall)) < 1e-12 and abs(change + H_fall) < 0.01 * H_fall  # almost all H
 owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
 owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
 assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in
