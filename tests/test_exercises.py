@@ -387,9 +387,13 @@ def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     assert ": not yet." in out and "three decimal places" in out and "0.568" not in out
     ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
     assert "three decimal places" not in capsys.readouterr().out
-    ex.check_weight_for_equal_peak(0.35)  # right to two figures
+    for early in (0.35, 0.5 * 0.84 / 1.20, torch.tensor(0.350)):  # sqrt(0.70) rounded to 0.84: 0.350, not "too coarse"
+        ex.check_weight_for_equal_peak(early)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "rounded early" in out and "too coarsely" not in out and "0.349" not in out
+    ex.check_weight_for_equal_peak(0.3)  # one figure: too coarse
     out = capsys.readouterr().out
-    assert ": not yet." in out and "three significant figures" in out and "0.349" not in out
+    assert ": not yet." in out and "too coarsely" in out and "0.349" not in out
 
 
 def test_00_responsibility_check_names_variances_used_as_standard_deviations(capsys):
@@ -874,7 +878,7 @@ def test_02_03_hints_for_a_wrong_sum_a_positional_generator_one_log_2pi_and_floa
     assert "three significant figures" in out and "sum you divided by" not in out
     ex.check_d2_probabilities(torch.tensor([1.0, 1.0, 4.0, 100.0]) / 106)  # the chosen point given d^2 = 1
     out = capsys.readouterr().out
-    assert ": not yet." in out and "already the first mean" in out and "rounded" not in out
+    assert ": not yet." in out and "already the first picked point" in out and "rounded" not in out
 
     def positional(X, K, generator):
         start = init_random_points(X, K, generator)  # generator taken as the variance
@@ -997,7 +1001,19 @@ def test_exercise_1_1_names_a_rounded_pi(capsys):
 
     ex.check_1d_mixture_pdf(pdf_314)
     out = capsys.readouterr().out
-    assert ": not yet." in out and "check pi" in out
+    assert ": not yet." in out and "rounded constant" in out and "torch.pi" in out
+
+
+def test_exercise_1_1_names_a_standard_deviation_typed_as_0_707(capsys):
+    w, m, v = ex.EXERCISE_1D
+    sd = [0.707, 1.0]  # the right formula with sqrt(0.5) typed by hand: up to 0.07% off near x = -3
+
+    def pdf_0707(x):
+        return sum(w[k] * torch.exp(-((x - m[k, 0]) ** 2) / (2 * sd[k] ** 2)) / (math.sqrt(2 * math.pi) * sd[k]) for k in range(2))
+
+    ex.check_1d_mixture_pdf(pdf_0707)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "rounded constant" in out and "0.707" in out
 
 
 def test_exercise_2_2_rejects_variances_repeated_d_times_not_k_times(capsys):

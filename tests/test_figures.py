@@ -317,10 +317,11 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     assert np.allclose([line.get_xydata()[0] for line in crosses], centroids.numpy())  # centroid k at its own place
     fig3, axes3 = plt.subplots(1, 3)
     plot_seeds_to_centroids(X, seeds, axes=axes3, groups=[1, 0])  # centroid 0 paired with group 1: its colour and label
-    crosses = [line for line in axes3[2].get_lines() if line.get_marker() == "X"]
-    assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(1)), to_rgba(component_colour(0))]
-    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point 0, coloured as group 1", "picked point 1, coloured as group 0"]
-    assert [t.get_text() for t in axes3[1].get_legend().get_texts()][0] == f"cluster 0, coloured as group 1: {counts[0]} points"
+    crosses = [line for line in axes3[2].get_lines() if line.get_marker() == "X"]  # drawn in group order: centroid 1 first
+    assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(0)), to_rgba(component_colour(1))]
+    assert np.allclose([line.get_xydata()[0] for line in crosses], centroids.numpy()[[1, 0]])
+    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point for group 0", "picked point for group 1"]
+    assert [t.get_text() for t in axes3[1].get_legend().get_texts()][0] == f"cluster for group 0: {counts[1]} points"
     plt.close(fig3)
     with pytest.raises(ValueError, match="colours"):
         plot_seeds_to_centroids(X, seeds, axes=axes2, colours=[0])

@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -75,26 +76,28 @@ def test_nbval_markers_are_tags_and_markdown_has_no_control_characters(path):
 
 
 STORY_CHECK = re.compile(
-    r'# Story check: the numbers quoted above are asserted in tests/stories/(?P<file>[0-9a-z_]+)\.py \(runs in CI\)\n'
-    r'from gmm_helpers\.teach\.story import check_story\n'
     r'check_story\("(?P<notebook>[0-9a-z_]+)", "(?P<section>[a-z0-9-]+)", globals\(\)\)'
+    r'  # story check: asserts the numbers quoted above'
 )
+STORY_IMPORT = "from gmm_helpers.teach.story import check_story"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_story_checks_are_collapsed_silent_calls_of_their_own_sections(path):
     """A cell that only pins the prose's numbers is tagged ``story-check``, collapsed in JupyterLab, and is one
-    call that runs a section of ``tests/stories/<notebook>.py`` (the asserts stay out of the lesson's code); it
+    line, a call that runs a section of ``tests/stories/<notebook>.py`` (the asserts stay out of the lesson's code); it
     prints nothing. Every section of the story file is run by exactly one cell, in file order."""
-    called = []
+    called, imported = [], False
     for index, cell in enumerate(code_cells(load(path))):
         source = "".join(cell["source"])
         tagged = "story-check" in cell["metadata"].get("tags", [])
-        assert tagged == source.startswith("# Story check:"), f"code cell {index}: tag and first line disagree"
+        assert tagged == source.startswith("check_story("), f"code cell {index}: tag and first word disagree"
+        imported = imported or any(line.startswith(STORY_IMPORT) for line in source.splitlines())
         if tagged:
-            call = STORY_CHECK.fullmatch(source)
-            assert call, f"code cell {index}: a story check is the three lines of STORY_CHECK"
-            assert call["file"] == call["notebook"] == path.stem, f"code cell {index}: another notebook's story"
+            call = STORY_CHECK.fullmatch(source.strip())
+            assert call, f"code cell {index}: a story check is the one line of STORY_CHECK"
+            assert imported, f"code cell {index}: import check_story in the imports cell, before the first story check"
+            assert call["notebook"] == path.stem, f"code cell {index}: another notebook's story"
             assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, f"code cell {index}: collapse it"
             assert not cell["outputs"], f"code cell {index}: a story check prints nothing"
             called.append(call["section"])
@@ -113,6 +116,33 @@ def test_links_and_figures_exist(path):
     for name in saved + shown:
         assert (ROOT / "figures" / name).exists(), f"missing figure {name}"
         assert name.startswith(path.name[:2] + "_"), f"figure {name} should be named after its notebook"
+
+
+def heading_anchors(path):
+    """The anchors JupyterLab gives a notebook's Markdown headings: the heading's text as rendered (no backticks,
+    emphasis or link targets), spaces turned into hyphens."""
+    anchors = set()
+    for text in sources(load(path), "markdown"):
+        for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M):
+            heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+            anchors.add(re.sub(r"[`*]", "", heading).replace(" ", "-"))
+    return anchors
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_links_to_a_heading_find_it(path):
+    """A link such as ``06_parameter_updates.ipynb#Optional:-the-gap`` (or ``#Summary`` within the notebook) names
+    a heading that exists: renaming a heading must not leave a dead link behind."""
+    text = "\n".join(sources(load(path), "markdown"))
+    for target, anchor in re.findall(r"\]\(([0-9a-z_]*\.ipynb)?#([^)\s]+)\)", text):
+        linked = path.parent / target if target else path
+        assert unquote(anchor) in heading_anchors(linked), f"no heading {anchor!r} in {linked.name}"
+
+
+def test_readme_and_docs_links_to_a_heading_find_it():
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target, anchor in re.findall(r"\]\((?:\.\./)?(?:notebooks/)?([0-9a-z_]+\.ipynb)#([^)\s]+)\)", doc.read_text()):
+            assert unquote(anchor) in heading_anchors(ROOT / "notebooks" / target), f"{doc.name}: no heading {anchor!r} in {target}"
 
 
 def test_readme_links_every_notebook():

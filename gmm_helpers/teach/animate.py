@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.lines import Line2D
 
 from ..em import EMResult
 from ..posteriors import log_responsibilities
@@ -79,7 +80,7 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
     Each frame shows the points coloured by their responsibilities, each component's 1σ and 2σ
     ellipses (line width grows with the weight), the iteration and log-likelihood in the title, and
     below them the log-likelihood curve growing (on the scale of iterations 1, 2, ...; the start is
-    marked below it). A key under the panels names the component colours. The two panels are
+    marked below it). A key under the panels names the component colours and the fitted-mean marker. The two panels are
     stacked, so that a frame stays narrow enough to be shown at its own size, fonts readable.
 
     Parameters
@@ -113,8 +114,11 @@ def animate_em(X: torch.Tensor, result: EMResult, *, interval: int = 300, figsiz
     if slow_repeat < 1:
         raise ValueError(f"slow_repeat: expected an int >= 1, got {slow_repeat}")
     fig, (ax_data, ax_curve) = plt.subplots(2, 1, figsize=figsize, dpi=dpi, gridspec_kw={"height_ratios": [1.6, 1]})
-    fig.subplots_adjust(left=0.15, right=0.96, bottom=0.15, top=0.95, hspace=0.42)
-    component_legend(fig, result.params.K, loc="lower center", ncol=2, fontsize=13)
+    fig.subplots_adjust(left=0.15, right=0.96, bottom=0.2, top=0.95, hspace=0.42)
+    fitted_mean = Line2D([], [], marker="X", markersize=12, markeredgecolor="white", linestyle="none", color="0.35",
+                         label="fitted mean (X)")
+    component_legend(fig, result.params.K, loc="lower center", ncol=2, fontsize=14, extra=[fitted_mean],
+                     handletextpad=0.3, columnspacing=1.0)
 
     def update(t):
         draw_em_iteration(X, result, t, ax_data, ax_curve)

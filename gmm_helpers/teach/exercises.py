@@ -230,7 +230,15 @@ def check_weight_for_equal_peak(answer) -> None:
     from_rounded = float(truth.weights[1]) * rounded[0] / rounded[1]  # 0.3482: the right method, rounded heights
     if _hand_close(number, from_rounded):  # the right method from the heights as printed (3 figures): 0.348
         return _verdict("0.2", answer, True, "")
-    if (rounding := _rounding_hint(number, expected, near=0)) is not None:
+    # sqrt(0.70) rounded early to 0.84 gives 0.5 x 0.84 / 1.20 = 0.350, which is also 0.35 "to two figures": the
+    # early rounding is the likelier mistake, so its hint comes before the coarse-rounding one
+    early = float(truth.weights[0]) * round(math.sqrt(float(truth.variances[1].prod())), 2) / math.sqrt(
+        float(truth.variances[0].prod()))
+    if abs(number - early) <= 1e-6 * early:
+        hint = ("Close, but further off than rounding the final answer explains: a value rounded early was carried "
+                "through (the square root of 0.70 taken as 0.84 gives 0.350). Keep at least four significant figures "
+                "in every intermediate step and round only the final answer to three significant figures.")
+    elif (rounding := _rounding_hint(number, expected, near=0)) is not None:
         hint = rounding
     elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
@@ -302,9 +310,10 @@ def check_1d_mixture_pdf(pdf) -> None:
     elif _close(got, v_in_factor):
         hint = ("The factor is 1 / sqrt(2 pi sigma_k^2), with the square root over the variance too, not "
                 "1 / (sqrt(2 pi) sigma_k^2).")
-    elif _close(got, oracle, rtol=3e-3, atol=0):
-        hint = ("Very close, but off by more than rounding: check pi. 3.14 is off by 1 part in 2000; use torch.pi "
-                "(or math.pi).")
+    elif _close(got, oracle, rtol=3e-3):  # a rounded constant: pi as 3.14, or sqrt(0.5) typed as 0.707
+        hint = ("Very close, but off by more than rounding: a rounded constant? 3.14 for pi is off by about 1 part "
+                "in 2000, 0.707 for the standard deviation sqrt(0.5) by about 1 in 7000. Use torch.pi (or math.pi) and let "
+                "the code take the square roots of the variances.")
     else:
         hint = ("p(x) = sum_k pi_k exp(-(x - mu_k)^2 / (2 sigma_k^2)) / sqrt(2 pi sigma_k^2); the sigma_k^2 are the "
                 "variances 0.5 and 1.0.")
@@ -374,8 +383,8 @@ EXERCISE_D2_POINTS = torch.tensor([[0.0], [1.0], [2.0], [10.0]], dtype=torch.flo
 
 
 def check_d2_probabilities(answer) -> None:
-    """Exercise 2.1: with the first mean at x = 0, the probability of each point in ``EXERCISE_D2_POINTS``
-    being the second mean under k-means++, shape (4,) (a (4, 1) or (1, 4) tensor is read as 4 numbers)."""
+    """Exercise 2.1: with the first picked point at x = 0, the probability of each point in ``EXERCISE_D2_POINTS``
+    being the second picked point under k-means++, shape (4,) (a (4, 1) or (1, 4) tensor is read as 4 numbers)."""
     d2 = (EXERCISE_D2_POINTS[:, 0] - 0.0) ** 2
     d = d2.sqrt()
     expected = d2 / d2.sum()
@@ -395,14 +404,14 @@ def check_d2_probabilities(answer) -> None:
         torch.where(expected > 0, torch.round(expected / 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1))
                     * 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1), expected) for s in (1, 2)]
     if _close(given, d / d.sum(), rtol=2e-3, atol=5e-4):
-        hint = "Those are proportional to the distance d(x); k-means++ uses its square."
+        hint = "Those are proportional to the distance dist(x); k-means++ uses its square."
     elif float(given[0]) != 0:
-        hint = ("The point x = 0 is already the first mean: its distance to the nearest chosen mean is 0, so it cannot "
-                "be chosen again and its probability is 0 (and it adds nothing to the sum you divide by).")
+        hint = ("The point x = 0 is already the first picked point: its distance to the nearest picked point is 0, so "
+                "it cannot be picked again and its probability is 0 (and it adds nothing to the sum you divide by).")
     elif any(bool((given - r).abs().max() < 1e-6) for r in rounded):
         hint = "Close, but rounded too coarsely: give each probability to three significant figures."
     elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
-        hint = (f"Proportional to d(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
+        hint = (f"Proportional to dist(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")
     elif _close(given, expected, rtol=0.03, atol=0) and any(
             float(expected[i]) > 0 and not _hand_close(float(given[i]), float(expected[i]))
@@ -420,7 +429,7 @@ def check_d2_probabilities(answer) -> None:
     elif _close(given, expected, rtol=0, atol=0.01):
         hint = "Close, but rounded too coarsely: give each probability to three significant figures."
     else:
-        hint = "Probability proportional to d(x)^2, the squared distance to the nearest chosen mean; divide by the sum."
+        hint = "Probability proportional to dist(x)^2, the squared distance to the nearest picked point; divide by the sum."
     _verdict("2.1", answer, False, hint)
 
 

@@ -292,7 +292,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         example the group each centroid is paired with; default: seed k gets colour k. Labels keep the seeds' order.
     groups : sequence of K ints, optional
         The true group each centroid is paired with (``GMMParams.matched_to``): the colours (unless ``colours``
-        is given) and the legends say so ("picked point 0, coloured as group 1"), so a colour means one group.
+        is given) and the legends say so, by group only ("picked point for group 1"), so a colour means one
+        group; the legends then list the groups in order.
 
     Returns
     -------
@@ -309,35 +310,36 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     if colours is None and groups is not None:
         colours = groups
     colour = [component_colour(c) for c in (range(K) if colours is None else colours)]  # (K,): one per seed
-    to_group = [""] * K if groups is None else [f", coloured as group {g}" for g in groups]  # (K,): legend suffixes
+    names = [f" {k}" for k in range(K)] if groups is None else [f" for group {g}" for g in groups]  # (K,): legend names
     if len(colour) != K:
         raise ValueError(f"colours: expected {K} component indices, one per seed, got {len(colour)}")
-    if len(to_group) != K:
-        raise ValueError(f"groups: expected {K} group indices, one per seed, got {len(to_group)}")
+    if len(names) != K:
+        raise ValueError(f"groups: expected {K} group indices, one per seed, got {len(names)}")
     centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
     Xn, S, C = (np.asarray(t.detach().cpu(), dtype=float) for t in (X, seeds, centroids))
     counts = torch.bincount(nearest, minlength=K).tolist()
+    order = list(range(K)) if groups is None else sorted(range(K), key=lambda k: groups[k])  # legend order
     titles = ["1. the picked points", "2. each point to its nearest picked point", "3. each cluster's centroid: the start's means"]
     for i, (ax, title) in enumerate(zip(axes, titles)):
         if i == 0:
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
         else:
-            for k in range(K):
+            for k in order:
                 ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=colour[k], alpha=0.35,
-                           linewidths=0, label=f"cluster {k}{to_group[k]}: {counts[k]} points" if i == 1 else None)
+                           linewidths=0, label=f"cluster{names[k]}: {counts[k]} points" if i == 1 else None)
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
                 ax.plot(*c, marker="P", markersize=15 if i < 2 else 11, color="black", markeredgecolor="white",
                         linestyle="none", zorder=1.5 if i < 2 else 5,  # panel 3: on top of the centroids' crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
-        for k in range(K):
+        for k in order:
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=colour[k], markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
-                    label=f"picked point {k}{to_group[k]}" if i == 0 else ("picked points (faded)" if i == 2 and k == 0 else None))
+                    label=f"picked point{names[k]}" if i == 0 else ("picked points (faded)" if i == 2 and k == order[0] else None))
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
-                        markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid {k}{to_group[k]}")
+                        markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid{names[k]}")
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
@@ -830,12 +832,13 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
 
 
 def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values) -> tuple[torch.Tensor, torch.Tensor]:
-    """The log-likelihood and the lower bound F(r, theta) of notebook 07, per point, along a 1-D slice of theta:
+    """The log-likelihood and the lower bound F(r, theta) of notebooks 06 and 07, per point, along a 1-D slice of theta:
     mean coordinate ``means[k, d]`` set to each of ``values``, every other parameter kept at ``params``, and
     r = the responsibilities of ``params`` (the E-step at theta_old) held fixed.
 
     F(r, theta) = sum_nk r_nk [log p_nk(theta) - log r_nk] (0 log 0 = 0); it touches the log-likelihood where
-    theta = params. Introduced in notebooks/07_em_fit.ipynb. Returns (log_likelihood, bound), each (len(values),),
+    theta = params. Introduced in notebooks/06_parameter_updates.ipynb (where F = Q + H is defined and proved);
+    00 and 07 use it too. Returns (log_likelihood, bound), each (len(values),),
     float64.
     """
     from ..likelihoods import component_log_pdfs, log_likelihood
@@ -861,14 +864,15 @@ BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it
 
 def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None,
                      bound_name: str = "F"):
-    """The log-likelihood and the lower bound F(r_old, theta) of notebook 07 along one mean coordinate
+    """The log-likelihood and the lower bound F(r_old, theta) of notebooks 06 and 07 along one mean coordinate
     (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
     maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
     least as much as the bound. A grey diamond marks the log-likelihood's own maximum along the slice (on the grid),
-    which the M-step need not reach. Introduced in notebooks/07_em_fit.ipynb. Returns the axes.
+    which the M-step need not reach. Introduced in notebooks/06_parameter_updates.ipynb (where F is defined and
+    proved); 00 and 07 use it too. Returns the axes.
 
-    ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): 07's ``"F"`` (the legend
-    then reads F(r, theta)), or 06's ``"Q + H"``.
+    ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): the series' ``"F"`` by
+    default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``.
     """
     from ..posteriors import log_responsibilities
     from ..updates import m_step

@@ -4,11 +4,9 @@ Every number a notebook's text quotes, and every claim about what an output or a
 where it is quoted, so nbval fails the day a change breaks the story (README, "Tests").
 The asserts of ``notebooks/NAME.ipynb`` live in ``tests/stories/NAME.py``, one section per check, each
 opened by a line ``# %% SECTION``. Where the prose quotes the numbers, a collapsed cell tagged
-``story-check`` runs its section::
+``story-check`` runs its section in one line (``check_story`` is imported in the notebook's imports cell)::
 
-    # Story check: the numbers quoted above are asserted in tests/stories/05_posteriors.py (runs in CI)
-    from gmm_helpers.teach.story import check_story
-    check_story("05_posteriors", "far-point", globals())
+    check_story("05_posteriors", "far-point", globals())  # story check: asserts the numbers quoted above
 
 A section sees the notebook's names, and the names that earlier sections of the same file defined (the
 file reads like a hidden second notebook); nothing it defines reaches the notebook.

@@ -279,7 +279,7 @@ def gaussian_window(var_x: float, var_y: float) -> float:
 
 
 def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True,
-                  legend: bool = True):
+                  legend: bool = True, levels=None):
     """A 2-D Gaussian with variances (var_x, var_y) and a correlation, and the diagonal Gaussian closest to it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
@@ -290,7 +290,9 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     the darkest colour. Solid ellipses: its 1 and 2 sigma contours. Dashed:
     those of N(0, diag(var_x, var_y)), the diagonal Gaussian with the same variances. The title gives the variances, the peak density
     and what the diagonal fit loses per point (``diagonal_cost``). ``legend=False`` leaves the legend out (for
-    all but one panel of a static companion). Returns the new figure, or ``ax`` when one is given.
+    all but one panel of a static companion). ``levels`` replaces the widget's fixed levels (``GAUSSIAN_LEVELS``), so
+    a static companion can spread its own range of densities over the colours. Returns the new figure, or ``ax``
+    when one is given.
     """
     from matplotlib.colors import LogNorm
     from torch.distributions import MultivariateNormal
@@ -305,8 +307,8 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     density = MultivariateNormal(torch.zeros(2, dtype=torch.float64), covariance).log_prob(
         torch.stack([gx, gy], dim=-1)).exp().clamp(min=GAUSSIAN_FLOOR)  # (301, 301); LogNorm would blank a 0
     fig, ax = _new_axes(ax, (8, 6.5))
-    filled = ax.contourf(gx.numpy(), gy.numpy(), density.numpy(), levels=GAUSSIAN_LEVELS, norm=LogNorm(),
-                         cmap="viridis", extend="both")
+    filled = ax.contourf(gx.numpy(), gy.numpy(), density.numpy(), levels=GAUSSIAN_LEVELS if levels is None else levels,
+                         norm=LogNorm(), cmap="viridis", extend="both")
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
     draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#FF3D9A", linewidth=3, label="this Gaussian: 1σ, 2σ")
@@ -336,6 +338,7 @@ def gaussian_explorer():
         ax=widgets.fixed(None),
         colorbar=widgets.fixed(True),
         legend=widgets.fixed(True),  # not a control: a stray checkbox otherwise
+        levels=widgets.fixed(None),  # the fixed GAUSSIAN_LEVELS
     )
 
 
@@ -509,9 +512,9 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     (``half_step_q_values``; pass ``qs`` to reuse them). The curve's x-axis counts iterations: half-step h is
     drawn at h / 2 (an E-step at t - 1/2, an M-step at t), each iteration's Q a separate segment (dotted
     connectors: an E-step replacing it); values far below the scale (the start's
-    log-likelihood, Q after the first E-step) are marked by arrows. A dashed step line draws Q + H, with H the
-    entropy of the latest E-step's responsibilities (l - Q right after it): equal to l after an E-step, below it by
-    the gap an M-step opens.
+    log-likelihood, Q after the first E-step) are marked by arrows. A dashed step line draws the lower bound
+    F = Q + H of notebook 06, with H the entropy of the latest E-step's responsibilities (l - Q right after it): equal
+    to l after an E-step, below it by the gap an M-step opens.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -537,7 +540,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
         for h in range(1, last, 2):  # each iteration's Q is its own function: a solid segment, E-step h to M-step h + 1
             ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=4)
-        # Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step
+        # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step
         h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
         ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=Q_COLOUR, linewidth=2,
                       linestyle="--", zorder=2.5)
@@ -571,7 +574,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
                                  Line2D([], [], color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6,
                                         label="E-step: $Q$ replaced (dotted)"),
                                  Line2D([], [], color=Q_COLOUR, linewidth=2, linestyle="--",
-                                        label="$Q + H$ (dashed), touching $\\ell$ after each E-step")],
+                                        label="$F = Q + H$ (dashed): $\\ell$ after an E-step")],
                        loc="upper left", fontsize=11)  # above l's early rise and plateau: clear of every Q square
     return fig
 

@@ -12,7 +12,13 @@ assert all(torch.equal(a, b) for a, b in zip(truth64, toy_with_component0(0.5)))
 assert counts_1.tolist() == [12, 8, 0]  # sample 1 at N = 20: no point of component 2
 assert axes[0].get_title() == "N = 20, sample 1\nfractions (0.60, 0.40, 0.00)"  # the figure's left panel shows it
 assert f"{1 - math.exp(-0.5):.0%}" == "39%"  # c11: the 1-sigma ellipse's share in 2-D (00 derives it)
-assert f"{math.sqrt(0.5 * 0.5 / 20):.2f}" == "0.11" and f"{math.sqrt(0.5 * 0.5 / 2000):.3f}" == "0.011"  # the spread
+assert f"{math.sqrt(0.5 * 0.5 / 20):.2f}" == "0.11" and f"{math.sqrt(0.5 * 0.5 / 2000):.3f}" == "0.011"  # the spread:
+assert [f"{se_quarter[n]:.2g}" for n in sizes] == ["0.097", "0.031", "0.0097"]  # sqrt(pi_k (1 - pi_k) / N), printed
+from gmm_helpers.teach.style import COMPONENT_COLOURS  # c2's table: blue, orange, green
+assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
+assert counts_2.tolist() == [101, 66, 33] and axes[1].get_title() == "N = 200, sample 2\nfractions (0.51, 0.33, 0.17)"
+off = (counts_2[1:] / 200 - 0.25) / se_quarter[200]  # the middle panel's components 1 and 2, in standard errors
+assert [f"{abs(float(o)):.1f}" for o in off] == ["2.6", "2.8"]
 
 
 # %% maximum-against-truth
@@ -26,29 +32,10 @@ assert log_likelihood(X, truth) > best  # above the maximum's labelled value too
 assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
 
 
-# %% sampler-right-check-each
-u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
-assert torch.bincount(labels)[2] == 142 and f"{float(from_labels.means[2, 1]):.4f}" == "-2.6027"
-assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{(-2.6027 + 2.5) / 0.04965:.2f}" == "-2.07"
-assert f"{float(u_running[2, 2]):.2f}" == "-2.07" and int(u_running[:, 1:3].abs().argmax()) == 2 * 2 + 1  # largest of six
-beyond_2 = math.erfc(2 / math.sqrt(2))  # P(|u| > 2): 1 time in 22; at least one of 15 beyond 2: about half
-assert round(1 / beyond_2) == 22 and abs(1 - (1 - beyond_2) ** 15 - 0.5) < 0.01
-assert f"{math.sqrt(0.35 / 142):.4f}" == "0.0496" and f"{7 * math.sqrt(0.35 / 142):.2f}" == "0.35"  # 7 standard errors
-assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
-caught = lambda delta: 0.5 * math.erfc((5 - delta) / math.sqrt(2))  # P(delta + noise > 5), the far side ignored
-assert caught(7) > 0.97 and abs(caught(5) - 0.5) < 1e-9
-largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
-assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5 and f"{largest_of['sample_gmm']:.2f}" == "2.07" == f"{max(largest_of.values()):.2f}"
-
-
-# %% optional-log-likelihood-near
-nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
-assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
-assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15" and f"{2.07**2 / 2:.2f}" == "2.14"  # the drop is u^2 / 2
-assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_hat) + drops[50]) < 0.01  # the formula
-for side in (-1, 1):  # one standard error from the peak: 1/2 lower
-    tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
-    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried)) - best) + 0.5) < 0.01
+# %% worked-standardised-error
+assert n_2 == 142 and f"{float(from_labels.means[2, 1]):.4f}" == "-2.6027" and f"{se_2:.5f}" == "0.04965"
+assert f"{(-2.6027 + 2.5) / 0.04965:.2f}" == "-2.07" == f"{u_2:.2f}"  # the prose's rounded arithmetic agrees
+assert f"{math.erf(2 / math.sqrt(2)):.0%}" == "95%"  # a standard-normal draw lies between -2 and 2 95% of the time
 
 
 # %% errors-shrink-as-n
@@ -63,6 +50,24 @@ assert float(torch.rand(10**6, generator=torch.Generator().manual_seed(0)).max()
 assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's sums end at exactly 1
 
 
+# %% optional-checking-a-sampler
+u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
+assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
+beyond_2 = math.erfc(2 / math.sqrt(2))  # P(|u| > 2): 1 time in 22; at least one of 15 beyond 2: about half
+assert round(1 / beyond_2) == 22 and abs(1 - (1 - beyond_2) ** 15 - 0.5) < 0.01
+assert f"{math.sqrt(0.35 / 142):.4f}" == "0.0496" and f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
+assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
+caught = lambda delta: 0.5 * math.erfc((5 - delta) / math.sqrt(2))  # P(delta + noise > 5), the far side ignored
+assert caught(7) > 0.97 and abs(caught(5) - 0.5) < 1e-9
+largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
+assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5 and f"{largest_of['sample_gmm']:.2f}" == "2.07" == f"{max(largest_of.values()):.2f}"
+
+
+# %% optional-often-correct-sampler
+assert f"{beyond_5:.1e}" == "5.7e-07" and f"{max(chances):.0e}" == "7e-06" and min(chances) > beyond_5  # a variance's u: more often
+assert f"{per_sampler:.1e}" == "3.7e-05" and round(1 / per_sampler, -3) == 27000 and K * (1 + 2 * D) == 15
+
+
 # %% optional-per-component-two
 assert all(u > 5 for u in largest_u.values())  # both caught
 root_mean, root_var = overall_mean_and_variance(truth._replace(variances=variances**2))  # the forgotten root:
@@ -72,15 +77,18 @@ assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10 
 assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0, 0]) - 3.24) < 0.5
 
 
-# %% optional-often-correct-sampler
-e = torch.linspace(-12, 12, 24001, dtype=torch.float64)  # E[eps^4] = 3 (the fine print above), by quadrature
+# %% optional-log-likelihood-near
+e = torch.linspace(-12, 12, 24001, dtype=torch.float64)  # the fine print: E[eps^4] = 3, by quadrature
 assert abs(float(torch.trapezoid(e**4 * torch.exp(-e**2 / 2) / math.sqrt(2 * math.pi), e)) - 3) < 1e-6
-assert f"{beyond_5:.0e}" == "6e-07" and 3e-6 < min(chances) and max(chances) < 7.5e-6 and f"{overall:.0e}" == "1e-04"
-assert f"{per_sampler:.1e}" == "3.7e-05" and round(1 / per_sampler, -3) == 27000
-assert torch.bincount(labels).tolist() == [296, 162, 142] and f"{chances[0]:.0e}" == "3e-06" and f"{chances[2]:.0e}" == "7e-06"  # N_k = 296, 142
-assert f"{p_207:.4f}" == "0.0385" and f"{1 - (1 - p_207) ** 6:.0%}" == "21%"
-assert 1 / 142 < 0.01  # the divide-by-N_k bias of a 142-point component: under 1% (fine print)
+assert torch.bincount(labels).tolist() == [296, 162, 142] and 1 / 142 < 0.01  # the divide-by-N_k bias: under 1% for 142 points
 assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sqrt()).min())  # reg_covar: far below every SE
+nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
+assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
+assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15" and f"{2.07**2 / 2:.2f}" == "2.14"  # the drop is u^2 / 2
+assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_hat) + drops[50]) < 0.01  # the formula
+for side in (-1, 1):  # one standard error from the peak: 1/2 lower
+    tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
+    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried)) - best) + 0.5) < 0.01
 
 
 # %% optional-gradient-mixture-log
@@ -92,4 +100,4 @@ r = log_responsibilities(X64, t64).exp()[:, :, None]  # (N, K, 1)
 assert torch.allclose(mu.grad, (r * (X64[:, None, :] - t64.means) / t64.variances).sum(dim=0))
 assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
-assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
+assert f"{float(x_1_3.var(correction=0)):.2f}" == "4.67" and float(x_1_3.var(correction=1)) == 7.0

@@ -21,6 +21,10 @@ for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{
     as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
     assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
 assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"
+for name, t in far.items():  # the far point's row: 0 between the two printed t, at 14.4 (float32) and 38.6 (float64)
+    density = Normal(torch.tensor(0.0, dtype=t.dtype), 1.0).log_prob(t).exp()
+    assert str(t.dtype) == "torch." + name and density[0] > 0 and density[1] == 0 and f"{t[1]:.1f}" == {"float32": "14.4", "float64": "38.6"}[name]
+assert f"{0.5 * math.log(2 * math.pi):.2f}" == "0.92"  # the far point's log-density, -t^2/2 - 0.92
 
 
 # %% logs-densities-underflow-overflow-2
@@ -37,33 +41,32 @@ assert torch.allclose(torch.softmax(torch.stack([a, b]) + 500 * math.log(2 * mat
 # %% optional-exact-limits-float32
 from decimal import Decimal  # exact decimal arithmetic: 2**-1075 is below float64's range
 
-quoted = {torch.float32: ("1.2e-38", "1.4e-45", "7.0e-46", "3.4e+38"), torch.float64: ("2.2e-308", "4.9e-324", "2.5e-324", "1.8e+308")}
-log_factor, log_mean_factor = 0.5 * (math.log(2 * math.pi) + 1), 0.5 * math.log(2 * math.pi)  # log(1 / 0.242), log(1 / 0.399)
-for dtype, exponent, first, mean_first in ((torch.float32, 150, 74, 114), (torch.float64, 1075, 526, 811)):
+quoted = {torch.float32: ("1.4e-45", "7.0e-46", "3.4e+38"), torch.float64: ("4.9e-324", "2.5e-324", "1.8e+308")}
+for dtype, exponent, first, t_quoted in ((torch.float32, 150, 74, "14.36"), (torch.float64, 1075, 526, "38.58")):
     info = torch.finfo(dtype)
-    tiny = torch.tensor(info.smallest_normal * info.eps, dtype=dtype)  # the smallest subnormal number, 2**-(exponent - 1)
-    numbers = (f"{info.smallest_normal:.1e}", f"{tiny.item():.1e}", f"{Decimal(2) ** -exponent:.1e}", f"{info.max:.1e}")
-    assert numbers == quoted[dtype] and tiny.item() == 2.0 ** -(exponent - 1)
-    assert tiny * 0.5 == 0 < tiny * 0.51 and tiny * 0.7 == tiny  # half of it rounds to 0 (a tie); a little more rounds up to it
-    assert math.ceil(exponent * math.log(2) / log_factor) == underflow_dimension(dtype) == first  # 0.242**D
-    at_mean = (-log_mean_factor * torch.arange(1, 1001, dtype=torch.float64)).to(dtype).exp()  # 0.399**D, D = 1..1000
-    assert math.ceil(exponent * math.log(2) / log_mean_factor) == int((at_mean == 0).nonzero()[0]) + 1 == mean_first
-for dtype, kept, lost in ((torch.float32, 14.0, 15.0), (torch.float64, 38.0, 39.0)):  # the printed line
-    density = Normal(torch.tensor(0.0, dtype=dtype), 1.0).log_prob(torch.tensor([kept, lost], dtype=dtype)).exp()
-    assert density[0] > 0 and density[1] == 0
+    tiny = torch.tensor(info.smallest_normal * info.eps, dtype=dtype)  # the smallest positive number, 2**-(exponent - 1)
+    assert (f"{tiny.item():.1e}", f"{Decimal(2) ** -exponent:.1e}", f"{info.max:.1e}") == quoted[dtype] and tiny.item() == 2.0 ** -(exponent - 1)
+    assert tiny * 0.5 == 0 < tiny * 0.51  # at or below half of it: 0
+    assert math.ceil(exponent * math.log(2) / log_factor) == underflow_dimension(dtype) == first
+    t = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi)))
+    assert f"{t:.2f}" == t_quoted
+    for sigma in (1.0, 10.0):  # for N(0, sigma^2), t^2/2 at the threshold moves by -log sigma
+        t_sigma = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi) - math.log(sigma)))
+        near = Normal(torch.tensor(0.0, dtype=dtype), sigma).log_prob(sigma * torch.tensor([t_sigma - 0.05, t_sigma + 0.05], dtype=dtype)).exp()
+        assert near[0] > 0 == near[1]
 assert f"{150 * math.log(2):.2f}" == "103.97" and f"{1.419 * 73:.1f}" == "103.6" and 1.419 * 74 > 150 * math.log(2)  # the worked line
-assert f"{math.log(torch.finfo(torch.float64).max):.1f}" == "709.8" and math.ceil(709.78 / math.log(narrow_factor)) == 513
-running = torch.cumprod(factor.to(torch.float64).repeat(600), dim=0) / 2.0**-1074  # in units of the smallest number
-assert (running[:524] > 0).all() and running[524] == 0 and running[523] == round(running[523].item())  # 0 from D = 525; subnormals whole
-assert int((torch.cumprod(factor.repeat(600), dim=0) == 0).nonzero()[0]) + 1 == 74  # float32: the same threshold
-f32 = {"dtype": torch.float32}  # the log fails only when (x - mu)^2 / var overflows
+assert f"{log_max:.1f}" == "709.8" and math.ceil(log_max / math.log(narrow_factor)) == 513
+variance_zero = torch.zeros(1, dtype=torch.float64)  # a collapse: the formula gives NaN, and diag_gaussian_log_pdf rejects it
+x_and_mean = torch.tensor([[0.0], [1.0]], dtype=torch.float64)  # at the mean (0/0) and off it (-inf + inf)
+assert (-0.5 * (math.log(2 * math.pi) + variance_zero.log() + x_and_mean[:, 0] ** 2 / variance_zero)).isnan().all()
+try:
+    diag_gaussian_log_pdf(x_and_mean, torch.zeros(1, dtype=torch.float64), variance_zero)
+    raise AssertionError("diag_gaussian_log_pdf accepted a variance of 0")
+except ValueError:
+    pass
+f32 = {"dtype": torch.float32}  # the log fails when (x - mu)^2 / var overflows
 assert diag_gaussian_log_pdf(torch.tensor([[1e20]], **f32), torch.zeros(1, **f32), torch.ones(1, **f32)) == -math.inf
 assert diag_gaussian_log_pdf(torch.ones(1, 1, **f32), torch.zeros(1, **f32), torch.tensor([1e-40], **f32)) == -math.inf
-for dtype, exponent, t_zero in ((torch.float32, 150, "14.36"), (torch.float64, 1075, "38.58")):  # the far point's row
-    for sigma in (1.0, 10.0):  # for N(0, sigma^2), t^2/2 at the threshold moves by -log sigma
-        t = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi) - math.log(sigma)))
-        near = Normal(torch.tensor(0.0, dtype=dtype), sigma).log_prob(sigma * torch.tensor([t - 0.05, t + 0.05], dtype=dtype)).exp()
-        assert near[0] > 0 == near[1] and (sigma != 1.0 or f"{t:.2f}" == t_zero)
 
 
 # %% density-not-probability
@@ -77,6 +80,10 @@ for r2, share in ((1, "39%"), (4, "86%")):  # 1 sigma and 2 sigma: 1 - e^{-r2/2}
     assert f"{1 - math.exp(-r2 / 2):.0%}" == share == f"{(squared_mahalanobis <= r2).double().mean():.0%}"
 assert f"{0.5 - math.asin(rho_hat) / math.pi:.0%}" == "14%"  # the full fit's probability of opposite signs
 assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit is the diagonal of Sigma_hat
+L = torch.linalg.cholesky(true_cov)  # c7: log|Sigma| = 2 sum log L_dd; the quadratic form is |w|^2 with L w = x - mu
+w = torch.linalg.solve_triangular(L, (Y[:5] - centre).T, upper=False)  # (2, 5)
+assert torch.allclose(torch.logdet(true_cov), 2 * L.diagonal().log().sum())
+assert torch.allclose((w**2).sum(dim=0), ((Y[:5] - centre) @ torch.linalg.inv(true_cov) * (Y[:5] - centre)).sum(dim=1))
 
 
 # %% diagonal-covariance-costs-2
@@ -110,7 +117,11 @@ costs = [diagonal_cost(cov).item() for cov in covs]
 peaks = [MultivariateNormal(torch.zeros(2, dtype=torch.float64), cov).log_prob(torch.zeros(2, dtype=torch.float64)).exp().item() for cov in covs]
 assert costs[0] == 0 and costs[0] < costs[1] < costs[2] and peaks[0] < peaks[1] < peaks[2]  # both grow with rho
 assert math.isclose(costs[3], costs[2]) and math.isclose(peaks[3], peaks[2])  # the same for rho and -rho
-assert all(peak < 0.2 for peak in peaks)
+assert all(peak < 0.2 for peak in peaks) and math.isclose(levels[0], 0.001) and math.isclose(levels[-1], 0.2)  # the figure's own scale
+assert all(math.isclose(ax.collections[0].levels[0], 0.001) for ax in axes)
+from gmm_helpers.teach.widgets import GAUSSIAN_LEVELS
+
+assert GAUSSIAN_LEVELS[0] == 0.001 and GAUSSIAN_LEVELS[-1] == 10  # the widget's fixed scale
 assert all(f"peak {peak:.3f}" in ax.get_title() for peak, ax in zip(peaks, axes))  # the titles' peak formula
 scaled = [diagonal_cost(torch.tensor([[a, 0.6 * (a * b) ** 0.5], [0.6 * (a * b) ** 0.5, b]], dtype=torch.float64)).item()
           for a, b in ((4.0, 1.0), (0.25, 0.25), (2.0, 8.0))]

@@ -23,8 +23,8 @@ assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
 assert torch.tensor(-746.0, dtype=torch.float64).exp() == 0 < torch.tensor(-744.0, dtype=torch.float64).exp()  # float64: -745
-lead = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # (K,): log pi_k - c_k / 2 (the far point prints it)
-assert all(f"{math.sqrt(2 * (104 + v)):.0f}" == "14" for v in lead.tolist())  # a_k = -104 at delta = 14 for every k
+offset_k = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # (K,): log pi_k - c_k / 2 (the far point prints it)
+assert all(f"{math.sqrt(2 * (104 + v)):.0f}" == "14" for v in offset_k.tolist())  # a_k = -104 at delta = 14 for every k
 
 
 # %% log-sum-exp-trick
@@ -33,12 +33,15 @@ assert f"{1 + math.exp(-1) + math.exp(-2):.4f}" == "1.5032"
 
 
 # %% log-sum-exp-trick-2
+assert torch.allclose(log_resp_inline.exp(), resp_naive, atol=1e-6)  # "on these points it works": naive = inline
+assert torch.allclose(log_resp_inline.exp(), torch.softmax(log_joint, dim=1), atol=1e-6)  # responsibilities = softmax of the log-joints
+assert torch.allclose(log_joint, weighted_log_pdfs(X, truth))  # weighted_log_pdfs: the table of log-joints
 assert (joint_far == 0).all() and (joint_far / joint_far.sum()).isnan().all()  # naive: 0/0
 assert round(torch.logsumexp(weighted_log_pdfs(far, truth), dim=1).item()) == -3338
 assert [round(v) for v in log_resp_far[1:].tolist()] == [-1152, -3927] and log_resp_far.argmax() == 0
 assert sq_distance_far.argmin() == 1 and sq_mahalanobis_far.argmin() == 0  # nearest mean: 1; nearest in own units: 0
 assert [round(v) for v in sq_mahalanobis_far.tolist()] == [6670, 8974, 14525]
-assert [f"{v:.2f}" for v in lead] == ["-2.71", "-3.05", "-2.70"] and f"{lead.max() - lead.min():.2f}" == "0.35"  # log pi_k - c_k / 2
+assert [f"{v:.2f}" for v in offset] == ["-2.71", "-3.05", "-2.70"] and f"{offset.max() - offset.min():.2f}" == "0.35"  # log pi_k - c_k / 2
 assert [round(float(sq_mahalanobis_far[k] - sq_mahalanobis_far[0]) / 2) for k in (1, 2)] == [1152, 3927]  # delta^2 gaps, halved
 
 
@@ -52,14 +55,15 @@ assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0
 # %% probe-point
 assert [f"{v:.2f}" for v in resp_probes["A"]] == ["0.43", "0.45", "0.13"]
 assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component 1; C: component 0
-assert int(resp_probes["D"].argmax()) == 2 and resp_probes["D"][2] > 0.99  # D, 6 below C: component 2
+assert int(resp_probes["E"].argmax()) == 2 and resp_probes["E"][2] > 0.99  # E, 6 below C: component 2
 
 sq_maha_probe = delta2_probes
-assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["D"].argmin() == 2  # each goes to the nearest in its own units
-assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("D", 2), ("D", 0))] == ["156.2", "201.9", "150.4", "171.2"]
-assert (abs(-4.0 - means[2, 1].item()), abs(-4.0 - means[0, 1].item())) == (1.5, 4.0)  # D along x2: 1.5 and 4
-assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (lead.max() - lead.min()) for p in "CD")  # dwarf 0.35
-assert [f"{(sq_maha_probe[p][j] - sq_maha_probe[p][k]).item() / 2:.1f}" for p, j, k in (("C", 2, 0), ("D", 0, 2))] == ["22.8", "10.4"]
+assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["E"].argmin() == 2  # each goes to the nearest in its own units
+assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("E", 2), ("E", 0))] == ["156.2", "201.9", "150.4", "171.2"]
+assert (abs(-4.0 - means[2, 1].item()), abs(-4.0 - means[0, 1].item())) == (1.5, 4.0)  # E along x2: 1.5 and 4
+assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (offset.max() - offset.min()) for p in "CE")  # the offsets can't reverse it
+hidden = [t for t in fig.axes[1].texts if not t.get_visible()]
+assert len(hidden) == 6 and all(t.get_text() == "0.00" for t in hidden)  # only labels of shares below 0.005 hidden
 
 
 # %% weights-belong-e-step
@@ -72,6 +76,8 @@ moved_12 = [log_responsibilities(line, p).exp()[:, 1:].argmax(dim=1) for p in (t
 assert torch.equal(*moved_12)  # components 1 and 2 alone: the same winner everywhere on the line, with or without the weights
 a_probe = log_responsibilities(torch.tensor([[1.5, -0.5]]), truth).exp()[0]
 assert a_probe.argmax() == 1 and 0 < 1.5 - crossing["with"] < 0.02  # A: just inside component 1's region
+there = {s: log_responsibilities(line[x1 >= crossing[s] - 1e-4][:1], p).exp()[0] for s, p in (("with", truth), ("without", equal))}
+assert [f"{v:.2f}" for v in there["with"]] == ["0.44", "0.44", "0.12"] and [f"{v:.2f}" for v in there["without"]] == ["0.42", "0.42", "0.15"]
 
 
 # %% where-weights-matter-near-2
@@ -101,8 +107,7 @@ assert owner(25.0, 0.0) == owner(-25.0, 0.0) == 0 and owner(0.0, 25.0) == owner(
 along = [owner(float(x1), -4.0) for x1 in range(-6, 30)]  # walking right along x2 = -4
 assert along == [0] * 5 + [2] * 18 + [0] * 13  # on the integer grid: component 2 from x1 = -1 to 16, component 0 from 17 on
 assert [owner(14.0, float(x2)) for x2 in range(-12, 6)] == [0] * 4 + [2] * 8 + [0] * 6  # x1 = 14: 2 owns x2 = -8..-1
-assert variances[:, 0].argmax() == 0 and variances[:, 1].argmax() == 1 and variances.prod(dim=1).argmin() == 2  # widest along x1, along x2; narrowest
-assert variances[:, 1].argmin() == 2 and variances[:, 0].argmin() == 1  # 2 narrowest along x2 (and in volume), 1 along x1
+assert variances[:, 0].argmax() == 0 and variances[:, 1].argmax() == 1  # widest along x1 and along x2 (the section below)
 far_owner = lambda u1, u2: log_responsibilities(torch.tensor([[u1, u2]], dtype=torch.float64) * 1000, truth.to(torch.float64)).argmax().item()  # noqa: E731
 assert far_owner(1.0, 1.6) == 0 and far_owner(1.0, 1.7) == 1 and far_owner(-1.0, -1.6) == 0 and far_owner(-1.0, -1.7) == 1  # the cone edge
 x1_line = torch.linspace(-10, 30, 40001, dtype=torch.float64)
@@ -120,19 +125,18 @@ v = variances.double()
 assert f"{((1 / v[1, 0] - 1 / v[0, 0]) / (1 / v[0, 1] - 1 / v[1, 1])).sqrt().item():.2f}" == "1.64"
 assert [f"{p:.2f}" for p in (1 / v[2]).tolist() + (1 / v[0]).tolist()] == ["1.00", "2.86", "0.56", "1.25"] and (1 / v[2] > 1 / v[0]).all()
 assert [f"{x:.1f}" for x in variances[:2].flatten().tolist()] == ["1.8", "0.8", "0.5", "1.4"]  # the variances quoted for the tie
-quad, lin = -0.5 * (1 / v[2, 0] - 1 / v[0, 0]), means[2, 0] / v[2, 0] - means[0, 0] / v[0, 0]  # component 2 minus 0 along x2 = -4
-assert (f"{quad:.3f}", f"{lin:.3f}", f"{-2 / 9:.3f}") == ("-0.222", "3.389", "-0.222")
+assert (f"{h_quad:.3f}", f"{h_lin:.3f}", f"{-2 / 9:.3f}", f"{2.5 / 1.8:.3f}") == ("-0.222", "3.389", "-0.222", "1.389")  # the cell's h
 c64 = 2 * math.log(2 * math.pi) + v.log().sum(dim=1)  # c_k in float64
 const = [math.log(0.25 / 0.5), -0.5 * (c64[2] - c64[0]).item(), -0.5 * (means[2, 0] ** 2 / v[2, 0] - means[0, 0] ** 2 / v[0, 0]).item(),
          -0.5 * ((-4 - means[2, 1]) ** 2 / v[2, 1] - (-4 - means[0, 1]) ** 2 / v[0, 1]).item()]  # the last term: x2 = -4
 assert f"{1 / 1.0 - 1 / 1.8:.2f}" == "0.44"  # the two precisions along x1
-assert [f"{t:+.3f}" for t in const] == ["-0.693", "+0.707", "-0.264", "+6.786"] and f"{lin / (-2 * quad):.1f}" == "7.6"
+assert [f"{t:+.3f}" for t in const] == ["-0.693", "+0.707", "-0.264", "+6.786"] and f"{h_lin / (-2 * h_quad):.1f}" == "7.6"
 assert (f"{(-4 + 2.5) ** 2 / 0.35:.3f}", f"{(-4 - 0) ** 2 / 0.8:.0f}") == ("6.429", "20")  # the displayed x2 terms
 assert [f"{t:.2f}" for t in (means[2, 1], means[0, 1], variances[2, 1], variances[0, 1])] == ["-2.50", "0.00", "0.35", "0.80"]
 assert all((variances[j] != variances[k]).all() for j in range(K) for k in range(j))  # each pair differs in every coordinate
 assert f"{sum(const):.3f}" == "6.536" and const[3] > sum(const) and max(abs(t) for t in const[:3]) < 1  # the x2 term dominates
-roots = sorted(((-lin + s * (lin**2 - 4 * quad * sum(const)).sqrt()) / (2 * quad)).item() for s in (1, -1))
-assert [f"{r:.2f}" for r in roots] == ["-1.73", "16.98"] and lin > 0
+assert abs(h_const - sum(const)) < 1e-9  # the library's h(0) equals the four hand terms
+assert [f"{r:.2f}" for r in h_roots] == ["-1.73", "16.98"]
 along_line = torch.stack([torch.linspace(-10, 30, 4001, dtype=torch.float64), torch.full((4001,), -4.0, dtype=torch.float64)], 1)
 assert log_responsibilities(along_line, truth.to(torch.float64))[:, 1].exp().max() < 1e-5  # component 1 holds < 1e-5 along x2 = -4
 edge = {}  # where component 1 takes over, walking up (or down) from (x1, 0): its direction from the origin, x2 / x1

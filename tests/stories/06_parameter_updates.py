@@ -23,7 +23,10 @@ assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
 assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-step's value (the triangle), not l(theta_new)
 diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
 assert diamond.get_xdata()[0] > top_x1 + 1 and diamond.get_ydata()[0] > ll_t  # further right, and higher: EM stops short
-assert "Q + H" in ax.get_legend().get_texts()[1].get_text() and not any("F" in t.get_text() for t in ax.texts)  # one name
+assert "$F(r" in ax.get_legend().get_texts()[1].get_text() and not any("Q + H" in t.get_text() for t in ax.texts)  # one name, F
+(log_p_old, F_old), (log_p_new, F_new) = ([float(v) for v in sides] for sides in one_point.values())  # one point, two components
+assert abs(log_p_old - F_old) < 1e-12 and log_p_new - F_new > 0.4  # equal at theta_old, below at the other theta
+assert F_new > F_old and log_p_new - log_p_old > F_new - F_old  # both rose, the log-likelihood more
 
 
 # %% updates-need-reg-covar
@@ -41,8 +44,11 @@ assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and dead.w
 assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
 assert f"{updated.variances.min():.1f}" == "0.6" and f"{updated.variances.max():.0f}" == "5"  # variances 0.6 to 5
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
-second_order = (nk[:, None] * 1e-12 / (4 * updated.variances**2)).sum()  # sum over k, d of N_k delta^2 / (4 s^2)
-assert abs((Q(*updated) - Q(*floored)) / second_order - 1) < 0.01
+assert f"{(Q(*updated) - Q(*floored)) / N:.1e}" == "3.8e-13"
+
+
+# %% what-adding-reg-covar-costs
+assert abs((Q(*updated) - Q(*floored)) / N / estimate - 1) < 0.01 and f"{estimate:.1e}" == "3.8e-13"  # second order
 
 
 # %% one-e-step-one
@@ -66,18 +72,21 @@ assert f"{lls[64]:.4f}" == "-3.7786"  # iteration 32
 plateau = lls[12:41:2]  # after the M-steps of iterations 6 to 20
 assert plateau.max() - plateau.min() < 0.06 and lls[48] - lls[40] > 0.15  # a plateau, then a jump
 assert (f"{qs[2]:.3f}", f"{qs[3]:.3f}") == ("-4.587", "-4.645")  # the E-step of iteration 2 lowers Q
-H_1, H_2 = lls[1] - qs[1], lls[3] - qs[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
-assert (f"{H_1:.3f}", f"{lls[2] - qs[2] - H_1:.3f}", f"{lls[2] - qs[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
 assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
-H_e = lls - qs  # H right after each E-step (odd half-steps); Q + H at every half-step:
-bound = torch.stack([qs[s] + H_e[s if s % 2 else s - 1] for s in range(1, 65)])
-assert (bound.diff() > 0).all()  # Q + H never falls
-assert (f"{lls[40] - lls[12]:.3f}", f"{qs[40] - qs[12]:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
-gaps = torch.stack([lls[2 * t] - qs[2 * t] - H_e[2 * t - 1] for t in range(6, 21)])  # l - (Q + H) after the M-steps 6..20
-H_fall = H_e[11] - H_e[39]  # H from the E-step of iteration 6 to that of iteration 20
-assert 0 < gaps.min() and gaps.max() < 0.005 and f"{H_fall:.3f}" == "0.160"
-change = (lls[40] - qs[40]) - (lls[12] - qs[12])  # l - Q = H + gap: its change is the gap's change minus H's fall
-assert abs(change - (gaps[-1] - gaps[0] - H_fall)) < 1e-12 and abs(change + H_fall) < 0.01 * H_fall  # almost all H
+bound = torch.stack([qs[s] + H_e[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
+assert (bound.diff() > 0).all()  # F never falls
+assert (gaps > 0).all() and torch.allclose(gaps, torch.stack([lls[2 * t] - bound[2 * t - 1] for t in range(1, 33)]))  # l - F
+assert qs[40] - qs[12] > lls[40] - lls[12] > 0 and H_e[39] < H_e[11]  # the plateau: l climbs, Q faster; H falls
 owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
 owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
 assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in
+
+
+# %% optional-the-gap
+H_1, H_2 = H_e[1], H_e[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
+assert (f"{H_1:.3f}", f"{H_e[2] - H_1:.3f}", f"{H_e[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
+assert (f"{lls[40] - lls[12]:.3f}", f"{qs[40] - qs[12]:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
+H_fall = H_e[11] - H_e[39]  # H from the E-step of iteration 6 to that of iteration 20
+assert 0 < gaps[5:20].min() and gaps[5:20].max() < 0.005 and f"{H_fall:.3f}" == "0.160"
+change = (lls[40] - qs[40]) - (lls[12] - qs[12])  # l - Q = H + gap: its change is the gap's change minus H's fall
+assert abs(change - (gaps[19] - gaps[5] - H_fall)) < 1e-12 and abs(change + H_fall) < 0.01 * H_fall  # almost all H
