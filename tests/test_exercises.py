@@ -284,15 +284,19 @@ def test_responsibility_check_accepts_hand_rounding_and_names_the_missing_normal
     assert "not yet" in capsys.readouterr().out
 
 
-def test_responsibility_check_judges_an_answer_by_its_rounding_to_three_figures(capsys):
-    # 0.1649 is within half a unit of the exact 0.16442, but "to 3 significant figures" it is 0.165, which fails:
-    # so it fails too, with its rounding named; 0.1645 rounds half up to 0.165 as well
-    for answer in (0.1649, 0.1645, torch.tensor([0.1649], dtype=torch.float32)):
+def test_responsibility_check_uses_the_one_hand_worked_rule(capsys):
+    # the series' rule (_hand_close): within half a unit in the third figure of the exact 0.16442 (0.16392 to
+    # 0.16492); the densities rounded to 4 figures first (0.05947 -> 0.0595, 0.1295) give 0.16452: it passes
+    rounded_to_four = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)
+    assert f"{rounded_to_four:.5f}" == "0.16452"
+    for answer in (rounded_to_four, 0.1645, 0.1649, torch.tensor([0.1649], dtype=torch.float32)):
+        ex.check_two_component_responsibility(answer)
+        assert capsys.readouterr().out.endswith(": correct.\n"), answer
+    # but that 0.16452 rounded again to 0.165 is a unit off in the third figure: the rounding hint
+    for answer in (0.165, 0.1638):
         ex.check_two_component_responsibility(answer)
         out = capsys.readouterr().out
-        assert ": not yet." in out and "that is 0.165" in out and "four figures" in out, answer
-    ex.check_two_component_responsibility(0.165)
-    assert ": not yet." in capsys.readouterr().out
+        assert ": not yet." in out and "four figures" in out and "0.164" not in out, answer
 
 
 def test_responsibility_check_names_sigma_in_the_exponent(capsys):
@@ -387,10 +391,11 @@ def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     assert ": not yet." in out and "three decimal places" in out and "0.568" not in out
     ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
     assert "three decimal places" not in capsys.readouterr().out
-    for early in (0.35, 0.5 * 0.84 / 1.20, torch.tensor(0.350)):  # sqrt(0.70) rounded to 0.84: 0.350, not "too coarse"
+    for early in (0.35, 0.5 * 0.84 / 1.20, torch.tensor(0.350)):  # two figures, or sqrt(0.70) rounded to 0.84: 0.350
         ex.check_weight_for_equal_peak(early)
         out = capsys.readouterr().out
         assert ": not yet." in out and "rounded early" in out and "too coarsely" not in out and "0.349" not in out
+        assert "two significant figures (0.35)" in out and "0.84" in out  # both causes named, not only the early rounding
     ex.check_weight_for_equal_peak(0.3)  # one figure: too coarse
     out = capsys.readouterr().out
     assert ": not yet." in out and "too coarsely" in out and "0.349" not in out

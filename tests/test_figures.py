@@ -61,6 +61,9 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
     assert ax.lines[0].get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
     limits = sorted(round(line.get_ydata()[0]) for line in ax.lines if line.get_linestyle() in ("--", ":"))
     assert limits == [-323, -45]  # each type's smallest positive (subnormal) number
+    bands = sorted(tuple(round(y) for y in p.get_path().get_extents(p.get_transform()).transformed(ax.transData.inverted()).intervaly)
+                   for p in ax.patches if p.get_gid() == "subnormal")
+    assert bands == [(-323, -308), (-45, -38)]  # shaded: from the smallest positive to the smallest normal number
     marks = sorted(round(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() == "-" and len(line.get_xdata()) == 2
                    and line.get_xdata()[0] == line.get_xdata()[1])
     assert marks == [74, 526]
@@ -168,6 +171,7 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1 KiB", "32 KiB", "1 MiB", "32 MiB", "1 GiB", "32 GiB", "1 TiB"]
     labels = [t.get_text() for t in ax.texts]
     assert "488.3 MiB,  96x smaller" in labels and "45.8 GiB  (reference)" in labels and "16 GiB" in labels  # ratios a log axis hides
+    assert all(t.get_horizontalalignment() == "right" for t in ax.texts[:4])  # each would cross the 16 GiB line: inside its bar
     fig, ax = plt.subplots()
     plot_peak_memory(10**6, 64, 64, ax=ax, xmin=2**20, xmax=2**40)  # 04's static figure: no bar below 1 MiB
     assert ax.get_xlim() == (2**20, 2**40)
@@ -306,6 +310,7 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
     assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "picked point 0", "picked point 1"]
     assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["picked points (faded)", "centroid 0", "centroid 1"]
+    assert axes[2].get_legend().legend_handles[0].get_markerfacecolor() == "0.6"  # a neutral grey, whatever the seeds' colours
     from matplotlib.colors import to_rgba
 
     from gmm_helpers.teach.style import component_colour
@@ -320,7 +325,8 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     crosses = [line for line in axes3[2].get_lines() if line.get_marker() == "X"]  # drawn in group order: centroid 1 first
     assert [to_rgba(line.get_color()) for line in crosses] == [to_rgba(component_colour(0)), to_rgba(component_colour(1))]
     assert np.allclose([line.get_xydata()[0] for line in crosses], centroids.numpy()[[1, 0]])
-    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point for group 0", "picked point for group 1"]
+    assert [t.get_text() for t in axes3[0].get_legend().get_texts()] == ["picked point (its centroid pairs with group 0)",
+                                                                             "picked point (its centroid pairs with group 1)"]
     assert [t.get_text() for t in axes3[1].get_legend().get_texts()][0] == f"cluster for group 0: {counts[1]} points"
     plt.close(fig3)
     with pytest.raises(ValueError, match="colours"):
@@ -436,6 +442,15 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     plot_bound_slice(X, params, 1, 0, ax=ax)
     assert len(ax.get_legend().get_texts()) == 3 and ax.lines[3].get_xdata()[0] == best
     assert ax.lines[6].get_marker() == "D" and ax.lines[6].get_ydata()[0] == max(ax.lines[0].get_ydata())  # l's own top
+    low = min(min(ax.lines[0].get_ydata()), min(ax.lines[1].get_ydata()))
+    assert ax.get_ylim()[0] < low  # by default every value is in view
+    plt.close(fig)
+    floor = float(ll_old) - 0.5  # above the bound's lowest value: the y-axis starts just below the floor
+    assert float(bound.min()) < floor
+    fig, ax = plt.subplots()
+    plot_bound_slice(X, params, 1, 0, ax=ax, y_floor=floor)
+    bottom, top = ax.get_ylim()
+    assert low < bottom < floor and floor - bottom < 0.05 * (top - bottom)
     plt.close(fig)
 
 

@@ -264,7 +264,13 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
         assert abs(qs[step - 1] - float((resp * log_joint).sum()) / len(X)) < 1e-9
     assert qs[1] > qs[0] and qs[3] > qs[2]  # each M-step raises Q
     assert f"$Q$ {qs[-1]:.4f}, log-likelihood" in ax_data.get_title()  # the data panel names both values
-    assert ax_curve.get_ylabel() == "$\\ell$ and $Q$ per point"
+    assert ax_curve.get_ylabel() == "per point: $\\ell$, $Q$ and $F$"
+    from matplotlib.colors import to_rgba
+    from gmm_helpers.teach.widgets import F_COLOUR, Q_COLOUR
+    q_line, F_line = ax_curve.lines[2], ax_curve.lines[4]  # Q: one solid purple line; F: grey dashes, under l
+    assert q_line.get_linestyle() == "-" and to_rgba(q_line.get_color()) == to_rgba(Q_COLOUR) and len(q_line.get_xdata()) == 4
+    assert F_line.get_linestyle() == "--" and to_rgba(F_line.get_color()) == to_rgba(F_COLOUR) != to_rgba(Q_COLOUR)
+    assert F_line.get_zorder() < ax_curve.lines[0].get_zorder()
     # the x-axis counts iterations: half-step h at h / 2 (E-steps at t - 1/2, M-steps at t)
     assert list(ax_curve.lines[1].get_xdata()) == [0.0, 0.5, 1.0, 1.5, 2.0] and "iteration" in ax_curve.get_xlabel()
 

@@ -100,7 +100,8 @@ def plot_underflow(dims, log_density, computed, ax=None):
     computed : dict of str -> Tensor, shape (len(dims),)
         The density as a float type holds it, keyed by the type's name ("float32", "float64"); the
         type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
-        bottom, and the first D at which each type gives 0 is marked.
+        bottom, and the first D at which each type gives 0 is marked. Each type's subnormal band (below
+        its smallest normal number, where values keep fewer significant digits) is shaded in its colour.
     ax : matplotlib Axes, optional
 
     Returns
@@ -127,6 +128,10 @@ def plot_underflow(dims, log_density, computed, ax=None):
         ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
                 color=colour, **style)
         ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
+        # the subnormal band, from the smallest positive number up to the smallest normal one: values there are
+        # stored with fewer significant digits, so they lose precision before they reach 0
+        ax.axhspan(np.log10(info.smallest_normal * info.eps), np.log10(info.smallest_normal), color=colour, alpha=0.15,
+                   linewidth=0, gid="subnormal")
         if (~positive).any():
             first_zero = dims[~positive][0]
             ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
@@ -137,7 +142,8 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)",
+    ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0);"
+            "\nshaded: subnormal numbers,\nstored with fewer digits",
             ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
@@ -292,8 +298,9 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         example the group each centroid is paired with; default: seed k gets colour k. Labels keep the seeds' order.
     groups : sequence of K ints, optional
         The true group each centroid is paired with (``GMMParams.matched_to``): the colours (unless ``colours``
-        is given) and the legends say so, by group only ("picked point for group 1"), so a colour means one
-        group; the legends then list the groups in order.
+        is given) and the legends say so, by group only, so a colour means one group. A seed's label names its
+        centroid's pairing ("picked point (its centroid pairs with group 1)"), since a stray seed may lie nearer
+        another group; the legends then list the groups in order.
 
     Returns
     -------
@@ -311,6 +318,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         colours = groups
     colour = [component_colour(c) for c in (range(K) if colours is None else colours)]  # (K,): one per seed
     names = [f" {k}" for k in range(K)] if groups is None else [f" for group {g}" for g in groups]  # (K,): legend names
+    seed_names = names if groups is None else [f" (its centroid pairs with group {g})" for g in groups]  # panel 1
     if len(colour) != K:
         raise ValueError(f"colours: expected {K} component indices, one per seed, got {len(colour)}")
     if len(names) != K:
@@ -332,10 +340,13 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                 ax.plot(*c, marker="P", markersize=15 if i < 2 else 11, color="black", markeredgecolor="white",
                         linestyle="none", zorder=1.5 if i < 2 else 5,  # panel 3: on top of the centroids' crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
+        if i == 2:  # a neutral legend marker for the faded picked points, whatever their colours
+            ax.plot([], [], marker="o", markersize=13, markerfacecolor="0.6", markeredgecolor="black", markeredgewidth=1.5,
+                    alpha=0.6, linestyle="none", label="picked points (faded)")
         for k in order:
             ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=colour[k], markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
-                    label=f"picked point{names[k]}" if i == 0 else ("picked points (faded)" if i == 2 and k == order[0] else None))
+                    label=f"picked point{seed_names[k]}" if i == 0 else None)
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
@@ -344,7 +355,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=13, handletextpad=0.3,
-                  borderpad=0.3)  # below the panel, off the data
+                  borderpad=0.3, markerscale=2.5 if i == 1 else 1.0)  # below the panel, off the data; panel 2's dots enlarged
     axes[0].set_ylabel("$x_2$")
     return centroids
 
@@ -558,7 +569,8 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     are alive together at its worst moment, the (N, K) results among them where they are alive (``log_pdfs_peak_bytes``); a bar well below the broadcast bar also says how many
     times smaller it is (a log axis hides ratios). The axis is fixed (``xmin`` to ``xmax``, logarithmic, both
     powers of 2**10; the defaults, 1 KiB and 256 TiB, fit the widget's smallest and largest settings) so that
-    sizes can be compared between calls. ``limit_gib=None`` draws no memory line.
+    sizes can be compared between calls. ``limit_gib=None`` draws no memory line; a label that would cross it, or
+    the frame, is written inside its bar.
 
     Returns
     -------
@@ -578,7 +590,10 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
         ratio = (f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller") if times >= 1.5 else ""  # than broadcast
         label = format_bytes(peak) + ("  (reference)" if form == "broadcast" else ratio)
         label_doublings = len(label) * 13 * 0.6 / 72 * doublings_per_inch  # about how far the label reaches
-        inside = np.log2(xmax / (peak * 1.3)) < label_doublings  # past the frame: write it inside the bar's end
+        past_frame = np.log2(xmax / (peak * 1.3)) < label_doublings
+        across_line = limit_gib is not None and 0 < np.log2(limit_gib * 2**30 / (peak * 1.3)) < label_doublings + 0.5
+        fits_inside = np.log2(peak / 1.3 / xmin) > label_doublings
+        inside = past_frame or (across_line and fits_inside)  # write it inside the bar's end, clear of the frame and the line
         ax.text(peak / 1.3 if inside else peak * 1.3, y, label, va="center", ha="right" if inside else "left", fontsize=13,
                 zorder=3, bbox=dict(facecolor="white", edgecolor="none", pad=1.5))  # the 16 GiB line passes behind
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
@@ -588,7 +603,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     first = round(np.log2(xmin))
     exponents = [e for e in range(first, 50, 5) if 2**e <= xmax]  # one tick every factor of 32
     ax.set_xticks([2.0**e for e in exponents], [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in exponents])
-    ax.minorticks_off()
+    ax.set_xticks([2.0**e for e in range(first, 50) if 2**e <= xmax], [], minor=True)  # a small tick at every power of 2
     if limit_gib is not None:
         ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2, zorder=1)  # behind the labels
         ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
@@ -863,7 +878,7 @@ BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it
 
 
 def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None,
-                     bound_name: str = "F"):
+                     bound_name: str = "F", y_floor: float | None = None):
     """The log-likelihood and the lower bound F(r_old, theta) of notebooks 06 and 07 along one mean coordinate
     (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
     maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
@@ -872,7 +887,8 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     proved); 00 and 07 use it too. Returns the axes.
 
     ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): the series' ``"F"`` by
-    default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``.
+    default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``. ``y_floor``, if given, clips
+    the y-axis from below there (the bound's far tail then leaves the axes); by default the axes show every value.
     """
     from ..posteriors import log_responsibilities
     from ..updates import m_step
@@ -905,6 +921,8 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     ax.set_xlabel(f"component {k}'s mean coordinate ${axis}$ (every other parameter at $\\theta_{{\\mathrm{{old}}}}$)")
     ax.set_ylabel("log-likelihood per point")
     low, high = float(min(ll.min(), bound.min())), float(ll.max())
+    if y_floor is not None and y_floor > low:
+        low = y_floor
     ax.set_ylim(low - 0.03 * (high - low), high + 0.12 * (high - low))
     ax.legend(loc="lower right", fontsize=14)
     return ax

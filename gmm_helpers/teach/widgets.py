@@ -483,6 +483,7 @@ from matplotlib.transforms import offset_copy  # noqa: E402  (06)
 from .plotting import mark_start_below  # noqa: E402  (06)
 
 Q_COLOUR = "#7B3294"  # Q(theta; theta_old) beside the log-likelihood (06)
+F_COLOUR = "0.55"  # the lower bound F = Q + H beside them: grey dashes (06)
 
 
 def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
@@ -509,12 +510,11 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
     after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
-    (``half_step_q_values``; pass ``qs`` to reuse them). The curve's x-axis counts iterations: half-step h is
-    drawn at h / 2 (an E-step at t - 1/2, an M-step at t), each iteration's Q a separate segment (dotted
-    connectors: an E-step replacing it); values far below the scale (the start's
-    log-likelihood, Q after the first E-step) are marked by arrows. A dashed step line draws the lower bound
-    F = Q + H of notebook 06, with H the entropy of the latest E-step's responsibilities (l - Q right after it): equal
-    to l after an E-step, below it by the gap an M-step opens.
+    (``half_step_q_values``; pass ``qs`` to reuse them; a solid purple line through its values). The curve's x-axis
+    counts iterations: half-step h is drawn at h / 2 (an E-step at t - 1/2, an M-step at t); values far below the
+    scale (the start's log-likelihood, Q after the first E-step) are marked by arrows. A grey dashed step line,
+    drawn under l, is the lower bound F = Q + H of notebook 06, with H the entropy of the latest E-step's
+    responsibilities (l - Q right after it): equal to l after an E-step, below it by the gap an M-step opens.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -535,15 +535,14 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         x = np.arange(len(states)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
         ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
         ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
-        # thin dotted: the whole path (left visible from M-step to E-step: an E-step replacing Q), then the dots
-        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6)
-        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=4, linestyle="none", color=Q_COLOUR)
-        for h in range(1, last, 2):  # each iteration's Q is its own function: a solid segment, E-step h to M-step h + 1
-            ax_curve.plot(x[h: h + 2], qs[h: h + 2].numpy(), color=Q_COLOUR, linewidth=4)
-        # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step
+        # Q: one solid line through its values (an M-step climbs one Q, t - 1/2 to t; an E-step replaces it, t to t + 1/2)
+        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=2.5)
+        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=5, linestyle="none", color=Q_COLOUR)
+        # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step;
+        # grey dashes under l's black line, so that F shows only where it leaves l
         h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
-        ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=Q_COLOUR, linewidth=2,
-                      linestyle="--", zorder=2.5)
+        ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=F_COLOUR, linewidth=3,
+                      linestyle="--", zorder=1.8)
         ax_curve.set_xlim(-1.25, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
@@ -565,16 +564,14 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
             ax_curve.text(0.98, 0.03, "\n".join(lines), transform=ax_curve.transAxes, ha="right", va="bottom",
                           fontsize=11, color="0.25")  # lower right: under Q, which rises from the left
         ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
-        ax_curve.set_ylabel("$\\ell$ and $Q$ per point")
+        ax_curve.set_ylabel("per point: $\\ell$, $Q$ and $F$")
         ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
-                                 Line2D([], [], color=Q_COLOUR, marker="s", linewidth=4,
-                                        label="$Q(\\theta; \\theta_{t-1})$, one per iteration (solid)"),
-                                 Line2D([], [], color=Q_COLOUR, linewidth=1.5, linestyle=":", alpha=0.6,
-                                        label="E-step: $Q$ replaced (dotted)"),
-                                 Line2D([], [], color=Q_COLOUR, linewidth=2, linestyle="--",
-                                        label="$F = Q + H$ (dashed): $\\ell$ after an E-step")],
+                                 Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
+                                        label="$Q(\\theta; \\theta_{t-1})$: new at each E-step"),
+                                 Line2D([], [], color=F_COLOUR, linewidth=3, linestyle="--",
+                                        label="lower bound $F = Q + H$ (grey dashes, under $\\ell$)")],
                        loc="upper left", fontsize=11)  # above l's early rise and plateau: clear of every Q square
     return fig
 

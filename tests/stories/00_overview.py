@@ -8,7 +8,6 @@
 # %% one-bell-curve-not
 assert near_peak < min(near_groups) / 2  # the single Gaussian's most likely place is a sparse one
 assert near_peak == 24 and sorted(near_groups) == [72, 79, 97]
-assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius_one <= 4).sum()) == 549  # the text's 26.2% and 91.5% (549 of 600)
 # what the single Gaussian itself predicts within radius 1 of its peak: integrate over x_1 the chance that |x_2| < sqrt(1 - x_1^2)
 _x1 = torch.linspace(-1, 1, 20001, dtype=torch.float64)
 _s1, _s2 = one_gaussian_variances.double().sqrt()
@@ -30,10 +29,13 @@ t64, x_test = truth.to(torch.float64), torch.tensor([[0.3, -1.2], [2.0, 2.5]], d
 for k in range(truth.K):
     product = (torch.exp(-((x_test - t64.means[k]) ** 2) / (2 * t64.variances[k])) / torch.sqrt(2 * torch.pi * t64.variances[k])).prod(dim=1)
     assert torch.allclose(product, MultivariateNormal(t64.means[k], torch.diag(t64.variances[k])).log_prob(x_test).exp())
+assert counts.tolist() == [296, 162, 142] and [f"{c / N:.3f}" for c in counts] == ["0.493", "0.270", "0.237"]  # the sample's shares
 
 
 # %% components-their-ellipses
 assert all(abs(inside[R] - (1 - math.exp(-R**2 / 2))) < 0.03 for R in (1, 2))  # 600 points: a share's standard error is at most about 2 percentage points; 3 allowed
+assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius_one <= 4).sum()) == 549  # the single Gaussian's 26.2% and 91.5% (549 of 600)
+assert inside_one[0] < 1 - math.exp(-1 / 2) - 0.1 and inside_one[1] > 1 - math.exp(-2) + 0.03  # too few near the centre, too many in the ring
 
 
 # %% fitting-chicken-egg
@@ -50,6 +52,11 @@ from gmm_helpers import m_step  # the hand-worked round against the package's M-
 
 _p = m_step(x[:, None], r, reg_covar=0.0)
 assert torch.allclose(_p.weights, new_w) and torch.allclose(_p.means[:, 0], new_mu) and torch.allclose(_p.variances[:, 0], new_var, atol=1e-5)
+from gmm_helpers import GMMParams  # the log-likelihood before and after, against the package's
+
+assert (f"{ll_before:.3f}", f"{ll_after:.3f}") == ("-4.998", "-4.400") and ll_after > ll_before
+assert torch.isclose(ll_before, log_likelihood(x[:, None], GMMParams(w, mu[:, None], var[:, None])))
+assert torch.isclose(ll_after, log_likelihood(x[:, None], GMMParams(new_w, new_mu[:, None], new_var[:, None])))
 
 
 # %% em-at-work-teaser
@@ -86,7 +93,6 @@ assert 15 < _r_centre[2] / _r_centre[1] < 25 and f"{math.exp((37 - 31) / 2):.0f}
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
-assert counts.tolist() == [296, 162, 142]  # the sample's own shares
 assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"] == [f"{c / N:.2f}" for c in (296, 162, 142)]
 
 

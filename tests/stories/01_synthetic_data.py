@@ -5,22 +5,6 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
-# %% play-story
-assert ranges[20] == "0.40 to 0.60" and ranges[2000] == "0.49 to 0.52"  # the printout above
-from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (weight 0.5, scale 1)
-assert all(torch.equal(a, b) for a, b in zip(truth64, toy_with_component0(0.5)))
-assert counts_1.tolist() == [12, 8, 0]  # sample 1 at N = 20: no point of component 2
-assert axes[0].get_title() == "N = 20, sample 1\nfractions (0.60, 0.40, 0.00)"  # the figure's left panel shows it
-assert f"{1 - math.exp(-0.5):.0%}" == "39%"  # c11: the 1-sigma ellipse's share in 2-D (00 derives it)
-assert f"{math.sqrt(0.5 * 0.5 / 20):.2f}" == "0.11" and f"{math.sqrt(0.5 * 0.5 / 2000):.3f}" == "0.011"  # the spread:
-assert [f"{se_quarter[n]:.2g}" for n in sizes] == ["0.097", "0.031", "0.0097"]  # sqrt(pi_k (1 - pi_k) / N), printed
-from gmm_helpers.teach.style import COMPONENT_COLOURS  # c2's table: blue, orange, green
-assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
-assert counts_2.tolist() == [101, 66, 33] and axes[1].get_title() == "N = 200, sample 2\nfractions (0.51, 0.33, 0.17)"
-off = (counts_2[1:] / 200 - 0.25) / se_quarter[200]  # the middle panel's components 1 and 2, in standard errors
-assert [f"{abs(float(o)):.1f}" for o in off] == ["2.6", "2.8"]
-
-
 # %% maximum-against-truth
 nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._replace(variances=from_labels.variances * 1.05),
           from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
@@ -36,6 +20,25 @@ assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdf
 assert n_2 == 142 and f"{float(from_labels.means[2, 1]):.4f}" == "-2.6027" and f"{se_2:.5f}" == "0.04965"
 assert f"{(-2.6027 + 2.5) / 0.04965:.2f}" == "-2.07" == f"{u_2:.2f}"  # the prose's rounded arithmetic agrees
 assert f"{math.erf(2 / math.sqrt(2)):.0%}" == "95%"  # a standard-normal draw lies between -2 and 2 95% of the time
+
+
+# %% play-story
+assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # c11: the 1- and 2-sigma ellipses' shares in 2-D (00)
+from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (float64, weight 0.5, scale 1)
+assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1],
+                       sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
+assert panel_counts[20] == [12, 8, 0] and axes[0].get_title() == "N = 20, sample 1\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
+assert panel_counts[200] == [101, 66, 33] and axes[1].get_title() == "N = 200, sample 2\nfractions (0.51, 0.33, 0.17)"
+from gmm_helpers.teach.style import COMPONENT_COLOURS  # c2's table: blue, orange, green
+assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
+spread = [max(fractions_0[n]) - min(fractions_0[n]) for n in sizes]  # the fractions wander, less and less
+assert spread[0] > spread[1] > spread[2]
+assert [f"{math.sqrt(0.5 * 0.5 / n):.2g}" for n in sizes] == ["0.11", "0.035", "0.011"]  # the printed standard errors
+se_quarter = [math.sqrt(0.25 * 0.75 / n) for n in sizes]
+assert [f"{se:.2g}" for se in se_quarter] == ["0.097", "0.031", "0.0097"]
+off = (torch.tensor(panel_counts[200][1:]) / 200 - 0.25) / se_quarter[1]  # the middle panel's components 1 and 2, in standard errors
+assert [f"{abs(float(o)):.1f}" for o in off] == ["2.6", "2.8"]
+assert f"{0.75**20:.1%}" == "0.3%" and f"{split_chance:.3f}" == "0.001" and lacking == [1, 45]  # the odds of the rare panels
 
 
 # %% errors-shrink-as-n
@@ -55,7 +58,7 @@ u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fract
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
 beyond_2 = math.erfc(2 / math.sqrt(2))  # P(|u| > 2): 1 time in 22; at least one of 15 beyond 2: about half
 assert round(1 / beyond_2) == 22 and abs(1 - (1 - beyond_2) ** 15 - 0.5) < 0.01
-assert f"{math.sqrt(0.35 / 142):.4f}" == "0.0496" and f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
+assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{7 * 0.04965:.3f}" == f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
 assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
 caught = lambda delta: 0.5 * math.erfc((5 - delta) / math.sqrt(2))  # P(delta + noise > 5), the far side ignored
 assert caught(7) > 0.97 and abs(caught(5) - 0.5) < 1e-9

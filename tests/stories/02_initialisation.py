@@ -14,6 +14,9 @@ paired = start.matched_to(truth)  # the figure's colours
 assert nearest_means(start.means, truth.means).tolist() == [1, 0, 0]  # two means in group 0, none in group 2
 assert nearest_means(paired.means, truth.means).tolist() == [0, 1, 0]  # the green mean sits in group 0
 assert f"{(paired.means[2] - truth.means[2]).norm():.2f}" == "5.58"  # the dashed distance
+assert [f"{v:.1f}" for v in (sq[2, 2], sq[0, 0], sq[2, 2] + sq[0, 0], sq[2, 0], sq[0, 2], sq[2, 0] + sq[0, 2])] == [
+    "31.1", "6.6", "37.7", "1.6", "46.4", "48.0"]  # green to group 2 beats the swap
+assert nearest_means(paired.means[1:2], truth.means).tolist() == [1] and sq[1].argmin() == 1  # orange sits in group 1
 for s in range(20):  # good exactly when every mean lies nearest the centre of its own colour
     _p = init_random_points(X, K, generator=torch.Generator().manual_seed(s))
     assert (start_coverage(_p.means, truth.means) == "one mean per group") == (nearest_means(_p.matched_to(truth).means, truth.means).tolist() == [0, 1, 2])
@@ -76,6 +79,22 @@ gap_6 = (means_6[:, None, :] - truth.means[None]).norm(dim=2).min(dim=1).values 
 assert (gap_6 > 2).sum() == 2  # seed 6: two of its means lie in the gaps, more than 2 from every centre
 
 
+# %% bad-start-fits
+from gmm_helpers import log_responsibilities
+
+_owners = {key: log_responsibilities(X, p).argmax(dim=1) for key, p in ends.items()}  # each point's most responsible component
+_counts = {key: [torch.bincount(o[labels == g], minlength=K) for g in range(K)] for key, o in _owners.items()}  # per true group
+for _seed0 in [("random data points", 0), ("greedy k-means++", 0)]:  # one ellipse per group, the same fit
+    assert nearest_means(ends[_seed0].means, truth.means).tolist() == [0, 1, 2] and all(_counts[_seed0][g][g] > 0.95 * (labels == g).sum() for g in range(K))
+assert torch.allclose(ends["random data points", 0].means, ends["greedy k-means++", 0].means, atol=1e-3)
+_r, _g = _counts["random data points", 5], _counts["greedy k-means++", 5]
+assert f"{ends['random data points', 5].weights[0]:.2f}" == "0.79" and _r[0][0] == 296 and _r[1][0] == 162  # wide blue over groups 0 and 1
+assert min(_r[2][1], _r[2][2]) > 0.25 * 142  # orange and green split group 2
+assert f"{ends['greedy k-means++', 5].weights[2]:.2f}" == "0.52" and _g[1][2] == 162 and _g[2][2] == 142  # tall green over both right-hand groups
+assert min(_g[0][0], _g[0][1]) > 0.25 * 296  # blue and orange split group 0
+assert torch.allclose(ends["greedy k-means++", 5].variances[2], run5.params.variances[tall].float())  # the tall green of the start figure
+
+
 # %% bad-start-costs
 assert outcomes == {("random data points", 0): (False, 32, "-3.779"), ("random data points", 5): (False, 87, "-4.308"),
                     ("greedy k-means++", 0): (True, 6, "-3.779"), ("greedy k-means++", 5): (False, 32, "-4.028")}
@@ -83,6 +102,8 @@ assert torch.equal(s5.means[tall], s5.matched_to(truth).means[2])  # the tall co
 assert f"{s5.variances[tall, 1]:.2f}" == "7.25" and f"{run5.params.variances[tall, 1]:.2f}" == "7.29"  # green's stretch, kept
 assert run5.params.means[tall, 0] > 1 and run5.params.weights[tall] > 0.45  # ... on the right, over both groups
 assert f"{strict['greedy k-means++'].log_likelihoods[-1] / N:.3f}" == "-4.028"  # greedy seed 5 stays where it stopped
+assert strict["greedy k-means++"].n_iter > 1000 and f"{gain:.0e}" == "5e-06"  # over 1000 iterations, adding 5e-6 per point
+assert f"{shrunk.weights[k_small]:.3f}" == "0.011" and round(float(shrunk.weights[k_small]) * N) == 7 and f"{shrunk.variances[k_small, 1]:.3f}" == "0.012"
 _random = strict["random data points"]
 assert f"{_random.log_likelihoods[-1] / N:.3f}" == "-4.302" and 400 < _random.n_iter < 600  # random seed 5 climbs on, about 500 iterations
 gap = float(outcomes["greedy k-means++", 0][2]) - float(outcomes["greedy k-means++", 5][2])  # per point, best vs greedy seed 5

@@ -25,6 +25,11 @@ for name, t in far.items():  # the far point's row: 0 between the two printed t,
     density = Normal(torch.tensor(0.0, dtype=t.dtype), 1.0).log_prob(t).exp()
     assert str(t.dtype) == "torch." + name and density[0] > 0 and density[1] == 0 and f"{t[1]:.1f}" == {"float32": "14.4", "float64": "38.6"}[name]
 assert f"{0.5 * math.log(2 * math.pi):.2f}" == "0.92"  # the far point's log-density, -t^2/2 - 0.92
+# subnormal: held, but not exactly, before 0 (float32 from D = 62; shaded in the figure)
+assert f"{tiny32:.1e}" == "1.2e-38" and first_subnormal == 62 and error32[:first_subnormal - 1].max() < 1e-5  # normal: only the log's rounding
+assert [f"{error32[d - 1]:.1%}" for d in (70, 72, 73)] == ["0.2%", "1.7%", "35.5%"]
+assert f"{torch.exp(torch.tensor(-0.5 * 14.3**2) - 0.5 * math.log(2 * math.pi)):.1e}" == "1.4e-45" and f"{exact_far:.1e}" == "1.6e-45"
+assert len([p for p in ax.patches if p.get_gid() == "subnormal"]) == 2
 
 
 # %% logs-densities-underflow-overflow-2
@@ -80,7 +85,7 @@ for r2, share in ((1, "39%"), (4, "86%")):  # 1 sigma and 2 sigma: 1 - e^{-r2/2}
     assert f"{1 - math.exp(-r2 / 2):.0%}" == share == f"{(squared_mahalanobis <= r2).double().mean():.0%}"
 assert f"{0.5 - math.asin(rho_hat) / math.pi:.0%}" == "14%"  # the full fit's probability of opposite signs
 assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit is the diagonal of Sigma_hat
-L = torch.linalg.cholesky(true_cov)  # c7: log|Sigma| = 2 sum log L_dd; the quadratic form is |w|^2 with L w = x - mu
+L = torch.linalg.cholesky(true_cov)  # the Cholesky paragraph: log|Sigma| = 2 sum log L_dd; the quadratic form is w^T w with L w = x - mu
 w = torch.linalg.solve_triangular(L, (Y[:5] - centre).T, upper=False)  # (2, 5)
 assert torch.allclose(torch.logdet(true_cov), 2 * L.diagonal().log().sum())
 assert torch.allclose((w**2).sum(dim=0), ((Y[:5] - centre) @ torch.linalg.inv(true_cov) * (Y[:5] - centre)).sum(dim=1))

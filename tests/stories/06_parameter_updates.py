@@ -12,6 +12,7 @@ from gmm_helpers.teach.widgets import fit_in_reference_order
 assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X, start), truth).history[0].means)  # EM's numbering
 assert (f"{Q_start:.3f}", f"{entropy / N:.3f}", f"{ll_start:.3f}", f"{Q_after:.3f}", f"{ll_after:.3f}") == ("-7.866", "0.183", "-7.683", "-4.587", "-4.228")
 assert abs(Q_start + entropy / N - ll_start) < 1e-12  # equality at theta_old
+assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old (c2)
 assert (f"{Q_after - Q_start:.3f}", f"{ll_after - ll_start:.3f}", f"{ll_after - Q_after - entropy / N:.3f}") == ("3.279", "3.455", "0.176")
 from gmm_helpers.teach.figures import bound_along_mean  # the bound picture's slice: component 2's x_1 mean, theta_old = the start
 old_x1, top_x1 = float(start_in_truth_order.means[2, 0]), float(updated.means[2, 0])  # the M-step's value: F's top on the slice
@@ -48,7 +49,7 @@ assert f"{(Q(*updated) - Q(*floored)) / N:.1e}" == "3.8e-13"
 
 
 # %% what-adding-reg-covar-costs
-assert abs((Q(*updated) - Q(*floored)) / N / estimate - 1) < 0.01 and f"{estimate:.1e}" == "3.8e-13"  # second order
+assert abs((Q(*updated) - Q(*floored)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
 
 
 # %% one-e-step-one
