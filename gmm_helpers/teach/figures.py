@@ -852,8 +852,8 @@ def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values)
     r = the responsibilities of ``params`` (the E-step at theta_old) held fixed.
 
     F(r, theta) = sum_nk r_nk [log p_nk(theta) - log r_nk] (0 log 0 = 0); it touches the log-likelihood where
-    theta = params. Introduced in notebooks/06_parameter_updates.ipynb (where F = Q + H is defined and proved);
-    00 and 07 use it too. Returns (log_likelihood, bound), each (len(values),),
+    theta = params. Introduced in notebooks/06_parameter_updates.ipynb (where F = Q + H is defined, proved and drawn).
+    Returns (log_likelihood, bound), each (len(values),),
     float64.
     """
     from ..likelihoods import component_log_pdfs, log_likelihood
@@ -879,12 +879,12 @@ BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it
 
 def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None,
                      bound_name: str = "F", y_floor: float | None = None):
-    """The log-likelihood and the lower bound F(r_old, theta) of notebooks 06 and 07 along one mean coordinate
+    """The log-likelihood and the lower bound F(r_old, theta) of notebook 06 along one mean coordinate
     (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
     maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
     least as much as the bound. A grey diamond marks the log-likelihood's own maximum along the slice (on the grid),
-    which the M-step need not reach. Introduced in notebooks/06_parameter_updates.ipynb (where F is defined and
-    proved); 00 and 07 use it too. Returns the axes.
+    which the M-step need not reach. Drawn in notebooks/06_parameter_updates.ipynb, where F is defined and proved
+    (07 cites it). Returns the axes.
 
     ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): the series' ``"F"`` by
     default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``. ``y_floor``, if given, clips
