@@ -78,7 +78,8 @@ class GMMParams(NamedTuple):
         return GMMParams(self.weights[order], self.means[order], self.variances[order])
 
     def matched_to(self, reference: "GMMParams") -> "GMMParams":
-        """The same mixture with its components reordered to line up with ``reference``'s.
+        """The same mixture with its components reordered to line up with ``reference``'s
+        (``self.permuted(self.matching_order(reference))``).
 
         A mixture's components have no order of their own (EM may return the true components in any
         order: "label switching"), so before comparing a fit with the truth, or two fits with each
@@ -89,6 +90,16 @@ class GMMParams(NamedTuple):
         >>> truth = toy_params()
         >>> truth.permuted([2, 0, 1]).matched_to(truth).means.equal(truth.means)
         True
+        """
+        return self.permuted(self.matching_order(reference))
+
+    def matching_order(self, reference: "GMMParams") -> list[int]:
+        """The order ``matched_to`` puts the components in: entry k is the index of the component paired with
+        ``reference``'s component k. Apply it to anything that shares this mixture's component order (a fit
+        started from it, say) with ``permuted``.
+
+        >>> toy_params().permuted([2, 0, 1]).matching_order(toy_params())
+        [1, 2, 0]
         """
         import itertools
 
@@ -106,7 +117,7 @@ class GMMParams(NamedTuple):
                 if order[k] is None and j in free:
                     order[k] = j
                     free.remove(j)
-        return self.permuted(list(order))
+        return list(order)
 
     def to_distribution(self) -> "torch.distributions.MixtureSameFamily":
         """The mixture as a ``torch.distributions`` object, for ``log_prob``, ``sample`` and friends.
