@@ -235,6 +235,22 @@ def test_draw_probe_shows_several_probes_as_one_grouped_bar_chart():
     assert heights[0, 2] > 0.99  # far right: component 0, whose group is on the left
     assert [t.get_text() for t in bars.get_legend().get_texts()] == ["component 0", "component 1", "component 2"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
+    labels = [t.get_text() for t in bars.texts]
+    assert "0.00" not in labels and len(labels) == int((heights >= 0.005).sum())  # no row of "0.00" over empty bars
+
+
+def test_draw_probe_can_leave_out_the_90_percent_band():
+    from gmm_helpers.teach.widgets import draw_probe
+
+    def dashed(fig):  # contour sets drawn with a dash pattern: the 90% band (the decision boundaries are solid)
+        return [c for c in fig.axes[0].collections if c.get_linestyle()[0][1] is not None]
+
+    probes = ((1.5, -0.5), (14.0, 2.0))
+    with_band = draw_probe(toy_params(), probes=probes, lim=20)
+    without = draw_probe(toy_params(), probes=probes, lim=20, band=False)
+    assert len(dashed(with_band)) == 1 and dashed(without) == []
+    assert len(without.axes[0].collections) == len(with_band.axes[0].collections) - 1  # nothing else changes
+    assert [t.get_text() for t in without.axes[0].get_legend().get_texts()] == ["decision boundary"]
 
 
 def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_axes():

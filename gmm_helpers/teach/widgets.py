@@ -399,12 +399,14 @@ def _e_step_params(params: GMMParams, e_step: str) -> GMMParams:
 
 
 def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0.0),), e_step: str = E_STEP_CHOICES[0],
-               lim: float = 15.0, names=None):
+               lim: float = 15.0, names=None, band: bool = True):
     """Probe points on the map of who owns the plane, and their responsibilities as bars.
 
     Introduced in notebooks/05_posteriors.ipynb. One probe (the widget): a bar panel with each share and its log.
     Several probes (a static figure): one grouped bar chart, a group of K bars per probe, shares only, so that
-    the figure stays readable at notebook width. The axes are fixed: the map spans ±``lim``.
+    the figure stays readable at notebook width; a share that rounds to 0.00 gets no label (a row of "0.00"
+    hides the bars that matter). The axes are fixed: the map spans ±``lim``. ``band=False`` leaves out the
+    dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries).
     """
     from matplotlib import patheffects
 
@@ -417,7 +419,7 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         fig, (ax_map, ax) = plt.subplots(1, 2, figsize=(11.7, 6.2), gridspec_kw={"width_ratios": [1.55, 1]})
     else:
         fig, (ax_map, ax) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.1]})
-    plot_owners(used, ax=ax_map, xlim=(-lim, lim), ylim=(-lim, lim), n=240)
+    plot_owners(used, ax=ax_map, xlim=(-lim, lim), ylim=(-lim, lim), n=240, band=band)
     if X is not None:
         ax_map.scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
     K = params.K
@@ -445,6 +447,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
             xs = [i + (k - (K - 1) / 2) * width for i in range(P)]
             ax.bar(xs, resp[:, k].numpy(), width=width, color=component_colour(k), label=f"component {k}")
             for x, r in zip(xs, resp[:, k].tolist()):
+                if r < 0.005:
+                    continue  # it would print 0.00
                 ax.text(x, r + 0.02, f"{r:.2f}", ha="center", va="bottom", fontsize=13, rotation=90)
         ax.set_xticks(range(P), [name.replace(": ", "\n", 1) for name in names])
         ax.legend(loc="upper center", ncol=K, fontsize=12, framealpha=0.9, columnspacing=0.8, handlelength=1.2)
@@ -454,9 +458,10 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     ax.set_ylabel("responsibility $r_k(x)$")
     setting = "with" if e_step == E_STEP_CHOICES[0] else "without"
     ax_map.set_title(f"who owns the plane\n(E-step {setting} the weights)")  # two lines either way: the map keeps its size
-    ax_map.legend(handles=[Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
-                           Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%")],
-                  loc="upper left", fontsize=11, framealpha=0.9)
+    handles = [Line2D([], [], color="black", linewidth=2.2, label="decision boundary")]
+    if band:
+        handles.append(Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%"))
+    ax_map.legend(handles=handles, loc="upper left", fontsize=11, framealpha=0.9)
     fig.tight_layout()
     return fig
 
