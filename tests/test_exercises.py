@@ -43,6 +43,14 @@ def log_density_by_hand(std_for_variance=False):
     return -0.5 * (2 * math.log(2 * math.pi) + sum(math.log(s) for s in scales) + 2.5**2 / scales[0] + 0.0**2 / scales[1])
 
 
+def solution_diag_log_density(x, mean, variances):  # Exercise 3.4
+    return -0.5 * (len(x) * math.log(2 * math.pi) + variances.log().sum() + ((x - mean) ** 2 / variances).sum())
+
+
+def log_of_density(x, mean, variances):  # Exercise 3.4's mistake: the density first, then its log
+    return ((-((x - mean) ** 2) / (2 * variances)).exp() / (2 * math.pi * variances).sqrt()).prod().log()
+
+
 def solution_spherical(X, means, variances):
     N, D = X.shape
     sq = ((X[:, None, :] - means[None]) ** 2).sum(dim=2)
@@ -85,6 +93,7 @@ CASES = [
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
     (ex.check_diagonal_cost_by_hand, 0.144, -0.5 * math.log(0.5)),
+    (ex.check_diag_log_density, solution_diag_log_density, log_of_density),
     (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error"], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4), "error"]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
     (ex.check_peak_bytes, 3 * 50_000 * 10 * 20 * 8, 50_000 * 10 * 20 * 8),
@@ -94,6 +103,7 @@ CASES = [
     (ex.check_weight_update, torch.tensor([0.48, 0.52]), torch.tensor([0.5, 0.5])),
     (ex.check_m_step_by_hand, (torch.tensor([0.6, 0.4]), torch.tensor([1.0, 3.5]), torch.tensor([1.5, 0.25])),
      (torch.tensor([0.6, 0.4]), torch.tensor([1.0, 3.5]), torch.tensor([3.6 / 1.4, 0.4 / 0.6]))),
+    (ex.check_bound_at_new_theta, (-1.637, -1.419), (-1.419, -1.419)),  # mistake: r recomputed at the new theta
     (ex.check_misassigned, 2, 599),
     (ex.check_best_of_restarts, best_of_restarts, worst_of_restarts),
 ]
@@ -381,7 +391,7 @@ def test_a_hint_names_the_misconception_and_not_the_answer(check, mistake, hint,
 def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     ex.check_weight_for_equal_peak(0.0663 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # from the stated height 0.0663
     ex.check_weight_for_equal_peak(0.349)
-    ex.check_weight_for_equal_peak(0.348)  # 0.5 x 0.0663 / 0.0476, the heights as printed, rounded to 3 figures
+    ex.check_weight_for_equal_peak(0.348)  # 0.25 x 0.0663 / 0.0476: the printed heights rounded to 3 figures
     assert capsys.readouterr().out.count(": correct.") == 3
     ex.check_weight_for_equal_peak(0.066 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # a height rounded to 2 figures
     out = capsys.readouterr().out
@@ -972,6 +982,20 @@ def test_01_ml_variance_accepts_divide_by_n_and_names_the_likely_mistakes(capsys
     assert "no answer yet" in capsys.readouterr().out
 
 
+def test_01_component_pick_accepts_the_pair_and_names_the_likely_mistakes(capsys):
+    for answer in ((3, 2), [3, 2], torch.tensor([3, 2]), (3.0, 2.0)):
+        ex.check_component_pick(answer)
+        assert ": correct." in capsys.readouterr().out
+    for mistake, hint in [((2, 1), "largest weight"), ((3, 3), "code from 0"), ((2, 2), "code from 0"),
+                          ((4, 3), "not with the weights"), ((1, 0), "cumulative sums"), (2, "two whole numbers"),
+                          ((2.5, 1.5), "two whole numbers")]:
+        ex.check_component_pick(mistake)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and hint in out, (mistake, out)
+    ex.check_component_pick(None)
+    assert "no answer yet" in capsys.readouterr().out
+
+
 def test_01_density_without_weights_gets_its_own_hint(capsys):
     w, m, v = ex.EXERCISE_1D
 
@@ -1101,6 +1125,40 @@ def test_log_likelihood_from_log_pdfs_accepts_a_float32_computation(capsys):
     assert ": not yet." in capsys.readouterr().out
 
 
+def test_diag_log_density_check_names_each_mistake_and_accepts_a_loop_or_the_oracle(capsys):
+    from torch.distributions import Independent, Normal
+
+    cases = ex.exercise_3_4_cases()
+    assert [len(x) for x, _, _ in cases] == [2, 5, 600] and cases[2][0].dtype == torch.float32
+    x, mean, variances = cases[2]
+    assert log_of_density(x, mean, variances) == -math.inf  # the density itself underflows
+    assert cases[1][2].min() == 1e-3 and cases[1][2].max() == 1e3  # variances far from 1
+
+    def loop(x, mean, variances):  # Python floats: a product of the densities would give math.log(0), a ValueError
+        return sum(-0.5 * math.log(2 * math.pi * v) - (a - m) ** 2 / (2 * v) for a, m, v in zip(x.tolist(), mean.tolist(), variances.tolist()))
+
+    def loop_of_density(x, mean, variances):
+        return math.log(math.prod(math.exp(-(a - m) ** 2 / (2 * v)) / math.sqrt(2 * math.pi * v)
+                                  for a, m, v in zip(x.tolist(), mean.tolist(), variances.tolist())))
+
+    for right in (loop, lambda x, m, v: Independent(Normal(m, v.sqrt()), 1).log_prob(x)):
+        ex.check_diag_log_density(right)
+        assert capsys.readouterr().out.endswith(": correct.\n")
+    mistakes = [
+        (log_of_density, "never compute the density"),
+        (loop_of_density, "never compute the density"),
+        (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * len(x) * math.log(2 * math.pi), "the 1/2 multiplies log(2 pi)"),
+        (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * v.log().sum(), "applies to log sigma^2_d"),
+        (lambda x, m, v: Normal(m, v).log_prob(x).sum(), "not standard deviations"),  # variances passed as sigma
+        (lambda x, m, v: solution_diag_log_density(x, m, v.sqrt()), "not standard deviations"),
+        (lambda x, m, v: -0.5 * (math.log(2 * math.pi) + v.log() + (x - m) ** 2 / v), "add them up over d"),
+    ]
+    for mistake, hint in mistakes:
+        ex.check_diag_log_density(mistake)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and hint in out, out
+
+
 def test_log_density_by_hand_names_a_dropped_half(capsys):
     ex.check_log_density_by_hand(-7.51)  # twice -3.7563: the -1/2 in front forgotten
     out = capsys.readouterr().out
@@ -1203,6 +1261,25 @@ def test_m_step_checks_name_hard_labels_means_over_n_and_reversed_weights(capsys
     ex.check_weight_update([0.48, 0.52][::-1])
     out = capsys.readouterr().out
     assert ": not yet." in out and "reversed" in out
+
+
+def test_exercise_6_3_bound_by_hand_and_its_hints(capsys):
+    """Exercise 6.3 by hand (06's one-point example at means (0, 2), r from means (0, 3)), and the check's hints."""
+    def p(means):  # p_k = 0.5 N(1 | mu_k, 1)
+        return [0.5 * math.exp(-((1 - m) ** 2) / 2) / math.sqrt(2 * math.pi) for m in means]
+
+    r = [q / sum(p([0.0, 3.0])) for q in p([0.0, 3.0])]
+    F = sum(rk * math.log(q / rk) for rk, q in zip(r, p([0.0, 2.0])))
+    ell = math.log(sum(p([0.0, 2.0])))
+    assert (f"{F:.3f}", f"{ell:.3f}") == ("-1.637", "-1.419") and F <= ell  # the solution's numbers; the bound holds
+    ex.check_bound_at_new_theta(torch.tensor([F, ell]))
+    ex.check_bound_at_new_theta((-1.64, -1.42))
+    assert capsys.readouterr().out.count(": correct.") == 2
+    for answer, says in [((-2.112, -1.419), "add the entropy H"), ((-1.419, -1.419), "recomputed r"),
+                         ((-0.711, -0.616), "natural log"), ((-1.419, -1.637), "swapped"), ([1.0, 2.0, 3.0], "pair")]:
+        ex.check_bound_at_new_theta(answer)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and says in out
 
 
 def test_05_checks_name_a_missing_half_and_an_n_by_n_table_summed(capsys):

@@ -81,6 +81,19 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
     assert not boxes[0].overlaps(boxes[1]) and not any(b.overlaps(ax.get_legend().get_window_extent()) for b in boxes)
 
 
+def test_plot_underflow_marks_the_first_zero_and_can_leave_out_the_subnormal_bands():
+    dims = torch.arange(1, 601)
+    log_density = dims * -0.5 * (np.log(2 * np.pi) + 1.0)
+    computed = {name: torch.exp(log_density.to(dtype)) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
+    fig, ax = plt.subplots()
+    plot_underflow(dims, log_density, computed, ax=ax, subnormal=False)
+    assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
+    assert not any("shaded" in t.get_text() for t in ax.texts)
+    marked = [set(np.round(line.get_xdata()).astype(int)) for line in ax.lines if line.get_marker() == "o"]  # float32 held, 0; float64 held, 0
+    assert {71, 73} <= marked[0] and 74 in marked[1] and 72 not in marked[0] | marked[1]  # 73, 74: either side of the first 0
+    assert 525 in marked[2] and 526 in marked[3]
+
+
 def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_them():
     Y = torch.tensor([[1.0, 1.0], [-1.0, -1.0], [2.0, 2.5], [-2.0, -1.5], [1.0, -0.5]], dtype=torch.float64)
     centre = Y.mean(dim=0)
@@ -246,6 +259,11 @@ def test_log_likelihood_gap_plot_shades_a_plateau_and_draws_a_reference_factor()
     reference = right.lines[1]  # through the last shown distance, 0.25 at iteration 3, halving per iteration
     np.testing.assert_allclose(reference.get_xdata(), np.arange(0, 4))
     np.testing.assert_allclose(reference.get_ydata(), 0.25 * 0.5 ** (np.arange(0, 4) - 3))
+    assert reference.get_label() == "a factor of 0.5 per iteration"
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2)
+    plot_log_likelihood_gap(lls, 2, axes=axes, reference_factor=1 / 12)  # 07's factor: two digits in the label
+    assert axes[1].lines[1].get_label() == "a factor of 0.083 per iteration"
     plt.close(fig)
 
 
@@ -411,6 +429,10 @@ def test_weights_switch_figure_zooms_on_the_probe_with_both_sets_of_boundaries()
     assert "x_2 = -0.5" in ax_line.get_xlabel()
     marked = sorted(t.get_text() for t in ax_line.texts if t.get_text() != "A")  # where component 0 stops leading
     assert marked == ["1.33", "1.49"]  # with the weights at 1.49, without at 1.33 (as 05 prints)
+    assert ax_line.get_xlim() == ax_map.get_xlim()  # the line panel spans the map's x1 range
+    key = fig.legends[0]  # the map's colour key: a blend, not an owner
+    assert key.get_title().get_text().startswith("map: the components' colours, blended")
+    assert [t.get_text() for t in key.get_texts()] == ["component 0", "component 1", "component 2"]
 
 
 def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_step():
@@ -441,6 +463,7 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     fig, ax = plt.subplots()
     plot_bound_slice(X, params, 1, 0, ax=ax)
     assert len(ax.get_legend().get_texts()) == 3 and ax.lines[3].get_xdata()[0] == best
+    assert not any("goes on" in t.get_text() for t in ax.texts)  # nothing cut, nothing said
     assert ax.lines[6].get_marker() == "D" and ax.lines[6].get_ydata()[0] == max(ax.lines[0].get_ydata())  # l's own top
     low = min(min(ax.lines[0].get_ydata()), min(ax.lines[1].get_ydata()))
     assert ax.get_ylim()[0] < low  # by default every value is in view
@@ -451,6 +474,8 @@ def test_bound_along_mean_touches_at_theta_old_stays_below_and_peaks_at_the_m_st
     plot_bound_slice(X, params, 1, 0, ax=ax, y_floor=floor)
     bottom, top = ax.get_ylim()
     assert low < bottom < floor and floor - bottom < 0.05 * (top - bottom)
+    (cut,) = [t for t in ax.texts if "goes on" in t.get_text()]  # the cut axis is said, where the bound leaves it
+    assert cut.get_text() == f"$F$ goes on\nbelow ${floor:g}$" and cut.xy[1] == floor
     plt.close(fig)
 
 
@@ -522,6 +547,7 @@ def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     dots = [line.get_ydata()[0] for line in bottom.lines if line.get_marker() == "o"]
     assert dots[0] == pytest.approx(0.16442, abs=1e-4) and sum(dots) == pytest.approx(1.0)  # Exercise 5.1 at x = 0.5
     assert any(line.get_xdata()[0] == 0.5 and line.get_linestyle() == ":" for line in top.lines)  # x marked
+    assert top.get_ylim()[1] == pytest.approx(1.15 * total.max(), rel=1e-6)  # no empty band above the curves
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_bayes_1d(toy_params())
     plt.close("all")

@@ -50,6 +50,28 @@ def test_plot_mixture_takes_one_colour_per_component():
         plot_mixture(params=p, ax=ax, colours=["red"])
 
 
+def test_plot_mixture_grows_shared_points_rings_them_and_thins_ellipses():
+    from gmm_helpers.teach.plotting import component_legend, shared_points_key
+
+    p = toy_params()
+    X = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    resp = torch.tensor([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+    fig, ax = plt.subplots()
+    plot_mixture(X, p, resp=resp, ax=ax, legend=False, point_size=20, grow_shared=True, ring_below=0.9, ellipse_width=0.4)
+    dots, rings = ax.collections
+    assert dots.get_sizes() == pytest.approx([20, 20 * (1 + 4 * 0.75), 100])  # owned: 20; shared equally by all 3: 5x
+    assert rings.get_gid() == "ring" and rings.get_offsets().tolist() == [[1.0, 1.0], [2.0, 2.0]]  # largest share < 0.9
+    fig2, ax2 = plt.subplots()
+    plot_mixture(X, p, resp=resp, ax=ax2, legend=False)
+    assert len(ax2.collections) == 1 and list(ax2.collections[0].get_sizes()) == [12]  # the defaults: one size, no rings
+    assert [e.get_linewidth() for e in ax.patches] == pytest.approx([0.4 * e.get_linewidth() for e in ax2.patches])
+    legend = component_legend(fig, 3, blend=False, extra=shared_points_key(point_size=20, ring_below=0.9))
+    assert [t.get_text() for t in legend.get_texts()][3:] == [
+        "small dot: owned outright", "big dot: shared equally", "ringed: no component above 90%", "1σ and 2σ ellipses", "mean"]
+    assert legend.legend_handles[4].get_markersize() ** 2 == pytest.approx(100)  # the largest dot's area
+    plt.close("all")
+
+
 def test_plot_density_has_colour_bar():
     fig, ax = plt.subplots()
     plot_density(toy_params(), ax=ax)

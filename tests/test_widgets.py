@@ -160,7 +160,8 @@ def test_static_companions_draw_on_a_given_axis():
     assert draw_sample(50, ax=axes[1]) is axes[1]
     assert "true weights (0.50, 0.25, 0.25)" in axes[1].get_title()
     draw_sample(50, ax=axes[1], true_weights=False)  # a figure of several samples says the weights once, in its suptitle
-    assert "true weights" not in axes[1].get_title() and axes[1].get_title().startswith("N = 50, sample 0\nfractions (")
+    assert "true weights" not in axes[1].get_title() and axes[1].get_title().startswith("N = 50, sample 0: counts (")
+    assert "\nfractions (" in axes[1].get_title()
     from gmm_helpers import toy_with_component0
     from gmm_helpers.teach.widgets import SAMPLE_XLIM, SAMPLE_YLIM
 
@@ -307,9 +308,9 @@ def test_draw_half_step_marks_the_start_and_the_first_Q_below_the_scale():
     (label,) = [t for t in ax_curve.texts if getattr(t, "arrow_patch", None) is None]
     assert ll_arrow.xy == (0.0, bottom) and q_arrow.xy == (0.5, bottom)
     assert ll_arrow.xyann[1] - bottom < 0.1 * (top - bottom)  # a short arrow at the bottom edge, not a line like a curve's
-    assert label.get_text() == (f"below this scale (arrows at the bottom left):\n$\\ell$ at the start {float(lls[0]):.2f} "
-                                f"(black arrow)\n$Q$ after the first E-step {float(qs[1]):.2f} (purple arrow):\n"
-                                "iteration 1's $Q$ segment rises from there")
+    assert label.get_text() == (f"below this scale\n(arrows at the bottom left):\n$\\ell$ at the start {float(lls[0]):.2f} "
+                                f"(black)\n$Q$ after the 1st E-step {float(qs[1]):.2f} (purple)")
+    assert label.get_fontsize() == 11 and ax_curve.get_legend().get_texts()[0].get_fontsize() == 11  # key_size's default
     ll_x, q_x = (ax_curve.transData.inverted().transform((ax_curve.transData if isinstance(a.xycoords, str) else a.xycoords)
                                                          .transform(a.xy))[0] for a in (ll_arrow, q_arrow))
     assert q_x - ll_x > 0.6  # the start's arrow is drawn left of t = 0, apart from Q's at t = 1/2
@@ -483,6 +484,33 @@ def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small
     import matplotlib.colors as mcolors
     assert np.allclose(last.get_facecolors()[0][:3], mcolors.to_rgb(component_colour(0)))
     plt.close(fig)
+
+
+def test_draw_sample_draws_the_sample_estimate_dashed_where_a_component_has_two_points():
+    from matplotlib.patches import Ellipse
+
+    from gmm_helpers import empirical_params, sample_gmm, toy_with_component0
+    from gmm_helpers.teach.widgets import draw_sample
+
+    X, labels = sample_gmm(toy_with_component0(0.5), 20, generator=torch.Generator().manual_seed(1))
+    assert torch.bincount(labels, minlength=3).tolist() == [12, 8, 0]  # component 2 drew no point: no estimate
+    fig, ax = plt.subplots()
+    draw_sample(20, seed=1, ax=ax, estimate=True)
+    assert ax.get_title().startswith("N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)")
+    dashed = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_linestyle() == "--"]
+    measured = empirical_params(X.double(), labels, 3)
+    assert len(dashed) == 2
+    for k, e in enumerate(dashed):  # the 2-sigma ellipse around each estimated mean
+        assert e.center == pytest.approx(measured.means[k].tolist())
+        assert sorted([e.width, e.height]) == pytest.approx(sorted((4 * measured.variances[k].sqrt()).tolist()), rel=1e-6)
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_sample(20, seed=1, ax=ax)  # off by default
+    assert not [p for p in ax.patches if isinstance(p, Ellipse) and p.get_linestyle() == "--"]
+    plt.close(fig)
+    w = sampling_explorer()
+    assert controls(w)["the sample's estimate (dashed)"].value is True
+    assert any(p.get_linestyle() == "--" for p in w.result.axes[0].patches)
 
 
 def test_draw_sample_puts_its_legend_outside_the_axes_where_it_hides_no_point():

@@ -378,6 +378,39 @@ def check_ml_variance(answer) -> None:
     _verdict("1.3", answer, False, hint)
 
 
+EXERCISE_1_4 = ((0.2, 0.5, 0.3), 0.72)  # the weights, and the uniform draw v
+
+
+def check_component_pick(answer) -> None:
+    """Exercise 1.4: the component that the cumulative-sum rule picks for the weights and the uniform draw v of
+    ``EXERCISE_1_4``, as a pair (k in the formulas, counted from 1; index in code, counted from 0)."""
+    weights, v = EXERCISE_1_4
+    cumulative = torch.cumsum(torch.tensor(weights, dtype=torch.float64), dim=0)  # (3,): 0.2, 0.7, 1.0
+    index = int((cumulative <= v).sum())  # the code's rule: the number of sums <= v
+    if answer is None:
+        return _verdict("1.4", None, False, "")
+    given = _two_numbers(answer)
+    if given is None or not bool((given == given.round()).all()):
+        return _verdict("1.4", answer, False, "Expected two whole numbers: (k in the formulas, index in code).")
+    k, code = int(given[0]), int(given[1])
+    if (k, code) == (index + 1, index):
+        return _verdict("1.4", answer, True, "")
+    largest = max(range(len(weights)), key=lambda j: weights[j])
+    if k == index + 1 or code == index:
+        hint = ("Formulas count components from 1, code from 0: the code index is k - 1 (and at most 2 here). "
+                "The code's rule gives the index directly: the number of cumulative sums <= v.")
+    elif (k, code) == (largest + 1, largest):
+        hint = ("That is the component with the largest weight, the likeliest pick over many draws; one draw picks "
+                "the interval that v lands in. Lay the weights end to end: cumulative sums C_1, C_2, C_3. (If you "
+                "counted the sums <= v, that count is the index in code, not k.)")
+    elif k > len(weights) or code >= len(weights):
+        hint = ("There are only 3 components. Compare v with the cumulative sums C_k = pi_1 + ... + pi_k, not with "
+                "the weights themselves (every weight is below 0.72).")
+    else:
+        hint = "Compute the cumulative sums C_1, C_2, C_3 and find the interval [C_(k-1), C_k) that holds v."
+    _verdict("1.4", answer, False, hint)
+
+
 # 02_initialisation ---------------------------------------------------------------------------------
 
 EXERCISE_D2_POINTS = torch.tensor([[0.0], [1.0], [2.0], [10.0]], dtype=torch.float64)
@@ -581,6 +614,82 @@ def check_overflow_dimension(answer) -> None:
         hint = ("Each factor is 1/sqrt(2 pi 0.01); find the first D where factor**D exceeds float32's largest "
                 "number, torch.finfo(torch.float32).max (compare logarithms).")
     _verdict("3.2", answer, False, hint)
+
+
+def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Exercise 3.4's points, each ``(x, mean, variances)`` of shape (D,): component 0 of ``toy_params()`` at
+    (0, 0) (Exercise 3.1); D = 5 with variances from 1e-3 to 1e3; and D = 600 in float32, whose density, about
+    e^-1200, is 0 in float32 and in float64 alike (only its log can be computed)."""
+    g = torch.Generator().manual_seed(34)
+    truth = toy_params(torch.float64)
+    cases = [(torch.zeros(2, dtype=torch.float64), truth.means[0], truth.variances[0])]
+    spread = torch.logspace(-3, 3, 5, dtype=torch.float64)  # variances far from 1
+    mean = torch.randn(5, generator=g, dtype=torch.float64)
+    cases.append((mean + spread.sqrt() * torch.randn(5, generator=g, dtype=torch.float64), mean, spread))
+    mean = torch.randn(600, generator=g)
+    variances = torch.exp(torch.empty(600).uniform_(math.log(0.25), math.log(4.0), generator=g))
+    cases.append((mean + 1.5 * variances.sqrt() * torch.randn(600, generator=g), mean, variances))  # float32
+    return cases
+
+
+def check_diag_log_density(fn) -> None:
+    """Exercise 3.4: ``fn(x, mean, variances)``, all of shape (D,), returns log N(x | mean, diag(variances)) of the
+    one point x as a number; compared with ``diag_gaussian_log_pdf`` on ``exercise_3_4_cases()``."""
+    cases = exercise_3_4_cases()
+
+    def formula(x, mean, variances):
+        return float(diag_gaussian_log_pdf(x[None].double(), mean.double(), variances.double())[0])
+
+    if fn is None:
+        return _verdict("3.4", None, False, "")
+    in_logs = ("On the point with D = 600 your function does not give the log-density: the density itself, a "
+               "product of 600 factors, is about e^-1200, which is 0 even in float64, so the log of it is -inf. Stay in "
+               "the log domain: add up the D log terms and never compute the density.")
+
+    def explain(exc):  # math.log(0): the density was computed first, and it underflowed
+        return in_logs if isinstance(exc, ValueError) and "math domain error" in str(exc) else None
+
+    expected = [formula(*case) for case in cases]
+    got = []
+    for x, mean, variances in cases:
+        ran, value = _attempt("3.4", fn, x.clone(), mean.clone(), variances.clone(), explain=explain)
+        if not ran:
+            return
+        got.append(value)
+    numbers = [_scalar_or_none(value) for value in got]
+    D = [len(x) for x, _, _ in cases]
+
+    def matches(alternative) -> bool:  # alternative(case index) -> the value that mistake gives, on every case
+        return all(n is not None and math.isclose(n, alternative(i), rel_tol=1e-4, abs_tol=1e-6) for i, n in enumerate(numbers))
+
+    log_2pi = math.log(2 * math.pi)
+    log_var = [float(v.double().log().sum()) for _, _, v in cases]
+    quad = [float(((x.double() - m.double()) ** 2 / v.double()).sum()) for x, m, v in cases]
+    if matches(lambda i: expected[i]):
+        return _verdict("3.4", fn, True, "")
+    if any(n is None for n in numbers):
+        shapes = [tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__ for v in got]
+        if all(isinstance(v, torch.Tensor) and v.numel() == d for v, d in zip(got, D)):
+            hint = "Your function returns one term per dimension: add them up over d (a sum, one number per point)."
+        else:
+            hint = f"Return one number, the log-density of the one point x; got {shapes}."
+    elif any(math.isinf(n) or math.isnan(n) for n in numbers) or all(
+            math.isclose(n, expected[i], rel_tol=1e-4, abs_tol=1e-6) for i, n in enumerate(numbers[:2])):  # D = 600 only
+        hint = in_logs
+    elif matches(lambda i: expected[i] - 0.5 * D[i] * log_2pi):
+        hint = "The constant is -1/2 D log(2 pi): the 1/2 multiplies log(2 pi) too."
+    elif matches(lambda i: expected[i] - 0.5 * log_var[i]):
+        hint = "The normaliser is 1 / sqrt(2 pi sigma^2_d): its log is -1/2 log sigma^2_d; the 1/2 applies to log sigma^2_d too."
+    elif matches(lambda i: expected[i] - 0.5 * quad[i]):
+        hint = "The squared distance is halved too: -(x_d - mu_d)^2 / (2 sigma^2_d)."
+    elif matches(lambda i: formula(cases[i][0], cases[i][1], cases[i][2] ** 2)) or matches(
+            lambda i: formula(cases[i][0], cases[i][1], cases[i][2].sqrt())):
+        hint = ("`variances` holds sigma^2_d, not standard deviations: use it as it is (log sigma^2_d = "
+                "variances.log(), and divide the squared distance by it), with no square and no square root. "
+                "torch.distributions.Normal, by contrast, takes sigma.")
+    else:
+        hint = "-1/2 [D log(2 pi) + sum_d log sigma^2_d + sum_d (x_d - mu_d)^2 / sigma^2_d], with D = len(x)."
+    _verdict("3.4", fn, False, hint)
 
 
 # 04_broadcasting_likelihoods -----------------------------------------------------------------------
@@ -863,6 +972,50 @@ def check_m_step_by_hand(answer) -> None:
         else:
             hint = "Weights and means are right; each variance weights (x_n - mean_k)^2 by r_nk, around the new mean."
     _verdict("6.2", answer, all(parts), hint)
+
+
+# exercise 6.3: 06's one-point example (x = 1, weights 0.5, variances 1, r from theta_old's means (0, 3)) at these means
+EXERCISE_6_3_MEANS = (0.0, 2.0)
+
+
+def _one_point_bound(means, r_means=(0.0, 3.0), log=math.log):
+    """(F, l, Q) for 06's one-point example: F = sum_k r_k log(p_k / r_k), l = log(p_1 + p_2), Q = sum_k r_k log p_k,
+    with p_k = 0.5 N(1 | mu_k, 1) at ``means`` and r Bayes' rule at ``r_means``; ``log`` is the logarithm used."""
+    def p(m):
+        return [0.5 * math.exp(-((1.0 - mu) ** 2) / 2) / math.sqrt(2 * math.pi) for mu in m]
+
+    r = [pk / sum(p(r_means)) for pk in p(r_means)]
+    pk = p(means)
+    return (sum(rk * log(q / rk) for rk, q in zip(r, pk)), log(sum(pk)), sum(rk * log(q) for rk, q in zip(r, pk)))
+
+
+def check_bound_at_new_theta(answer) -> None:
+    """Exercise 6.3 (notebooks/06_parameter_updates.ipynb): ``(F, ell)`` for the one-point example at the means
+    ``EXERCISE_6_3_MEANS``, with r kept from theta_old (means (0, 3)); natural log; three significant figures."""
+    F, ell, Q = _one_point_bound(EXERCISE_6_3_MEANS)
+    try:
+        got_F, got_ell = answer
+        ok = [_hand_close(got_F, F), _hand_close(got_ell, ell)]
+    except (TypeError, ValueError):
+        got_F = got_ell = None
+        ok = [False, False]
+    F10, ell10, _ = _one_point_bound(EXERCISE_6_3_MEANS, log=math.log10)
+    hint = ("p_k = 0.5 N(1 | mu_k, 1) at the new means; F = sum_k r_k log(p_k / r_k) with r = (0.8176, 0.1824) from "
+            "theta_old; ell = log(p_1 + p_2).")
+    if answer is not None and got_F is None:
+        hint = "Answer with a pair of two numbers, (F, ell): F first."
+    elif _hand_close(got_F, ell) and _hand_close(got_ell, F):
+        hint = "Right numbers, swapped: answer (F, ell), F first."
+    elif _hand_close(got_F, F10) or _hand_close(got_ell, ell10):
+        hint = "Use the natural log (math.log, torch.log), not log10."
+    elif ok[1] and _hand_close(got_F, Q):
+        hint = "That F is Q alone, sum_k r_k log p_k: add the entropy H = -sum_k r_k log r_k (r from theta_old)."
+    elif ok[1] and _hand_close(got_F, ell):
+        hint = ("That F equals ell: you recomputed r at the new theta (that is the E-step, which makes F = ell). Keep "
+                "r = (0.8176, 0.1824) from theta_old, means (0, 3).")
+    elif ok[0] and not ok[1]:
+        hint = "F is right; ell = log(p_1 + p_2), each p_k = 0.5 N(1 | mu_k, 1) with its weight 0.5."
+    _verdict("6.3", answer, all(ok), hint)
 
 
 # 07_em_fit -----------------------------------------------------------------------------------------

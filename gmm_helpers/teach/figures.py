@@ -87,7 +87,7 @@ def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0)):
     return ax
 
 
-def plot_underflow(dims, log_density, computed, ax=None):
+def plot_underflow(dims, log_density, computed, ax=None, subnormal=True):
     """A density that shrinks with the dimension D, and what each floating-point type makes of it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
@@ -102,7 +102,10 @@ def plot_underflow(dims, log_density, computed, ax=None):
         type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
         bottom, and the first D at which each type gives 0 is marked. Each type's subnormal band (below
         its smallest normal number, where values keep fewer significant digits) is shaded in its colour.
+        Markers are drawn at every 5th D and at the last D before each type's first 0 and that first 0.
     ax : matplotlib Axes, optional
+    subnormal : bool, default True
+        Whether to shade the subnormal bands (03 draws the figure without them: subnormals are optional there).
 
     Returns
     -------
@@ -115,7 +118,8 @@ def plot_underflow(dims, log_density, computed, ax=None):
     zero_row = lowest - 25  # where "exactly 0" is drawn
     ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs")
     colours = {"float32": "#D55E00", "float64": "#0072B2"}
-    # float32 as large open circles, float64 as small dots, every 5th D: where both hold the same value both show
+    # float32 as large open circles, float64 as small dots, every 5th D (and where each type first gives 0):
+    # where both hold the same value both show
     styles = [dict(marker="o", markersize=6, markerfacecolor="none", markeredgewidth=1), dict(marker="o", markersize=3)]
     for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
         colour = colours.get(name, "0.4")
@@ -123,6 +127,9 @@ def plot_underflow(dims, log_density, computed, ax=None):
         v = np.asarray(values.detach().cpu(), dtype=float)
         positive = v > 0
         every = np.arange(len(dims)) % 5 == 0
+        if (~positive).any():  # a marker on the first D that gives 0 and on the one before it, as the text quotes them
+            first = np.argmax(~positive)
+            every[max(first - 1, 0):first + 1] = True
         ax.plot(dims[positive & every], np.log10(v[positive & every]), linestyle="none", color=colour,
                 label=f"as {name} holds it", **style)
         ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
@@ -130,8 +137,9 @@ def plot_underflow(dims, log_density, computed, ax=None):
         ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
         # the subnormal band, from the smallest positive number up to the smallest normal one: values there are
         # stored with fewer significant digits, so they lose precision before they reach 0
-        ax.axhspan(np.log10(info.smallest_normal * info.eps), np.log10(info.smallest_normal), color=colour, alpha=0.15,
-                   linewidth=0, gid="subnormal")
+        if subnormal:
+            ax.axhspan(np.log10(info.smallest_normal * info.eps), np.log10(info.smallest_normal), color=colour,
+                       alpha=0.15, linewidth=0, gid="subnormal")
         if (~positive).any():
             first_zero = dims[~positive][0]
             ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
@@ -142,8 +150,8 @@ def plot_underflow(dims, log_density, computed, ax=None):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0);"
-            "\nshaded: subnormal numbers,\nstored with fewer digits",
+    ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)"
+            + (";\nshaded: subnormal numbers,\nstored with fewer digits" if subnormal else ""),
             ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
@@ -690,8 +698,8 @@ def _owner_key(K: int):
 
     from .style import component_colour
 
-    return [Patch(facecolor=_light(component_colour(k), 0.45), edgecolor="0.4", label=f"owned by component {k}")
-            for k in range(K)]  # lightened as plot_owners lightens the map
+    return [Patch(facecolor=_light(component_colour(k), 0.45), edgecolor="0.4", label=f"component {k}")
+            for k in range(K)]  # lightened as plot_owners lightens the map; a legend title says the colours blend
 
 
 def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=None, n: int = 400,
@@ -739,7 +747,7 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     Introduced in notebooks/05_posteriors.ipynb. Left: who owns the plane (with the weights), its
     decision boundaries solid, and the boundaries of the E-step without the weights (equal weights)
     dashed, within ``half_width`` of the probe; the dotted line is the horizontal line through the
-    probe. Right: the responsibilities along that line, solid with the weights, dashed without; a black dot,
+    probe. Right: the responsibilities along that line (the map's $x_1$ range), solid with the weights, dashed without; a black dot,
     labelled with its $x_1$, marks where component 0 stops being the most responsible, walking right (each setting).
 
     Returns
@@ -764,7 +772,7 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
            Line2D([], [], color="black", linewidth=2.2, linestyle="--", label="without (the bug)")]
     ax_map.legend(handles=key, loc="upper left", fontsize=13, framealpha=0.9)
     ax_map.set_title(f"zoomed to ±{half_width:g} around A")
-    plot_responsibilities_along(params, x2=x2, ax=ax_line)
+    plot_responsibilities_along(params, x2=x2, ax=ax_line, xlim=xlim)  # the map's x1 range
     ax_line.axvline(x1, color="0.3", linewidth=1.5, linestyle=":")
     ax_line.text(x1 + 0.1, 0.97, "A", fontsize=16, weight="bold", va="top")
     line_x1 = torch.linspace(-7, 7, 1401, dtype=torch.float64)
@@ -779,7 +787,8 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     box = ax_map.get_position()
     fig.legend(handles=_owner_key(params.K), loc="lower center", bbox_to_anchor=((box.x0 + box.x1) / 2, 0.0),
-               ncol=1 if params.K > 3 else params.K, frameon=False, fontsize=13, handlelength=1.2, columnspacing=0.8)
+               ncol=1 if params.K > 3 else params.K, frameon=False, fontsize=13, handlelength=1.2, columnspacing=0.8,
+               title="map: the components' colours, blended by responsibility", title_fontsize=13)
     return fig
 
 
@@ -840,7 +849,7 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
         ts = np.arange(max(last - 5, 0), last + 1)
         ylim = right.get_ylim()
         right.semilogy(ts, gap[last] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
-                       label=f"a factor of {reference_factor:g} per iteration")
+                       label=f"a factor of {reference_factor:.2g} per iteration")  # 1/12: 0.083
         right.set_ylim(ylim)  # the reference line does not stretch the scale
         right.legend(loc="upper right")
     return axes
@@ -888,7 +897,8 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
 
     ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): the series' ``"F"`` by
     default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``. ``y_floor``, if given, clips
-    the y-axis from below there (the bound's far tail then leaves the axes); by default the axes show every value.
+    the y-axis from below there (the bound's far tail then leaves the axes, and a note where it leaves says the axis is
+    cut); by default the axes show every value.
     """
     from ..posteriors import log_responsibilities
     from ..updates import m_step
@@ -912,11 +922,11 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     ax.plot([best], [ll_best], "^", color="black", markersize=13, zorder=5)
     ax.annotate(f"M-step: the top of ${bound_name}$", (best, F_best), xytext=(50, -140), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
-    ax.annotate(r"$\ell$ there: higher still", (best, ll_best), xytext=(-250, 18), textcoords="offset points", fontsize=15,
+    ax.annotate(f"$\\ell$ there: above ${bound_name}$", (best, ll_best), xytext=(-250, 18), textcoords="offset points", fontsize=15,
                 arrowprops=dict(arrowstyle="->", color="0.3"))
     top = int(ll.argmax())  # the log-likelihood's own maximum along the slice (on the grid): EM's step stops short of it
     ax.plot([float(grid[top])], [float(ll[top])], "D", color="0.45", markersize=12, zorder=5)
-    ax.annotate(r"$\ell$'s own top on this line", (float(grid[top]), float(ll[top])), xytext=(25, 10), textcoords="offset points",
+    ax.annotate(r"$\ell$'s top", (float(grid[top]), float(ll[top])), xytext=(-20, 22), textcoords="offset points", ha="right",
                 fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.set_xlabel(f"component {k}'s mean coordinate ${axis}$ (every other parameter at $\\theta_{{\\mathrm{{old}}}}$)")
     ax.set_ylabel("log-likelihood per point")
@@ -924,6 +934,12 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     if y_floor is not None and y_floor > low:
         low = y_floor
     ax.set_ylim(low - 0.03 * (high - low), high + 0.12 * (high - low))
+    below = bound < low if y_floor is not None and low == y_floor else torch.zeros(len(grid), dtype=torch.bool)
+    crossings = (below[1:] != below[:-1]).nonzero().flatten()
+    if len(crossings):  # the axis cuts the bound: say so where its dashed curve leaves the axes
+        at = int(crossings[0]) + 1 if below[0] else int(crossings[0])
+        ax.annotate(f"${bound_name}$ goes on\nbelow ${y_floor:g}$", (float(grid[at]), y_floor), xytext=(-10, 2),
+                    textcoords="offset points", fontsize=14, color=BOUND_COLOUR, ha="right", va="bottom")  # the axis is cut
     ax.legend(loc="lower right", fontsize=14)
     return ax
 
@@ -1303,7 +1319,8 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
     return ax
 
 
-def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4.0, 5.0), n: int = 400):
+def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4.0, 5.0), n: int = 400,
+                  legend_loc: str = "center right"):
     """Bayes' rule in one dimension: above, each weighted bell pi_k N(x | mu_k, sigma_k^2) and their sum p(x);
     below, the responsibilities r_k(x) = pi_k N(x | mu_k, sigma_k^2) / p(x), each bell's share of the sum.
 
@@ -1319,11 +1336,14 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
     xlim : (float, float)
     n : int
         Grid points of the curves.
+    legend_loc : str
+        Where the lower panel's legend goes (05 puts it in the "center", between the two crossings).
 
     Returns
     -------
     fig : matplotlib Figure
     """
+    from ..likelihoods import weighted_log_pdfs
     from .style import component_colour
 
     if params.D != 1:
@@ -1336,6 +1356,8 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
     top.set_title("Bayes' rule: each weighted bell's share of their sum")
     p64 = params.to(torch.float64)
     grid = torch.linspace(xlim[0], xlim[1], n, dtype=torch.float64)
+    peak = float(weighted_log_pdfs(grid[:, None], p64).exp().sum(dim=1).max())
+    top.set_ylim(0, 1.15 * peak)  # the legend sits in the flat tail: no empty band above the curves
     resp = log_responsibilities(grid[:, None], p64).exp()  # (n, K)
     for k in range(params.K):
         bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"$r_{{{k}}}(x)$: component {k}")
@@ -1343,8 +1365,6 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
     bottom.axhline(0.5, color="0.6", linewidth=1, linestyle=":")
     if x is not None:
         point = torch.tensor([[float(x)]], dtype=torch.float64)
-        from ..likelihoods import weighted_log_pdfs
-
         terms = weighted_log_pdfs(point, p64).exp()[0]  # (K,)
         r = log_responsibilities(point, p64).exp()[0]  # (K,)
         for ax in axes:
@@ -1355,5 +1375,5 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
         top.plot([float(x)], [float(terms.sum())], "o", color="black", markersize=10, zorder=4)
         top.annotate(f"$x = {float(x):g}$", (float(x), 1), xycoords=("data", "axes fraction"), xytext=(6, -22),
                      textcoords="offset points", fontsize=13)
-    bottom.legend(loc="center right", fontsize=12, framealpha=0.9)
+    bottom.legend(loc=legend_loc, fontsize=12, framealpha=0.9)
     return top.figure

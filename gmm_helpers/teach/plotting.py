@@ -172,6 +172,9 @@ def plot_mixture(
     legend: bool = True,
     title: str | None = None,
     colours=None,
+    grow_shared: bool = False,
+    ring_below: float | None = None,
+    ellipse_width: float = 1.0,
 ):
     """Points (coloured by true label, by responsibility, or grey) and each component's ellipses.
 
@@ -195,6 +198,14 @@ def plot_mixture(
     colours : sequence of colours, optional
         One colour per component, in place of the series' ``component_colour(k)`` (for example when a panel
         has more components than the palette has clearly distinct colours).
+    grow_shared : bool
+        With ``resp``: the more a point is shared, the bigger its dot, from ``point_size`` (owned outright) to
+        5 × ``point_size`` (shared equally by all K); white edges keep touching dots apart. Notebook 05.
+    ring_below : float, optional
+        With ``resp``: ring the points whose largest responsibility is below this (0.9: no component owns them
+        to 90%). Notebook 05.
+    ellipse_width : float
+        A factor on the ellipses' line widths (below 1: thinner lines, so that blended points show). Notebook 05.
 
     Returns
     -------
@@ -211,7 +222,16 @@ def plot_mixture(
                 ax.scatter(*Xn[labels == k].T, s=point_size, color=component_colour(int(k)), alpha=0.5,
                            linewidths=0, label=None if params is not None or not legend else f"component {k}")
         elif resp is not None:
-            ax.scatter(*Xn.T, s=point_size, c=responsibility_colours(resp), alpha=0.7, linewidths=0)
+            largest = torch.as_tensor(resp).detach().cpu().double().max(dim=1).values  # (N,): the owner's share
+            if grow_shared:  # 0 when owned outright, 1 when shared equally by all K
+                spread = ((1 - largest) / (1 - 1 / resp.shape[1])).numpy()
+                ax.scatter(*Xn.T, s=point_size * (1 + 4 * spread), c=responsibility_colours(resp), alpha=1,
+                           edgecolors="white", linewidths=0.4)
+            else:
+                ax.scatter(*Xn.T, s=point_size, c=responsibility_colours(resp), alpha=0.7, linewidths=0)
+            if ring_below is not None:
+                ringed = (largest < ring_below).numpy()
+                ax.scatter(*Xn[ringed].T, s=150, facecolors="none", edgecolors="0.2", linewidths=0.8, gid="ring")
         else:
             ax.scatter(*Xn.T, s=point_size, color="0.45", alpha=0.5, linewidths=0)
     if params is not None:
@@ -219,7 +239,7 @@ def plot_mixture(
         K = means.shape[0]
         for k in range(K):
             colour = component_colour(k) if colours is None else colours[k]
-            width = 1.0 + 4.0 * float(weights[k]) * K / 2
+            width = (1.0 + 4.0 * float(weights[k]) * K / 2) * ellipse_width
             draw_ellipses(means[k], variances[k], ax=ax, n_std=n_std, color=colour, linewidth=width)
             ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white",
                     linestyle="none", label=f"component {k}: weight {float(weights[k]):.2f}" if legend else None)
@@ -271,6 +291,33 @@ def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower cente
     handles += list(extra)
     kwargs.setdefault("frameon", False)
     return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)
+
+
+def shared_points_key(point_size: float = 20, grow_shared: bool = True, ring_below: float | None = None):
+    """Legend handles for ``plot_mixture(..., resp=..., grow_shared=..., ring_below=...)``: the smallest and the
+    largest dot (owned outright, shared equally), the ring, the ellipses and the mean's cross. Pass them to
+    ``component_legend(fig, K, extra=...)``.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+    """
+    from matplotlib.lines import Line2D
+
+    handles = []
+    if grow_shared:  # a Line2D's markersize is a diameter, a scatter's s an area: markersize = sqrt(s)
+        handles += [Line2D([], [], marker="o", markersize=point_size ** 0.5, linestyle="none", color="0.55",
+                           markeredgecolor="white", label="small dot: owned outright"),
+                    Line2D([], [], marker="o", markersize=(5 * point_size) ** 0.5, linestyle="none", color="0.55",
+                           markeredgecolor="white", label="big dot: shared equally")]
+    if ring_below is not None:
+        handles.append(Line2D([], [], marker="o", markersize=13, markerfacecolor="none", markeredgecolor="0.2",
+                              linestyle="none", label=f"ringed: no component above {ring_below:.0%}"))
+    return handles + [Line2D([], [], color="0.3", linewidth=2.5, label="1σ and 2σ ellipses"),
+                      Line2D([], [], marker="X", markersize=13, color="0.3", markeredgecolor="white", linestyle="none",
+                             label="mean")]
 
 
 def mark_start_below(ax, value: float, x: float = 0.0, label: str = "start (iteration 0)", text: str | None = None,

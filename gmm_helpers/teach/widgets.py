@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from matplotlib import patheffects
 
-from ..data import sample_gmm
+from ..data import empirical_params, sample_gmm
 from ..em import em_half_steps
 from ..init import init_kmeans_plusplus, init_random_points, nearest_means
 from ..likelihoods import broadcast_shapes_table, component_log_pdfs
@@ -100,14 +100,17 @@ SAMPLE_XLIM, SAMPLE_YLIM = (-11, 7), (-6.5, 6.5)  # component 0 at variance x 4 
 
 
 def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, seed: int = 0, ax=None,
-                legend: bool = False, true_weights: bool = True):
+                legend: bool = False, true_weights: bool = True, estimate: bool = False):
     """n points from the toy mixture (component 0 changed), coloured by component, with the true ellipses.
     Components are drawn from the heaviest to the lightest, so a small component's few points lie on top
     (outlined in black when its weight is below 0.2), where they can be counted.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
 
-    The title gives the fraction of points each component drew and, with ``true_weights``, the true weights
+    With ``estimate``, each component's estimate from the sample (``empirical_params``: its points' average and
+    spread) is drawn dashed next to the truth: a + at the estimated mean and the 2σ ellipse (components with
+    fewer than 2 points have no spread to estimate and get none).
+    The title gives the number and the fraction of points each component drew and, with ``true_weights``, the true weights
     (three decimals where a third is needed, so that they add up to 1: 0.05, 0.475, 0.475); ``seed`` picks
     another sample of the same size. The axes are fixed. ``legend`` adds a legend naming each component by its
     colour (at its mean).
@@ -115,7 +118,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     """
     params = toy_with_component0(weight, variance_scale)
     X, labels = sample_gmm(params, n, generator=torch.Generator().manual_seed(seed))
-    fractions = torch.bincount(labels, minlength=params.K).double() / max(n, 1)
+    counts = torch.bincount(labels, minlength=params.K)  # (K,)
+    fractions = counts.double() / max(n, 1)
     fig, ax = _new_axes(ax, (8, 6))
     size = max(4, 40 / np.sqrt(max(n, 1) / 100))
     plot_mixture(None, params, ax=ax, legend=legend)
@@ -123,7 +127,17 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     for k in torch.argsort(params.weights, descending=True, stable=True).tolist():  # the lightest component on top
         ax.scatter(*Xn[labels_n == k].T, s=size, color=component_colour(k), alpha=0.6, linewidths=0.5,
                    edgecolors="black" if params.weights[k] < 0.2 else "none")
-    title = f"N = {n}, sample {seed}\nfractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})"
+    if estimate:  # the sample's own estimate, dashed, on top of the points
+        measured = empirical_params(X.double(), labels, params.K)
+        estimated = [k for k in range(params.K) if counts[k] >= 2]
+        for k in estimated:
+            draw_ellipses(measured.means[k], measured.variances[k], ax=ax, n_std=(2,), color=component_colour(k),
+                          linewidth=2.5, linestyle="--")
+            ax.plot(*measured.means[k].tolist(), marker="P", markersize=13, color=component_colour(k),
+                    markeredgecolor="black", linestyle="none",
+                    label="the sample's estimate:\nmean, 2σ ellipse (dashed)" if legend and k == estimated[0] else None)
+    title = (f"N = {n}, sample {seed}: counts ({', '.join(str(c) for c in counts.tolist())})\n"
+             f"fractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})")
     if true_weights:
         title += f"\ntrue weights ({', '.join(_weight_label(w) for w in params.weights.tolist())})"
     ax.set_title(title, fontsize=13)
@@ -135,7 +149,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
 
 
 def sampling_explorer():
-    """Sliders for N, a new sample of the same size, component 0's weight and its variance scale.
+    """Sliders for N, a new sample of the same size, component 0's weight and its variance scale; a box to
+    draw (or hide) the sample's estimated means and 2σ ellipses, dashed.
 
     Introduced in notebooks/01_synthetic_data.ipynb.
     """
@@ -148,6 +163,7 @@ def sampling_explorer():
         ax=widgets.fixed(None),
         legend=widgets.fixed(True),
         true_weights=widgets.fixed(True),
+        estimate=widgets.Checkbox(value=True, description="the sample's estimate (dashed)", **_STYLE),
     )
 
 
@@ -511,7 +527,7 @@ def half_step_q_values(X: torch.Tensor, states) -> torch.Tensor:
 
 
 def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None, qs=None,
-                   curve_to: int | None = None):
+                   curve_to: int | None = None, key_size: float = 11):
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
     after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
@@ -520,6 +536,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     scale (the start's log-likelihood, Q after the first E-step) are marked by arrows. A grey dashed step line,
     drawn under l, is the lower bound F = Q + H of notebook 06, with H the entropy of the latest E-step's
     responsibilities (l - Q right after it): equal to l after an E-step, below it by the gap an M-step opens.
+    ``key_size`` is the font size of the curve's legend and of its below-the-scale note (larger in a big figure).
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -557,27 +574,26 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ll_below = float(lls[0]) < bottom - pad
         q_below = len(qs) > 1 and last >= 1 and float(qs[1]) < bottom - pad
         if ll_below or q_below:
-            lines = (["below this scale (arrows at the bottom left):"]
-                     + ([f"$\\ell$ at the start {float(lls[0]):.2f} (black arrow)"] if ll_below else [])
-                     + ([f"$Q$ after the first E-step {float(qs[1]):.2f} (purple arrow):",
-                         "iteration 1's $Q$ segment rises from there"] if q_below else []))
+            lines = (["below this scale", "(arrows at the bottom left):"]
+                     + ([f"$\\ell$ at the start {float(lls[0]):.2f} (black)"] if ll_below else [])
+                     + ([f"$Q$ after the 1st E-step {float(qs[1]):.2f} (purple)"] if q_below else []))
             if ll_below:  # drawn 8 points to the left of t = 0, so that it stands apart from Q's arrow at t = 1/2
                 arrow = mark_start_below(ax_curve, float(lls[0]), text="")
                 arrow.xycoords = arrow.anncoords = offset_copy(ax_curve.transData, fig=fig, x=-8, units="points")
             if q_below:
                 mark_start_below(ax_curve, float(qs[1]), x=0.5, text="", color=Q_COLOUR)
             ax_curve.text(0.98, 0.03, "\n".join(lines), transform=ax_curve.transAxes, ha="right", va="bottom",
-                          fontsize=11, color="0.25")  # lower right: under Q, which rises from the left
+                          fontsize=key_size, color="0.25")  # lower right: under Q, which rises from the left
         ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
         ax_curve.set_ylabel("per point: $\\ell$, $Q$ and $F$")
         ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
                                  Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
-                                        label="$Q(\\theta; \\theta_{t-1})$: new at each E-step"),
+                                        label="$Q(\\theta; \\theta_{t-1})$, new at each E-step"),
                                  Line2D([], [], color=F_COLOUR, linewidth=3, linestyle="--",
-                                        label="lower bound $F = Q + H$ (grey dashes, under $\\ell$)")],
-                       loc="upper left", fontsize=11)  # above l's early rise and plateau: clear of every Q square
+                                        label="bound $F = Q + H$ (under $\\ell$)")],
+                       loc="upper left", fontsize=key_size)  # above l's early rise and plateau: clear of every Q square
     return fig
 
 
