@@ -13,6 +13,7 @@ assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, 
 assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853"  # 00's number, above the labelled one:
 assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth)  # the inequality's consequence
 assert log_likelihood(X, truth) > best  # above the maximum's labelled value too: observed, not implied
+assert f"{float(log_likelihood(X, from_labels)) / N:.4f}" == "-3.7790" and log_likelihood(X, from_labels) > log_likelihood(X, truth)  # c20's filled cell
 assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
 
 
@@ -27,8 +28,9 @@ assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86
 from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (float64, weight 0.5, scale 1)
 assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1],
                        sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
-assert panel_counts[20] == [12, 8, 0] and axes[0].get_title() == "N = 20, sample 1\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
-assert panel_counts[200] == [101, 66, 33] and axes[1].get_title() == "N = 200, sample 2\nfractions (0.51, 0.33, 0.17)"
+assert panel_counts[20] == [12, 8, 0] and axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
+assert panel_counts[200] == [101, 66, 33] and axes[1].get_title() == "N = 200, sample 2: counts (101, 66, 33)\nfractions (0.51, 0.33, 0.17)"
+assert [f"{estimate_off[n]:.2f}" for n in (20, 2000)] == ["0.89", "0.06"] and estimate_off[20] > estimate_off[200] > estimate_off[2000]  # the dashed estimates close in
 from gmm_helpers.teach.style import COMPONENT_COLOURS  # c2's table: blue, orange, green
 assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
 spread = [max(fractions_0[n]) - min(fractions_0[n]) for n in sizes]  # the fractions wander, less and less
@@ -44,7 +46,16 @@ assert f"{0.75**20:.1%}" == "0.3%" and f"{split_chance:.3f}" == "0.001" and lack
 # %% errors-shrink-as-n
 assert ((slopes + 0.5).abs() < 0.1).all()
 assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
-assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%"  # P(some component draws none of 10), by inclusion-exclusion
+assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%" and f"{10 * 0.25 * 0.75**9:.0%}" == "19%"  # P(some component draws none of 10); P(N_1 = 1)
+low_weights = errors[:, :, 0].quantile(0.1, dim=1)  # the weights' band's lower edge: flat from N = 10 to 30, at 1/30 (0.05 + 0.05 + 0 over 3)
+assert float(errors[0, :, 0].min()) > 1 / 30 - 1e-9 and abs(float(low_weights[0]) - 1 / 30) < 1e-9 and abs(float(low_weights[1]) - 1 / 30) < 1e-9
+
+
+# %% exercises
+assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
+x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
+assert f"{float(x_1_3.var(correction=0)):.2f}" == "4.67" and float(x_1_3.var(correction=1)) == 7.0
+assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: k = 3, index 2
 
 
 # %% optional-min-k-1
@@ -56,8 +67,8 @@ assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's s
 # %% optional-checking-a-sampler
 u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
-beyond_2 = math.erfc(2 / math.sqrt(2))  # P(|u| > 2): 1 time in 22; at least one of 15 beyond 2: about half
-assert round(1 / beyond_2) == 22 and abs(1 - (1 - beyond_2) ** 15 - 0.5) < 0.01
+assert f"{1 / beyond_2:.0f}" == "22" and f"{1 - (1 - beyond_2) ** 15:.0%}" == "50%"  # 1 time in 22; one of 15: about half
+assert f"{caught_7:.1%}" == "97.7%" and round(1 / (1 - caught_7)) == 44  # a 7-SE bug caught; missed 1 time in 44
 assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{7 * 0.04965:.3f}" == f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
 assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
 caught = lambda delta: 0.5 * math.erfc((5 - delta) / math.sqrt(2))  # P(delta + noise > 5), the far side ignored
@@ -84,6 +95,8 @@ assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0
 e = torch.linspace(-12, 12, 24001, dtype=torch.float64)  # the fine print: E[eps^4] = 3, by quadrature
 assert abs(float(torch.trapezoid(e**4 * torch.exp(-e**2 / 2) / math.sqrt(2 * math.pi), e)) - 3) < 1e-6
 assert torch.bincount(labels).tolist() == [296, 162, 142] and 1 / 142 < 0.01  # the divide-by-N_k bias: under 1% for 142 points
+S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
+assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points
 assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sqrt()).min())  # reg_covar: far below every SE
 nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
 assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
@@ -92,15 +105,3 @@ assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_h
 for side in (-1, 1):  # one standard error from the peak: 1/2 lower
     tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
     assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried)) - best) + 0.5) < 0.01
-
-
-# %% optional-gradient-mixture-log
-from gmm_helpers import log_responsibilities  # the gradient for a mean, against autograd
-t64, X64 = truth.to(torch.float64), X.double()
-mu = t64.means.requires_grad_(True)
-log_likelihood(X64, t64._replace(means=mu)).backward()
-r = log_responsibilities(X64, t64).exp()[:, :, None]  # (N, K, 1)
-assert torch.allclose(mu.grad, (r * (X64[:, None, :] - t64.means) / t64.variances).sum(dim=0))
-assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
-x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
-assert f"{float(x_1_3.var(correction=0)):.2f}" == "4.67" and float(x_1_3.var(correction=1)) == 7.0
