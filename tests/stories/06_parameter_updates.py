@@ -12,22 +12,24 @@ from gmm_helpers.teach.widgets import fit_in_reference_order
 assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X, start), truth).history[0].means)  # EM's numbering
 assert (f"{Q_start:.3f}", f"{entropy / N:.3f}", f"{ll_start:.3f}", f"{Q_after:.3f}", f"{ll_after:.3f}") == ("-7.866", "0.183", "-7.683", "-4.587", "-4.228")
 assert abs(Q_start + entropy / N - ll_start) < 1e-12  # equality at theta_old
-assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old (c2)
+assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
 assert (f"{Q_after - Q_start:.3f}", f"{ll_after - ll_start:.3f}", f"{ll_after - Q_after - entropy / N:.3f}") == ("3.279", "3.455", "0.176")
-from gmm_helpers.teach.figures import bound_along_mean  # the bound picture's slice: component 2's x_1 mean, theta_old = the start
-old_x1, top_x1 = float(start_in_truth_order.means[2, 0]), float(updated.means[2, 0])  # the M-step's value: F's top on the slice
-(ll_o, ll_t), (F_o, F_t) = (v.tolist() for v in bound_along_mean(X, start_in_truth_order, 2, 0, [old_x1, top_x1]))
+(ll_o, ll_t), (F_o, F_t) = (ll_old_x1, ll_top_x1), (F_old_x1, F_top_x1)  # the slice's values the figure cell prints
 assert abs(ll_o - F_o) < 1e-9 and ll_t > F_t > F_o  # they touch at theta_old; the M-step climbs F; l there is higher still
 assert abs(F_o * N - float(Q(*start_in_truth_order) + entropy)) < 1e-6  # the dashed curve is this notebook's Q + H
 F_near = bound_along_mean(X, start_in_truth_order, 2, 0, [top_x1 - 1e-2, top_x1 + 1e-2])[1]
 assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
 assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-step's value (the triangle), not l(theta_new)
+bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (said on the figure)
+assert -10.5 < bottom < -10 and min(ax.lines[1].get_ydata()) < -10 and any("goes on" in t.get_text() for t in ax.texts)
 diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
 assert diamond.get_xdata()[0] > top_x1 + 1 and diamond.get_ydata()[0] > ll_t  # further right, and higher: EM stops short
 assert "$F(r" in ax.get_legend().get_texts()[1].get_text() and not any("Q + H" in t.get_text() for t in ax.texts)  # one name, F
 (log_p_old, F_old), (log_p_new, F_new) = ([float(v) for v in sides] for sides in one_point.values())  # one point, two components
 assert abs(log_p_old - F_old) < 1e-12 and log_p_new - F_new > 0.4  # equal at theta_old, below at the other theta
 assert F_new > F_old and log_p_new - log_p_old > F_new - F_old  # both rose, the log-likelihood more
+posterior_new = p_one([0.0, 1.0]) / p_one([0.0, 1.0]).sum()  # the gap is KL(r || the posterior at the other theta)
+assert abs(log_p_new - F_new - float((r_one * (r_one / posterior_new).log()).sum())) < 1e-12
 
 
 # %% updates-need-reg-covar
@@ -40,16 +42,16 @@ assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min())
 
 
 # %% updates-need-reg-covar-2
-assert 0 < Q(*updated) - Q(*floored) < 1e-6 * N  # not exactly the maximum, but negligibly below it
+assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
 assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and dead.weights[3] < 1e-16  # origin, reg_covar, tiny
 assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
 assert f"{updated.variances.min():.1f}" == "0.6" and f"{updated.variances.max():.0f}" == "5"  # variances 0.6 to 5
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
-assert f"{(Q(*updated) - Q(*floored)) / N:.1e}" == "3.8e-13"
+assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
 
 
 # %% what-adding-reg-covar-costs
-assert abs((Q(*updated) - Q(*floored)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
+assert abs((Q(*updated) - Q(*with_eta)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
 
 
 # %% one-e-step-one
