@@ -35,6 +35,8 @@ for params, formula in zip(fit64.history[:-1], reg_misses):  # the printed formu
     miss = float(q_value(m_step(X64, r, reg_covar=0.0), r) - q_value(m_step(X64, r), r)) / N
     assert abs(miss / formula - 1) < 0.01  # the second-order formula gives the miss
 assert f"{max(reg_misses):.1e}" == "1.2e-12" and (fit64.log_likelihoods.diff() / N).min() > 1e4 * max(reg_misses)  # far below every rise
+assert f"{exact.log_likelihoods[-1] / N:.4f}" == "-3.7786" and exact.converged  # reg_covar = 0: the same value
+assert (exact.log_likelihoods.diff() / N).min() > -1e-12 and min(float(p.variances.min()) for p in exact.history) > 0.25  # never down, bounded
 
 
 # %% 3-climb-plateau
@@ -96,6 +98,8 @@ assert shapes["random data points", 54] == [0, 1, 1] and shapes["random data poi
 # %% 6-local-optima-restarts-2
 assert (f"{share_02['random data points']:.1%}", f"{share_02['k-means++']:.1%}") == ("23.5%", "97.0%")  # as in 02
 assert max(top.values()) < best + 1e-4 * N  # none of the 200 fits beats the best fit (cell 11)
+assert f"{max(top.values()) / N:.4f}" == f"{best / N:.4f}" == "-3.7786"  # printed: the highest score is the best fit's
+assert misses == {"random data points": [5, 11, 15], "k-means++": [5]}  # the widget's text
 assert share["random data points"] == (21, 71, 50, 79) and share["k-means++"][:2] == (99, 99)
 
 
