@@ -619,9 +619,8 @@ def fit_in_reference_order(fit, reference: GMMParams):
     """``fit`` (an EMResult) with its components reordered, at every iteration, so that its final
     parameters line up with ``reference`` (``GMMParams.matched_to``): component k keeps reference k's
     colour in every frame. Introduced in notebooks/00_overview.ipynb (its EM teaser); 07 uses it too."""
-    matched = fit.params.matched_to(reference)
-    order = [int(((fit.params.means - mean) ** 2).sum(dim=1).argmin()) for mean in matched.means]  # matched k = fit's order[k]
-    return fit._replace(params=matched, history=[params.permuted(order) for params in fit.history])
+    order = fit.params.matching_order(reference)  # the order matched_to applies
+    return fit._replace(params=fit.params.permuted(order), history=[params.permuted(order) for params in fit.history])
 
 
 def start_explorer(X: torch.Tensor, K: int = 3, seeds=range(20), max_iter: int = 1000, truth: GMMParams | None = None):
