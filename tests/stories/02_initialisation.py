@@ -135,3 +135,4 @@ assert f"{exact[3:].sum():.2f}" == "0.59" and 0.97 <= round(other_group.min().it
 miss_d = (frequency_d - exact).abs() / tolerance
 assert miss_d.max() > 1 and miss_d.argmax() == 4 and f"{miss_d.max():.2f}" == "1.74" and f"{5 * miss_d.max():.1f}" == "8.7"  # in standard errors
 assert n_tiny * math.erfc(5 / math.sqrt(2)) < 1e-5  # a correct sampler: 5 points, each beyond 5 standard errors with chance 6e-7
+assert f"{math.erfc(5 / math.sqrt(2)):.0e}" == "6e-07"  # the chance quoted
