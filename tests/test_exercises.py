@@ -1390,6 +1390,10 @@ def test_em_loop_check_accepts_the_solution_a_list_and_an_inline_e_step(capsys):
 
     ex.check_em_loop(by_hand)
     assert capsys.readouterr().out == "Exercise 7.4: correct.\n"
+    ex.check_em_loop(lambda *args: (by_hand(*args)[0], by_hand(*args)[1][1:]))  # the same loop's mistakes get their hints
+    assert "leave out the start's" in capsys.readouterr().out
+    ex.check_em_loop(lambda X, *args: (by_hand(X, *args)[0], by_hand(X, *args)[1] / len(X)))
+    assert "per point (a mean)" in capsys.readouterr().out
     ex.check_em_loop(None)
     assert ": no answer yet;" in capsys.readouterr().out
 

@@ -673,8 +673,7 @@ def check_diag_log_density(fn) -> None:
             hint = "Your function returns one term per dimension: add them up over d (a sum, one number per point)."
         else:
             hint = f"Return one number, the log-density of the one point x; got {shapes}."
-    elif any(math.isinf(n) or math.isnan(n) for n in numbers) or all(
-            math.isclose(n, expected[i], rel_tol=1e-4, abs_tol=1e-6) for i, n in enumerate(numbers[:2])):  # D = 600 only
+    elif all(math.isclose(n, expected[i], rel_tol=1e-4, abs_tol=1e-6) for i, n in enumerate(numbers[:2])):  # wrong at D = 600 only
         hint = in_logs
     elif matches(lambda i: expected[i] - 0.5 * D[i] * log_2pi):
         hint = "The constant is -1/2 D log(2 pi): the 1/2 multiplies log(2 pi) too."
@@ -992,17 +991,16 @@ def _one_point_bound(means, r_means=(0.0, 3.0), log=math.log):
 def check_bound_at_new_theta(answer) -> None:
     """Exercise 6.3 (notebooks/06_parameter_updates.ipynb): ``(F, ell)`` for the one-point example at the means
     ``EXERCISE_6_3_MEANS``, with r kept from theta_old (means (0, 3)); natural log; three significant figures."""
+    if answer is None:
+        return _verdict("6.3", answer, False, "")
     F, ell, Q = _one_point_bound(EXERCISE_6_3_MEANS)
-    try:
-        got_F, got_ell = answer
-        ok = [_hand_close(got_F, F), _hand_close(got_ell, ell)]
-    except (TypeError, ValueError):
-        got_F = got_ell = None
-        ok = [False, False]
+    pair = _two_numbers(answer)
+    got_F, got_ell = (None, None) if pair is None else (float(pair[0]), float(pair[1]))
+    ok = [False, False] if pair is None else [_hand_close(got_F, F), _hand_close(got_ell, ell)]
     F10, ell10, _ = _one_point_bound(EXERCISE_6_3_MEANS, log=math.log10)
     hint = ("p_k = 0.5 N(1 | mu_k, 1) at the new means; F = sum_k r_k log(p_k / r_k) with r = (0.8176, 0.1824) from "
             "theta_old; ell = log(p_1 + p_2).")
-    if answer is not None and got_F is None:
+    if pair is None:
         hint = "Answer with a pair of two numbers, (F, ell): F first."
     elif _hand_close(got_F, ell) and _hand_close(got_ell, F):
         hint = "Right numbers, swapped: answer (F, ell), F first."
@@ -1177,12 +1175,11 @@ def check_starts_needed(answer, p: float) -> None:
 
 
 def _em_loop(X, start, max_iter: int, tol: float, weights: bool = True, refresh: bool = True,
-             per_point: bool = True, one_more: bool = False, reg_covar: float = 1e-6):
+             per_point: bool = True, one_more: bool = False):
     """Exercise 7.4's loop, and its likely mistakes: the E-step without the weights (``weights=False``), the
     responsibilities of the start used at every iteration (``refresh=False``), a stop on the change of the
     total instead of the change per point (``per_point=False``), one M-step after the last log-likelihood
-    (``one_more=True``); ``reg_covar=0.0`` is the exact M-step a reader writes by hand (also right).
-    Returns the parameters and the log-likelihoods, shape (iterations + 1,)."""
+    (``one_more=True``). Returns the parameters and the log-likelihoods, shape (iterations + 1,)."""
     from ..posteriors import log_responsibilities
     from ..updates import m_step
 
@@ -1192,7 +1189,7 @@ def _em_loop(X, start, max_iter: int, tol: float, weights: bool = True, refresh:
         if resp is None or refresh:
             used = params if weights else params._replace(weights=torch.full_like(params.weights, 1 / K))
             resp = log_responsibilities(X, used).exp()  # (N, K)
-        params = m_step(X, resp, reg_covar=reg_covar)
+        params = m_step(X, resp)
         log_likelihoods.append(log_likelihood(X, params))
         if abs(log_likelihoods[-1] - log_likelihoods[-2]) / (N if per_point else 1) < tol:
             break
@@ -1259,9 +1256,10 @@ def check_em_loop(fn) -> None:
     if got_lls is None:
         _verdict("7.4", fn, False, "The second thing to return is the log-likelihoods, a list or a 1-D tensor of numbers.")
         return
-    exact_params, exact_lls = _em_loop(X, start, max_iter, tol, reg_covar=0.0)  # a hand-written M-step without reg_covar
-    params_ok = _params_close(got_params, params) or _params_close(got_params, exact_params)
-    lls_ok = any(got_lls.shape == ref.shape and _close(got_lls, ref, rtol=1e-8, atol=1e-8) for ref in (lls, exact_lls))
+    # rtol 1e-6 on the log-likelihoods: an M-step written by hand without fit_em's reg_covar (1e-6 added to each
+    # variance) is EM too, and differs by about 1e-7; every likely mistake differs by far more
+    params_ok = _params_close(got_params, params)
+    lls_ok = got_lls.shape == lls.shape and _close(got_lls, lls, rtol=1e-6, atol=1e-8)
     hint = ("Each iteration: the E-step (responsibilities from the current parameters, weights included), the M-step, "
             "then the data log-likelihood of the new parameters; stop when its change per point is below tol.")
     if params_ok and lls_ok:  # a second tolerance, where other stopping rules (relative, total) stop elsewhere
@@ -1289,12 +1287,12 @@ def check_em_loop(fn) -> None:
     elif _params_close(got_params, _em_loop(X, start, max_iter, tol, one_more=True)[0]):
         hint = ("Your parameters are one M-step past the last log-likelihood you recorded: return the parameters whose "
                 "log-likelihood is log_likelihoods[-1].")
-    elif len(got_lls) == len(lls) - 1 and _close(got_lls, lls[1:], rtol=1e-8, atol=1e-8):
+    elif len(got_lls) == len(lls) - 1 and _close(got_lls, lls[1:], rtol=1e-6, atol=1e-8):
         hint = ("Your log-likelihoods leave out the start's: put it first, so that log_likelihoods[t] belongs to the "
                 "parameters after t iterations (like fit_em's).")
-    elif got_lls.shape == lls.shape and _close(got_lls * N, lls, rtol=1e-8, atol=1e-8):
+    elif got_lls.shape == lls.shape and _close(got_lls * N, lls, rtol=1e-6, atol=1e-8):
         hint = "Your log-likelihoods are per point (a mean): return the sums over the points, like fit_em's."
-    elif len(got_lls) == max_iter + 1 and _close(got_lls[:len(lls)], lls, rtol=1e-8, atol=1e-8):
+    elif len(got_lls) == max_iter + 1 and _close(got_lls[:len(lls)], lls, rtol=1e-6, atol=1e-8):
         hint = "Your loop never stopped early: stop as soon as the log-likelihood changes by less than tol per point."
     elif len(got_lls) == len(_em_loop(X, start, max_iter, tol, per_point=False)[1]) and len(got_lls) > len(lls):
         hint = ("Your loop ran past the stop: tol is a change per point, so compare |l_t - l_(t-1)| / N with it, "

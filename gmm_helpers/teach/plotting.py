@@ -222,8 +222,9 @@ def plot_mixture(
                 ax.scatter(*Xn[labels == k].T, s=point_size, color=component_colour(int(k)), alpha=0.5,
                            linewidths=0, label=None if params is not None or not legend else f"component {k}")
         elif resp is not None:
-            largest = torch.as_tensor(resp).detach().cpu().double().max(dim=1).values  # (N,): the owner's share
-            if grow_shared:  # 0 when owned outright, 1 when shared equally by all K
+            resp = torch.as_tensor(resp).detach().cpu().double()
+            largest = resp.max(dim=1).values  # (N,): the owner's share
+            if grow_shared and resp.shape[1] > 1:  # 0 when owned outright, 1 when shared equally by all K
                 spread = ((1 - largest) / (1 - 1 / resp.shape[1])).numpy()
                 ax.scatter(*Xn.T, s=point_size * (1 + 4 * spread), c=responsibility_colours(resp), alpha=1,
                            edgecolors="white", linewidths=0.4)
@@ -231,7 +232,7 @@ def plot_mixture(
                 ax.scatter(*Xn.T, s=point_size, c=responsibility_colours(resp), alpha=0.7, linewidths=0)
             if ring_below is not None:
                 ringed = (largest < ring_below).numpy()
-                ax.scatter(*Xn[ringed].T, s=150, facecolors="none", edgecolors="0.2", linewidths=0.8, gid="ring")
+                ax.scatter(*Xn[ringed].T, s=max(150, 7.5 * point_size), facecolors="none", edgecolors="0.2", linewidths=0.8, gid="ring")
         else:
             ax.scatter(*Xn.T, s=point_size, color="0.45", alpha=0.5, linewidths=0)
     if params is not None:
