@@ -96,7 +96,7 @@ CASES = [
     (ex.check_diag_log_density, solution_diag_log_density, log_of_density),
     (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error"], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4), "error"]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
-    (ex.check_peak_bytes, 3 * 50_000 * 10 * 20 * 8, 50_000 * 10 * 20 * 8),
+    (ex.check_peak_bytes, 4 * 50_000 * 10 * 8, 3 * 50_000 * 10 * 8),  # D = 1: the last line's four tensors, not the division's three
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
     (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
      lambda lp, w: (w * lp.exp()).sum(dim=1).log().sum()),
@@ -215,20 +215,20 @@ def test_spherical_check_generic_hint_uses_the_notebooks_notation(capsys):
 
 def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsys):
     N, K, D, dtype = ex.EXERCISE_4_3_SIZES
-    assert (N, K, D, dtype) == (50_000, 10, 20, torch.float64)
-    by_hand = 3 * N * K * D * 8  # three (N, K, D) float64 tensors: 240,000,000 bytes
-    from gmm_helpers.likelihoods import format_bytes
-    assert by_hand == 240_000_000 and format_bytes(by_hand) == "228.9 MiB" and 100 * by_hand > 22 * 2**30  # 04's Solution 4.3
-    for answer in (by_hand, 240_000_000.0, 2.4e8, torch.tensor([2.4e8]), np.int64(by_hand)):
+    assert (N, K, D, dtype) == (50_000, 10, 1, torch.float64)
+    by_hand = 4 * N * K * 8  # D = 1: diff (named) and the last line's three (N, K) tensors, float64: 16,000,000 bytes
+    from gmm_helpers.likelihoods import format_bytes, log_pdfs_peak_bytes
+    assert by_hand == 16_000_000 == log_pdfs_peak_bytes(N, K, D, dtype) and format_bytes(by_hand) == "15.3 MiB"  # 04's Solution 4.3
+    for answer in (by_hand, 16_000_000.0, 1.6e7, torch.tensor([1.6e7]), np.int64(by_hand)):
         ex.check_peak_bytes(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
-    for mistake, says in [(N * K * D * 8, "alive at the same moment"), (3 * N * K * D * 4, "8 bytes"),
-                          (by_hand / 2**20, "in bytes"), (240, "in bytes"), (0.24, "in bytes"), ("lots", "one number"),
-                          (2 * N * K * D * 8, "del diff"), (by_hand + 3 * N * K * 8, "(N, K) tensors"),
-                          (by_hand + N * K * 8, "(N, K) tensors")]:  # 252,000,000: the three (N, K) results added
+    one = N * K * 8
+    for mistake, says in [(one, "alive at the same moment"), (3 * one, "division"), (2 * one, "8 bytes a number"),
+                          (3 * N * K * 4, "8 bytes per number"), (5 * one, "unnamed"), (6 * one, "unnamed"),
+                          (by_hand / 2**20, "in bytes"), (16, "in bytes"), ("lots", "one number"), (1234, "line by line")]:
         ex.check_peak_bytes(mistake)
         out = capsys.readouterr().out
-        assert "not yet" in out and says in out and "240" not in out, (mistake, out)
+        assert "not yet" in out and says in out and "16,000,000" not in out and "4 N K" not in out, (mistake, out)
 
 
 def test_log_likelihood_check_says_when_the_points_are_not_summed(capsys):

@@ -50,6 +50,9 @@ def test_plot_pdf_on_samples_survives_arrays_lists_and_errors(capsys):
     fig, ax = plt.subplots()
     plot_pdf_on_samples(samples, lambda x: 1 / 0, ax=ax)
     assert len(ax.lines) == 0 and "pdf_1d raised ZeroDivisionError" in capsys.readouterr().out
+    fig, ax = plt.subplots()  # 01's histogram of standardised errors: its own bins and names
+    plot_pdf_on_samples(samples, lambda x: torch.exp(-x**2 / 2), ax=ax, bins=20, pdf_label="standard normal", xlabel="$u$")
+    assert len(ax.patches) == 20 and ax.lines[0].get_label() == "standard normal" and ax.get_xlabel() == "$u$"
 
 
 def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
@@ -94,6 +97,23 @@ def test_plot_underflow_marks_the_first_zero_and_can_leave_out_the_subnormal_ban
     assert 525 in marked[2] and 526 in marked[3]
 
 
+def test_plot_underflow_zoom_draws_an_inset_and_names_each_dotted_line():
+    dims = torch.arange(1, 601)
+    log_density = dims * -0.5 * (np.log(2 * np.pi) + 1.0)
+    computed = {name: torch.exp(log_density.to(dtype)) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    plot_underflow(dims, log_density, computed, ax=ax, subnormal=False, zoom=(55, 80))
+    (inset,) = ax.child_axes
+    held, zero = [set(np.round(line.get_xdata()).astype(int)) for line in inset.lines if line.get_marker() == "o"]
+    assert held == set(range(55, 74)) and zero == set(range(74, 81))  # a marker at every D: float32 gives 0 from 74
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "limit-label"]
+    assert [label.split("'")[0] for label in labels] == ["dotted: float32", "dotted: float64"]
+    fig.canvas.draw()  # the legend, the inset and the labels do not cover one another
+    boxes = [ax.get_legend().get_window_extent(), inset.get_tightbbox()] + [t.get_window_extent() for t in ax.texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(fig)
+
+
 def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_them():
     Y = torch.tensor([[1.0, 1.0], [-1.0, -1.0], [2.0, 2.5], [-2.0, -1.5], [1.0, -0.5]], dtype=torch.float64)
     centre = Y.mean(dim=0)
@@ -131,7 +151,8 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_full_fit_in_every_pa
     for ax in axes.flat:  # the full fit's dashed 2σ ellipse in every panel
         assert sum(p.get_linestyle() == "--" and p.get_label() == "full-covariance fit, 2σ" for p in ax.patches) == 1
     assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number)",
-                                                                          "full-covariance fit, 2σ"]
+                                                                          "full-covariance fit, 2σ", "the 3 diagonal components, 2σ"]
+    assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 3  # the last fit, grey, under the full fit
     with pytest.raises(ValueError, match="fits: expected three fits"):
         plot_diagonal_tiling(Y, {1: fits[1]}, centre, S, full_per_point=-2.5)
     plt.close("all")
@@ -163,7 +184,8 @@ def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
         assert np.allclose(column.get_facecolor()[:3], [c + (1 - c) * 0.55 for c in to_rgb(component_colour(k % 3))])
     texts = " ".join(t.get_text() for t in ax.texts)
     for shape in ["(N, 1, D)", "(1, K, D)", "variances[None, :, :]", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
-                  "never copied", "diff ** 2", "the quotient", "alive together at the peak", "log_pdfs", "c_k"]:
+                  "never copied", "diff ** 2", "the quotient", "alive together at the peak", "log_pdfs", "c_k",
+                  "each layer\nbecomes one column"]:  # the K axis: layers before the sum over D, columns after
         assert shape in texts
     assert texts.count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the key to their background
     assert texts.count("(1, K, D)") == 2  # the means and the variances
@@ -353,6 +375,31 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     plt.close(fig2)
 
 
+def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_by_their_own_nearest_group():
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers.teach.figures import plot_seeds_to_centroids
+    from gmm_helpers.teach.style import component_colour
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    seeds = torch.tensor([[4.0, 1.0], [2.4, 0.0]])  # seed 1, a stray one nearer group 1, pulls most of group 1 to it
+    fig, axes = plt.subplots(1, 3)
+    centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
+    seed_colours = [to_rgba(line.get_markerfacecolor()) for line in axes[0].get_lines() if line.get_marker() == "o"]
+    assert sorted(seed_colours) == sorted([to_rgba(component_colour(0)), to_rgba(component_colour(1))])
+    crosses = {to_rgba(line.get_color()): line.get_xydata()[0] for line in axes[2].get_lines() if line.get_marker() == "X"}
+    nearest = ((centroids[:, None, :] - centres[None]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # oracle: by hand
+    for k, grp in enumerate(nearest):
+        assert np.allclose(crosses[to_rgba(component_colour(grp))], centroids[k].numpy())
+    assert all(t.get_text().startswith("centroid nearest group") for t in axes[2].get_legend().get_texts()[1:])
+    assert all(line.get_zorder() < 4 for line in axes[2].get_lines() if line.get_marker() == "P")  # centres under the crosses
+    with pytest.raises(ValueError, match="colour_by"):
+        plot_seeds_to_centroids(X, seeds, axes=axes, colour_by="nearest")  # needs centres
+    plt.close(fig)
+
+
 def test_plot_likelihood_slice_marks_the_maximum_and_the_truth_on_the_curve():
     from gmm_helpers.teach.figures import plot_likelihood_slice
 
@@ -386,6 +433,7 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     assert axes[3].get_lines()[-1].get_ydata()[0] == pytest.approx(float(log_likelihood(X, truth) / len(X)))
     assert curve[0] < axes[3].get_ylim()[0] and any("below the axis" in t.get_text() for t in axes[3].texts)
     assert len(fig.legends) == 1  # the component legend, below the panels
+    assert "blended by its $r_{nk}$" in fig.legends[0].get_texts()[-1].get_text()  # the mixed swatch stands for many blends
     top, bottom = axes[0].get_position(), axes[2].get_position()
     assert len(axes) == 4 and bottom.y1 < top.y0 and bottom.x0 == pytest.approx(top.x0)  # two panels a row
     plt.close(fig)
@@ -493,6 +541,19 @@ def test_plot_bound_slice_names_the_bound_as_asked_and_keeps_F_by_default():
         assert ax.get_legend().get_texts()[1].get_text() == legend
         assert annotation in [t.get_text() for t in ax.texts]
         plt.close(fig)
+
+
+def test_plot_bound_slice_takes_a_lopsided_span():
+    from gmm_helpers.teach.figures import plot_bound_slice
+
+    params = toy_params().to(torch.float64)
+    X = torch.randn(200, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2.5
+    old = float(params.means[1, 0])
+    fig, ax = plt.subplots()
+    plot_bound_slice(X, params, 1, 0, span=(0.5, 2.0), ax=ax)  # 06 reaches further right, where l turns down
+    xs = ax.lines[0].get_xdata()
+    assert abs(xs[0] - (old - 0.5)) < 1e-12 and abs(xs[-1] - (old + 2.0)) < 1e-12
+    plt.close(fig)
 
 
 

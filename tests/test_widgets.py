@@ -39,13 +39,19 @@ def test_weight_explorer_variance_slider_keeps_the_volume_and_lowers_the_height(
     c = controls(w)
     levels = filled_levels(w.result.axes[0])
     heights = []
-    for scale in (1.0, 2.0, 4.0):
+    scales = (0.25, 0.5, 1.0, 2.0, 4.0)  # the slider narrows as well as widens
+    for scale in scales:
         c["variances × (component 0)"].value = scale
         title = w.result.axes[0].get_title()
-        assert "volume 0.50," in title and filled_levels(w.result.axes[0]) == levels
+        assert "volume 0.50," in title and filled_levels(w.result.axes[0])[0] == levels[0]  # fixed colour levels
         heights.append(float(title.split("height ")[1]))
-    expected = [0.5 / (2 * np.pi * np.sqrt(1.8 * 0.8) * s) for s in (1.0, 2.0, 4.0)]  # sigma1 sigma2 grows like the scale
+    expected = [0.5 / (2 * np.pi * np.sqrt(1.8 * 0.8) * s) for s in scales]  # sigma1 sigma2 grows like the scale
     np.testing.assert_allclose(heights, expected, atol=5e-4)
+    # narrowing a light component makes it the tallest hill (the others share 0.75)
+    c["weight of component 0"].value = 0.25
+    c["variances × (component 0)"].value = 0.25
+    label_heights = [float(t.get_text().split("height ")[1].split()[0]) for t in w.result.axes[0].texts]
+    assert int(np.argmax(label_heights)) == 0
 
 
 def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
@@ -220,6 +226,9 @@ def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():
     torch.testing.assert_close(torch.tensor(without, dtype=torch.float32), equal)
     assert without[0] < with_weights[0]  # component 0 carries the biggest weight: without it, it loses
     assert w.result.axes[0].get_xlim() == (-15.0, 15.0)
+    c["map"].value = c["map"].options[1]  # zoomed: ±3 around the probe, the bars unchanged
+    assert w.result.axes[0].get_xlim() == (-1.5, 4.5) and w.result.axes[0].get_ylim() == (-3.5, 2.5)
+    assert [patch.get_height() for patch in w.result.axes[1].patches] == without
 
 
 def test_draw_probe_shows_several_probes_as_one_grouped_bar_chart():
@@ -236,6 +245,7 @@ def test_draw_probe_shows_several_probes_as_one_grouped_bar_chart():
     assert heights[0, 2] > 0.99  # far right: component 0, whose group is on the left
     assert [t.get_text() for t in bars.get_legend().get_texts()] == ["component 0", "component 1", "component 2"]
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["component 0", "component 1", "component 2"]  # the map's key
     labels = [t.get_text() for t in bars.texts]
     assert "0.00" not in labels and len(labels) == int((heights >= 0.005).sum())  # no row of "0.00" over empty bars
 
@@ -503,6 +513,8 @@ def test_draw_sample_draws_the_sample_estimate_dashed_where_a_component_has_two_
     for k, e in enumerate(dashed):  # the 2-sigma ellipse around each estimated mean
         assert e.center == pytest.approx(measured.means[k].tolist())
         assert sorted([e.width, e.height]) == pytest.approx(sorted((4 * measured.variances[k].sqrt()).tolist()), rel=1e-6)
+    points = max(c.get_zorder() for c in ax.collections)  # every ellipse, solid or dashed, lies above the points
+    assert all(points < p.get_zorder() < min(line.get_zorder() for line in ax.lines) for p in ax.patches)
     plt.close(fig)
     fig, ax = plt.subplots()
     draw_sample(20, seed=1, ax=ax)  # off by default
@@ -549,6 +561,30 @@ def test_draw_start_numbers_the_start_like_the_centres_it_is_given():
     for k in range(3):
         assert crosses[to_rgba(component_colour(k))] == pytest.approx(start.means[k].tolist())
     plt.close(fig)
+
+
+def test_draw_start_colour_by_nearest_gives_each_mean_its_nearest_groups_colour():
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers import init_random_points, nearest_means, running_example
+    from gmm_helpers.teach.style import component_colour
+    from gmm_helpers.teach.widgets import draw_start
+
+    X, _, truth = running_example()
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))  # the poor start: nearest groups 1, 0, 0
+    assert nearest_means(start.means, truth.means).tolist() == [1, 0, 0]
+    for scale in (1.0, 10.0):
+        fig, ax = plt.subplots()
+        draw_start(X, "random data points", seed=0, scale=scale, ax=ax, centres=truth.means, colour_by="nearest",
+                   numbered_like_centres=True)  # colour_by wins over numbered_like_centres
+        crosses = [(to_rgba(line.get_color()), line.get_xydata()[0].tolist()) for line in ax.get_lines() if line.get_marker() == "X"]
+        assert [c for c, _ in crosses] == [to_rgba(component_colour(g)) for g in (1, 0, 0)]  # two blue means, no green
+        assert np.allclose([xy for _, xy in crosses], (scale * start.means).numpy(), rtol=1e-5)  # the scheme's own order
+        plt.close(fig)
+    with pytest.raises(ValueError, match="colour_by"):
+        draw_start(X, "random data points", colour_by="nearest")  # needs centres
+    w = init_explorer(X, centres=truth.means, colour_by="nearest")
+    assert sorted(controls(w)) == ["data units × ", "scheme", "seed"] and w.kwargs_widgets is not None
 
 
 def test_draw_start_colours_the_points_by_their_group_when_given_labels():

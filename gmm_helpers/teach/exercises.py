@@ -778,33 +778,37 @@ def check_spherical_log_pdfs(fn) -> None:
         _verdict("4.2", fn, got is not None and _close(got, oracle, rtol=1e-5), hint)
 
 
-EXERCISE_4_3_SIZES = (50_000, 10, 20, torch.float64)  # N, K, D, dtype
+EXERCISE_4_3_SIZES = (50_000, 10, 1, torch.float64)  # N, K, D, dtype: D = 1, where the last line is the peak
 
 
 def check_peak_bytes(answer) -> None:
-    """Exercise 4.3: the bytes the broadcast form holds at its peak (its (N, K, D) temporaries) for
-    ``EXERCISE_4_3_SIZES``, as one number (an integer count of bytes; a 1-element tensor is fine)."""
+    """Exercise 4.3: the bytes the broadcast form's tensors hold at its worst moment for ``EXERCISE_4_3_SIZES``
+    (D = 1: ``diff``, named, next to the three (N, K) tensors of the last line, 4NK numbers), as one number
+    (an integer count of bytes; a 1-element tensor is fine)."""
     from ..likelihoods import broadcast_memory_bytes, log_pdfs_peak_bytes
 
     N, K, D, dtype = EXERCISE_4_3_SIZES
-    expected = log_pdfs_peak_bytes(N, K, D, dtype, "broadcast")  # three (N, K, D) tensors
-    one = broadcast_memory_bytes(N, K, D, dtype)
+    expected = log_pdfs_peak_bytes(N, K, D, dtype, "broadcast")  # 4 N K numbers: the last line
+    one = broadcast_memory_bytes(N, K, D, dtype)  # N K D = N K numbers
     value = _scalar_or_none(answer)
-    hint = ("Count the numbers in one (N, K, D) tensor, times the bytes per number, times the tensors "
-            "alive at the peak.")
+    hint = ("Go line by line: at each one, list the tensors alive (named ones until the function returns, unnamed "
+            "ones until the operation that uses them returns), and count the numbers and bytes.")
     if answer is not None and value is None:
         hint = "Answer with one number of bytes (an int, a float, or a tensor holding one value)."
     elif value is not None:
         if _number_close(value, one):
-            hint = "That is one (N, K, D) tensor: how many of them are alive at the same moment?"
+            hint = "That is one tensor of N K numbers: how many are alive at the same moment?"
+        elif _number_close(value, 3 * one):
+            hint = ("That is the division's moment (diff, diff**2, the quotient), the peak when D >= 2. At D = 1 each "
+                    "holds only N K numbers: go on to the last line and count what is alive there.")
         elif _number_close(value, 2 * one):
-            hint = ("Two (N, K, D) tensors is the peak after `del diff` (or an in-place square); the one-line form "
-                    "`(diff**2 / variances)` keeps diff, diff**2 and the quotient alive together: count those.")
-        elif _number_close(value, expected / 2) or _number_close(value, one / 2):
+            hint = ("That is 16 bytes per N K: float64 takes 8 bytes a number (not 4), and more than two tensors are "
+                    "alive at the worst moment.")
+        elif any(_number_close(value, j * one / 2) for j in (1, 3, 5, 6)):
             hint = "float64 takes 8 bytes per number, not 4."
-        elif any(_number_close(value, expected + j * N * K * one // (N * K * D)) for j in (1, 2, 3)):
-            hint = ("That adds (N, K) tensors (the results) to the (N, K, D) ones; the question asks only for the "
-                    "(N, K, D) temporaries, and no (N, K) tensor is alive while all three of them are.")
+        elif any(_number_close(value, j * one) for j in (5, 6, 7)):
+            hint = ("More tensors than are alive at once: an unnamed one (diff**2, the quotient, the sum inside the "
+                    "last line) dies as soon as the operation that uses it returns.")
         elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
             hint = "Answer in bytes, not in MiB/MB or GiB/GB."
     _verdict("4.3", answer, value is not None and _hand_close(value, expected), hint)

@@ -58,10 +58,11 @@ def plot_error_vs_n(ns, errors, ax=None):
     return ax
 
 
-def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0)):
+def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0), bins=80, pdf_label="your pdf_1d", xlabel="$x$"):
     """A histogram of 1-D samples (scaled to a density) with ``pdf`` drawn over it, if given.
 
-    Introduced in notebooks/01_synthetic_data.ipynb (Exercise 1.1).
+    Introduced in notebooks/01_synthetic_data.ipynb (Exercise 1.1; also the standardised errors of many
+    samples against the standard normal density, with ``pdf_label`` and ``xlabel`` naming them).
 
     ``pdf`` is a reader's function of a 1-D float64 tensor; it may return a tensor, an array or a list.
     If it raises, the histogram is drawn alone and the error is printed.
@@ -72,22 +73,22 @@ def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0)):
     """
     ax = ax or plt.gca()
     samples = np.asarray(torch.as_tensor(samples).detach().cpu(), dtype=float).reshape(-1)
-    ax.hist(samples, bins=80, density=True, color="0.75", label=f"{len(samples):,} samples")
+    ax.hist(samples, bins=bins, density=True, color="0.75", label=f"{len(samples):,} samples")
     if pdf is not None:
         x = torch.linspace(*grid, 400, dtype=torch.float64)
         try:
             y = np.asarray(torch.as_tensor(pdf(x)).detach().cpu(), dtype=float).reshape(-1)
         except Exception as exc:  # noqa: BLE001 - a reader's function may fail in any way; say how
-            print(f"pdf_1d raised {type(exc).__name__}: {exc}; drawing the samples alone.")
+            print(f"{pdf_label} raised {type(exc).__name__}: {exc}; drawing the samples alone.")
         else:
-            ax.plot(x.numpy(), y, color="black", label="your pdf_1d")
-    ax.set_xlabel("$x$")
+            ax.plot(x.numpy(), y, color="black", label=pdf_label)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.legend()
     return ax
 
 
-def plot_underflow(dims, log_density, computed, ax=None, subnormal=True):
+def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=None):
     """A density that shrinks with the dimension D, and what each floating-point type makes of it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
@@ -106,6 +107,10 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True):
     ax : matplotlib Axes, optional
     subnormal : bool, default True
         Whether to shade the subnormal bands (03 draws the figure without them: subnormals are optional there).
+    zoom : (int, int), optional
+        A range of D, e.g. (55, 80), drawn again in an inset (upper right, above the falling line) with a marker
+        at every D for the first type in ``computed``: where it stops following the line and gives 0. With an
+        inset, the legend moves below the falling line.
 
     Returns
     -------
@@ -150,9 +155,16 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True):
                     f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
                     color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                     gid="first-zero")
-    ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)"
-            + (";\nshaded: subnormal numbers,\nstored with fewer digits" if subnormal else ""),
-            ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
+    if zoom is None:
+        ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)"
+                + (";\nshaded: subnormal numbers,\nstored with fewer digits" if subnormal else ""),
+                ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
+    else:  # each dotted line named on it: float32's at the right end (above the falling line), float64's right of D = 74
+        for (name, values), (x, ha) in zip(computed.items(), ((dims[-1], "right"), (dims[0] + 0.14 * (dims[-1] - dims[0]), "left"))):
+            info = torch.finfo(values.dtype)
+            ax.text(x, np.log10(info.smallest_normal * info.eps) + 3, f"dotted: {name}'s smallest positive number "
+                    "(half of it or less is stored as 0)" if ha == "right" else f"dotted: {name}'s smallest positive number",
+                    ha=ha, va="bottom", fontsize=11, color=colours.get(name, "0.4"), gid="limit-label")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
     ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
@@ -170,7 +182,31 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True):
     ax.set_ylabel(r"$\log_{10}$ density")
     # in the empty corner above the falling line, below float32's dotted limit (which it would hide)
     y_lo, y_hi = ax.get_ylim()
-    ax.legend(loc="upper right", bbox_to_anchor=(1, (-55 - y_lo) / (y_hi - y_lo)), framealpha=0.95)
+    if zoom is None:
+        ax.legend(loc="upper right", bbox_to_anchor=(1, (-55 - y_lo) / (y_hi - y_lo)), framealpha=0.95)
+        return ax
+    # the legend below the falling line, left; the inset above it, right (below float32's dotted line)
+    ax.legend(loc="lower left", bbox_to_anchor=(dims[0] + 0.14 * (dims[-1] - dims[0]), -302), bbox_transform=ax.transData,
+              framealpha=0.95, fontsize=12)
+    name, values = next(iter(computed.items()))
+    colour = colours.get(name, "0.4")
+    inset = ax.inset_axes([0.56, 0.57, 0.38, 0.25])
+    inset.set_gid("zoom")
+    keep = (dims >= zoom[0]) & (dims <= zoom[1])
+    v = np.asarray(values.detach().cpu(), dtype=float)[keep]
+    exact_zoom, dims_zoom = exact[keep], dims[keep]
+    info = torch.finfo(values.dtype)
+    limit = np.log10(info.smallest_normal * info.eps)
+    inset_zero = limit - 4  # the inset's "exactly 0" row
+    inset.plot(dims_zoom, exact_zoom, color="black", linewidth=2)
+    inset.plot(dims_zoom[v > 0], np.log10(v[v > 0]), linestyle="none", color=colour, **styles[0])
+    inset.plot(dims_zoom[v == 0], np.full((v == 0).sum(), inset_zero), linestyle="none", color=colour, **styles[0])
+    inset.axhline(limit, color=colour, linestyle=":", linewidth=2)
+    inset.set_ylim(inset_zero - 1.5, exact_zoom.max() + 1)
+    inset.set_yticks([t for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + [inset_zero],
+                     [f"{t}" for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + ["0"])
+    inset.tick_params(labelsize=10)
+    inset.set_title(f"zoom: D = {zoom[0]} to {zoom[1]}, {name}", fontsize=11)
     return ax
 
 
@@ -240,8 +276,8 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
         ellipses (line width growing with the weight, the weight written next to each mean); the title
         gives the fit's final log-likelihood per point.
     centre, S : Tensor, shapes (2,) and (2, 2)
-        The full-covariance fit (sample mean and covariance): its 2σ ellipse is dashed in every panel, and
-        it alone fills the fourth panel, which also holds the legend.
+        The full-covariance fit (sample mean and covariance): its 2σ ellipse is dashed in every panel; in the
+        fourth panel, which also holds the legend, it lies over the last fit's 2σ ellipses, drawn thin and grey.
     full_per_point : float
         The full fit's log-likelihood per point, for the fourth panel's title.
     axes : 2 x 2 array of matplotlib Axes, optional
@@ -254,7 +290,7 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
     from matplotlib import patheffects
     from matplotlib.lines import Line2D
 
-    from .plotting import draw_covariance_ellipses, plot_mixture
+    from .plotting import draw_covariance_ellipses, draw_ellipses, plot_mixture
     from .style import COMPONENT_COLOURS
 
     if len(fits) != 3:
@@ -262,7 +298,8 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
     created = axes is None
     if created:
         _, axes = plt.subplots(2, 2, figsize=(16, 8.8), sharex=True, sharey=True)
-    colours = list(COMPONENT_COLOURS[:5]) + ["#6A3D9A"]  # six distinct colours: the palette's sixth is a second blue
+    colours = list(COMPONENT_COLOURS[:4]) + ["#8C510A", "#6A3D9A"]  # six distinct colours: brown, not the palette's amber
+    # (too close to its vermillion), and purple, not its second blue
     outline = [patheffects.withStroke(linewidth=3, foreground="white")]
     for ax, (K, fit) in zip(axes.flat, fits.items()):
         per_point = float(fit.log_likelihoods[-1]) / len(Y)
@@ -273,18 +310,23 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
                         fontsize=13, fontweight="bold", path_effects=outline, gid="weight")  # right of the mean, inside the ellipses
     plot_mixture(Y, ax=axes[1, 1], legend=False,
                  title=f"1 full-covariance Gaussian: log-likelihood {float(full_per_point):.3f} per point")
+    last_K, last = list(fits.items())[-1]
+    for m, v in zip(last.params.means, last.params.variances):  # the last fit, for comparison, under the full fit
+        draw_ellipses(m, v, ax=axes[1, 1], n_std=(2,), color="0.45", linewidth=1.5, gid="last-fit")
     for ax in axes.flat:
         draw_covariance_ellipses(centre, S, ax=ax, n_std=(2,), color="black", linewidth=2, linestyle="--",
                                  label="full-covariance fit, 2σ")
         ax.label_outer()
     width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number)")
-    axes[1, 1].legend(handles=[width_note, axes[1, 1].get_legend_handles_labels()[0][-1]], loc="lower right", fontsize=12)
+    last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
+    axes[1, 1].legend(handles=[width_note, axes[1, 1].get_legend_handles_labels()[0][-1], last_note], loc="lower right",
+                      fontsize=12)
     if created:
         axes[0, 0].figure.tight_layout()
     return axes
 
 
-def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, groups=None):
+def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, groups=None, colour_by=None):
     """One Lloyd iteration from seed points (02 calls them "picked points"), in three panels: the seeds on the
     data; each point coloured by its nearest seed (the clusters); the clusters' centroids, which become the
     start's means.
@@ -297,8 +339,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     seeds : Tensor, shape (K, 2)
         The seed points (for example k-means++'s), in the order that gives their colours.
     centres : Tensor, shape (G, 2), optional
-        The true group centres, marked with a black plus (under the seeds; in panel 3, smaller, on top of the
-        centroids, which would hide them).
+        The true group centres, marked with a black plus (under the seeds and the centroids, whose crosses have a
+        white edge).
     axes : sequence of 3 matplotlib Axes, optional
         A new 1 x 3 figure is made when omitted.
     colours : sequence of K ints, optional
@@ -309,6 +351,10 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         is given) and the legends say so, by group only, so a colour means one group. A seed's label names its
         centroid's pairing ("picked point (its centroid pairs with group 1)"), since a stray seed may lie nearer
         another group; the legends then list the groups in order.
+    colour_by : {None, "nearest"}, optional
+        "nearest" (needs ``centres``; 02's rule): each seed takes the colour of its own nearest group, and each
+        cluster and centroid that of the centroid's nearest group, so a stray seed and its centroid can differ
+        in colour; the legends name those groups. Overrides ``colours`` and ``groups``.
 
     Returns
     -------
@@ -322,16 +368,27 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         _, axes = plt.subplots(1, 3, figsize=(18, 5.8), sharex=True, sharey=True)
     nearest = nearest_means(X, seeds)  # (N,): the index of each point's nearest seed
     K = seeds.shape[0]
+    centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
+    if colour_by not in (None, "nearest") or (colour_by == "nearest" and centres is None):
+        raise ValueError(f"colour_by: expected None, or 'nearest' together with centres, got {colour_by!r}")
+    if colour_by == "nearest":
+        seed_groups = nearest_means(seeds, centres.to(seeds.dtype)).tolist()  # (K,): each seed's nearest group
+        colours = groups = nearest_means(centroids, centres.to(centroids.dtype)).tolist()  # each centroid's
     if colours is None and groups is not None:
         colours = groups
     colour = [component_colour(c) for c in (range(K) if colours is None else colours)]  # (K,): one per seed
     names = [f" {k}" for k in range(K)] if groups is None else [f" for group {g}" for g in groups]  # (K,): legend names
     seed_names = names if groups is None else [f" (its centroid pairs with group {g})" for g in groups]  # panel 1
+    seed_colour, seed_order = colour, None  # seed_order: panel 1's legend order, when it differs
+    if colour_by == "nearest":
+        names = [f" nearest group {g}" for g in groups]
+        seed_names = [f" nearest group {g}" for g in seed_groups]
+        seed_colour = [component_colour(g) for g in seed_groups]
+        seed_order = sorted(range(K), key=lambda k: seed_groups[k])
     if len(colour) != K:
         raise ValueError(f"colours: expected {K} component indices, one per seed, got {len(colour)}")
     if len(names) != K:
         raise ValueError(f"groups: expected {K} group indices, one per seed, got {len(names)}")
-    centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
     Xn, S, C = (np.asarray(t.detach().cpu(), dtype=float) for t in (X, seeds, centroids))
     counts = torch.bincount(nearest, minlength=K).tolist()
     order = list(range(K)) if groups is None else sorted(range(K), key=lambda k: groups[k])  # legend order
@@ -342,23 +399,26 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         else:
             for k in order:
                 ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=colour[k], alpha=0.35,
-                           linewidths=0, label=f"cluster{names[k]}: {counts[k]} points" if i == 1 else None)
+                           linewidths=0, label=(f"cluster{names[k]}: {counts[k]} points" if colour_by is None else
+                                                f"cluster (centroid{names[k]}): {counts[k]} points") if i == 1 else None)
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
-                ax.plot(*c, marker="P", markersize=15 if i < 2 else 11, color="black", markeredgecolor="white",
-                        linestyle="none", zorder=1.5 if i < 2 else 5,  # panel 3: on top of the centroids' crosses
+                ax.plot(*c, marker="P", markersize=15, color="black", markeredgecolor="white",
+                        linestyle="none", zorder=1.5,  # under the picked points and the centroids' crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
         if i == 2:  # a neutral legend marker for the faded picked points, whatever their colours
             ax.plot([], [], marker="o", markersize=13, markerfacecolor="0.6", markeredgecolor="black", markeredgewidth=1.5,
                     alpha=0.6, linestyle="none", label="picked points (faded)")
-        for k in order:
-            ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=colour[k], markeredgecolor="black",
+        labelled = set()  # panel 1: one legend entry per name (two seeds may share a nearest group)
+        for k in (seed_order or order) if i == 0 else order:
+            ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=seed_colour[k], markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
-                    label=f"picked point{seed_names[k]}" if i == 0 else None)
+                    label=f"picked point{seed_names[k]}" if i == 0 and seed_names[k] not in labelled else None)
+            labelled.add(seed_names[k])
             if i == 2:
                 ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
-                        markeredgewidth=1.5, linestyle="none", zorder=4, label=f"centroid{names[k]}")
+                        markeredgewidth=2, linestyle="none", zorder=4, label=f"centroid{names[k]}")
         ax.set_title(title)
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal", adjustable="box")
@@ -516,12 +576,12 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor all K layers")
-    x = operator(right + 0.9, top, 1.8, "−", fontsize=32)
+    x = operator(right + 0.9, top, 1.8, "−", fontsize=48)
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
-    x = operator(right + 0.6, top, 1.8, "→")
+    x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
         right = _draw_layers(ax, x, N, D, components, top=top)
         peak(x, right, top)
@@ -540,13 +600,15 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "variances[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
-    x = operator(right + 0.6, top, 1.8, "→")
+    x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     right = _draw_layers(ax, x, N, D, components, top=top)
     peak(x, right, top)
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.8, top, 4.4, "sum over\nthe D axis\n→", fontsize=15)
+    ax.text(x + K / 2, top + depth + 0.5, "sum over D: each layer\nbecomes one column", ha="center", va="bottom",
+            fontsize=14, weight="bold")  # the K axis turns from layers (into the page) into columns
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
     x = operator(x + 0.4, top, 3.6, "+ $c_k$\nas (1, K),\n× (−½)\n→", fontsize=15)  # c_k (K,) is broadcast as a (1, K) row
     x = table(x, top, "log_pdfs\n(N, K)")
@@ -886,8 +948,8 @@ def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values)
 BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it too)
 
 
-def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float = 1.5, n: int = 121, ax=None,
-                     bound_name: str = "F", y_floor: float | None = None):
+def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float | tuple[float, float] = 1.5,
+                     n: int = 121, ax=None, bound_name: str = "F", y_floor: float | None = None):
     """The log-likelihood and the lower bound F(r_old, theta) of notebook 06 along one mean coordinate
     (``means[k, d]``, every other parameter at ``params`` = theta_old): the bound touches at theta_old, and its
     maximiser, the M-step for that coordinate (a responsibility-weighted average), raises the log-likelihood at
@@ -898,7 +960,8 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): the series' ``"F"`` by
     default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``. ``y_floor``, if given, clips
     the y-axis from below there (the bound's far tail then leaves the axes, and a note where it leaves says the axis is
-    cut); by default the axes show every value.
+    cut); by default the axes show every value. ``span`` is how far the slice reaches on each side of theta_old's
+    value, or a pair ``(left, right)`` for a lopsided slice.
     """
     from ..posteriors import log_responsibilities
     from ..updates import m_step
@@ -906,7 +969,8 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     ax = ax or plt.gca()
     old = float(params.means[k, d])
     best = float(m_step(X, log_responsibilities(X, params).exp()).means[k, d])  # F's maximiser along the slice
-    grid = torch.linspace(old - span, old + span, n, dtype=torch.float64)
+    left, right = span if isinstance(span, tuple) else (span, span)
+    grid = torch.linspace(old - left, old + right, n, dtype=torch.float64)
     ll, bound = bound_along_mean(X, params, k, d, grid)
     (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
     axis = "x_1" if d == 0 else "x_2" if d == 1 else f"x_{{{d + 1}}}"
@@ -1238,7 +1302,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
                        fontsize=13)
     curve.legend(loc="lower right")
     fig.tight_layout(rect=(0, 0.8 / fig.get_figheight(), 1, 1))
-    component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2)
+    legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2)
+    legend.get_texts()[-1].set_text("mixed colour: its components' colours, blended by its $r_{nk}$")  # one swatch of many
     return fig
 
 

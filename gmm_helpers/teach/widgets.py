@@ -16,7 +16,7 @@ from matplotlib import patheffects
 from ..data import empirical_params, sample_gmm
 from ..em import em_half_steps
 from ..init import init_kmeans_plusplus, init_random_points, nearest_means
-from ..likelihoods import broadcast_shapes_table, component_log_pdfs
+from ..likelihoods import broadcast_shapes_table, component_log_pdfs, mixture_density_grid
 from ..params import GMMParams, toy_with_component0
 from ..posteriors import log_responsibilities
 from .plotting import _weight_label, draw_covariance_ellipses, draw_ellipses, mark_peaks, plot_density, plot_mixture
@@ -34,9 +34,11 @@ def _new_axes(ax, figsize):
     return None, ax
 
 
-# Fixed colour levels for the weight explorer: the tallest hill over the slider's range (0.05 to 0.9) is
-# below 0.13, so the same colour means the same density at every weight.
+# Fixed colour levels for the weight explorer: the tallest hill over the weight slider's range (0.05 to 0.9) is
+# below 0.13, so the same colour means the same density at every weight (a narrowed component 0 can rise above
+# it: the top colour, and its label gives the height).
 WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
+WEIGHT_LINE_LEVELS = 0.003 * 1.5 ** np.arange(11)  # thin contour lines, each 1.5 times the next one out: a low hill shows rings too
 WEIGHT_XLIM = (-9, 7)  # component 0 at variances x 4 (sd 2.7 along x1): its 2 sd reach -7.9
 WEIGHT_PEAK_OFFSETS = [(-3.3, 1.9), (-2.8, 0.4), (0.0, -3.45)]  # labels beside, not on, the hills and their ellipses (even at variances x4)
 
@@ -67,12 +69,15 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
     Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across settings; each hill is
     labelled with its weight and height, and the title gives component 0's volume (computed) and height.
     Each component's 1σ ellipse is drawn as a dashed white line: a lower hill can look narrower on fixed
-    colour levels, and the ellipse shows its width did not change. Returns the new figure, or ``ax`` when one
+    colour levels, and the ellipse shows its width did not change. Thin grey lines are contours spaced by a
+    factor 1.5 in density (``WEIGHT_LINE_LEVELS``), so a low hill still shows its rings. Returns the new figure, or ``ax`` when one
     is given.
     """
     params = toy_with_component0(weight, variance_scale)
     fig, ax = _new_axes(ax, (8.5, 6))
     plot_density(params, ax=ax, xlim=WEIGHT_XLIM, levels=WEIGHT_LEVELS, colorbar=colorbar)
+    xs, ys, density = (t.numpy() for t in mixture_density_grid(params, WEIGHT_XLIM, (-6, 6)))  # plot_density's grid
+    ax.contour(xs, ys, density, levels=WEIGHT_LINE_LEVELS, colors="0.85", linewidths=0.6, alpha=0.7)
     for k in range(params.K):
         draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2,
                       linestyle="--")
@@ -84,14 +89,14 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
 
 
 def weight_explorer():
-    """Sliders for component 0's weight and (widening only, 1 to 4 times) its variances, over the mixture
-    density. Introduced in notebooks/00_overview.ipynb."""
+    """Sliders for component 0's weight and its variances (0.25 to 4 times: narrowing a light component makes it
+    the tallest hill), over the mixture density. Introduced in notebooks/00_overview.ipynb."""
     return widgets.interactive(
         draw_weight_effect,
         weight=widgets.FloatSlider(value=0.5, min=0.05, max=0.9, step=0.05, description="weight of component 0", **_LAYOUT),
         ax=widgets.fixed(None),
         colorbar=widgets.fixed(True),
-        variance_scale=widgets.FloatLogSlider(value=1.0, base=2, min=0, max=2, step=0.5,
+        variance_scale=widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.5,
                                               description="variances × (component 0)", **_LAYOUT),
     )
 
@@ -109,7 +114,7 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
 
     With ``estimate``, each component's estimate from the sample (``empirical_params``: its points' average and
     spread) is drawn dashed next to the truth: a + at the estimated mean and the 2σ ellipse (components with
-    fewer than 2 points have no spread to estimate and get none).
+    fewer than 2 points have no spread to estimate and get none). All ellipses lie above the points.
     The title gives the number and the fraction of points each component drew and, with ``true_weights``, the true weights
     (three decimals where a third is needed, so that they add up to 1: 0.05, 0.475, 0.475); ``seed`` picks
     another sample of the same size. The axes are fixed. ``legend`` adds a legend naming each component by its
@@ -136,6 +141,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
             ax.plot(*measured.means[k].tolist(), marker="P", markersize=13, color=component_colour(k),
                     markeredgecolor="black", linestyle="none",
                     label="the sample's estimate:\nmean, 2σ ellipse (dashed)" if legend and k == estimated[0] else None)
+    for ellipse in ax.patches:  # truth (solid) and estimate (dashed) above the points, visible even at N = 5000,
+        ellipse.set_zorder(1.9)  # and below the mean markers (lines: zorder 2)
     title = (f"N = {n}, sample {seed}: counts ({', '.join(str(c) for c in counts.tolist())})\n"
              f"fractions ({', '.join(f'{c:.2f}' for c in fractions.tolist())})")
     if true_weights:
@@ -176,8 +183,8 @@ def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
     """Which groups (true centres) no start mean lies nearest to, in words: "one mean per group",
     "group 2 has no mean of its own", "groups 0 and 2 have no mean of their own". Each start mean counts for
     its nearest centre (``gmm_helpers.nearest_means``); with as many means as centres, the start is "one mean
-    per group" exactly when the mean paired with each group by 02's colours (``GMMParams.matched_to``) lies
-    nearest that group. Introduced in notebooks/02_initialisation.ipynb."""
+    per group" exactly when the mean paired with each group by ``GMMParams.matched_to`` lies nearest that
+    group (02 colours each mean by its nearest group, so a bad start shows two means of one colour). Introduced in notebooks/02_initialisation.ipynb."""
     nearest = nearest_means(means, centres.to(means.dtype)).tolist()  # (K,): the nearest true centre of each start mean
     lacking = [g for g in range(len(centres)) if g not in nearest]
     if not lacking:
@@ -215,7 +222,7 @@ def _clear_label_side(centre, means, half_axes, scale):
 
 def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 0, K: int = 3, scale: float = 1.0,
                ax=None, title: str | None = None, centres: torch.Tensor | None = None, numbered_like_centres: bool = False,
-               labels: torch.Tensor | None = None):
+               labels: torch.Tensor | None = None, colour_by: str | None = None):
     """The starting parameters one initialisation scheme picks for ``scale * X``, drawn on those data.
 
     Introduced in notebooks/02_initialisation.ipynb.
@@ -227,17 +234,24 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     renumbered like the centres they are paired with (``GMMParams.matched_to``), so the colours are those the
     later notebooks give the same start; otherwise colours follow the scheme's own order. With ``labels``
     (shape (N,), the true group of each point) the points are coloured by group, so that pairing can be seen;
-    otherwise they are grey. Returns the new figure, or ``ax``.
+    otherwise they are grey. With ``colour_by="nearest"`` (and ``centres``) each start mean takes the colour of
+    its nearest group instead (02's rule: a bad start shows two means of one colour), whatever
+    ``numbered_like_centres`` says. Returns the new figure, or ``ax``.
     """
+    if colour_by not in (None, "nearest") or (colour_by == "nearest" and centres is None):
+        raise ValueError(f"colour_by: expected None, or 'nearest' together with centres, got {colour_by!r}")
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
-    if numbered_like_centres and centres is not None and len(centres) == K:  # only the colours change
+    colours = None  # plot_mixture's default: component k in colour k
+    if colour_by == "nearest":
+        colours = [component_colour(g) for g in nearest_means(start.means, centres.to(X.dtype) * scale).tolist()]
+    elif numbered_like_centres and centres is not None and len(centres) == K:  # only the colours change
         start = start.matched_to(GMMParams(start.weights, centres.to(X.dtype) * scale, start.variances))
     fig, ax = _new_axes(ax, (8, 6))
     default = f"{scheme}, seed {seed}" + (f", data × {scale:.2g}" if scale != 1 else "")  # 0.32, not 0.316228
     if centres is not None:
         default += "\n" + start_coverage(start.means / scale, centres)
-    plot_mixture(X, start, labels=labels, ax=ax, n_std=(1,), legend=False, title=title or default)
+    plot_mixture(X, start, labels=labels, ax=ax, n_std=(1,), legend=False, title=title or default, colours=colours)
     if centres is not None:
         for g, c in enumerate(centres.to(X.dtype) * scale):
             ax.plot(float(c[0]), float(c[1]), marker="+", markersize=26, markeredgewidth=3, color="black",
@@ -254,10 +268,12 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     return fig if fig is not None else ax
 
 
-def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None, labels: torch.Tensor | None = None):
+def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                  colour_by: str | None = None):
     """A scheme menu, a seed slider and a data-scale slider showing the start on the data; with
     ``centres`` (the true means) the groups are marked, each start mean takes the colour of the group it is
-    paired with (``numbered_like_centres``) and the title says which got no mean. With ``labels`` (each point's
+    paired with (``numbered_like_centres``), or of its nearest group with ``colour_by="nearest"`` (as
+    ``draw_start``), and the title says which got no mean. With ``labels`` (each point's
     true group, shape (N,)) the points take their group's colour, so a mean coloured unlike its cloud stands out.
 
     Introduced in notebooks/02_initialisation.ipynb.
@@ -274,6 +290,7 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
         centres=widgets.fixed(centres),
         numbered_like_centres=widgets.fixed(centres is not None),  # no checkbox; means in their paired group's colour
         labels=widgets.fixed(labels),
+        colour_by=widgets.fixed(colour_by),  # "nearest": means in their nearest group's colour instead
     )
 
 
@@ -327,9 +344,11 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
                          norm=LogNorm(), cmap="viridis", extend="both")
     if colorbar:
         ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
-    draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, color="#FF3D9A", linewidth=3, label="this Gaussian: 1σ, 2σ")
-    draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, color="white", linewidth=2.5, linestyle="--",
-                  label="diagonal, same variances")
+    for n in (1, 2):  # 2σ as opaque as 1σ (the default fades it): it must show on the bright bands too
+        draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, n_std=(n,), color="#FF3D9A", linewidth=3,
+                                 label="this Gaussian: 1σ, 2σ" if n == 1 else None)
+        draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, n_std=(n,), color="white", linewidth=2.5, linestyle="--",
+                      label="diagonal, same variances" if n == 1 else None)
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
     ax.set_title(f"σ₁² = {var_x:g}, σ₂² = {var_y:g}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
                  f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
@@ -415,18 +434,19 @@ def _e_step_params(params: GMMParams, e_step: str) -> GMMParams:
 
 
 def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0.0),), e_step: str = E_STEP_CHOICES[0],
-               lim: float = 15.0, names=None, band: bool = True):
+               lim: float = 15.0, names=None, band: bool = True, centre=(0.0, 0.0)):
     """Probe points on the map of who owns the plane, and their responsibilities as bars.
 
     Introduced in notebooks/05_posteriors.ipynb. One probe (the widget): a bar panel with each share and its log.
     Several probes (a static figure): one grouped bar chart, a group of K bars per probe, shares only, so that
     the figure stays readable at notebook width; a share that rounds to 0.00 gets no label (a row of "0.00"
-    hides the bars that matter). The axes are fixed: the map spans ±``lim``. ``band=False`` leaves out the
+    hides the bars that matter), and a key of the map's colours sits under the map. The map spans ±``lim``
+    around ``centre`` (the origin unless given). ``band=False`` leaves out the
     dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries).
     """
     from matplotlib import patheffects
 
-    from .figures import plot_owners
+    from .figures import _owner_key, plot_owners
 
     used = _e_step_params(params, e_step)
     names = names or [f"probe ({x1:+.1f}, {x2:+.1f})" for x1, x2 in probes]
@@ -435,7 +455,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         fig, (ax_map, ax) = plt.subplots(1, 2, figsize=(11.7, 6.2), gridspec_kw={"width_ratios": [1.55, 1]})
     else:
         fig, (ax_map, ax) = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [1, 1.1]})
-    plot_owners(used, ax=ax_map, xlim=(-lim, lim), ylim=(-lim, lim), n=240, band=band)
+    (c1, c2) = centre
+    plot_owners(used, ax=ax_map, xlim=(c1 - lim, c1 + lim), ylim=(c2 - lim, c2 + lim), n=240, band=band)
     if X is not None:
         ax_map.scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
     K = params.K
@@ -478,22 +499,37 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     if band:
         handles.append(Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%"))
     ax_map.legend(handles=handles, loc="upper left", fontsize=11, framealpha=0.9)
-    fig.tight_layout()
+    if P == 1:
+        fig.tight_layout()
+        return fig
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    box = ax_map.get_position()
+    fig.legend(handles=_owner_key(K), loc="lower center", bbox_to_anchor=((box.x0 + box.x1) / 2, 0.0), ncol=K,
+               frameon=False, fontsize=12, handlelength=1.2, columnspacing=0.8,
+               title="map: the components' colours, blended by responsibility", title_fontsize=12)
     return fig
+
+
+PROBE_ZOOM = 3.0  # the probe explorer's zoomed map: ±3 around the probe, where the boundary band shows
 
 
 def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float = 15.0):
     """Sliders that move a probe point over the map of owners; bars show its responsibilities; a menu
-    drops the weights from the E-step. Introduced in notebooks/05_posteriors.ipynb."""
+    drops the weights from the E-step; another zooms the map to ±``PROBE_ZOOM`` around the probe (the sliders
+    still span ±``lim``). Introduced in notebooks/05_posteriors.ipynb."""
+    zooms = (f"±{lim:g} around the origin", f"±{PROBE_ZOOM:g} around the probe")
 
-    def draw(x1, x2, e_step):
+    def draw(x1, x2, e_step, zoom):
+        if zoom == zooms[1]:
+            return draw_probe(params, X, probes=((x1, x2),), e_step=e_step, lim=PROBE_ZOOM, centre=(x1, x2))
         return draw_probe(params, X, probes=((x1, x2),), e_step=e_step, lim=lim)
 
     return widgets.interactive(
         draw,
-        x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.5, description="probe x₁", **_LAYOUT),
-        x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.5, description="probe x₂", **_LAYOUT),
+        x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₁", **_LAYOUT),
+        x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₂", **_LAYOUT),
         e_step=widgets.Dropdown(options=list(E_STEP_CHOICES), value=E_STEP_CHOICES[0], description="E-step", **_STYLE),
+        zoom=widgets.Dropdown(options=list(zooms), value=zooms[0], description="map", **_STYLE),
     )
 
 
