@@ -10,30 +10,12 @@ assert 1e-7 < torch.finfo(torch.float32).eps < 2e-7 and 2e-16 < torch.finfo(torc
 assert t[rows].shape == (3, 3) and t[mask].tolist() == [[4.0, 2.0, 6.0]]  # the comments' claims
 
 
-# %% pytorch-primer-2
 from gmm_helpers import GMMParams
 
 assert (t - v).shape == (2, 3) and (t - v)[1].tolist() == [-6.0, -18.0, -24.0] and (v[:, None] - v[None, :]).shape == (3, 3)
-assert torch.stack([t, t]).shape == (2, 2, 3) and torch.cat([t, t]).shape == (4, 3) and t.sum().item() == 21.0
-assert t.sum().dim() == 0 and t.sum().shape == ()
-assert t.argmax(dim=1).tolist() == [1, 2] == t.max(dim=1).indices.tolist() and (t > 0).all().item()
-assert torch.bincount(torch.tensor([0, 2, 2]), minlength=3).tolist() == [1, 0, 2] and t.numpy().shape == (2, 3)
-assert (~mask).tolist() == [True, False] and ((t > 1) & (t < 5))[0].tolist() == [False, False, True]
-assert t[torch.arange(2), torch.tensor([1, 2])].tolist() == [5.0, 6.0]
-assert v.expand(2, -1).shape == (2, 3) and v.expand(2, -1).data_ptr() == v.data_ptr()  # no copy
-assert t.to(torch.float64).dtype == torch.float64 and t.double().float().dtype == torch.float32
-assert torch.randn(2, 3, generator=g).shape == (2, 3) and torch.empty(3, dtype=torch.int64).shape == (3,)
-p = GMMParams(torch.ones(2) / 2, torch.zeros(2, 3), torch.ones(2, 3))
-assert p._replace(variances=2 * p.variances).variances[0, 0] == 2 and p.variances[0, 0] == 1 and (p.K, p.D) == (2, 3)
-assert p.to(torch.float64).means.dtype == p.to(torch.float64).variances.dtype == torch.float64
-assert torch.diag(v).diagonal().tolist() == [10.0, 20.0, 30.0] and torch.diag(v)[0, 1] == 0
-assert (t @ t.T).shape == (2, 2) and torch.full((2,), 0.5).tolist() == [0.5, 0.5] and t.reshape(3, 2).shape == (3, 2)
-assert torch.tensor([1.0, 4.0, 9.0]).diff().tolist() == [3.0, 5.0] and (t > 5).any() and torch.unique(torch.tensor([2, 0, 2])).tolist() == [0, 2]
-from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
-
-_mix = MixtureSameFamily(Categorical(probs=p.weights), Independent(Normal(p.means, p.variances.sqrt()), 1))
-assert _mix.log_prob(torch.zeros(600, 3)).shape == (600,) and _mix.sample((5,)).shape == (5, 3)  # torch.distributions
-assert [tuple(x.shape) for x in p] == [(2,), (2, 3), (2, 3)]  # weights, means, variances = p
+_p = GMMParams(torch.ones(2) / 2, torch.zeros(2, 3), torch.ones(2, 3))  # the GMMParams note
+assert _p._replace(variances=2 * _p.variances).variances[0, 0] == 2 and _p.variances[0, 0] == 1 and (_p.K, _p.D) == (2, 3)
+assert [tuple(x.shape) for x in _p] == [(2,), (2, 3), (2, 3)] and torch.equal(_p.means, _p[1])  # weights, means, variances = p
 
 
 # %% one-bell-curve-not
@@ -145,6 +127,12 @@ assert all(abs(volume - weight) < 1e-3 for (weight, _), (volume, _) in hills.ite
 assert torch.equal(toy_with_component0(0.8).means, toy_with_component0(0.5).means)  # raising the weight: no hill moves
 assert torch.equal(toy_with_component0(0.8).variances, toy_with_component0(0.5).variances)  # ... or widens
 assert abs(hills[0.5, 4.0][1] - hills[0.5, 1.0][1] / 4) < 1e-9  # widening by 4: a quarter of the height
+import numpy as np
+
+from gmm_helpers.teach.widgets import WEIGHT_LINE_LEVELS
+
+assert np.allclose(WEIGHT_LINE_LEVELS[1:] / WEIGHT_LINE_LEVELS[:-1], 1.5) and (WEIGHT_LINE_LEVELS < hills[0.5, 4.0][1]).sum() >= 4  # the low hill's rings
+assert int(_heights(toy_with_component0(0.25, 0.25)).argmax()) == 0  # the slider: a light component, narrowed, is the tallest hill
 
 
 # %% checks
@@ -170,3 +158,31 @@ try:
     raise RuntimeError("check_close should have failed here")
 except AssertionError as error:
     assert "5 of 6" in str(error)
+
+
+# %% pytorch-idioms
+from gmm_helpers import GMMParams
+
+# the primer's t, v, mask and g (the main line has since reused the name v)
+t = torch.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+v = torch.tensor([10.0, 20.0, 30.0])
+mask = t[:, 0] > 2
+g = torch.Generator().manual_seed(0)
+assert torch.stack([t, t]).shape == (2, 2, 3) and torch.cat([t, t]).shape == (4, 3) and t.sum().item() == 21.0
+assert t.sum().dim() == 0 and t.sum().shape == ()
+assert t.argmax(dim=1).tolist() == [1, 2] == t.max(dim=1).indices.tolist() and (t > 0).all().item()
+assert torch.bincount(torch.tensor([0, 2, 2]), minlength=3).tolist() == [1, 0, 2] and t.numpy().shape == (2, 3)
+assert (~mask).tolist() == [True, False] and ((t > 1) & (t < 5))[0].tolist() == [False, False, True]
+assert t[torch.arange(2), torch.tensor([1, 2])].tolist() == [5.0, 6.0]
+assert v.expand(2, -1).shape == (2, 3) and v.expand(2, -1).data_ptr() == v.data_ptr()  # no copy
+assert t.to(torch.float64).dtype == torch.float64 and t.double().float().dtype == torch.float32
+assert torch.randn(2, 3, generator=g).shape == (2, 3) and torch.empty(3, dtype=torch.int64).shape == (3,)
+p = GMMParams(torch.ones(2) / 2, torch.zeros(2, 3), torch.ones(2, 3))
+assert p.to(torch.float64).means.dtype == p.to(torch.float64).variances.dtype == torch.float64
+assert torch.diag(v).diagonal().tolist() == [10.0, 20.0, 30.0] and torch.diag(v)[0, 1] == 0
+assert (t @ t.T).shape == (2, 2) and torch.full((2,), 0.5).tolist() == [0.5, 0.5] and t.reshape(3, 2).shape == (3, 2)
+assert torch.tensor([1.0, 4.0, 9.0]).diff().tolist() == [3.0, 5.0] and (t > 5).any() and torch.unique(torch.tensor([2, 0, 2])).tolist() == [0, 2]
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+_mix = MixtureSameFamily(Categorical(probs=p.weights), Independent(Normal(p.means, p.variances.sqrt()), 1))
+assert _mix.log_prob(torch.zeros(600, 3)).shape == (600,) and _mix.sample((5,)).shape == (5, 3)  # torch.distributions
