@@ -10,17 +10,23 @@ nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._rep
           from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
 assert best > log_likelihood_labelled(X, labels, truth) and all(best > log_likelihood_labelled(X, labels, p) for p in nudged)
 assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, truth) / N:.4f}" == "-3.8051"
-assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853"  # 00's number, above the labelled one:
-assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth)  # the inequality's consequence
-assert log_likelihood(X, truth) > best  # above the maximum's labelled value too: observed, not implied
-assert f"{float(log_likelihood(X, from_labels)) / N:.4f}" == "-3.7790" and log_likelihood(X, from_labels) > log_likelihood(X, truth)  # c20's filled cell
+assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853" and f"{float(log_likelihood(X, from_labels)) / N:.4f}" == "-3.7790"
+assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth) and log_likelihood(X, from_labels) > best  # in each row
 assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
 
 
 # %% worked-standardised-error
 assert n_2 == 142 and f"{float(from_labels.means[2, 1]):.4f}" == "-2.6027" and f"{se_2:.5f}" == "0.04965"
 assert f"{(-2.6027 + 2.5) / 0.04965:.2f}" == "-2.07" == f"{u_2:.2f}"  # the prose's rounded arithmetic agrees
-assert f"{math.erf(2 / math.sqrt(2)):.0%}" == "95%"  # a standard-normal draw lies between -2 and 2 95% of the time
+
+
+# %% u-over-many-samples
+assert f"{float((u_samples.abs() < 2).double().mean()):.1%}" == "96.5%" and f"{math.erf(2 / math.sqrt(2)):.1%}" == "95.4%"
+assert abs(float(u_samples.std()) - 1) < 0.05 and abs(float(u_samples.mean())) < 0.1  # close to a standard normal
+assert abs(float(u_samples[0]) - u_2) < 1e-4 and 2 < abs(u_2) < 2.5  # seed 0: the running example, in the tail
+counts_hist, edges = torch.histogram(u_samples, bins=torch.linspace(-4.5, 4.5, 19))  # the histogram follows the curve:
+expected = 1000 * 0.5 * (torch.erfc(edges[:-1] / math.sqrt(2)) - torch.erfc(edges[1:] / math.sqrt(2)))  # a bin's expected count
+assert ((counts_hist - expected).abs() < 4 * expected.sqrt() + 3).all()  # every bin within its Poisson noise
 
 
 # %% play-story
@@ -28,9 +34,13 @@ assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86
 from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (float64, weight 0.5, scale 1)
 assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1],
                        sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
-assert panel_counts[20] == [12, 8, 0] and axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
-assert panel_counts[200] == [101, 66, 33] and axes[1].get_title() == "N = 200, sample 2: counts (101, 66, 33)\nfractions (0.51, 0.33, 0.17)"
-assert [f"{estimate_off[n]:.2f}" for n in (20, 2000)] == ["0.89", "0.06"] and estimate_off[20] > estimate_off[200] > estimate_off[2000]  # the dashed estimates close in
+assert axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
+assert axes[1].get_title() == "N = 200, sample 2: counts (101, 66, 33)\nfractions (0.51, 0.33, 0.17)"
+estimate_off = []  # the largest distance of an estimated mean (components with 2 points or more) from the truth, per panel
+for n, s in zip(sizes, [1, 2, 3]):  # the points in float64, as the panels draw them
+    x_s, lab_s = sample_gmm(truth.to(torch.float64), n, generator=torch.Generator().manual_seed(s))
+    estimate_off.append(float((empirical_params(x_s, lab_s, K).means - means).norm(dim=1)[torch.bincount(lab_s, minlength=K) >= 2].max()))
+assert estimate_off[0] > estimate_off[1] > estimate_off[2]  # the dashed estimates close in
 from gmm_helpers.teach.style import COMPONENT_COLOURS  # c2's table: blue, orange, green
 assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
 spread = [max(fractions_0[n]) - min(fractions_0[n]) for n in sizes]  # the fractions wander, less and less
@@ -38,17 +48,18 @@ assert spread[0] > spread[1] > spread[2]
 assert [f"{math.sqrt(0.5 * 0.5 / n):.2g}" for n in sizes] == ["0.11", "0.035", "0.011"]  # the printed standard errors
 se_quarter = [math.sqrt(0.25 * 0.75 / n) for n in sizes]
 assert [f"{se:.2g}" for se in se_quarter] == ["0.097", "0.031", "0.0097"]
-off = (torch.tensor(panel_counts[200][1:]) / 200 - 0.25) / se_quarter[1]  # the middle panel's components 1 and 2, in standard errors
-assert [f"{abs(float(o)):.1f}" for o in off] == ["2.6", "2.8"]
-assert f"{0.75**20:.1%}" == "0.3%" and f"{split_chance:.3f}" == "0.001" and lacking == [1, 45]  # the odds of the rare panels
+off = (torch.tensor([66, 33]) / 200 - 0.25) / se_quarter[1]  # the middle panel's components 1 and 2, in standard errors
+assert (off.abs() > 2.5).all() and f"{se_quarter[1]:.3f}" == "0.031" and 33 / 200 == 0.165  # more than 2.5 each
+assert float((u_samples.abs() > 2.5).double().mean()) < 0.02  # rare in the histogram of u
+assert f"{0.75**20:.1%}" == "0.3%"  # the left panel's odds
+light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
+assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
 
 
 # %% errors-shrink-as-n
 assert ((slopes + 0.5).abs() < 0.1).all()
 assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
-assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%" and f"{10 * 0.25 * 0.75**9:.0%}" == "19%"  # P(some component draws none of 10); P(N_1 = 1)
-low_weights = errors[:, :, 0].quantile(0.1, dim=1)  # the weights' band's lower edge: flat from N = 10 to 30, at 1/30 (0.05 + 0.05 + 0 over 3)
-assert float(errors[0, :, 0].min()) > 1 / 30 - 1e-9 and abs(float(low_weights[0]) - 1 / 30) < 1e-9 and abs(float(low_weights[1]) - 1 / 30) < 1e-9
+assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%"  # P(some component draws none of 10)
 
 
 # %% exercises
@@ -67,14 +78,18 @@ assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's s
 # %% optional-checking-a-sampler
 u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
+largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
+assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5  # 15 u's each, all below 5
+torch.manual_seed(0)  # c58: with seed 0, torch.distributions gives sample_gmm's labels and points, bit for bit
+labels_0 = Categorical(probs=weights).sample((N,))
+assert torch.equal(labels_0, labels) and torch.equal(Normal(means[labels_0], variances[labels_0].sqrt()).sample(), X)
+
+
+# %% optional-why-5
 assert f"{1 / beyond_2:.0f}" == "22" and f"{1 - (1 - beyond_2) ** 15:.0%}" == "50%"  # 1 time in 22; one of 15: about half
-assert f"{caught_7:.1%}" == "97.7%" and round(1 / (1 - caught_7)) == 44  # a 7-SE bug caught; missed 1 time in 44
+assert f"{caught_7:.1%}" == "97.7%"  # a 7-SE bug caught
 assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{7 * 0.04965:.3f}" == f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
 assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
-caught = lambda delta: 0.5 * math.erfc((5 - delta) / math.sqrt(2))  # P(delta + noise > 5), the far side ignored
-assert caught(7) > 0.97 and abs(caught(5) - 0.5) < 1e-9
-largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
-assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5 and f"{largest_of['sample_gmm']:.2f}" == "2.07" == f"{max(largest_of.values()):.2f}"
 
 
 # %% optional-often-correct-sampler
