@@ -23,11 +23,15 @@ assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"
 for name, t in far.items():  # the far point's row: 0 between the two printed t, at 14.4 (float32) and 38.6 (float64)
     density = Normal(torch.tensor(0.0, dtype=t.dtype), 1.0).log_prob(t).exp()
     assert str(t.dtype) == "torch." + name and density[0] > 0 and density[1] == 0 and f"{t[1]:.1f}" == {"float32": "14.4", "float64": "38.6"}[name]
-assert f"{0.5 * math.log(2 * math.pi):.2f}" == "0.92"  # the far point's log-density, -t^2/2 - 0.92
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
 assert {73, 74, 525, 526} <= marked
+(inset,) = ax.child_axes  # the zoom: float32 near D = 74, a marker at every D
+inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
+assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73, then 0 (the bottom row)
+assert [f"{torch.finfo(d).smallest_normal * torch.finfo(d).eps:.1e}" for d in (torch.float32, torch.float64)] == ["1.4e-45", "4.9e-324"]
+assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == ["3.4e+38", "1.8e+308"]
 
 
 # %% logs-densities-underflow-overflow-2
@@ -57,8 +61,8 @@ for dtype, exponent, first, t_quoted in ((torch.float32, 150, 74, "14.36"), (tor
         t_sigma = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi) - math.log(sigma)))
         near = Normal(torch.tensor(0.0, dtype=dtype), sigma).log_prob(sigma * torch.tensor([t_sigma - 0.05, t_sigma + 0.05], dtype=dtype)).exp()
         assert near[0] > 0 == near[1]
-assert f"{150 * math.log(2):.2f}" == "103.97" and f"{1.419 * 73:.1f}" == "103.6" and 1.419 * 74 > 150 * math.log(2)  # the worked line
-assert f"{log_max:.1f}" == "709.8" and math.ceil(log_max / math.log(narrow_factor)) == 513
+assert f"{150 * math.log(2):.2f}" == "103.97" and f"{150 * math.log(2) / log_factor:.1f}" == "73.3"  # the worked line
+assert f"{log_max:.1f}" == "709.8" and math.ceil(log_max / math.log(narrow_factor)) == 513 and f"{log_max / math.log(narrow_factor):.2f}" == "512.98"
 variance_zero = torch.zeros(1, dtype=torch.float64)  # a collapse: the formula gives NaN, and diag_gaussian_log_pdf rejects it
 x_and_mean = torch.tensor([[0.0], [1.0]], dtype=torch.float64)  # at the mean (0/0) and off it (-inf + inf)
 assert (-0.5 * (math.log(2 * math.pi) + variance_zero.log() + x_and_mean[:, 0] ** 2 / variance_zero)).isnan().all()
@@ -71,8 +75,7 @@ f32 = {"dtype": torch.float32}  # the log fails when (x - mu)^2 / var overflows
 assert diag_gaussian_log_pdf(torch.tensor([[1e20]], **f32), torch.zeros(1, **f32), torch.ones(1, **f32)) == -math.inf
 assert diag_gaussian_log_pdf(torch.ones(1, 1, **f32), torch.zeros(1, **f32), torch.tensor([1e-40], **f32)) == -math.inf
 
-
-# %% optional-subnormal-numbers
+# subnormals
 assert f"{tiny32:.1e}" == "1.2e-38" and first_subnormal == 62 and error32[:first_subnormal - 1].max() < 1e-5  # normal: only the log's rounding
 assert [f"{error32[d - 1]:.1%}" for d in (70, 71, 72, 73)] == ["0.2%", "3.1%", "1.7%", "35.5%"]  # jumps about, not a steady rise
 assert held["float32"][73] == 0  # D = 74
@@ -100,6 +103,9 @@ turn = torch.stack([torch.stack([angle.cos(), -angle.sin()]), torch.stack([angle
 assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5 and torch.allclose(torch.corrcoef((Y * torch.tensor([3.0, 0.5], dtype=torch.float64)).T)[0, 1], rho_hat)
 assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000"
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
+assert pooled[0, 1] == 0 and f"{diagonal_cost(pair[0]):.2f}" == f"{diagonal_cost(pair[1]):.2f}" == "0.83"  # PCA turns nothing
+mixture = torch.cat([torch.randn(20_000, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in pair])
+assert torch.allclose(torch.cov(mixture.T), pooled, atol=0.1)  # the pooled covariance is the mixture's
 
 
 # %% optional-deriving-cost
@@ -117,6 +123,7 @@ assert diagonal_cost(Sigma4) > 0 and diagonal_cost(torch.diag(Sigma4.diagonal())
 
 # %% optional-several-diagonal-components
 assert all(fit.converged for fit in fits.values())
+assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 6  # the six components, grey, under the full fit
 assert per_point[1] < per_point[3] < per_point[6] < log_full.mean() < per_point[6] + 0.05 and f"{per_point[1]:.3f}" == "-3.496"
 assert n_parameters(6, 2, False) == 29 and n_parameters(1, 2, True) == 5 and n_parameters(1, 1000, True) - n_parameters(1, 1000, False) == 500_500 - 1000
 assert n_parameters(1, 1000, True) == 501_500 and n_parameters(1, 1000, False) == 2_000 and n_parameters(1, 1000, True) // 2_000 == 250
@@ -134,6 +141,10 @@ from gmm_helpers.teach.widgets import GAUSSIAN_LEVELS
 
 assert GAUSSIAN_LEVELS[0] == 0.001 and GAUSSIAN_LEVELS[-1] == 10  # the widget's fixed scale
 assert all(f"peak {peak:.3f}" in ax.get_title() for peak, ax in zip(peaks, axes))  # the titles' peak formula
+tilts = [math.degrees(math.atan2(v[1], v[0])) % 180 for v in (torch.linalg.eigh(cov).eigenvectors[:, -1] for cov in covs[:3])]
+assert tilts[0] < tilts[1] < tilts[2] < 45  # at variances 4 and 1 the tilt grows with rho
+equal = [torch.linalg.eigh(torch.tensor([[1.0, r], [r, 1.0]], dtype=torch.float64)).eigenvectors[:, -1] for r in (0.1, 0.6, 0.9)]
+assert all(math.isclose(abs(v[1] / v[0]), 1.0) for v in equal)  # at equal variances: 45 degrees for every rho > 0
 scaled = [diagonal_cost(torch.tensor([[a, 0.6 * (a * b) ** 0.5], [0.6 * (a * b) ** 0.5, b]], dtype=torch.float64)).item()
           for a, b in ((4.0, 1.0), (0.25, 0.25), (2.0, 8.0))]
 assert max(scaled) - min(scaled) < 1e-12  # at a fixed rho the cost does not depend on the variances
