@@ -54,6 +54,8 @@ assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
            for d in (1, 2, 4, 8, 16, 32, 64, 128, 784) for dt in (torch.float32, torch.float64)]  # every widget setting
 assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in options for form in ("loop", "chunked", "expanded"))
+_all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
+assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**36  # c28: the axis, 1 MiB to 64 GiB, just below and above the bars
 assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
            for d in (1, 4, 32, 64) for i in (1,))  # c32: doubling K or D at most doubles the loop bar
 
@@ -72,17 +74,22 @@ assert 3 * _b * _k * _d == 72 and 3 * _b * _k * _d + (_n // _b - 1) * _b * _k ==
 assert 2 * _n * _k == 32
 for n_, k_, d_ in sizes[1:]:  # the last chunk is shorter and holds less; the helper's bar is the formula
     _r = n_ % B
-    assert _r and B - _r > B / (3 * d_) and 3 * _r * k_ * d_ + (n_ - _r) * k_ < 3 * B * k_ * d_ + (n_ // B - 1) * B * k_
+    assert _r and 3 * _r * k_ * d_ + (n_ - _r) * k_ < 3 * B * k_ * d_ + (n_ // B - 1) * B * k_
     assert log_pdfs_peak_bytes(n_, k_, d_, torch.float32, "chunked") == 4 * max(3 * B * k_ * d_ + (n_ // B - 1) * B * k_, 2 * n_ * k_)
 assert [format_bytes(log_pdfs_peak_bytes(n, k, k, torch.float32, "chunked")) for n, k, _ in sizes[1:3]] == ["12.2 MiB", "59.5 MiB"]
 for _n, _k, _d, _r in [(4096 * 3 + 100, 4, 2, 100), (4096 * 3 + 4000, 4, 2, 4000), (4096 * 5 + 3500, 8, 16, 3500), (4096 * 5 + 4090, 8, 16, 4090)]:
-    _short, _full = 3 * _r * _k * _d + (_n - _r) * _k, 3 * 4096 * _k * _d + (_n - _r - 4096) * _k  # the clause: short < full iff B - r > B / (3D)
-    assert (_short < _full) == (4096 - _r > 4096 / (3 * _d))
+    _short, _full = 3 * _r * _k * _d + (_n - _r) * _k, 3 * 4096 * _k * _d + (_n - _r - 4096) * _k  # the helper compares both chunks
     assert log_pdfs_peak_bytes(_n, _k, _d, torch.float32, "chunked") // 4 == max(_short, _full, 2 * _n * _k)
 for n, k, d in [(10**5, 32, 32), (10**6, 64, 64), (4096, 8, 128), (10**5, 64, 2)]:  # the products' peak
     assert log_pdfs_peak_bytes(n, k, d, torch.float32, "expanded") // 4 == max(n * d + 2 * n * k, 3 * n * k)
 assert all(log_pdfs_peak_bytes(n, k, 1) == 4 * 4 * n * k > 4 * 3 * n * k for n in (100, 10**6) for k in (1, 3, 64))  # D = 1: the last line wins
 assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) for n in (100, 10**6) for k in (1, 3, 64) for d in (2, 16))
+
+
+# %% which-fastest
+_largest = timings[20_000, 64, 64]  # loop, broadcast, chunks, products (timings are noisy: only wide margins are asserted)
+assert all(row[3] == min(row) for row in list(timings.values())[1:])  # the products win at the three larger sizes
+assert 3 * _largest[3] < min(_largest[0], _largest[1])  # at the largest, more than 3 times faster than loop and broadcast
 
 
 # %% cancellation-fast-code-centres
@@ -101,6 +108,7 @@ assert (Xo.double() - (X64 + 10_000.0)).abs().max() <= 2**-11  # storing moves a
 _err = (component_log_pdfs(Xo, po).double() - reference).abs()  # broadcast form at offset 10,000 (the loop's last)
 assert reference.flatten()[_err.argmax()] < -30  # the largest error: a point far from its component
 assert 2**21 < 1000**2 / 0.35 < 2**22 and f"{1000**2 / 0.35:.0e}" == "3e+06" and torch.finfo(torch.float32).eps * 2**21 == 0.25  # c60's estimate
+assert 2**22 < 2 * 1000**2 / 0.35 < 2**23 and torch.finfo(torch.float32).eps * 2**22 / 2 == 0.25  # the cross term: up to 0.25
 assert 0.1 < errors[1_000.0][1] < 1  # "a few tenths"
 assert len(broadcast_worst) == 20 and f"{max(broadcast_worst):.0e}" == "1e-04"  # the broadcast form on the two groups: about 1e-4
 
@@ -111,3 +119,6 @@ _positive, _zero, _negative = sum(v > 0 for v in one_pass), one_pass.count(0.0),
 assert all(v % 8 == 0 for v in one_pass) and min(v for v in one_pass if v > 0) == 8 and max(one_pass) == 24  # 8 to 24: about 1e5 times ~1e-4
 assert 80 <= _positive < 100 and 55 <= _zero <= 80 and 30 <= _negative <= 50  # almost half; about a third; about a fifth
 assert torch.finfo(torch.float32).eps * 2**26 == 8  # float32 spacing in [2^26, 2^27), around 1e8
+assert all(2**26 <= v.item() < 2**27 for v in ((X_far**2).mean(), X_far.mean() ** 2))  # both operands lie there
+from gmm_helpers import fast as _fast  # c67: the fast path's E-step tolerance, 0.01 nats
+assert _fast.E_STEP_TOLERANCE == 0.01
