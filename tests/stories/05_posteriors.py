@@ -7,7 +7,13 @@
 
 # %% bayes-picture
 assert [[f"{x:.2f}" for x in xs] for xs in crossings.values()] == [["-8.12", "0.12"], ["-8.32", "0.32"]]  # printed
+roots_w, roots_bare = (torch.tensor(xs, dtype=torch.float64)[:, None] for xs in crossings.values())
+assert torch.allclose(log_responsibilities(roots_w, EXERCISE_1D).exp()[:, 0], torch.tensor(0.5, dtype=torch.float64))  # r_0 = 1/2 there
+bare_at_roots = component_log_pdfs(roots_bare, EXERCISE_1D)
+assert torch.allclose(bare_at_roots[:, 0], bare_at_roots[:, 1])  # the bare bells are equal there
+grid_1d = torch.linspace(-11, 5, 1601, dtype=torch.float64)[:, None]  # the figure's range
 share_0 = log_responsibilities(grid_1d, EXERCISE_1D).exp()[:, 0]
+assert int(((share_0[1:] > 0.5) != (share_0[:-1] > 0.5)).sum()) == 2  # r_0 crosses 1/2 twice, no more
 assert share_0[0] < 1e-3 and share_0[-1] < 1e-3  # component 1 wins far out on both sides
 assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wider
 xlim_1d = fig.axes[1].get_xlim()
@@ -19,15 +25,16 @@ assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
 assert torch.tensor(-746.0, dtype=torch.float64).exp() == 0 < torch.tensor(-744.0, dtype=torch.float64).exp()  # float64: -745
-offset_k = weights.log() - 0.5 * (D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # (K,): log pi_k - c_k / 2 (the far point prints it)
-assert all(f"{math.sqrt(2 * (104 + v)):.0f}" == "14" for v in offset_k.tolist())  # a_k = -104 at delta = 14 for every k
-tiny32 = torch.finfo(torch.float32).tiny  # the smallest normal float32
-assert f"{math.log(tiny32):.1f}" == "-87.3" and 0 < torch.tensor(-100.0).exp() < tiny32  # between -87.3 and -104: subnormal
+assert 2.6 < c_k.min() and c_k.max() < 4.05 and [f"{d:.0f}" for d in 208 - c_k] == ["204", "205", "205"]  # c_k 2.6 to 4.0
+assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
+log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
+assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
 
 
 # %% log-sum-exp-trick
 assert naive.item() == -math.inf and f"{trick.item():.3f}" == f"{torch.logsumexp(a, dim=0).item():.3f}" == "-999.592"
-assert f"{1 + math.exp(-1) + math.exp(-2):.4f}" == "1.5032"
+assert f"{1 + math.exp(-1) + math.exp(-2):.4f}" == "1.5032" and f"{-1000 - trick.item():.3f}" == "-0.408"
+assert [f"{r:.3f}" for r in resp_a] == [f"{r:.3f}" for r in torch.softmax(a, dim=0)] == ["0.665", "0.245", "0.090"]
 
 
 # %% log-sum-exp-trick-2
@@ -59,12 +66,19 @@ assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component
 assert int(resp_probes["E"].argmax()) == 2 and resp_probes["E"][2] > 0.99  # E, 6 below C: component 2
 
 sq_maha_probe = delta2_probes
+assert distance_probes["C"].argmin() == 1 and distance_probes["E"].argmin() == 2  # nearest mean: C component 1, E component 2
+assert distance_probes["C"][2] < distance_probes["C"][0]  # C: components 1 and 2 both have nearer means than component 0
 assert delta2_probes["A"].max() - delta2_probes["A"].min() < 4  # A's three delta^2 are close: shared
 assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["E"].argmin() == 2  # each goes to the nearest in its own units
-assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("E", 2), ("E", 0))] == ["156.2", "201.9", "150.4", "171.2"]
-assert (abs(-4.0 - means[2, 1].item()), abs(-4.0 - means[0, 1].item())) == (1.5, 4.0)  # E along x2: 1.5 and 4
+assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("C", 1), ("E", 2), ("E", 0))] == ["156.2", "201.9", "264.7", "150.4", "171.2"]
+terms_probe = {p: diff_probes[p] ** 2 / variances for p in "CE"}  # (K, D): the two terms of delta^2
+assert [f"{terms_probe['C'][k, d]:.1f}" for k, d in ((2, 0), (0, 0), (2, 1), (0, 1))] == ["144.0", "151.2", "57.9", "5.0"]
+assert [f"{terms_probe['E'][k, 1]:.1f}" for k in (2, 0)] == ["6.4", "20.0"] and torch.equal(terms_probe["E"][:, 0], terms_probe["C"][:, 0])
+assert [abs(diff_probes[p][k, d].item()) for p, k, d in (("C", 2, 0), ("C", 0, 0), ("C", 2, 1), ("C", 0, 1), ("E", 2, 1))] == [12.0, 16.5, 4.5, 2.0, 1.5]
+assert [f"{v:.2f}" for v in (variances[0, 0], variances[2, 0], variances[2, 1], variances[0, 1])] == ["1.80", "1.00", "0.35", "0.80"]
 assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (offset.max() - offset.min()) for p in "CE")  # the offsets can't reverse it
 assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary"]  # no dashed 90% band
+assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"component {k}" for k in range(K)]  # the map's own colour key
 assert all(ls[1] is None for c in fig.axes[0].collections for ls in c.get_linestyle())  # only solid lines left on the map
 assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t in fig.axes[1].texts]  # 6 shares below 0.005: unlabelled
 
@@ -86,6 +100,7 @@ assert [f"{v:.2f}" for v in there["with"]] == ["0.44", "0.44", "0.12"] and [f"{v
 
 # %% where-weights-matter-near-2
 assert [f"{log_responsibilities(X_close, truth_close).exp().mean(dim=0)[0]:.3f}", f"{resp_without_weights(X_close, truth_close).mean(dim=0)[0]:.3f}"] == ["0.484", "0.433"]
+assert f"{m_step(X_close, resp_close).weights[0]:.3f}" == "0.484"  # correct EM's first step from the truth (quoted in the optional part)
 
 assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
 
