@@ -13,6 +13,7 @@ assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X, 
 assert (f"{Q_start:.3f}", f"{entropy / N:.3f}", f"{ll_start:.3f}", f"{Q_after:.3f}", f"{ll_after:.3f}") == ("-7.866", "0.183", "-7.683", "-4.587", "-4.228")
 assert abs(Q_start + entropy / N - ll_start) < 1e-12  # equality at theta_old
 assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
+assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # here their M-step still raised l, less
 assert (f"{Q_after - Q_start:.3f}", f"{ll_after - ll_start:.3f}", f"{ll_after - Q_after - entropy / N:.3f}") == ("3.279", "3.455", "0.176")
 (ll_o, ll_t), (F_o, F_t) = (ll_old_x1, ll_top_x1), (F_old_x1, F_top_x1)  # the slice's values the figure cell prints
 assert abs(ll_o - F_o) < 1e-9 and ll_t > F_t > F_o  # they touch at theta_old; the M-step climbs F; l there is higher still
@@ -24,6 +25,7 @@ bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (sai
 assert -10.5 < bottom < -10 and min(ax.lines[1].get_ydata()) < -10 and any("goes on" in t.get_text() for t in ax.texts)
 diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
 assert diamond.get_xdata()[0] > top_x1 + 1 and diamond.get_ydata()[0] > ll_t  # further right, and higher: EM stops short
+assert 1.0 < diamond.get_xdata()[0] < 1.25 and ax.lines[0].get_ydata()[-1] < diamond.get_ydata()[0] - 0.2  # l turns down, in view
 assert "$F(r" in ax.get_legend().get_texts()[1].get_text() and not any("Q + H" in t.get_text() for t in ax.texts)  # one name, F
 (log_p_old, F_old), (log_p_new, F_new) = ([float(v) for v in sides] for sides in one_point.values())  # one point, two components
 assert abs(log_p_old - F_old) < 1e-12 and log_p_new - F_new > 0.4  # equal at theta_old, below at the other theta
@@ -76,20 +78,19 @@ plateau = lls[12:41:2]  # after the M-steps of iterations 6 to 20
 assert plateau.max() - plateau.min() < 0.06 and lls[48] - lls[40] > 0.15  # a plateau, then a jump
 assert (f"{qs[2]:.3f}", f"{qs[3]:.3f}") == ("-4.587", "-4.645")  # the E-step of iteration 2 lowers Q
 assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
-bound = torch.stack([qs[s] + H_e[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
+bound = torch.stack([qs[s] + ell_minus_Q[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
 assert (bound.diff() > 0).all()  # F never falls
 assert (gaps > 0).all() and torch.allclose(gaps, torch.stack([lls[2 * t] - bound[2 * t - 1] for t in range(1, 33)]))  # l - F
-assert qs[40] - qs[12] > lls[40] - lls[12] > 0 and H_e[39] < H_e[11]  # the plateau: l climbs, Q faster; H falls
+assert qs[40] - qs[12] > lls[40] - lls[12] > 0 and ell_minus_Q[39] < ell_minus_Q[11]  # the plateau: l climbs, Q faster; H falls
 owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
 owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
 assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in
 
 
 # %% optional-the-gap
-H_1, H_2 = H_e[1], H_e[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
-assert (f"{H_1:.3f}", f"{H_e[2] - H_1:.3f}", f"{H_e[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
-assert (f"{lls[40] - lls[12]:.3f}", f"{qs[40] - qs[12]:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
-H_fall = H_e[11] - H_e[39]  # H from the E-step of iteration 6 to that of iteration 20
-assert 0 < gaps[5:20].min() and gaps[5:20].max() < 0.005 and f"{H_fall:.3f}" == "0.160"
-change = (lls[40] - qs[40]) - (lls[12] - qs[12])  # l - Q = H + gap: its change is the gap's change minus H's fall
-assert abs(change - (gaps[19] - gaps[5] - H_fall)) < 1e-12 and abs(change + H_fall) < 0.01 * H_fall  # almost all H
+H_1, H_2 = ell_minus_Q[1], ell_minus_Q[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
+assert (f"{H_1:.3f}", f"{ell_minus_Q[2] - H_1:.3f}", f"{ell_minus_Q[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
+assert (f"{l_up:.3f}", f"{Q_up:.3f}") == ("0.047", "0.206")  # the plateau: l gains little, Q more
+assert 0 < gaps[first - 1:last].min() and largest_gap < 0.005 and f"{H_down:.3f}" == "0.160"
+change = (lls[2 * last] - qs[2 * last]) - (lls[2 * first] - qs[2 * first])  # l - Q = H + gap: the gap's change minus H's fall
+assert abs(change - (gaps[last - 1] - gaps[first - 1] - H_down)) < 1e-12 and abs(change + H_down) < 0.01 * H_down  # almost all H
