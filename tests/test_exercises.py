@@ -223,7 +223,7 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
         ex.check_peak_bytes(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     one = N * K * 8
-    for mistake, says in [(one, "alive at the same moment"), (3 * one, "division"), (2 * one, "8 bytes a number"),
+    for mistake, says in [(one, "alive at the same moment"), (3 * one, "division's moment"), (3 * one, "the last line without diff"), (2 * one, "8 bytes a number"),
                           (3 * N * K * 4, "8 bytes per number"), (5 * one, "unnamed"), (6 * one, "unnamed"),
                           (by_hand / 2**20, "in bytes"), (16, "in bytes"), ("lots", "one number"), (1234, "line by line")]:
         ex.check_peak_bytes(mistake)
@@ -396,9 +396,16 @@ def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     ex.check_weight_for_equal_peak(0.066 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # a height rounded to 2 figures
     out = capsys.readouterr().out
     assert ": not yet." in out and "rounded early" in out and "0.34" not in out
-    ex.check_responsibilities_at_point([0.57, 0.0, 0.43])  # right, but to two decimals
+    ex.check_responsibilities_at_point([0.57, 0.0, 0.43])  # two decimals, or rounded early: both named
     out = capsys.readouterr().out
-    assert ": not yet." in out and "three decimal places" in out and "0.568" not in out
+    assert ": not yet." in out and "three decimal places" in out and "rounded early" in out and "0.568" not in out
+    for early in ([0.572, 0.0, 0.428], [0.566, 0.0, 0.434]):  # three decimals, but an intermediate value rounded early
+        ex.check_responsibilities_at_point(early)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "every intermediate step" in out and "too coarsely" not in out
+    ex.check_responsibilities_at_point([0.571, 0.0, 0.429])  # sigma_1 sigma_2 = 0.592 taken as 0.6 (or no pi_k, no factors)
+    out = capsys.readouterr().out
+    assert "only by luck" in out and "every intermediate step" in out
     ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
     assert "three decimal places" not in capsys.readouterr().out
     for early in (0.35, 0.5 * 0.84 / 1.20, torch.tensor(0.350)):  # two figures, or sqrt(0.70) rounded to 0.84: 0.350

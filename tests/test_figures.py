@@ -106,6 +106,9 @@ def test_plot_underflow_zoom_draws_an_inset_and_names_each_dotted_line():
     (inset,) = ax.child_axes
     held, zero = [set(np.round(line.get_xdata()).astype(int)) for line in inset.lines if line.get_marker() == "o"]
     assert held == set(range(55, 74)) and zero == set(range(74, 81))  # a marker at every D: float32 gives 0 from 74
+    assert inset.get_yticklabels()[-1].get_text() == "exactly 0"  # not "0", which on a log10 axis means density 1
+    assert len([line for line in inset.lines if line.get_gid() == "break"]) == 4  # a break below the falling line
+    assert inset.get_yticks()[-1] + 2 < np.min(inset.lines[0].get_ydata())  # the row and its break lie below the black line
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "limit-label"]
     assert [label.split("'")[0] for label in labels] == ["dotted: float32", "dotted: float64"]
     fig.canvas.draw()  # the legend, the inset and the labels do not cover one another
@@ -150,8 +153,8 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_full_fit_in_every_pa
         assert weights == [f"{w:.2f}" for w in fit.params.weights.tolist()]
     for ax in axes.flat:  # the full fit's dashed 2σ ellipse in every panel
         assert sum(p.get_linestyle() == "--" and p.get_label() == "full-covariance fit, 2σ" for p in ax.patches) == 1
-    assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number)",
-                                                                          "full-covariance fit, 2σ", "the 3 diagonal components, 2σ"]
+    assert [t.get_text() for t in axes[1, 0].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number)"]
+    assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["full-covariance fit, 2σ", "the 3 diagonal components, 2σ"]
     assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 3  # the last fit, grey, under the full fit
     with pytest.raises(ValueError, match="fits: expected three fits"):
         plot_diagonal_tiling(Y, {1: fits[1]}, centre, S, full_per_point=-2.5)
@@ -286,6 +289,19 @@ def test_log_likelihood_gap_plot_shades_a_plateau_and_draws_a_reference_factor()
     fig, axes = plt.subplots(1, 2)
     plot_log_likelihood_gap(lls, 2, axes=axes, reference_factor=1 / 12)  # 07's factor: two digits in the label
     assert axes[1].lines[1].get_label() == "a factor of 0.083 per iteration"
+    plt.close(fig)
+
+
+def test_log_likelihood_gap_plot_can_show_the_rises_with_a_labelled_reference():
+    lls = torch.tensor([-10.0, -5.0, -4.0, -3.5, -3.25, -3.25]) * 2  # rises per point 5, 1, 0.5, 0.25, 0
+    fig, (left, right) = plt.subplots(1, 2)
+    plot_log_likelihood_gap(lls, 2, axes=(left, right), rises=True, reference_factor=0.5, reference_label="halving")
+    np.testing.assert_allclose(right.lines[0].get_xdata(), [1, 2, 3, 4])  # iteration 5's rise, 0, is not drawn
+    np.testing.assert_allclose(right.lines[0].get_ydata(), [5.0, 1.0, 0.5, 0.25])
+    reference = right.lines[1]  # through the last rise, 0.25 at iteration 4, back to iteration 1
+    np.testing.assert_allclose(reference.get_xdata(), np.arange(1, 5))
+    np.testing.assert_allclose(reference.get_ydata(), 0.25 * 0.5 ** (np.arange(1, 5) - 4))
+    assert reference.get_label() == "halving" and right.get_title() == "the rise at each iteration"
     plt.close(fig)
 
 

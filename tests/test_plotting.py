@@ -67,8 +67,9 @@ def test_plot_mixture_grows_shared_points_rings_them_and_thins_ellipses():
     assert [e.get_linewidth() for e in ax.patches] == pytest.approx([0.4 * e.get_linewidth() for e in ax2.patches])
     legend = component_legend(fig, 3, blend=False, extra=shared_points_key(point_size=20, ring_below=0.9))
     assert [t.get_text() for t in legend.get_texts()][3:] == [
-        "small dot: owned outright", "big dot: shared equally", "ringed: no component above 90%", "1σ and 2σ ellipses", "mean"]
+        "small dot: owned outright", "big dot: shared equally by all", "ringed: no component above 90%", "1σ and 2σ ellipses", "mean"]
     assert legend.legend_handles[4].get_markersize() ** 2 == pytest.approx(100)  # the largest dot's area
+    assert shared_points_key(ring_below=0.9, ring_where=" (left)")[2].get_label() == "ringed (left): no component above 90%"
     plt.close("all")
 
 

@@ -229,6 +229,7 @@ def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():
     c["map"].value = c["map"].options[1]  # zoomed: ±3 around the probe, the bars unchanged
     assert w.result.axes[0].get_xlim() == (-1.5, 4.5) and w.result.axes[0].get_ylim() == (-3.5, 2.5)
     assert [patch.get_height() for patch in w.result.axes[1].patches] == without
+    assert probe_explorer(p, zoomed=True).result.axes[0].get_xlim() == (-3.0, 3.0)  # opens zoomed: ±3 around the origin
 
 
 def test_draw_probe_shows_several_probes_as_one_grouped_bar_chart():

@@ -181,10 +181,17 @@ def check_responsibilities_at_point(answer) -> None:
     elif _close(given, bare / bare.sum(), rtol=0, atol=6e-4):
         hint = ("Close, but only by luck: these use the distances alone, without the weights pi_k and without the "
                 "normalising factors. Here the two omissions nearly cancel (component 0 has twice component 2's "
-                "weight and about half its height factor); keep both in every term.")
-    elif _close(given, expected, rtol=0, atol=0.011):
-        hint = ("Close: this looks right but rounded too coarsely. Give each responsibility to three decimal "
-                "places (three significant figures for the larger two).")
+                "weight and about half its height factor); keep both in every term. (If you did keep them, a "
+                "value rounded early, such as sigma_1 sigma_2 = 0.592 taken as 0.6, lands here too: keep at least "
+                "four significant figures in every intermediate step.)")
+    elif _close(given, torch.round(expected, decimals=2), rtol=0, atol=1e-9):  # 0.57, 0.00, 0.43: two causes
+        hint = ("Close, but not right to three decimal places: either that is the answer to two decimals, or a "
+                "value was rounded early. Keep at least four significant figures in every intermediate step and "
+                "round only the final answers, each to three decimal places.")
+    elif _close(given, expected, rtol=0, atol=0.011):  # e.g. 0.572, 0.428: an intermediate value rounded early
+        hint = ("Close, but further off than rounding the final answers explains: a value was rounded early (a "
+                "squared distance, or a sigma_1 sigma_2). Keep at least four significant figures in every "
+                "intermediate step and round only the final answers, each to three decimal places.")
     elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
         hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
                 "probability of its component, pi_k, before normalising.")
@@ -799,8 +806,9 @@ def check_peak_bytes(answer) -> None:
         if _number_close(value, one):
             hint = "That is one tensor of N K numbers: how many are alive at the same moment?"
         elif _number_close(value, 3 * one):
-            hint = ("That is the division's moment (diff, diff**2, the quotient), the peak when D >= 2. At D = 1 each "
-                    "holds only N K numbers: go on to the last line and count what is alive there.")
+            hint = ("That is three tensors: either the division's moment (diff, diff**2, the quotient), the peak when "
+                    "D >= 2, or the last line without diff, which is named and so still alive there. At D = 1 each "
+                    "tensor holds only N K numbers: count everything alive at the last line, diff included.")
         elif _number_close(value, 2 * one):
             hint = ("That is 16 bytes per N K: float64 takes 8 bytes a number (not 4), and more than two tensors are "
                     "alive at the worst moment.")

@@ -197,14 +197,22 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     exact_zoom, dims_zoom = exact[keep], dims[keep]
     info = torch.finfo(values.dtype)
     limit = np.log10(info.smallest_normal * info.eps)
-    inset_zero = limit - 4  # the inset's "exactly 0" row
+    inset_zero = min(limit, exact_zoom.min()) - 4  # the inset's "exactly 0" row, below the falling line
     inset.plot(dims_zoom, exact_zoom, color="black", linewidth=2)
     inset.plot(dims_zoom[v > 0], np.log10(v[v > 0]), linestyle="none", color=colour, **styles[0])
     inset.plot(dims_zoom[v == 0], np.full((v == 0).sum(), inset_zero), linestyle="none", color=colour, **styles[0])
     inset.axhline(limit, color=colour, linestyle=":", linewidth=2)
     inset.set_ylim(inset_zero - 1.5, exact_zoom.max() + 1)
     inset.set_yticks([t for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + [inset_zero],
-                     [f"{t}" for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + ["0"])
+                     [f"{t}" for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + ["exactly 0"])
+    # the same break as on the main axis: the "exactly 0" row is not a value of log10
+    inset_break = inset_zero + 2
+    inset.axhspan(inset_break - 0.35, inset_break + 0.35, color="white", zorder=3)
+    inset_across = blended_transform_factory(inset.transAxes, inset.transData)
+    for y in (inset_break - 0.35, inset_break + 0.35):
+        for x in (0.0, 1.0):
+            inset.plot([x - 0.015, x + 0.015], [y - 0.4, y + 0.4], transform=inset_across, color="black", linewidth=1.2,
+                       clip_on=False, zorder=4, gid="break")
     inset.tick_params(labelsize=10)
     inset.set_title(f"zoom: D = {zoom[0]} to {zoom[1]}, {name}", fontsize=11)
     return ax
@@ -277,7 +285,8 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
         gives the fit's final log-likelihood per point.
     centre, S : Tensor, shapes (2,) and (2, 2)
         The full-covariance fit (sample mean and covariance): its 2σ ellipse is dashed in every panel; in the
-        fourth panel, which also holds the legend, it lies over the last fit's 2σ ellipses, drawn thin and grey.
+        fourth panel it lies over the last fit's 2σ ellipses, drawn thin and grey. The third panel's legend
+        explains the line widths; the fourth's names the dashed and the grey ellipses.
     full_per_point : float
         The full fit's log-likelihood per point, for the fourth panel's title.
     axes : 2 x 2 array of matplotlib Axes, optional
@@ -319,8 +328,9 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
         ax.label_outer()
     width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
-    axes[1, 1].legend(handles=[width_note, axes[1, 1].get_legend_handles_labels()[0][-1], last_note], loc="lower right",
-                      fontsize=12)
+    # the line-width key where the coloured widths are (the third panel), the grey ones' key in the fourth
+    axes[1, 0].legend(handles=[width_note], loc="lower right", fontsize=12)
+    axes[1, 1].legend(handles=[axes[1, 1].get_legend_handles_labels()[0][-1], last_note], loc="lower right", fontsize=12)
     if created:
         axes[0, 0].figure.tight_layout()
     return axes
@@ -858,9 +868,10 @@ from .plotting import mark_start_below  # noqa: E402  (07)
 
 
 def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int, int] | None = None,
-                            reference_factor: float | None = None):
+                            reference_factor: float | None = None, rises: bool = False, reference_label: str | None = None):
     """Two views of an EM run's log-likelihood, per point: the curve from iteration 1, and its distance
-    to the final value on a log scale (a straight line there is linear convergence).
+    to the final value on a log scale (a straight line there is linear convergence); with ``rises=True``,
+    the right panel shows each iteration's rise instead (the quantity ``fit_em``'s ``tol`` is compared with).
 
     Introduced in notebooks/07_em_fit.ipynb.
 
@@ -874,8 +885,12 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
     shade : (first, last), optional
         Iterations to shade in both panels (a plateau), labelled in the left panel's legend.
     reference_factor : float, optional
-        Draw, on the right panel, a dashed line through the last shown distance that shrinks by this factor per
-        iteration (the slope linear convergence at that factor would give), back over the last 5 iterations.
+        Draw, on the right panel, a dashed line through the last shown distance (or rise) that shrinks by this
+        factor per iteration (the slope linear convergence at that factor would give), back over the last 5 iterations.
+    rises : bool, optional
+        Right panel: the rise ``(l_t - l_{t-1}) / N`` at each iteration t >= 1 (positive ones, log scale), not the distance.
+    reference_label : str, optional
+        The reference line's legend label (default: "a factor of ... per iteration").
 
     Returns
     -------
@@ -894,24 +909,31 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
     left.set_xlabel("iteration $t$")
     left.set_ylabel(r"$\ell_t / N$")
     left.set_title("log-likelihood per point, from iteration 1")
-    gap = per_point[-1] - per_point[:-1]  # (T,): distance to the final value
+    if rises:
+        gap, its = np.diff(per_point), iterations[1:]  # (T,): the rise at iterations 1..T
+    else:
+        gap, its = per_point[-1] - per_point[:-1], iterations[:-1]  # (T,): distance to the final value
     shown = gap > 0
-    right.semilogy(iterations[:-1][shown], gap[shown], marker="o", markersize=5, color="black")
+    right.semilogy(its[shown], gap[shown], marker="o", markersize=5, color="black")
     right.set_xlim(-0.5, T + 0.5)
     right.set_xlabel("iteration $t$")
-    right.set_ylabel(r"$(\ell_{\mathrm{final}} - \ell_t) / N$  (log scale)")
-    right.set_title("distance to the final value")
+    if rises:
+        right.set_ylabel(r"$(\ell_t - \ell_{t-1}) / N$  (log scale)")
+        right.set_title("the rise at each iteration")
+    else:
+        right.set_ylabel(r"$(\ell_{\mathrm{final}} - \ell_t) / N$  (log scale)")
+        right.set_title("distance to the final value")
     if shade is not None:
         for ax in axes:
             ax.axvspan(shade[0] - 0.5, shade[1] + 0.5, color="0.85", zorder=0,
                        label=f"the plateau, iterations {shade[0]}-{shade[1]}" if ax is left else None)
         left.legend(loc="lower right")
     if reference_factor is not None and shown.any():
-        last = int(iterations[:-1][shown][-1])
-        ts = np.arange(max(last - 5, 0), last + 1)
+        last = int(its[shown][-1])
+        ts = np.arange(max(last - 5, int(its[0])), last + 1)
         ylim = right.get_ylim()
-        right.semilogy(ts, gap[last] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
-                       label=f"a factor of {reference_factor:.2g} per iteration")  # 1/12: 0.083
+        right.semilogy(ts, gap[last - int(its[0])] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
+                       label=reference_label or f"a factor of {reference_factor:.2g} per iteration")  # 1/12: 0.083
         right.set_ylim(ylim)  # the reference line does not stretch the scale
         right.legend(loc="upper right")
     return axes

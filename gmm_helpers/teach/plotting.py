@@ -294,10 +294,11 @@ def component_legend(fig, K: int, *, blend: bool = True, loc: str = "lower cente
     return fig.legend(handles=handles, loc=loc, ncol=ncol or len(handles), **kwargs)
 
 
-def shared_points_key(point_size: float = 20, grow_shared: bool = True, ring_below: float | None = None):
+def shared_points_key(point_size: float = 20, grow_shared: bool = True, ring_below: float | None = None,
+                      ring_where: str = ""):
     """Legend handles for ``plot_mixture(..., resp=..., grow_shared=..., ring_below=...)``: the smallest and the
     largest dot (owned outright, shared equally), the ring, the ellipses and the mean's cross. Pass them to
-    ``component_legend(fig, K, extra=...)``.
+    ``component_legend(fig, K, extra=...)``. ``ring_where`` names the panels that draw rings, e.g. " (left)".
 
     Introduced in notebooks/05_posteriors.ipynb.
 
@@ -312,10 +313,10 @@ def shared_points_key(point_size: float = 20, grow_shared: bool = True, ring_bel
         handles += [Line2D([], [], marker="o", markersize=point_size ** 0.5, linestyle="none", color="0.55",
                            markeredgecolor="white", label="small dot: owned outright"),
                     Line2D([], [], marker="o", markersize=(5 * point_size) ** 0.5, linestyle="none", color="0.55",
-                           markeredgecolor="white", label="big dot: shared equally")]
+                           markeredgecolor="white", label="big dot: shared equally by all")]
     if ring_below is not None:
         handles.append(Line2D([], [], marker="o", markersize=13, markerfacecolor="none", markeredgecolor="0.2",
-                              linestyle="none", label=f"ringed: no component above {ring_below:.0%}"))
+                              linestyle="none", label=f"ringed{ring_where}: no component above {ring_below:.0%}"))
     return handles + [Line2D([], [], color="0.3", linewidth=2.5, label="1σ and 2σ ellipses"),
                       Line2D([], [], marker="X", markersize=13, color="0.3", markeredgecolor="white", linestyle="none",
                              label="mean")]

@@ -513,10 +513,10 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
 PROBE_ZOOM = 3.0  # the probe explorer's zoomed map: ±3 around the probe, where the boundary band shows
 
 
-def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float = 15.0):
+def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float = 15.0, zoomed: bool = False):
     """Sliders that move a probe point over the map of owners; bars show its responsibilities; a menu
     drops the weights from the E-step; another zooms the map to ±``PROBE_ZOOM`` around the probe (the sliders
-    still span ±``lim``). Introduced in notebooks/05_posteriors.ipynb."""
+    still span ±``lim``); ``zoomed=True`` opens on the zoomed map. Introduced in notebooks/05_posteriors.ipynb."""
     zooms = (f"±{lim:g} around the origin", f"±{PROBE_ZOOM:g} around the probe")
 
     def draw(x1, x2, e_step, zoom):
@@ -529,7 +529,7 @@ def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float 
         x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₁", **_LAYOUT),
         x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₂", **_LAYOUT),
         e_step=widgets.Dropdown(options=list(E_STEP_CHOICES), value=E_STEP_CHOICES[0], description="E-step", **_STYLE),
-        zoom=widgets.Dropdown(options=list(zooms), value=zooms[0], description="map", **_STYLE),
+        zoom=widgets.Dropdown(options=list(zooms), value=zooms[int(zoomed)], description="map", **_STYLE),
     )
 
 
