@@ -101,10 +101,8 @@ assert (_fit64.log_likelihoods.diff() > 0).all()
 assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
 assert fit.converged and fit.n_iter == 32
 _d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
-assert (f"{_d2[2]:.0f}", f"{_d2[1]:.0f}") == ("31", "37") and int(_d2.argmin()) == 2  # green nearest, then orange
+assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
 assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
-_r_centre = log_responsibilities(truth.means[2:], ordered.history[0]).exp()[0]  # at the lower-right centre, iteration 0
-assert 15 < _r_centre[2] / _r_centre[1] < 25 and f"{math.exp((37 - 31) / 2):.0f}" == "20"  # about 20 to 1
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
