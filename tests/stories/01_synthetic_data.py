@@ -13,6 +13,7 @@ assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, 
 assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853" and f"{float(log_likelihood(X, from_labels)) / N:.4f}" == "-3.7790"
 assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth) and log_likelihood(X, from_labels) > best  # in each row
 assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
+assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
 
 
 # %% worked-standardised-error
@@ -27,6 +28,14 @@ assert abs(float(u_samples[0]) - u_2) < 1e-4 and 2 < abs(u_2) < 2.5  # seed 0: t
 counts_hist, edges = torch.histogram(u_samples, bins=torch.linspace(-4.5, 4.5, 19))  # the histogram follows the curve:
 expected = 1000 * 0.5 * (torch.erfc(edges[:-1] / math.sqrt(2)) - torch.erfc(edges[1:] / math.sqrt(2)))  # a bin's expected count
 assert ((counts_hist - expected).abs() < 4 * expected.sqrt() + 3).all()  # every bin within its Poisson noise
+assert int(u_samples.argmin()) == 890 and f"{float(lowest[0]):.2f}" == "-4.43" and f"{float(lowest[1]):.2f}" == "-3.21"  # the lone bar: one sample
+u_more = []  # seeds 1000-2999: no excess on the left (chance, not the sampler)
+for s in range(1000, 3000):
+    x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
+    in_2 = labels_s == 2
+    u_more.append(float((x_s[in_2, 1].mean() - means[2, 1]) / (variances[2, 1] / in_2.sum()).sqrt()))
+u_more = torch.tensor(u_more)
+assert float(u_more.min()) > -3.5 and 0.015 < float((u_more < -2).double().mean()) < float((u_more > 2).double().mean()) < 0.035
 
 
 # %% play-story
@@ -51,6 +60,7 @@ assert [f"{se:.2g}" for se in se_quarter] == ["0.097", "0.031", "0.0097"]
 off = (torch.tensor([66, 33]) / 200 - 0.25) / se_quarter[1]  # the middle panel's components 1 and 2, in standard errors
 assert (off.abs() > 2.5).all() and f"{se_quarter[1]:.3f}" == "0.031" and 33 / 200 == 0.165  # more than 2.5 each
 assert float((u_samples.abs() > 2.5).double().mean()) < 0.02  # rare in the histogram of u
+assert sum(math.comb(200, c) * 0.25**c * 0.75**(200 - c) for c in range(201) if abs(c - 50) >= 16) < 0.015  # and for a fraction's u (exact binomial)
 assert f"{0.75**20:.1%}" == "0.3%"  # the left panel's odds
 light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
 assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
@@ -65,7 +75,7 @@ assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%"  # P(some component draws n
 # %% exercises
 assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
-assert f"{float(x_1_3.var(correction=0)):.2f}" == "4.67" and float(x_1_3.var(correction=1)) == 7.0
+assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
 assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: k = 3, index 2
 
 
@@ -88,6 +98,12 @@ assert torch.equal(labels_0, labels) and torch.equal(Normal(means[labels_0], var
 # %% optional-why-5
 assert f"{1 / beyond_2:.0f}" == "22" and f"{1 - (1 - beyond_2) ** 15:.0%}" == "50%"  # 1 time in 22; one of 15: about half
 assert f"{caught_7:.1%}" == "97.7%"  # a 7-SE bug caught
+beyond_2_sim = []  # simulated: the fractions' errors sum to 0 (negatively correlated), yet about half still fail
+for s in range(1000, 2000):
+    x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
+    beyond_2_sim.append(bool(standardised_errors(x_s, labels_s, truth).abs().max() > 2))
+assert 0.44 < sum(beyond_2_sim) / 1000 < 0.56
+assert torch.allclose((u_running[:, 0] * (weights * (1 - weights) / N).sqrt()).sum(), torch.tensor(0.0), atol=1e-6)  # errors sum to 0
 assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{7 * 0.04965:.3f}" == f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
 assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
 
@@ -101,9 +117,9 @@ assert f"{per_sampler:.1e}" == "3.7e-05" and round(1 / per_sampler, -3) == 27000
 assert all(u > 5 for u in largest_u.values())  # both caught
 root_mean, root_var = overall_mean_and_variance(truth._replace(variances=variances**2))  # the forgotten root:
 assert torch.equal(root_mean, overall_mean_and_variance(truth)[0]) and (root_var - overall_mean_and_variance(truth)[1]).abs().max() > 0.5  # changes the overall variance
-u_forgot = standardised_errors(*forgot_sqrt, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
 assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10  # component 0, variance along x1
 assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0, 0]) - 3.24) < 0.5
+assert float(variances[2, 0]) == 1.0 and f"{float(u_forgot[2, 3]):.2f}" == "-0.76"  # a unit variance: the bug is invisible there
 
 
 # %% optional-log-likelihood-near
