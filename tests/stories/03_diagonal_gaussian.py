@@ -9,6 +9,8 @@
 for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 1e38, 1e39), (torch.float64, 1e-323, 1e-324, 1e308, 1e309)):
     stored = torch.tensor([small, too_small, large, too_large], dtype=torch.float64).to(dtype)  # roughly 1e-45 to 1e38 (float32)
     assert stored[0] > 0 and stored[1] == 0 and stored[2] < math.inf and stored[3] == math.inf
+    tiniest_d = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # c15's rule: at or below half of it, 0
+    assert torch.tensor([0.5 * tiniest_d, 0.51 * tiniest_d], dtype=torch.float64).to(dtype).tolist() == [0.0, tiniest_d]
 assert (f"{factor:.3f}", f"{narrow_factor:.2f}", f"{0.5 * (math.log(2 * math.pi) + 1):.3f}", f"{-factor.log():.3f}") == ("0.242", "3.99", "1.419", "1.419")
 assert f"{math.log(narrow_factor):.2f}" == "1.38"  # the narrow component's log-density per dimension
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
@@ -18,7 +20,7 @@ for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{
     as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
     as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
     assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
-assert first_inf == 513  # the table's float64 overflow, as printed
+assert first_inf == 513 and product == math.inf  # the table's float64 overflow, as printed
 assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"
 for name, t in far.items():  # the far point's row: 0 between the two printed t, at 14.4 (float32) and 38.6 (float64)
     density = Normal(torch.tensor(0.0, dtype=t.dtype), 1.0).log_prob(t).exp()
@@ -26,10 +28,12 @@ for name, t in far.items():  # the far point's row: 0 between the two printed t,
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
-assert {73, 74, 525, 526} <= marked
+assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # every 5th D (c16), and either side of each first 0
+assert ax.get_yticklabels()[-1].get_text() == "exactly 0"
 (inset,) = ax.child_axes  # the zoom: float32 near D = 74, a marker at every D
 inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
 assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73, then 0 (the bottom row)
+assert inset.get_yticklabels()[-1].get_text() == "exactly 0"
 assert [f"{torch.finfo(d).smallest_normal * torch.finfo(d).eps:.1e}" for d in (torch.float32, torch.float64)] == ["1.4e-45", "4.9e-324"]
 assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == ["3.4e+38", "1.8e+308"]
 
@@ -103,9 +107,6 @@ turn = torch.stack([torch.stack([angle.cos(), -angle.sin()]), torch.stack([angle
 assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5 and torch.allclose(torch.corrcoef((Y * torch.tensor([3.0, 0.5], dtype=torch.float64)).T)[0, 1], rho_hat)
 assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000"
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
-assert pooled[0, 1] == 0 and f"{diagonal_cost(pair[0]):.2f}" == f"{diagonal_cost(pair[1]):.2f}" == "0.83"  # PCA turns nothing
-mixture = torch.cat([torch.randn(20_000, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in pair])
-assert torch.allclose(torch.cov(mixture.T), pooled, atol=0.1)  # the pooled covariance is the mixture's
 
 
 # %% optional-deriving-cost
@@ -119,6 +120,12 @@ Sigma4 = A @ A.T + torch.eye(4, dtype=torch.float64)  # a 4-D covariance
 sd = Sigma4.diagonal().sqrt()
 assert torch.allclose(diagonal_cost(Sigma4), -0.5 * torch.logdet(Sigma4 / sd[:, None] / sd[None, :]))  # any D: -1/2 log|R|
 assert diagonal_cost(Sigma4) > 0 and diagonal_cost(torch.diag(Sigma4.diagonal())) == 0  # >= 0, and 0 when R = I
+
+
+# %% optional-tiling-pooled-covariance
+assert pooled[0, 1] == 0 and f"{diagonal_cost(pair[0]):.2f}" == f"{diagonal_cost(pair[1]):.2f}" == "0.83"  # PCA turns nothing
+mixture = torch.cat([torch.randn(20_000, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in pair])
+assert torch.allclose(torch.cov(mixture.T), pooled, atol=0.1)  # the pooled covariance is the mixture's
 
 
 # %% optional-several-diagonal-components
