@@ -25,7 +25,9 @@ assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
 assert torch.tensor(-746.0, dtype=torch.float64).exp() == 0 < torch.tensor(-744.0, dtype=torch.float64).exp()  # float64: -745
-assert 2.6 < c_k.min() and c_k.max() < 4.05 and [f"{d:.0f}" for d in 208 - c_k] == ["204", "205", "205"]  # c_k 2.6 to 4.0
+assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"] and [f"{d:.0f}" for d in 208 - c_k] == ["204", "205", "205"]  # c_k 2.63 to 4.04
+assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
+assert torch.tensor(-103.0).exp() > 0 and weights.min() * torch.tensor(-103.0).exp() == 0  # pi_k < 1: the product is 0 a little nearer
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
@@ -57,6 +59,7 @@ ring = resp_right.max(dim=1).values < 0.9  # the ringed points (left panel)
 shares_ringed = sorted(f"{v:.2f}" for v in resp_right.max(dim=1).values[ring].tolist())
 assert [len(c.get_offsets()) for c in fig.axes[0].collections if c.get_gid() == "ring"] == [9]  # 9 rings drawn, left only
 assert not [c for c in fig.axes[1].collections if c.get_gid() == "ring"]
+assert "ringed (left): no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
 assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0.75" for v in shares_ringed) == 4
 
 
@@ -81,6 +84,11 @@ assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decisio
 assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"component {k}" for k in range(K)]  # the map's own colour key
 assert all(ls[1] is None for c in fig.axes[0].collections for ls in c.get_linestyle())  # only solid lines left on the map
 assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t in fig.axes[1].texts]  # 6 shares below 0.005: unlabelled
+# the worked point A: a_k = offset - delta^2 / 2, softmaxed to the bars
+assert [f"{v:.2f}" for v in a_A] == ["-7.31", "-7.26", "-8.54"] and torch.allclose(a_A, weighted_log_pdfs(torch.tensor([probes["A"]]), truth)[0])
+assert [f"{v:.2f}" for v in torch.softmax(a_A, dim=0)] == [f"{v:.2f}" for v in resp_probes["A"]]
+assert 0.3 < offset[0] - offset[1] < 0.34 and 0.35 < (delta2_probes["A"][0] - delta2_probes["A"][1]) / 2 < 0.45  # "about a third", "about 0.4"
+assert f"{a_A[1] - a_A[2]:.2f}" == "1.28" and f"{math.exp(-1.28):.2f}" == f"{resp_probes['A'][2] / resp_probes['A'][1]:.2f}" == "0.28"
 
 
 # %% weights-belong-e-step
@@ -108,15 +116,14 @@ assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
 # %% optional-bug-run-convergence
 assert iteration < 999 and fit_close.converged and estimate_buggy.weights[0] < 0.433  # the bug drifts past its first step's 0.433
 assert (f"{estimate_buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
-ll_per_point = [log_likelihood(X_close, estimate_buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
+ll_per_point = [log_likelihood(X_close64, estimate_buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
 assert (estimate_buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
-X_close64 = X_close.double()
 assert log_likelihood(X_close64, estimate_close._replace(weights=estimate_buggy.weights.double())) < log_likelihood(X_close64, estimate_buggy.to(torch.float64))
 # why the tight tol: this log-likelihood is so flat in the weights that the default stop leaves them about 0.002 short
-assert fit_em(X_close.double(), truth_close.to(torch.float64)).params.matched_to(truth_close).weights[0] - estimate_close.weights[0] > 0.0015
+assert fit_em(X_close64, truth_close64).params.matched_to(truth_close).weights[0] - estimate_close.weights[0] > 0.0015
 
 
 # %% optional-who-owns-plane
