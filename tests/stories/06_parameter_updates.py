@@ -45,7 +45,8 @@ assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min())
 
 # %% updates-need-reg-covar-2
 assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
-assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and dead.weights[3] < 1e-16  # origin, reg_covar, tiny
+assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
+assert abs(dead.weights[3] * N / (10 * torch.finfo(X.dtype).eps) - 1) < 1e-9  # about 10 eps / N
 assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
 assert f"{updated.variances.min():.1f}" == "0.6" and f"{updated.variances.max():.0f}" == "5"  # variances 0.6 to 5
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
@@ -85,6 +86,13 @@ assert qs[40] - qs[12] > lls[40] - lls[12] > 0 and ell_minus_Q[39] < ell_minus_Q
 owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
 owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
 assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in
+jump = [f"{lls[2 * t]:.3f}" for t in (20, 24, 28, 32)]  # the jump runs from t = 20 to about 28, then l stays
+assert jump == ["-4.020", "-3.869", "-3.779", "-3.779"] and 0.58 < (lls[48] - lls[40]) / (lls[64] - lls[40]) < 0.65  # about 60% at 24
+assert lls[54] - lls[40] < 0.98 * (lls[64] - lls[40]) < lls[56] - lls[40]  # still climbing at 27, done at 28
+assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1.5e-03", "9.1e-08")  # the gap panel's shape
+assert int(gaps[5:].argmax()) == 17 and (gaps[14:22].diff() > 0).all() and gaps[22] > 20 * gaps[13]  # a bump in the jump, top t = 23
+assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
+assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from t = 28, about tenfold down per iteration
 
 
 # %% optional-the-gap
