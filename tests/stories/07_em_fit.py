@@ -15,6 +15,8 @@ assert abs(fit_from_truth.log_likelihoods[-1] - fit.log_likelihoods[-1]) / N < 1
 
 
 # %% comparing-fit-truth
+from gmm_helpers import nearest_means  # (the notebook does not use it)
+
 assert nearest_means(fit.params.means, truth.means.double())[0] == 1  # fit_em's component 0 sits on true component 1
 assert (estimate.means - truth.means).abs().max() < 0.15 and ((estimate.variances / truth.variances - 1).abs().max() < 0.1)  # nearly coincide
 
@@ -29,6 +31,9 @@ assert f"{plateau.min():.1e}" == "1.8e-03" and early.n_iter == 6 and f"{early.lo
 assert (f"{ratios.min():.2f}", f"{ratios.max():.2f}") == ("0.08", "0.11") and (ratios - 1 / 12).abs().median() < 0.005  # about a twelfth
 assert f"{fit.log_likelihoods[0] / N:.2f}" == "-7.68" and fit.n_iter == 32
 assert changes[-1] < tol and (changes[:-1] > tol).all()  # iteration 32: the first rise below the red tol line (right panel)
+assert (changes > 0).all()  # every rise is drawn on the log scale
+assert f"{lam:.2f}" == "0.29" and 0.25 < step_ratios.min() <= lam  # the parameters' steps shrink by about 0.29 (rising towards 0.30)
+assert f"{lam ** 2:.3f}" == "0.084" and (ratios[1:] - lam ** 2).abs().max() < 0.002  # the rises shrink by λ², as the text says
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
 assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
 
@@ -45,6 +50,9 @@ assert owners_of_lower_right(ordered.history[6])[1] >= 100  # at iteration 6 (se
 assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[12].weights[2] < 0.2  # ... with component 2 squeezed
 assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20: the configuration holds through the plateau
 assert all(float(truth.means[0, 0]) < float(ordered.history[t].means[2, 0]) < float(truth.means[2, 0]) for t in (6, 12, 20))  # green between
+assert f"{handed_over[0]:.0f}" == "101" and (f"{handed_over[5:20].min():.0f}", f"{handed_over[5:20].max():.0f}") == ("6", "17")  # why slow
+assert f"{green_step[0]:.2f}" == "2.33" and (green_step[5:9] < 0.045).all() and f"{green_step[19]:.2f}" == "0.36"
+assert f"{growth:.1f}" == "1.2" and (green_step[9:20] > green_step[8:19]).all()  # it grows every iteration, 9 to 20
 assert set(stages) == {0, 1, 6, 12, 20, 24, 32} and all(stages[t] == "plateau" for t in (6, 12, 20))  # the strip: the text's iterations
 assert owners_of_lower_right(ordered.history[24])[2] >= 130 and owners_of_lower_right(ordered.history[32])[2] >= 140  # taken over
 assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)  # the truth's order
