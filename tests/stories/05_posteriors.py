@@ -19,6 +19,13 @@ assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wid
 xlim_1d = fig.axes[1].get_xlim()
 assert xlim_1d[0] < -8.12 < 0.32 < xlim_1d[1]  # the figure shows both crossings
 assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_1D).exp().max() < 1e-5  # bells tiny there
+# the quadratic A x^2 + B x + C of the derivation: A = 1/2 - 1, B = -1/0.5 - 2/1, C = 0.50 (bare bells: 1.35)
+assert [f"{x:g}" for x in (w0, w1, m0, m1, s0, s1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in
+assert (A, B) == (-0.5, -4.0) and A < 0 and s1 > s0  # A < 0: component 1 the wider
+C_weighted, C_bare = C + math.log(w0 / w1), C  # the loop's last C is the bare bells'
+assert (f"{C_weighted:.2f}", f"{C_bare:.2f}") == ("0.50", "1.35")
+for C_, roots in ((C_weighted, crossings["weighted bells (r = 1/2)"]), (C_bare, crossings["bare bells"])):
+    assert all(abs(A * x**2 + B * x + C_) < 1e-9 for x in roots)  # the printed crossings are its roots
 
 
 # %% naive-version-probability-space
@@ -27,7 +34,7 @@ assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: 
 assert torch.tensor(-746.0, dtype=torch.float64).exp() == 0 < torch.tensor(-744.0, dtype=torch.float64).exp()  # float64: -745
 assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"] and [f"{d:.0f}" for d in 208 - c_k] == ["204", "205", "205"]  # c_k 2.63 to 4.04
 assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
-assert torch.tensor(-103.0).exp() > 0 and weights.min() * torch.tensor(-103.0).exp() == 0  # pi_k < 1: the product is 0 a little nearer
+assert torch.tensor(-103.0).exp() > 0 and weights.min() * torch.tensor(-103.0).exp() == 0  # pi_k < 1: the product is 0 a little nearer the mean
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
@@ -72,6 +79,9 @@ sq_maha_probe = delta2_probes
 assert distance_probes["C"].argmin() == 1 and distance_probes["E"].argmin() == 2  # nearest mean: C component 1, E component 2
 assert distance_probes["C"][2] < distance_probes["C"][0]  # C: components 1 and 2 both have nearer means than component 0
 assert delta2_probes["A"].max() - delta2_probes["A"].min() < 4  # A's three delta^2 are close: shared
+# A: nearest to component 2's mean in plain distance (2.1, against 3.2 and 4.0), yet its largest delta^2 (11.7) and smallest share
+assert [f"{d:.1f}" for d in distance_probes["A"]] == ["4.0", "3.2", "2.1"] and distance_probes["A"].argmin() == 2
+assert delta2_probes["A"].argmax() == 2 and f"{delta2_probes['A'][2]:.1f}" == "11.7" and resp_probes["A"].argmin() == 2
 assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["E"].argmin() == 2  # each goes to the nearest in its own units
 assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("C", 1), ("E", 2), ("E", 0))] == ["156.2", "201.9", "264.7", "150.4", "171.2"]
 terms_probe = {p: diff_probes[p] ** 2 / variances for p in "CE"}  # (K, D): the two terms of delta^2
@@ -87,7 +97,12 @@ assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t
 # the worked point A: a_k = offset - delta^2 / 2, softmaxed to the bars
 assert [f"{v:.2f}" for v in a_A] == ["-7.31", "-7.26", "-8.54"] and torch.allclose(a_A, weighted_log_pdfs(torch.tensor([probes["A"]]), truth)[0])
 assert [f"{v:.2f}" for v in torch.softmax(a_A, dim=0)] == [f"{v:.2f}" for v in resp_probes["A"]]
-assert 0.3 < offset[0] - offset[1] < 0.34 and 0.35 < (delta2_probes["A"][0] - delta2_probes["A"][1]) / 2 < 0.45  # "about a third", "about 0.4"
+# "lower by 0.34 (-3.05 against -2.71)", "lower by 0.39 (4.21 against 4.60)", "0.05 higher": differences of the printed values
+printed = lambda t: [float(f"{v:.2f}") for v in t]  # noqa: E731
+assert printed(offset[:2]) == [-2.71, -3.05] and printed(delta2_probes["A"][:2] / 2) == [4.60, 4.21] and printed(a_A[:2]) == [-7.31, -7.26]
+assert [f"{x:.2f}" for x in (-2.71 - -3.05, 4.60 - 4.21, -7.26 - -7.31)] == ["0.34", "0.39", "0.05"]
+assert abs((offset[0] - offset[1]).item() - 0.34) < 0.01 and abs(((delta2_probes["A"][0] - delta2_probes["A"][1]) / 2).item() - 0.39) < 0.005
+assert abs((a_A[1] - a_A[0]).item() - 0.05) < 0.005
 assert f"{a_A[1] - a_A[2]:.2f}" == "1.28" and f"{math.exp(-1.28):.2f}" == f"{resp_probes['A'][2] / resp_probes['A'][1]:.2f}" == "0.28"
 
 
@@ -119,6 +134,9 @@ assert (f"{estimate_buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") 
 ll_per_point = [log_likelihood(X_close64, estimate_buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
+cost_total = (fit_close.log_likelihoods[-1] - log_likelihood(X_close64, estimate_buggy)).item()  # over the 600 points
+assert N_close == 600 and f"{cost_total:.1f}" == "2.2" and round(math.exp(cost_total)) == 9  # a likelihood ratio of about 9
+assert f"{math.exp(2.2):.0f}" == "9"  # e^2.2, as quoted
 assert (estimate_buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
 assert log_likelihood(X_close64, estimate_close._replace(weights=estimate_buggy.weights.double())) < log_likelihood(X_close64, estimate_buggy.to(torch.float64))
