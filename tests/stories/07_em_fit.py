@@ -31,7 +31,8 @@ assert f"{plateau.min():.1e}" == "1.8e-03" and early.n_iter == 6 and f"{early.lo
 assert (f"{ratios.min():.2f}", f"{ratios.max():.2f}") == ("0.08", "0.11") and (ratios - 1 / 12).abs().median() < 0.005  # about a twelfth
 assert f"{fit.log_likelihoods[0] / N:.2f}" == "-7.68" and fit.n_iter == 32
 assert changes[-1] < tol and (changes[:-1] > tol).all()  # iteration 32: the first rise below the red tol line (right panel)
-assert (changes > 0).all()  # every rise is drawn on the log scale
+assert (changes > 0).all() and changes.numel() == 32  # all 32 rises positive (the text), so every one is drawn on the log scale
+assert plateau.min() > 1e3 * tol  # tol lies far below the plateau's rises
 assert f"{lam:.2f}" == "0.29" and 0.25 < step_ratios.min() <= lam  # the parameters' steps shrink by about 0.29 (rising towards 0.30)
 assert f"{lam ** 2:.3f}" == "0.084" and (ratios[1:] - lam ** 2).abs().max() < 0.002  # the rises shrink by λ², as the text says
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
@@ -51,8 +52,6 @@ assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[
 assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20: the configuration holds through the plateau
 assert all(float(truth.means[0, 0]) < float(ordered.history[t].means[2, 0]) < float(truth.means[2, 0]) for t in (6, 12, 20))  # green between
 assert f"{handed_over[0]:.0f}" == "101" and (f"{handed_over[5:20].min():.0f}", f"{handed_over[5:20].max():.0f}") == ("6", "17")  # why slow
-assert f"{green_step[0]:.2f}" == "2.33" and (green_step[5:9] < 0.045).all() and f"{green_step[19]:.2f}" == "0.36"
-assert f"{growth:.1f}" == "1.2" and (green_step[9:20] > green_step[8:19]).all()  # it grows every iteration, 9 to 20
 assert set(stages) == {0, 1, 6, 12, 20, 24, 32} and all(stages[t] == "plateau" for t in (6, 12, 20))  # the strip: the text's iterations
 assert owners_of_lower_right(ordered.history[24])[2] >= 130 and owners_of_lower_right(ordered.history[32])[2] >= 140  # taken over
 assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)  # the truth's order
@@ -130,12 +129,20 @@ assert f"{max(fit_error for fit_error, _, _ in worst.values()):.1f}" == "2.3"
 assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 / 2 ** 0.5)).item():.4f}" == "0.0455"  # the text: the largest of 15 misses exceeds 2 standard errors about half the time
 
 
+# %% optional-plateau-measured
+assert f"{green_step[0]:.2f}" == "2.33" and (green_step[5:9] < 0.045).all() and f"{green_step[19]:.2f}" == "0.36"  # about 0.04, 6 to 9
+assert f"{growth:.1f}" == "1.2" and (green_step[9:20] > green_step[8:19]).all()  # it grows every iteration, 9 to 20
+
+
 # %% optional-plateau-fool-stop
 assert (stopped_5.n_iter, f"{stopped_5.log_likelihoods[-1] / N:.3f}") == (87, "-4.308")
 assert (f"{lls_5[-1] / N:.3f}", stopped_5.n_iter + extra_5) == ("-4.302", 519)
 assert f"{(lls_5[-1] - stopped_5.log_likelihoods[-1]) / N:.1e}" == "5.3e-03"
 assert k_small == 2 and (f"{shown_5.weights[2]:.3f}", f"{shown_5.variances[2, 1]:.3f}") == ("0.011", "0.012")  # green, x_2
 assert int(torch.round(shown_5.weights[2] * N)) == 7  # about 7 points
+assert shown_5.weights[2] * N >= 2 and shown_5.variances[2].min() > 1e3 * 1e-6  # so recipe step 3 (08's collapse test) keeps it
+assert f"{shown_5.variances[2].min() / 1e-6:.0e}" == "1e+04"  # about 1e4 times reg_covar
+assert (lls_5[-1] - best) / N < -0.5  # ... and step 4 discards it: far below the best fit
 stop_5_shown = stopped_5.params.matched_to(truth)
 assert nearest_means(stop_5_shown.means, truth.means.double()).tolist() == [0, 2, 2]  # at the stop orange and green share the lower-right group
 assert float(shown_5.means[2, 1]) < float(stop_5_shown.means[2, 1]) < float(truth.means[2, 1])  # green ends at the group's lower edge
@@ -149,6 +156,7 @@ assert f"{c_5:.2f}" == "0.98" and rise[87] < 1e-6 and rise[87] * c_5 / (1 - c_5)
 assert f"{rise[spike]:.0e}" == "7e-04" and 490 < spike < 505
 assert all(rise[t] < 1e-6 for t in range(87, 249)) and rise[86] > 1e-6 < rise[249]  # every rise below tol at iterations 87-248 (162)
 assert (stopped_5.n_iter, last_below) == (87, 248)  # the figure's shaded stretch
+assert f"{min(rise[t] for t in range(87, 249)) / 1e-6:.2f}" == "0.83"  # the inset: 0.83 to 1 times tol
 assert (lls_5[-1] - lls_5[248 - stopped_5.n_iter]) / N > 4e-3  # a stop anywhere in that stretch falls nearly as short
 around = fit_em(X64, stopped_5.params, tol=0, max_iter=spike - stopped_5.n_iter + 10).history  # iterations 87 to spike + 10
 green = [float(p.matched_to(truth).weights[2]) for p in around]
