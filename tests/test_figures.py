@@ -133,31 +133,37 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
     assert [p.get_alpha() for p in ax.patches] == [1.0, 0.5, 1.0, 0.5]  # 2σ fainter, as in the legend
 
 
-def test_plot_diagonal_tiling_titles_weights_and_the_dashed_full_fit_in_every_panel():
+def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in_every_panel():
     from gmm_helpers import fit_em
 
     g = torch.Generator().manual_seed(0)
-    Y = torch.randn(200, 2, generator=g, dtype=torch.float64) @ torch.tensor([[2.0, 0.0], [0.9, 0.4]], dtype=torch.float64).T
-    centre = Y.mean(dim=0)
-    S = torch.cov(Y.T, correction=0)
+    covariances = torch.tensor([[[4.0, 1.8], [1.8, 1.0]], [[4.0, -1.8], [-1.8, 1.0]]], dtype=torch.float64)  # an X
+    Y = torch.cat([torch.randn(100, 2, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in covariances])
+    means = torch.zeros(2, 2, dtype=torch.float64)
     fits = {K: fit_em(Y, init=K, generator=torch.Generator().manual_seed(0)) for K in (1, 2, 3)}
-    axes = plot_diagonal_tiling(Y, fits, centre, S, full_per_point=-2.5)
+    axes = plot_diagonal_tiling(Y, fits, means, covariances, source_per_point=-2.5, source_name="the true mixture")
     titles = [ax.get_title() for ax in axes.flat]
     by_hand = [fit.log_likelihoods[-1].item() / 200 for fit in fits.values()]
     assert titles == [f"1 diagonal component: log-likelihood {by_hand[0]:.3f} per point",
                       f"2 diagonal components: log-likelihood {by_hand[1]:.3f} per point",
                       f"3 diagonal components: log-likelihood {by_hand[2]:.3f} per point",
-                      "1 full-covariance Gaussian: log-likelihood -2.500 per point"]
+                      "the true mixture: log-likelihood -2.500 per point"]
     for ax, (K, fit) in zip(axes.flat, fits.items()):  # one weight per component, written next to its mean
         weights = [t.get_text() for t in ax.texts if t.get_gid() == "weight"]
         assert weights == [f"{w:.2f}" for w in fit.params.weights.tolist()]
-    for ax in axes.flat:  # the full fit's dashed 2σ ellipse in every panel
-        assert sum(p.get_linestyle() == "--" and p.get_label() == "full-covariance fit, 2σ" for p in ax.patches) == 1
+    for ax in axes.flat:  # both source components' dashed 2σ ellipses in every panel, tilted opposite ways
+        dashed = [p for p in ax.patches if p.get_gid() == "source"]
+        assert len(dashed) == 2 and all(p.get_linestyle() == "--" for p in dashed)
+        assert dashed[0].get_angle() % 180 == pytest.approx(180 - dashed[1].get_angle() % 180)
+    source_key = "the 2 full-covariance components\nthe points came from, 2σ"
+    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == [source_key]  # the dashed key, in panel 1
     assert [t.get_text() for t in axes[1, 0].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number)"]
-    assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["full-covariance fit, 2σ", "the 3 diagonal components, 2σ"]
-    assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 3  # the last fit, grey, under the full fit
+    assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["the 3 diagonal components, 2σ"]
+    assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 3  # the last fit, grey, under the source model
     with pytest.raises(ValueError, match="fits: expected three fits"):
-        plot_diagonal_tiling(Y, {1: fits[1]}, centre, S, full_per_point=-2.5)
+        plot_diagonal_tiling(Y, {1: fits[1]}, means, covariances, source_per_point=-2.5)
+    with pytest.raises(ValueError, match="source_means, source_covariances"):
+        plot_diagonal_tiling(Y, fits, means[0], covariances[0], source_per_point=-2.5)
     plt.close("all")
 
 
@@ -410,7 +416,10 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_b
     for k, grp in enumerate(nearest):
         assert np.allclose(crosses[to_rgba(component_colour(grp))], centroids[k].numpy())
     assert all(t.get_text().startswith("centroid nearest group") for t in axes[2].get_legend().get_texts()[1:])
-    assert all(line.get_zorder() < 4 for line in axes[2].get_lines() if line.get_marker() == "P")  # centres under the crosses
+    assert all(line.get_zorder() > 4 for line in axes[2].get_lines() if line.get_marker() == "P")  # centres over the crosses
+    assert all(line.get_zorder() < 3 for line in axes[0].get_lines() if line.get_marker() == "P")  # under the picked points
+    arrows = [t.arrow_patch for t in axes[2].texts if t.arrow_patch is not None]
+    assert len(arrows) == 2 and all(a.shrinkB >= 9 for a in arrows)  # ends at the cross's edge: a short move shows its head
     with pytest.raises(ValueError, match="colour_by"):
         plot_seeds_to_centroids(X, seeds, axes=axes, colour_by="nearest")  # needs centres
     plt.close(fig)
@@ -426,6 +435,8 @@ def test_plot_likelihood_slice_marks_the_maximum_and_the_truth_on_the_curve():
     best_dot, true_dot = ax.lines[2], ax.lines[4]  # curve, line, dot, line, dot
     assert best_dot.get_xydata()[0] == pytest.approx([0.2, 0.0]) and true_dot.get_xydata()[0] == pytest.approx([0.5, -0.09])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["maximum likelihood: 0.200", "truth: 0.500"]
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 > ax.get_window_extent().x1  # outside: it covers neither line
     assert ax.get_xlabel() == "mu"
     plt.close(fig)
 
@@ -440,7 +451,8 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3, None])
     axes = fig.axes
     assert [ax.get_title().split("\n")[0] for ax in axes[:3]] == ["iteration 0", "iteration 3", f"iteration {fit.n_iter}"]
-    assert axes[1].get_title().split("\n")[1] == "weights " + ", ".join(f"{w:.2f}" for w in fit.history[3].weights.tolist())
+    assert axes[1].get_title().split("\n")[1] == "weights: " + ", ".join(
+        f"{name} {w:.2f}" for name, w in zip(("blue", "orange", "green"), fit.history[3].weights.tolist()))
     colours = axes[1].collections[0].get_facecolors()[:, :3]  # the points at iteration 3, by responsibility
     expected = responsibility_colours(log_responsibilities(X, fit.history[3]).exp())[:, :3]
     np.testing.assert_allclose(colours, expected, atol=1e-6)

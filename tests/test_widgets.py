@@ -152,9 +152,22 @@ def test_gaussian_explorer_reports_the_peak_density_and_the_diagonal_cost():
     levels = filled_levels(w.result.axes[0])
     c["correlation ρ"].value = 0.6
     title = w.result.axes[0].get_title()
-    assert title.startswith("σ₁² = 0.125, σ₂² = 0.125, ρ = +0.60") and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
+    assert title.startswith("σ₁² = 1/8, σ₂² = 1/8, ρ = +0.60")  # fractions, not 0.125 and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
     assert f"peak {1 / (2 * torch.pi * 0.125 * 0.8):.3f}" in title
     assert filled_levels(w.result.axes[0]) == levels
+
+
+def test_gaussian_explorer_titles_write_fractions_and_the_colour_bar_has_five_bands_per_decade():
+    from gmm_helpers.teach.widgets import GAUSSIAN_LEVELS, variance_text
+
+    assert [variance_text(v) for v in (1 / 32, 0.125, 1.0, 8.0, 2**-4.5, 2**1.5)] == ["1/32", "1/8", "1", "8", "0.0442", "2.83"]
+    assert len(GAUSSIAN_LEVELS) == 21 and np.allclose(GAUSSIAN_LEVELS[::5], [1e-3, 1e-2, 1e-1, 1, 10])
+    w = gaussian_explorer()
+    controls(w)["variance σ₂²"].value = 1 / 32
+    assert w.result.axes[0].get_title().startswith("σ₁² = 4, σ₂² = 1/32, ρ = +0.00")
+    bar = w.result.axes[1]  # the colour bar: one tick per decade
+    assert [t.get_text() for t in bar.get_yticklabels()] == ["0.001", "0.01", "0.1", "1", "10"]
+    plt.close("all")
 
 
 def test_static_companions_draw_on_a_given_axis():
@@ -295,7 +308,7 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
     assert ax_curve.get_ylabel() == "per point: $\\ell$, $Q$ and $F$"
     from matplotlib.colors import to_rgba
     from gmm_helpers.teach.widgets import F_COLOUR, Q_COLOUR
-    q_line, F_line = ax_curve.lines[2], ax_curve.lines[4]  # Q: one solid purple line; F: grey dashes, under l
+    q_line, F_line = ax_curve.lines[2], ax_curve.lines[4]  # Q: one solid brown line; F: purple dashes, under l
     assert q_line.get_linestyle() == "-" and to_rgba(q_line.get_color()) == to_rgba(Q_COLOUR) and len(q_line.get_xdata()) == 4
     assert F_line.get_linestyle() == "--" and to_rgba(F_line.get_color()) == to_rgba(F_COLOUR) != to_rgba(Q_COLOUR)
     assert F_line.get_zorder() < ax_curve.lines[0].get_zorder()
@@ -320,7 +333,7 @@ def test_draw_half_step_marks_the_start_and_the_first_Q_below_the_scale():
     assert ll_arrow.xy == (0.0, bottom) and q_arrow.xy == (0.5, bottom)
     assert ll_arrow.xyann[1] - bottom < 0.1 * (top - bottom)  # a short arrow at the bottom edge, not a line like a curve's
     assert label.get_text() == (f"below this scale\n(arrows at the bottom left):\n$\\ell$ at the start {float(lls[0]):.2f} "
-                                f"(black)\n$Q$ after the 1st E-step {float(qs[1]):.2f} (purple)")
+                                f"(black)\n$Q$ after the 1st E-step {float(qs[1]):.2f} (brown)")
     assert label.get_fontsize() == 11 and ax_curve.get_legend().get_texts()[0].get_fontsize() == 11  # key_size's default
     ll_x, q_x = (ax_curve.transData.inverted().transform((ax_curve.transData if isinstance(a.xycoords, str) else a.xycoords)
                                                          .transform(a.xy))[0] for a in (ll_arrow, q_arrow))
@@ -329,6 +342,29 @@ def test_draw_half_step_marks_the_start_and_the_first_Q_below_the_scale():
     from matplotlib.colors import to_rgba
     assert q_arrow.arrow_patch.get_edgecolor() == pytest.approx(to_rgba(Q_COLOUR))
     assert (qs[1:] < lls[1:]).all()  # Q sits below the log-likelihood (by the entropy of r, and more)
+
+
+def test_the_bound_F_has_one_colour_in_06s_slice_and_curve_and_Q_another():
+    from matplotlib.colors import to_rgba
+    from gmm_helpers import init_random_points, running_example
+    from gmm_helpers.em import em_half_steps
+    from gmm_helpers.teach.figures import plot_bound_slice
+    from gmm_helpers.teach.style import COMPONENT_COLOURS
+    from gmm_helpers.teach.widgets import F_COLOUR, Q_COLOUR, draw_half_step
+
+    X, _, _ = running_example(torch.float64)
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(running_example(torch.float64)[2])
+    fig, (ax_slice, ax_data, ax_curve) = plt.subplots(1, 3)
+    plot_bound_slice(X, start, k=2, d=0, span=(3.4, 4.6), ax=ax_slice, y_floor=-10)  # 06's slice
+    assert ax_slice.get_legend()._loc == 8  # lower center, between F's two tails (06's story checks it hides neither curve)
+    draw_half_step(X, em_half_steps(X, start, 2), 4, ax_data=ax_data, ax_curve=ax_curve)
+    slice_F, curve_Q, curve_F = ax_slice.lines[1], ax_curve.lines[2], ax_curve.lines[4]
+    assert slice_F.get_linestyle() == curve_F.get_linestyle() == "--"
+    assert to_rgba(slice_F.get_color()) == to_rgba(curve_F.get_color()) == to_rgba(F_COLOUR)  # F: one colour
+    assert to_rgba(curve_Q.get_color()) == to_rgba(Q_COLOUR) != to_rgba(F_COLOUR)
+    assert to_rgba(Q_COLOUR) not in [to_rgba(c) for c in COMPONENT_COLOURS + ["black"]]
+    assert to_rgba(F_COLOUR) not in [to_rgba(c) for c in COMPONENT_COLOURS]
+    plt.close(fig)
 
 
 def test_start_explorer_switches_start_and_iteration():
@@ -537,6 +573,18 @@ def test_draw_sample_puts_its_legend_outside_the_axes_where_it_hides_no_point():
     legend_box = ax.get_legend().get_window_extent()
     assert legend_box.x0 > ax.get_window_extent().x1  # right of the axes, not over the points
     assert [t.get_text() for t in ax.get_legend().get_texts()][0].startswith("component 0")
+    plt.close(fig)
+
+
+def test_draw_sample_legend_gives_the_weights_with_the_titles_digits():
+    import matplotlib.pyplot as plt
+
+    from gmm_helpers.teach.widgets import draw_sample
+
+    fig, ax = plt.subplots()
+    draw_sample(50, weight=0.05, seed=0, ax=ax, legend=True)  # the others 0.475 each: 0.47 would not add up to 1
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[:3] == ["component 0: weight 0.05", "component 1: weight 0.475", "component 2: weight 0.475"]
     plt.close(fig)
 
 

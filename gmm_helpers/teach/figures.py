@@ -271,8 +271,9 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     return ax
 
 
-def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=None):
-    """Mixtures of diagonal components tiling a tilted cloud, next to the one full-covariance Gaussian.
+def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source_per_point: float,
+                         source_name: str = "the true mixture", axes=None):
+    """Mixtures of diagonal components tiling a cloud, next to the full-covariance model the points came from.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
 
@@ -283,12 +284,14 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
         Three fits keyed by their number of components K, in panel order. Each is drawn as its 2σ
         ellipses (line width growing with the weight, the weight written next to each mean); the title
         gives the fit's final log-likelihood per point.
-    centre, S : Tensor, shapes (2,) and (2, 2)
-        The full-covariance fit (sample mean and covariance): its 2σ ellipse is dashed in every panel; in the
-        fourth panel it lies over the last fit's 2σ ellipses, drawn thin and grey. The third panel's legend
-        explains the line widths; the fourth's names the dashed and the grey ellipses.
-    full_per_point : float
-        The full fit's log-likelihood per point, for the fourth panel's title.
+    source_means, source_covariances : Tensor, shapes (J, 2) and (J, 2, 2)
+        The J full-covariance components the points were drawn from: their 2σ ellipses are dashed in every
+        panel (the first panel's legend names them); in the fourth panel they lie over the last fit's 2σ
+        ellipses, drawn thin and grey. The third panel's legend explains the line widths.
+    source_per_point : float
+        The source model's log-likelihood per point, for the fourth panel's title.
+    source_name : str
+        The source model's name in the fourth panel's title.
     axes : 2 x 2 array of matplotlib Axes, optional
         A new 2 x 2 figure (shared axes) is made when omitted.
 
@@ -303,12 +306,16 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
     from .style import COMPONENT_COLOURS
 
     if len(fits) != 3:
-        raise ValueError(f"fits: expected three fits (panels 1-3; the full fit is panel 4), got {len(fits)}")
+        raise ValueError(f"fits: expected three fits (panels 1-3; the source model is panel 4), got {len(fits)}")
+    if source_means.ndim != 2 or source_covariances.shape != (source_means.shape[0], 2, 2):
+        raise ValueError(f"source_means, source_covariances: expected shapes (J, 2) and (J, 2, 2), got "
+                         f"{tuple(source_means.shape)} and {tuple(source_covariances.shape)}")
     created = axes is None
     if created:
         _, axes = plt.subplots(2, 2, figsize=(16, 8.8), sharex=True, sharey=True)
-    colours = list(COMPONENT_COLOURS[:4]) + ["#8C510A", "#6A3D9A"]  # six distinct colours: brown, not the palette's amber
-    # (too close to its vermillion), and purple, not its second blue
+    # eight distinct colours: brown, not the palette's amber (too close to its vermillion), purple, not its second
+    # blue, olive and grey-blue
+    colours = list(COMPONENT_COLOURS[:4]) + ["#8C510A", "#6A3D9A", "#999933", "#5E7C99"]
     outline = [patheffects.withStroke(linewidth=3, foreground="white")]
     for ax, (K, fit) in zip(axes.flat, fits.items()):
         per_point = float(fit.log_likelihoods[-1]) / len(Y)
@@ -318,19 +325,24 @@ def plot_diagonal_tiling(Y, fits: dict, centre, S, full_per_point: float, axes=N
             ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(9, 0), textcoords="offset points", ha="left", va="center",
                         fontsize=13, fontweight="bold", path_effects=outline, gid="weight")  # right of the mean, inside the ellipses
     plot_mixture(Y, ax=axes[1, 1], legend=False,
-                 title=f"1 full-covariance Gaussian: log-likelihood {float(full_per_point):.3f} per point")
+                 title=f"{source_name}: log-likelihood {float(source_per_point):.3f} per point")
     last_K, last = list(fits.items())[-1]
-    for m, v in zip(last.params.means, last.params.variances):  # the last fit, for comparison, under the full fit
+    for m, v in zip(last.params.means, last.params.variances):  # the last fit, for comparison, under the source model
         draw_ellipses(m, v, ax=axes[1, 1], n_std=(2,), color="0.45", linewidth=1.5, gid="last-fit")
+    J = source_means.shape[0]
+    source_label = f"the {J} full-covariance components\nthe points came from, 2σ" if J > 1 else "the full-covariance Gaussian\nthe points came from, 2σ"
     for ax in axes.flat:
-        draw_covariance_ellipses(centre, S, ax=ax, n_std=(2,), color="black", linewidth=2, linestyle="--",
-                                 label="full-covariance fit, 2σ")
+        for j, (m, c) in enumerate(zip(source_means, source_covariances)):
+            draw_covariance_ellipses(m, c, ax=ax, n_std=(2,), color="black", linewidth=2, linestyle="--",
+                                     label=source_label if j == 0 else None, gid="source")
         ax.label_outer()
+    source_note = Line2D([], [], color="black", linewidth=2, linestyle="--", label=source_label)
     width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
-    # the line-width key where the coloured widths are (the third panel), the grey ones' key in the fourth
+    # each key once: the dashed source model in the first panel, the line widths in the third, the grey in the fourth
+    axes[0, 0].legend(handles=[source_note], loc="lower right", fontsize=12)
     axes[1, 0].legend(handles=[width_note], loc="lower right", fontsize=12)
-    axes[1, 1].legend(handles=[axes[1, 1].get_legend_handles_labels()[0][-1], last_note], loc="lower right", fontsize=12)
+    axes[1, 1].legend(handles=[last_note], loc="lower right", fontsize=12)
     if created:
         axes[0, 0].figure.tight_layout()
     return axes
@@ -349,8 +361,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     seeds : Tensor, shape (K, 2)
         The seed points (for example k-means++'s), in the order that gives their colours.
     centres : Tensor, shape (G, 2), optional
-        The true group centres, marked with a black plus (under the seeds and the centroids, whose crosses have a
-        white edge).
+        The true group centres, marked with a black plus: under the seeds in panels 1 and 2, on top of the
+        centroids' crosses (and smaller) in panel 3, so a centroid on a centre shows as a plus on a cross.
     axes : sequence of 3 matplotlib Axes, optional
         A new 1 x 3 figure is made when omitted.
     colours : sequence of K ints, optional
@@ -413,8 +425,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                                                 f"cluster (centroid{names[k]}): {counts[k]} points") if i == 1 else None)
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
-                ax.plot(*c, marker="P", markersize=15, color="black", markeredgecolor="white",
-                        linestyle="none", zorder=1.5,  # under the picked points and the centroids' crosses
+                ax.plot(*c, marker="P", markersize=15 if i < 2 else 10, color="black", markeredgecolor="white",
+                        linestyle="none", zorder=1.5 if i < 2 else 4.5,  # under the picked points; over the crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
         if i == 2:  # a neutral legend marker for the faded picked points, whatever their colours
             ax.plot([], [], marker="o", markersize=13, markerfacecolor="0.6", markeredgecolor="black", markeredgewidth=1.5,
@@ -426,7 +438,9 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                     label=f"picked point{seed_names[k]}" if i == 0 and seed_names[k] not in labelled else None)
             labelled.add(seed_names[k])
             if i == 2:
-                ax.annotate("", C[k], S[k], arrowprops=dict(arrowstyle="->", color="black", linewidth=2), zorder=3)
+                ax.annotate("", C[k], S[k], zorder=3.5, arrowprops=dict(arrowstyle="-|>", color="black", linewidth=2,
+                                                                        mutation_scale=18, shrinkA=0, shrinkB=9))
+                # over the faded point, from its centre to the cross's edge, so even a short move shows its head
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
                         markeredgewidth=2, linestyle="none", zorder=4, label=f"centroid{names[k]}")
         ax.set_title(title)
@@ -967,7 +981,7 @@ def bound_along_mean(X: torch.Tensor, params: GMMParams, k: int, d: int, values)
     return torch.stack(lls), torch.stack(bounds)
 
 
-BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses (06 draws Q in it too)
+BOUND_COLOUR = "#6A3D9A"  # purple, a colour no component uses: the bound F in every figure of 06 (widgets.F_COLOUR)
 
 
 def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: float | tuple[float, float] = 1.5,
@@ -1026,7 +1040,7 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
         at = int(crossings[0]) + 1 if below[0] else int(crossings[0])
         ax.annotate(f"${bound_name}$ goes on\nbelow ${y_floor:g}$", (float(grid[at]), y_floor), xytext=(-10, 2),
                     textcoords="offset points", fontsize=14, color=BOUND_COLOUR, ha="right", va="bottom")  # the axis is cut
-    ax.legend(loc="lower right", fontsize=14)
+    ax.legend(loc="lower center", fontsize=14)  # between the bound's two falling tails (06: lower right hid one)
     return ax
 
 
@@ -1281,7 +1295,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     truth_per_point : float
         The true parameters' log-likelihood per point (the dashed line).
     shown : sequence of int or None
-        The iterations drawn, one panel each (titled with the iteration and the weights); None means the last one.
+        The iterations drawn, one panel each (titled with the iteration and the weights, each named by its colour
+        when K <= 3); None means the last one.
     limits : ((x_min, x_max), (y_min, y_max))
         Shared by the data panels (room for every ellipse drawn).
 
@@ -1305,9 +1320,10 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         ax.remove()
     for i, (ax, t) in enumerate(zip(axes, shown)):
         params = fit.history[t]  # the parameters after t iterations
-        weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
+        names = ("blue", "orange", "green")  # component_colour(0), (1), (2); more components: their numbers
+        weights = ", ".join(f"{names[k] if params.K <= len(names) else k} {float(w):.2f}" for k, w in enumerate(params.weights))
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
-                     title=f"iteration {t}\nweights {weights}")
+                     title=f"iteration {t}\nweights: {weights}")
         ax.set(xlim=limits[0], ylim=limits[1])
         if i % ncols:
             ax.set_ylabel("")
@@ -1362,7 +1378,7 @@ def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=
         ax.axvline(x, color=colour, linestyle=style, linewidth=2.5, label=label)
         ax.plot([x], [np.interp(x, values, curve)], "o", color=colour, markersize=11)
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.legend(loc="lower center", framealpha=0.9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))  # outside, right: inside, it would cover a line
     return ax
 
 

@@ -118,7 +118,7 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     The title gives the number and the fraction of points each component drew and, with ``true_weights``, the true weights
     (three decimals where a third is needed, so that they add up to 1: 0.05, 0.475, 0.475); ``seed`` picks
     another sample of the same size. The axes are fixed. ``legend`` adds a legend naming each component by its
-    colour (at its mean).
+    colour (at its mean) and its weight, with the title's digits.
     Returns the new figure, or ``ax`` when one is given.
     """
     params = toy_with_component0(weight, variance_scale)
@@ -128,6 +128,10 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     fig, ax = _new_axes(ax, (8, 6))
     size = max(4, 40 / np.sqrt(max(n, 1) / 100))
     plot_mixture(None, params, ax=ax, legend=legend)
+    for line in ax.get_lines():  # plot_mixture's labels give two decimals: three where needed (0.475, not 0.47)
+        if line.get_label().startswith("component "):
+            k = int(line.get_label().split()[1].rstrip(":"))
+            line.set_label(f"component {k}: weight {_weight_label(float(params.weights[k]))}")
     Xn, labels_n = X.double().numpy(), labels.numpy()
     for k in torch.argsort(params.weights, descending=True, stable=True).tolist():  # the lightest component on top
         ax.scatter(*Xn[labels_n == k].T, s=size, color=component_colour(k), alpha=0.6, linewidths=0.5,
@@ -298,8 +302,20 @@ def init_explorer(X: torch.Tensor, K: int = 3, centres: torch.Tensor | None = No
 # over the sliders' range). The plane shown is +-3 of the larger standard deviation (+-6 at variances 4 and 1),
 # so a narrow Gaussian is not shrunk to a dot; densities are floored at GAUSSIAN_FLOOR so that a value that
 # underflows to exactly 0 is drawn in the colour of "below the lowest level", not left blank.
-GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 9)
+GAUSSIAN_LEVELS = np.geomspace(1e-3, 10, 21)  # five bands per factor of 10
 GAUSSIAN_FLOOR = 1e-30  # far below the lowest level, 1e-3
+
+
+def variance_text(v: float) -> str:
+    """A slider variance as the title writes it: a fraction 1/n when it is one, else 3 significant figures.
+
+    >>> variance_text(1 / 32), variance_text(4.0), variance_text(2 ** 0.5)
+    ('1/32', '4', '1.41')
+    """
+    n = 1 / v
+    if v < 1 and abs(n - round(n)) < 1e-9:
+        return f"1/{round(n)}"
+    return f"{v:.3g}"
 
 
 def gaussian_window(var_x: float, var_y: float) -> float:
@@ -343,14 +359,16 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     filled = ax.contourf(gx.numpy(), gy.numpy(), density.numpy(), levels=GAUSSIAN_LEVELS if levels is None else levels,
                          norm=LogNorm(), cmap="viridis", extend="both")
     if colorbar:
-        ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
+        bar = ax.figure.colorbar(filled, ax=ax, label="density (log scale)")
+        decades = [level for level in (1e-3, 1e-2, 1e-1, 1.0, 10.0) if filled.levels[0] <= level <= filled.levels[-1]]
+        bar.set_ticks(decades, labels=[f"{level:g}" for level in decades])  # one tick per decade, not one per band
     for n in (1, 2):  # 2σ as opaque as 1σ (the default fades it): it must show on the bright bands too
         draw_covariance_ellipses(torch.zeros(2), covariance, ax=ax, n_std=(n,), color="#FF3D9A", linewidth=3,
                                  label="this Gaussian: 1σ, 2σ" if n == 1 else None)
         draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, n_std=(n,), color="white", linewidth=2.5, linestyle="--",
                       label="diagonal, same variances" if n == 1 else None)
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
-    ax.set_title(f"σ₁² = {var_x:g}, σ₂² = {var_y:g}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
+    ax.set_title(f"σ₁² = {variance_text(var_x)}, σ₂² = {variance_text(var_y)}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
                  f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -539,8 +557,10 @@ from matplotlib.transforms import offset_copy  # noqa: E402  (06)
 
 from .plotting import mark_start_below  # noqa: E402  (06)
 
-Q_COLOUR = "#7B3294"  # Q(theta; theta_old) beside the log-likelihood (06)
-F_COLOUR = "0.55"  # the lower bound F = Q + H beside them: grey dashes (06)
+from .figures import BOUND_COLOUR  # noqa: E402  (06)
+
+Q_COLOUR = "#8C510A"  # Q(theta; theta_old) beside the log-likelihood (06): brown, a colour no component uses
+F_COLOUR = BOUND_COLOUR  # the lower bound F = Q + H: purple dashes, as in 06's bound slice (plot_bound_slice)
 
 
 def half_step_log_likelihoods(X: torch.Tensor, states) -> torch.Tensor:
@@ -567,10 +587,10 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
     after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
-    (``half_step_q_values``; pass ``qs`` to reuse them; a solid purple line through its values). The curve's x-axis
+    (``half_step_q_values``; pass ``qs`` to reuse them; a solid brown line through its values). The curve's x-axis
     counts iterations: half-step h is drawn at h / 2 (an E-step at t - 1/2, an M-step at t); values far below the
-    scale (the start's log-likelihood, Q after the first E-step) are marked by arrows. A grey dashed step line,
-    drawn under l, is the lower bound F = Q + H of notebook 06, with H the entropy of the latest E-step's
+    scale (the start's log-likelihood, Q after the first E-step) are marked by arrows. A purple dashed step line
+    (F_COLOUR, the bound's colour in ``plot_bound_slice`` too), drawn under l, is the lower bound F = Q + H of notebook 06, with H the entropy of the latest E-step's
     responsibilities (l - Q right after it): equal to l after an E-step, below it by the gap an M-step opens.
     ``key_size`` is the font size of the curve's legend and of its below-the-scale note (larger in a big figure).
 
@@ -597,7 +617,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=2.5)
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=5, linestyle="none", color=Q_COLOUR)
         # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step;
-        # grey dashes under l's black line, so that F shows only where it leaves l
+        # purple dashes under l's black line, so that F shows only where it leaves l
         h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
         ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=F_COLOUR, linewidth=3,
                       linestyle="--", zorder=1.8)
@@ -612,7 +632,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         if ll_below or q_below:
             lines = (["below this scale", "(arrows at the bottom left):"]
                      + ([f"$\\ell$ at the start {float(lls[0]):.2f} (black)"] if ll_below else [])
-                     + ([f"$Q$ after the 1st E-step {float(qs[1]):.2f} (purple)"] if q_below else []))
+                     + ([f"$Q$ after the 1st E-step {float(qs[1]):.2f} (brown)"] if q_below else []))
             if ll_below:  # drawn 8 points to the left of t = 0, so that it stands apart from Q's arrow at t = 1/2
                 arrow = mark_start_below(ax_curve, float(lls[0]), text="")
                 arrow.xycoords = arrow.anncoords = offset_copy(ax_curve.transData, fig=fig, x=-8, units="points")
