@@ -19,8 +19,8 @@ assert [tuple(x.shape) for x in _p] == [(2,), (2, 3), (2, 3)] and torch.equal(_p
 
 
 # %% one-bell-curve-not
-assert near_peak < min(near_groups) / 2  # the single Gaussian's most likely place is a sparse one
-assert near_peak == 24 and sorted(near_groups) == [72, 79, 97]
+assert near_peak == 24  # the single Gaussian's most likely place is a sparse one
+assert [f"{s:.2f}" for s in one_gaussian_sigmas] == ["2.65", "2.05"] and (one_gaussian_sigmas > 2).all()  # much wider than radius 1
 # what the single Gaussian itself predicts within radius 1 of its peak: integrate over x_1 the chance that |x_2| < sqrt(1 - x_1^2)
 _x1 = torch.linspace(-1, 1, 20001, dtype=torch.float64)
 _s1, _s2 = one_gaussian_variances.double().sqrt()
@@ -96,8 +96,13 @@ assert -2 < middle.means[2, 0] < 1.5 and nearest_means(ordered.history[0].means,
 assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
 _tol = inspect.signature(fit_em).parameters["tol"].default
 assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step, below tol, is rounding-sized
+# the last step is rounding-sized: float32's spacing near the total, 2^-12 (the total lies in [-4096, -2048)), per point
+assert -4096 < total32 < -2048 and spacing == 2.0**-12 and f"{spacing / N:.0e}" == "4e-07"
+assert abs(per_point[-1] - per_point[-2]) < 2 * spacing / N  # a rise or a fall of about one spacing, as the CPU's kernels round
 _fit64 = fit_em(X.double(), start.to(torch.float64))  # in float64 it rises at every step
 assert (_fit64.log_likelihoods.diff() > 0).all()
+_truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
+assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
 assert fit.converged and fit.n_iter == 32
 _d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
@@ -130,7 +135,22 @@ import numpy as np
 from gmm_helpers.teach.widgets import WEIGHT_LINE_LEVELS
 
 assert np.allclose(WEIGHT_LINE_LEVELS[1:] / WEIGHT_LINE_LEVELS[:-1], 1.5) and (WEIGHT_LINE_LEVELS < hills[0.5, 4.0][1]).sum() >= 4  # the low hill's rings
-assert int(_heights(toy_with_component0(0.25, 0.25)).argmax()) == 0  # the slider: a light component, narrowed, is the tallest hill
+
+
+# %% weight-explorer
+_slider = [round(0.05 * i, 2) for i in range(1, 19)]  # the weight slider: 0.05 to 0.9 in steps of 0.05
+import inspect
+
+assert "value=0.5, min=0.05, max=0.9, step=0.05" in inspect.getsource(weight_explorer)  # (building one would draw a figure)
+_tallest = [w for w in _slider if int(_heights(toy_with_component0(w, 0.25)).argmax()) == 0]
+assert _tallest[0] == 0.25 and all(w in _tallest for w in _slider if w >= 0.25)  # the answer: 0.25, and above
+_h20 = _heights(toy_with_component0(0.20, 0.25))
+assert (f"{_h20[0]:.3f}", f"{_h20[2]:.3f}") == ("0.106", "0.108") and _h20[2] == _h20.max()  # at 0.20: component 2 still tallest
+_s = truth.variances.double().prod(dim=1).sqrt()  # (K,): sigma_k1 sigma_k2
+assert (f"{_s[0] / 4:.2f}", f"{_s[2]:.3f}") == ("0.30", "0.592")
+_w = float(_s[0] / 4 / (_s[0] / 4 + 2 * _s[2]))  # w / (0.30) = ((1 - w) / 2) / 0.592
+_hw = _heights(toy_with_component0(_w, 0.25))
+assert f"{_w:.3f}" == "0.202" and torch.isclose(_hw[0], _hw[2])
 
 
 # %% checks
