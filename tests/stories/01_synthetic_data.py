@@ -5,6 +5,15 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
+# %% two-samplers
+assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the 1- and 2-sigma ellipses' shares in 2-D (00)
+g_0 = torch.Generator().manual_seed(0)  # sample_gmm's stream, redone by hand:
+v_64 = torch.rand(N, dtype=torch.float64, generator=g_0)  # one float64 uniform per label, then the cumulative-sum rule
+assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(dim=1), labels)  # all 600 labels
+assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
+assert torch.rand(1, generator=torch.Generator()).dtype == torch.float32 and not torch.equal(labels_loop, labels)  # the loop: float32
+
+
 # %% maximum-against-truth
 nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._replace(variances=from_labels.variances * 1.05),
           from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
@@ -29,6 +38,9 @@ counts_hist, edges = torch.histogram(u_samples, bins=torch.linspace(-4.5, 4.5, 1
 expected = 1000 * 0.5 * (torch.erfc(edges[:-1] / math.sqrt(2)) - torch.erfc(edges[1:] / math.sqrt(2)))  # a bin's expected count
 assert ((counts_hist - expected).abs() < 4 * expected.sqrt() + 3).all()  # every bin within its Poisson noise
 assert int(u_samples.argmin()) == 890 and f"{float(lowest[0]):.2f}" == "-4.43" and f"{float(lowest[1]):.2f}" == "-3.21"  # the lone bar: one sample
+below_443 = 0.5 * math.erfc(4.43 / math.sqrt(2))  # P(u < -4.43) for a standard normal u
+assert f"{below_443:.1e}" == "4.7e-06" and f"{1 - (1 - below_443) ** 1000:.1%}" == "0.5%"  # the lowest of 1000 that low
+assert "-2 to 2: 96.5% of the samples" in [t.get_text() for t in ax.get_legend().get_texts()]  # the shaded band's share
 u_more = []  # seeds 1000-2999: no excess on the left (chance, not the sampler)
 for s in range(1000, 3000):
     x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
@@ -39,7 +51,6 @@ assert float(u_more.min()) > -3.5 and 0.015 < float((u_more < -2).double().mean(
 
 
 # %% play-story
-assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # c11: the 1- and 2-sigma ellipses' shares in 2-D (00)
 from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (float64, weight 0.5, scale 1)
 assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1],
                        sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
@@ -69,7 +80,10 @@ assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at wei
 # %% errors-shrink-as-n
 assert ((slopes + 0.5).abs() < 0.1).all()
 assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
-assert f"{2 * 0.75**10 - 2 * 0.25**10:.0%}" == "11%"  # P(some component draws none of 10)
+assert f"{no_point:.0%}" == "11%" and f"{one_point:.0%}" == "36%" and abs(sum(chance(c) for c in splits_10) - 1) < 1e-12
+assert abs(no_point - (2 * 0.75**10 - 2 * 0.25**10)) < 1e-12  # inclusion-exclusion agrees
+one_of_each = empirical_params(torch.tensor([[0.0, 0.0], [1.0, 2.0], [4.0, 1.0]]), torch.tensor([0, 0, 1]), K)
+assert torch.allclose(one_of_each.variances[1], torch.tensor(1e-6))  # a one-point component: variance 1e-6 (reg_covar)
 
 
 # %% exercises
@@ -128,6 +142,7 @@ assert abs(float(torch.trapezoid(e**4 * torch.exp(-e**2 / 2) / math.sqrt(2 * mat
 assert torch.bincount(labels).tolist() == [296, 162, 142] and 1 / 142 < 0.01  # the divide-by-N_k bias: under 1% for 142 points
 S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
 assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points
+assert abs(float(S_draws.var()) - 2 * 4) < 0.5  # Var[S / sigma^2] = 2 (N_k - 1): the chi^2 law's variance
 assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sqrt()).min())  # reg_covar: far below every SE
 nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
 assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
