@@ -18,9 +18,16 @@ assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == fi
 assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
 assert f"{dist_first[labels == 1].sum() / dist_first.sum():.3f}" == "0.081"  # sampling by d (the notebook's dist_first)
 _n = torch.bincount(nearest_means(X, truth.means)).tolist()  # points nearest each true centre (the optional part's count)
-assert f"{math.factorial(3) / 3**3:.0%}" == "22%" and f"{6 * _n[0] * _n[1] * _n[2] / (N * (N - 1) * (N - 2)):.1%}" == "19.7%"
+_equal = 6 * 200**3 / (N * (N - 1) * (N - 2))  # three distinct picks, three equal groups of 200
+assert f"{_equal:.1%}" == "22.3%" and f"{6 * _n[0] * _n[1] * _n[2] / (N * (N - 1) * (N - 2)):.1%}" == "19.7%"
 _size = torch.bincount(labels).tolist()
 assert _size[0] == 296 and _size[2] == 142 and [f"{p_next[labels == k].mean():.4f}" for k in (0, 2)] == ["0.0023", "0.0021"]  # per point
+_shares = [p_next[labels == k].sum() for k in range(K)]
+_ratio, _size_ratio = _shares[0] / _shares[2], _size[0] / _size[2]
+_per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
+assert torch.isclose(_ratio, _size_ratio * _per_point_ratio)  # shares' ratio = size ratio x per-point ratio
+assert [f"{r:.2f}" for r in (_ratio, _size_ratio, _per_point_ratio)] == ["2.27", "2.08", "1.09"]
+assert f"{float(_shares[0]) * 100:.1f} {float(_shares[2]) * 100:.1f}" == "67.7 29.8"
 
 
 # %% scheme-2-k-means-2
@@ -73,6 +80,8 @@ assert _fails == {"greedy": [5], "plain": [8, 9, 15, 19]}  # after the Lloyd ite
 
 
 # %% bad-start-costs
+import inspect  # the stop: fit_em's default tol, 1e-6 per point
+assert inspect.signature(fit_em).parameters["tol"].default == 1e-6
 assert [f"{per_point[s]:.3f}" for s in (0, 5)] == ["-3.779", "-4.028"]
 assert f"{gap:.3f}" == "0.249" and f"{N * gap:.1f}" == "149.5"  # the data e^149.5 times more likely under seed 0's fit
 assert f"{fits[5].params.variances[tall, 1]:.2f}" == "7.29" and nearest_means(fits[5].params.means, truth.means.double())[tall] == 1  # kept, orange
@@ -89,12 +98,25 @@ candidates = torch.searchsorted(running, torch.rand(3, generator=g, dtype=torch.
 cost_after = torch.stack([torch.minimum(d2_1, ((X - X[c]) ** 2).sum(dim=1)).sum() for c in candidates])
 assert torch.equal(X[candidates[0]], picked_pp[1]) and cost_after.argmin() == 0  # candidate 1 = plain's draw, and it wins
 assert torch.allclose(start_pp.means, torch.stack([X[nearest_means(X, picked_greedy) == k].mean(dim=0) for k in range(K)]))
+assert [f"{shares[s][0]:.1%}" for s in ("greedy k-means++", "plain k-means++")] == ["92.0%", "66.5%"]  # good picked points
+
+
+# %% optional-fixed-variance-ignores
+_xl, _yl = axes[0, 0].get_xlim(), axes[0, 0].get_ylim()  # the figure's data x 0.1, random data points
+_m = init_random_points(X * 0.1, K, generator=torch.Generator().manual_seed(0)).means  # (K, D): variance 1 each
+_corners = torch.tensor([[x, y] for x in _xl for y in _yl], dtype=X.dtype)  # (4, D)
+_far = (_corners[:, None, :] - _m[None]).norm(dim=2).amax(dim=0)  # (K,): each mean's farthest corner
+_edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _yl[1] - _m[:, 1]]).amin(dim=0)  # (K,): nearest edge
+assert f"({_m[1, 0]:+.2f}, {_m[1, 1]:+.2f})" == "(-0.22, +0.12)" and 1 < _far[1] < 1.01  # encloses all but a sliver of a corner
+assert (_edge < 1).all() and (_far > 1.25).sum() == 2  # the other two: circles cut by the axes, well inside the far corners (arcs)
 
 
 # %% optional-count-good-random
 assert f"{expected_share:.3f}" == "0.197" and sizes == [285, 165, 150] and torch.bincount(labels).tolist() == [296, 162, 142]
 assert nearer_other == 13 and nearest_means(X, truth.means)[stray] == 2 and labels[stray] == 0  # the stray picked point is one of them
-assert measured > 6 / 27 > expected_share  # 23.5% above the equal groups' 22%, the exact chance below it
+_equal = 6 * 200**3 / (N * (N - 1) * (N - 2))  # three equal groups of 200, distinct picks
+assert f"{_equal:.1%}" == "22.3%" > f"{expected_share:.1%}" == "19.7%" and f"{measured:.1%}" == "23.5%"
+assert f"{(measured - expected_share) / standard_error:.1f}" == "1.4"  # standard errors above the 19.7%
 
 
 # %% optional-checking-sampler-against
