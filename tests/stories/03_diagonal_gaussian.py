@@ -47,6 +47,8 @@ assert r_one_nan.sum().isnan() and (r_one_nan @ torch.tensor([1.0, 2.0, 3.0])).i
 # %% logs-densities-underflow-overflow-3
 assert a.exp() == 0 and b.exp() == 0 and f"{a:.2f}" == "-1418.94" and f"{1 / (1 + (b - a).exp()):.3f}" == "0.900"  # exactly 0, yet the share is ordinary
 assert torch.allclose(torch.softmax(torch.stack([a, b]) + 500 * math.log(2 * math.pi), dim=0), torch.softmax(torch.stack([a, b]), dim=0))  # D log 2 pi cancels
+log_var_terms = -0.5 * 1000 * math.log(1.1)  # b's sum_d log sigma_d^2 part minus a's (a's is 0): it stays in b - a
+assert math.isclose(b - a, log_var_terms - 0.5 * 1000 * (1 / 1.1 - 1)) and abs(log_var_terms) > 10
 
 
 # %% optional-exact-limits-float32
@@ -106,6 +108,9 @@ angle = torch.tensor(math.pi / 4, dtype=torch.float64)  # rotating the data chan
 turn = torch.stack([torch.stack([angle.cos(), -angle.sin()]), torch.stack([angle.sin(), angle.cos()])])
 assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5 and torch.allclose(torch.corrcoef((Y * torch.tensor([3.0, 0.5], dtype=torch.float64)).T)[0, 1], rho_hat)
 assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000"
+V = torch.linalg.eigh(Sigma_hat).eigenvectors  # V^T Sigma_hat V is diagonal (the eigenvalues)
+assert torch.allclose(V.T @ Sigma_hat @ V, torch.diag(torch.linalg.eigh(Sigma_hat).eigenvalues)) and torch.allclose(V.T @ V, torch.eye(2, dtype=torch.float64))
+assert (f"{rho_hat:.3f}", f"{sample_cost:.3f}", f"{math.exp(sample_cost):.2f}") == ("0.905", "0.855", "2.35") and sample_cost > cost  # c40's sample values
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
 
 
@@ -113,7 +118,7 @@ assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
 assert f"{gap:.3f}" == "0.855"
 from torch.distributions import kl_divergence
 
-assert torch.allclose(gap, diagonal_cost(Sigma_hat))  # the library, and KL(full || diagonal) (c40)
+assert torch.allclose(gap, diagonal_cost(Sigma_hat))  # the library, and KL(full || diagonal) (c46)
 assert torch.allclose(gap, kl_divergence(MultivariateNormal(centre, Sigma_hat), MultivariateNormal(centre, torch.diag(Sigma_hat.diagonal()))))
 A = torch.randn(4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
 Sigma4 = A @ A.T + torch.eye(4, dtype=torch.float64)  # a 4-D covariance
@@ -130,9 +135,12 @@ assert torch.allclose(torch.cov(mixture.T), pooled, atol=0.1)  # the pooled cova
 
 # %% optional-several-diagonal-components
 assert all(fit.converged for fit in fits.values())
-assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 6  # the six components, grey, under the full fit
-assert per_point[1] < per_point[3] < per_point[6] < log_full.mean() < per_point[6] + 0.05 and f"{per_point[1]:.3f}" == "-3.496"
-assert n_parameters(6, 2, False) == 29 and n_parameters(1, 2, True) == 5 and n_parameters(1, 1000, True) - n_parameters(1, 1000, False) == 500_500 - 1000
+assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 8  # the eight components, grey, under the true ones
+assert all(sum(p.get_gid() == "source" for p in ax.patches) == 2 for ax in axes.flat)  # the two true components, dashed
+assert torch.allclose(true_per_point, torch.logsumexp(log_true + math.log(0.5), dim=1).mean())  # no underflow in 2-D
+assert per_point[2] < per_point[4] < per_point[8] < true_per_point < per_point[8] + 0.06  # the true mixture beats 2, 4, 8; 8 within 0.06
+assert true_per_point < per_point[12]  # on these points, twelve diagonal components score above the true mixture
+assert n_parameters(8, 2, False) == 39 and n_parameters(2, 2, True) == 11 and n_parameters(1, 1000, True) - n_parameters(1, 1000, False) == 500_500 - 1000
 assert n_parameters(1, 1000, True) == 501_500 and n_parameters(1, 1000, False) == 2_000 and n_parameters(1, 1000, True) // 2_000 == 250
 
 
