@@ -32,6 +32,17 @@ assert abs(log_p_old - F_old) < 1e-12 and log_p_new - F_new > 0.4  # equal at th
 assert F_new > F_old and log_p_new - log_p_old > F_new - F_old  # both rose, the log-likelihood more
 posterior_new = p_one([0.0, 1.0]) / p_one([0.0, 1.0]).sum()  # the gap is KL(r || the posterior at the other theta)
 assert abs(log_p_new - F_new - float((r_one * (r_one / posterior_new).log()).sum())) < 1e-12
+(ll_pm, F_pm) = bound_along_mean(X, start_in_truth_order, 2, 0, [old_x1 - 1e-5, old_x1 + 1e-5])  # tangent at theta_old
+slope_ll, slope_F = float(ll_pm[1] - ll_pm[0]) / 2e-5, float(F_pm[1] - F_pm[0]) / 2e-5
+assert abs(slope_ll) > 0.5 and abs(slope_ll - slope_F) < 1e-6  # the same (non-zero) slope: F and l are tangent there
+assert any(line.get_marker() == "s" for line in ax.lines)  # F's top: the square
+ax.figure.canvas.draw()  # the key hides neither curve (it used to cover F's right tail)
+key = ax.get_legend().get_window_extent()
+drawn = [xy for line in ax.lines[:2] for xy in line.get_transform().transform(line.get_xydata())]
+assert not any(key.contains(x, y) for x, y in drawn if ax.bbox.contains(x, y))
+assert (f"{ll_best:.5f}", f"{ll_best_hard:.5f}") == ("-3.77856", "-3.77872") and ll_best_hard < ll_best - 1e-4  # hard labels lower l
+assert f"{float(log_likelihood(X, m_step(X, hard_best, reg_covar=0.0))) / N:.5f}" == "-3.77872"  # with reg_covar 0 as well
+assert f"{float(log_likelihood(X, m_step(X, log_responsibilities(X, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
 
 
 # %% updates-need-reg-covar
@@ -48,12 +59,15 @@ assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but
 assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
 assert abs(dead.weights[3] * N / (10 * torch.finfo(X.dtype).eps) - 1) < 1e-9  # about 10 eps / N
 assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
-assert f"{updated.variances.min():.1f}" == "0.6" and f"{updated.variances.max():.0f}" == "5"  # variances 0.6 to 5
+nearest = float(X.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
+assert f"{nearest:.2f}" == "0.20" and 190 < nearest / 1e-3 < 205  # 0.20 away: about 200 standard deviations
+assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
 assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
 
 
 # %% what-adding-reg-covar-costs
+assert (f"{updated.variances.min():.2f}", f"{updated.variances.max():.2f}") == ("0.57", "5.12")  # the range quoted (c9 prints them)
 assert abs((Q(*updated) - Q(*with_eta)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
 
 
