@@ -406,9 +406,11 @@ def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     ex.check_weight_for_equal_peak(0.066 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # a height rounded to 2 figures
     out = capsys.readouterr().out
     assert ": not yet." in out and "rounded early" in out and "0.34" not in out
-    ex.check_responsibilities_at_point([0.57, 0.0, 0.43])  # two decimals, or rounded early: both named
-    out = capsys.readouterr().out
-    assert ": not yet." in out and "three decimal places" in out and "rounded early" in out and "0.568" not in out
+    for two_decimals in ([0.57, 0.0, 0.43], torch.tensor([0.57, 0.0, 0.43])):  # a float32 tensor too: 0.57 is inexact there
+        ex.check_responsibilities_at_point(two_decimals)  # two decimals, or rounded early: both named
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "three decimal places" in out and "rounded early" in out and "0.568" not in out
+        assert "further off than rounding" not in out
     for early in ([0.572, 0.0, 0.428], [0.566, 0.0, 0.434]):  # three decimals, but an intermediate value rounded early
         ex.check_responsibilities_at_point(early)
         out = capsys.readouterr().out

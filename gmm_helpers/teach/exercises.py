@@ -187,7 +187,7 @@ def check_responsibilities_at_point(answer) -> None:
                 "weight and about half its height factor); keep both in every term. (If you did keep them, a "
                 "value rounded early, such as sigma_1 sigma_2 = 0.592 taken as 0.6, lands here too: keep at least "
                 "four significant figures in every intermediate step.)")
-    elif _close(given, torch.round(expected, decimals=2), rtol=0, atol=1e-9):  # 0.57, 0.00, 0.43: two causes
+    elif _close(given, torch.round(expected, decimals=2), rtol=0, atol=1e-6):  # 0.57, 0.00, 0.43: two causes
         hint = ("Close, but not right to three decimal places: either that is the answer to two decimals, or a "
                 "value was rounded early. Keep at least four significant figures in every intermediate step and "
                 "round only the final answers, each to three decimal places.")

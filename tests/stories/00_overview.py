@@ -101,6 +101,7 @@ assert -4096 < total32 < -2048 and spacing == 2.0**-12 and f"{spacing / N:.0e}" 
 assert abs(per_point[-1] - per_point[-2]) < 2 * spacing / N  # a rise or a fall of about one spacing, as the CPU's kernels round
 _fit64 = fit_em(X.double(), start.to(torch.float64))  # in float64 it rises at every step
 assert (_fit64.log_likelihoods.diff() > 0).all()
+assert 1e-7 < (_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N < 1e-6  # its last rise: about 4e-7 per point
 _truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve

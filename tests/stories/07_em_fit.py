@@ -35,6 +35,12 @@ assert (changes > 0).all() and changes.numel() == 32  # all 32 rises positive (t
 assert plateau.min() > 1e3 * tol  # tol lies far below the plateau's rises
 assert f"{lam:.2f}" == "0.29" and 0.25 < step_ratios.min() <= lam  # the parameters' steps shrink by about 0.29 (rising towards 0.30)
 assert f"{lam ** 2:.3f}" == "0.084" and (ratios[1:] - lam ** 2).abs().max() < 0.002  # the rises shrink by λ², as the text says
+assert [f"{r:.3f}" for r in step_ratios] == ["0.254", "0.277", "0.289"]  # still creeping up at iteration 32
+_long = fit_em(X64, start, tol=0, max_iter=40)  # run on past tol: the ratios settle near their limits
+_long_steps = torch.stack([torch.cat([p.weights, p.means.flatten(), p.variances.flatten()]) for p in _long.history]).diff(dim=0).norm(dim=1)
+_long_lam = (_long_steps[-1] / _long_steps[-2]).item()
+_long_ratios = (_long.log_likelihoods.diff()[1:] / _long.log_likelihoods.diff()[:-1])[33:36]  # iterations 35-37, before rounding takes over
+assert f"{_long_lam:.2f}" == "0.30" and all(f"{r:.2f}" == "0.09" for r in _long_ratios) and (_long_ratios - _long_lam**2).abs().max() < 0.003
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
 assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
 
