@@ -88,6 +88,19 @@ def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0), bins=80, p
     return ax
 
 
+def _axis_break(ax, y_break: float, half_gap: float, dx: float, dy: float, linewidth: float, gid: str | None = None):
+    """A break in ``ax``'s y axis at ``y_break`` (data units): a white band ``2 half_gap`` tall and a pair of slanted
+    strokes on each side, for an "exactly 0" row drawn below a log scale it is not a value of."""
+    from matplotlib.transforms import blended_transform_factory
+
+    ax.axhspan(y_break - half_gap, y_break + half_gap, color="white", zorder=3)
+    across = blended_transform_factory(ax.transAxes, ax.transData)  # x in axes fractions, y in data units
+    for y in (y_break - half_gap, y_break + half_gap):
+        for x in (0.0, 1.0):
+            ax.plot([x - dx, x + dx], [y - dy, y + dy], transform=across, color="black", linewidth=linewidth,
+                    clip_on=False, zorder=4, gid=gid)
+
+
 def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=None):
     """A density that shrinks with the dimension D, and what each floating-point type makes of it.
 
@@ -169,15 +182,7 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
     ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
     # a break in the y axis: the "exactly 0" row is not a value of log10 (log10 of 0 is minus infinity)
-    from matplotlib.transforms import blended_transform_factory
-
-    y_break = zero_row + 10
-    ax.axhspan(y_break - 2.5, y_break + 2.5, color="white", zorder=3)
-    across = blended_transform_factory(ax.transAxes, ax.transData)
-    for y in (y_break - 2.5, y_break + 2.5):
-        for x in (0.0, 1.0):
-            ax.plot([x - 0.012, x + 0.012], [y - 3, y + 3], transform=across, color="black", linewidth=1.5,
-                    clip_on=False, zorder=4)
+    _axis_break(ax, zero_row + 10, half_gap=2.5, dx=0.012, dy=3, linewidth=1.5)
     ax.set_xlabel("number of dimensions $D$")
     ax.set_ylabel(r"$\log_{10}$ density")
     # in the empty corner above the falling line, below float32's dotted limit (which it would hide)
@@ -206,13 +211,7 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     inset.set_yticks([t for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + [inset_zero],
                      [f"{t}" for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + ["exactly 0"])
     # the same break as on the main axis: the "exactly 0" row is not a value of log10
-    inset_break = inset_zero + 2
-    inset.axhspan(inset_break - 0.35, inset_break + 0.35, color="white", zorder=3)
-    inset_across = blended_transform_factory(inset.transAxes, inset.transData)
-    for y in (inset_break - 0.35, inset_break + 0.35):
-        for x in (0.0, 1.0):
-            inset.plot([x - 0.015, x + 0.015], [y - 0.4, y + 0.4], transform=inset_across, color="black", linewidth=1.2,
-                       clip_on=False, zorder=4, gid="break")
+    _axis_break(inset, inset_zero + 2, half_gap=0.35, dx=0.015, dy=0.4, linewidth=1.2, gid="break")
     inset.tick_params(labelsize=10)
     inset.set_title(f"zoom: D = {zoom[0]} to {zoom[1]}, {name}", fontsize=11)
     return ax
