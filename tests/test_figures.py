@@ -194,7 +194,7 @@ def test_broadcast_shapes_figure_draws_every_layer_and_names_every_axis():
     texts = " ".join(t.get_text() for t in ax.texts)
     for shape in ["(N, 1, D)", "(1, K, D)", "variances[None, :, :]", "(N, K, D)", "(N, K)", "sum over", "N = 6 points", "D = 4", "K = 3", "Mahalanobis",
                   "never copied", "diff ** 2", "the quotient", "alive together at the peak", "log_pdfs", "c_k",
-                  "each layer\nbecomes one column"]:  # the K axis: layers before the sum over D, columns after
+                  "each layer\nbecomes\none column"]:  # the K axis: layers before the sum over D, columns after
         assert shape in texts
     assert texts.count("(N, K, D)") == 4  # diff, diff ** 2, the quotient, and the key to their background
     assert texts.count("(1, K, D)") == 2  # the means and the variances
@@ -228,6 +228,13 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     fig, ax = plt.subplots()
     plot_peak_memory(10**4, 16, 16, ax=ax, limit_gib=None)
     assert not ax.lines and "16 GiB" not in [t.get_text() for t in ax.texts]  # no memory line
+    fig, ax = plt.subplots()
+    plot_peak_memory(4096, 8, 16, ax=ax)  # N <= 4096: one chunk, the chunk bar is the broadcast bar
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[2].endswith(",  as broadcast") and all("smaller" in labels[i] for i in (0, 3))  # every bar but the reference says how it compares
+    fig, ax = plt.subplots()
+    plot_peak_memory(10**5, 32, 1, ax=ax)  # D = 1: a ratio under 1.5 is still written
+    assert all(", " in ax.texts[i].get_text() for i in (0, 2, 3)) and "1.3x smaller" in ax.texts[3].get_text()
 
 
 def test_owner_map_colours_the_plane_by_responsibility():
@@ -425,6 +432,36 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_b
     plt.close(fig)
 
 
+def test_plot_seeds_to_centroids_colour_by_nearest_colours_panel_2_by_the_seed_and_panel_3_by_the_centroid():
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers.teach.figures import plot_seeds_to_centroids
+    from gmm_helpers.teach.style import component_colour
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    seeds = torch.tensor([[5.5, 0.5], [2.6, 0.0]])  # both nearest group 0; seed 1's cluster is mostly group 1
+    fig, axes = plt.subplots(1, 3)
+    centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
+    nearest = ((centroids[:, None, :] - centres[None]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # oracle: by hand
+    assert nearest == [0, 1]  # the stray seed's centroid lands in group 1
+    blue, orange = to_rgba(component_colour(0), 0.35), to_rgba(component_colour(1), 0.35)
+    from matplotlib.collections import PathCollection
+    from matplotlib.contour import ContourSet
+
+    panel_2 = [to_rgba(c.get_facecolor()[0]) for c in axes[1].collections if isinstance(c, PathCollection)]
+    panel_3 = [to_rgba(c.get_facecolor()[0]) for c in axes[2].collections if isinstance(c, PathCollection)]
+    assert np.allclose(panel_2, [blue, blue])  # by the seeds' nearest group: panel 2 needs no centroid
+    assert np.allclose(sorted(panel_3), sorted([blue, orange]))  # by the centroids' nearest group
+    assert any(isinstance(c, ContourSet) for c in axes[1].collections)  # the borders tell the two blue clusters apart
+    assert not any(isinstance(c, ContourSet) for c in axes[2].collections)
+    texts = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert all(t.startswith("cluster of a picked point nearest group 0") for t in texts[:2]), texts
+    assert texts[2] == "border between clusters"
+    plt.close(fig)
+
+
 def test_plot_likelihood_slice_marks_the_maximum_and_the_truth_on_the_curve():
     from gmm_helpers.teach.figures import plot_likelihood_slice
 
@@ -448,11 +485,17 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
 
     X, _, truth = running_example()
     fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)), max_iter=6, tol=0)
-    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3, None])
+    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3, None], zoom_last=4)
     axes = fig.axes
     assert [ax.get_title().split("\n")[0] for ax in axes[:3]] == ["iteration 0", "iteration 3", f"iteration {fit.n_iter}"]
-    assert axes[1].get_title().split("\n")[1] == "weights: " + ", ".join(
-        f"{name} {w:.2f}" for name, w in zip(("blue", "orange", "green"), fit.history[3].weights.tolist()))
+    assert axes[1].get_title().split("\n")[1] == "weights of 0, 1, 2: " + ", ".join(
+        f"{w:.2f}" for w in fit.history[3].weights.tolist())
+    labels = [t for t in axes[1].texts if t.get_text() in ("0", "1", "2")]  # each mean labelled with its number
+    assert [t.get_text() for t in labels] == ["0", "1", "2"]
+    np.testing.assert_allclose([t.xy for t in labels], fit.history[3].means.double().numpy(), rtol=1e-6)
+    (zoom,) = axes[3].child_axes  # the inset: the curve's last 4 iterations and the dashed line
+    np.testing.assert_allclose(zoom.lines[0].get_xdata(), range(fit.n_iter - 3, fit.n_iter + 1))
+    assert zoom.lines[-1].get_ydata()[0] == pytest.approx(float(log_likelihood(X, truth) / len(X)))
     colours = axes[1].collections[0].get_facecolors()[:, :3]  # the points at iteration 3, by responsibility
     expected = responsibility_colours(log_responsibilities(X, fit.history[3]).exp())[:, :3]
     np.testing.assert_allclose(colours, expected, atol=1e-6)
@@ -460,8 +503,9 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     np.testing.assert_allclose(curve, (fit.log_likelihoods / len(X)).double().numpy(), rtol=1e-6)
     assert axes[3].get_lines()[-1].get_ydata()[0] == pytest.approx(float(log_likelihood(X, truth) / len(X)))
     assert curve[0] < axes[3].get_ylim()[0] and any("below the axis" in t.get_text() for t in axes[3].texts)
-    assert len(fig.legends) == 1  # the component legend, below the panels
-    assert "blended by its $r_{nk}$" in fig.legends[0].get_texts()[-1].get_text()  # the mixed swatch stands for many blends
+    assert len(fig.legends) == 1 and axes[3].get_legend() is None  # one key, below the panels, the curve's included
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "blended by its $r_{nk}$" in texts[3] and texts[4:] == ["the iterations drawn", "the true parameters"]
     top, bottom = axes[0].get_position(), axes[2].get_position()
     assert len(axes) == 4 and bottom.y1 < top.y0 and bottom.x0 == pytest.approx(top.x0)  # two panels a row
     plt.close(fig)
@@ -637,6 +681,7 @@ def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     assert dots[0] == pytest.approx(0.16442, abs=1e-4) and sum(dots) == pytest.approx(1.0)  # Exercise 5.1 at x = 0.5
     assert any(line.get_xdata()[0] == 0.5 and line.get_linestyle() == ":" for line in top.lines)  # x marked
     assert top.get_ylim()[1] == pytest.approx(1.15 * total.max(), rel=1e-6)  # no empty band above the curves
+    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["$r_{1}(x)$: component 0", "$r_{2}(x)$: component 1"]  # maths from 1
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_bayes_1d(toy_params())
     plt.close("all")

@@ -373,9 +373,12 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         centroid's pairing ("picked point (its centroid pairs with group 1)"), since a stray seed may lie nearer
         another group; the legends then list the groups in order.
     colour_by : {None, "nearest"}, optional
-        "nearest" (needs ``centres``; 02's rule): each seed takes the colour of its own nearest group, and each
-        cluster and centroid that of the centroid's nearest group, so a stray seed and its centroid can differ
-        in colour; the legends name those groups. Overrides ``colours`` and ``groups``.
+        "nearest" (needs ``centres``; 02's rule): in panels 1 and 2 each seed and its cluster take the colour of
+        the seed's nearest group; in panel 3 each cluster and centroid take that of the centroid's nearest
+        group, so panel 2 never depends on panel 3's centroids, and a stray seed's cluster changes colour from
+        panel 2 to panel 3 when its centroid lands in another group. Panel 2 then also draws the borders between
+        the clusters (dashed), since two of them may share a colour. The legends name those groups. Overrides
+        ``colours`` and ``groups``.
 
     Returns
     -------
@@ -417,11 +420,22 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     for i, (ax, title) in enumerate(zip(axes, titles)):
         if i == 0:
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
-        else:
-            for k in order:
-                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=colour[k], alpha=0.35,
-                           linewidths=0, label=(f"cluster{names[k]}: {counts[k]} points" if colour_by is None else
-                                                f"cluster (centroid{names[k]}): {counts[k]} points") if i == 1 else None)
+        else:  # with colour_by="nearest", panel 2 colours a cluster by its seed, panel 3 by its centroid
+            by_seed = colour_by == "nearest" and i == 1
+            for k in (seed_order if by_seed else order):
+                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=seed_colour[k] if by_seed else colour[k],
+                           alpha=0.35, linewidths=0,
+                           label=(f"cluster of a picked point{seed_names[k]}: {counts[k]} points" if by_seed else
+                                  f"cluster{names[k]}: {counts[k]} points") if i == 1 else None)
+            if by_seed:  # two clusters may share a colour: dashed borders between the clusters tell them apart
+                pad = 0.05 * (Xn.max(axis=0) - Xn.min(axis=0))
+                xx, yy = np.meshgrid(*(np.linspace(lo, hi, 400) for lo, hi in zip(Xn.min(axis=0) - pad, Xn.max(axis=0) + pad)))
+                grid = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], axis=1), dtype=seeds.dtype, device=seeds.device)
+                owner = nearest_means(grid, seeds).reshape(xx.shape).cpu().numpy()  # (400, 400): each grid point's seed
+                for k in range(K):
+                    ax.contour(xx, yy, (owner == k).astype(float), levels=[0.5], colors="0.3", linewidths=1.2,
+                               linestyles="--", zorder=2)
+                ax.plot([], [], color="0.3", linewidth=1.2, linestyle="--", label="border between clusters")
         if centres is not None:
             for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
                 ax.plot(*c, marker="P", markersize=15 if i < 2 else 10, color="black", markeredgecolor="white",
@@ -542,7 +556,8 @@ def _draw_layers(ax, x0: float, rows: int, cols: int, colours, dx: float = 0.55,
 
 def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     """The steps of ``component_log_pdfs``, in two rows. Top: (N,1,D) - (1,K,D) -> diff (N,K,D) -> diff**2.
-    Bottom: diff**2 / variances (1,K,D) -> the quotient (N,K,D) -> sum over D -> delta^2 (N,K) -> log_pdfs (N,K).
+    Bottom (an arrow carries diff**2 down): diff**2 / variances (1,K,D) -> the quotient (N,K,D) -> sum over D
+    -> delta^2 (N,K) -> log_pdfs (N,K).
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
@@ -606,6 +621,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     caption(x, right, top, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
+        square_left = x
         right = _draw_layers(ax, x, N, D, components, top=top)
         peak(x, right, top)
         below(x, x + D, top, N, f"D = {D}")
@@ -618,7 +634,13 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     # bottom row: divide by the variances, sum over D, add c_k
     top = -row_height
     x = 1.0
-    x = operator(x - 1.2, top, 4.4, "diff ** 2\n(above)\n÷", fontsize=15)
+    link_x = x - 1.2 + 2.2  # the centre of the "diff ** 2 ÷" label that starts the row
+    x = operator(x - 1.2, top, 4.4, "diff ** 2\n÷", fontsize=15)
+    link_y = top + depth + 1.3  # between the rows: clear of the captions above and the "K = ..." labels below
+    square_x = (square_left + square_left + D) / 2
+    ax.plot([square_x, square_x, link_x], [-N - 3.4, link_y, link_y], color=grey, linewidth=2)  # diff ** 2 carries on here
+    ax.annotate("", xy=(link_x, top - N / 2 + 1.9), xytext=(link_x, link_y),
+                arrowprops=dict(arrowstyle="-|>", color=grey, linewidth=2, mutation_scale=20, shrinkA=0, shrinkB=0))
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
@@ -629,9 +651,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "the quotient\n(N, K, D)")
-    x = operator(right + 0.8, top, 4.4, "sum over\nthe D axis\n→", fontsize=15)
-    ax.text(x + K / 2, top + depth + 0.5, "sum over D: each layer\nbecomes one column", ha="center", va="bottom",
-            fontsize=14, weight="bold")  # the K axis turns from layers (into the page) into columns
+    x = operator(right + 0.9, top, 5.4, "sum over D:\neach layer\nbecomes\none column\n→", fontsize=14)  # layers become columns
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
     x = operator(x + 0.4, top, 3.6, "+ $c_k$\nas (1, K),\n× (−½)\n→", fontsize=15)  # c_k (K,) is broadcast as a (1, K) row
     x = table(x, top, "log_pdfs\n(N, K)")
@@ -660,7 +680,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts the tensors the form creates that
     are alive together at its worst moment, the (N, K) results among them where they are alive (``log_pdfs_peak_bytes``); a bar well below the broadcast bar also says how many
-    times smaller it is (a log axis hides ratios). The axis is fixed (``xmin`` to ``xmax``, logarithmic, both
+    times smaller it is (a log axis hides ratios), or "as broadcast" where the two are within 5%. The axis is fixed (``xmin`` to ``xmax``, logarithmic, both
     powers of 2**10; the defaults, 1 KiB and 256 TiB, fit the widget's smallest and largest settings) so that
     sizes can be compared between calls. ``limit_gib=None`` draws no memory line; a label that would cross it, or
     the frame, is written inside its bar.
@@ -680,7 +700,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     doublings_per_inch = np.log2(xmax / xmin) / axis_inches
     for form, y, peak in zip(PEAK_FORMS, ys, peaks):
         times = broadcast / peak
-        ratio = (f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller") if times >= 1.5 else ""  # than broadcast
+        ratio = f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller" if times >= 1.05 else ",  as broadcast"
         label = format_bytes(peak) + ("  (reference)" if form == "broadcast" else ratio)
         label_doublings = len(label) * 13 * 0.6 / 72 * doublings_per_inch  # about how far the label reaches
         past_frame = np.log2(xmax / (peak * 1.3)) < label_doublings
@@ -1280,7 +1300,8 @@ def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", y
     return ax
 
 
-def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5))):
+def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5)),
+                   zoom_last: int | None = None):
     """EM at work: the points coloured by their responsibilities at a few iterations, and the log-likelihood
     per point against the iteration, with the true parameters' value as a dashed line.
 
@@ -1294,10 +1315,14 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     truth_per_point : float
         The true parameters' log-likelihood per point (the dashed line).
     shown : sequence of int or None
-        The iterations drawn, one panel each (titled with the iteration and the weights, each named by its colour
-        when K <= 3); None means the last one.
+        The iterations drawn, one panel each (titled with the iteration and the weights in the order of the
+        components' numbers; each mean is labelled with its component's number, 0 to K - 1, in its colour);
+        None means the last one.
     limits : ((x_min, x_max), (y_min, y_max))
         Shared by the data panels (room for every ellipse drawn).
+    zoom_last : int, optional
+        If given, an inset in the curve's lower right zooms on its last ``zoom_last`` iterations and the dashed
+        line, so that a gap of a few thousandths per point can be seen.
 
     Returns
     -------
@@ -1306,23 +1331,29 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         numbering of its components: pass ``fit_in_reference_order(fit, truth)`` for the truth's.
         The curve's lowest values (iteration 0) may lie below its y-range; an arrow labels the first one.
     """
+    from matplotlib.patheffects import withStroke
+
     from .plotting import component_legend, plot_mixture
+    from .style import component_colour
 
     shown = [fit.n_iter if t is None else t for t in shown]
     N = len(X)
     curve_values = (fit.log_likelihoods / N).detach().cpu().double().numpy()
     ncols = 2  # two panels a row: each stays large enough to read on a projector
     nrows = -(-(len(shown) + 1) // ncols)
-    fig, grid = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.6 * nrows + 0.8), squeeze=False)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.6 * nrows + 1.1), squeeze=False)
     axes = list(grid.flat)
     for ax in axes[len(shown) + 1:]:
         ax.remove()
     for i, (ax, t) in enumerate(zip(axes, shown)):
         params = fit.history[t]  # the parameters after t iterations
-        names = ("blue", "orange", "green")  # component_colour(0), (1), (2); more components: their numbers
-        weights = ", ".join(f"{names[k] if params.K <= len(names) else k} {float(w):.2f}" for k, w in enumerate(params.weights))
+        numbers = ", ".join(str(k) for k in range(params.K))
+        weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
-                     title=f"iteration {t}\nweights: {weights}")
+                     title=f"iteration {t}\nweights of {numbers}: {weights}")
+        for k, mean in enumerate(params.means.detach().cpu().double().numpy()):  # each mean labelled with its number
+            ax.annotate(str(k), xy=mean[:2], xytext=(9, 7), textcoords="offset points", color=component_colour(k),
+                        fontsize=17, fontweight="bold", path_effects=[withStroke(linewidth=4, foreground="white")])
         ax.set(xlim=limits[0], ylim=limits[1])
         if i % ncols:
             ax.set_ylabel("")
@@ -1337,10 +1368,21 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         curve.annotate(f"iteration 0: {curve_values[0]:.2f}\n(below the axis)", xy=(0, low),
                        xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
                        fontsize=13)
-    curve.legend(loc="lower right")
-    fig.tight_layout(rect=(0, 0.8 / fig.get_figheight(), 1, 1))
-    legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2)
-    legend.get_texts()[-1].set_text("mixed colour: its components' colours, blended by its $r_{nk}$")  # one swatch of many
+    if zoom_last:  # the curve's end, enlarged: where it crosses the dashed line
+        first = max(len(curve_values) - zoom_last, 0)
+        end = curve_values[first:]
+        zoom = curve.inset_axes([0.57, 0.08, 0.4, 0.3])
+        zoom.plot(range(first, len(curve_values)), end, color="black", linewidth=2, marker="o", markersize=4)
+        zoom.axhline(truth_per_point, color="0.4", linestyle="--")
+        pad = 0.15 * (max(float(end.max()), truth_per_point) - min(float(end.min()), truth_per_point))
+        zoom.set_ylim(min(float(end.min()), truth_per_point) - pad, max(float(end.max()), truth_per_point) + pad)
+        zoom.set_title(f"the last {zoom_last} iterations, enlarged", fontsize=11, pad=3)
+        zoom.tick_params(labelsize=10)
+        curve.indicate_inset_zoom(zoom, edgecolor="0.3")
+    fig.tight_layout(rect=(0, 1.1 / fig.get_figheight(), 1, 1))  # room below for the key's three rows
+    curve_keys = curve.get_legend_handles_labels()[0]  # the curve's key joins the one below the panels
+    legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2, extra=curve_keys)
+    legend.get_texts()[fit.params.K].set_text("mixed colour: its components' colours, blended by its $r_{nk}$")  # one swatch of many
     return fig
 
 
@@ -1424,7 +1466,8 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
 def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4.0, 5.0), n: int = 400,
                   legend_loc: str = "center right"):
     """Bayes' rule in one dimension: above, each weighted bell pi_k N(x | mu_k, sigma_k^2) and their sum p(x);
-    below, the responsibilities r_k(x) = pi_k N(x | mu_k, sigma_k^2) / p(x), each bell's share of the sum.
+    below, the responsibilities r_k(x) = pi_k N(x | mu_k, sigma_k^2) / p(x), each bell's share of the sum, labelled
+    with the maths index (component 0's share is r_1(x): formulas count from 1, code from 0).
 
     Introduced in notebooks/05_posteriors.ipynb.
 
@@ -1462,7 +1505,7 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
     top.set_ylim(0, 1.15 * peak)  # the legend sits in the flat tail: no empty band above the curves
     resp = log_responsibilities(grid[:, None], p64).exp()  # (n, K)
     for k in range(params.K):
-        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"$r_{{{k}}}(x)$: component {k}")
+        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"$r_{{{k + 1}}}(x)$: component {k}")  # maths counts from 1
     bottom.set(xlim=xlim, ylim=(-0.03, 1.03), xlabel="$x$", ylabel="responsibility $r_k(x)$")
     bottom.axhline(0.5, color="0.6", linewidth=1, linestyle=":")
     if x is not None:

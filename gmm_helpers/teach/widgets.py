@@ -416,8 +416,8 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     from ..likelihoods import format_bytes, log_pdfs_peak_bytes
 
     peak = format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))
-    if D == 1:  # diff, held by its name, next to the three (N, K) tensors of the last line: 4NK > 3NK
-        print(f"at D = 1 the peak comes last: diff (still named) next to delta^2, c_k + delta^2 and log_pdfs: the broadcast bar, {peak}")
+    if D == 1:  # diff, held by its name, next to the three (N, K) tensors of the last line: 4NK > 3NK (Exercise 4.3)
+        print(f"at D = 1 the division is not the worst moment (Exercise 4.3 asks which line is): the broadcast bar, {peak}")
     else:
         print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, {peak}")
     fig, ax = plt.subplots(figsize=(9, 4.2))
