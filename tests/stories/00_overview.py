@@ -5,19 +5,6 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
-# %% pytorch-primer
-assert 1e-7 < torch.finfo(torch.float32).eps < 2e-7 and 2e-16 < torch.finfo(torch.float64).eps < 3e-16  # 7 and 16 digits
-assert t[rows].shape == (3, 3) and t[mask].tolist() == [[4.0, 2.0, 6.0]]  # the comments' claims
-
-
-from gmm_helpers import GMMParams
-
-assert (t - v).shape == (2, 3) and (t - v)[1].tolist() == [-6.0, -18.0, -24.0] and (v[:, None] - v[None, :]).shape == (3, 3)
-_p = GMMParams(torch.ones(2) / 2, torch.zeros(2, 3), torch.ones(2, 3))  # the GMMParams note
-assert _p._replace(variances=2 * _p.variances).variances[0, 0] == 2 and _p.variances[0, 0] == 1 and (_p.K, _p.D) == (2, 3)
-assert [tuple(x.shape) for x in _p] == [(2,), (2, 3), (2, 3)] and torch.equal(_p.means, _p[1])  # weights, means, variances = p
-
-
 # %% one-bell-curve-not
 assert near_peak == 24  # the single Gaussian's most likely place is a sparse one
 assert [f"{s:.2f}" for s in one_gaussian_sigmas] == ["2.65", "2.05"] and (one_gaussian_sigmas > 2).all()  # much wider than radius 1
@@ -30,8 +17,16 @@ assert abs(predicted_near_peak - _predicted) < 0.5 and f"{predicted_near_peak:.0
 assert near_peak < predicted_near_peak / 2  # 24 found
 
 
+# %% pytorch-primer
+assert 1e-7 < torch.finfo(torch.float32).eps < 2e-7 and 2e-16 < torch.finfo(torch.float64).eps < 3e-16  # 7 and 16 digits
+assert t[rows].shape == (3, 3) and t[mask].tolist() == [[4.0, 2.0, 6.0]]  # the comments' claims
+assert (t - v).shape == (2, 3) and (t - v)[1].tolist() == [-6.0, -18.0, -24.0] and (v[:, None] - v[None, :]).shape == (3, 3)
+
+
 # %% mixture-model
-from gmm_helpers import weighted_log_pdfs
+from gmm_helpers import GMMParams, weighted_log_pdfs
+
+assert isinstance(truth, GMMParams) and truth._fields == ("weights", "means", "variances")  # a named tuple of three tensors
 
 grid = torch.linspace(-12, 12, 4001, dtype=torch.float64)
 terms = weighted_log_pdfs(grid[:, None], x1_mixture.to(torch.float64)).exp()  # (4001, K)
@@ -63,10 +58,6 @@ assert w[0] == w[1] and var[0] == var[1]  # equal weights and variances ...
 assert torch.allclose(r.sum(dim=1), torch.ones(3)) and r[1, 0] == r[1, 1]  # ... so the middle point splits half and half
 assert (f"{new_mu[0]:.2f}", f"{new_mu[1]:.2f}") == ("0.40", "2.15") and (new_mu[0] > mu[0]) and (new_mu[1] > mu[1])
 from gmm_helpers import m_step  # the hand-worked round against the package's M-step
-import inspect
-
-assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_em adds 1e-6 to every variance
-
 _p = m_step(x[:, None], r, reg_covar=0.0)
 assert torch.allclose(_p.weights, new_w) and torch.allclose(_p.means[:, 0], new_mu) and torch.allclose(_p.variances[:, 0], new_var, atol=1e-5)
 from gmm_helpers import GMMParams  # the log-likelihood before and after, against the package's
@@ -95,13 +86,14 @@ assert middle.variances[1, 1] > 4 * truth.variances[1:, 1].max() and middle.mean
 assert -2 < middle.means[2, 0] < 1.5 and nearest_means(ordered.history[0].means, truth.means)[2] == 0  # green: between; starts left
 assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
 _tol = inspect.signature(fit_em).parameters["tol"].default
-assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step, below tol, is rounding-sized
-# the last step is rounding-sized: float32's spacing near the total, 2^-12 (the total lies in [-4096, -2048)), per point
-assert -4096 < total32 < -2048 and spacing == 2.0**-12 and f"{spacing / N:.0e}" == "4e-07"
-assert abs(per_point[-1] - per_point[-2]) < 2 * spacing / N  # a rise or a fall of about one spacing, as the CPU's kernels round
-_fit64 = fit_em(X.double(), start.to(torch.float64))  # in float64 it rises at every step
-assert (_fit64.log_likelihoods.diff() > 0).all()
-assert 1e-7 < (_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N < 1e-6  # its last rise: about 4e-7 per point
+assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step is below tol
+_fit64 = fit_em(X.double(), start.to(torch.float64))  # EM's own steps, in float64: it rises at every step
+assert (_fit64.log_likelihoods.diff() > 0).all() and _fit64.n_iter == fit.n_iter
+_last64 = float(_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N  # EM's own last rise: about 4e-7 per point
+_total32 = fit.log_likelihoods[-1].float()  # one float32 gap near the total: 2^-12 (the total lies in [-4096, -2048))
+_gap = float((torch.nextafter(_total32, torch.tensor(0.0)) - _total32).abs())
+assert -4096 < _total32 < -2048 and _gap == 2.0**-12 and f"{_last64:.0e}" == f"{_gap / N:.0e}" == "4e-07"  # the same size
+assert abs(per_point[-1] - per_point[-2]) < 2 * _gap / N  # in float32: a rise or a fall of about one gap, as the CPU rounds
 _truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
@@ -110,6 +102,8 @@ _d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
 assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
 assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
+assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_em adds 1e-6 to every variance
+assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the crossing between 27 and 28
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
 assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"] == [f"{c / N:.2f}" for c in (296, 162, 142)]
@@ -155,7 +149,11 @@ assert f"{_w:.3f}" == "0.202" and torch.isclose(_hw[0], _hw[2])
 
 
 # %% checks
-from gmm_helpers import nearest_means
+from gmm_helpers import GMMParams, nearest_means
+
+_p = GMMParams(torch.ones(2) / 2, torch.zeros(2, 3), torch.ones(2, 3))  # the appendix's GMMParams note
+assert _p._replace(variances=2 * _p.variances).variances[0, 0] == 2 and _p.variances[0, 0] == 1 and (_p.K, _p.D) == (2, 3)
+assert [tuple(x.shape) for x in _p] == [(2,), (2, 3), (2, 3)] and torch.equal(_p.means, _p[1])  # weights, means, variances = p
 
 # Exercise 0.1's solution: the point is farther from component 2 in its own units, yet component 2's density is higher
 x_01 = torch.tensor([0.0, -1.5])
