@@ -6,12 +6,20 @@
 
 
 # %% two-samplers
-assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the 1- and 2-sigma ellipses' shares in 2-D (00)
+assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
 g_0 = torch.Generator().manual_seed(0)  # sample_gmm's stream, redone by hand:
 v_64 = torch.rand(N, dtype=torch.float64, generator=g_0)  # one float64 uniform per label, then the cumulative-sum rule
 assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(dim=1), labels)  # all 600 labels
 assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
-assert torch.rand(1, generator=torch.Generator()).dtype == torch.float32 and not torch.equal(labels_loop, labels)  # the loop: float32
+assert not torch.equal(labels_loop, labels)  # the loop uses the random numbers in another order: other points
+
+
+# %% likelihood-slice
+assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15"  # the true value: 2.15 lower (a total)
+assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
+parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
+assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
+assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
 
 
 # %% maximum-against-truth
@@ -25,12 +33,41 @@ assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdf
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
 
 
-# %% worked-standardised-error
+# %% errors-shrink-as-n
+assert ((slopes + 0.5).abs() < 0.1).all()
+assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
+
+
+# %% play-widget
+from gmm_helpers import toy_with_component0  # what the explorer samples (float64)
+light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
+assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
+off_by_scale = []  # variances x 4: component 0's mean error doubles (sigma x 2), the others' do not change
+for scale in (1.0, 4.0):
+    x_s, lab_s = sample_gmm(toy_with_component0(0.5, scale), 200, generator=torch.Generator().manual_seed(0))
+    off_by_scale.append((empirical_params(x_s, lab_s, K).means - toy_with_component0(0.5, scale).means).norm(dim=1))
+assert torch.allclose(off_by_scale[1][0], 2 * off_by_scale[0][0]) and torch.allclose(off_by_scale[1][1:], off_by_scale[0][1:])
+
+
+# %% exercises
+assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
+x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
+assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
+assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: k = 3, index 2
+
+
+# %% optional-min-k-1
+assert f"{torch.cumsum(weights_19, dim=0)[-1]:.8f}" == "0.99999994" and float(torch.cumsum(weights_19, dim=0)[-1]) == 1 - 2**-24
+assert float(torch.rand(10**6, generator=torch.Generator().manual_seed(0)).max()) <= 1 - 2**-24 and 1 - 2**-24 < 1
+assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's sums end at exactly 1
+
+
+# %% optional-worked-standardised-error
 assert n_2 == 142 and f"{float(from_labels.means[2, 1]):.4f}" == "-2.6027" and f"{se_2:.5f}" == "0.04965"
 assert f"{(-2.6027 + 2.5) / 0.04965:.2f}" == "-2.07" == f"{u_2:.2f}"  # the prose's rounded arithmetic agrees
 
 
-# %% u-over-many-samples
+# %% optional-u-over-many-samples
 assert f"{float((u_samples.abs() < 2).double().mean()):.1%}" == "96.5%" and f"{math.erf(2 / math.sqrt(2)):.1%}" == "95.4%"
 assert abs(float(u_samples.std()) - 1) < 0.05 and abs(float(u_samples.mean())) < 0.1  # close to a standard normal
 assert abs(float(u_samples[0]) - u_2) < 1e-4 and 2 < abs(u_2) < 2.5  # seed 0: the running example, in the tail
@@ -50,8 +87,7 @@ u_more = torch.tensor(u_more)
 assert float(u_more.min()) > -3.5 and 0.015 < float((u_more < -2).double().mean()) < float((u_more > 2).double().mean()) < 0.035
 
 
-# %% play-story
-from gmm_helpers import toy_with_component0  # what draw_sample and the explorer sample (float64, weight 0.5, scale 1)
+# %% optional-three-samples
 assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1],
                        sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
 assert axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
@@ -73,30 +109,6 @@ assert (off.abs() > 2.5).all() and f"{se_quarter[1]:.3f}" == "0.031" and 33 / 20
 assert float((u_samples.abs() > 2.5).double().mean()) < 0.02  # rare in the histogram of u
 assert sum(math.comb(200, c) * 0.25**c * 0.75**(200 - c) for c in range(201) if abs(c - 50) >= 16) < 0.015  # and for a fraction's u (exact binomial)
 assert f"{0.75**20:.1%}" == "0.3%"  # the left panel's odds
-light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
-assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
-
-
-# %% errors-shrink-as-n
-assert ((slopes + 0.5).abs() < 0.1).all()
-assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
-assert f"{no_point:.0%}" == "11%" and f"{one_point:.0%}" == "36%" and abs(sum(chance(c) for c in splits_10) - 1) < 1e-12
-assert abs(no_point - (2 * 0.75**10 - 2 * 0.25**10)) < 1e-12  # inclusion-exclusion agrees
-one_of_each = empirical_params(torch.tensor([[0.0, 0.0], [1.0, 2.0], [4.0, 1.0]]), torch.tensor([0, 0, 1]), K)
-assert torch.allclose(one_of_each.variances[1], torch.tensor(1e-6))  # a one-point component: variance 1e-6 (reg_covar)
-
-
-# %% exercises
-assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
-x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
-assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
-assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: k = 3, index 2
-
-
-# %% optional-min-k-1
-assert f"{torch.cumsum(weights_19, dim=0)[-1]:.8f}" == "0.99999994" and float(torch.cumsum(weights_19, dim=0)[-1]) == 1 - 2**-24
-assert float(torch.rand(10**6, generator=torch.Generator().manual_seed(0)).max()) <= 1 - 2**-24 and 1 - 2**-24 < 1
-assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's sums end at exactly 1
 
 
 # %% optional-checking-a-sampler
@@ -120,11 +132,13 @@ assert 0.44 < sum(beyond_2_sim) / 1000 < 0.56
 assert torch.allclose((u_running[:, 0] * (weights * (1 - weights) / N).sqrt()).sum(), torch.tensor(0.0), atol=1e-6)  # errors sum to 0
 assert f"{math.sqrt(0.35 / 142):.5f}" == "0.04965" and f"{7 * 0.04965:.3f}" == f"{7 * math.sqrt(0.35 / 142):.3f}" == "0.348"  # 7 standard errors
 assert f"{math.sqrt(0.35):.2f}" == "0.59" and f"{7 * math.sqrt(0.35 / 142) / math.sqrt(0.35):.1f}" == "0.6"  # in sds of component 2
-
-
-# %% optional-often-correct-sampler
-assert f"{beyond_5:.1e}" == "5.7e-07" and f"{max(chances):.0e}" == "7e-06" and min(chances) > beyond_5  # a variance's u: more often
-assert f"{per_sampler:.1e}" == "3.7e-05" and round(1 / per_sampler, -3) == 27000 and K * (1 + 2 * D) == 15
+from scipy.stats import chi2  # a variance's u: S / sigma^2 follows the chi^2 law with N_k - 1 degrees of freedom
+chances = []  # P(|u| > 5) for each component's variance u, at the running example's counts
+for n_k in torch.bincount(labels, minlength=K).tolist():
+    df, spread = n_k - 1, 5 * math.sqrt(2 / n_k)  # |u| > 5 when S / sigma^2 lies outside n_k (1 -/+ spread)
+    chances.append(chi2.sf(n_k * (1 + spread), df) + chi2.cdf(n_k * (1 - spread), df))
+assert f"{beyond_5:.1e}" == "5.7e-07" and beyond_5 < min(chances) and max(chances) < 1e-5  # more often, but below 1e-5
+assert K * beyond_5 + K * D * beyond_5 + D * sum(chances) < 1e-4  # 15 u's: a correct sampler almost never fails (union bound)
 
 
 # %% optional-per-component-two
@@ -145,8 +159,8 @@ assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 
 assert abs(float(S_draws.var()) - 2 * 4) < 0.5  # Var[S / sigma^2] = 2 (N_k - 1): the chi^2 law's variance
 assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sqrt()).min())  # reg_covar: far below every SE
 nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
-assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
-assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15" and f"{2.07**2 / 2:.2f}" == "2.14"  # the drop is u^2 / 2
+se_hat = math.sqrt(var_hat / nk2)  # sigma-hat / sqrt(N_k)
+assert f"{-drops[50]:.2f}" == "2.15" and f"{2.07**2 / 2:.2f}" == "2.14"  # the drop at the truth is close to u^2 / 2
 assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_hat) + drops[50]) < 0.01  # the formula
 for side in (-1, 1):  # one standard error from the peak: 1/2 lower
     tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
