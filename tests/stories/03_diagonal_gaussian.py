@@ -9,7 +9,7 @@
 for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 1e38, 1e39), (torch.float64, 1e-323, 1e-324, 1e308, 1e309)):
     stored = torch.tensor([small, too_small, large, too_large], dtype=torch.float64).to(dtype)  # roughly 1e-45 to 1e38 (float32)
     assert stored[0] > 0 and stored[1] == 0 and stored[2] < math.inf and stored[3] == math.inf
-    tiniest_d = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # c15's rule: at or below half of it, 0
+    tiniest_d = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # the optional section's rule: at or below half of it, 0
     assert torch.tensor([0.5 * tiniest_d, 0.51 * tiniest_d], dtype=torch.float64).to(dtype).tolist() == [0.0, tiniest_d]
 assert (f"{factor:.3f}", f"{narrow_factor:.2f}", f"{0.5 * (math.log(2 * math.pi) + 1):.3f}", f"{-factor.log():.3f}") == ("0.242", "3.99", "1.419", "1.419")
 assert f"{math.log(narrow_factor):.2f}" == "1.38"  # the narrow component's log-density per dimension
@@ -20,11 +20,9 @@ for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{
     as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
     as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
     assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
-assert first_inf == 513 and product == math.inf  # the table's float64 overflow, as printed
 assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"
-for name, t in far.items():  # the far point's row: 0 between the two printed t, at 14.4 (float32) and 38.6 (float64)
-    density = Normal(torch.tensor(0.0, dtype=t.dtype), 1.0).log_prob(t).exp()
-    assert str(t.dtype) == "torch." + name and density[0] > 0 and density[1] == 0 and f"{t[1]:.1f}" == {"float32": "14.4", "float64": "38.6"}[name]
+assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
+assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
@@ -87,6 +85,9 @@ assert [f"{error32[d - 1]:.1%}" for d in (70, 71, 72, 73)] == ["0.2%", "3.1%", "
 assert held["float32"][73] == 0  # D = 74
 tiny = torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps  # the smallest positive float32
 assert held_far.item() == tiny and f"{held_far:.1e}" == "1.4e-45" and f"{exact_far:.1e}" == "1.6e-45"
+assert -150 * math.log(2) < log_density[72] < -149 * math.log(2) and held["float32"][72] == tiny  # D = 73: rounded up to 2^-149
+far64 = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).log_prob(torch.tensor([38.5, 38.6], dtype=torch.float64)).exp()
+assert far64[0] > 0 == far64[1]  # float64's far point: 0 between 38.5 and 38.6 (t = 38.58)
 
 
 # %% density-not-probability
@@ -104,12 +105,6 @@ assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # 
 
 # %% diagonal-covariance-costs-2
 assert f"{diagonal_cost(true_cov):.2f}" == f"{-0.5 * math.log(1 - 0.9**2):.2f}" == f"{cost:.2f}" == "0.83" and f"{math.exp(cost):.1f}" == "2.3"
-angle = torch.tensor(math.pi / 4, dtype=torch.float64)  # rotating the data changes rho; rescaling a coordinate does not
-turn = torch.stack([torch.stack([angle.cos(), -angle.sin()]), torch.stack([angle.sin(), angle.cos()])])
-assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5 and torch.allclose(torch.corrcoef((Y * torch.tensor([3.0, 0.5], dtype=torch.float64)).T)[0, 1], rho_hat)
-assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000"
-V = torch.linalg.eigh(Sigma_hat).eigenvectors  # V^T Sigma_hat V is diagonal (the eigenvalues)
-assert torch.allclose(V.T @ Sigma_hat @ V, torch.diag(torch.linalg.eigh(Sigma_hat).eigenvalues)) and torch.allclose(V.T @ V, torch.eye(2, dtype=torch.float64))
 assert (f"{rho_hat:.3f}", f"{sample_cost:.3f}", f"{math.exp(sample_cost):.2f}") == ("0.905", "0.855", "2.35") and sample_cost > cost  # c40's sample values
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
 
@@ -127,6 +122,14 @@ assert torch.allclose(diagonal_cost(Sigma4), -0.5 * torch.logdet(Sigma4 / sd[:, 
 assert diagonal_cost(Sigma4) > 0 and diagonal_cost(torch.diag(Sigma4.diagonal())) == 0  # >= 0, and 0 when R = I
 
 
+# %% optional-rotation
+assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5  # rotating the data changes rho
+assert torch.allclose(torch.corrcoef(rescaled.T)[0, 1], rho_hat)  # rescaling a coordinate does not
+assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000" and torch.allclose(torch.cov(principal.T, correction=0), torch.diag(eigenvalues))
+assert torch.allclose(V.T @ V, torch.eye(2, dtype=torch.float64)) and torch.allclose(Sigma_hat @ V, V * eigenvalues)  # V^T V = I, Sigma_hat V = V Lambda
+assert math.isclose(abs(torch.linalg.det(V).item()), 1.0)  # a rotation (or reflection)
+
+
 # %% optional-tiling-pooled-covariance
 assert pooled[0, 1] == 0 and f"{diagonal_cost(pair[0]):.2f}" == f"{diagonal_cost(pair[1]):.2f}" == "0.83"  # PCA turns nothing
 mixture = torch.cat([torch.randn(20_000, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in pair])
@@ -135,6 +138,11 @@ assert torch.allclose(torch.cov(mixture.T), pooled, atol=0.1)  # the pooled cova
 
 # %% optional-several-diagonal-components
 assert all(fit.converged for fit in fits.values())
+two = fits[2].params  # two diagonal components: one spreads over the whole X, the other takes a few points on the right
+big, small = int(two.weights.argmax()), int(two.weights.argmin())
+assert (f"{two.weights[big]:.2f}", f"{two.weights[small]:.2f}") == ("0.96", "0.04")
+assert two.means[big].abs().max() < 0.2 and (two.variances[big] / cross.var(dim=0, unbiased=False) - 1).abs().max() < 0.25  # about the whole X's spread
+assert two.means[small][0] > 3.5 and 25 < two.weights[small] * len(cross) < 40  # far out on the right, about 30 points
 assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 8  # the eight components, grey, under the true ones
 assert all(sum(p.get_gid() == "source" for p in ax.patches) == 2 for ax in axes.flat)  # the two true components, dashed
 assert torch.allclose(true_per_point, torch.logsumexp(log_true + math.log(0.5), dim=1).mean())  # no underflow in 2-D
@@ -159,7 +167,9 @@ assert all(f"peak {peak:.3f}" in ax.get_title() for peak, ax in zip(peaks, axes)
 tilts = [math.degrees(math.atan2(v[1], v[0])) % 180 for v in (torch.linalg.eigh(cov).eigenvectors[:, -1] for cov in covs[:3])]
 assert tilts[0] < tilts[1] < tilts[2] < 45  # at variances 4 and 1 the tilt grows with rho
 equal = [torch.linalg.eigh(torch.tensor([[1.0, r], [r, 1.0]], dtype=torch.float64)).eigenvectors[:, -1] for r in (0.1, 0.6, 0.9)]
-assert all(math.isclose(abs(v[1] / v[0]), 1.0) for v in equal)  # at equal variances: 45 degrees for every rho > 0
+assert all(math.isclose(abs(v[1] / v[0]), 1.0) for v in equal)  # at equal variances (standard-deviation units): 45 degrees for every rho != 0
+assert math.isclose(abs(torch.linalg.eigh(torch.tensor([[1.0, -0.6], [-0.6, 1.0]], dtype=torch.float64)).eigenvectors[0, -1].item()), 0.5**0.5)  # also rho < 0
+assert all(math.isclose(torch.linalg.det(cov).item(), 4.0 * 1.0 * (1 - r**2)) for cov, r in zip(covs, correlations + [-0.9]))  # |Sigma| = s1^2 s2^2 (1 - rho^2)
 scaled = [diagonal_cost(torch.tensor([[a, 0.6 * (a * b) ** 0.5], [0.6 * (a * b) ** 0.5, b]], dtype=torch.float64)).item()
           for a, b in ((4.0, 1.0), (0.25, 0.25), (2.0, 8.0))]
 assert max(scaled) - min(scaled) < 1e-12  # at a fixed rho the cost does not depend on the variances
