@@ -33,14 +33,6 @@ assert f"{fit.log_likelihoods[0] / N:.2f}" == "-7.68" and fit.n_iter == 32
 assert changes[-1] < tol and (changes[:-1] > tol).all()  # iteration 32: the first rise below the red tol line (right panel)
 assert (changes > 0).all() and changes.numel() == 32  # all 32 rises positive (the text), so every one is drawn on the log scale
 assert plateau.min() > 1e3 * tol  # tol lies far below the plateau's rises
-assert f"{lam:.2f}" == "0.29" and 0.25 < step_ratios.min() <= lam  # the parameters' steps shrink by about 0.29 (rising towards 0.30)
-assert f"{lam ** 2:.3f}" == "0.084" and (ratios[1:] - lam ** 2).abs().max() < 0.002  # the rises shrink by λ², as the text says
-assert [f"{r:.3f}" for r in step_ratios] == ["0.254", "0.277", "0.289"]  # still creeping up at iteration 32
-_long = fit_em(X64, start, tol=0, max_iter=40)  # run on past tol: the ratios settle near their limits
-_long_steps = torch.stack([torch.cat([p.weights, p.means.flatten(), p.variances.flatten()]) for p in _long.history]).diff(dim=0).norm(dim=1)
-_long_lam = (_long_steps[-1] / _long_steps[-2]).item()
-_long_ratios = (_long.log_likelihoods.diff()[1:] / _long.log_likelihoods.diff()[:-1])[33:36]  # iterations 35-37, before rounding takes over
-assert f"{_long_lam:.2f}" == "0.30" and all(f"{r:.2f}" == "0.09" for r in _long_ratios) and (_long_ratios - _long_lam**2).abs().max() < 0.003
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
 assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
 
@@ -70,6 +62,7 @@ assert finals == ["-3.779", "-4.028", "-4.251", "-4.308", "-3.779", "-4.028"] an
 assert fits["random data points", 11].n_iter == 195 and all(run.converged for run in fits.values())  # the text below
 shapes = {key: sorted(nearest_means(run.params.means, truth.means.double()).tolist()) for key, run in fits.items()}
 assert shapes["random data points", 11] == [0, 0, 1]  # -4.028: two components in the big left group, one on both right-hand groups
+assert shapes["k-means++", 5] == shapes["random data points", 11]  # -4.028 twice (finals): the same shape, by two schemes
 assert shapes["random data points", 54] == [0, 1, 1] and shapes["random data points", 5] == [0, 2, 2]  # two share a right-hand group
 
 
@@ -115,6 +108,16 @@ for params, formula in zip(fit.history[:-1], reg_misses):  # the printed formula
 assert f"{max(reg_misses):.1e}" == "1.2e-12" and (fit.log_likelihoods.diff() / N).min() > 1e4 * max(reg_misses)  # far below every rise
 assert f"{exact.log_likelihoods[-1] / N:.4f}" == "-3.7786" and exact.converged  # reg_covar = 0: the same value
 assert (exact.log_likelihoods.diff() / N).min() > -1e-12 and f"{min(float(p.variances.min()) for p in exact.history):.2f}" == "0.28"  # never down, bounded
+
+
+# %% optional-how-fast-near-limit
+assert f"{lam:.2f}" == "0.29" and 0.25 < step_ratios.min() <= lam  # the parameters' steps shrink by about 0.29 (rising towards 0.30)
+assert [f"{r:.3f}" for r in step_ratios] == ["0.254", "0.277", "0.289"]  # still creeping up at iteration 32
+assert f"{lam ** 2:.3f}" == "0.084" and abs(ratios[-1] - lam ** 2) < 0.002  # 0.29² matches the last rise ratio
+assert (step_ratios.diff() > 0).all()  # creeping up
+assert long_run.n_iter == 40 and f"{long_lam:.2f}" == "0.30" and all(f"{r:.2f}" == "0.09" for r in long_ratios)  # settled: 0.30, 0.09
+assert (long_ratios - long_lam ** 2).abs().max() < 0.003  # c = λ² in the limit
+assert (long_run.log_likelihoods[:33] - fit.log_likelihoods).abs().max() / N < 1e-12  # the same run, continued
 
 
 # %% optional-float32-or-float64
