@@ -50,6 +50,8 @@ def test_structure_title_navigation_checks_exercises(path):
     number = path.name[:2]
     assert md[0].startswith(f"# {number} · ") and "**You will learn**" in md[0]
     assert "[index](00_overview.ipynb)" in md[0] or number == "00"
+    learn = md[0].split("**You will learn**", 1)[1].split("\n\n", 1)[0]
+    assert "](" not in learn, "no links in 'You will learn': tools/build_site.py copies it into the site's index"
     code = sources(nb, "code")
     checked = [src for src, cell in zip(code, code_cells(nb)) if "nbval-check-output" in cell["metadata"].get("tags", [])]
     assert any("check_close(" in src for src in checked), "a compared check cell (tagged nbval-check-output)"
