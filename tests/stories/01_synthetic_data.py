@@ -47,6 +47,11 @@ for scale in (1.0, 4.0):
     x_s, lab_s = sample_gmm(toy_with_component0(0.5, scale), 200, generator=torch.Generator().manual_seed(0))
     off_by_scale.append((empirical_params(x_s, lab_s, K).means - toy_with_component0(0.5, scale).means).norm(dim=1))
 assert torch.allclose(off_by_scale[1][0], 2 * off_by_scale[0][0]) and torch.allclose(off_by_scale[1][1:], off_by_scale[0][1:])
+var_off = []  # ... and its variances' errors quadruple (sigma^2 x 4)
+for scale in (1.0, 4.0):
+    x_s, lab_s = sample_gmm(toy_with_component0(0.5, scale), 200, generator=torch.Generator().manual_seed(0))
+    var_off.append((empirical_params(x_s, lab_s, K).variances - toy_with_component0(0.5, scale).variances).abs()[0])
+assert torch.allclose(var_off[1], 4 * var_off[0], rtol=1e-4)  # up to the 1e-6 floor empirical_params adds
 
 
 # %% exercises
