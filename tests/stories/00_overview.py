@@ -8,6 +8,7 @@
 # %% one-bell-curve-not
 assert near_peak == 24  # the single Gaussian's most likely place is a sparse one
 assert [f"{s:.2f}" for s in one_gaussian_sigmas] == ["2.65", "2.05"] and (one_gaussian_sigmas > 2).all()  # much wider than radius 1
+assert [f"{s * s:.1f}" for s in one_gaussian_sigmas] == ["7.0", "4.2"]  # the variances the prose quotes
 # what the single Gaussian itself predicts within radius 1 of its peak: integrate over x_1 the chance that |x_2| < sqrt(1 - x_1^2)
 _x1 = torch.linspace(-1, 1, 20001, dtype=torch.float64)
 _s1, _s2 = one_gaussian_variances.double().sqrt()
