@@ -496,6 +496,7 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     (zoom,) = axes[3].child_axes  # the inset: the curve's last 4 iterations and the dashed line
     np.testing.assert_allclose(zoom.lines[0].get_xdata(), range(fit.n_iter - 3, fit.n_iter + 1))
     assert zoom.lines[-1].get_ydata()[0] == pytest.approx(float(log_likelihood(X, truth) / len(X)))
+    assert zoom.title.get_fontsize() >= 12 and all(t.get_fontsize() >= 12 for t in zoom.get_yticklabels())  # readable from the back
     colours = axes[1].collections[0].get_facecolors()[:, :3]  # the points at iteration 3, by responsibility
     expected = responsibility_colours(log_responsibilities(X, fit.history[3]).exp())[:, :3]
     np.testing.assert_allclose(colours, expected, atol=1e-6)

@@ -1376,8 +1376,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         zoom.axhline(truth_per_point, color="0.4", linestyle="--")
         pad = 0.15 * (max(float(end.max()), truth_per_point) - min(float(end.min()), truth_per_point))
         zoom.set_ylim(min(float(end.min()), truth_per_point) - pad, max(float(end.max()), truth_per_point) + pad)
-        zoom.set_title(f"the last {zoom_last} iterations, enlarged", fontsize=11, pad=3)
-        zoom.tick_params(labelsize=10)
+        zoom.set_title(f"the last {zoom_last} iterations", fontsize=13, pad=3)  # >= 12 pt: a projector
+        zoom.tick_params(labelsize=12)
         curve.indicate_inset_zoom(zoom, edgecolor="0.3")
     fig.tight_layout(rect=(0, 1.1 / fig.get_figheight(), 1, 1))  # room below for the key's three rows
     curve_keys = curve.get_legend_handles_labels()[0]  # the curve's key joins the one below the panels

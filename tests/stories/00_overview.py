@@ -66,6 +66,14 @@ from gmm_helpers import GMMParams  # the log-likelihood before and after, agains
 assert (f"{ll_before:.3f}", f"{ll_after:.3f}") == ("-4.998", "-4.400") and ll_after > ll_before
 assert torch.isclose(ll_before, log_likelihood(x[:, None], GMMParams(w, mu[:, None], var[:, None])))
 assert torch.isclose(ll_after, log_likelihood(x[:, None], GMMParams(new_w, new_mu[:, None], new_var[:, None])))
+import numpy as np
+
+from gmm_helpers.teach.style import responsibility_colours  # the figure: points coloured by r, curves before and after
+
+assert len(ax.lines) == 4 and [l.get_linestyle() for l in ax.lines] == ["--", "--", "-", "-"]  # dashed before, solid after
+assert np.allclose(ax.collections[0].get_facecolors()[:, :3], responsibility_colours(r)[:, :3], atol=1e-6)  # each point by its r
+assert new_var[0] < var[0] and new_var[1] > var[1]  # component 0 narrows, component 1 widens
+assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
 
 
 # %% em-at-work-teaser
@@ -82,6 +90,13 @@ assert torch.allclose(fit.history[1].variances, m_vars, rtol=1e-4, atol=2e-6)  #
 assert nearest_means(start.means, truth.means).tolist() == [1, 0, 0]  # two start means nearest the left group, none the lower-right
 _first_ordered = log_responsibilities(X, ordered.history[0]).exp()  # iteration 0's colours, in truth's order
 assert (_first_ordered[labels == 2].argmax(dim=1) == 2).float().mean() > 0.6  # the lower-right group is mostly green already
+_nearest0 = nearest_means(X[labels == 2], ordered.history[0].means)  # equal weights and variances: the nearest mean wins
+assert (_nearest0 == 2).float().mean() > 0.6 and torch.equal(_nearest0, _first_ordered[labels == 2].argmax(dim=1))
+from gmm_helpers.em import em_loop  # the stop rule: the size of the change per point, below tol
+
+assert "abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol" in inspect.getsource(em_loop)
+(_inset,) = fig.axes[3].child_axes  # the teaser's inset: readable from the back of a room
+assert _inset.title.get_fontsize() >= 12 and all(t.get_fontsize() >= 12 for t in _inset.get_xticklabels() + _inset.get_yticklabels())
 middle = ordered.history[15]  # iteration 15, in truth's order
 assert middle.variances[1, 1] > 4 * truth.variances[1:, 1].max() and middle.means[1, 1] < 1  # orange spans both right groups
 assert -2 < middle.means[2, 0] < 1.5 and nearest_means(ordered.history[0].means, truth.means)[2] == 0  # green: between; starts left
