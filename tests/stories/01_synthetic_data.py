@@ -42,15 +42,13 @@ assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300
 from gmm_helpers import toy_with_component0  # what the explorer samples (float64)
 light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
 assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
-off_by_scale = []  # variances x 4: component 0's mean error doubles (sigma x 2), the others' do not change
-for scale in (1.0, 4.0):
+off_by_scale, var_off = [], []  # variances x 4: component 0's mean error doubles (sigma x 2), its variance errors
+for scale in (1.0, 4.0):  # quadruple (sigma^2 x 4), the others' do not change
     x_s, lab_s = sample_gmm(toy_with_component0(0.5, scale), 200, generator=torch.Generator().manual_seed(0))
-    off_by_scale.append((empirical_params(x_s, lab_s, K).means - toy_with_component0(0.5, scale).means).norm(dim=1))
+    estimate_s, truth_s = empirical_params(x_s, lab_s, K), toy_with_component0(0.5, scale)
+    off_by_scale.append((estimate_s.means - truth_s.means).norm(dim=1))
+    var_off.append((estimate_s.variances - truth_s.variances).abs()[0])
 assert torch.allclose(off_by_scale[1][0], 2 * off_by_scale[0][0]) and torch.allclose(off_by_scale[1][1:], off_by_scale[0][1:])
-var_off = []  # ... and its variances' errors quadruple (sigma^2 x 4)
-for scale in (1.0, 4.0):
-    x_s, lab_s = sample_gmm(toy_with_component0(0.5, scale), 200, generator=torch.Generator().manual_seed(0))
-    var_off.append((empirical_params(x_s, lab_s, K).variances - toy_with_component0(0.5, scale).variances).abs()[0])
 assert torch.allclose(var_off[1], 4 * var_off[0], rtol=1e-4)  # up to the 1e-6 floor empirical_params adds
 
 
