@@ -54,6 +54,33 @@ def test_weight_explorer_variance_slider_keeps_the_volume_and_lowers_the_height(
     assert int(np.argmax(label_heights)) == 0
 
 
+def test_weight_explorer_log_levels_show_every_hill_over_the_sliders_range():
+    from matplotlib.colors import LogNorm
+
+    from gmm_helpers import toy_with_component0
+    from gmm_helpers.teach.widgets import WEIGHT_LEVELS
+
+    w = weight_explorer()
+    c = controls(w)
+    weight, scale = c["weight of component 0"], c["variances × (component 0)"]
+    weights = np.arange(weight.min, weight.max + weight.step / 2, weight.step)  # 0.05, 0.10, ..., 0.90
+    scales = scale.base ** np.arange(scale.min, scale.max + scale.step / 2, scale.step)  # 0.25, ..., 4
+    assert len(weights) == 18 and len(scales) == 9
+    settings = [toy_with_component0(float(wt), float(sc)) for wt in weights for sc in scales]
+    heights = np.array([(p.weights / (2 * np.pi * p.variances.prod(dim=1).sqrt())).tolist() for p in settings])  # (162, 3)
+    assert np.allclose(WEIGHT_LEVELS[1:] / WEIGHT_LEVELS[:-1], 2)  # each level twice the one below
+    assert heights.min() >= 4 * WEIGHT_LEVELS[0]  # the lowest hill (0.0017) rises two bands above the background
+    assert heights.max() < WEIGHT_LEVELS[-1]  # the tallest (0.48) does not saturate: no hill is one flat colour
+    assert f"{heights.min():.4f}" == "0.0017" and f"{heights.max():.2f}" == "0.48"  # the comment at WEIGHT_LEVELS
+    weight.value, scale.value = 0.05, 4.0  # the extreme: its fill is on the same fixed log levels
+    ax, bar = w.result.axes
+    filled = ax.collections[0]
+    assert isinstance(filled.norm, LogNorm) and np.allclose(filled.levels, WEIGHT_LEVELS)
+    assert [t.get_text() for t in bar.get_yticklabels()] == ["0.00025", "0.001", "0.004", "0.016", "0.064", "0.256"]
+    assert bar.get_ylabel() == "density $p(x)$ (log scale)"
+    plt.close("all")
+
+
 def test_sampling_explorer_resamples_with_a_new_seed_at_fixed_n():
     w = sampling_explorer()
     c = controls(w)

@@ -78,7 +78,7 @@ def draw_ellipses(mean, variance, ax=None, n_std=(1, 2), **kwargs):
 
 
 def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels=10, colorbar: bool = True,
-                 cmap: str = "viridis"):
+                 cmap: str = "viridis", log_scale: bool = False):
     """Filled contours of the mixture density p(x), with a colour bar.
 
     Introduced in notebooks/00_overview.ipynb.
@@ -94,22 +94,55 @@ def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels=
     colorbar : bool
     cmap : str
         A multi-hue sequential colour map, so neighbouring levels can be told apart.
+    log_scale : bool
+        Colours on a log scale, for positive ``levels`` such as each twice the one below: hills of very
+        different heights all show their rings; a density below the lowest level gets the darkest colour
+        (``density_colorbar`` ticks its bar).
 
     Returns
     -------
     ax : matplotlib Axes
         Its last collection is the filled contour set (for a shared colour bar).
     """
+    from matplotlib.colors import LogNorm
+
     ax = ax or plt.gca()
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, xlim, ylim))
-    extend = "neither" if np.isscalar(levels) else "max"
-    filled = ax.contourf(xs, ys, density, levels=levels, cmap=cmap, extend=extend)
+    if log_scale:  # LogNorm would leave a density that underflows to 0 blank
+        density = np.maximum(density, np.finfo(density.dtype).tiny)
+        filled = ax.contourf(xs, ys, density, levels=levels, cmap=cmap, norm=LogNorm(), extend="both")
+    else:
+        filled = ax.contourf(xs, ys, density, levels=levels, cmap=cmap,
+                             extend="neither" if np.isscalar(levels) else "max")
     if colorbar:
-        ax.figure.colorbar(filled, ax=ax, label="density $p(x)$")
+        density_colorbar(filled, ax=ax)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
     return ax
+
+
+def density_colorbar(filled, ax, **kwargs):
+    """The colour bar of ``plot_density``'s filled contours ``filled``, labelled "density p(x)", on ``ax`` (an
+    axis, or several that share it). On a log scale (``plot_density(..., log_scale=True)``) it is ticked at every
+    other level, from the lowest, in plain decimals (levels each twice the one below: ticks 4 times).
+
+    Introduced in notebooks/00_overview.ipynb. ``kwargs`` go to ``Figure.colorbar`` (``shrink``, ``pad``).
+    Returns the colour bar.
+    """
+    from matplotlib.colors import LogNorm
+
+    log_scale = isinstance(filled.norm, LogNorm)
+    bar = _ax_figure(ax).colorbar(filled, ax=ax, label="density $p(x)$" + (" (log scale)" if log_scale else ""), **kwargs)
+    if log_scale:
+        ticks = list(filled.levels[::2])  # every other level, from the lowest
+        bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    return bar
+
+
+def _ax_figure(ax):
+    """The figure of an axis, or of the first of several."""
+    return (ax if not isinstance(ax, (list, tuple, np.ndarray)) else np.ravel(ax)[0]).figure
 
 
 def _weight_label(weight: float) -> str:

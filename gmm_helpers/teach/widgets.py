@@ -34,11 +34,11 @@ def _new_axes(ax, figsize):
     return None, ax
 
 
-# Fixed colour levels for the weight explorer: the tallest hill over the weight slider's range (0.05 to 0.9) is
-# below 0.13, so the same colour means the same density at every weight (a narrowed component 0 can rise above
-# it: the top colour, and its label gives the height).
-WEIGHT_LEVELS = np.linspace(0.0, 0.13, 14)
-WEIGHT_LINE_LEVELS = 0.003 * 1.5 ** np.arange(11)  # thin contour lines, each 1.5 times the next one out: a low hill shows rings too
+# Fixed colour levels for the weight explorer, on a log scale, each twice the one below: the same colour means the
+# same density at every slider setting, and every hill shows its rings. Over the sliders' range (weight 0.05 to 0.9,
+# variances x 0.25 to x 4) the hills stand 0.0017 (component 0 at 0.05 and x 4) to 0.48 high (at 0.9 and x 0.25):
+# each rises at least two bands above the lowest level, and none reaches the highest (tests/test_widgets.py).
+WEIGHT_LEVELS = 0.00025 * 2.0 ** np.arange(12)  # 0.00025, 0.0005, 0.001, ..., 0.512
 WEIGHT_XLIM = (-9, 7)  # component 0 at variances x 4 (sd 2.7 along x1): its 2 sd reach -7.9
 WEIGHT_PEAK_OFFSETS = [(-3.3, 1.9), (-2.8, 0.4), (0.0, -3.45)]  # labels beside, not on, the hills and their ellipses (even at variances x4)
 
@@ -66,18 +66,18 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
 
     Introduced in notebooks/00_overview.ipynb.
 
-    Colour levels are fixed (``WEIGHT_LEVELS``), so heights can be compared across settings; each hill is
+    Colour levels are fixed (``WEIGHT_LEVELS``, on a log scale, each twice the one below; thin light lines mark
+    them), so heights can be compared across settings and every hill, low or tall, shows its rings; each hill is
     labelled with its weight and height, and the title gives component 0's volume (computed) and height.
     Each component's 1σ ellipse is drawn as a dashed white line: a lower hill can look narrower on fixed
-    colour levels, and the ellipse shows its width did not change. Thin grey lines are contours spaced by a
-    factor 1.5 in density (``WEIGHT_LINE_LEVELS``), so a low hill still shows its rings. Returns the new figure, or ``ax`` when one
+    colour levels, and the ellipse shows its width did not change. Returns the new figure, or ``ax`` when one
     is given.
     """
     params = toy_with_component0(weight, variance_scale)
     fig, ax = _new_axes(ax, (8.5, 6))
-    plot_density(params, ax=ax, xlim=WEIGHT_XLIM, levels=WEIGHT_LEVELS, colorbar=colorbar)
+    plot_density(params, ax=ax, xlim=WEIGHT_XLIM, levels=WEIGHT_LEVELS, colorbar=colorbar, log_scale=True)
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, WEIGHT_XLIM, (-6, 6)))  # plot_density's grid
-    ax.contour(xs, ys, density, levels=WEIGHT_LINE_LEVELS, colors="0.85", linewidths=0.6, alpha=0.7)
+    ax.contour(xs, ys, density, levels=WEIGHT_LEVELS, colors="0.85", linewidths=0.6, alpha=0.7)  # the band edges
     for k in range(params.K):
         draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2,
                       linestyle="--")

@@ -16,9 +16,13 @@ _strip = torch.special.erf((1 - _x1**2).sqrt() / (_s2 * math.sqrt(2)))  # P(|x_2
 _predicted = N * torch.trapezoid(torch.exp(-_x1**2 / (2 * _s1**2)) / (_s1 * math.sqrt(2 * math.pi)) * _strip, _x1)
 assert abs(predicted_near_peak - _predicted) < 0.5 and f"{predicted_near_peak:.0f}" == "53"  # about 53 predicted (the draws agree)
 assert near_peak < predicted_near_peak / 2  # 24 found
+_by_hand = N * math.pi / (2 * math.pi * 2.65 * 2.05)  # 600 x peak density x the circle's area, from the printed sigmas
+assert f"{_by_hand:.0f}" == "55" and f"{N / (2 * _s1 * _s2):.0f}" == "55" and 53 < _by_hand < 53 * 1.06  # a little high
+assert _predicted < N / (2 * _s1 * _s2)  # the density dips away from the peak, so the disc holds less than peak x area
 
 
 # %% pytorch-primer
+assert t[0].tolist() == [1.0, 5.0, 3.0] and t[:, 0].shape == (2,) and t[:, :1].shape == (2, 1)  # the indexing sentence
 assert 1e-7 < torch.finfo(torch.float32).eps < 2e-7 and 2e-16 < torch.finfo(torch.float64).eps < 3e-16  # 7 and 16 digits
 assert t[rows].shape == (3, 3) and t[mask].tolist() == [[4.0, 2.0, 6.0]]  # the comments' claims
 assert (t - v).shape == (2, 3) and (t - v)[1].tolist() == [-6.0, -18.0, -24.0] and (v[:, None] - v[None, :]).shape == (3, 3)
@@ -73,6 +77,21 @@ from gmm_helpers.teach.style import responsibility_colours  # the figure: points
 assert len(ax.lines) == 4 and [l.get_linestyle() for l in ax.lines] == ["--", "--", "-", "-"]  # dashed before, solid after
 assert np.allclose(ax.collections[0].get_facecolors()[:, :3], responsibility_colours(r)[:, :3], atol=1e-6)  # each point by its r
 assert new_var[0] < var[0] and new_var[1] > var[1]  # component 0 narrows, component 1 widens
+assert ax.get_legend().get_texts()[-1].get_text().startswith("the points") and np.allclose(ax.collections[1].get_facecolors()[0][:3], 0.6)  # a neutral key
+# "each step makes the best choice of its half given the other half": on the bound F(q, theta) = sum q (log p_nk - log q)
+def _F(q, w_, mu_, var_):  # in float64, so that rounding cannot decide the comparisons
+    q = q.double()
+    return float((q * (weighted_densities(w_.double(), mu_.double(), var_.double(), at=x.double()).log() - q.log())).sum())
+_g = torch.Generator().manual_seed(0)
+assert abs(_F(r, w, mu, var) - float(ll_before)) < 1e-5  # after the E-step the bound is the log-likelihood itself
+for _ in range(200):  # the E-step's r beats any other table for the old parameters ...
+    _q = torch.rand(3, 2, generator=_g) + 1e-3
+    assert _F(_q / _q.sum(dim=1, keepdim=True), w, mu, var) <= _F(r, w, mu, var) + 1e-9
+    _dw = 0.1 * (torch.rand(1, generator=_g) - 0.5)  # ... and the M-step's parameters beat nearby ones for that r
+    _w2 = torch.cat([new_w[:1] + _dw, new_w[1:] - _dw])
+    _mu2 = new_mu + 0.2 * (torch.rand(2, generator=_g) - 0.5)
+    _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
+    assert _F(r, _w2, _mu2, _var2) <= _F(r, new_w, new_mu, new_var) + 1e-9
 assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
 
 
@@ -143,9 +162,15 @@ assert torch.equal(toy_with_component0(0.8).variances, toy_with_component0(0.5).
 assert abs(hills[0.5, 4.0][1] - hills[0.5, 1.0][1] / 4) < 1e-9  # widening by 4: a quarter of the height
 import numpy as np
 
-from gmm_helpers.teach.widgets import WEIGHT_LINE_LEVELS
+from matplotlib.colors import LogNorm
 
-assert np.allclose(WEIGHT_LINE_LEVELS[1:] / WEIGHT_LINE_LEVELS[:-1], 1.5) and (WEIGHT_LINE_LEVELS < hills[0.5, 4.0][1]).sum() >= 4  # the low hill's rings
+from gmm_helpers.teach.widgets import WEIGHT_LEVELS
+
+assert np.allclose(WEIGHT_LEVELS[2:] / WEIGHT_LEVELS[:-2], 4)  # each band twice the next: a quarter is two bands down
+for _ax in axes:  # every panel: the same fixed levels on a log scale, the thin lines at the band edges
+    _filled, _lines = _ax.collections[:2]
+    assert isinstance(_filled.norm, LogNorm) and np.allclose(_filled.levels, WEIGHT_LEVELS) and np.allclose(_lines.levels, WEIGHT_LEVELS)
+assert (WEIGHT_LEVELS < min(h for _, h in hills.values())).sum() >= 4  # even the low hill (0.017) shows rings
 
 
 # %% weight-explorer
@@ -153,6 +178,9 @@ _slider = [round(0.05 * i, 2) for i in range(1, 19)]  # the weight slider: 0.05 
 import inspect
 
 assert "value=0.5, min=0.05, max=0.9, step=0.05" in inspect.getsource(weight_explorer)  # (building one would draw a figure)
+assert "base=2, min=-2, max=2, step=0.5" in inspect.getsource(weight_explorer)  # variances x 0.25 to x 4
+_all_heights = torch.stack([_heights(toy_with_component0(w, 2.0**e)) for w in _slider for e in np.arange(-2, 2.25, 0.5)])
+assert _all_heights.min() >= 4 * WEIGHT_LEVELS[0] and _all_heights.max() < WEIGHT_LEVELS[-1]  # every hill visible, none saturates
 _tallest = [w for w in _slider if int(_heights(toy_with_component0(w, 0.25)).argmax()) == 0]
 assert _tallest[0] == 0.25 and all(w in _tallest for w in _slider if w >= 0.25)  # the answer: 0.25, and above
 _h20 = _heights(toy_with_component0(0.20, 0.25))
