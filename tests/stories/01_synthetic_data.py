@@ -5,13 +5,30 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
+# %% drawing-the-component
+assert sums.tolist() == [0.5, 0.75, 1.0] and v_example == 0.6  # the running example's sums; v = 0.6
+assert int((sums <= v_example).sum()) == 1 and sums[0] <= v_example < sums[1]  # one sum <= v: [C_1, C_2), component 1
+assert [round(p.get_width(), 6) for p in ax.patches] == weights.tolist()  # the figure's pieces have lengths pi_1, ..., pi_K
+assert [t.get_text() for t in ax.get_xticklabels()] == ["$C_0$ = 0", "$C_1$ = 0.5", "$C_2$ = 0.75", "$C_3$ = 1"]
+assert ax.get_xlabel() == "uniform draw $v$ on [0, 1)"
+
+
 # %% two-samplers
 assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
 g_0 = torch.Generator().manual_seed(0)  # sample_gmm's stream, redone by hand:
 v_64 = torch.rand(N, dtype=torch.float64, generator=g_0)  # one float64 uniform per label, then the cumulative-sum rule
 assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(dim=1), labels)  # all 600 labels
 assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
-assert not torch.equal(labels_loop, labels)  # the loop uses the random numbers in another order: other points
+u_32 = torch.rand(1, generator=torch.Generator().manual_seed(0))  # the loop's first draw: a float32 uniform
+assert int((torch.cumsum(weights, dim=0) <= u_32).sum()) == labels_loop[0] == 0 != labels[0] == 2  # differ from the first point
+assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
+n_big = 20_000  # the same distribution: both samplers, at 20000 points, are within 5 standard errors of the truth
+for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
+                   sample_gmm(truth, n_big, generator=torch.Generator().manual_seed(1))):
+    est_s, nk_s = empirical_params(x_s, lab_s, K), torch.bincount(lab_s, minlength=K)[:, None]
+    assert ((est_s.weights - weights).abs() < 5 * (weights * (1 - weights) / n_big).sqrt()).all()
+    assert ((est_s.means - means).abs() < 5 * (variances / nk_s).sqrt()).all()
+    assert ((est_s.variances - variances).abs() < 5 * variances * (2 / nk_s).sqrt()).all()
 
 
 # %% likelihood-slice
@@ -20,6 +37,8 @@ assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xb
 parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
 assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
 assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
+S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
+assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points (the variance bullet's cost)
 
 
 # %% maximum-against-truth
@@ -157,8 +176,6 @@ assert float(variances[2, 0]) == 1.0 and f"{float(u_forgot[2, 3]):.2f}" == "-0.7
 e = torch.linspace(-12, 12, 24001, dtype=torch.float64)  # the fine print: E[eps^4] = 3, by quadrature
 assert abs(float(torch.trapezoid(e**4 * torch.exp(-e**2 / 2) / math.sqrt(2 * math.pi), e)) - 3) < 1e-6
 assert torch.bincount(labels).tolist() == [296, 162, 142] and 1 / 142 < 0.01  # the divide-by-N_k bias: under 1% for 142 points
-S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
-assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points
 assert abs(float(S_draws.var()) - 2 * 4) < 0.5  # Var[S / sigma^2] = 2 (N_k - 1): the chi^2 law's variance
 assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sqrt()).min())  # reg_covar: far below every SE
 nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
