@@ -378,7 +378,7 @@ def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centr
     legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert legend == [f"cluster {k}: {counts[k]} points" for k in range(2)]
     assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["true group centres", "picked point 0", "picked point 1"]
-    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["picked points (faded)", "centroid 0", "centroid 1"]
+    assert [t.get_text() for t in axes[2].get_legend().get_texts()] == ["picked points (faded), arrow to the centroid", "centroid 0", "centroid 1"]
     assert axes[2].get_legend().legend_handles[0].get_markerfacecolor() == "0.6"  # a neutral grey, whatever the seeds' colours
     from matplotlib.colors import to_rgba
 
@@ -416,7 +416,7 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_b
     seeds = torch.tensor([[4.0, 1.0], [2.4, 0.0]])  # seed 1, a stray one nearer group 1, pulls most of group 1 to it
     fig, axes = plt.subplots(1, 3)
     centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
-    seed_colours = [to_rgba(line.get_markerfacecolor()) for line in axes[0].get_lines() if line.get_marker() == "o"]
+    seed_colours = [to_rgba(line.get_markerfacecolor()) for line in axes[0].get_lines() if line.get_label().startswith("picked point")]
     assert sorted(seed_colours) == sorted([to_rgba(component_colour(0)), to_rgba(component_colour(1))])
     crosses = {to_rgba(line.get_color()): line.get_xydata()[0] for line in axes[2].get_lines() if line.get_marker() == "X"}
     nearest = ((centroids[:, None, :] - centres[None]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # oracle: by hand
@@ -445,6 +445,7 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_panel_2_by_the_seed_a
     fig, axes = plt.subplots(1, 3)
     centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
     nearest = ((centroids[:, None, :] - centres[None]) ** 2).sum(dim=2).argmin(dim=1).tolist()  # oracle: by hand
+    nearest_seed = ((X[:, None, :] - seeds[None]) ** 2).sum(dim=2).argmin(dim=1)  # (N,): each point's seed, by hand
     assert nearest == [0, 1]  # the stray seed's centroid lands in group 1
     blue, orange = to_rgba(component_colour(0), 0.35), to_rgba(component_colour(1), 0.35)
     from matplotlib.collections import PathCollection
@@ -457,8 +458,40 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_panel_2_by_the_seed_a
     assert any(isinstance(c, ContourSet) for c in axes[1].collections)  # the borders tell the two blue clusters apart
     assert not any(isinstance(c, ContourSet) for c in axes[2].collections)
     texts = [t.get_text() for t in axes[1].get_legend().get_texts()]
-    assert all(t.startswith("cluster of a picked point nearest group 0") for t in texts[:2]), texts
+    assert texts[:2] == [f"cluster of picked point {k} (nearest group 0): {(nearest_seed == k).sum()} points" for k in range(2)], texts
     assert texts[2] == "border between clusters"
+    plt.close(fig)
+
+
+
+def test_plot_seeds_to_centroids_gives_each_seed_its_own_shape_and_draws_the_arrows_on_top():
+    from matplotlib.collections import PathCollection
+
+    from gmm_helpers.teach.figures import SEED_SHAPES, plot_seeds_to_centroids
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    seeds = torch.tensor([[5.5, 0.5], [2.6, 0.0], [4.8, -0.3]])  # all three nearest group 0: one colour, three shapes
+    fig, axes = plt.subplots(1, 3)
+    plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
+    for ax in axes:  # each seed: its own shape, the same in every panel, at its own place
+        picked = {line.get_marker(): line.get_xydata()[0] for line in ax.get_lines()
+                  if line.get_marker() in SEED_SHAPES and len(line.get_xydata())}
+        assert set(picked) == set(SEED_SHAPES[:3])
+        for k in range(3):
+            assert np.allclose(picked[SEED_SHAPES[k]], seeds[k].numpy())
+    legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert legend[1:] == ["picked point 0: nearest group 0", "picked point 1: nearest group 0", "picked point 2: nearest group 0"]
+    nearest_seed = ((X[:, None, :] - seeds[None]) ** 2).sum(dim=2).argmin(dim=1)  # oracle: by hand
+    dots = [c for c in axes[1].collections if isinstance(c, PathCollection)]  # panel 2: each cluster in its seed's shape
+    assert [len(c.get_offsets()) for c in dots] == [int((nearest_seed == k).sum()) for k in range(3)]
+    shapes = [c.get_paths()[0] for c in dots]
+    assert not any(np.array_equal(shapes[a].vertices, shapes[b].vertices) for a, b in [(0, 1), (0, 2), (1, 2)])
+    arrows = [t for t in axes[2].texts if t.arrow_patch is not None]  # an annotation draws its arrow at its own zorder
+    on_top = max(a.get_zorder() for a in list(axes[2].get_lines()) + list(axes[2].collections))
+    assert len(arrows) == 3 and all(t.get_zorder() > on_top and t.arrow_patch.get_linewidth() >= 3 for t in arrows)
+    assert all(t.arrow_patch.get_path_effects() for t in arrows)  # a white halo: visible over any colour
     plt.close(fig)
 
 

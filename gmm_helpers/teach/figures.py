@@ -347,10 +347,14 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     return axes
 
 
+SEED_SHAPES = ("o", "s", "^", "D", "v", "p", "h", "*")  # plot_seeds_to_centroids: one marker per seed
+
+
 def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, groups=None, colour_by=None):
     """One Lloyd iteration from seed points (02 calls them "picked points"), in three panels: the seeds on the
     data; each point coloured by its nearest seed (the clusters); the clusters' centroids, which become the
-    start's means.
+    start's means. Each seed keeps one marker shape (circle, square, triangle, ...) in all three panels, and its
+    cluster's dots take that shape in panel 2, so two clusters of one colour stay apart.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
@@ -385,6 +389,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     centroids : Tensor, shape (K, 2)
         The mean of each seed's cluster (the input's dtype).
     """
+    from matplotlib.patheffects import withStroke
+
     from ..init import nearest_means
     from .style import component_colour
 
@@ -404,9 +410,12 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     names = [f" {k}" for k in range(K)] if groups is None else [f" for group {g}" for g in groups]  # (K,): legend names
     seed_names = names if groups is None else [f" (its centroid pairs with group {g})" for g in groups]  # panel 1
     seed_colour, seed_order = colour, None  # seed_order: panel 1's legend order, when it differs
+    shape = [SEED_SHAPES[k % len(SEED_SHAPES)] for k in range(K)]  # (K,): seed k's marker, in every panel
+    cluster_names = [f" {k}" for k in range(K)]  # panel 2's legend: which seed's cluster
     if colour_by == "nearest":
         names = [f" nearest group {g}" for g in groups]
-        seed_names = [f" nearest group {g}" for g in seed_groups]
+        seed_names = [f" {k}: nearest group {g}" for k, g in enumerate(seed_groups)]
+        cluster_names = [f" {k} (nearest group {g})" for k, g in enumerate(seed_groups)]
         seed_colour = [component_colour(g) for g in seed_groups]
         seed_order = sorted(range(K), key=lambda k: seed_groups[k])
     if len(colour) != K:
@@ -422,10 +431,10 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
         else:  # with colour_by="nearest", panel 2 colours a cluster by its seed, panel 3 by its centroid
             by_seed = colour_by == "nearest" and i == 1
-            for k in (seed_order if by_seed else order):
-                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=12, color=seed_colour[k] if by_seed else colour[k],
-                           alpha=0.35, linewidths=0,
-                           label=(f"cluster of a picked point{seed_names[k]}: {counts[k]} points" if by_seed else
+            for k in (seed_order if by_seed else order):  # panel 2: each cluster's dots in its seed's shape
+                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=16 if i == 1 else 12, color=seed_colour[k] if by_seed else colour[k],
+                           marker=shape[k] if i == 1 else "o", alpha=0.35, linewidths=0,
+                           label=(f"cluster of picked point{cluster_names[k]}: {counts[k]} points" if by_seed else
                                   f"cluster{names[k]}: {counts[k]} points") if i == 1 else None)
             if by_seed:  # two clusters may share a colour: dashed borders between the clusters tell them apart
                 pad = 0.05 * (Xn.max(axis=0) - Xn.min(axis=0))
@@ -441,19 +450,20 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                 ax.plot(*c, marker="P", markersize=15 if i < 2 else 10, color="black", markeredgecolor="white",
                         linestyle="none", zorder=1.5 if i < 2 else 4.5,  # under the picked points; over the crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
-        if i == 2:  # a neutral legend marker for the faded picked points, whatever their colours
+        if i == 2:  # a neutral legend marker for the faded picked points, whatever their colours and shapes
             ax.plot([], [], marker="o", markersize=13, markerfacecolor="0.6", markeredgecolor="black", markeredgewidth=1.5,
-                    alpha=0.6, linestyle="none", label="picked points (faded)")
+                    alpha=0.6, linestyle="none", label="picked points (faded), arrow to the centroid")
         labelled = set()  # panel 1: one legend entry per name (two seeds may share a nearest group)
         for k in (seed_order or order) if i == 0 else order:
-            ax.plot(*S[k], marker="o", markersize=13, markerfacecolor=seed_colour[k], markeredgecolor="black",
+            ax.plot(*S[k], marker=shape[k], markersize=13, markerfacecolor=seed_colour[k], markeredgecolor="black",
                     markeredgewidth=1.5, linestyle="none", alpha=1.0 if i < 2 else 0.6, zorder=3,
                     label=f"picked point{seed_names[k]}" if i == 0 and seed_names[k] not in labelled else None)
             labelled.add(seed_names[k])
             if i == 2:
-                ax.annotate("", C[k], S[k], zorder=3.5, arrowprops=dict(arrowstyle="-|>", color="black", linewidth=2,
-                                                                        mutation_scale=18, shrinkA=0, shrinkB=9))
-                # over the faded point, from its centre to the cross's edge, so even a short move shows its head
+                arrow = ax.annotate("", C[k], S[k], zorder=5, arrowprops=dict(arrowstyle="-|>", color="black", linewidth=3,
+                                                                              mutation_scale=18, shrinkA=0, shrinkB=9))
+                arrow.arrow_patch.set_path_effects([withStroke(linewidth=6, foreground="white")])  # a white halo
+                # on top of everything, from the faded point's centre to the cross's edge, so even a short move shows
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
                         markeredgewidth=2, linestyle="none", zorder=4, label=f"centroid{names[k]}")
         ax.set_title(title)

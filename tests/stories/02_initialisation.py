@@ -9,8 +9,7 @@
 import math  # for later sections (the notebook imports none)
 
 assert start_groups.tolist() == [1, 0, 0]  # one orange mean, two blue, none green
-assert f"({start.means[1, 0]:+.2f}, {start.means[1, 1]:+.2f})" == "(-2.16, +1.21)"  # the blue mean EM moves
-assert nearest_means(fit_em(X, start).params.means, truth.means).tolist() == [1, 2, 0]  # ... into group 2 (07 animates it)
+assert nearest_means(fit_em(X, start).params.means, truth.means).tolist() == [1, 2, 0]  # EM moves a blue mean into group 2
 
 
 # %% scheme-2-k-means
@@ -44,6 +43,10 @@ _stray_dots = [[to_rgba(c.get_facecolor()[0], 1) for c in ax.collections if isin
                for ax in axes[1:]]
 assert _stray_dots == [[to_rgba(component_colour(2))], [to_rgba(component_colour(0))]]
 assert "picked point (panels 1 and 2)" in fig.get_suptitle() and "centroid (panel 3)" in fig.get_suptitle()
+_triangles = [[tuple(line.get_xydata()[0]) for line in ax.get_lines() if line.get_marker() == "^"] for ax in axes]
+assert _triangles == [[tuple(picked_pp[2].tolist())]] * 3  # the stray picked point (number 2) is the triangle, in every panel
+_shapes = [line.get_marker() for line in axes[0].get_lines() if line.get_label().startswith("picked point")]
+assert len(set(_shapes)) == K  # each picked point its own shape
 
 
 # %% many-starts-side-side
@@ -112,6 +115,10 @@ _far = (_corners[:, None, :] - _m[None]).norm(dim=2).amax(dim=0)  # (K,): each m
 _edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _yl[1] - _m[:, 1]]).amin(dim=0)  # (K,): nearest edge
 assert f"({_m[1, 0]:+.2f}, {_m[1, 1]:+.2f})" == "(-0.22, +0.12)" and 1 < _far[1] < 1.01  # encloses all but a sliver of a corner
 assert (_edge < 1).all() and (_far > 1.25).sum() == 2  # the other two: circles cut by the axes, well inside the far corners (arcs)
+_to_corners = (_corners - _m[1]).norm(dim=1)  # (4,): corners (x0, y0), (x0, y1), (x1, y0), (x1, y1) from the third mean
+assert _to_corners.argmax() == 2 and (_to_corners.sort().values[:3] < 1).all()  # only the bottom-right corner lies outside
+_arrow = [t for t in axes[0, 0].texts if getattr(t, "arrow_patch", None) is not None]
+assert len(_arrow) == 1 and tuple(_arrow[0].xy) == (1, 0) and "corner" in _arrow[0].get_text()  # the arrow points at it
 
 
 # %% optional-count-good-random
