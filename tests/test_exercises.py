@@ -1146,8 +1146,13 @@ def test_log_likelihood_from_log_pdfs_accepts_a_float32_computation(capsys):
     assert ": not yet." in capsys.readouterr().out
 
 
-def test_diag_log_density_check_names_each_mistake_and_accepts_a_loop_or_the_oracle(capsys):
-    from torch.distributions import Independent, Normal
+def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_the_oracle(capsys):
+    import sys
+
+    from torch.distributions import Independent, MultivariateNormal, Normal
+    from torch.distributions import Normal as Alias
+
+    from gmm_helpers import component_log_pdfs
 
     cases = ex.exercise_3_4_cases()
     assert [len(x) for x, _, _ in cases] == [2, 5, 600] and cases[2][0].dtype == torch.float32
@@ -1162,15 +1167,28 @@ def test_diag_log_density_check_names_each_mistake_and_accepts_a_loop_or_the_ora
         return math.log(math.prod(math.exp(-(a - m) ** 2 / (2 * v)) / math.sqrt(2 * math.pi * v)
                                   for a, m, v in zip(x.tolist(), mean.tolist(), variances.tolist())))
 
-    for right in (loop, lambda x, m, v: Independent(Normal(m, v.sqrt()), 1).log_prob(x)):
+    for right in (loop, solution_diag_log_density):
         ex.check_diag_log_density(right)
         assert capsys.readouterr().out.endswith(": correct.\n")
+    ready_made = [  # right numbers, but computed by the oracle: refused, by name, whatever it is called here
+        (lambda x, m, v: Independent(Normal(m, v.sqrt()), 1).log_prob(x), "calls torch.distributions,"),
+        (lambda x, m, v: Alias(m, v.sqrt()).log_prob(x).sum(), "calls torch.distributions,"),
+        (lambda x, m, v: MultivariateNormal(m, torch.diag(v)).log_prob(x), "calls torch.distributions,"),
+        (lambda x, m, v: Normal(m, v).log_prob(x).sum(), "calls torch.distributions,"),  # and wrong: sigma for sigma^2
+        (lambda x, m, v: diag_gaussian_log_pdf(x[None], m, v)[0], "calls diag_gaussian_log_pdf,"),
+        (lambda x, m, v: component_log_pdfs(x[None], GMMParams(torch.ones(1, dtype=x.dtype), m[None], v[None]))[0, 0],
+         "calls component_log_pdfs,"),
+    ]
+    for oracle, hint in ready_made:
+        ex.check_diag_log_density(oracle)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and hint in out and "Write the boxed formula yourself" in out, out
+        assert sys.getprofile() is None  # the watch is removed after the check
     mistakes = [
         (log_of_density, "never compute the density"),
         (loop_of_density, "never compute the density"),
         (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * len(x) * math.log(2 * math.pi), "the 1/2 multiplies log(2 pi)"),
         (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * v.log().sum(), "applies to log sigma^2_d"),
-        (lambda x, m, v: Normal(m, v).log_prob(x).sum(), "not standard deviations"),  # variances passed as sigma
         (lambda x, m, v: solution_diag_log_density(x, m, v.sqrt()), "not standard deviations"),
         (lambda x, m, v: -0.5 * (math.log(2 * math.pi) + v.log() + (x - m) ** 2 / v), "add them up over d"),
     ]

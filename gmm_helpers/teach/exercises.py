@@ -7,7 +7,10 @@ exercise nobody has done yet. Checks compare with an answer computed here, never
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import math
+import sys
 
 import torch
 
@@ -642,9 +645,38 @@ def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     return cases
 
 
+@contextlib.contextmanager
+def _calls_to(functions: dict):
+    """Record which of ``functions`` ({name: Python function}) are called inside the block; yields the set of
+    their names. Matched by code object, so an alias (``from torch.distributions import Normal as N``) counts too."""
+    codes = {inspect.unwrap(f).__code__: name for name, f in functions.items()}
+    called: set[str] = set()
+    previous = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            called.add(codes[frame.f_code])
+
+    sys.setprofile(profile)
+    try:
+        yield called
+    finally:
+        sys.setprofile(previous)
+
+
+# what Exercise 3.4 asks to be written by hand: calling any of these is using the oracle, not answering
+_READY_MADE_LOG_DENSITIES = {
+    "torch.distributions": torch.distributions.Distribution.__init__,  # every distribution's constructor runs it
+    "diag_gaussian_log_pdf": diag_gaussian_log_pdf,
+    "component_log_pdfs": component_log_pdfs,
+}
+
+
 def check_diag_log_density(fn) -> None:
     """Exercise 3.4: ``fn(x, mean, variances)``, all of shape (D,), returns log N(x | mean, diag(variances)) of the
-    one point x as a number; compared with ``diag_gaussian_log_pdf`` on ``exercise_3_4_cases()``."""
+    one point x as a number; compared with ``diag_gaussian_log_pdf`` on ``exercise_3_4_cases()``. A function that
+    calls torch.distributions or the package's log-densities (``_READY_MADE_LOG_DENSITIES``) is refused: the
+    exercise is to write the formula."""
     cases = exercise_3_4_cases()
 
     def formula(x, mean, variances):
@@ -661,11 +693,15 @@ def check_diag_log_density(fn) -> None:
 
     expected = [formula(*case) for case in cases]
     got = []
-    for x, mean, variances in cases:
-        ran, value = _attempt("3.4", fn, x.clone(), mean.clone(), variances.clone(), explain=explain)
-        if not ran:
-            return
-        got.append(value)
+    with _calls_to(_READY_MADE_LOG_DENSITIES) as called:
+        for x, mean, variances in cases:
+            ran, value = _attempt("3.4", fn, x.clone(), mean.clone(), variances.clone(), explain=explain)
+            if not ran:
+                return
+            got.append(value)
+    if called:
+        return _verdict("3.4", fn, False, f"Your function calls {' and '.join(sorted(called))}, which computes the answer for "
+                        "you. Write the boxed formula yourself, with tensor operations or math.")
     numbers = [_scalar_or_none(value) for value in got]
     D = [len(x) for x, _, _ in cases]
 

@@ -15,6 +15,7 @@ assert (f"{factor:.3f}", f"{narrow_factor:.2f}", f"{0.5 * (math.log(2 * math.pi)
 assert f"{math.log(narrow_factor):.2f}" == "1.38"  # the narrow component's log-density per dimension
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
+    assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
 for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{log-density} and as a product
     first = math.ceil(math.log(torch.finfo(dtype).max) / math.log(narrow_factor))  # D log 3.99 past log(largest)
     as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
@@ -66,7 +67,8 @@ for dtype, exponent, first, t_quoted in ((torch.float32, 150, 74, "14.36"), (tor
         near = Normal(torch.tensor(0.0, dtype=dtype), sigma).log_prob(sigma * torch.tensor([t_sigma - 0.05, t_sigma + 0.05], dtype=dtype)).exp()
         assert near[0] > 0 == near[1]
 assert f"{150 * math.log(2):.2f}" == "103.97" and f"{150 * math.log(2) / log_factor:.1f}" == "73.3"  # the worked line
-assert f"{log_max:.1f}" == "709.8" and math.ceil(log_max / math.log(narrow_factor)) == 513 and f"{log_max / math.log(narrow_factor):.2f}" == "512.98"
+assert f"{log_max:.2f}" == "709.78" and math.ceil(log_max / math.log(narrow_factor)) == 513 and f"{log_max / math.log(narrow_factor):.2f}" == "512.98"
+assert f"{narrow_factor:.4f}" == "3.9894" and f"{narrow_factor:.2f}" == "3.99" and f"{log_max / math.log(3.99):.2f}" == "512.93"  # rounded: 512.93
 variance_zero = torch.zeros(1, dtype=torch.float64)  # a collapse: the formula gives NaN, and diag_gaussian_log_pdf rejects it
 x_and_mean = torch.tensor([[0.0], [1.0]], dtype=torch.float64)  # at the mean (0/0) and off it (-inf + inf)
 assert (-0.5 * (math.log(2 * math.pi) + variance_zero.log() + x_and_mean[:, 0] ** 2 / variance_zero)).isnan().all()
@@ -107,6 +109,19 @@ assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # 
 assert f"{diagonal_cost(true_cov):.2f}" == f"{-0.5 * math.log(1 - 0.9**2):.2f}" == f"{cost:.2f}" == "0.83" and f"{math.exp(cost):.1f}" == "2.3"
 assert (f"{rho_hat:.3f}", f"{sample_cost:.3f}", f"{math.exp(sample_cost):.2f}") == ("0.905", "0.855", "2.35") and sample_cost > cost  # c40's sample values
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
+
+
+# %% optional-opposite-signs
+theta = math.degrees(math.acos(rho_hat))  # v_2's angle, counter-clockwise from v_1
+assert f"{theta:.0f}" == "25"
+phi = torch.linspace(0, 360, 360_001, dtype=torch.float64)[:-1]  # u's direction, in degrees
+on_1, on_2 = torch.cos(torch.deg2rad(phi)), torch.cos(torch.deg2rad(phi - theta))  # u . v_1 and u . v_2 for a unit u
+differ = on_1 * on_2 < 0
+sectors = ((phi > 90) & (phi < theta + 90)) | ((phi > 270) & (phi < theta + 270))
+assert (differ == sectors).all() and (on_1[(phi > 90) & (phi < theta + 90)] < 0).all()  # the two sectors, u . v_1 < 0 in the first
+assert math.isclose(differ.double().mean(), 2 * theta / 360, abs_tol=1e-4) and f"{2 * theta / 360:.0%}" == "14%"
+for rho, opening in ((0.0, 90.0), (0.999999, 0.0)):  # the quadrants at rho = 0; nothing left as rho -> 1
+    assert math.isclose(math.degrees(math.acos(rho)), opening, abs_tol=0.1)
 
 
 # %% optional-deriving-cost
@@ -169,6 +184,11 @@ assert tilts[0] < tilts[1] < tilts[2] < 45  # at variances 4 and 1 the tilt grow
 equal = [torch.linalg.eigh(torch.tensor([[1.0, r], [r, 1.0]], dtype=torch.float64)).eigenvectors[:, -1] for r in (0.1, 0.6, 0.9)]
 assert all(math.isclose(abs(v[1] / v[0]), 1.0) for v in equal)  # at equal variances (standard-deviation units): 45 degrees for every rho != 0
 assert math.isclose(abs(torch.linalg.eigh(torch.tensor([[1.0, -0.6], [-0.6, 1.0]], dtype=torch.float64)).eigenvectors[0, -1].item()), 0.5**0.5)  # also rho < 0
+for r in (0.3, -0.6, 0.9):  # why: [[1, r], [r, 1]] maps (1, 1) to (1 + r)(1, 1) and (1, -1) to (1 - r)(1, -1)
+    R = torch.tensor([[1.0, r], [r, 1.0]], dtype=torch.float64)
+    for sign in (1.0, -1.0):
+        axis = torch.tensor([1.0, sign], dtype=torch.float64)
+        assert torch.allclose(R @ axis, (1 + sign * r) * axis)
 assert all(math.isclose(torch.linalg.det(cov).item(), 4.0 * 1.0 * (1 - r**2)) for cov, r in zip(covs, correlations + [-0.9]))  # |Sigma| = s1^2 s2^2 (1 - rho^2)
 scaled = [diagonal_cost(torch.tensor([[a, 0.6 * (a * b) ** 0.5], [0.6 * (a * b) ** 0.5, b]], dtype=torch.float64)).item()
           for a, b in ((4.0, 1.0), (0.25, 0.25), (2.0, 8.0))]
