@@ -50,9 +50,12 @@ assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum
 assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
 assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
-for n, k, d in [(4096 * 25, 32, 32), (4096 * 250, 64, 64), (4096 * 100, 8, 128), (10**5, 3, 2), (100, 1, 2)]:  # c21's two peaks (D >= 2)
-    assert log_pdfs_peak_bytes(n, k, d, torch.float32, "loop") // 4 == max((k - 1) * n + 2 * n * d, 2 * n * k)
-    assert log_pdfs_peak_bytes(n, k, d, torch.float32, "broadcast") // 4 == 3 * n * k * d
+_grid = [(n, k, d) for n in (1, 100, 4096 * 25, 10**6) for k in (1, 2, 3, 32, 64) for d in (2, 3, 32, 64, 784)]  # D >= 2
+_loop = lambda n, k, d: max((k - 1) * n + 2 * n * d, 2 * n * k)  # noqa: E731  c21's loop count
+assert all(log_pdfs_peak_bytes(n, k, d, torch.float32, "loop") // 4 == _loop(n, k, d) for n, k, d in _grid)
+assert all(log_pdfs_peak_bytes(n, k, d, torch.float32, "broadcast") // 4 == 3 * n * k * d for n, k, d in _grid)
+assert log_pdfs_peak_bytes(100, 1, 1, torch.float32, "loop") // 4 == 300 > _loop(100, 1, 1)  # D = 1: 03's last line, three (N,), can hold more
+assert log_pdfs_peak_bytes(100, 3, 1) // 4 == 4 * 100 * 3 > 3 * 100 * 3  # D = 1, broadcast: the last line holds more (Exercise 4.3)
 
 
 # %% play-sizes
@@ -108,18 +111,17 @@ assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) f
 
 # %% which-fastest
 _largest = timings[20_000, 64, 64]  # loop, broadcast, chunks, products (timings are noisy: only wide margins are asserted)
-assert all(row[3] == min(row) for row in list(timings.values())[1:])  # the products win at the three larger sizes
 assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the most numbers per (N, K, D) tensor
-assert 3 * _largest[3] < min(_largest[0], _largest[1])  # "many times faster": factors vary run to run (21 and 24 in the run shown); only "clearly" is asserted
+assert 5 * _largest[3] < min(_largest[:3])  # "at least five times faster than each other form" (only the wide margin is asserted)
 
 
 # %% cancellation-fast-code-centres
 assert errors[1_000.0][1] > 0.1 and errors[10_000.0][1] > 10  # expanded: wrong by tenths, then by tens
 assert all(max(e[0], e[2]) < 0.02 for e in errors.values())  # broadcast and centred: small at every offset
 assert len(worst) == len(typical) == 20 and exact.shape == (500, 2)  # c62: 20 draws, 500 points, two components
-assert all(0.065 <= w < 0.165 for w in worst) and all(0.015 <= t < 0.035 for t in typical)  # 0.07 to 0.16; 0.02 to 0.03
+assert all(0.01 <= t < 0.06 for t in typical)  # the median: a few hundredths (the printed digits vary between processors)
 _one_coordinate = 2**-23 * 4 * 1000**2 / 1 / 2  # c66: the estimate for one coordinate of variance 1, |x|, |mu| about 1000
-assert f"{_one_coordinate:.2f}" == "0.24" and all(_one_coordinate / 4 < w < _one_coordinate for w in worst)  # of that order
+assert f"{_one_coordinate:.2f}" == "0.24" and all(_one_coordinate / 4 < w < _one_coordinate for w in worst)  # worst: a tenth or so, of that order
 assert len(other) == 20 and -2.1e6 < max(other) < -1.9e6 and f"{max(other):.1e}" == "-2.0e+06"  # the other component, all draws: about -2e6, a density of 0
 for _e in (13, 21, 26):  # the spacing rule: neighbours in [2^e, 2^(e+1)) are 2^(e-23) apart (the text's 2^-10)
     _x = torch.tensor([2.0**_e, 2.0 ** (_e + 1) * 0.999])
@@ -135,14 +137,14 @@ _estimate = [2**-23 * 4 * 1000**2 * (1 / v).sum().item() for v in variances.doub
 assert f"{_estimate[1]:.1f}" == "1.3" and [f"{e / 2:.2f}" for e in _estimate] == ["0.43", "0.65", "0.92"]  # half in the log-density
 _bound = (((X64 + 1000.0).float().double().abs()[:, None, :] + (truth64.means + 1000.0).abs()) ** 2 / truth64.variances).sum(dim=2) * 2**-23 / 2
 assert all(abs(_bound[:, k].max().item() / (_estimate[k] / 2) - 1) < 0.01 for k in range(K))  # with the real |x| + |mu|: within 1%
-assert 0.1 < errors[1_000.0][1] < 0.65  # "of the order of a few tenths" (0.38 in the run shown)
+assert 0.1 < errors[1_000.0][1] < 0.65  # "of the order of a few tenths"
 assert 10 < errors[10_000.0][1] < 100  # "by tens"
 _ratio = ((X64[:, None, :] - truth64.means).abs() / truth64.variances)  # |x - mu| / sigma^2, (N, K, D)
 assert f"{_ratio.max().item():.1f}" == "23.3" and f"{truth64.variances.flatten()[_ratio.amax(dim=0).flatten().argmax()]:.2f}" == "0.35"  # c64
-assert f"{23.3 * 2**-11:.3f}" == "0.011" and f"{errors[10_000.0][0]:.1e}" == "9.4e-03"  # c64's line
+assert f"{23.3 * 2**-11:.3f}" == "0.011" and 0.005 < errors[10_000.0][0] < 0.015  # c64: the broadcast column's largest is of that order
 _n, _k = divmod(_err.argmax().item(), K)  # the worst point: (x - mu) Delta / sigma^2 summed over coordinates explains its error
 _lin = ((X64[_n] - truth64.means[_k]) * (Xo[_n].double() - X64[_n] - 10_000.0) / truth64.variances[_k]).sum().abs().item()
 assert abs(_lin / _err.max().item() - 1) < 0.05
-assert len(broadcast_worst) == 20 and f"{max(broadcast_worst):.0e}" == "1e-04"  # the broadcast form on the two groups: about 1e-4
+assert len(broadcast_worst) == 20 and max(broadcast_worst) < 1e-3  # the broadcast form on the two groups: below 1e-3
 from gmm_helpers import fast as _fast  # c67: the fast path's E-step tolerance, 0.01 nats
 assert _fast.E_STEP_TOLERANCE == 0.01
