@@ -286,7 +286,8 @@ def test_draw_probe_shows_several_probes_as_one_grouped_bar_chart():
     torch.testing.assert_close(heights.T, log_responsibilities(torch.tensor(probes), toy_params()).exp())
     assert heights[0, 2] > 0.99  # far right: component 0, whose group is on the left
     assert [t.get_text() for t in bars.get_legend().get_texts()] == ["component 0", "component 1", "component 2"]
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "no component above 90%"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse",
+                                                                           "no component above 90%"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["component 0", "component 1", "component 2"]  # the map's key
     labels = [t.get_text() for t in bars.texts]
     assert "0.00" not in labels and len(labels) == int((heights >= 0.005).sum())  # no row of "0.00" over empty bars
@@ -303,7 +304,33 @@ def test_draw_probe_can_leave_out_the_90_percent_band():
     without = draw_probe(toy_params(), probes=probes, lim=20, band=False)
     assert len(dashed(with_band)) == 1 and dashed(without) == []
     assert len(without.axes[0].collections) == len(with_band.axes[0].collections) - 1  # nothing else changes
-    assert [t.get_text() for t in without.axes[0].get_legend().get_texts()] == ["decision boundary"]
+    assert [t.get_text() for t in without.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse"]
+
+
+def test_draw_probe_marks_each_component_mean_and_1_sigma_ellipse_on_the_map():
+    from matplotlib.colors import to_rgb
+
+    from gmm_helpers.teach.style import component_colour
+    from gmm_helpers.teach.widgets import E_STEP_CHOICES, draw_probe, probe_explorer
+
+    p = toy_params()
+
+    def marks(fig):  # (ellipses, mean markers) drawn on the map for the components
+        ax = fig.axes[0]
+        return ([e for e in ax.patches if e.get_gid() == "component"], [m for m in ax.lines if m.get_gid() == "component"])
+
+    for fig in (draw_probe(p, probes=((1.5, -0.5), (14.0, 2.0)), lim=20),  # the static figure
+                draw_probe(p, probes=((1.5, -0.5),), e_step=E_STEP_CHOICES[1], lim=3, centre=(1.5, -0.5))):  # a widget frame
+        ellipses, crosses = marks(fig)
+        assert len(ellipses) == len(crosses) == 3
+        for k, (e, m) in enumerate(zip(ellipses, crosses)):
+            assert list(e.center) == p.means[k].tolist() and m.get_xydata().tolist() == [p.means[k].tolist()]
+            half_axes = sorted([e.width / 2, e.height / 2])  # 1σ: the half-axes are the standard deviations
+            assert half_axes == pytest.approx(sorted(p.variances[k].sqrt().tolist()), rel=1e-6)
+            assert e.get_edgecolor()[:3] == to_rgb(component_colour(k)) and m.get_marker() == "X"
+    w = probe_explorer(p, zoomed=True)
+    controls(w)["probe x₁"].value = 2.5  # every frame the slider draws keeps them
+    assert [len(group) for group in marks(w.result)] == [3, 3]
 
 
 def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_axes():

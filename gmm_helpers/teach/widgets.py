@@ -459,8 +459,9 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     Several probes (a static figure): one grouped bar chart, a group of K bars per probe, shares only, so that
     the figure stays readable at notebook width; a share that rounds to 0.00 gets no label (a row of "0.00"
     hides the bars that matter), and a key of the map's colours sits under the map. The map spans ±``lim``
-    around ``centre`` (the origin unless given). ``band=False`` leaves out the
-    dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries).
+    around ``centre`` (the origin unless given). Each component's mean (a cross) and 1σ ellipse are drawn in its
+    colour on the map (gid "component"), so a probe's place relative to each component shows. ``band=False`` leaves
+    out the dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries).
     """
     from matplotlib import patheffects
 
@@ -478,6 +479,12 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     if X is not None:
         ax_map.scatter(*X.detach().cpu().double().numpy().T, s=3, color="black", alpha=0.6, linewidths=0)
     K = params.K
+    halo = [patheffects.withStroke(linewidth=5, foreground="white")]  # white under the colour: apart from the black boundaries
+    for k in range(K):  # where each component sits: its mean and 1σ ellipse
+        draw_ellipses(params.means[k], params.variances[k], ax=ax_map, n_std=(1,), color=component_colour(k), linewidth=2.5,
+                      path_effects=halo, gid="component")
+        ax_map.plot(*params.means[k].tolist(), marker="X", markersize=13, color=component_colour(k), markeredgecolor="white",
+                    markeredgewidth=1.5, linestyle="none", gid="component")
     probe_points = torch.tensor([list(xy) for xy in probes], dtype=params.means.dtype)
     log_resp = log_responsibilities(probe_points, used)  # (P, K)
     resp = log_resp.exp()
@@ -513,7 +520,9 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     ax.set_ylabel("responsibility $r_k(x)$")
     setting = "with" if e_step == E_STEP_CHOICES[0] else "without"
     ax_map.set_title(f"who owns the plane\n(E-step {setting} the weights)")  # two lines either way: the map keeps its size
-    handles = [Line2D([], [], color="black", linewidth=2.2, label="decision boundary")]
+    handles = [Line2D([], [], color="black", linewidth=2.2, label="decision boundary"),
+               Line2D([], [], color="0.35", linewidth=2.5, marker="X", markersize=11, markeredgecolor="white",
+                      label="component: mean, 1σ ellipse")]
     if band:
         handles.append(Line2D([], [], color="black", linewidth=1.2, linestyle="--", label="no component above 90%"))
     ax_map.legend(handles=handles, loc="upper left", fontsize=11, framealpha=0.9)

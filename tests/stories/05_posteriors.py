@@ -19,8 +19,8 @@ assert xlim_1d[0] < -8.12 < 0.12 < xlim_1d[1]  # the figure shows both crossings
 assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_1D).exp().max() < 1e-5  # bells tiny there
 assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["$r_{1}(x)$: component 0", "$r_{2}(x)$: component 1"]  # maths from 1
 # the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.50
-assert [f"{x:g}" for x in (w0, w1, m0, m1, s0, s1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in
-assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and s1 > s0  # alpha < 0: component 1 the wider
+assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
+assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
 assert f"{gamma:.2f}" == "0.50"
 assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
 
@@ -33,6 +33,12 @@ assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() 
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
+# high dimensions: most points, not just far ones. A standard Gaussian in D = 74: 55% of its points get density 0
+assert Z.shape == (10_000, 74) and Z.dtype == log_pdf_Z.dtype == torch.float32
+assert f"{(log_pdf_Z.exp() == 0).double().mean():.0%}" == "55%"  # as printed: more than half
+assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(74), torch.ones(74)), 1).log_prob(Z).double(), atol=1e-3)
+log_peak = lambda D: torch.tensor(-0.5 * D * math.log(2 * math.pi))  # noqa: E731  log (2 pi)^(-D/2), float32: the density at the mean
+assert log_peak(114).exp() == 0 < log_peak(113).exp()  # from D = 114 even the mean's density underflows (not at 113)
 
 
 # %% log-sum-exp-trick
@@ -83,7 +89,8 @@ assert [f"{terms_probe['E'][k, 1]:.1f}" for k in (2, 0)] == ["6.4", "20.0"] and 
 assert [abs(diff_probes[p][k, d].item()) for p, k, d in (("C", 2, 0), ("C", 0, 0), ("C", 2, 1), ("C", 0, 1), ("E", 2, 1))] == [12.0, 16.5, 4.5, 2.0, 1.5]
 assert [f"{v:.2f}" for v in (variances[0, 0], variances[2, 0], variances[2, 1], variances[0, 1])] == ["1.80", "1.00", "0.35", "0.80"]
 assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (offset.max() - offset.min()) for p in "CE")  # the offsets can't reverse it
-assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary"]  # no dashed 90% band
+assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse"]  # no 90% band
+assert [len([a for a in group if a.get_gid() == "component"]) for group in (fig.axes[0].patches, fig.axes[0].lines)] == [K, K]  # means, ellipses
 assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"component {k}" for k in range(K)]  # the map's own colour key
 assert all(ls[1] is None for c in fig.axes[0].collections for ls in c.get_linestyle())  # only solid lines left on the map
 assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t in fig.axes[1].texts]  # 6 shares below 0.005: unlabelled
@@ -110,6 +117,11 @@ assert [f"{v:.2f}" for v in log_responsibilities(torch.tensor([[1.5, -0.5]]), eq
 
 
 # %% where-weights-matter-near-2
+# with the weights the average responsibility is close to pi_k (E[r_nk] = pi_k under the model)
+assert [f"{r:.3f}" for r in resp_close.mean(dim=0)] == ["0.484", "0.270", "0.246"] and weights.tolist() == [0.5, 0.25, 0.25]
+assert (resp_close.mean(dim=0) - weights).abs().max() < 0.025  # one sample of 600: within 0.02
+assert len(X_many) == 200_000 and (resp_many.mean(dim=0) - weights).abs().max() < 0.002  # 200,000 points: within 0.002
+assert torch.allclose(resp_many.sum(dim=1), torch.ones(len(X_many)))  # rows sum to one, so the averages do too
 assert [f"{log_responsibilities(X_close, truth_close).exp().mean(dim=0)[0]:.3f}", f"{resp_without_weights(X_close, truth_close).mean(dim=0)[0]:.3f}"] == ["0.484", "0.433"]
 assert f"{m_step(X_close, resp_close).weights[0]:.3f}" == "0.484"  # correct EM's first step from the truth (quoted in the optional part)
 
@@ -117,19 +129,26 @@ assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
 
 
 # %% optional-bug-run-convergence
-assert iteration < 999 and fit_close.converged and estimate_buggy.weights[0] < 0.433  # the bug drifts past its first step's 0.433
-assert (f"{estimate_buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
-ll_per_point = [log_likelihood(X_close64, estimate_buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
+estimate_close = fit_close.params
+assert iteration < 999 and fit_close.converged and buggy.weights[0] < 0.433  # the bug drifts past its first step's 0.433
+assert (f"{buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
+# both started at the truth and kept its order of components (so no matching is needed): each mean is nearest its own
+assert all(torch.equal(torch.cdist(p.means, truth_close64.means).argmin(dim=1), torch.arange(K)) for p in (buggy, estimate_close))
+# "nearly flat": the truth (big weight 0.5) scores only 0.013 per point below correct EM's fit (0.407)
+ll_truth = (log_likelihood(X_close64, truth_close64) / N_close).item()
+assert f"{ll_truth:.5f}" == "-3.46848" and f"{fit_close.log_likelihoods[-1] / N_close - ll_truth:.3f}" == "0.013"
+assert f"{truth_close64.weights[0]:.1f}" == "0.5"
+ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
-cost_total = (fit_close.log_likelihoods[-1] - log_likelihood(X_close64, estimate_buggy)).item()  # over the 600 points
+cost_total = (fit_close.log_likelihoods[-1] - log_likelihood(X_close64, buggy)).item()  # over the 600 points
 assert N_close == 600 and f"{cost_total:.1f}" == "2.2" and round(math.exp(cost_total)) == 9  # a likelihood ratio of about 9
 assert f"{math.exp(2.2):.0f}" == "9"  # e^2.2, as quoted
-assert (estimate_buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
+assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
-assert log_likelihood(X_close64, estimate_close._replace(weights=estimate_buggy.weights.double())) < log_likelihood(X_close64, estimate_buggy.to(torch.float64))
+assert log_likelihood(X_close64, estimate_close._replace(weights=buggy.weights)) < log_likelihood(X_close64, buggy)
 # why the tight tol: this log-likelihood is so flat in the weights that the default stop leaves them about 0.002 short
-assert fit_em(X_close64, truth_close64).params.matched_to(truth_close).weights[0] - estimate_close.weights[0] > 0.0015
+assert fit_em(X_close64, truth_close64).params.weights[0] - estimate_close.weights[0] > 0.0015
 
 
 # %% optional-who-owns-plane
