@@ -60,32 +60,6 @@ assert f"{float(log_likelihood(X, m_step(X, hard_best, reg_covar=0.0))) / N:.5f}
 assert f"{float(log_likelihood(X, m_step(X, log_responsibilities(X, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
 
 
-# %% updates-need-reg-covar
-spiked = [float(log_likelihood(X, with_spike(v))) / N for v in (1e-2, 1e-6, 1e-12, 1e-300)]
-three, four = float(log_likelihood(X, best_three)) / N, float(log_likelihood(X, best_four)) / N
-assert f"{three:.4f}" == "-3.7786" and f"{four:.4f}" == "-3.7703" and f"{spiked[1]:.4f}" == "-3.7627"
-assert three < spiked[0] < four < spiked[1]  # the spike passes the best four-component fit by 1e-6
-assert all(a < b for a, b in zip(spiked, spiked[1:]))  # climbs as the variance shrinks, without bound
-assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min()) * N > 20  # spread: no spike
-
-
-# %% updates-need-reg-covar-2
-assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
-assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
-assert abs(dead.weights[3] * N / (10 * torch.finfo(X.dtype).eps) - 1) < 1e-9  # about 10 eps / N
-assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
-nearest = float(X.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
-assert f"{nearest:.2f}" == "0.20" and 190 < nearest / 1e-3 < 205  # 0.20 away: about 200 standard deviations
-assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
-assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
-assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
-
-
-# %% what-adding-reg-covar-costs
-assert (f"{updated.variances.min():.2f}", f"{updated.variances.max():.2f}") == ("0.57", "5.12")  # the range quoted (c9 prints them)
-assert abs((Q(*updated) - Q(*with_eta)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
-
-
 # %% watch-em-alternate
 assert (ll_m_steps > 0).all() and (q_m_steps > 0).all()
 assert (q_e_steps < 0).nonzero().flatten().tolist() == [0]  # only the E-step of iteration 2 lowered Q
@@ -119,3 +93,29 @@ assert (f"{l_up:.3f}", f"{Q_up:.3f}") == ("0.047", "0.206")  # the plateau: l ga
 assert 0 < gaps[first - 1:last].min() and largest_gap < 0.005 and f"{H_down:.3f}" == "0.160"
 change = (lls[2 * last] - qs[2 * last]) - (lls[2 * first] - qs[2 * first])  # l - Q = H + gap: the gap's change minus H's fall
 assert abs(change - (gaps[last - 1] - gaps[first - 1] - H_down)) < 1e-12 and abs(change + H_down) < 0.01 * H_down  # almost all H
+
+
+# %% updates-need-reg-covar
+spiked = [float(log_likelihood(X, with_spike(v))) / N for v in (1e-2, 1e-6, 1e-12, 1e-300)]
+three, four = float(log_likelihood(X, best_three)) / N, float(log_likelihood(X, best_four)) / N
+assert f"{three:.4f}" == "-3.7786" and f"{four:.4f}" == "-3.7703" and f"{spiked[1]:.4f}" == "-3.7627"
+assert three < spiked[0] < four < spiked[1]  # the spike passes the best four-component fit by 1e-6
+assert all(a < b for a, b in zip(spiked, spiked[1:]))  # climbs as the variance shrinks, without bound
+assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min()) * N > 20  # spread: no spike
+
+
+# %% updates-need-reg-covar-2
+assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
+assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
+assert abs(dead.weights[3] * N / (10 * torch.finfo(X.dtype).eps) - 1) < 1e-9  # about 10 eps / N
+assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
+nearest = float(X.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
+assert f"{nearest:.2f}" == "0.20" and 190 < nearest / 1e-3 < 205  # 0.20 away: about 200 standard deviations
+assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
+assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
+assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
+
+
+# %% what-adding-reg-covar-costs
+assert (f"{updated.variances.min():.2f}", f"{updated.variances.max():.2f}") == ("0.57", "5.12")  # the range quoted (c9 prints them)
+assert abs((Q(*updated) - Q(*with_eta)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
