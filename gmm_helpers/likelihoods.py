@@ -235,7 +235,7 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
 
-    >>> broadcast_shapes_table(1000, 3, 2)[4]
+    >>> broadcast_shapes_table(1000, 3, 2)[5]
     ('diff = X[:, None, :] - means[None]', (1000, 3, 2), '23.4 KiB')
     """
     itemsize = torch.finfo(dtype).bits // 8
@@ -245,7 +245,8 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
 
     return [
         ("X", (N, D), size(N, D)),
-        ("means, variances", (K, D), size(2, K, D)),
+        ("means", (K, D), size(K, D)),
+        ("variances", (K, D), size(K, D)),
         ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
         ("means[None, :, :]", (1, K, D), "0 B (a view)"),
         ("diff = X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),

@@ -1260,6 +1260,12 @@ def test_d2_check_says_when_a_probability_was_cut_off_not_rounded(capsys):
     assert ": not yet." in out and "cut off" in out
 
 
+def test_d2_check_prefers_too_few_figures_when_a_value_is_only_explained_by_them(capsys):
+    ex.check_d2_probabilities([0, 0.0095, 0.038, 0.952])  # 0.038 could be a cut-off 0.0380, but 0.0095 has two figures
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "one or two significant figures" in out and "cut off" not in out
+
+
 def test_d2_check_says_when_one_small_probability_has_two_figures(capsys):
     ex.check_d2_probabilities([0.0, 0.0095, 0.0381, 0.952])
     out = capsys.readouterr().out
@@ -1315,7 +1321,8 @@ def test_exercise_6_3_bound_by_hand_and_its_hints(capsys):
     ex.check_bound_at_new_theta((-1.64, -1.42))
     assert capsys.readouterr().out.count(": correct.") == 2
     for answer, says in [((-2.112, -1.419), "add the entropy H"), ((-1.419, -1.419), "recomputed r"),
-                         ((-0.711, -0.616), "natural log"), ((-1.419, -1.637), "swapped"), ([1.0, 2.0, 3.0], "pair")]:
+                         ((-0.711, -0.616), "natural log"), ((-1.419, -1.637), "swapped"), ([1.0, 2.0, 3.0], "pair"),
+                         ((-1.63, -1.419), "cut off, not rounded"), ((-1.637, -1.4), "rounded too coarsely")]:
         ex.check_bound_at_new_theta(answer)
         out = capsys.readouterr().out
         assert ": not yet." in out and says in out

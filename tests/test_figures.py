@@ -109,6 +109,9 @@ def test_plot_underflow_zoom_draws_an_inset_and_names_each_dotted_line():
     assert inset.get_yticklabels()[-1].get_text() == "exactly 0"  # not "0", which on a log10 axis means density 1
     assert len([line for line in inset.lines if line.get_gid() == "break"]) == 4  # a break below the falling line
     assert inset.get_yticks()[-1] + 2 < np.min(inset.lines[0].get_ydata())  # the row and its break lie below the black line
+    assert [t.get_text() for t in inset.texts if t.get_gid() == "inset-limit-label"] == ["dotted: smallest positive"]
+    assert ax.lines[0].get_zorder() > max(line.get_zorder() for line in ax.lines[1:] if line.get_marker() == "o")  # the black line on top
+    assert all(line.get_markerfacecolor() == "none" for line in ax.lines if line.get_marker() == "o")  # open markers: the line shows
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "limit-label"]
     assert [label.split("'")[0] for label in labels] == ["dotted: float32", "dotted: float64"]
     fig.canvas.draw()  # the legend, the inset and the labels do not cover one another
@@ -147,7 +150,7 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in
     assert titles == [f"1 diagonal component: log-likelihood {by_hand[0]:.3f} per point",
                       f"2 diagonal components: log-likelihood {by_hand[1]:.3f} per point",
                       f"3 diagonal components: log-likelihood {by_hand[2]:.3f} per point",
-                      "the true mixture: log-likelihood -2.500 per point"]
+                      "the true mixture (dashed): log-likelihood -2.500 per point"]
     for ax, (K, fit) in zip(axes.flat, fits.items()):  # one weight per component, written next to its mean
         weights = [t.get_text() for t in ax.texts if t.get_gid() == "weight"]
         assert weights == [f"{w:.2f}" for w in fit.params.weights.tolist()]
@@ -216,6 +219,8 @@ def test_peak_memory_bars_are_the_library_numbers_on_a_fixed_axis():
     labels = [t.get_text() for t in ax.texts]
     assert "488.3 MiB,  96x smaller" in labels and "45.8 GiB  (reference)" in labels and "16 GiB" in labels  # ratios a log axis hides
     assert all(t.get_horizontalalignment() == "right" for t in ax.texts[:4])  # each would cross the 16 GiB line: inside its bar
+    assert ax.texts[1].get_position()[0] < 16 * 2**30  # the broadcast bar crosses the line: its label ends left of it
+    assert ax.texts[4].get_position()[0] < 16 * 2**30 / 1.2  # the "16 GiB" label keeps clear of its line
     fig, ax = plt.subplots()
     plot_peak_memory(10**6, 64, 64, ax=ax, xmin=2**20, xmax=2**40)  # 04's static figure: no bar below 1 MiB
     assert ax.get_xlim() == (2**20, 2**40)
@@ -315,6 +320,11 @@ def test_log_likelihood_gap_plot_can_show_the_rises_with_a_labelled_reference():
     np.testing.assert_allclose(reference.get_xdata(), np.arange(1, 5))
     np.testing.assert_allclose(reference.get_ydata(), 0.25 * 0.5 ** (np.arange(1, 5) - 4))
     assert reference.get_label() == "halving" and right.get_title() == "the rise at each iteration"
+    plt.close(fig)
+    fig, (left, right) = plt.subplots(1, 2)
+    plot_log_likelihood_gap(lls, 2, axes=(left, right), rises=True, reference_factor=0.5, reference_span=2)
+    np.testing.assert_allclose(right.lines[1].get_xdata(), [2, 3, 4])  # reference_span=2: two iterations back from the last
+    np.testing.assert_allclose(right.lines[1].get_ydata(), 0.25 * 0.5 ** (np.arange(2, 5) - 4))
     plt.close(fig)
 
 
@@ -715,7 +725,7 @@ def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     assert dots[0] == pytest.approx(0.16442, abs=1e-4) and sum(dots) == pytest.approx(1.0)  # Exercise 5.1 at x = 0.5
     assert any(line.get_xdata()[0] == 0.5 and line.get_linestyle() == ":" for line in top.lines)  # x marked
     assert top.get_ylim()[1] == pytest.approx(1.15 * total.max(), rel=1e-6)  # no empty band above the curves
-    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["$r_{1}(x)$: component 0", "$r_{2}(x)$: component 1"]  # maths from 1
+    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["component 0: $r_{1}(x)$", "component 1: $r_{2}(x)$"]  # maths from 1
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_bayes_1d(toy_params())
     plt.close("all")

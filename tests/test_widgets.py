@@ -411,9 +411,10 @@ def test_the_bound_F_has_one_colour_in_06s_slice_and_curve_and_Q_another():
     start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(running_example(torch.float64)[2])
     fig, (ax_slice, ax_data, ax_curve) = plt.subplots(1, 3)
     plot_bound_slice(X, start, k=2, d=0, span=(3.4, 4.6), ax=ax_slice, y_floor=-10)  # 06's slice
-    assert ax_slice.get_legend()._loc == 8  # lower center, between F's two tails (06's story checks it hides neither curve)
+    assert ax_slice.get_legend()._loc == 9 and ax_slice.get_legend().get_bbox_to_anchor().y0 < ax_slice.bbox.y0  # below the axes
     draw_half_step(X, em_half_steps(X, start, 2), 4, ax_data=ax_data, ax_curve=ax_curve)
     slice_F, curve_Q, curve_F = ax_slice.lines[1], ax_curve.lines[2], ax_curve.lines[4]
+    assert "$Q$: current $\\theta$, last E-step's $r$" in [t.get_text() for t in ax_curve.get_legend().get_texts()]
     assert slice_F.get_linestyle() == curve_F.get_linestyle() == "--"
     assert to_rgba(slice_F.get_color()) == to_rgba(curve_F.get_color()) == to_rgba(F_COLOUR)  # F: one colour
     assert to_rgba(curve_Q.get_color()) == to_rgba(Q_COLOUR) != to_rgba(F_COLOUR)

@@ -450,6 +450,15 @@ def check_d2_probabilities(answer) -> None:
     rounded = [torch.round(expected, decimals=k) for k in (1, 2)] + [
         torch.where(expected > 0, torch.round(expected / 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1))
                     * 10 ** (torch.floor(torch.log10(expected.clamp_min(1e-300))) - s + 1), expected) for s in (1, 2)]
+    def wrong(i):  # given[i] not right to three significant figures
+        return float(expected[i]) > 0 and not _hand_close(float(given[i]), float(expected[i]))
+
+    def cut_off(i):  # given[i] is expected[i] cut after its third significant figure, not rounded
+        return wrong(i) and abs(float(given[i]) - _cut_to_three(float(expected[i]))) <= 1e-6 * float(expected[i])
+
+    def few_figures(i):  # given[i] is expected[i] rounded to one or two significant figures
+        return wrong(i) and any(abs(float(given[i]) - float(r[i])) < 1e-6 * float(expected[i]) + 1e-12 for r in rounded[2:])
+
     if _close(given, d / d.sum(), rtol=2e-3, atol=5e-4):
         hint = "Those are proportional to the distance dist(x); k-means++ uses its square."
     elif float(given[0]) != 0:
@@ -460,16 +469,14 @@ def check_d2_probabilities(answer) -> None:
     elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
         hint = (f"Proportional to dist(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")
-    elif _close(given, expected, rtol=0.03, atol=0) and any(
-            float(expected[i]) > 0 and not _hand_close(float(given[i]), float(expected[i]))
-            and abs(float(given[i]) - _cut_to_three(float(expected[i]))) <= 1e-6 * float(expected[i]) for i in range(4)):
-        hint = ("Close, but at least one probability was cut off after its third significant figure, not rounded: round "
-                "to the nearest (a following digit of 5 or more rounds the third figure up).")
-    elif _close(given, expected, rtol=0.03, atol=0) and any(
-            bool(((given - r).abs() < 1e-6 * expected.abs() + 1e-12)[i]) and not _hand_close(float(given[i]), float(expected[i]))
-            for r in rounded[2:] for i in range(4)):
+    elif _close(given, expected, rtol=0.03, atol=0) and any(few_figures(i) and not cut_off(i) for i in range(4)):
+        # first: 0.038 for 0.038095 is both a cut-off 0.0380 and a two-figure rounding, so an answer with another
+        # value that only too few figures explain (0.0095 for 0.0095238) is told about the figures, not the cut
         hint = ("Close, but at least one probability has only one or two significant figures (a small one, such as "
                 "the second, needs its leading zeros and then three figures): give each to three significant figures.")
+    elif _close(given, expected, rtol=0.03, atol=0) and any(cut_off(i) for i in range(4)):
+        hint = ("Close, but at least one probability was cut off after its third significant figure, not rounded: round "
+                "to the nearest (a following digit of 5 or more rounds the third figure up).")
     elif _close(given, expected, rtol=0.03, atol=0):
         hint = ("Close, but not every probability is right to three significant figures: round each to the nearest "
                 "(do not cut digits off) and keep more figures until the final division.")
@@ -1062,6 +1069,9 @@ def check_bound_at_new_theta(answer) -> None:
     elif ok[1] and _hand_close(got_F, ell):
         hint = ("That F equals ell: you recomputed r at the new theta (that is the E-step, which makes F = ell). Keep "
                 "r = (0.8176, 0.1824) from theta_old, means (0, 3).")
+    elif (rounding := next((h for got, want, right in ((got_F, F, ok[0]), (got_ell, ell, ok[1])) if not right
+                            for h in [_rounding_hint(got, want)] if h is not None), None)) is not None:
+        hint = rounding  # the right value badly rounded (such as -1.63, F cut off after the third figure)
     elif ok[0] and not ok[1]:
         hint = "F is right; ell = log(p_1 + p_2), each p_k = 0.5 N(1 | mu_k, 1) with its weight 0.5."
     _verdict("6.3", answer, all(ok), hint)

@@ -134,11 +134,12 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     exact = np.asarray(torch.as_tensor(log_density).cpu(), dtype=float) / np.log(10)
     lowest = min(exact.min(), np.log10(torch.finfo(torch.float64).smallest_normal * torch.finfo(torch.float64).eps))
     zero_row = lowest - 25  # where "exactly 0" is drawn
-    ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs")
+    ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs", zorder=3)  # over the markers
     colours = {"float32": "#D55E00", "float64": "#0072B2"}
-    # float32 as large open circles, float64 as small dots, every 5th D (and where each type first gives 0):
-    # where both hold the same value both show
-    styles = [dict(marker="o", markersize=6, markerfacecolor="none", markeredgewidth=1), dict(marker="o", markersize=3)]
+    # float32 as large open circles, float64 as small open circles, every 5th D (and where each type first gives 0):
+    # where both hold the same value both show, and the black line stays visible through them
+    styles = [dict(marker="o", markersize=7, markerfacecolor="none", markeredgewidth=1),
+              dict(marker="o", markersize=3.5, markerfacecolor="none", markeredgewidth=1)]
     for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
         colour = colours.get(name, "0.4")
         info = torch.finfo(values.dtype)
@@ -207,6 +208,8 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     inset.plot(dims_zoom[v > 0], np.log10(v[v > 0]), linestyle="none", color=colour, **styles[0])
     inset.plot(dims_zoom[v == 0], np.full((v == 0).sum(), inset_zero), linestyle="none", color=colour, **styles[0])
     inset.axhline(limit, color=colour, linestyle=":", linewidth=2)
+    inset.text(dims_zoom[0], limit - 0.5, "dotted: smallest positive", ha="left", va="top", fontsize=9,
+               color=colour, gid="inset-limit-label")  # the dotted line, named below it (the black line is above it on the left)
     inset.set_ylim(inset_zero - 1.5, exact_zoom.max() + 1)
     inset.set_yticks([t for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + [inset_zero],
                      [f"{t}" for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + ["exactly 0"])
@@ -290,7 +293,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     source_per_point : float
         The source model's log-likelihood per point, for the fourth panel's title.
     source_name : str
-        The source model's name in the fourth panel's title.
+        The source model's name in the fourth panel's title, which adds "(dashed)": the grey ellipses are the last fit's.
     axes : 2 x 2 array of matplotlib Axes, optional
         A new 2 x 2 figure (shared axes) is made when omitted.
 
@@ -324,7 +327,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
             ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(9, 0), textcoords="offset points", ha="left", va="center",
                         fontsize=13, fontweight="bold", path_effects=outline, gid="weight")  # right of the mean, inside the ellipses
     plot_mixture(Y, ax=axes[1, 1], legend=False,
-                 title=f"{source_name}: log-likelihood {float(source_per_point):.3f} per point")
+                 title=f"{source_name} (dashed): log-likelihood {float(source_per_point):.3f} per point")
     last_K, last = list(fits.items())[-1]
     for m, v in zip(last.params.means, last.params.variances):  # the last fit, for comparison, under the source model
         draw_ellipses(m, v, ax=axes[1, 1], n_std=(2,), color="0.45", linewidth=1.5, gid="last-fit")
@@ -339,7 +342,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
     # each key once: the dashed source model in the first panel, the line widths in the third, the grey in the fourth
-    axes[0, 0].legend(handles=[source_note], loc="lower right", fontsize=12)
+    axes[0, 0].legend(handles=[source_note], loc="lower left", fontsize=12)  # lower right would cover a far-out ellipse
     axes[1, 0].legend(handles=[width_note], loc="lower right", fontsize=12)
     axes[1, 1].legend(handles=[last_note], loc="lower right", fontsize=12)
     if created:
@@ -654,7 +657,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
-    caption(x, right, top, "variances[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
+    caption(x, right, top, "variances[None, :, :]\nstored (1, K, D):\nstretched over N\nlike means")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     right = _draw_layers(ax, x, N, D, components, top=top)
     peak(x, right, top)
@@ -673,8 +676,10 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
             fontsize=15, weight="bold")
     ax.text(0.0, bottom - 1.2, "solid: stored in memory;   pale and dashed: repeated by broadcasting, never copied",
             ha="left", va="center", fontsize=15, style="italic")
+    names = ", ".join(f"k = {k}" for k in range(K))
+    ax.text(0.0, bottom - 2.4, f"layers, front to back, one per component: {names}", ha="left", va="center", fontsize=15)
     ax.set_xlim(-0.6, width + 0.4)
-    ax.set_ylim(bottom - 2.0, depth + 0.8)
+    ax.set_ylim(bottom - 3.2, depth + 0.8)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
@@ -717,7 +722,11 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
         across_line = limit_gib is not None and 0 < np.log2(limit_gib * 2**30 / (peak * 1.3)) < label_doublings + 0.5
         fits_inside = np.log2(peak / 1.3 / xmin) > label_doublings
         inside = past_frame or (across_line and fits_inside)  # write it inside the bar's end, clear of the frame and the line
-        ax.text(peak / 1.3 if inside else peak * 1.3, y, label, va="center", ha="right" if inside else "left", fontsize=13,
+        end = peak / 1.3  # where an inside label ends
+        if inside and limit_gib is not None and np.log2(end) - label_doublings < np.log2(limit_gib * 2**30) < np.log2(end) + 0.3 \
+                and np.log2(limit_gib * 2**30 / 1.3 / xmin) > label_doublings:
+            end = limit_gib * 2**30 / 1.3  # the line crosses this bar: end the label left of the line, not across it
+        ax.text(end if inside else peak * 1.3, y, label, va="center", ha="right" if inside else "left", fontsize=13,
                 zorder=3, bbox=dict(facecolor="white", edgecolor="none", pad=1.5))  # the 16 GiB line passes behind
     ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
     ax.set_xscale("log")
@@ -729,7 +738,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     ax.set_xticks([2.0**e for e in range(first, 50) if 2**e <= xmax], [], minor=True)  # a small tick at every power of 2
     if limit_gib is not None:
         ax.axvline(limit_gib * 2**30, color="0.3", linestyle=":", linewidth=2, zorder=1)  # behind the labels
-        ax.text(limit_gib * 2**30 / 1.15, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
+        ax.text(limit_gib * 2**30 / 1.3, ys[0] + 0.5, f"{limit_gib:g} GiB", color="0.15", fontsize=14, ha="right", va="center")
     ax.set_ylim(ys[-1] - 0.5, ys[0] + 0.8)
     ax.set_xlabel("peak memory of the tensors each form creates (log scale)")
     ax.set_title(f"N = {N:,}, K = {K}, D = {D}, {str(dtype).replace('torch.', '')}")
@@ -911,7 +920,8 @@ from .plotting import mark_start_below  # noqa: E402  (07)
 
 
 def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int, int] | None = None,
-                            reference_factor: float | None = None, rises: bool = False, reference_label: str | None = None):
+                            reference_factor: float | None = None, rises: bool = False, reference_label: str | None = None,
+                            reference_span: int = 5):
     """Two views of an EM run's log-likelihood, per point: the curve from iteration 1, and its distance
     to the final value on a log scale (a straight line there is linear convergence); with ``rises=True``,
     the right panel shows each iteration's rise instead (the quantity ``fit_em``'s ``tol`` is compared with).
@@ -929,11 +939,14 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
         Iterations to shade in both panels (a plateau), labelled in the left panel's legend.
     reference_factor : float, optional
         Draw, on the right panel, a dashed line through the last shown distance (or rise) that shrinks by this
-        factor per iteration (the slope linear convergence at that factor would give), back over the last 5 iterations.
+        factor per iteration (the slope linear convergence at that factor would give), back over the last
+        ``reference_span`` iterations.
     rises : bool, optional
         Right panel: the rise ``(l_t - l_{t-1}) / N`` at each iteration t >= 1 (positive ones, log scale), not the distance.
     reference_label : str, optional
         The reference line's legend label (default: "a factor of ... per iteration").
+    reference_span : int, optional
+        How many iterations back from the last shown one the reference line reaches (default 5).
 
     Returns
     -------
@@ -973,7 +986,7 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
         left.legend(loc="lower right")
     if reference_factor is not None and shown.any():
         last = int(its[shown][-1])
-        ts = np.arange(max(last - 5, int(its[0])), last + 1)
+        ts = np.arange(max(last - reference_span, int(its[0])), last + 1)
         ylim = right.get_ylim()
         right.semilogy(ts, gap[last - int(its[0])] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
                        label=reference_label or f"a factor of {reference_factor:.2g} per iteration")  # 1/12: 0.083
@@ -1069,7 +1082,7 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
         at = int(crossings[0]) + 1 if below[0] else int(crossings[0])
         ax.annotate(f"${bound_name}$ goes on\nbelow ${y_floor:g}$", (float(grid[at]), y_floor), xytext=(-10, 2),
                     textcoords="offset points", fontsize=14, color=BOUND_COLOUR, ha="right", va="bottom")  # the axis is cut
-    ax.legend(loc="lower center", fontsize=14)  # between the bound's two falling tails (06: lower right hid one)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=14)  # below the axes: over none of the lines
     return ax
 
 
@@ -1515,7 +1528,7 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
     top.set_ylim(0, 1.15 * peak)  # the legend sits in the flat tail: no empty band above the curves
     resp = log_responsibilities(grid[:, None], p64).exp()  # (n, K)
     for k in range(params.K):
-        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"$r_{{{k + 1}}}(x)$: component {k}")  # maths counts from 1
+        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"component {k}: $r_{{{k + 1}}}(x)$")  # maths counts from 1
     bottom.set(xlim=xlim, ylim=(-0.03, 1.03), xlabel="$x$", ylabel="responsibility $r_k(x)$")
     bottom.axhline(0.5, color="0.6", linewidth=1, linestyle=":")
     if x is not None:

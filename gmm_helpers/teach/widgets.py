@@ -655,7 +655,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
                            fontsize=15)
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
                                  Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
-                                        label="$Q(\\theta; \\theta_{t-1})$, new at each E-step"),
+                                        label="$Q$: current $\\theta$, last E-step's $r$"),
                                  Line2D([], [], color=F_COLOUR, linewidth=3, linestyle="--",
                                         label="bound $F = Q + H$ (under $\\ell$)")],
                        loc="upper left", fontsize=key_size)  # above l's early rise and plateau: clear of every Q square
