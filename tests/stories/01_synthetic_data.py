@@ -11,16 +11,12 @@ assert int((sums <= v_example).sum()) == 1 and sums[0] <= v_example < sums[1]  #
 assert [round(p.get_width(), 6) for p in ax.patches] == weights.tolist()  # the figure's pieces have lengths pi_1, ..., pi_K
 assert [t.get_text() for t in ax.get_xticklabels()] == ["$C_0$ = 0", "$C_1$ = 0.5", "$C_2$ = 0.75", "$C_3$ = 1"]
 assert ax.get_xlabel() == "uniform draw $v$ on [0, 1)"
+assert picked == 1 and [p.get_alpha() for p in ax.patches] == [0.2, 0.8, 0.2]  # the piece v lands in is highlighted
 
 
 # %% two-samplers
 assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
-g_0 = torch.Generator().manual_seed(0)  # sample_gmm's stream, redone by hand:
-v_64 = torch.rand(N, dtype=torch.float64, generator=g_0)  # one float64 uniform per label, then the cumulative-sum rule
-assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(dim=1), labels)  # all 600 labels
-assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
-u_32 = torch.rand(1, generator=torch.Generator().manual_seed(0))  # the loop's first draw: a float32 uniform
-assert int((torch.cumsum(weights, dim=0) <= u_32).sum()) == labels_loop[0] == 0 != labels[0] == 2  # differ from the first point
+assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers differ from the first point
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
 n_big = 20_000  # the same distribution: both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
@@ -38,6 +34,8 @@ parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.varianc
 assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
 assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
 S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
+empty = empirical_params(X[labels != 1], labels[labels != 1], K)  # the caveats: no point of component 1, weight 0
+assert float(empty.weights[1]) < 1e-6 and float(empirical_params(X[:1], labels[:1], K).variances[labels[0]].max()) < 1e-5  # one point: S = 0 (+ reg_covar)
 assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points (the variance bullet's cost)
 
 
@@ -55,6 +53,11 @@ assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.
 # %% errors-shrink-as-n
 assert ((slopes + 0.5).abs() < 0.1).all()
 assert mean_errors[3, 0] / mean_errors[4, 0] < 1.5  # a wobble: weights, N = 300 to 1000 (1/sqrt(N) predicts 1.83)
+assert ns[2] == 100  # the slopes start at N = 100
+g_10, few = torch.Generator().manual_seed(0), []  # estimation_errors' first 20 samples are those of N = 10
+for r in range(20):
+    few.append(int(torch.bincount(sample_gmm(truth.to(torch.float64), 10, generator=g_10)[1], minlength=K).min()))
+assert min(few) <= 1  # at N = 10 some sample has a component with no point or one
 
 
 # %% play-widget
@@ -114,6 +117,7 @@ assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_s
                        sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
 assert axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
 assert axes[1].get_title() == "N = 200, sample 2: counts (101, 66, 33)\nfractions (0.51, 0.33, 0.17)"
+assert 101 / 200 == 0.505 and 66 + 33 == 200 - 101 == 99  # one rare event: components 1 and 2 share the 99 points left
 estimate_off = []  # the largest distance of an estimated mean (components with 2 points or more) from the truth, per panel
 for n, s in zip(sizes, [1, 2, 3]):  # the points in float64, as the panels draw them
     x_s, lab_s = sample_gmm(truth.to(torch.float64), n, generator=torch.Generator().manual_seed(s))
@@ -134,6 +138,12 @@ assert f"{0.75**20:.1%}" == "0.3%"  # the left panel's odds
 
 
 # %% optional-checking-a-sampler
+g_0 = torch.Generator().manual_seed(0)  # sample_gmm's stream, redone by hand:
+v_64 = torch.rand(N, dtype=torch.float64, generator=g_0)  # one float64 uniform per label, then the cumulative-sum rule
+assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(dim=1), labels)  # all 600 labels
+assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
+u_32 = torch.rand(1, generator=torch.Generator().manual_seed(0))  # the loop's first draw: a float32 uniform
+assert int((torch.cumsum(weights, dim=0) <= u_32).sum()) == labels_loop[0] == 0 != labels[0] == 2  # then that point's noise
 u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
 largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
