@@ -21,13 +21,12 @@ for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{
     as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
     as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
     assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
-assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"
 assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
 assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
-assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # every 5th D (c16), and either side of each first 0
+assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # every 5th D, and either side of each first 0 (float64 holds D = 525)
 assert ax.get_yticklabels()[-1].get_text() == "exactly 0"
 (inset,) = ax.child_axes  # the zoom: float32 near D = 74, a marker at every D
 inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
@@ -45,9 +44,6 @@ assert r_one_nan.sum().isnan() and (r_one_nan @ torch.tensor([1.0, 2.0, 3.0])).i
 
 # %% logs-densities-underflow-overflow-3
 assert a.exp() == 0 and b.exp() == 0 and f"{a:.2f}" == "-1418.94" and f"{1 / (1 + (b - a).exp()):.3f}" == "0.900"  # exactly 0, yet the share is ordinary
-assert torch.allclose(torch.softmax(torch.stack([a, b]) + 500 * math.log(2 * math.pi), dim=0), torch.softmax(torch.stack([a, b]), dim=0))  # D log 2 pi cancels
-log_var_terms = -0.5 * 1000 * math.log(1.1)  # b's sum_d log sigma_d^2 part minus a's (a's is 0): it stays in b - a
-assert math.isclose(b - a, log_var_terms - 0.5 * 1000 * (1 / 1.1 - 1)) and abs(log_var_terms) > 10
 
 
 # %% optional-exact-limits-float32
@@ -98,9 +94,6 @@ assert (f"{peak:.3f}", f"{area:.4f}", f"{peak.log():.2f}") == ("3.989", "1.0000"
 
 # %% diagonal-covariance-costs
 assert f"{opposite:.0%}" == "14%" and f"{rho_hat:.3f}" == "0.905"
-squared_mahalanobis = ((Y - centre) @ torch.linalg.inv(Sigma_hat) * (Y - centre)).sum(dim=1)  # (800,), the tilted full fit
-for r2, share in ((1, "39%"), (4, "86%")):  # 1 sigma and 2 sigma: 1 - e^{-r2/2} of any 2-D Gaussian
-    assert f"{1 - math.exp(-r2 / 2):.0%}" == share == f"{(squared_mahalanobis <= r2).double().mean():.0%}"
 assert f"{0.5 - math.asin(rho_hat) / math.pi:.0%}" == "14%"  # the full fit's probability of opposite signs
 assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit is the diagonal of Sigma_hat
 
@@ -139,6 +132,7 @@ assert diagonal_cost(Sigma4) > 0 and diagonal_cost(torch.diag(Sigma4.diagonal())
 
 # %% optional-rotation
 assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5  # rotating the data changes rho
+assert torch.allclose(torch.tensor([[1.0, 0.0]], dtype=torch.float64) @ turn, torch.tensor([[1.0, -1.0]], dtype=torch.float64) / 2**0.5)  # rows times turn: (1, 0) goes to -45 degrees
 assert torch.allclose(torch.corrcoef(rescaled.T)[0, 1], rho_hat)  # rescaling a coordinate does not
 assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000" and torch.allclose(torch.cov(principal.T, correction=0), torch.diag(eigenvalues))
 assert torch.allclose(V.T @ V, torch.eye(2, dtype=torch.float64)) and torch.allclose(Sigma_hat @ V, V * eigenvalues)  # V^T V = I, Sigma_hat V = V Lambda
