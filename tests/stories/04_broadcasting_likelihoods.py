@@ -19,6 +19,8 @@ assert log_pdfs_loop[0].argmax() == 2  # the largest in row 0
 
 
 # %% broadcasting
+assert [f"{v:+.4f}" for v in diff[0, 2].tolist()] == ["-1.5187", "+0.7102"]  # c13: the x - mu of the hand calculation (c6)
+assert f"{0.4813 - 2:.4f}" == "-1.5187" and f"{-1.7898 + 2.5:.4f}" == "0.7102"
 try:
     torch.zeros(3, 2) - torch.zeros(6, 2)  # 3 against 6: neither is 1
     raise AssertionError("expected an error")
@@ -52,6 +54,7 @@ assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
 _grid = [(n, k, d) for n in (1, 100, 4096 * 25, 10**6) for k in (1, 2, 3, 32, 64) for d in (2, 3, 32, 64, 784)]  # D >= 2
 _loop = lambda n, k, d: max((k - 1) * n + 2 * n * d, 2 * n * k)  # noqa: E731  c21's loop count
+assert all(k * n + 2 * n * d <= (k_ - 1) * n + 2 * n * d for n, k_, d in _grid for k in range(k_))  # c21: call k's row grows with k
 assert all(log_pdfs_peak_bytes(n, k, d, torch.float32, "loop") // 4 == _loop(n, k, d) for n, k, d in _grid)
 assert all(log_pdfs_peak_bytes(n, k, d, torch.float32, "broadcast") // 4 == 3 * n * k * d for n, k, d in _grid)
 assert log_pdfs_peak_bytes(100, 1, 1, torch.float32, "loop") // 4 == 300 > _loop(100, 1, 1)  # D = 1: 03's last line, three (N,), can hold more
@@ -80,7 +83,6 @@ assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] 
 # %% peak-measured
 for n, k, d in [(4096 * 25, 32, 32), (4096 * 250, 64, 64), (4096 * 100, 8, 128), (10**5, 3, 2)]:  # c44's table (D >= 2): the two cures
     assert log_pdfs_peak_bytes(n, k, d, torch.float32, "expanded") // 4 == max(n * d + 2 * n * k, 3 * n * k)  # the products
-    assert log_pdfs_peak_bytes(n, k, d, torch.float32, "chunked") // 4 <= max(3 * 4096 * k * d + n * k, 2 * n * k)  # chunks: at most
 assert log_pdfs_in_chunks.__defaults__ == (4096,)  # B = 4096
 _X = torch.randn(6, 3, generator=torch.Generator().manual_seed(0)); _A = torch.randn(3, 2, generator=torch.Generator().manual_seed(1))
 assert torch.equal(2 * _X @ _A, (2 * _X) @ _A)  # c44: 2 * X @ A runs as (2 * X) @ A
