@@ -17,11 +17,12 @@ assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wid
 xlim_1d = fig.axes[1].get_xlim()
 assert xlim_1d[0] < -8.12 < 0.12 < xlim_1d[1]  # the figure shows both crossings
 assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_1D).exp().max() < 1e-5  # bells tiny there
-assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["$r_{1}(x)$: component 0", "$r_{2}(x)$: component 1"]  # maths from 1
+assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["component 0: $r_{1}(x)$", "component 1: $r_{2}(x)$"]  # maths from 1
 # the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.50
 assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
 assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
-assert f"{gamma:.2f}" == "0.50"
+assert f"{gamma:.2f}" == "0.50" and f"{0.5 * math.log(2):.3f}" == "0.347" and f"{math.log(3 / 7):.3f}" == "-0.847"  # gamma worked by hand
+assert f"{2 - 1 + 0.5 * math.log(2) + math.log(3 / 7):.2f}" == "0.50" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
 assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
 
 
@@ -37,8 +38,6 @@ assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k +
 assert Z.shape == (10_000, 74) and Z.dtype == log_pdf_Z.dtype == torch.float32
 assert f"{(log_pdf_Z.exp() == 0).double().mean():.0%}" == "55%"  # as printed: more than half
 assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(74), torch.ones(74)), 1).log_prob(Z).double(), atol=1e-3)
-log_peak = lambda D: torch.tensor(-0.5 * D * math.log(2 * math.pi))  # noqa: E731  log (2 pi)^(-D/2), float32: the density at the mean
-assert log_peak(114).exp() == 0 < log_peak(113).exp()  # from D = 114 even the mean's density underflows (not at 113)
 
 
 # %% log-sum-exp-trick
@@ -54,10 +53,10 @@ assert torch.allclose(log_joint, weighted_log_pdfs(X, truth))  # weighted_log_pd
 assert (joint_far == 0).all() and (joint_far / joint_far.sum()).isnan().all()  # naive: 0/0
 assert round(torch.logsumexp(weighted_log_pdfs(far, truth), dim=1).item()) == -3338
 assert [round(v) for v in log_resp_far[1:].tolist()] == [-1152, -3927] and log_resp_far.argmax() == 0
+assert (log_resp_far[1:].exp() == 0).all()  # as probabilities, exactly 0
 assert sq_distance_far.argmin() == 1 and sq_mahalanobis_far.argmin() == 0  # nearest mean: 1; nearest in own units: 0
 assert [round(v) for v in sq_mahalanobis_far.tolist()] == [6670, 8974, 14525]
 assert [f"{v:.2f}" for v in offset] == ["-2.71", "-3.05", "-2.70"] and f"{offset.max() - offset.min():.2f}" == "0.35"  # log pi_k - c_k / 2
-assert [round(float(sq_mahalanobis_far[k] - sq_mahalanobis_far[0]) / 2) for k in (1, 2)] == [1152, 3927]  # delta^2 gaps, halved
 
 
 # %% pictures-responsibilities
@@ -82,12 +81,11 @@ assert distance_probes["C"][2] < distance_probes["C"][0]  # C: components 1 and 
 assert delta2_probes["A"].max() - delta2_probes["A"].min() < 4  # A's three delta^2 are close: shared
 assert resp_probes["A"].min() > 0.1  # A: shared three ways
 assert sq_maha_probe["C"].argmin() == 0 and sq_maha_probe["E"].argmin() == 2  # each goes to the nearest in its own units
-assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("C", 1), ("E", 2), ("E", 0))] == ["156.2", "201.9", "264.7", "150.4", "171.2"]
+assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("E", 2), ("E", 0))] == ["156.2", "201.9", "150.4", "171.2"]
 terms_probe = {p: diff_probes[p] ** 2 / variances for p in "CE"}  # (K, D): the two terms of delta^2
 assert [f"{terms_probe['C'][k, d]:.1f}" for k, d in ((2, 0), (0, 0), (2, 1), (0, 1))] == ["144.0", "151.2", "57.9", "5.0"]
 assert [f"{terms_probe['E'][k, 1]:.1f}" for k in (2, 0)] == ["6.4", "20.0"] and torch.equal(terms_probe["E"][:, 0], terms_probe["C"][:, 0])
-assert [abs(diff_probes[p][k, d].item()) for p, k, d in (("C", 2, 0), ("C", 0, 0), ("C", 2, 1), ("C", 0, 1), ("E", 2, 1))] == [12.0, 16.5, 4.5, 2.0, 1.5]
-assert [f"{v:.2f}" for v in (variances[0, 0], variances[2, 0], variances[2, 1], variances[0, 1])] == ["1.80", "1.00", "0.35", "0.80"]
+assert abs(diff_probes["E"][2, 1]) < abs(diff_probes["E"][0, 1])  # E: nearer component 2's mean along x2
 assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (offset.max() - offset.min()) for p in "CE")  # the offsets can't reverse it
 assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse"]  # no 90% band
 assert [len([a for a in group if a.get_gid() == "component"]) for group in (fig.axes[0].patches, fig.axes[0].lines)] == [K, K]  # means, ellipses
@@ -136,14 +134,11 @@ assert (f"{buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.36
 assert all(torch.equal(torch.cdist(p.means, truth_close64.means).argmin(dim=1), torch.arange(K)) for p in (buggy, estimate_close))
 # "nearly flat": the truth (big weight 0.5) scores only 0.013 per point below correct EM's fit (0.407)
 ll_truth = (log_likelihood(X_close64, truth_close64) / N_close).item()
-assert f"{ll_truth:.5f}" == "-3.46848" and f"{fit_close.log_likelihoods[-1] / N_close - ll_truth:.3f}" == "0.013"
+assert f"{fit_close.log_likelihoods[-1] / N_close - ll_truth:.3f}" == "0.013"
 assert f"{truth_close64.weights[0]:.1f}" == "0.5"
 ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
-cost_total = (fit_close.log_likelihoods[-1] - log_likelihood(X_close64, buggy)).item()  # over the 600 points
-assert N_close == 600 and f"{cost_total:.1f}" == "2.2" and round(math.exp(cost_total)) == 9  # a likelihood ratio of about 9
-assert f"{math.exp(2.2):.0f}" == "9"  # e^2.2, as quoted
 assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
 assert log_likelihood(X_close64, estimate_close._replace(weights=buggy.weights)) < log_likelihood(X_close64, buggy)
