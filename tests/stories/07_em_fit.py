@@ -48,11 +48,10 @@ assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[
 assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20: the configuration holds through the plateau
 assert all(float(truth.means[0, 0]) < float(ordered.history[t].means[2, 0]) < float(truth.means[2, 0]) for t in (6, 12, 20))  # green between
 right_hand = labels > 0  # the upper-right and lower-right groups
-assert int(right_hand.sum()) == 304 and strip_owned[6][1] == 279 and strip_owned[12][1] == 294  # the strip's titles, quoted
+assert int(right_hand.sum()) == 304 and strip_owned[6][1] == 279 and strip_owned[12][1] == 294  # the strip's titles (294 quoted)
 assert strip_owned == {t: torch.bincount(log_responsibilities(X64, ordered.history[t]).argmax(dim=1), minlength=K).tolist() for t in stages}
 owner_32 = log_responsibilities(X64, ordered.history[32]).argmax(dim=1)  # iteration 32: each component owns one group
 assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K))
-r_6 = log_responsibilities(X64, ordered.history[6]).exp()  # (N, K)
 assert r_6[right_hand, 1].sum() > 0.98 * r_6[:, 1].sum()  # orange's responsibility lies on the two right-hand groups ...
 for t in (6, 12, 20):  # ... so its mean sits between them, and its 2-sigma along x_2 reaches both groups' means
     mean_x2, sd_x2 = float(ordered.history[t].means[1, 1]), float(ordered.history[t].variances[1, 1].sqrt())
@@ -167,6 +166,7 @@ assert int(torch.round(shown_5.weights[2] * N)) == 7 and shown_5.variances[2, 0]
 assert float(shown_5.means[2, 1]) < float(stop_5_shown.means[2, 1]) < float(truth.means[2, 1])  # green ends at the group's lower edge
 assert f"{c_5:.2f}" == "0.98" and rise[87] < 1e-6 and rise[87] * c_5 / (1 - c_5) < 1e-4  # the promise: under 1e-4
 assert f"{rise[spike]:.0e}" == "7e-04" and 490 < spike < 505
+assert min(rise[t] for t in range(spike, len(rise) + 1)) < 1e-8 and len(rise) == stopped_5.n_iter + extra_5  # below the plot's floor before settling
 assert all(0.8e-6 < rise[t] < 1e-6 for t in range(87, 249)) and rise[86] > 1e-6 < rise[249]  # just below tol at 87-248 (162)
 assert (stopped_5.n_iter, last_below) == (87, 248)  # the figure's shaded stretch
 assert (lls_5[-1] - lls_5[248 - stopped_5.n_iter]) / N > 4e-3  # a stop anywhere in that stretch falls nearly as short
