@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from gmm_helpers import toy_params
+from gmm_helpers import GMMParams, toy_params
 from gmm_helpers.teach.figures import (
     draw_broadcast_shapes,
     plot_error_vs_n,
@@ -14,6 +14,7 @@ from gmm_helpers.teach.figures import (
     plot_underflow,
     plot_diagonal_vs_full,
     plot_diagonal_tiling,
+    plot_mixture_1d,
 )
 
 
@@ -325,6 +326,10 @@ def test_log_likelihood_gap_plot_can_show_the_rises_with_a_labelled_reference():
     plot_log_likelihood_gap(lls, 2, axes=(left, right), rises=True, reference_factor=0.5, reference_span=2)
     np.testing.assert_allclose(right.lines[1].get_xdata(), [2, 3, 4])  # reference_span=2: two iterations back from the last
     np.testing.assert_allclose(right.lines[1].get_ydata(), 0.25 * 0.5 ** (np.arange(2, 5) - 4))
+    plt.close(fig)
+    fig, (left, right) = plt.subplots(1, 2)
+    plot_log_likelihood_gap(lls, 2, axes=(left, right), rises=True, reference_factor=0.5, reference_offset=3)
+    np.testing.assert_allclose(right.lines[1].get_ydata(), 3 * 0.25 * 0.5 ** (np.arange(1, 5) - 4))  # parallel, 3 times higher
     plt.close(fig)
 
 
@@ -729,3 +734,18 @@ def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_bayes_1d(toy_params())
     plt.close("all")
+
+
+@pytest.mark.parametrize("bins", [40, 25])
+def test_plot_mixture_1d_draws_as_many_bars_as_bins_and_keeps_area_1(bins):
+    params = GMMParams(torch.tensor([0.3, 0.7]), torch.tensor([[-1.0], [2.0]]), torch.tensor([[0.5], [1.0]]))
+    samples = torch.randn(200, generator=torch.Generator().manual_seed(0))
+    fig, ax = plt.subplots()
+    if bins == 40:
+        plot_mixture_1d(params, samples=samples, ax=ax, xlim=(-4, 5))  # the default
+    else:
+        plot_mixture_1d(params, samples=samples, ax=ax, xlim=(-4, 5), bins=bins)
+    assert len(ax.patches) == bins
+    area = sum(p.get_width() * p.get_height() for p in ax.patches)
+    assert area == pytest.approx(1.0, abs=1e-9)  # every sample lies inside xlim here, so density=True gives area 1
+    plt.close(fig)

@@ -921,7 +921,7 @@ from .plotting import mark_start_below  # noqa: E402  (07)
 
 def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int, int] | None = None,
                             reference_factor: float | None = None, rises: bool = False, reference_label: str | None = None,
-                            reference_span: int = 5):
+                            reference_span: int = 5, reference_offset: float = 1.0):
     """Two views of an EM run's log-likelihood, per point: the curve from iteration 1, and its distance
     to the final value on a log scale (a straight line there is linear convergence); with ``rises=True``,
     the right panel shows each iteration's rise instead (the quantity ``fit_em``'s ``tol`` is compared with).
@@ -947,6 +947,9 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
         The reference line's legend label (default: "a factor of ... per iteration").
     reference_span : int, optional
         How many iterations back from the last shown one the reference line reaches (default 5).
+    reference_offset : float, optional
+        Draw the reference line this many times higher (2 to 3 keeps it visible just above the curve, parallel to
+        it; default 1: through the last shown point).
 
     Returns
     -------
@@ -988,7 +991,7 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
         last = int(its[shown][-1])
         ts = np.arange(max(last - reference_span, int(its[0])), last + 1)
         ylim = right.get_ylim()
-        right.semilogy(ts, gap[last - int(its[0])] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
+        right.semilogy(ts, reference_offset * gap[last - int(its[0])] * reference_factor ** (ts - last), linestyle="--", color="#6A3D9A", linewidth=2.5,
                        label=reference_label or f"a factor of {reference_factor:.2g} per iteration")  # 1/12: 0.083
         right.set_ylim(ylim)  # the reference line does not stretch the scale
         right.legend(loc="upper right")
@@ -1446,7 +1449,8 @@ def plot_likelihood_slice(values, log_likelihoods, best: float, true: float, ax=
     return ax
 
 
-def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), n: int = 400, xlabel: str = "$x$"):
+def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), n: int = 400, xlabel: str = "$x$",
+                    bins: int = 40):
     """A 1-D mixture as weighted bell curves and their sum: each component's pi_k N(x | mu_k, sigma_k^2) dashed
     in its colour, the mixture density p(x) in black, and optionally a density histogram of samples behind.
 
@@ -1460,6 +1464,9 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
     xlim : (float, float)
     n : int
         Grid points of the curves.
+    xlabel : str
+    bins : int
+        Bars of the histogram over ``xlim`` (fewer bars: a smoother histogram).
 
     Returns
     -------
@@ -1475,7 +1482,7 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
     terms = weighted_log_pdfs(grid[:, None], params.to(torch.float64)).exp()  # (n, K): pi_k N(x | mu_k, sigma_k^2)
     if samples is not None:
         values = np.asarray(torch.as_tensor(samples).detach().cpu().double().reshape(-1))
-        ax.hist(values, bins=40, range=xlim, density=True, color="0.82", label=f"density histogram of {len(values)} points (area 1)")
+        ax.hist(values, bins=bins, range=xlim, density=True, color="0.82", label=f"density histogram of {len(values)} points (area 1)")
     for k in range(params.K):
         ax.plot(grid.numpy(), terms[:, k].numpy(), linestyle="--", linewidth=3, color=component_colour(k), zorder=3,
                 label=f"{float(params.weights[k]):.2f} × component {k}")  # on top of the sum

@@ -8,7 +8,6 @@
 # %% one-bell-curve-not
 assert near_peak == 24  # the single Gaussian's most likely place is a sparse one
 assert [f"{s:.2f}" for s in one_gaussian_sigmas] == ["2.65", "2.05"] and (one_gaussian_sigmas > 2).all()  # much wider than radius 1
-assert [f"{s * s:.1f}" for s in one_gaussian_sigmas] == ["7.0", "4.2"]  # the variances the prose quotes
 # what the single Gaussian itself predicts within radius 1 of its peak: integrate over x_1 the chance that |x_2| < sqrt(1 - x_1^2)
 _x1 = torch.linspace(-1, 1, 20001, dtype=torch.float64)
 _s1, _s2 = one_gaussian_variances.double().sqrt()
@@ -55,6 +54,8 @@ assert inside_one[0] < 1 - math.exp(-1 / 2) - 0.1 and inside_one[1] > 1 - math.e
 assert f"{per_point_truth:.4f}" == "-3.7853" and f"{per_point_truth.exp():.4f}" == "0.0227"
 assert torch.isclose(per_point_truth.exp(), oracle.log_prob(X).mean().exp())  # the geometric mean
 assert oracle.log_prob(X).exp().prod() == 0 and oracle.log_prob(X.double()).exp().prod() == 0  # the product of 600 densities underflows
+assert Normal(0.0, 0.1).log_prob(torch.tensor(0.0)).exp() > 1  # a density can exceed 1 (a narrow bell is tall) ...
+assert log_likelihood(truth.means, truth._replace(variances=truth.variances / 100)) / 3 > 0  # ... so the per-point value can be positive
 
 
 # %% one-round-in-numbers
@@ -77,13 +78,15 @@ from gmm_helpers.teach.style import responsibility_colours  # the figure: points
 assert len(ax.lines) == 4 and [l.get_linestyle() for l in ax.lines] == ["--", "--", "-", "-"]  # dashed before, solid after
 assert np.allclose(ax.collections[0].get_facecolors()[:, :3], responsibility_colours(r)[:, :3], atol=1e-6)  # each point by its r
 assert new_var[0] < var[0] and new_var[1] > var[1]  # component 0 narrows, component 1 widens
-assert ax.get_legend().get_texts()[-1].get_text().startswith("the points") and np.allclose(ax.collections[1].get_facecolors()[0][:3], 0.6)  # a neutral key
-# "each step makes the best choice of its half given the other half": on the bound F(q, theta) = sum q (log p_nk - log q)
+assert ax.get_legend().get_texts()[-1].get_text().startswith("the points")  # the key's swatch: the point at 1's blended colour
+assert np.allclose(ax.collections[1].get_facecolors()[0], ax.collections[0].get_facecolors()[1]) and r[1, 0] == r[1, 1]
+# "both steps raise a lower bound on the log-likelihood": F(q, theta) = sum q (log p_nk - log q) <= l(theta) for every q
 def _F(q, w_, mu_, var_):  # in float64, so that rounding cannot decide the comparisons
     q = q.double()
     return float((q * (weighted_densities(w_.double(), mu_.double(), var_.double(), at=x.double()).log() - q.log())).sum())
 _g = torch.Generator().manual_seed(0)
-assert abs(_F(r, w, mu, var) - float(ll_before)) < 1e-5  # after the E-step the bound is the log-likelihood itself
+assert abs(_F(r, w, mu, var) - float(ll_before)) < 1e-5  # after the E-step the bound touches the log-likelihood
+assert float(ll_before) + 1e-9 < _F(r, new_w, new_mu, new_var) <= float(ll_after) + 1e-9  # the M-step pushes it up; it stays below l
 for _ in range(200):  # the E-step's r beats any other table for the old parameters ...
     _q = torch.rand(3, 2, generator=_g) + 1e-3
     assert _F(_q / _q.sum(dim=1, keepdim=True), w, mu, var) <= _F(r, w, mu, var) + 1e-9
@@ -111,9 +114,6 @@ _first_ordered = log_responsibilities(X, ordered.history[0]).exp()  # iteration 
 assert (_first_ordered[labels == 2].argmax(dim=1) == 2).float().mean() > 0.6  # the lower-right group is mostly green already
 _nearest0 = nearest_means(X[labels == 2], ordered.history[0].means)  # equal weights and variances: the nearest mean wins
 assert (_nearest0 == 2).float().mean() > 0.6 and torch.equal(_nearest0, _first_ordered[labels == 2].argmax(dim=1))
-from gmm_helpers.em import em_loop  # the stop rule: the size of the change per point, below tol
-
-assert "abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol" in inspect.getsource(em_loop)
 (_inset,) = fig.axes[3].child_axes  # the teaser's inset: readable from the back of a room
 assert _inset.title.get_fontsize() >= 12 and all(t.get_fontsize() >= 12 for t in _inset.get_xticklabels() + _inset.get_yticklabels())
 middle = ordered.history[15]  # iteration 15, in truth's order
@@ -122,6 +122,30 @@ assert -2 < middle.means[2, 0] < 1.5 and nearest_means(ordered.history[0].means,
 assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
 _tol = inspect.signature(fit_em).parameters["tol"].default
 assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step is below tol
+assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
+assert fit.converged and fit.n_iter == 32
+_d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
+assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
+assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
+assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
+assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_em adds 1e-6 to every variance
+assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
+assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
+assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"] == [f"{c / N:.2f}" for c in (296, 162, 142)]
+
+
+# %% teaser-notes
+# the optional notes on the teaser: its colours, the stop rule, the rounding-sized last change, the inset
+import inspect
+
+from gmm_helpers import nearest_means
+from gmm_helpers.em import em_loop  # the stop rule: the size of the change per point, below tol
+
+assert "abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol" in inspect.getsource(em_loop)
+assert nearest_means(fit.params.means, truth.means)[0] == 1  # EM's own numbering differs from the truth's ...
+assert nearest_means(ordered.params.means, truth.means).tolist() == [0, 1, 2]  # ... the teaser's matches it
+_perm = [int(((fit.params.means - m) ** 2).sum(dim=1).argmin()) for m in ordered.params.means]  # the final matching
+assert sorted(_perm) == [0, 1, 2] and all(torch.equal(ordered.history[t].means, fit.history[t].means[_perm]) for t in (0, 15, fit.n_iter))
 _fit64 = fit_em(X.double(), start.to(torch.float64))  # EM's own steps, in float64: it rises at every step
 assert (_fit64.log_likelihoods.diff() > 0).all() and _fit64.n_iter == fit.n_iter
 _last64 = float(_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N  # EM's own last rise: about 4e-7 per point
@@ -131,17 +155,7 @@ assert -4096 < _total32 < -2048 and _gap == 2.0**-12 and f"{_last64:.0e}" == f"{
 assert abs(per_point[-1] - per_point[-2]) < 2 * _gap / N  # in float32: a rise or a fall of about one gap, as the CPU rounds
 _truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
-assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
-assert fit.converged and fit.n_iter == 32
-_d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
-assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
-assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
-assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
-assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_em adds 1e-6 to every variance
 assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the crossing between 27 and 28
-assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
-assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
-assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"] == [f"{c / N:.2f}" for c in (296, 162, 142)]
 
 
 # %% weight-volume-not-height
