@@ -34,6 +34,7 @@ assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73,
 assert inset.get_yticklabels()[-1].get_text() == "exactly 0"
 assert [f"{torch.finfo(d).smallest_normal * torch.finfo(d).eps:.1e}" for d in (torch.float32, torch.float64)] == ["1.4e-45", "4.9e-324"]
 assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == ["3.4e+38", "1.8e+308"]
+assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"  # the slope per dimension in base 10, as plotted
 
 
 # %% logs-densities-underflow-overflow-2
