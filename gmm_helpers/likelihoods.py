@@ -16,8 +16,9 @@ def component_log_pdfs(X: torch.Tensor, params: GMMParams) -> torch.Tensor:
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
 
-    The teaching form: it builds an (N, K, D) intermediate, which is clear but costs N*K*D numbers
-    of memory.
+    The teaching form: it builds (N, K, D) intermediates, which is clear but costs memory: three of
+    them are alive at once, a peak of 3*N*K*D numbers when D >= 2 (``log_pdfs_peak_bytes`` counts it
+    for every D).
 
     Parameters
     ----------
