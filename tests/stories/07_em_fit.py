@@ -48,7 +48,9 @@ assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[
 assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20: the configuration holds through the plateau
 assert all(float(truth.means[0, 0]) < float(ordered.history[t].means[2, 0]) < float(truth.means[2, 0]) for t in (6, 12, 20))  # green between
 right_hand = labels > 0  # the upper-right and lower-right groups
-assert int(right_hand.sum()) == 304 and strip_owned[6][1] == 279 and strip_owned[12][1] == 294  # the strip's titles (294 quoted)
+assert int(right_hand.sum()) == 304 and strip_owned[6][1] == 279 and strip_owned[12][1] == 294  # the strip's titles
+owner_12 = resp_t[12].argmax(dim=1)  # iteration 12: orange owns 292 of the 304 right-hand points (its 294 include 2 left-group points)
+assert int((owner_12[right_hand] == 1).sum()) == 292 and int((owner_12[labels == 0] == 1).sum()) == 2
 assert strip_owned == {t: torch.bincount(log_responsibilities(X64, ordered.history[t]).argmax(dim=1), minlength=K).tolist() for t in stages}
 owner_32 = log_responsibilities(X64, ordered.history[32]).argmax(dim=1)  # iteration 32: each component owns one group
 assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K))
@@ -58,10 +60,23 @@ for t in (6, 12, 20):  # ... so its mean sits between them, and its 2-sigma alon
     assert float(truth.means[2, 1]) < mean_x2 < float(truth.means[1, 1])
     assert 2 * sd_x2 > max(float(truth.means[1, 1]) - mean_x2, mean_x2 - float(truth.means[2, 1]))
 assert (f"{r_6[labels == 0, 2].sum():.0f}", f"{r_6[labels == 2, 2].sum():.0f}") == ("110", "39")  # green's, by group, at iteration 6
+assert torch.equal(r_6, resp_t[6]) and resp_t.shape[0] == 33
+green_left = [f"{resp_t[t, labels == 0, 2].sum():.0f}" for t in (6, 12, 20)]  # step 3: blue drains green from the left group
+green_lower_right = [f"{resp_t[t, labels == 2, 2].sum():.0f}" for t in (6, 12, 20)]
+assert green_left == ["110", "62", "19"] and green_lower_right == ["39", "28", "44"]
+blue_left = [float(resp_t[t, labels == 0, 0].sum()) for t in range(6, 21)]  # blue's points' worth in the left group grows throughout
+assert all(b > a for a, b in zip(blue_left, blue_left[1:]))
+green_means = [tuple(f"{float(m):+.2f}" for m in ordered.history[t].means[2]) for t in (6, 20)]  # green's mean drifts to the lower right
+assert green_means == [("-0.85", "-0.63"), ("+0.48", "-1.79")]
+g20 = ordered.history[20].means[2]
+assert (g20 - truth.means[2]).norm() < (g20 - truth.means[0]).norm()  # by iteration 20 nearer the lower-right group than the left
+green_owns_lr = [owners_of_lower_right(ordered.history[t])[2] for t in range(20, 25)]  # step 4: it feeds itself, until the takeover
+assert all(b > a for a, b in zip(green_owns_lr, green_owns_lr[1:]))
 for t in (6, 12):  # green's mean is pulled to the big left group's edge: nearer that group than the lower-right one
     green_mean = ordered.history[t].means[2]
     assert (green_mean - truth.means[0]).norm() < (green_mean - truth.means[2]).norm()
 assert f"{handed_over[0]:.0f}" == "101" and (f"{handed_over[5:20].min():.0f}", f"{handed_over[5:20].max():.0f}") == ("6", "17")  # why slow
+assert 135 < float(handed_over[5:20].sum()) < 145  # "about 140 over iterations 6 to 20"
 assert set(stages) == {0, 1, 6, 12, 20, 24, 32} and all(stages[t] == "plateau" for t in (6, 12, 20))  # the strip: the text's iterations
 assert owners_of_lower_right(ordered.history[24])[2] >= 130 and owners_of_lower_right(ordered.history[32])[2] >= 140  # taken over
 assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)  # the truth's order
