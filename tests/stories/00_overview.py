@@ -168,6 +168,9 @@ def _peaks(p):  # (K,): the whole density p(x) at each mean
     return torch.stack([log_likelihood(m[None], p) for m in p.means]).exp()
 _heights = lambda p: p.weights / (2 * torch.pi * p.variances.prod(dim=1).sqrt())
 assert all(((_peaks(p) - _heights(p)) / _heights(p)).max() < 0.03 for p in (toy_with_component0(0.5), toy_with_component0(0.8), toy_with_component0(0.5, 4.0)))  # barely overlap
+_settings = [(round(0.05 * i, 2), 2 ** (e / 2)) for i in range(1, 19) for e in range(-4, 5)]  # every slider setting
+_rise = max(((_peaks(p) - _heights(p)) / _heights(p)).max() for p in (toy_with_component0(w, v) for w, v in _settings))
+assert 0.15 < _rise < 0.25  # at the slider's extremes, up to about a fifth
 _others = {w: _heights(toy_with_component0(w))[1:] for w in (0.5, 0.8)}  # components 1 and 2
 assert hills[0.8, 1.0][1] > hills[0.5, 1.0][1] and (_others[0.8] < _others[0.5]).all()  # 0 rises, 1 and 2 fall
 assert all(abs(volume - weight) < 1e-3 for (weight, _), (volume, _) in hills.items())  # the volume is the weight
