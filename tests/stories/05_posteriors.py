@@ -139,6 +139,8 @@ assert f"{truth_close64.weights[0]:.1f}" == "0.5"
 ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
+_equal = buggy._replace(weights=torch.full_like(buggy.weights, 1 / K))  # the model the weightless loop fits
+assert ll_truth < log_likelihood(X_close64, _equal) / N_close and ll_truth < ll_per_point[0]  # with equal or its own weights it beats the truth
 assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
 assert log_likelihood(X_close64, estimate_close._replace(weights=buggy.weights)) < log_likelihood(X_close64, buggy)
