@@ -168,6 +168,8 @@ assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 /
 # %% optional-plateau-measured
 assert f"{green_step[0]:.2f}" == "2.33" and (green_step[5:9] < 0.045).all() and f"{green_step[19]:.2f}" == "0.36"  # about 0.04, 6 to 9
 assert f"{growth:.1f}" == "1.2" and (green_step[9:20] > green_step[8:19]).all()  # it grows every iteration, 9 to 20
+_step_ratios = green_step[9:20] / green_step[8:19]
+assert 1.1 < _step_ratios.min() and _step_ratios.max() < 1.3  # each factor between 1.1 and 1.3
 
 
 # %% optional-plateau-fool-stop
