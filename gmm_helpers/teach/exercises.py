@@ -1056,6 +1056,8 @@ def check_bound_at_new_theta(answer) -> None:
     got_F, got_ell = (None, None) if pair is None else (float(pair[0]), float(pair[1]))
     ok = [False, False] if pair is None else [_hand_close(got_F, F), _hand_close(got_ell, ell)]
     F10, ell10, _ = _one_point_bound(EXERCISE_6_3_MEANS, log=math.log10)
+    badly_rounded = [] if pair is None else [  # a right value rounded wrongly (such as -1.63: F cut off, not rounded)
+        h for got, want, right in ((got_F, F, ok[0]), (got_ell, ell, ok[1])) if not right and (h := _rounding_hint(got, want))]
     hint = ("p_k = 0.5 N(1 | mu_k, 1) at the new means; F = sum_k r_k log(p_k / r_k) with r = (0.8176, 0.1824) from "
             "theta_old; ell = log(p_1 + p_2).")
     if pair is None:
@@ -1069,9 +1071,8 @@ def check_bound_at_new_theta(answer) -> None:
     elif ok[1] and _hand_close(got_F, ell):
         hint = ("That F equals ell: you recomputed r at the new theta (that is the E-step, which makes F = ell). Keep "
                 "r = (0.8176, 0.1824) from theta_old, means (0, 3).")
-    elif (rounding := next((h for got, want, right in ((got_F, F, ok[0]), (got_ell, ell, ok[1])) if not right
-                            for h in [_rounding_hint(got, want)] if h is not None), None)) is not None:
-        hint = rounding  # the right value badly rounded (such as -1.63, F cut off after the third figure)
+    elif badly_rounded:
+        hint = badly_rounded[0]
     elif ok[0] and not ok[1]:
         hint = "F is right; ell = log(p_1 + p_2), each p_k = 0.5 N(1 | mu_k, 1) with its weight 0.5."
     _verdict("6.3", answer, all(ok), hint)
