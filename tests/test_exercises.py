@@ -1030,7 +1030,7 @@ def test_exercise_3_1_names_an_unhalved_squared_distance_and_swapped_variances(c
     constant = 2 * math.log(2 * math.pi) + math.log(1.8) + math.log(0.8)
     ex.check_log_density_by_hand(-0.5 * constant - quadratic)  # -1/2 forgotten on the squared distance
     assert "halved too" in capsys.readouterr().out
-    ex.check_log_density_by_hand(-0.5 * (constant + 2.5**2 / 0.8))  # 0.8 used along x_1
+    ex.check_log_density_by_hand(-0.5 * (constant + 2.5**2 / 0.8))  # 0.8 used along x_0
     assert "swapped" in capsys.readouterr().out
 
 

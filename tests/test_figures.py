@@ -275,7 +275,7 @@ def test_responsibility_curves_along_a_line_are_the_library_values_with_and_with
         np.testing.assert_allclose(solid.get_ydata(), log_responsibilities(line, params).exp()[:, k].numpy())
         np.testing.assert_allclose(dashed.get_ydata(), log_responsibilities(line, equal).exp()[:, k].numpy())
     assert not np.allclose(ax.lines[0].get_ydata(), ax.lines[3].get_ydata())  # the weights move component 0's curve
-    assert "x_2 = -0.5" in ax.get_xlabel()
+    assert "x_1 = -0.5" in ax.get_xlabel()
 
 
 def test_log_likelihood_gap_plot_starts_at_iteration_one_and_shows_the_gap():
@@ -595,7 +595,7 @@ def test_weights_switch_figure_zooms_on_the_probe_with_both_sets_of_boundaries()
     dashes = [c.get_linestyle()[0][1] is not None for c in ax_map.collections if isinstance(c, ContourSet)]
     assert dashes == [False] * 3 + [True] * 3  # each pair's boundary: solid with the weights, dashed without; no 90% band
     assert len([line for line in ax_line.lines if len(line.get_xdata()) > 2]) == 6  # K curves, with and without
-    assert "x_2 = -0.5" in ax_line.get_xlabel()
+    assert "x_1 = -0.5" in ax_line.get_xlabel()
     marked = sorted(t.get_text() for t in ax_line.texts if t.get_text() != "A")  # where component 0 stops leading
     assert marked == ["1.33", "1.49"]  # with the weights at 1.49, without at 1.33 (as 05 prints)
     assert ax_line.get_xlim() == ax_map.get_xlim()  # the line panel spans the map's x1 range

@@ -255,11 +255,11 @@ def test_probe_explorer_bars_follow_the_probe_and_the_weights_switch():
     p = toy_params()
     w = probe_explorer(p)
     c = controls(w)
-    c["probe x₁"].value, c["probe x₂"].value = 2.5, 2.5  # on component 1's mean
+    c["probe x₀"].value, c["probe x₁"].value = 2.5, 2.5  # on component 1's mean
     bars = [patch.get_height() for patch in w.result.axes[1].patches]
     assert len(bars) == 3 and bars[1] > 0.99
     assert w.result.axes[1].get_title() == "probe (+2.5, +2.5)"
-    c["probe x₁"].value, c["probe x₂"].value = 1.5, -0.5  # between groups: the weights matter
+    c["probe x₀"].value, c["probe x₁"].value = 1.5, -0.5  # between groups: the weights matter
     with_weights = [patch.get_height() for patch in w.result.axes[1].patches]
     c["E-step"].value = E_STEP_CHOICES[1]
     without = [patch.get_height() for patch in w.result.axes[1].patches]
@@ -329,7 +329,7 @@ def test_draw_probe_marks_each_component_mean_and_1_sigma_ellipse_on_the_map():
             assert half_axes == pytest.approx(sorted(p.variances[k].sqrt().tolist()), rel=1e-6)
             assert e.get_edgecolor()[:3] == to_rgb(component_colour(k)) and m.get_marker() == "X"
     w = probe_explorer(p, zoomed=True)
-    controls(w)["probe x₁"].value = 2.5  # every frame the slider draws keeps them
+    controls(w)["probe x₀"].value = 2.5  # every frame the slider draws keeps them
     assert [len(group) for group in marks(w.result)] == [3, 3]
 
 
@@ -543,7 +543,7 @@ def test_draw_gaussian_shows_three_standard_deviations_and_no_blank_where_the_de
     fig, axes = plt.subplots(1, 2)
     w.draw_gaussian(4.0, 1.0, 0.5, ax=axes[0], colorbar=False)
     assert axes[0].get_xlim() == pytest.approx((-6.0, 6.0)) == axes[0].get_ylim()  # 3 sigma of the wider coordinate
-    # variance 1/32 along x_2 in a window of +-3 sqrt(8): far from the axis the density underflows to exactly 0
+    # variance 1/32 along x_1 in a window of +-3 sqrt(8): far from the axis the density underflows to exactly 0
     lim = 3 * 8**0.5
     assert math.exp(-0.5 * lim**2 * 32) == 0.0
     w.draw_gaussian(8.0, 1 / 32, 0.0, ax=axes[1], colorbar=False)

@@ -565,7 +565,7 @@ def check_log_density_by_hand(answer) -> None:
         hint = ("The squared distance is halved too: -1/2 multiplies the sum of (x_d - mu_d)^2 / sigma^2_d as well "
                 "as the constant and the log-variances.")
     elif _number_close(number, float(diag_gaussian_log_pdf(x, truth.means[0], truth.variances[0].flip(0))[0])):
-        hint = "The variances are swapped: 1.8 belongs to x_1 and 0.8 to x_2 (mu = (-2.5, 0), so only x_1 is off the mean)."
+        hint = "The variances are swapped: 1.8 belongs to x_0 and 0.8 to x_1 (mu = (-2.5, 0), so only x_0 is off the mean)."
     elif number > 0:
         hint = "A log-density far from the mean is negative here: check the signs."
     elif (rounding := _rounding_hint(number, expected, near=0.02)) is not None:

@@ -264,7 +264,7 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     for i, ((x0, x1), (y0, y1)) in enumerate([((x_lo, cx), (cy, y_hi)), ((cx, x_hi), (y_lo, cy))]):  # upper left, lower right
         ax.fill_between([x0, x1], y0, y1, color="#F0E442", alpha=0.35, linewidth=0, zorder=0, gid="quadrant",
                         label=note if i == 0 else None)
-    ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
+    ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_0$", ylabel="$x_1$")
     handles, names = ax.get_legend_handles_labels()
     order = [names.index(name) for name in ("full covariance, 1σ", "full covariance, 2σ", "the centre (sample mean)",
                                               "diagonal covariance, 1σ", "diagonal covariance, 2σ", note)]
@@ -470,11 +470,11 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
                         markeredgewidth=2, linestyle="none", zorder=4, label=f"centroid{names[k]}")
         ax.set_title(title)
-        ax.set_xlabel("$x_1$")
+        ax.set_xlabel("$x_0$")
         ax.set_aspect("equal", adjustable="box")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=13, handletextpad=0.3,
                   borderpad=0.3, markerscale=2.5 if i == 1 else 1.0)  # below the panel, off the data; panel 2's dots enlarged
-    axes[0].set_ylabel("$x_2$")
+    axes[0].set_ylabel("$x_1$")
     return centroids
 
 
@@ -809,8 +809,8 @@ def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int =
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", linewidth=2, linestyle=":"))
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
     ax.set_aspect("equal")
     ax.grid(False)
     return ax
@@ -855,7 +855,7 @@ def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=N
             ax.plot(x1.numpy(), resp[:, k].numpy(), style, color=component_colour(k), linewidth=3)
     ax.set_xlim(*xlim)
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel(f"$x_1$ (along the line $x_2 = {x2:g}$)")
+    ax.set_xlabel(f"$x_0$ (along the line $x_1 = {x2:g}$)")
     ax.set_ylabel("responsibility $r_k(x)$")
     handles = [Line2D([], [], color=component_colour(k), linewidth=3, label=f"component {k}") for k in range(p.K)]
     if without_weights:
@@ -871,8 +871,8 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     Introduced in notebooks/05_posteriors.ipynb. Left: who owns the plane (with the weights), its
     decision boundaries solid, and the boundaries of the E-step without the weights (equal weights)
     dashed, within ``half_width`` of the probe; the dotted line is the horizontal line through the
-    probe. Right: the responsibilities along that line (the map's $x_1$ range), solid with the weights, dashed without; a black dot,
-    labelled with its $x_1$, marks where component 0 stops being the most responsible, walking right (each setting).
+    probe. Right: the responsibilities along that line (the map's $x_0$ range), solid with the weights, dashed without; a black dot,
+    labelled with its $x_0$, marks where component 0 stops being the most responsible, walking right (each setting).
 
     Returns
     -------
@@ -907,7 +907,7 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
         ax_line.plot([float(line_x1[i])], [float(log_r[i, 0].exp())], marker="o", markersize=9, color="black", zorder=5)
         ax_line.annotate(f"{float(line_x1[i]):.2f}", (float(line_x1[i]), float(log_r[i, 0].exp())), textcoords="offset points",
                          xytext=(12 * side, -4), ha="left" if side > 0 else "right", fontsize=14, weight="bold")
-    ax_line.set_title(f"responsibilities along the dotted line $x_2 = {x2:g}$")
+    ax_line.set_title(f"responsibilities along the dotted line $x_1 = {x2:g}$")
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     box = ax_map.get_position()
     fig.legend(handles=_owner_key(params.K), loc="lower center", bbox_to_anchor=((box.x0 + box.x1) / 2, 0.0),
@@ -1054,7 +1054,7 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     grid = torch.linspace(old - left, old + right, n, dtype=torch.float64)
     ll, bound = bound_along_mean(X, params, k, d, grid)
     (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
-    axis = "x_1" if d == 0 else "x_2" if d == 1 else f"x_{{{d + 1}}}"
+    axis = f"x_{{{d}}}"
     ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta)$")
     in_legend = r"F(r, \theta)" if bound_name == "F" else bound_name
     ax.plot(grid, bound, color=BOUND_COLOUR, linewidth=3, linestyle="--",

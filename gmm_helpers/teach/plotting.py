@@ -116,8 +116,8 @@ def plot_density(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), levels=
                              extend="neither" if np.isscalar(levels) else "max")
     if colorbar:
         density_colorbar(filled, ax=ax)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
     ax.set_aspect("equal")
     return ax
 
@@ -277,8 +277,8 @@ def plot_mixture(
             draw_ellipses(means[k], variances[k], ax=ax, n_std=n_std, color=colour, linewidth=width)
             ax.plot(*means[k].numpy(), marker="X", markersize=13, color=colour, markeredgecolor="white",
                     linestyle="none", label=f"component {k}: weight {float(weights[k]):.2f}" if legend else None)
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
     ax.set_aspect("equal", adjustable="box")
     if title:
         ax.set_title(title)

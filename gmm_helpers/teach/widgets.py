@@ -373,8 +373,8 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
     if legend:
         ax.legend(loc="upper left", fontsize=11, framealpha=0.85)
     return fig if fig is not None else ax
@@ -553,8 +553,8 @@ def probe_explorer(params: GMMParams, X: torch.Tensor | None = None, lim: float 
 
     return widgets.interactive(
         draw,
-        x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₁", **_LAYOUT),
-        x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₂", **_LAYOUT),
+        x1=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₀", **_LAYOUT),
+        x2=widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.25, description="probe x₁", **_LAYOUT),
         e_step=widgets.Dropdown(options=list(E_STEP_CHOICES), value=E_STEP_CHOICES[0], description="E-step", **_STYLE),
         zoom=widgets.Dropdown(options=list(zooms), value=zooms[int(zoomed)], description="map", **_STYLE),
     )
