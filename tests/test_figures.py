@@ -730,7 +730,7 @@ def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     assert dots[0] == pytest.approx(0.16442, abs=1e-4) and sum(dots) == pytest.approx(1.0)  # Exercise 5.1 at x = 0.5
     assert any(line.get_xdata()[0] == 0.5 and line.get_linestyle() == ":" for line in top.lines)  # x marked
     assert top.get_ylim()[1] == pytest.approx(1.15 * total.max(), rel=1e-6)  # no empty band above the curves
-    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["component 0: $r_{1}(x)$", "component 1: $r_{2}(x)$"]  # maths from 1
+    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["component 0: $r_0(x)$", "component 1: $r_1(x)$"]  # maths from 0
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_bayes_1d(toy_params())
     plt.close("all")

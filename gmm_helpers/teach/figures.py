@@ -1535,7 +1535,7 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
     top.set_ylim(0, 1.15 * peak)  # the legend sits in the flat tail: no empty band above the curves
     resp = log_responsibilities(grid[:, None], p64).exp()  # (n, K)
     for k in range(params.K):
-        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"component {k}: $r_{{{k + 1}}}(x)$")  # maths counts from 1
+        bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"component {k}: $r_{k}(x)$")  # maths counts from 0, as the code does
     bottom.set(xlim=xlim, ylim=(-0.03, 1.03), xlabel="$x$", ylabel="responsibility $r_k(x)$")
     bottom.axhline(0.5, color="0.6", linewidth=1, linestyle=":")
     if x is not None:
