@@ -1497,7 +1497,7 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
                   legend_loc: str = "center right"):
     """Bayes' rule in one dimension: above, each weighted bell pi_k N(x | mu_k, sigma_k^2) and their sum p(x);
     below, the responsibilities r_k(x) = pi_k N(x | mu_k, sigma_k^2) / p(x), each bell's share of the sum, labelled
-    with the maths index (component 0's share is r_1(x): formulas count from 1, code from 0).
+    with the component index (component 0's share is r_0(x); maths and code both count from 0).
 
     Introduced in notebooks/05_posteriors.ipynb.
 
