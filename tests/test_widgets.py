@@ -171,15 +171,15 @@ def test_init_explorer_changes_start_with_seed_scheme_and_scale():
 def test_gaussian_explorer_reports_the_peak_density_and_the_diagonal_cost():
     w = gaussian_explorer()
     c = controls(w)
-    assert set(c) == {"variance σ₁²", "variance σ₂²", "correlation ρ"}  # no stray "legend" checkbox
+    assert set(c) == {"variance σ₀²", "variance σ₁²", "correlation ρ"}  # no stray "legend" checkbox
+    c["variance σ₀²"].value = 0.125
     c["variance σ₁²"].value = 0.125
-    c["variance σ₂²"].value = 0.125
     title = w.result.axes[0].get_title()
     assert f"peak {1 / (2 * torch.pi * 0.125):.3f}" in title and "loses 0.00 per point" in title
     levels = filled_levels(w.result.axes[0])
     c["correlation ρ"].value = 0.6
     title = w.result.axes[0].get_title()
-    assert title.startswith("σ₁² = 1/8, σ₂² = 1/8, ρ = +0.60")  # fractions, not 0.125 and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
+    assert title.startswith("σ₀² = 1/8, σ₁² = 1/8, ρ = +0.60")  # fractions, not 0.125 and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
     assert f"peak {1 / (2 * torch.pi * 0.125 * 0.8):.3f}" in title
     assert filled_levels(w.result.axes[0]) == levels
 
@@ -190,8 +190,8 @@ def test_gaussian_explorer_titles_write_fractions_and_the_colour_bar_has_five_ba
     assert [variance_text(v) for v in (1 / 32, 0.125, 1.0, 8.0, 2**-4.5, 2**1.5)] == ["1/32", "1/8", "1", "8", "0.0442", "2.83"]
     assert len(GAUSSIAN_LEVELS) == 21 and np.allclose(GAUSSIAN_LEVELS[::5], [1e-3, 1e-2, 1e-1, 1, 10])
     w = gaussian_explorer()
-    controls(w)["variance σ₂²"].value = 1 / 32
-    assert w.result.axes[0].get_title().startswith("σ₁² = 4, σ₂² = 1/32, ρ = +0.00")
+    controls(w)["variance σ₁²"].value = 1 / 32
+    assert w.result.axes[0].get_title().startswith("σ₀² = 4, σ₁² = 1/32, ρ = +0.00")
     bar = w.result.axes[1]  # the colour bar: one tick per decade
     assert [t.get_text() for t in bar.get_yticklabels()] == ["0.001", "0.01", "0.1", "1", "10"]
     plt.close("all")
@@ -216,7 +216,7 @@ def test_static_companions_draw_on_a_given_axis():
     assert SAMPLE_YLIM[0] < float(X4[:, 1].min()) and float(X4[:, 1].max()) < SAMPLE_YLIM[1]
     assert draw_start(X, "greedy k-means++", ax=axes[2], title="t") is axes[2] and axes[2].get_title() == "t"
     assert draw_gaussian(1.0, 1.0, 0.5, ax=axes[3], colorbar=False, legend=False) is axes[3]
-    assert axes[3].get_legend() is None and axes[3].get_title().startswith("σ₁² = 1, σ₂² = 1, ρ = +0.50")
+    assert axes[3].get_legend() is None and axes[3].get_title().startswith("σ₀² = 1, σ₁² = 1, ρ = +0.50")
     assert len(fig.axes) == 4  # no colour bars added
 
 

@@ -368,7 +368,7 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
         draw_ellipses(torch.zeros(2), covariance.diagonal(), ax=ax, n_std=(n,), color="white", linewidth=2.5, linestyle="--",
                       label="diagonal, same variances" if n == 1 else None)
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
-    ax.set_title(f"σ₁² = {variance_text(var_x)}, σ₂² = {variance_text(var_y)}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
+    ax.set_title(f"σ₀² = {variance_text(var_x)}, σ₁² = {variance_text(var_y)}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
                  f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -385,8 +385,8 @@ def gaussian_explorer():
     variance = dict(base=2, min=-5, max=3, step=0.5, **_LAYOUT)  # 1/32 to 8, through 1 and 4
     return widgets.interactive(
         draw_gaussian,
-        var_x=widgets.FloatLogSlider(value=4.0, description="variance σ₁²", **variance),
-        var_y=widgets.FloatLogSlider(value=1.0, description="variance σ₂²", **variance),
+        var_x=widgets.FloatLogSlider(value=4.0, description="variance σ₀²", **variance),
+        var_y=widgets.FloatLogSlider(value=1.0, description="variance σ₁²", **variance),
         correlation=widgets.FloatSlider(value=0.0, min=-0.95, max=0.95, step=0.05, description="correlation ρ", **_LAYOUT),
         ax=widgets.fixed(None),
         colorbar=widgets.fixed(True),
