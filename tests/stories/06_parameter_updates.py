@@ -8,7 +8,7 @@
 # %% one-e-step-one
 assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # two in the big left group (true 0), none in 2
 assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 38) and int((lower_right == 0).sum()) == 0
-assert start_in_truth_order.variances[1, 1] < 1.1 and f"{updated.variances[1, 1]:.2f}" == "5.12"  # component 1 stretched along x_2, from 1
+assert start_in_truth_order.variances[1, 1] < 1.1 and f"{updated.variances[1, 1]:.2f}" == "5.12"  # component 1 stretched along x_1, from 1
 moved = updated.means - start_in_truth_order.means
 assert (f"{start_in_truth_order.means[1, 1]:.2f}", f"{updated.means[1, 1]:.2f}") == ("3.55", "1.54")
 assert [f"{v:.2f}" for v in start_in_truth_order.means[2].tolist() + updated.means[2].tolist()] == ["-2.16", "1.21", "-0.81", "-0.68"]
@@ -21,20 +21,20 @@ assert updated.means[0, 0] < -3  # component 0 keeps the left part of the big gr
 from gmm_helpers import fit_em
 from gmm_helpers.teach.widgets import fit_in_reference_order
 
-assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X, start), truth).history[0].means)  # EM's numbering
+assert torch.equal(start_in_truth_order.means, fit_in_reference_order(fit_em(X64, start), truth).history[0].means)  # EM's numbering
 assert (f"{Q_start:.3f}", f"{entropy / N:.3f}", f"{ll_start:.3f}", f"{Q_after:.3f}", f"{ll_after:.3f}") == ("-7.866", "0.183", "-7.683", "-4.587", "-4.228")
 assert abs(Q_start + entropy / N - ll_start) < 1e-12  # equality at theta_old
 assert (f"{Q_after - Q_start:.3f}", f"{ll_after - ll_start:.3f}", f"{ll_after - Q_after - entropy / N:.3f}") == ("3.279", "3.455", "0.176")
-(ll_o, ll_t), (F_o, F_t) = (ll_old_x1, ll_top_x1), (F_old_x1, F_top_x1)  # the slice's values the figure cell prints
+(ll_o, ll_t), (F_o, F_t) = (ll_old_x0, ll_top_x0), (F_old_x0, F_top_x0)  # the slice's values the figure cell prints
 assert abs(ll_o - F_o) < 1e-9 and ll_t > F_t > F_o  # they touch at theta_old; the M-step climbs F; l there is higher still
 assert abs(F_o * N - float(Q(*start_in_truth_order) + entropy)) < 1e-6  # the dashed curve is this notebook's Q + H
-F_near = bound_along_mean(X, start_in_truth_order, 2, 0, [top_x1 - 1e-2, top_x1 + 1e-2])[1]
+F_near = bound_along_mean(X64, start_in_truth_order, 2, 0, [top_x0 - 1e-2, top_x0 + 1e-2])[1]
 assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
 assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-step's value (the triangle), not l(theta_new)
 bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (said on the figure)
 assert -10.5 < bottom < -10 and min(ax.lines[1].get_ydata()) < -10 and any("goes on" in t.get_text() for t in ax.texts)
 diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
-assert diamond.get_xdata()[0] > top_x1 + 1 and diamond.get_ydata()[0] > ll_t  # further right, and higher: EM stops short
+assert diamond.get_xdata()[0] > top_x0 + 1 and diamond.get_ydata()[0] > ll_t  # further right, and higher: EM stops short
 assert 1.0 < diamond.get_xdata()[0] < 1.25 and ax.lines[0].get_ydata()[-1] < diamond.get_ydata()[0] - 0.2  # l turns down, in view
 assert "$F(r" in ax.get_legend().get_texts()[1].get_text() and not any("Q + H" in t.get_text() for t in ax.texts)  # one name, F
 (log_p_old, F_old), (log_p_new, F_new) = ([float(v) for v in sides] for sides in one_point.values())  # one point, two components
@@ -42,7 +42,7 @@ assert abs(log_p_old - F_old) < 1e-12 and log_p_new - F_new > 0.4  # equal at th
 assert F_new > F_old and log_p_new - log_p_old > F_new - F_old  # both rose, the log-likelihood more
 posterior_new = p_one([0.0, 1.0]) / p_one([0.0, 1.0]).sum()  # the gap is KL(r || the posterior at the other theta)
 assert abs(log_p_new - F_new - float((r_one * (r_one / posterior_new).log()).sum())) < 1e-12
-(ll_pm, F_pm) = bound_along_mean(X, start_in_truth_order, 2, 0, [old_x1 - 1e-5, old_x1 + 1e-5])  # tangent at theta_old
+(ll_pm, F_pm) = bound_along_mean(X64, start_in_truth_order, 2, 0, [old_x0 - 1e-5, old_x0 + 1e-5])  # tangent at theta_old
 slope_ll, slope_F = float(ll_pm[1] - ll_pm[0]) / 2e-5, float(F_pm[1] - F_pm[0]) / 2e-5
 assert abs(slope_ll) > 0.5 and abs(slope_ll - slope_F) < 1e-6  # the same (non-zero) slope: F and l are tangent there
 assert any(line.get_marker() == "s" for line in ax.lines)  # F's top: the square
@@ -67,8 +67,8 @@ bound = torch.stack([qs[s] + ell_minus_Q[s if s % 2 else s - 1] for s in range(1
 assert (bound.diff() > 0).all()  # F never falls
 assert (gaps > 0).all() and torch.allclose(gaps, torch.stack([lls[2 * t] - bound[2 * t - 1] for t in range(1, 33)]))  # l - F
 assert qs[40] - qs[12] > lls[40] - lls[12] > 0 and ell_minus_Q[39] < ell_minus_Q[11]  # the plateau: l climbs, Q faster; H falls
-owner_24 = log_responsibilities(X, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
-owner_20 = log_responsibilities(X, states[40][0]).argmax(dim=1)[labels == 2]
+owner_24 = log_responsibilities(X64, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
+owner_20 = log_responsibilities(X64, states[40][0]).argmax(dim=1)[labels == 2]
 assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in
 jump = [f"{lls[2 * t]:.3f}" for t in (20, 24, 28, 32)]  # the jump runs from t = 20 to about 28, then l stays
 assert jump == ["-4.020", "-3.869", "-3.779", "-3.779"]  # -3.869 is the circle at t = 24
@@ -83,8 +83,8 @@ assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from t = 28, about tenfold down
 assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
 assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # here their M-step still raised l, less
 assert (f"{ll_best:.5f}", f"{ll_best_hard:.5f}") == ("-3.77856", "-3.77872") and ll_best_hard < ll_best - 1e-4  # hard labels lower l
-assert f"{float(log_likelihood(X, m_step(X, hard_best, reg_covar=0.0))) / N:.5f}" == "-3.77872"  # with reg_covar 0 as well
-assert f"{float(log_likelihood(X, m_step(X, log_responsibilities(X, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
+assert f"{float(log_likelihood(X64, m_step(X64, hard_best, reg_covar=0.0))) / N:.5f}" == "-3.77872"  # with reg_covar 0 as well
+assert f"{float(log_likelihood(X64, m_step(X64, log_responsibilities(X64, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
 
 
 # %% optional-the-gap
@@ -97,8 +97,8 @@ assert abs(change - (gaps[last - 1] - gaps[first - 1] - H_down)) < 1e-12 and abs
 
 
 # %% updates-need-reg-covar
-spiked = [float(log_likelihood(X, with_spike(v))) / N for v in (1e-2, 1e-6, 1e-12, 1e-300)]
-three, four = float(log_likelihood(X, best_three)) / N, float(log_likelihood(X, best_four)) / N
+spiked = [float(log_likelihood(X64, with_spike(v))) / N for v in (1e-2, 1e-6, 1e-12, 1e-300)]
+three, four = float(log_likelihood(X64, best_three)) / N, float(log_likelihood(X64, best_four)) / N
 assert f"{three:.4f}" == "-3.7786" and f"{four:.4f}" == "-3.7703" and f"{spiked[1]:.4f}" == "-3.7627"
 assert three < spiked[0] < four < spiked[1]  # the spike passes the best four-component fit by 1e-6
 assert all(a < b for a, b in zip(spiked, spiked[1:]))  # climbs as the variance shrinks, without bound
@@ -108,9 +108,9 @@ assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min())
 # %% updates-need-reg-covar-2
 assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
 assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
-assert abs(dead.weights[3] * N / (10 * torch.finfo(X.dtype).eps) - 1) < 1e-9  # about 10 eps / N
-assert log_responsibilities(X, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
-nearest = float(X.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
+assert abs(dead.weights[3] * N / (10 * torch.finfo(X64.dtype).eps) - 1) < 1e-9  # about 10 eps / N
+assert log_responsibilities(X64, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
+nearest = float(X64.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
 assert f"{nearest:.2f}" == "0.20" and 190 < nearest / 1e-3 < 205  # 0.20 away: about 200 standard deviations
 assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
