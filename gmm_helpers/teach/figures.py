@@ -1386,7 +1386,7 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     curve = axes[len(shown)]
     curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
     curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12, label="the iterations drawn")
-    curve.axhline(truth_per_point, color="0.4", linestyle="--", label="the true parameters")
+    curve.axhline(truth_per_point, color="0.4", linestyle="--", label="log-likelihood of the true parameters")
     low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
     top = max(float(curve_values.max()), truth_per_point) + 0.08
     curve.set(xlabel="iteration", ylabel="log-likelihood per point", title="log-likelihood per point", ylim=(low, top))

@@ -5,26 +5,23 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
-# %% one-bell-curve-not
-assert near_peak == 24  # the single Gaussian's most likely place is a sparse one
-assert [f"{s:.2f}" for s in one_gaussian_sigmas] == ["2.65", "2.05"] and (one_gaussian_sigmas > 2).all()  # much wider than radius 1
-# what the single Gaussian itself predicts within radius 1 of its peak: integrate over x_1 the chance that |x_2| < sqrt(1 - x_1^2)
-_x1 = torch.linspace(-1, 1, 20001, dtype=torch.float64)
-_s1, _s2 = one_gaussian_variances.double().sqrt()
-_strip = torch.special.erf((1 - _x1**2).sqrt() / (_s2 * math.sqrt(2)))  # P(|x_2 - mu_2| < sqrt(1 - x_1^2))
-_predicted = N * torch.trapezoid(torch.exp(-_x1**2 / (2 * _s1**2)) / (_s1 * math.sqrt(2 * math.pi)) * _strip, _x1)
-assert abs(predicted_near_peak - _predicted) < 0.5 and f"{predicted_near_peak:.0f}" == "53"  # about 53 predicted (the draws agree)
-assert near_peak < predicted_near_peak / 2  # 24 found
-_by_hand = N * math.pi / (2 * math.pi * 2.65 * 2.05)  # 600 x peak density x the circle's area, from the printed sigmas
-assert f"{_by_hand:.0f}" == "55" and f"{N / (2 * _s1 * _s2):.0f}" == "55" and 53 < _by_hand < 53 * 1.06  # a little high
-assert _predicted < N / (2 * _s1 * _s2)  # the density dips away from the peak, so the disc holds less than peak x area
-
-
 # %% pytorch-primer
 assert t[0].tolist() == [1.0, 5.0, 3.0] and t[:, 0].shape == (2,) and t[:, :1].shape == (2, 1)  # the indexing sentence
 assert 1e-7 < torch.finfo(torch.float32).eps < 2e-7 and 2e-16 < torch.finfo(torch.float64).eps < 3e-16  # 7 and 16 digits
 assert t[rows].shape == (3, 3) and t[mask].tolist() == [[4.0, 2.0, 6.0]]  # the comments' claims
 assert (t - v).shape == (2, 3) and (t - v)[1].tolist() == [-6.0, -18.0, -24.0] and (v[:, None] - v[None, :]).shape == (3, 3)
+
+
+# %% one-bell-curve-not
+assert near_peak == 24  # the single Gaussian's most likely place is a sparse one
+assert [f"{s:.2f}" for s in one_gaussian_sigmas] == ["2.65", "2.05"] and (one_gaussian_sigmas > 2).all()  # much wider than radius 1
+# what the single Gaussian itself predicts within radius 1 of its peak: integrate over x_0 the chance that |x_1| < sqrt(1 - x_0^2)
+_x0 = torch.linspace(-1, 1, 20001, dtype=torch.float64)
+_s0, _s1 = one_gaussian_variances.double().sqrt()
+_strip = torch.special.erf((1 - _x0**2).sqrt() / (_s1 * math.sqrt(2)))  # P(|x_1 - mu_1| < sqrt(1 - x_0^2))
+_predicted = N * torch.trapezoid(torch.exp(-_x0**2 / (2 * _s0**2)) / (_s0 * math.sqrt(2 * math.pi)) * _strip, _x0)
+assert abs(predicted_near_peak - _predicted) < 0.5 and f"{predicted_near_peak:.0f}" == "53"  # about 53 predicted (the draws agree)
+assert near_peak < predicted_near_peak / 2  # 24 found
 
 
 # %% mixture-model
@@ -33,7 +30,7 @@ from gmm_helpers import GMMParams, weighted_log_pdfs
 assert isinstance(truth, GMMParams) and truth._fields == ("weights", "means", "variances")  # a named tuple of three tensors
 
 grid = torch.linspace(-12, 12, 4001, dtype=torch.float64)
-terms = weighted_log_pdfs(grid[:, None], x1_mixture.to(torch.float64)).exp()  # (4001, K)
+terms = weighted_log_pdfs(grid[:, None], x0_mixture.to(torch.float64)).exp()  # (4001, K)
 assert torch.allclose(terms.sum(dim=0) * (grid[1] - grid[0]), truth.weights.double(), atol=1e-6)  # each area is the weight
 assert truth.means[1, 0] == 2.5 and truth.means[2, 0] == 2.0 and terms.sum(dim=1).max() < 0.27  # inside the y-range
 from torch.distributions import MultivariateNormal  # the diagonal factorisation, against a full-covariance Gaussian
@@ -42,12 +39,6 @@ for k in range(truth.K):
     product = (torch.exp(-((x_test - t64.means[k]) ** 2) / (2 * t64.variances[k])) / torch.sqrt(2 * torch.pi * t64.variances[k])).prod(dim=1)
     assert torch.allclose(product, MultivariateNormal(t64.means[k], torch.diag(t64.variances[k])).log_prob(x_test).exp())
 assert counts.tolist() == [296, 162, 142] and [f"{c / N:.3f}" for c in counts] == ["0.493", "0.270", "0.237"]  # the sample's shares
-
-
-# %% components-their-ellipses
-assert all(abs(inside[R] - (1 - math.exp(-R**2 / 2))) < 0.03 for R in (1, 2))  # 600 points: a share's standard error is at most about 2 percentage points; 3 allowed
-assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius_one <= 4).sum()) == 549  # the single Gaussian's 26.2% and 91.5% (549 of 600)
-assert inside_one[0] < 1 - math.exp(-1 / 2) - 0.1 and inside_one[1] > 1 - math.exp(-2) + 0.03  # too few near the centre, too many in the ring
 
 
 # %% fitting-chicken-egg
@@ -132,6 +123,12 @@ assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
 assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"] == [f"{c / N:.2f}" for c in (296, 162, 142)]
+
+
+# %% components-their-ellipses
+assert all(abs(inside[R] - (1 - math.exp(-R**2 / 2))) < 0.03 for R in (1, 2))  # 600 points: a share's standard error is at most about 2 percentage points; 3 allowed
+assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius_one <= 4).sum()) == 549  # the single Gaussian's 26.2% and 91.5% (549 of 600)
+assert inside_one[0] < 1 - math.exp(-1 / 2) - 0.1 and inside_one[1] > 1 - math.exp(-2) + 0.03  # too few near the centre, too many in the ring
 
 
 # %% teaser-notes
