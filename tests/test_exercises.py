@@ -1001,16 +1001,15 @@ def test_01_ml_variance_accepts_divide_by_n_and_names_the_likely_mistakes(capsys
     assert "no answer yet" in capsys.readouterr().out
 
 
-def test_01_component_pick_accepts_the_pair_and_names_the_likely_mistakes(capsys):
-    for answer in ((3, 2), [3, 2], torch.tensor([3, 2]), (3.0, 2.0)):
+def test_01_component_pick_accepts_the_index_and_names_the_likely_mistakes(capsys):
+    for answer in (2, 2.0, torch.tensor(2), torch.tensor([2])):
         ex.check_component_pick(answer)
         assert ": correct." in capsys.readouterr().out
-    for mistake, hint in [((2, 1), "largest weight"), ((3, 3), "code from 0"), ((2, 2), "code from 0"),
-                          ((4, 3), "not with the weights"), ((1, 0), "cumulative sums"), (2, "two whole numbers"),
-                          ((2.5, 1.5), "two whole numbers")]:
+    for mistake, hint in [(1, "largest weight"), (3, "counted from 0"), (4, "not with the weights"),
+                          (0, "cumulative sums"), ((3, 2), "one number"), (1.5, "whole number")]:
         ex.check_component_pick(mistake)
         out = capsys.readouterr().out
-        assert ": not yet." in out and hint in out, (mistake, out)
+        assert ": not yet." in out and hint in out and "is 2" not in out, (mistake, out)
     ex.check_component_pick(None)
     assert "no answer yet" in capsys.readouterr().out
 

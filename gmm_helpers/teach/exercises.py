@@ -395,32 +395,32 @@ EXERCISE_1_4 = ((0.2, 0.5, 0.3), 0.72)  # the weights, and the uniform draw v
 
 
 def check_component_pick(answer) -> None:
-    """Exercise 1.4: the component that the cumulative-sum rule picks for the weights and the uniform draw v of
-    ``EXERCISE_1_4``, as a pair (k in the formulas, counted from 1; index in code, counted from 0)."""
+    """Exercise 1.4: the index k (counted from 0) of the component that the cumulative-sum rule picks for the
+    weights and the uniform draw v of ``EXERCISE_1_4``."""
     weights, v = EXERCISE_1_4
-    cumulative = torch.cumsum(torch.tensor(weights, dtype=torch.float64), dim=0)  # (3,): 0.2, 0.7, 1.0
-    index = int((cumulative <= v).sum())  # the code's rule: the number of sums <= v
+    cumulative = torch.cumsum(torch.tensor(weights, dtype=torch.float64), dim=0)  # (3,): C_0, C_1, C_2 = 0.2, 0.7, 1.0
+    index = int((cumulative <= v).sum())  # the rule: the number of sums <= v
     if answer is None:
         return _verdict("1.4", None, False, "")
-    given = _two_numbers(answer)
-    if given is None or not bool((given == given.round()).all()):
-        return _verdict("1.4", answer, False, "Expected two whole numbers: (k in the formulas, index in code).")
-    k, code = int(given[0]), int(given[1])
-    if (k, code) == (index + 1, index):
-        return _verdict("1.4", answer, True, "")
+    k = _number("1.4", answer)
+    if k is None:
+        return
+    if k != round(k):
+        return _verdict("1.4", answer, False, "Expected a whole number: the component's index k.")
     largest = max(range(len(weights)), key=lambda j: weights[j])
-    if k == index + 1 or code == index:
-        hint = ("Formulas count components from 1, code from 0: the code index is k - 1 (and at most 2 here). "
-                "The code's rule gives the index directly: the number of cumulative sums <= v.")
-    elif (k, code) == (largest + 1, largest):
+    if k == index:
+        return _verdict("1.4", answer, True, "")
+    if k == index + 1:
+        hint = ("Components are counted from 0 (0, 1, 2), as in code. The rule gives k directly: the number of "
+                "cumulative sums <= v.")
+    elif k == largest:
         hint = ("That is the component with the largest weight, the likeliest pick over many draws; one draw picks "
-                "the interval that v lands in. Lay the weights end to end: cumulative sums C_1, C_2, C_3. (If you "
-                "counted the sums <= v, that count is the index in code, not k.)")
-    elif k > len(weights) or code >= len(weights):
-        hint = ("There are only 3 components. Compare v with the cumulative sums C_k = pi_1 + ... + pi_k, not with "
-                "the weights themselves (every weight is below 0.72).")
+                "the piece that v lands in. Lay the weights end to end: cumulative sums C_0, C_1, C_2.")
+    elif not 0 <= k < len(weights):
+        hint = ("There are only 3 components, k = 0, 1, 2. Compare v with the cumulative sums C_k = pi_0 + ... + pi_k, "
+                "not with the weights themselves (every weight is below 0.72).")
     else:
-        hint = "Compute the cumulative sums C_1, C_2, C_3 and find the interval [C_(k-1), C_k) that holds v."
+        hint = "Compute the cumulative sums C_0, C_1, C_2 and count how many are <= v."
     _verdict("1.4", answer, False, hint)
 
 

@@ -7,9 +7,9 @@
 
 # %% drawing-the-component
 assert sums.tolist() == [0.5, 0.75, 1.0] and v_example == 0.6  # the running example's sums; v = 0.6
-assert int((sums <= v_example).sum()) == 1 and sums[0] <= v_example < sums[1]  # one sum <= v: [C_1, C_2), component 1
-assert [round(p.get_width(), 6) for p in ax.patches] == weights.tolist()  # the figure's pieces have lengths pi_1, ..., pi_K
-assert [t.get_text() for t in ax.get_xticklabels()] == ["$C_0$ = 0", "$C_1$ = 0.5", "$C_2$ = 0.75", "$C_3$ = 1"]
+assert int((sums <= v_example).sum()) == 1 and sums[0] <= v_example < sums[1]  # one sum <= v: [C_0, C_1), component 1
+assert [round(p.get_width(), 6) for p in ax.patches] == weights.tolist()  # the figure's pieces have lengths pi_0, ..., pi_{K-1}
+assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "$C_0$ = 0.5", "$C_1$ = 0.75", "$C_2$ = 1"]
 assert ax.get_xlabel() == "uniform draw $v$ on [0, 1)"
 assert picked == 1 and [p.get_alpha() for p in ax.patches] == [0.2, 0.8, 0.2]  # the piece v lands in is highlighted
 
@@ -33,10 +33,6 @@ assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xb
 parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
 assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
 assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
-S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
-empty = empirical_params(X[labels != 1], labels[labels != 1], K)  # the caveats: no point of component 1, weight 0
-assert float(empty.weights[1]) < 1e-6 and float(empirical_params(X[:1], labels[:1], K).variances[labels[0]].max()) < 1e-5  # one point: S = 0 (+ reg_covar)
-assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points (the variance bullet's cost)
 
 
 # %% maximum-against-truth
@@ -78,7 +74,14 @@ assert torch.allclose(var_off[1], 4 * var_off[0], rtol=1e-4)  # up to the 1e-6 f
 assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
 assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
-assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: k = 3, index 2
+assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: component 2
+
+
+# %% optional-caveats
+S_draws = ((lambda z: (z - z.mean(dim=1, keepdim=True)) ** 2)(torch.randn(20000, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64))).sum(dim=1)
+empty = empirical_params(X[labels != 1], labels[labels != 1], K)  # the caveats: no point of component 1, weight 0
+assert float(empty.weights[1]) < 1e-6 and float(empirical_params(X[:1], labels[:1], K).variances[labels[0]].max()) < 1e-5  # one point: S = 0 (+ reg_covar)
+assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 5 standard-normal points (the variance bullet's cost)
 
 
 # %% optional-min-k-1
@@ -123,7 +126,7 @@ for n, s in zip(sizes, [1, 2, 3]):  # the points in float64, as the panels draw 
     x_s, lab_s = sample_gmm(truth.to(torch.float64), n, generator=torch.Generator().manual_seed(s))
     estimate_off.append(float((empirical_params(x_s, lab_s, K).means - means).norm(dim=1)[torch.bincount(lab_s, minlength=K) >= 2].max()))
 assert estimate_off[0] > estimate_off[1] > estimate_off[2]  # the dashed estimates close in
-from gmm_helpers.teach.style import COMPONENT_COLOURS  # c2's table: blue, orange, green
+from gmm_helpers.teach.style import COMPONENT_COLOURS  # components 0, 1, 2: blue, orange, green
 assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
 spread = [max(fractions_0[n]) - min(fractions_0[n]) for n in sizes]  # the fractions wander, less and less
 assert spread[0] > spread[1] > spread[2]
@@ -144,7 +147,7 @@ assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(
 assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
 u_32 = torch.rand(1, generator=torch.Generator().manual_seed(0))  # the loop's first draw: a float32 uniform
 assert int((torch.cumsum(weights, dim=0) <= u_32).sum()) == labels_loop[0] == 0 != labels[0] == 2  # then that point's noise
-u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x1 x2, variances x1 x2
+u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x0 x1, variances x0 x1
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
 largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
 assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5  # 15 u's each, all below 5
@@ -177,7 +180,7 @@ assert K * beyond_5 + K * D * beyond_5 + D * sum(chances) < 1e-4  # 15 u's: a co
 assert all(u > 5 for u in largest_u.values())  # both caught
 root_mean, root_var = overall_mean_and_variance(truth._replace(variances=variances**2))  # the forgotten root:
 assert torch.equal(root_mean, overall_mean_and_variance(truth)[0]) and (root_var - overall_mean_and_variance(truth)[1]).abs().max() > 0.5  # changes the overall variance
-assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10  # component 0, variance along x1
+assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10  # component 0, variance along x0
 assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0, 0]) - 3.24) < 0.5
 assert float(variances[2, 0]) == 1.0 and f"{float(u_forgot[2, 3]):.2f}" == "-0.76"  # a unit variance: the bug is invisible there
 
