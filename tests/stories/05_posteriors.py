@@ -17,7 +17,7 @@ assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wid
 xlim_1d = fig.axes[1].get_xlim()
 assert xlim_1d[0] < -8.12 < 0.12 < xlim_1d[1]  # the figure shows both crossings
 assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_1D).exp().max() < 1e-5  # bells tiny there
-assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["component 0: $r_{1}(x)$", "component 1: $r_{2}(x)$"]  # maths from 1
+assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["component 0: $r_0(x)$", "component 1: $r_1(x)$"]  # maths from 0, as the code
 # the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.50
 assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
 assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
@@ -85,7 +85,7 @@ assert [f"{sq_maha_probe[p][k]:.1f}" for p, k in (("C", 0), ("C", 2), ("E", 2), 
 terms_probe = {p: diff_probes[p] ** 2 / variances for p in "CE"}  # (K, D): the two terms of delta^2
 assert [f"{terms_probe['C'][k, d]:.1f}" for k, d in ((2, 0), (0, 0), (2, 1), (0, 1))] == ["144.0", "151.2", "57.9", "5.0"]
 assert [f"{terms_probe['E'][k, 1]:.1f}" for k in (2, 0)] == ["6.4", "20.0"] and torch.equal(terms_probe["E"][:, 0], terms_probe["C"][:, 0])
-assert abs(diff_probes["E"][2, 1]) < abs(diff_probes["E"][0, 1])  # E: nearer component 2's mean along x2
+assert abs(diff_probes["E"][2, 1]) < abs(diff_probes["E"][0, 1])  # E: nearer component 2's mean along x1
 assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (offset.max() - offset.min()) for p in "CE")  # the offsets can't reverse it
 assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse"]  # no 90% band
 assert [len([a for a in group if a.get_gid() == "component"]) for group in (fig.axes[0].patches, fig.axes[0].lines)] == [K, K]  # means, ellipses
@@ -105,7 +105,7 @@ assert changed == 1
 
 
 # %% where-weights-matter-near
-assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim() == (-0.5, 3.5)  # both panels: A +- 2 along x1
+assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim() == (-0.5, 3.5)  # both panels: A +- 2 along x0
 assert (f"{crossing['with']:.2f}", f"{crossing['without']:.2f}") == ("1.49", "1.33")
 moved_12 = [log_responsibilities(line, p).exp()[:, 1:].argmax(dim=1) for p in (truth, equal)]
 assert torch.equal(*moved_12)  # components 1 and 2 alone: the same winner everywhere on the line, with or without the weights
@@ -149,13 +149,13 @@ assert fit_em(X_close64, truth_close64).params.weights[0] - estimate_close.weigh
 
 
 # %% optional-who-owns-plane
-owner = lambda x1, x2: log_responsibilities(torch.tensor([[x1, x2]]), truth).argmax().item()  # noqa: E731
+owner = lambda x0, x1: log_responsibilities(torch.tensor([[x0, x1]]), truth).argmax().item()  # noqa: E731
 assert owner(25.0, 0.0) == owner(-25.0, 0.0) == 0 and owner(0.0, 25.0) == owner(0.0, -25.0) == 1
-along = [owner(float(x1), -4.0) for x1 in range(-6, 30)]  # walking right along x2 = -4
-assert along == [0] * 5 + [2] * 18 + [0] * 13  # on the integer grid: component 2 from x1 = -1 to 16, component 0 from 17 on
-assert [owner(14.0, float(x2)) for x2 in range(-12, 6)] == [0] * 4 + [2] * 8 + [0] * 6  # x1 = 14: 2 owns x2 = -8..-1
-assert variances[:, 0].argmax() == 0 and variances[:, 1].argmax() == 1  # widest along x1 and along x2 (the section below)
-far_owner = lambda u1, u2: log_responsibilities(torch.tensor([[u1, u2]], dtype=torch.float64) * 1000, truth.to(torch.float64)).argmax().item()  # noqa: E731
+along = [owner(float(x0), -4.0) for x0 in range(-6, 30)]  # walking right along x1 = -4
+assert along == [0] * 5 + [2] * 18 + [0] * 13  # on the integer grid: component 2 from x0 = -1 to 16, component 0 from 17 on
+assert [owner(14.0, float(x1)) for x1 in range(-12, 6)] == [0] * 4 + [2] * 8 + [0] * 6  # x0 = 14: 2 owns x1 = -8..-1
+assert variances[:, 0].argmax() == 0 and variances[:, 1].argmax() == 1  # widest along x0 and along x1 (the section below)
+far_owner = lambda u0, u1: log_responsibilities(torch.tensor([[u0, u1]], dtype=torch.float64) * 1000, truth.to(torch.float64)).argmax().item()  # noqa: E731
 assert far_owner(1.0, 1.6) == 0 and far_owner(1.0, 1.7) == 1 and far_owner(-1.0, -1.6) == 0 and far_owner(-1.0, -1.7) == 1  # the cone edge
 assert (f"{island.min():.1f}", f"{island.max():.1f}") == ("-1.7", "17.0")  # the island, as printed
 assert int((owner_line == 2).int().diff().abs().sum()) == 2  # one unbroken stretch: two ends
@@ -171,11 +171,11 @@ assert f"{((1 / v[1, 0] - 1 / v[0, 0]) / (1 / v[0, 1] - 1 / v[1, 1])).sqrt().ite
 assert [f"{p:.2f}" for p in (1 / v[2]).tolist() + (1 / v[0]).tolist()] == ["1.00", "2.86", "0.56", "1.25"] and (1 / v[2] > 1 / v[0]).all()
 assert [f"{x:.1f}" for x in variances[:2].flatten().tolist()] == ["1.8", "0.8", "0.5", "1.4"]  # the variances quoted for the tie
 assert all((variances[j] != variances[k]).all() for j in range(K) for k in range(j))  # each pair differs in every coordinate
-edge = {}  # where component 1 takes over, walking up (or down) from (x1, 0): its direction from the origin, x2 / x1
-for x1_far in (30.0, 300.0, 3000.0):
+edge = {}  # where component 1 takes over, walking up (or down) from (x0, 0): its direction from the origin, x1 / x0
+for x0_far in (30.0, 300.0, 3000.0):
     for sign in (1, -1):
-        x2_far = torch.linspace(0, sign * 6 * x1_far, 200001, dtype=torch.float64)
-        wins = log_responsibilities(torch.stack([torch.full_like(x2_far, x1_far), x2_far], 1), truth.to(torch.float64)).argmax(1)
-        edge[x1_far, sign] = abs(x2_far[wins == 1][0].item()) / x1_far
+        x1_far = torch.linspace(0, sign * 6 * x0_far, 200001, dtype=torch.float64)
+        wins = log_responsibilities(torch.stack([torch.full_like(x1_far, x0_far), x1_far], 1), truth.to(torch.float64)).argmax(1)
+        edge[x0_far, sign] = abs(x1_far[wins == 1][0].item()) / x0_far
 assert max(edge[30.0, 1], edge[30.0, -1]) < 1.55 and all(1.55 < edge[300.0, s] < 1.64 for s in (1, -1))  # slowly towards 1.64
 assert all(abs(edge[3000.0, s] - 1.64) < 0.01 for s in (1, -1))
