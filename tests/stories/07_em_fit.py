@@ -41,8 +41,13 @@ assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  
 start_0, after_1 = ordered.history[0], ordered.history[1]  # 06's iteration 1: orange stretches towards the lower-right group
 assert after_1.means[1, 1] < start_0.means[1, 1] - 1.5 and after_1.variances[1, 1] > 4 * start_0.variances[1, 1]
 assert [f"{ordered.history[t].weights[2]:.3f}" for t in (1, 6, 12, 20)] == ["0.509", "0.288", "0.167", "0.105"]  # green shrinks
-x1_after_1 = float(ordered.history[1].means[2, 0])  # green after the first M-step: the left group's right edge (as 06 says)
-assert float(truth.means[0, 0] + truth.variances[0, 0].sqrt()) < x1_after_1 < 0
+x0_after_1 = float(ordered.history[1].means[2, 0])  # green after the first M-step: the left group's right edge (as 06 says)
+assert float(truth.means[0, 0] + truth.variances[0, 0].sqrt()) < x0_after_1 < 0
+assert owners_of_lower_right(ordered.history[0]) == [0, 38, 104]  # at the start green owns most of the lower-right group ...
+assert (f"{resp_t[0, labels == 0, 2].sum():.0f}", f"{resp_t[0, labels == 2, 2].sum():.0f}") == ("205", "100")  # ... but its worth lies mostly left
+assert resp_t[0, labels == 0, 2].sum() > 0.5 * resp_t[0, :, 2].sum()
+assert ordered.history[1].variances[1, 1] > 4 * ordered.history[0].variances[1, 1]  # orange stretches along x_1
+assert [owners_of_lower_right(ordered.history[t])[2] for t in (0, 1, 6)] == sorted([owners_of_lower_right(ordered.history[t])[2] for t in (0, 1, 6)], reverse=True)  # loses them
 assert owners_of_lower_right(ordered.history[6])[1] >= 100  # at iteration 6 (section 3) component 1 holds both right-hand groups
 assert owners_of_lower_right(ordered.history[12])[1] >= 120 and ordered.history[12].weights[2] < 0.2  # ... with component 2 squeezed
 assert owners_of_lower_right(ordered.history[20])[1] > 100  # still at iteration 20: the configuration holds through the plateau
@@ -55,10 +60,10 @@ assert strip_owned == {t: torch.bincount(log_responsibilities(X64, ordered.histo
 owner_32 = log_responsibilities(X64, ordered.history[32]).argmax(dim=1)  # iteration 32: each component owns one group
 assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K))
 assert r_6[right_hand, 1].sum() > 0.98 * r_6[:, 1].sum()  # orange's responsibility lies on the two right-hand groups ...
-for t in (6, 12, 20):  # ... so its mean sits between them, and its 2-sigma along x_2 reaches both groups' means
-    mean_x2, sd_x2 = float(ordered.history[t].means[1, 1]), float(ordered.history[t].variances[1, 1].sqrt())
-    assert float(truth.means[2, 1]) < mean_x2 < float(truth.means[1, 1])
-    assert 2 * sd_x2 > max(float(truth.means[1, 1]) - mean_x2, mean_x2 - float(truth.means[2, 1]))
+for t in (6, 12, 20):  # ... so its mean sits between them, and its 2-sigma along x_1 reaches both groups' means
+    mean_x1, sd_x1 = float(ordered.history[t].means[1, 1]), float(ordered.history[t].variances[1, 1].sqrt())
+    assert float(truth.means[2, 1]) < mean_x1 < float(truth.means[1, 1])
+    assert 2 * sd_x1 > max(float(truth.means[1, 1]) - mean_x1, mean_x1 - float(truth.means[2, 1]))
 assert (f"{r_6[labels == 0, 2].sum():.0f}", f"{r_6[labels == 2, 2].sum():.0f}") == ("110", "39")  # green's, by group, at iteration 6
 assert torch.equal(r_6, resp_t[6]) and resp_t.shape[0] == 33
 green_left = [f"{resp_t[t, labels == 0, 2].sum():.0f}" for t in (6, 12, 20)]  # step 3: blue drains green from the left group
@@ -66,6 +71,12 @@ green_lower_right = [f"{resp_t[t, labels == 2, 2].sum():.0f}" for t in (6, 12, 2
 assert green_left == ["110", "62", "19"] and green_lower_right == ["39", "28", "44"]
 blue_left = [float(resp_t[t, labels == 0, 0].sum()) for t in range(6, 21)]  # blue's points' worth in the left group grows throughout
 assert all(b > a for a, b in zip(blue_left, blue_left[1:]))
+assert [f"{resp_t[t, labels == 0, 0].sum():.0f}" for t in (6, 12, 20)] == ["183", "230", "272"]  # step 3: blue's worth in the left group
+assert tuple(f"{float(m):+.2f}" for m in ordered.history[6].means[0]) == ("-2.97", "+0.07")  # blue's mean: inside the left group
+for t in (6, 12, 20):  # blue more responsible for most of the left group's points; each M-step widens blue
+    assert (resp_t[t, labels == 0, 0] > resp_t[t, labels == 0, 2]).double().mean() > 0.6
+assert all((ordered.history[b].variances[0] > ordered.history[a].variances[0]).all() for a, b in ((6, 12), (12, 20)))
+assert (f"{resp_t[20, labels == 2, 2].sum():.0f}", f"{resp_t[20, labels == 0, 2].sum():.0f}") == ("44", "19")  # step 4
 green_means = [tuple(f"{float(m):+.2f}" for m in ordered.history[t].means[2]) for t in (6, 20)]  # green's mean drifts to the lower right
 assert green_means == [("-0.85", "-0.63"), ("+0.48", "-1.79")]
 g20 = ordered.history[20].means[2]
@@ -178,7 +189,7 @@ stop_5_shown = stopped_5.params.matched_to(truth)
 assert nearest_means(stop_5_shown.means, truth.means.double()).tolist() == [0, 2, 2]  # at the stop orange and green share the lower-right group
 assert (f"{lls_5[-1] / N:.3f}", stopped_5.n_iter + extra_5) == ("-4.302", 519)  # the left panel's title
 assert f"{(lls_5[-1] - stopped_5.log_likelihoods[-1]) / N:.1e}" == "5.3e-03"
-assert k_small == 2 and (f"{shown_5.weights[2]:.3f}", f"{shown_5.variances[2, 1]:.3f}") == ("0.011", "0.012")  # green, a sliver along x_2
+assert k_small == 2 and (f"{shown_5.weights[2]:.3f}", f"{shown_5.variances[2, 1]:.3f}") == ("0.011", "0.012")  # green, a sliver along x_1
 assert int(torch.round(shown_5.weights[2] * N)) == 7 and shown_5.variances[2, 0] > 20 * shown_5.variances[2, 1]  # about 7 points
 assert float(shown_5.means[2, 1]) < float(stop_5_shown.means[2, 1]) < float(truth.means[2, 1])  # green ends at the group's lower edge
 assert f"{c_5:.2f}" == "0.98" and rise[87] < 1e-6 and rise[87] * c_5 / (1 - c_5) < 1e-4  # the promise: under 1e-4
