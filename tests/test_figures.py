@@ -714,6 +714,19 @@ def test_plot_start_shares_whiskers_are_one_standard_error_with_the_label_above(
     plt.close(fig)
 
 
+def test_plot_start_shares_uses_no_group_colour():
+    from matplotlib.colors import to_hex
+    from gmm_helpers.teach.figures import plot_start_shares
+    from gmm_helpers.teach.style import component_colour
+
+    fig, ax = plt.subplots()
+    plot_start_shares({"a": (0.2, 0.5), "b": (0.7, 0.9)}, ax=ax)
+    bar_colours = {to_hex(p.get_facecolor()) for p in ax.patches}
+    assert len(bar_colours) == 2  # one colour per stage
+    assert not bar_colours & {to_hex(component_colour(k)) for k in range(3)}  # colours mean groups elsewhere; not here
+    plt.close(fig)
+
+
 def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     from gmm_helpers import GMMParams
     from gmm_helpers.teach.figures import plot_bayes_1d

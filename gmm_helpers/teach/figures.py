@@ -508,7 +508,7 @@ def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd it
         raise ValueError(f"shares: expected fractions between 0 and 1, got {values.tolist()}")
     width = 0.8 / len(labels)
     x = np.arange(len(schemes))
-    colours = ["#999999", "#0072B2", "#D55E00", "#009E73"]
+    colours = ["#BBBBBB", "#555555", "#888888", "#222222"]  # greys: bars are stages, not groups (group colours mean groups)
     for j, label in enumerate(labels):
         errors = None if n_starts is None else 100 * np.sqrt(values[:, j] * (1 - values[:, j]) / n_starts)
         bars = ax.bar(x + (j - (len(labels) - 1) / 2) * width, 100 * values[:, j], width, label=label,
