@@ -26,6 +26,7 @@ try:
     raise AssertionError("expected an error")
 except RuntimeError:
     pass
+assert stretched.stride() == (D, 0, 1) and stretched.data_ptr() == X.data_ptr()  # step 0 along K: X's own numbers
 
 
 # %% batch-event-shapes
@@ -49,6 +50,7 @@ assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum
 
 
 # %% broadcasting-costs
+assert 6 * 3 * 4 == 72 and 6 * 3 == 18 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the small count (N, K, D) = (6, 3, 4)
 assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
 assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
@@ -86,7 +88,6 @@ for n, k, d in [(4096 * 25, 32, 32), (4096 * 250, 64, 64), (4096 * 100, 8, 128),
 assert log_pdfs_in_chunks.__defaults__ == (4096,)  # B = 4096
 _X = torch.randn(6, 3, generator=torch.Generator().manual_seed(0)); _A = torch.randn(3, 2, generator=torch.Generator().manual_seed(1))
 assert torch.equal(2 * _X @ _A, (2 * _X) @ _A)  # c44: 2 * X @ A runs as (2 * X) @ A
-assert stretched.stride() == (D, 0, 1) and stretched.data_ptr() == X.data_ptr()  # step 0 along K: X's own numbers
 _tensors = [mib / one_tensor for mib in held.values()]
 assert f"{one_tensor:.1f}" == "390.6" and [round(t) for t in _tensors] == [1, 2, 0, 3]  # tensors alive after each step; the peak
 assert all(abs(t - round(t)) < 0.03 for t in _tensors[:3]) and 2.5 < _tensors[3] < 3.5  # between lines: within 3%; the peak (sampled every ms, so loosely): about 3
