@@ -45,7 +45,8 @@ from gmm_helpers.teach.style import component_colour
 _stray_dots = [[to_rgba(c.get_facecolor()[0], 1) for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets()) == 310]
                for ax in axes[1:]]
 assert _stray_dots == [[to_rgba(component_colour(2))], [to_rgba(component_colour(0))]]
-assert "picked point (panels 1 and 2)" in fig.get_suptitle()  # the colours: the clusters' and "centroid (panel 3)" in fig.get_suptitle()
+assert [ax.get_title().split("colour: ")[1] for ax in axes] == ["each one's nearest group", "that picked point's nearest group",
+                                                              "the centroid's nearest group"]  # each panel's colour rule
 _triangles = [[tuple(line.get_xydata()[0]) for line in ax.get_lines() if line.get_marker() == "^"] for ax in axes]
 assert _triangles == [[tuple(picked_pp[2].tolist())]] * 3  # the stray picked point (number 2) is the triangle, in every panel
 _shapes = [line.get_marker() for line in axes[0].get_lines() if line.get_label().startswith("picked point")]
@@ -59,7 +60,6 @@ assert [verdicts["random", s] for s in random_seeds] == ["group 2 has no mean of
                                                         "group 1 has no mean of its own"]
 assert [verdicts["greedy", s] for s in random_seeds] == ["one mean per group", "one mean per group", "group 2 has no mean of its own"]
 assert tall == 1 and f"{start_5.variances[tall, 1]:.2f}" == "7.25" and start_5.means[tall, 0] > 1  # the tall orange ellipse, on the right
-assert int(torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]) == 44 == int(torch.randperm(N, generator=torch.Generator().manual_seed(0))[0])
 to_centres = (init_random_points(X, K, generator=torch.Generator().manual_seed(4)).means[:, None, :] - truth.means[None]).norm(dim=2)  # (K, K)
 assert (to_centres.argmin(dim=1) == 1).all() and to_centres[2].min() > 2.5  # seed 4: all nearest group 1, one in the empty middle
 means_5 = init_random_points(X, K, generator=torch.Generator().manual_seed(5)).means
@@ -94,6 +94,19 @@ assert f"{fits[5].params.variances[tall, 1]:.2f}" == "7.29" and nearest_means(fi
 assert fit_poor.converged and (fit_poor.n_iter, fits[0].n_iter) == (32, 6)  # the poor start: 32 iterations against 6
 assert f"{per_point_poor:.3f}" == f"{per_point[0]:.3f}" == "-3.779" and abs(per_point_poor - per_point[0]) < 1e-6  # the same fit
 assert mean_shift < 1e-3  # the same means as greedy seed 0's fit
+_g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the figure, right: two blue means, one orange
+assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
+assert nearest_means(fits[0].params.means, truth.means.double()).sort().values.tolist() == [0, 1, 2]  # left: one mean per group
+assert [ax.get_title().split(": ")[1].split(" per")[0] for ax in axes] == ["-3.779", "-4.028"]  # the titles' scores
+from gmm_helpers import e_step
+_r_poor = e_step(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(0)))[0]  # (N, K): at the poor start
+_r_poor = _r_poor.exp() if _r_poor.max() <= 0 else _r_poor  # responsibilities, whether e_step returns them or their logs
+_share_poor = _r_poor[labels == 2].mean(dim=0)  # (K,): where group 2's points go
+assert _share_poor.argmax() == 1 and _share_poor[1] > 0.5 and start_groups[1] == 0  # most to a blue mean, the inner one
+assert (start.means[1] - truth.means[2]).norm() < (start.means[2] - truth.means[2]).norm()  # "inner": the nearer of the two blue
+_r_5 = e_step(X64, init_kmeans_plusplus(X64, K, generator=torch.Generator().manual_seed(5)))[0]
+_r_5 = _r_5.exp() if _r_5.max() <= 0 else _r_5
+assert _r_5[labels == 2].mean(dim=0)[tall] > 0.99  # greedy seed 5: the tall orange component claims group 2
 
 
 # %% optional-inside-greedy-k
@@ -117,7 +130,9 @@ _corners = torch.tensor([[x, y] for x in _xl for y in _yl], dtype=X.dtype)  # (4
 _far = (_corners[:, None, :] - _m[None]).norm(dim=2).amax(dim=0)  # (K,): each mean's farthest corner
 _edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _yl[1] - _m[:, 1]]).amin(dim=0)  # (K,): nearest edge
 assert (_edge < 1).all() and max(_xl[1] - _xl[0], _yl[1] - _yl[0]) < 2  # every circle is cut by the axes; the plot is narrower than a circle
-assert (_far > 1).sum() >= 1 and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts)  # only parts show
+assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts)  # each shows in part
+assert _far.argmin() == 1 and _far[1] < 1.01 and (_far[[0, 2]] > 1.2).all() and nearest_means(_m / 0.1, truth.means)[1] == 0  # blue clips a corner; two arcs
+assert _m[1].abs().max() < 0.25  # the blue one lies near the middle
 
 
 # %% optional-count-good-random
