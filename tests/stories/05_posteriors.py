@@ -6,24 +6,17 @@
 
 
 # %% bayes-picture
-assert [f"{x:.2f}" for x in crossings] == ["-8.12", "0.12"]  # printed
-roots_w = torch.tensor(crossings, dtype=torch.float64)[:, None]
-assert torch.allclose(log_responsibilities(roots_w, EXERCISE_1D).exp()[:, 0], torch.tensor(0.5, dtype=torch.float64))  # shares 1/2 there
 grid_1d = torch.linspace(-11, 5, 1601, dtype=torch.float64)[:, None]  # the figure's range
 share_0 = log_responsibilities(grid_1d, EXERCISE_1D).exp()[:, 0]
-assert int(((share_0[1:] > 0.5) != (share_0[:-1] > 0.5)).sum()) == 2  # component 0's share crosses 1/2 twice, no more
+flips = ((share_0[1:] > 0.5) != (share_0[:-1] > 0.5)).nonzero()[:, 0]
+assert len(flips) == 2  # component 0's share crosses 1/2 twice, no more
+assert grid_1d[flips[0], 0] < -1 < grid_1d[flips[1], 0] < 2  # once far left, once between the means
 assert share_0[0] < 1e-3 and share_0[-1] < 1e-3  # component 1 wins far out on both sides
 assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wider
 xlim_1d = fig.axes[1].get_xlim()
-assert xlim_1d[0] < -8.12 < 0.12 < xlim_1d[1]  # the figure shows both crossings
-assert weighted_log_pdfs(torch.tensor([[-8.12]], dtype=torch.float64), EXERCISE_1D).exp().max() < 1e-5  # bells tiny there
+assert xlim_1d[0] < grid_1d[flips[0], 0] and grid_1d[flips[1], 0] < xlim_1d[1]  # the figure shows both crossings
+assert weighted_log_pdfs(grid_1d[flips[0]][None], EXERCISE_1D).exp().max() < 1e-5  # bells too small to see there
 assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["component 0: $r_0(x)$", "component 1: $r_1(x)$"]  # maths from 0, as the code
-# the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.50
-assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
-assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
-assert f"{gamma:.2f}" == "0.50" and f"{0.5 * math.log(2):.3f}" == "0.347" and f"{math.log(3 / 7):.3f}" == "-0.847"  # gamma worked by hand
-assert f"{2 - 1 + 0.5 * math.log(2) + math.log(3 / 7):.2f}" == "0.50" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
-assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
 
 
 # %% naive-version-probability-space
@@ -38,6 +31,9 @@ assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k +
 assert Z.shape == (10_000, 74) and Z.dtype == log_pdf_Z.dtype == torch.float32
 assert f"{(log_pdf_Z.exp() == 0).double().mean():.0%}" == "55%"  # as printed: more than half
 assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(74), torch.ones(74)), 1).log_prob(Z).double(), atol=1e-3)
+def _zero_fraction(D):  # exact share of a standard Gaussian in D dims whose float32 density is 0: chi^2_D above 300 log 2 - D log 2 pi
+    return torch.special.gammaincc(torch.tensor(D / 2, dtype=torch.float64), torch.tensor((300 * math.log(2) - D * math.log(2 * math.pi)) / 2, dtype=torch.float64)).item()
+assert (f"{_zero_fraction(60):.1%}", f"{_zero_fraction(74):.0%}", f"{_zero_fraction(80):.0%}") == ("0.2%", "55%", "94%")  # 74 picked near half
 
 
 # %% log-sum-exp-trick
@@ -111,6 +107,7 @@ moved_12 = [log_responsibilities(line, p).exp()[:, 1:].argmax(dim=1) for p in (t
 assert torch.equal(*moved_12)  # components 1 and 2 alone: the same winner everywhere on the line, with or without the weights
 a_probe = log_responsibilities(torch.tensor([[1.5, -0.5]]), truth).exp()[0]
 assert a_probe.argmax() == 1 and 0 < 1.5 - crossing["with"] < 0.02  # A: just inside component 1's region
+assert [f"{v:.2f}" for v in a_probe[:2]] == ["0.43", "0.45"]  # component 1's side: 0.45 against 0.43
 assert [f"{v:.2f}" for v in log_responsibilities(torch.tensor([[1.5, -0.5]]), equal).exp()[0]] == ["0.27", "0.57", "0.16"]  # A without
 
 
@@ -124,6 +121,18 @@ assert [f"{log_responsibilities(X_close, truth_close).exp().mean(dim=0)[0]:.3f}"
 assert f"{m_step(X_close, resp_close).weights[0]:.3f}" == "0.484"  # correct EM's first step from the truth (quoted in the optional part)
 
 assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
+
+
+# %% optional-crossings
+assert [f"{x:.2f}" for x in crossings] == ["-8.12", "0.12"]  # printed
+roots_w = torch.tensor(crossings, dtype=torch.float64)[:, None]
+assert torch.allclose(log_responsibilities(roots_w, EXERCISE_1D).exp()[:, 0], torch.tensor(0.5, dtype=torch.float64))  # shares 1/2 there
+# the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.50
+assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
+assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
+assert f"{gamma:.2f}" == "0.50" and f"{0.5 * math.log(2):.3f}" == "0.347" and f"{math.log(3 / 7):.3f}" == "-0.847"  # gamma worked by hand
+assert f"{2 - 1 + 0.5 * math.log(2) + math.log(3 / 7):.2f}" == "0.50" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
+assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
 
 
 # %% optional-bug-run-convergence
@@ -140,6 +149,7 @@ ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likeli
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
 _equal = buggy._replace(weights=torch.full_like(buggy.weights, 1 / K))  # the model the weightless loop fits
+assert (f"{log_likelihood(X_close64, _equal) / N_close:.4f}", f"{ll_truth:.4f}") == ("-3.4619", "-3.4685")  # printed, quoted
 assert ll_truth < log_likelihood(X_close64, _equal) / N_close and ll_truth < ll_per_point[0]  # with equal or its own weights it beats the truth
 assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
