@@ -8,6 +8,7 @@
 # %% one-e-step-one
 assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # two in the big left group (true 0), none in 2
 assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 38) and int((lower_right == 0).sum()) == 0
+assert any(t.get_text() == "lower right: 104 green, 38 orange" for t in axes[0].texts)  # the split, on the figure
 assert start_in_truth_order.variances[1, 1] < 1.1 and f"{updated.variances[1, 1]:.2f}" == "5.12"  # component 1 stretched along x_1, from 1
 moved = updated.means - start_in_truth_order.means
 assert (f"{start_in_truth_order.means[1, 1]:.2f}", f"{updated.means[1, 1]:.2f}") == ("3.55", "1.54")
@@ -31,6 +32,8 @@ assert abs(F_o * N - float(Q(*start_in_truth_order) + entropy)) < 1e-6  # the da
 F_near = bound_along_mean(X64, start_in_truth_order, 2, 0, [top_x0 - 1e-2, top_x0 + 1e-2])[1]
 assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
 assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-step's value (the triangle), not l(theta_new)
+assert (f"{F_t - F_o:.3f}", f"{ll_t - ll_o:.3f}") == ("0.469", "0.804")  # the two rises, drawn as arrows
+assert {"$F$ up 0.469", "$\\ell$ up 0.804"} <= {t.get_text() for t in ax.texts}
 bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (said on the figure)
 assert -10.5 < bottom < -10 and min(ax.lines[1].get_ydata()) < -10 and any("goes on" in t.get_text() for t in ax.texts)
 diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
@@ -85,6 +88,7 @@ assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # 
 assert (f"{ll_best:.5f}", f"{ll_best_hard:.5f}") == ("-3.77856", "-3.77872") and ll_best_hard < ll_best - 1e-4  # hard labels lower l
 assert f"{float(log_likelihood(X64, m_step(X64, hard_best, reg_covar=0.0))) / N:.5f}" == "-3.77872"  # with reg_covar 0 as well
 assert f"{float(log_likelihood(X64, m_step(X64, log_responsibilities(X64, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
+assert f"{ll_best_soft:.5f}" == "-3.77856" and abs(ll_best_soft - ll_best) < 1e-7  # printed: the soft M-step leaves l where it is
 
 
 # %% optional-the-gap
