@@ -232,11 +232,11 @@ def format_bytes(n: float) -> str:
 
 
 def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.float32) -> list[tuple[str, tuple, str]]:
-    """Every tensor in the broadcast log-density computation: (expression, shape, memory it adds).
+    """Every tensor in the broadcast log-density computation: (expression, shape, its size in memory).
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
 
-    >>> broadcast_shapes_table(1000, 3, 2)[5]
+    >>> broadcast_shapes_table(1000, 3, 2)[6]
     ('diff = X[:, None, :] - means[None]', (1000, 3, 2), '23.4 KiB')
     """
     itemsize = torch.finfo(dtype).bits // 8
@@ -250,6 +250,7 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
         ("variances", (K, D), size(K, D)),
         ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
         ("means[None, :, :]", (1, K, D), "0 B (a view)"),
+        ("variances[None, :, :]", (1, K, D), "0 B (a view)"),
         ("diff = X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
         ("diff ** 2", (N, K, D), size(N, K, D)),
         ("diff ** 2 / variances[None]", (N, K, D), size(N, K, D)),

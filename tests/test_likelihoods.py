@@ -132,7 +132,7 @@ def test_broadcast_shapes_table_and_byte_format():
     assert [shape for _, shape, _ in table].count((10**6, 64, 64)) == 3  # diff, diff**2, the quotient: the 3 of the peak
     assert table[-1][0].endswith("log_pdfs") and table[-4][0].endswith("delta^2")  # the sum gives delta^2, not log_pdfs
     assert [shape for _, shape, _ in table[-4:]] == [(10**6, 64), (64,), (10**6, 64), (10**6, 64)]  # c_k + delta^2: a tensor too
-    assert rows["X[:, None, :]"][1].startswith("0 B")
+    assert rows["X[:, None, :]"][1].startswith("0 B") and rows["variances[None, :, :]"] == ((1, 64, 64), "0 B (a view)")
     assert rows["means"] == rows["variances"] == ((64, 64), "16.0 KiB")  # one row each: shape and memory of one tensor
     rows64 = {expr: mem for expr, _, mem in broadcast_shapes_table(10**6, 64, 64, torch.float64)}
     assert rows64["diff = X[:, None, :] - means[None]"] == "30.5 GiB"

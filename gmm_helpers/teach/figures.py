@@ -627,7 +627,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
     caption(x, right, top, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor all K layers")
-    x = operator(right + 0.9, top, 1.8, "−", fontsize=48)
+    x = operator(right + 0.9, top, 1.8, "−", fontsize=36)
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
     ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
@@ -647,8 +647,8 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     # bottom row: divide by the variances, sum over D, add c_k
     top = -row_height
     x = 1.0
-    link_x = x - 1.2 + 2.2  # the centre of the "diff ** 2 ÷" label that starts the row
-    x = operator(x - 1.2, top, 4.4, "diff ** 2\n÷", fontsize=15)
+    link_x = x - 1.2 + 2.2  # the centre of the "÷" that starts the row: the arrow brings diff ** 2 down to it
+    x = operator(x - 1.2, top, 4.4, "÷", fontsize=36)
     link_y = top + depth + 1.3  # between the rows: clear of the captions above and the "K = ..." labels below
     square_x = (square_left + square_left + D) / 2
     ax.plot([square_x, square_x, link_x], [-N - 3.4, link_y, link_y], color=grey, linewidth=2)  # diff ** 2 carries on here

@@ -409,7 +409,7 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     come from ``broadcast_shapes_table``.
     """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
-    print("the broadcast form, step by step (each tensor and the memory it adds; X, means and variances are\n"
+    print("the broadcast form, step by step (each tensor and its size; X, means and variances are\n"
           "the inputs, which exist before and after, so no bar counts them):")
     for expression, shape, memory in rows:
         print(f"  {expression:36s} {str(shape):22s} {memory}")
@@ -417,7 +417,7 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
 
     peak = format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))
     if D == 1:  # diff, held by its name, next to the three (N, K) tensors of the last line: 4NK > 3NK (Exercise 4.3)
-        print(f"at D = 1 the division is not the worst moment (Exercise 4.3 asks which line is): the broadcast bar, {peak}")
+        print(f"at D = 1 (Exercise 4.3): the broadcast bar, {peak}")
     else:
         print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, {peak}")
     fig, ax = plt.subplots(figsize=(9, 4.2))

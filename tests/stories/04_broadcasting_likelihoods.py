@@ -68,14 +68,17 @@ peaks = {form: log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, form) for form 
 assert peaks["broadcast"] > 16 * 2**30 > 2**30 > max(peaks["loop"], peaks["chunked"], peaks["expanded"])
 _bar = lambda n, k, d: [log_pdfs_peak_bytes(n, k, d, torch.float32, f) for f in ("broadcast", "loop")]  # noqa: E731
 _factors = {_s: [f"{new / old:.2f}" for new, old in zip(_bar(*nkd), _bar(10**5, 32, 32))]  # c32: one notch from N = 10^5, K = D = 32
-            for _s, nkd in {"N": (10**6, 32, 32), "K": (10**5, 64, 32), "D": (10**5, 32, 64), "K and D": (10**5, 64, 64)}.items()}
-assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"], "K and D": ["4.00", "2.01"]}  # "about 2 times"
-assert [format_bytes(b) for b in (log_pdfs_peak_bytes(10**5, 32, 32), log_pdfs_peak_bytes(10**6, 32, 32))] == ["1.1 GiB", "11.4 GiB"]
+            for _s, nkd in {"N": (10**6, 32, 32), "K": (10**5, 64, 32), "D": (10**5, 32, 64)}.items()}
+assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"]}
 assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
         for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
            for d in (1, 2, 4, 8, 16, 32, 64, 128, 784) for dt in (torch.float32, torch.float64)]  # every widget setting
 assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in options for form in ("loop", "chunked", "expanded"))
+assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * n * k * d if d > 1 else 4 * n * k)
+           for n, k, d, dt in options)  # the broadcast bar: 3NKD, and 4NK at D = 1
+assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 * 4 * n * max(k, d)
+           for n, k, d, dt in options for form in ("loop", "expanded"))  # "a few tensors of NK or ND numbers"
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
 assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**36  # c28: the axis, 1 MiB to 64 GiB, just below and above the bars
 assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
@@ -98,6 +101,9 @@ assert abs(held["highest while component_log_pdfs runs"] * 2**20 / log_pdfs_peak
 _b, _k, _d, _n = 4, 2, 3, 8  # the tiny trace: chunk 2's division is the peak, 80 numbers
 assert 3 * _b * _k * _d == 72 and 3 * _b * _k * _d + (_n // _b - 1) * _b * _k == 80 == log_pdfs_peak_bytes(_n, _k, _d, chunk_rows=_b, form="chunked") // 4
 assert 2 * _n * _k == 32
+assert max(n_ % B for n_, _, _ in sizes[1:]) == 1808 and min(B - B / (3 * d_) for _, _, d_ in sizes[1:]) > 4010  # c53: r <= 1808, limit >= 4010
+assert all((3 * r * k * d + (n - r) * k <= 3 * B * k * d + (n - r - B) * k) == (r <= B - B / (3 * d))  # the condition, both ways
+           for n, k, d, r in [(4096 * 3 + r, k, d, r) for r in (1, 1000, 4000, 4010, 4011, 4095) for k in (2, 8) for d in (1, 16)])
 for n_, k_, d_ in sizes[1:]:  # the last chunk is shorter and holds less; the helper's bar is the formula
     _r = n_ % B
     assert _r and 3 * _r * k_ * d_ + (n_ - _r) * k_ < 3 * B * k_ * d_ + (n_ // B - 1) * B * k_
@@ -132,6 +138,8 @@ for _e in (13, 21, 26):  # the spacing rule: neighbours in [2^e, 2^(e+1)) are 2^
 assert 2**13 < 10_000 < 2**14 and 2**26 < 10_000**2 < 2**27
 assert torch.finfo(torch.float32).eps * 2**13 == 2**-10 and f"{2**-11:.4f}" == "0.0005"  # float32 spacing in [2^13, 2^14)
 Xo = (X64 + 10_000.0).float()
+assert all(torch.equal((truth64.means + o).float().double(), truth64.means + o) for o in errors)  # the shifted means are exact in float32
+assert 10_002.5 in (truth64.means + 10_000.0).flatten().tolist() and not torch.equal(Xo.double(), X64 + 10_000.0)  # the points are not
 assert (Xo.double() - (X64 + 10_000.0)).abs().max() <= 2**-11  # storing moves a coordinate by at most 2^-11
 _err = (component_log_pdfs(Xo, po).double() - reference).abs()  # broadcast form at offset 10,000 (the loop's last)
 assert reference.flatten()[_err.argmax()] < -30  # the largest error: a point far from its component
