@@ -966,6 +966,9 @@ def test_00_hints_name_the_dropped_normaliser_the_missing_half_and_the_order(cap
     assert "factor 1/2 is missing" in capsys.readouterr().out
     ex.check_responsibilities_at_point(list(reversed(responsibilities_by_hand().tolist())))
     assert "reverse order" in capsys.readouterr().out
+    ex.check_responsibilities_at_point([0.568, 0.432, 0.000])  # components 1 and 2 swapped
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "two are swapped" in out and "0.568, 0.000" not in out
     no_root = _responsibilities_from(truth.weights * torch.exp(-sq / 2) / truth.variances.prod(dim=1))  # |Sigma| typed
     assert no_root[0] == 0.393 and no_root[2] == 0.607  # the reader's hand answer
     ex.check_responsibilities_at_point(no_root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
 import math
 import sys
 
@@ -188,7 +189,7 @@ def check_responsibilities_at_point(answer) -> None:
         hint = ("Close, but only by luck: these use the distances alone, without the weights pi_k and without the "
                 "normalising factors. Here the two omissions nearly cancel (component 0 has twice component 2's "
                 "weight and about half its height factor); keep both in every term. (If you did keep them, a "
-                "value rounded early, such as sigma_1 sigma_2 = 0.592 taken as 0.6, lands here too: keep at least "
+                "value rounded early, such as sigma_k0 sigma_k1 = 0.592 taken as 0.6, lands here too: keep at least "
                 "four significant figures in every intermediate step.)")
     elif _close(given, torch.round(expected, decimals=2), rtol=0, atol=1e-6):  # 0.57, 0.00, 0.43: two causes
         hint = ("Close, but not right to three decimal places: either that is the answer to two decimals, or a "
@@ -196,7 +197,7 @@ def check_responsibilities_at_point(answer) -> None:
                 "round only the final answers, each to three decimal places.")
     elif _close(given, expected, rtol=0, atol=0.011):  # e.g. 0.572, 0.428: an intermediate value rounded early
         hint = ("Close, but further off than rounding the final answers explains: a value was rounded early (a "
-                "squared distance, or a sigma_1 sigma_2). Keep at least four significant figures in every "
+                "squared distance, or a sigma_k0 sigma_k1). Keep at least four significant figures in every "
                 "intermediate step and round only the final answers, each to three decimal places.")
     elif _close(given, densities / densities.sum(), rtol=2e-3, atol=1e-3):
         hint = ("These are the densities alone, normalised. Bayes' rule weighs each density by the prior "
@@ -209,11 +210,14 @@ def check_responsibilities_at_point(answer) -> None:
         hint = "The exponent of each 1-D density is -(x - mu)^2 / (2 sigma^2): the factor 1/2 is missing."
     elif _close(given, no_root / no_root.sum(), rtol=2e-3, atol=1e-3):
         hint = ("The normalising factor has |Sigma| where |Sigma|^(1/2) belongs: for a diagonal Sigma it is "
-                "1 / (2 pi sqrt(sigma_1^2 sigma_2^2)) = 1 / (2 pi sigma_1 sigma_2), the square root of the product "
+                "1 / (2 pi sqrt(sigma_k0^2 sigma_k1^2)) = 1 / (2 pi sigma_k0 sigma_k1), the square root of the product "
                 "of the two variances.")
     elif _close(given, swapped, rtol=2e-3, atol=1e-3):
         hint = ("The numbers look right but in reverse order: list the responsibilities as components 0, 1, 2 "
                 "(truth.weights[0], truth.means[0], ... first).")
+    elif any(_close(given, expected[list(order)], rtol=2e-3, atol=1e-3) for order in itertools.permutations(range(3))):
+        hint = ("The numbers look right but two are swapped: entry k must be component k's responsibility, in the "
+                "order of truth.weights, truth.means and truth.variances (components 0, 1, 2).")
     elif _close(given, with_std, rtol=2e-3, atol=1e-3):
         hint = ("The variances were used as standard deviations: each 1-D density is "
                 "exp(-(x - mu)^2 / (2 sigma^2)) / sqrt(2 pi sigma^2), and truth.variances holds sigma^2.")
@@ -256,24 +260,24 @@ def check_weight_for_equal_peak(answer) -> None:
         hint = rounding
     elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
-                "the mean is the weight divided by 2 pi sigma_1 sigma_2.")
+                "the mean is the weight divided by 2 pi sigma_k0 sigma_k1.")
     elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
-        hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_1 sigma_2 "
+        hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_k0 sigma_k1 "
                 "smaller), so it needs less weight than component 0 to stand as tall, not more.")
     elif _number_close(number, expected**2 / float(truth.weights[0])):
         hint = ("That uses the variances where the standard deviations belong: the height is "
-                "pi / (2 pi sigma_1 sigma_2), with sigma_d the square root of the variance, so the ratio of two "
+                "weight / (2 pi sigma_k0 sigma_k1), with sigma_kd the square root of the variance, so the ratio of two "
                 "hills' sizes is the square root of the ratio of their variance products.")
     elif _number_close(number, float(peaks[0] * 2 * math.pi * truth.variances[1].prod())):
-        hint = ("That divides by 2 pi |Sigma| = 2 pi sigma_1^2 sigma_2^2: the normaliser has the square root, "
-                "2 pi sqrt(|Sigma|) = 2 pi sigma_1 sigma_2.")
+        hint = ("That divides by 2 pi |Sigma| = 2 pi sigma_k0^2 sigma_k1^2: the normaliser has the square root, "
+                "2 pi sqrt(|Sigma|) = 2 pi sigma_k0 sigma_k1.")
     elif _number_close(number, expected, rtol=0.02):
         hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
                 "a height to two figures) was carried through. Keep at least three significant figures in every "
                 "step, or work from the variances alone.")
     else:
-        hint = ("Set pi / (2 pi sigma_1 sigma_2) of component 1's shape equal to component 0's height; "
-                "sigma_d is the square root of the variance.")
+        hint = ("Set weight / (2 pi sigma_k0 sigma_k1) of component 1's shape equal to component 0's height; "
+                "sigma_kd is the square root of the variance.")
     _verdict("0.2", answer, False, hint)
 
 
