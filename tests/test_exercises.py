@@ -1526,3 +1526,10 @@ def test_exercise_3_2_names_0_01_taken_as_a_standard_deviation(capsys):
         ex.check_overflow_dimension(answer)
         out = capsys.readouterr().out
         assert ": not yet." in out and "0.01 is the variance" in out and "65" not in out
+
+
+def test_1d_pdf_broadcasting_error_gets_a_shape_hint(capsys):
+    w, m, v = ex.EXERCISE_1D  # m, v: (2, 1); x[:, None] - m is (N, 1) - (2, 1): does not broadcast
+    ex.check_1d_mixture_pdf(lambda x: (w * torch.exp(-(x[:, None] - m) ** 2 / (2 * v))).sum(dim=1))
+    out = capsys.readouterr().out
+    assert "not yet. Shapes do not broadcast" in out and "(2, 1)" in out

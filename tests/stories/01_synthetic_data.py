@@ -54,6 +54,10 @@ g_10, few = torch.Generator().manual_seed(0), []  # estimation_errors' first 20 
 for r in range(20):
     few.append(int(torch.bincount(sample_gmm(truth.to(torch.float64), 10, generator=g_10)[1], minlength=K).min()))
 assert min(few) <= 1  # at N = 10 some sample has a component with no point or one
+se_slice = math.sqrt(float(from_labels.variances[2, 1]) / 142)  # 'How close...': the slice falls by 1/2 one standard error either side
+for side in (-1, 1):
+    tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
+    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
 
 
 # %% play-widget
