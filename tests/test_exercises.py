@@ -501,7 +501,8 @@ def test_03_hints_for_the_density_instead_of_its_log_and_the_diagonal_cost_mista
     for mistake, says in [(-0.1438, "The sign"), (-math.log(0.75), "keep the factor 1/2"),
                           (-0.5 * math.log(0.5), "enters squared"), (0.3, "the variances cancel"),
                           (0.14, "rounded too coarsely"),
-                          (-0.5 * math.log(1 - 0.5**2 / 6), "not the covariance")]:  # 0.0213: 0.5 taken as Sigma_12
+                          (-0.5 * math.log10(1 - 0.5**2), "base-10"),  # 0.0625: log10 for log
+                          (-0.5 * math.log(1 - 0.5**2 / 6), "not the covariance")]:  # 0.0213: 0.5 taken as Sigma_01
         ex.check_diagonal_cost_by_hand(mistake)
         out = capsys.readouterr().out
         assert ": not yet." in out and says in out and "0.14" not in out

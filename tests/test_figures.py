@@ -108,6 +108,7 @@ def test_plot_underflow_zoom_draws_an_inset_and_names_each_dotted_line():
     held, zero = [set(np.round(line.get_xdata()).astype(int)) for line in inset.lines if line.get_marker() == "o"]
     assert held == set(range(55, 74)) and zero == set(range(74, 81))  # a marker at every D: float32 gives 0 from 74
     assert inset.get_yticklabels()[-1].get_text() == "exactly 0"  # not "0", which on a log10 axis means density 1
+    assert "-45" in [t.get_text() for t in inset.get_yticklabels()]  # a tick at the dotted limit (log10 of 1.4e-45 = -44.9)
     assert len([line for line in inset.lines if line.get_gid() == "break"]) == 4  # a break below the falling line
     assert inset.get_yticks()[-1] + 2 < np.min(inset.lines[0].get_ydata())  # the row and its break lie below the black line
     assert [t.get_text() for t in inset.texts if t.get_gid() == "inset-limit-label"] == ["dotted: smallest positive"]
@@ -134,7 +135,7 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "full covariance, 1σ", "full covariance, 2σ", "the centre (sample mean)", "diagonal covariance, 1σ",
         "diagonal covariance, 2σ", f"shaded: {by_hand:.0%} of the points,\n50% of the diagonal fit's probability"]
-    assert [p.get_alpha() for p in ax.patches] == [1.0, 0.5, 1.0, 0.5]  # 2σ fainter, as in the legend
+    assert [p.get_alpha() for p in ax.patches] == [1.0, 0.5, 1.0, 0.8]  # 2σ fainter (orange less so: it lies on yellow)
 
 
 def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in_every_panel():
@@ -168,6 +169,23 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in
         plot_diagonal_tiling(Y, {1: fits[1]}, means, covariances, source_per_point=-2.5)
     with pytest.raises(ValueError, match="source_means, source_covariances"):
         plot_diagonal_tiling(Y, fits, means[0], covariances[0], source_per_point=-2.5)
+    plt.close("all")
+
+
+def test_plot_diagonal_tiling_gives_eight_components_clearly_different_colours():
+    from matplotlib.colors import to_rgb
+
+    from gmm_helpers import fit_em
+
+    g = torch.Generator().manual_seed(0)
+    covariances = torch.tensor([[[4.0, 1.8], [1.8, 1.0]], [[4.0, -1.8], [-1.8, 1.0]]], dtype=torch.float64)
+    Y = torch.cat([torch.randn(200, 2, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in covariances])
+    fits = {K: fit_em(Y, init=K, generator=torch.Generator().manual_seed(0)) for K in (2, 4, 8)}
+    axes = plot_diagonal_tiling(Y, fits, torch.zeros(2, 2, dtype=torch.float64), covariances, source_per_point=-3.0)
+    drawn = [to_rgb(p.get_edgecolor()) for p in axes[1, 0].patches if p.get_gid() not in ("source", "last-fit")]
+    colours = list(dict.fromkeys(drawn))
+    assert len(colours) == 8  # one colour per component
+    assert min(np.linalg.norm(np.subtract(a, b)) for i, a in enumerate(colours) for b in colours[i + 1:]) > 0.28  # a grey-blue gave 0.25
     plt.close("all")
 
 

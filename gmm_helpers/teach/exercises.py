@@ -600,13 +600,16 @@ def check_diagonal_cost_by_hand(answer) -> None:
     elif _number_close(number, 2 * expected):
         hint = "The cost is half the difference of the log-determinants: keep the factor 1/2."
     elif _number_close(number, -0.5 * torch.log(torch.tensor(1 - rho)).item()):
-        hint = "|Sigma| = Sigma_11 Sigma_22 (1 - rho^2): the correlation enters squared."
+        hint = "|Sigma| = Sigma_00 Sigma_11 (1 - rho^2): the correlation enters squared."
+    elif _number_close(number, expected / math.log(10)) or _number_close(number, 2 * expected / math.log(10)):
+        hint = ("That is a base-10 logarithm: the cost is in nats, with the natural log (math.log), "
+                "-1/2 log(1 - rho^2).")
     elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
-        hint = "0.5 is the correlation rho itself, not the covariance Sigma_12 = rho sigma_1 sigma_2: use it as rho."
+        hint = "0.5 is the correlation rho itself, not the covariance Sigma_01 = rho sigma_0 sigma_1: use it as rho."
     elif (rounding := _rounding_hint(number, expected, near=0.04)) is not None:
         hint = rounding
     else:
-        hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_11 Sigma_22 (1 - rho^2); "
+        hint = ("The cost is 1/2 (sum_d log Sigma_dd - log |Sigma|), with |Sigma| = Sigma_00 Sigma_11 (1 - rho^2); "
                 "the variances cancel.")
     _verdict("3.3", answer, False, hint)
 

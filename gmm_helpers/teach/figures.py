@@ -211,8 +211,8 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     inset.text(dims_zoom[0], limit - 0.5, "dotted: smallest positive", ha="left", va="top", fontsize=9,
                color=colour, gid="inset-limit-label")  # the dotted line, named below it (the black line is above it on the left)
     inset.set_ylim(inset_zero - 1.5, exact_zoom.max() + 1)
-    inset.set_yticks([t for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + [inset_zero],
-                     [f"{t}" for t in (-35, -40, -45) if limit <= t <= exact_zoom.max()] + ["exactly 0"])
+    shown = [t for t in (-35, -40, -45, -50) if exact_zoom.min() <= t <= exact_zoom.max()]  # also below the dotted limit
+    inset.set_yticks(shown + [inset_zero], [f"{t}" for t in shown] + ["exactly 0"])
     # the same break as on the main axis: the "exactly 0" row is not a value of log10
     _axis_break(inset, inset_zero + 2, half_gap=0.35, dx=0.015, dy=0.4, linewidth=1.2, gid="break")
     inset.tick_params(labelsize=10)
@@ -249,7 +249,7 @@ def plot_diagonal_vs_full(Y, centre, S, ax=None):
     for n, alpha in ((1, 1.0), (2, 0.5)):  # the 2σ ellipses fainter; each named in the legend
         draw_covariance_ellipses(centre, S, ax=ax, n_std=(n,), alpha=alpha, color="#0072B2", linewidth=3,
                                  label=f"full covariance, {n}σ")
-    for n, alpha in ((1, 1.0), (2, 0.5)):
+    for n, alpha in ((1, 1.0), (2, 0.8)):  # orange on the yellow quadrants: less faint than the blue
         draw_covariance_ellipses(centre, torch.diag(S.diagonal()), ax=ax, n_std=(n,), alpha=alpha, color="#D55E00",
                                  linewidth=3, linestyle="--", label=f"diagonal covariance, {n}σ")
     ax.set_aspect("equal")
@@ -316,8 +316,8 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     if created:
         _, axes = plt.subplots(2, 2, figsize=(16, 8.8), sharex=True, sharey=True)
     # eight distinct colours: brown, not the palette's amber (too close to its vermillion), purple, not its second
-    # blue, olive and grey-blue
-    colours = list(COMPONENT_COLOURS[:4]) + ["#8C510A", "#6A3D9A", "#999933", "#5E7C99"]
+    # blue, olive and dark red (a grey-blue was too close to the blue)
+    colours = list(COMPONENT_COLOURS[:4]) + ["#8C510A", "#6A3D9A", "#999933", "#B2182B"]
     outline = [patheffects.withStroke(linewidth=3, foreground="white")]
     for ax, (K, fit) in zip(axes.flat, fits.items()):
         per_point = float(fit.log_likelihoods[-1]) / len(Y)

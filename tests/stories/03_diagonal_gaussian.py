@@ -11,18 +11,11 @@ for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 
     assert stored[0] > 0 and stored[1] == 0 and stored[2] < math.inf and stored[3] == math.inf
     tiniest_d = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # the optional section's rule: at or below half of it, 0
     assert torch.tensor([0.5 * tiniest_d, 0.51 * tiniest_d], dtype=torch.float64).to(dtype).tolist() == [0.0, tiniest_d]
-assert (f"{factor:.3f}", f"{narrow_factor:.2f}", f"{0.5 * (math.log(2 * math.pi) + 1):.3f}", f"{-factor.log():.3f}") == ("0.242", "3.99", "1.419", "1.419")
-assert f"{math.log(narrow_factor):.2f}" == "1.38"  # the narrow component's log-density per dimension
+assert (f"{factor:.3f}", f"{0.5 * (math.log(2 * math.pi) + 1):.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419", "1.419")
+assert math.isclose(factor, math.exp(-0.5) / math.sqrt(2 * math.pi), rel_tol=1e-6)  # e^{-1/2} / sqrt(2 pi)
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
-for dtype in (torch.float32, torch.float64):  # the second row: first inf as e^{log-density} and as a product
-    first = math.ceil(math.log(torch.finfo(dtype).max) / math.log(narrow_factor))  # D log 3.99 past log(largest)
-    as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
-    as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
-    assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
-assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
-assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
@@ -34,7 +27,6 @@ assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73,
 assert inset.get_yticklabels()[-1].get_text() == "exactly 0"
 assert [f"{torch.finfo(d).smallest_normal * torch.finfo(d).eps:.1e}" for d in (torch.float32, torch.float64)] == ["1.4e-45", "4.9e-324"]
 assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == ["3.4e+38", "1.8e+308"]
-assert f"{0.5 * (math.log(2 * math.pi) + 1) / math.log(10):.3f}" == "0.616"  # the slope per dimension in base 10, as plotted
 
 
 # %% logs-densities-underflow-overflow-2
@@ -96,6 +88,15 @@ assert math.isclose(diagonal_cost(level), costs[2]) and math.degrees(math.atan(a
 
 # %% optional-exact-limits-float32
 from decimal import Decimal  # exact decimal arithmetic: 2**-1075 is below float64's range
+
+assert (f"{narrow_factor:.2f}", f"{math.log(narrow_factor):.2f}") == ("3.99", "1.38")  # the narrow component, per dimension
+for dtype in (torch.float32, torch.float64):  # first inf as e^{log-density} and as a product
+    first = math.ceil(math.log(torch.finfo(dtype).max) / math.log(narrow_factor))  # D log 3.99 past log(largest)
+    as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
+    as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
+    assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
+assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
+assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
 
 quoted = {torch.float32: ("1.4e-45", "7.0e-46", "3.4e+38"), torch.float64: ("4.9e-324", "2.5e-324", "1.8e+308")}
 for dtype, exponent, first, t_quoted in ((torch.float32, 150, 74, "14.36"), (torch.float64, 1075, 526, "38.58")):
@@ -189,5 +190,8 @@ assert all(sum(p.get_gid() == "source" for p in ax.patches) == 2 for ax in axes.
 assert torch.allclose(true_per_point, torch.logsumexp(log_true + math.log(0.5), dim=1).mean())  # no underflow in 2-D
 assert per_point[2] < per_point[4] < per_point[8] < true_per_point < per_point[8] + 0.06  # the true mixture beats 2, 4, 8; 8 within 0.06
 assert true_per_point < per_point[12]  # on these points, twelve diagonal components score above the true mixture
+best_of_starts = {K: max(fit_em(cross, init=K, max_iter=500, generator=torch.Generator().manual_seed(s)).log_likelihoods[-1].item()
+                         for s in range(10)) / len(cross) for K in (2, 4, 8)}  # seeds 0-9
+assert all(best_of_starts[K] >= per_point[K] - 1e-9 for K in best_of_starts) and best_of_starts[8] > per_point[8] + 0.005  # one start; others score higher
 assert n_parameters(8, 2, False) == 39 and n_parameters(2, 2, True) == 11 and n_parameters(1, 1000, True) - n_parameters(1, 1000, False) == 500_500 - 1000
 assert n_parameters(1, 1000, True) == 501_500 and n_parameters(1, 1000, False) == 2_000 and n_parameters(1, 1000, True) // 2_000 == 250
