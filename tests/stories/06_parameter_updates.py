@@ -65,6 +65,7 @@ assert f"{lls[64]:.4f}" == "-3.7786"  # iteration 32
 plateau = lls[12:41:2]  # after the M-steps of iterations 6 to 20
 assert plateau.max() - plateau.min() < 0.06 and lls[48] - lls[40] > 0.15  # a plateau, then a jump
 assert (f"{qs[2]:.3f}", f"{qs[3]:.3f}") == ("-4.587", "-4.645")  # the E-step of iteration 2 lowers Q
+assert ell_minus_Q[3] > ell_minus_Q[2]  # why: its new H (l - Q after the E-step) exceeds the old H + (l - F)
 assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
 bound = torch.stack([qs[s] + ell_minus_Q[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
 assert (bound.diff() > 0).all()  # F never falls
