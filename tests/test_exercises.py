@@ -1534,3 +1534,9 @@ def test_1d_pdf_broadcasting_error_gets_a_shape_hint(capsys):
     ex.check_1d_mixture_pdf(lambda x: (w * torch.exp(-(x[:, None] - m) ** 2 / (2 * v))).sum(dim=1))
     out = capsys.readouterr().out
     assert "not yet. Shapes do not broadcast" in out and "(2, 1)" in out
+
+
+def test_d2_check_does_not_call_a_correct_two_figure_rounding_only_a_cut_off(capsys):
+    ex.check_d2_probabilities([0.0, 0.00952, 0.038, 0.952])  # 0.038: two figures rounded right, or 0.0380 cut off
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "only two significant figures" in out and "cut off" in out

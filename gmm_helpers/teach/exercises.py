@@ -481,6 +481,10 @@ def check_d2_probabilities(answer) -> None:
         # value that only too few figures explain (0.0095 for 0.0095238) is told about the figures, not the cut
         hint = ("Close, but at least one probability has only one or two significant figures (a small one, such as "
                 "the second, needs its leading zeros and then three figures): give each to three significant figures.")
+    elif _close(given, expected, rtol=0.03, atol=0) and any(cut_off(i) and few_figures(i) for i in range(4)):
+        # 0.038 for 0.038095: a correct two-figure rounding, or 0.0380 cut off; the number cannot tell which
+        hint = ("Close, but at least one probability has only two significant figures, or was cut off after its third "
+                "instead of rounded (the same number): give each to three significant figures, rounded to the nearest.")
     elif _close(given, expected, rtol=0.03, atol=0) and any(cut_off(i) for i in range(4)):
         hint = ("Close, but at least one probability was cut off after its third significant figure, not rounded: round "
                 "to the nearest (a following digit of 5 or more rounds the third figure up).")

@@ -14,6 +14,7 @@ assert nearest_means(fit_em(X, start).params.means, truth.means).tolist() == [1,
 
 # %% scheme-2-k-means
 assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == first).all(dim=1)].tolist() == [1]
+assert torch.equal(first, start.means[0])  # by coincidence also the poor start's first mean (both draw index 44 at seed 0)
 assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
 assert f"{dist_first[labels == 1].sum() / dist_first.sum():.3f}" == "0.081" > f"{p_next[labels == 1].sum():.3f}"  # squaring favours far groups more than dist would
 _n = torch.bincount(nearest_means(X, truth.means)).tolist()  # points nearest each true centre (the optional part's count)
@@ -62,6 +63,7 @@ assert [verdicts["greedy", s] for s in random_seeds] == ["one mean per group", "
 assert tall == 1 and f"{start_5.variances[tall, 1]:.2f}" == "7.25" and start_5.means[tall, 0] > 1  # the tall orange ellipse, on the right
 to_centres = (init_random_points(X, K, generator=torch.Generator().manual_seed(4)).means[:, None, :] - truth.means[None]).norm(dim=2)  # (K, K)
 assert (to_centres.argmin(dim=1) == 1).all() and to_centres[2].min() > 2.5  # seed 4: all nearest group 1, one in the empty middle
+assert [f"{r:.2f}" for r in to_centres[2, [1, 0]]] == ["2.69", "2.90"]  # the one in the gap: nearer group 1 only just
 means_5 = init_random_points(X, K, generator=torch.Generator().manual_seed(5)).means
 assert sorted(nearest_means(means_5, truth.means).tolist()) == [0, 2, 2]  # random seed 5: two green
 assert nearest_means(start_5.means, truth.means).tolist() == [0, 1, 0]  # greedy seed 5: two blue, the tall one orange
@@ -107,6 +109,10 @@ assert (start.means[1] - truth.means[2]).norm() < (start.means[2] - truth.means[
 _r_5 = e_step(X64, init_kmeans_plusplus(X64, K, generator=torch.Generator().manual_seed(5)))[0]
 _r_5 = _r_5.exp() if _r_5.max() <= 0 else _r_5
 assert _r_5[labels == 2].mean(dim=0)[tall] > 0.99  # greedy seed 5: the tall orange component claims group 2
+assert f"{per_point_truth:.3f}" == "-3.785" and per_point_truth < per_point[0]  # the truth scores a little below the fit
+assert (labels == 2).sum() == 142 and (owner["poor"] == 1).sum() == 104 and (owner["greedy 5"] == tall).sum() == 142
+assert start_coverage(start.means, truth.means) != "one mean per group"  # the proxy: the poor start fails it, yet EM repairs it
+assert [t.get_text() for t in axes[1].texts] == ["0.17", "0.52", "0.31"]  # the figure: each mean's weight beside it
 
 
 # %% optional-inside-greedy-k
