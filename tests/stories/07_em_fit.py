@@ -64,6 +64,12 @@ assert int((start_0.means - truth.means[2].to(start_0.means)).norm(dim=1).argmin
 avg = (205 * truth.means[0] + 100 * truth.means[2]) / 305  # "roughly (-1.0, -0.8)", the weighted average of the two groups' centres
 assert tuple(f"{float(a):.1f}" for a in avg) == ("-1.0", "-0.8")
 assert (ordered.history[1].means[2] - avg.to(X64)).norm() < 0.3  # ... near where the first M-step put green's mean
+assert tuple(f"{float(m):+.2f}" for m in ordered.history[1].means[2]) == ("-0.81", "-0.68")  # "in fact (-0.81, -0.68)"
+for group, side in ((0, 1), (2, -1)):  # green's shares, which the first M-step averages: the groups' facing sides
+    share = resp_t[0, labels == group, 2]
+    assert side * float((share * X64[labels == group, 0]).sum() / share.sum() - X64[labels == group, 0].mean()) > 0.3
+assert [owners_of_lower_right(ordered.history[t])[1] for t in (1, 6)] == [66, 117]  # "owns 66 after iteration 1, 117 after iteration 6"
+assert not torch.equal(ordered.history[0].means[2], start.means[2])  # green is not start's component 2
 assert owners_of_lower_right(ordered.history[1])[1] < owners_of_lower_right(ordered.history[6])[1]  # orange takes the lower-right points
 owner_32 = log_responsibilities(X64, ordered.history[32]).argmax(dim=1)  # iteration 32: each component owns one group
 assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K))
