@@ -1044,6 +1044,13 @@ def test_exercise_6_2_names_a_reversed_answer_and_variances_divided_by_n(capsys)
     assert "not by N" in capsys.readouterr().out
 
 
+def test_exercise_1_1_names_a_missing_square_root_of_2_pi_sigma2(capsys):
+    w, m, v = ex.EXERCISE_1D
+    ex.check_1d_mixture_pdf(lambda x: (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / (2 * math.pi * v)).sum(dim=0))
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "the square root is missing" in out
+
+
 def test_exercise_1_1_names_a_rounded_pi(capsys):
     w, m, v = ex.EXERCISE_1D
 

@@ -318,6 +318,7 @@ def check_1d_mixture_pdf(pdf) -> None:
     unweighted_sum = 2 * unweighted.log_prob(x).exp()  # (101,): the two bells added without their weights
     no_half = (w[:, None] * torch.exp(-(x - m) ** 2 / v) / torch.sqrt(2 * math.pi * v)).sum(dim=0)  # exponent without 1/2
     v_in_factor = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / (math.sqrt(2 * math.pi) * v)).sum(dim=0)  # 1 / (sqrt(2 pi) v)
+    no_sqrt = (w[:, None] * torch.exp(-(x - m) ** 2 / (2 * v)) / (2 * math.pi * v)).sum(dim=0)  # 1 / (2 pi v): no root
     if _close(got, with_std):
         hint = "0.5 and 1.0 are variances: in the formula they are sigma_k^2, so the standard deviation is their square root."
     elif _close(got, unweighted_sum) or _close(got, unweighted_sum / 2):
@@ -328,6 +329,8 @@ def check_1d_mixture_pdf(pdf) -> None:
                 "without it the curve does not integrate to 1.")
     elif _close(got, no_half):
         hint = "The exponent is -(x - mu_k)^2 / (2 sigma_k^2): the factor 1/2 is missing."
+    elif _close(got, no_sqrt):
+        hint = "The factor is 1 / sqrt(2 pi sigma_k^2): the square root is missing."
     elif _close(got, v_in_factor):
         hint = ("The factor is 1 / sqrt(2 pi sigma_k^2), with the square root over the variance too, not "
                 "1 / (sqrt(2 pi) sigma_k^2).")

@@ -16,7 +16,7 @@ assert picked == 1 and [p.get_alpha() for p in ax.patches] == [0.2, 0.8, 0.2]  #
 
 # %% two-samplers
 assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
-assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers differ from the first point
+assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers differ from the first point (both printed)
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
 n_big = 20_000  # the same distribution: both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
@@ -54,7 +54,8 @@ g_10, few = torch.Generator().manual_seed(0), []  # estimation_errors' first 20 
 for r in range(20):
     few.append(int(torch.bincount(sample_gmm(truth.to(torch.float64), 10, generator=g_10)[1], minlength=K).min()))
 assert min(few) <= 1  # at N = 10 some sample has a component with no point or one
-se_slice = math.sqrt(float(from_labels.variances[2, 1]) / 142)  # 'How close...': the slice falls by 1/2 one standard error either side
+se_slice = math.sqrt(float(from_labels.variances[2, 1]) / 142)  # 'Back to the likelihood slice': 1/2 below the peak at one SE either side (ML variance)
+assert abs(se_hat - se_slice) < 1e-9  # the figure's dotted lines sit at xbar +- this standard error
 for side in (-1, 1):
     tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
     assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
