@@ -649,6 +649,7 @@ def test_responsibility_by_hand_passes_at_three_significant_figures(answer, caps
 
 @pytest.mark.parametrize("answer, says", [
     (0.163, "four figures"), (0.166, "four figures"), (0.165, "four figures"),  # a unit off in the 3rd figure
+    (0.165, "significant ones, not"),  # figures counted as significant, not decimals (r42 reader 05)
     (0.122, "1 / sqrt(2 pi v)"),  # the normalising factors left out
     (0.315, "without the prior"),  # no weights
     (0.0285, "are variances"),  # variances used as standard deviations

@@ -130,8 +130,8 @@ def _rounding_hint(value, expected: float, near: float = 0.03) -> str | None:
         return ("Close: the digits after the third significant figure were cut off, not rounded. Round to the "
                 "nearest (a following digit of 5 or more rounds the third figure up).")
     if abs(value - expected) <= near * abs(expected):
-        return ("Close, but the third significant figure is off: keep at least four figures in every intermediate "
-                "step and round only the final answer.")
+        return ("Close, but the third significant figure is off: keep at least four figures (significant ones, not "
+                "decimals) in every intermediate step and round only the final answer.")
     return None
 
 

@@ -27,7 +27,7 @@ assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() 
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
-# high dimensions: most points, not just far ones. A standard Gaussian in D = 74: 55% of its points get density 0
+# high dimensions: no far point needed. A standard Gaussian in D = 74: 55% of 10,000 sampled points get density 0
 assert Z.shape == (10_000, 74) and Z.dtype == log_pdf_Z.dtype == torch.float32
 assert f"{(log_pdf_Z.exp() == 0).double().mean():.0%}" == "55%"  # as printed: more than half
 assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(74), torch.ones(74)), 1).log_prob(Z).double(), atol=1e-3)
@@ -123,6 +123,18 @@ assert f"{m_step(X_close, resp_close).weights[0]:.3f}" == "0.484"  # correct EM'
 assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
 
 
+# %% exercise-5-1
+# the solution's hand-worked steps, at the figures it quotes
+_pdf = lambda x, mean, var: math.exp(-((x - mean) ** 2) / (2 * var)) / math.sqrt(2 * math.pi * var)
+assert (f"{_pdf(0.5, -1.0, 0.5):.5f}", f"{_pdf(0.5, 2.0, 1.0):.4f}") == ("0.05947", "0.1295")
+assert (f"{0.3 * 0.05947:.5f}", f"{0.7 * 0.1295:.5f}") == ("0.01784", "0.09065")
+assert f"{0.01784 / (0.01784 + 0.09065):.4f}" == "0.1644"
+_exact = log_responsibilities(torch.tensor([[0.5]], dtype=torch.float64), EXERCISE_1D).exp()[0, 0].item()
+assert f"{_exact:.5f}" == "0.16442"
+_early = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)  # 0.0595: three significant figures
+assert f"{_early:.5f}" == "0.16452" and f"{_early:.3g}" == "0.165" and abs(0.165 - _exact) > 0.0005  # rounds outside
+assert abs(_early - _exact) <= 0.0005  # unrounded it would still pass: the fault is the 3-figure density
+
 # %% optional-crossings
 assert [f"{x:.2f}" for x in crossings] == ["-8.12", "0.12"]  # printed
 roots_w = torch.tensor(crossings, dtype=torch.float64)[:, None]
@@ -141,7 +153,7 @@ assert iteration < 999 and fit_close.converged and buggy.weights[0] < 0.433  # t
 assert (f"{buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
 # both started at the truth and kept its order of components (so no matching is needed): each mean is nearest its own
 assert all(torch.equal(torch.cdist(p.means, truth_close64.means).argmin(dim=1), torch.arange(K)) for p in (buggy, estimate_close))
-# "nearly flat": the truth (big weight 0.5) scores only 0.013 per point below correct EM's fit (0.407)
+# the truth (big weight 0.5) scores only 0.013 per point below correct EM's fit (0.407)
 ll_truth = (log_likelihood(X_close64, truth_close64) / N_close).item()
 assert f"{fit_close.log_likelihoods[-1] / N_close - ll_truth:.3f}" == "0.013"
 assert f"{truth_close64.weights[0]:.1f}" == "0.5"
