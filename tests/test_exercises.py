@@ -378,6 +378,7 @@ def test_a_scalar_may_come_as_a_one_element_tensor(check, answer, capsys):
     (ex.check_responsibilities_at_point, unweighted_responsibilities(), "weighs each density by the prior"),
     (ex.check_responsibilities_at_point, 2 * responsibilities_by_hand(), "they sum to 1"),
     (ex.check_weight_for_equal_peak, 0.5, "Equal weights give equal volumes, not equal heights"),
+    (ex.check_weight_for_equal_peak, 0.25, "component 1's own weight"),
     (ex.check_count_spread, 112.5, "That is the variance of the count"),
     (ex.check_count_spread, math.sqrt(150), "variance pi (1 - pi), not pi"),
     (ex.check_count_spread, math.sqrt(0.25 * 0.75 / 600), "for the count, not for the fraction"),

@@ -261,6 +261,10 @@ def check_weight_for_equal_peak(answer) -> None:
     elif _number_close(number, float(truth.weights[0])):
         hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
                 "the mean is the weight divided by 2 pi sigma_k0 sigma_k1.")
+    elif _number_close(number, float(truth.weights[1])):
+        hint = ("That is component 1's own weight, whose hill is lower than component 0's. The question asks for "
+                "the weight that lifts a hill of component 1's shape to component 0's height: set the two heights, "
+                "weight / (2 pi sigma_k0 sigma_k1), equal and solve for the weight.")
     elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
         hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_k0 sigma_k1 "
                 "smaller), so it needs less weight than component 0 to stand as tall, not more.")

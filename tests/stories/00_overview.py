@@ -71,6 +71,9 @@ assert np.allclose(ax.collections[0].get_facecolors()[:, :3], responsibility_col
 assert new_var[0] < var[0] and new_var[1] > var[1]  # component 0 narrows, component 1 widens
 assert ax.get_legend().get_texts()[-1].get_text().startswith("the points")  # the key's swatch: the point at 1's blended colour
 assert np.allclose(ax.collections[1].get_facecolors()[0], ax.collections[0].get_facecolors()[1]) and r[1, 0] == r[1, 1]
+_printed = [t.get_text() for t in ax.texts]  # "its r_nk, printed below it": both numbers under each point
+assert _printed == [f"{r[n, k]:.2f}" for n in range(3) for k in range(2)]
+assert torch.isclose(new_w.sum(), torch.tensor(1.0)) and torch.allclose(r.sum(dim=1), torch.ones(3))  # "the new weights sum to 1"
 # "both steps raise a lower bound on the log-likelihood": F(q, theta) = sum q (log p_nk - log q) <= l(theta) for every q
 def _F(q, w_, mu_, var_):  # in float64, so that rounding cannot decide the comparisons
     q = q.double()
@@ -111,6 +114,10 @@ _first_ordered = log_responsibilities(X, ordered.history[0]).exp()  # iteration 
 assert (_first_ordered[labels == 2].argmax(dim=1) == 2).float().mean() > 0.6  # the lower-right group is mostly green already
 _nearest0 = nearest_means(X[labels == 2], ordered.history[0].means)  # equal weights and variances: the nearest mean wins
 assert (_nearest0 == 2).float().mean() > 0.6 and torch.equal(_nearest0, _first_ordered[labels == 2].argmax(dim=1))
+from matplotlib.patches import Ellipse
+_ell = [p for p in fig.axes[0].patches if isinstance(p, Ellipse)]  # "1σ (dark) and 2σ (light) ellipses": 2σ drawn at half alpha
+assert len(_ell) == 6 and sorted({p.get_alpha() for p in _ell}) == [0.5, 1.0]
+assert all(p.get_alpha() == (1.0 if p.width < q.width else 0.5) for p in _ell for q in _ell if p is not q and np.allclose(p.center, q.center))
 (_inset,) = fig.axes[3].child_axes  # the teaser's inset: readable from the back of a room
 assert _inset.title.get_fontsize() >= 12 and all(t.get_fontsize() >= 12 for t in _inset.get_xticklabels() + _inset.get_yticklabels())
 middle = ordered.history[15]  # iteration 15, in truth's order
@@ -130,6 +137,7 @@ assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
 assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"]
 assert (estimate.weights - counts / N).abs().max() < 0.004 < (estimate.weights - truth.weights).abs().max()  # near the shares, not the weights
+assert f"{(estimate.weights - truth.weights).abs().max():.3f}" == "0.024"  # "up to 0.024 from the true weights"
 assert nearest_means(fit.params.means, truth.means)[0] == 1  # label switching: EM's component 0 ends on true group 1
 
 
@@ -162,6 +170,8 @@ _truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between ite
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the crossing between 27 and 28
 assert f"{_truth_pp - per_point[27]:.4f}" == "0.0001"  # at 27 just below the line, by 0.0001 per point
+_lo, _hi = fig.axes[3].child_axes[0].get_ylim()  # the teaser's inset
+assert _truth_pp - per_point[27] < (_hi - _lo) / 100  # "too little to see there": under 1% of the inset's height
 
 
 # %% weight-volume-not-height
