@@ -625,12 +625,12 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     ax.text(x - 0.3, top - N / 2, f"N = {N} points", ha="right", va="center", fontsize=15, rotation=90)
     right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
-    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
     caption(x, right, top, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor all K layers")
     x = operator(right + 0.9, top, 1.8, "−", fontsize=36)
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
-    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
     caption(x, right, top, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
@@ -638,7 +638,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
         right = _draw_layers(ax, x, N, D, components, top=top)
         peak(x, right, top)
         below(x, x + D, top, N, f"D = {D}")
-        ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+        ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
         caption(x, right, top, name)
         if step is not None:
             x = operator(right + 0.8, top, 3.4, step, fontsize=15)
@@ -647,8 +647,8 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     # bottom row: divide by the variances, sum over D, add c_k
     top = -row_height
     x = 1.0
-    link_x = x - 1.2 + 2.2  # the centre of the "÷" that starts the row: the arrow brings diff ** 2 down to it
-    x = operator(x - 1.2, top, 4.4, "÷", fontsize=36)
+    link_x = x - 0.4 + 1.3  # the centre of the "÷" that starts the row: the arrow brings diff ** 2 down to it
+    x = operator(x - 0.4, top, 2.6, "÷", fontsize=36)  # close to the variances it divides by
     link_y = top + depth + 1.3  # between the rows: clear of the captions above and the "K = ..." labels below
     square_x = (square_left + square_left + D) / 2
     ax.plot([square_x, square_x, link_x], [-N - 3.4, link_y, link_y], color=grey, linewidth=2)  # diff ** 2 carries on here
@@ -656,13 +656,13 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
                 arrowprops=dict(arrowstyle="-|>", color=grey, linewidth=2, mutation_scale=20, shrinkA=0, shrinkB=0))
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
     below(x, x + D, top, N, f"D = {D}")
-    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
     caption(x, right, top, "variances[None, :, :]\nstored (1, K, D):\nstretched over N\nlike means")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     right = _draw_layers(ax, x, N, D, components, top=top)
     peak(x, right, top)
     below(x, x + D, top, N, f"D = {D}")
-    ax.text(right + 0.1, top + depth + 0.1, f"K = {K}", ha="left", va="top", fontsize=14)
+    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.9, top, 5.4, "sum over D:\neach layer\nbecomes\none column\n→", fontsize=14)  # layers become columns
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
@@ -679,7 +679,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     names = ", ".join(f"k = {k}" for k in range(K))
     ax.text(0.0, bottom - 2.4, f"layers, front to back, one per component: {names}", ha="left", va="center", fontsize=15)
     ax.set_xlim(-0.6, width + 0.4)
-    ax.set_ylim(bottom - 3.2, depth + 0.8)
+    ax.set_ylim(bottom - 3.2, depth + 1.3)  # room for the "K = ..." labels above the top row
     ax.set_aspect("equal")
     ax.axis("off")
     return ax

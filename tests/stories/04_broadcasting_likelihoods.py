@@ -27,6 +27,7 @@ try:
 except RuntimeError:
     pass
 assert stretched.stride() == (D, 0, 1) and stretched.data_ptr() == X.data_ptr()  # step 0 along K: X's own numbers
+assert torch.equal(X.unsqueeze(1), X[:, None, :]) and (diff**2).sum(dim=2, keepdim=True).shape == (N, K, 1)  # c11 and c13's asides
 
 
 # %% batch-event-shapes
@@ -50,7 +51,7 @@ assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum
 
 
 # %% broadcasting-costs
-assert 6 * 3 * 4 == 72 and 6 * 3 == 18 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the small count (N, K, D) = (6, 3, 4)
+assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the small count (N, K, D) = (6, 3, 4)
 assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
 assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
@@ -81,6 +82,11 @@ assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 *
            for n, k, d, dt in options for form in ("loop", "expanded"))  # "a few tensors of NK or ND numbers"
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
 assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**36  # c28: the axis, 1 MiB to 64 GiB, just below and above the bars
+assert all(log_pdfs_peak_bytes(*o, 'chunked') == log_pdfs_peak_bytes(*o) for o in options if o[0] <= 4096)  # c34: one chunk = the broadcast bar
+assert all(abs(log_pdfs_peak_bytes(*s_, torch.float32, 'loop') / log_pdfs_peak_bytes(*s_, torch.float32, 'expanded') - 1) < 0.03
+           for s_ in sizes[1:])  # c31: the loop's and the products' bars nearly coincide
+assert [s_[0] for s_ in sizes[1:] if max(log_pdfs_peak_bytes(*s_, torch.float32, f) for f in ('loop', 'broadcast', 'chunked', 'expanded'))
+        > 4 * 2**30] == [10**6]  # c31: only the last panel has a bar within a factor 4 of the 16 GiB line
 assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
            for d in (1, 4, 32, 64) for i in (1,))  # c32: doubling K or D at most doubles the loop bar
 
