@@ -301,7 +301,8 @@ def check_1d_mixture_pdf(pdf) -> None:
     oracle = MixtureSameFamily(Categorical(probs=w), Normal(m[:, 0], v[:, 0].sqrt())).log_prob(x).exp()
     ran, got = _attempt("1.1", pdf, x, explain=lambda exc: (
         "Shapes do not broadcast: x has shape (N,), and m and v have shape (2, 1), one row per component. "
-        "Use m[k, 0] and v[k, 0], or make x a row, x[None, :] of shape (1, N), so that x - m is (2, N)."
+        "Use m[k, 0] and v[k, 0], or make x a row, x[None, :] of shape (1, N), so that x - m is (2, N); "
+        "then w, of shape (2,), needs w[:, None], shape (2, 1), to weight the rows of a (2, N) table."
         if isinstance(exc, RuntimeError) and "must match the size" in str(exc) else None))
     if not ran:
         return

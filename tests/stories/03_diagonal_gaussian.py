@@ -17,6 +17,8 @@ for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "floa
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
+_running = torch.cumprod(torch.full((600,), float(factor), dtype=torch.float64), dim=0)  # the factors multiplied one by one
+assert int((_running == 0).nonzero()[0]) + 1 == 525  # the running product in float64 reaches 0 at D = 525, one before 526
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
 assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # every 5th D, and either side of each first 0 (float64 holds D = 525)
