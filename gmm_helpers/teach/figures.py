@@ -601,6 +601,10 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     def below(left, right, top, rows, text):  # a dimension's name under a front face
         ax.text((left + right) / 2, top - rows - 0.2, text, ha="center", va="top", fontsize=14)
 
+    def label_dims(left, right, top):  # an (N, K, D) block's D under its front face, K above its back corner
+        below(left, left + D, top, N, f"D = {D}")
+        ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # clear of the edges
+
     def caption(left, right, top, text):
         ax.text((left + right) / 2, top - N - 1.1, text, ha="center", va="top", fontsize=15)
 
@@ -624,21 +628,18 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     x = 1.0
     ax.text(x - 0.3, top - N / 2, f"N = {N} points", ha="right", va="center", fontsize=15, rotation=90)
     right = _draw_layers(ax, x, N, D, [grey] * K, stored_layers=1, top=top)
-    below(x, x + D, top, N, f"D = {D}")
-    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
+    label_dims(x, right, top)
     caption(x, right, top, "X[:, None, :]\nstored (N, 1, D):\none layer, used\nfor all K layers")
     x = operator(right + 0.9, top, 1.8, "−", fontsize=36)
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
-    below(x, x + D, top, N, f"D = {D}")
-    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
+    label_dims(x, right, top)
     caption(x, right, top, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
         square_left = x
         right = _draw_layers(ax, x, N, D, components, top=top)
         peak(x, right, top)
-        below(x, x + D, top, N, f"D = {D}")
-        ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
+        label_dims(x, right, top)
         caption(x, right, top, name)
         if step is not None:
             x = operator(right + 0.8, top, 3.4, step, fontsize=15)
@@ -655,14 +656,12 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     ax.annotate("", xy=(link_x, top - N / 2 + 1.9), xytext=(link_x, link_y),
                 arrowprops=dict(arrowstyle="-|>", color=grey, linewidth=2, mutation_scale=20, shrinkA=0, shrinkB=0))
     right = _draw_layers(ax, x, N, D, components, stored_rows=1, top=top)
-    below(x, x + D, top, N, f"D = {D}")
-    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
+    label_dims(x, right, top)
     caption(x, right, top, "variances[None, :, :]\nstored (1, K, D):\nstretched over N\nlike means")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
     right = _draw_layers(ax, x, N, D, components, top=top)
     peak(x, right, top)
-    below(x, x + D, top, N, f"D = {D}")
-    ax.text(right - 0.3, top + depth + 0.2, f"K = {K}", ha="left", va="bottom", fontsize=14)  # above the back corner, clear of the edges
+    label_dims(x, right, top)
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.9, top, 5.4, "sum over D:\neach layer\nbecomes\none column\n→", fontsize=14)  # layers become columns
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
