@@ -1549,3 +1549,131 @@ def test_d2_check_does_not_call_a_correct_two_figure_rounding_only_a_cut_off(cap
     ex.check_d2_probabilities([0.0, 0.00952, 0.038, 0.952])  # 0.038: two figures rounded right, or 0.0380 cut off
     out = capsys.readouterr().out
     assert ": not yet." in out and "only two significant figures" in out and "cut off" in out
+
+
+# Exercises 5.3 and 6.4: the E-step and the M-step as functions, which Exercise 7.4 then assembles
+
+
+def e_step(X, params, weights=True, log=True, dim=1, stable=True, normalise=True):
+    from gmm_helpers import component_log_pdfs
+
+    a = component_log_pdfs(X, params) + (params.weights.log() if weights else 0)  # (N, K): the log-joints
+    if not normalise:
+        return a
+    if stable:
+        log_r = a - torch.logsumexp(a, dim=dim, keepdim=True)
+    else:  # the naive version: probabilities first
+        joint = a.exp()
+        log_r = (joint / joint.sum(dim=dim, keepdim=True)).log()
+    return log_r if log else log_r.exp()
+
+
+def m_step_by_hand(X, resp, reg_covar, weights="share", means_over="nk", variances_over="nk", reg=True, sqrt=False):
+    N = X.shape[0]
+    nk = resp.sum(dim=0)  # (K,)
+    means = resp.T @ X / (nk[:, None] if means_over == "nk" else N)  # (K, D)
+    sq = (resp[:, :, None] * (X[:, None, :] - means[None]) ** 2).sum(dim=0)  # (K, D)
+    variances = sq / {"nk": nk[:, None], "nk-1": nk[:, None] - 1, "n": N}[variances_over]
+    variances = variances.sqrt() if sqrt else variances
+    w = {"share": nk / N, "counts": nk, "equal": torch.full_like(nk, 1 / len(nk))}[weights]
+    return GMMParams(w, means, variances + (reg_covar if reg else 0))
+
+
+def test_e_step_check_accepts_the_inline_and_the_library_forms_and_float32(capsys):
+    from gmm_helpers import log_responsibilities
+
+    def inline(X, params):  # 05's cell, with the row maximum taken out by hand
+        a = (torch.distributions.Normal(params.means, params.variances.sqrt()).log_prob(X[:, None, :]).sum(dim=2)
+             + params.weights.log())
+        m = a.max(dim=1, keepdim=True).values
+        return a - (m + (a - m).exp().sum(dim=1, keepdim=True).log())
+
+    for fn in [e_step, log_responsibilities, inline,
+               lambda X, p: e_step(X.float(), GMMParams(*(t.float() for t in p)))]:
+        ex.check_e_step(fn)
+        assert capsys.readouterr().out == "Exercise 5.3: correct.\n"
+    ex.check_e_step(None)
+    assert ": no answer yet;" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, says", [
+    (dict(weights=False), "left out the weights"),
+    (dict(log=False), "responsibilities r_nk themselves"),
+    (dict(stable=False), "far from every component"),
+    (dict(normalise=False), "log-joints a_nk"),
+    (dict(dim=0), "columns sum to 1"),
+])
+def test_e_step_check_names_each_likely_mistake(mistake, says, capsys):
+    ex.check_e_step(lambda X, params: e_step(X, params, **mistake))
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 5.3: not yet.") and says in out
+    assert "logsumexp(a" not in out and "log_softmax" not in out  # a hint, not the solution
+
+
+def test_e_step_check_names_the_shapes_and_an_exception(capsys):
+    for fn, says in [(lambda X, p: e_step(X, p).T, "(K, N)"),
+                     (lambda X, p: torch.logsumexp(e_step(X, p, normalise=False), dim=1), "one number per point"),
+                     (lambda X, p: e_step(X, p).tolist(), "Return a tensor"),
+                     (lambda X, p: 1 / 0, "ZeroDivisionError")]:
+        ex.check_e_step(fn)
+        out = capsys.readouterr().out
+        assert out.startswith("Exercise 5.3: not yet.") and says in out
+
+
+def test_m_step_check_accepts_the_solution_the_library_a_plain_tuple_and_the_one_pass_variance(capsys):
+    from gmm_helpers import m_step
+
+    def one_pass(X, resp, reg_covar):  # E[x^2] - mu^2: equal in float64 for this data near the origin
+        nk = resp.sum(dim=0)[:, None]
+        means = resp.T @ X / nk
+        return GMMParams(nk[:, 0] / len(X), means, resp.T @ X**2 / nk - means**2 + reg_covar)
+
+    for fn in [m_step_by_hand, m_step, lambda *args: tuple(m_step_by_hand(*args)), one_pass]:
+        ex.check_m_step(fn)
+        assert capsys.readouterr().out == "Exercise 6.4: correct.\n"
+    ex.check_m_step(None)
+    assert ": no answer yet;" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, says", [
+    (dict(weights="counts"), "effective counts N_k"),
+    (dict(weights="equal"), "not 1/K"),
+    (dict(means_over="n"), "not by N"),
+    (dict(reg=False), "add reg_covar"),
+    (dict(variances_over="nk-1"), "not N_k - 1"),
+    (dict(variances_over="n"), "not by N"),
+    (dict(sqrt=True), "standard deviations"),
+])
+def test_m_step_check_names_each_likely_mistake(mistake, says, capsys):
+    ex.check_m_step(lambda X, resp, reg_covar: m_step_by_hand(X, resp, reg_covar, **mistake))
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 6.4: not yet.") and says in out
+    assert "resp.T @ X /" not in out and "X[:, None, :]" not in out  # a hint, not the solution
+
+
+def test_m_step_check_names_transposes_a_fixed_reg_covar_and_a_wrong_return(capsys):
+    for fn, says in [(lambda X, r, c: m_step_by_hand(X, r, c)._replace(means=m_step_by_hand(X, r, c).means.T), "(D, K)"),
+                     (lambda X, r, c: m_step_by_hand(X, r, 1e-6), "not a fixed 1e-6"),
+                     (lambda X, r, c: m_step_by_hand(X, r, c).means, "GMMParams(weights, means, variances)"),
+                     (lambda X, r, c: 1 / 0, "ZeroDivisionError")]:
+        ex.check_m_step(fn)
+        out = capsys.readouterr().out
+        assert out.startswith("Exercise 6.4: not yet.") and says in out
+
+
+def test_the_em_loop_check_accepts_a_loop_built_from_the_e_and_m_step_exercises(capsys):
+    from gmm_helpers import log_likelihood
+
+    def my_em(X, start, max_iter, tol):
+        params, lls = start, [log_likelihood(X, start)]
+        for _ in range(max_iter):
+            params = m_step_by_hand(X, e_step(X, params).exp(), 1e-6)
+            lls.append(log_likelihood(X, params))
+            if abs(lls[-1] - lls[-2]) / len(X) < tol:
+                break
+        return params, lls
+
+    ex.check_e_step(e_step)
+    ex.check_m_step(m_step_by_hand)
+    ex.check_em_loop(my_em)
+    assert capsys.readouterr().out == "Exercise 5.3: correct.\nExercise 6.4: correct.\nExercise 7.4: correct.\n"

@@ -942,14 +942,19 @@ def check_two_component_responsibility(answer) -> None:
     _verdict("5.1", answer, correct, hint)
 
 
-def check_log_likelihood_from_log_pdfs(fn) -> None:
-    """Exercise 5.2: ``fn(log_pdfs, weights)`` returns the data log-likelihood sum_n log sum_k w_k N_nk, stably."""
+def _data_with_a_far_point():
+    """300 points from the true parameters in float64, plus one point far from every component, where every density
+    underflows to 0 and a naive exp gives log(0): the data of Exercises 5.2 and 5.3's checks."""
     from ..data import sample_gmm
-    from ..likelihoods import component_log_pdfs
 
     params = toy_params(torch.float64)
     X, _ = sample_gmm(params, 300, generator=torch.Generator().manual_seed(0))
-    X = torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)])  # a far point: naive exp gives log(0)
+    return torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)]), params
+
+
+def check_log_likelihood_from_log_pdfs(fn) -> None:
+    """Exercise 5.2: ``fn(log_pdfs, weights)`` returns the data log-likelihood sum_n log sum_k w_k N_nk, stably."""
+    X, params = _data_with_a_far_point()
     log_pdfs = component_log_pdfs(X, params)
     ran, got = _attempt("5.2", fn, log_pdfs.clone(), params.weights)  # a clone: an in-place edit stays the student's
     if ran:
@@ -985,6 +990,51 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
         single = not (isinstance(got, torch.Tensor) and got.dtype == torch.float64)
         rtol = 1e-5 if single else 1e-10
         _verdict("5.2", fn, finite and abs(value - expected) <= rtol * abs(expected), hint)
+
+
+def check_e_step(fn) -> None:
+    """Exercise 5.3: ``fn(X, params)`` returns the (N, K) table of log responsibilities, stable for a far point."""
+    X, params = _data_with_a_far_point()
+    ran, got = _attempt("5.3", fn, X.clone(), GMMParams(*(p.clone() for p in params)))
+    if not ran:
+        return
+    log_pdfs = component_log_pdfs(X, params)  # (N, K)
+    expected = torch.log_softmax(log_pdfs + params.weights.log(), dim=1)  # Bayes' rule in logs
+    N, K = expected.shape
+    if not isinstance(got, torch.Tensor):
+        _verdict("5.3", fn, False, f"Return a tensor (the (N, K) table of log r_nk), not a {type(got).__name__}.")
+        return
+    # a result computed in float32 is right to float32's rounding, not float64's
+    rtol, atol = (1e-10, 1e-8) if got.dtype == torch.float64 else (1e-5, 1e-5)
+    got = got.detach().to(torch.float64)
+    same = lambda a, b: a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))  # noqa: E731
+    finite = bool(torch.isfinite(got).all()) if got.numel() else False
+    if got.shape == (K, N):
+        hint = "Your table is (K, N): return one row per point and one column per component, (N, K)."
+    elif got.shape in {(N,), (N, 1)}:
+        hint = ("That is one number per point, probably log p(x_n): the E-step returns the whole (N, K) table, "
+                "log r_nk = a_nk - log p(x_n).")
+    elif got.shape != (N, K):
+        hint = f"Expected an (N, K) table, here ({N}, {K}); got shape {tuple(got.shape)}."
+    elif same(got, expected.exp()):
+        hint = "Those are the responsibilities r_nk themselves: return their logs, as log_responsibilities does."
+    elif not finite and same(got[:-1], expected[:-1]):
+        hint = ("Right except for the last point, far from every component: its densities are all 0 in probability space, "
+                "so stay in logs and normalise each row with the log-sum-exp (torch.logsumexp(..., dim=1, keepdim=True)).")
+    elif same(got, torch.log_softmax(log_pdfs, dim=1)):
+        hint = ("You left out the weights: Bayes' rule takes the prior pi_k, so the log-joints are "
+                "a_nk = log pi_k + log N(x_n | mu_k, sigma^2_k).")
+    elif same(got, log_pdfs + params.weights.log()):
+        hint = "Those are the log-joints a_nk: subtract each point's log p(x_n), the log-sum-exp of its row, so each row of r sums to 1."
+    elif same(got, torch.log_softmax(log_pdfs + params.weights.log(), dim=0)):
+        hint = ("Your columns sum to 1, not your rows: each point's responsibilities sum to one over the components, "
+                "so normalise over dim=1, with keepdim=True.")
+    elif not finite:
+        hint = ("Some entries are NaN or infinite: compute in logs, and take out each row's own maximum "
+                "(torch.logsumexp(a, dim=1, keepdim=True) does it).")
+    else:
+        hint = "log r_nk = a_nk - logsumexp_j a_nj, with a_nk = log pi_k + log N(x_n | mu_k, sigma^2_k) from component_log_pdfs."
+    _verdict("5.3", fn, got.shape == (N, K) and finite and same(got, expected), hint)
 
 
 # 06_parameter_updates -----------------------------------------------------------------------------
@@ -1098,6 +1148,76 @@ def check_bound_at_new_theta(answer) -> None:
     elif ok[0] and not ok[1]:
         hint = "F is right; ell = log(p_1 + p_2), each p_k = 0.5 N(1 | mu_k, 1) with its weight 0.5."
     _verdict("6.3", answer, all(ok), hint)
+
+
+def _exercise_6_4_data():
+    """Data for Exercise 6.4's check: 40 points in D = 3 with soft responsibilities over K = 4 components (D != K, so
+    a transposed table shows), float64, and a reg_covar large enough that leaving it out shows."""
+    g = torch.Generator().manual_seed(6)
+    X = torch.randn(40, 3, generator=g, dtype=torch.float64) * torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64) + 3.0
+    resp = torch.softmax(2 * torch.randn(40, 4, generator=g, dtype=torch.float64), dim=1)  # rows sum to 1
+    return X, resp, 0.01
+
+
+def check_m_step(fn) -> None:
+    """Exercise 6.4: ``fn(X, resp, reg_covar)`` returns the M-step's ``GMMParams(weights, means, variances)``,
+    with ``reg_covar`` added to every variance."""
+    from ..updates import m_step
+
+    X, resp, reg = _exercise_6_4_data()
+    ran, got = _attempt("6.4", fn, X.clone(), resp.clone(), reg)
+    if not ran:
+        return
+    expected = m_step(X, resp, reg_covar=reg)
+    N, K = resp.shape
+    if not (isinstance(got, tuple) and len(got) == 3):
+        _verdict("6.4", fn, False, "Return the three tensors together: GMMParams(weights, means, variances).")
+        return
+    try:
+        w, m, v = (torch.as_tensor(part).detach().to(torch.float64) for part in got)
+    except (TypeError, ValueError, RuntimeError):
+        _verdict("6.4", fn, False, "Each of weights, means and variances should be a tensor.")
+        return
+    same = lambda a, b: a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-8, atol=1e-10))  # noqa: E731
+    parts = [same(w, expected.weights), same(m, expected.means), same(v, expected.variances)]
+    nk = resp.sum(dim=0)[:, None]  # (K, 1)
+    spread = expected.variances - reg  # the weighted variances around the new means, before reg_covar
+    if all(parts):
+        hint = ""
+    elif not parts[0]:
+        if same(w, nk[:, 0]):
+            hint = "Those weights are the effective counts N_k: divide them by the number of points N."
+        elif same(w.reshape(-1), torch.full((K,), 1 / K, dtype=torch.float64)):
+            hint = "The weights are not 1/K: each is its component's share, N_k / N."
+        elif w.numel() == N:
+            hint = "Your weights have one number per point: sum the responsibilities over the points (dim=0), one per component."
+        else:
+            hint = "pi_k = N_k / N, with N_k = resp.sum(dim=0)."
+    elif not parts[1]:
+        if same(m, expected.means.T):
+            hint = "Your means are (D, K): resp.T @ X is (K, N) @ (N, D) -> (K, D), one row per component."
+        elif same(m, resp.T @ X / N):
+            hint = "Each mean divides its weighted sum by N_k, its component's own count, not by N."
+        elif same(m, resp.T @ X):
+            hint = "resp.T @ X holds the weighted sums: divide each row by its N_k (nk[:, None]) to get the means."
+        else:
+            hint = "mu_k = sum_n r_nk x_n / N_k: a weighted average of the points, one row per component, (K, D)."
+    elif same(v, spread):
+        hint = "Weights and means are right; add reg_covar to every variance (the argument, here not 0)."
+    elif same(v, spread + 1e-6):
+        hint = "Weights and means are right; add the reg_covar your function is given, not a fixed 1e-6."
+    elif same(v, spread * nk / (nk - 1) + reg):
+        hint = "Weights and means are right; divide by N_k, not N_k - 1: the M-step is maximum likelihood."
+    elif same(v, spread * nk / N + reg):
+        hint = "Weights and means are right; divide each weighted sum of squares by N_k, not by N."
+    elif same(v, spread.sqrt() + reg) or same(v, (spread + reg).sqrt()):
+        hint = "Weights and means are right; those are standard deviations: return variances (no square root)."
+    elif same(v, expected.variances.T):
+        hint = "Your variances are (D, K): sum the (N, K, D) table over the points, dim=0, to get (K, D)."
+    else:
+        hint = ("Weights and means are right; sigma^2_kd = sum_n r_nk (x_nd - mu_kd)^2 / N_k + reg_covar: squared "
+                "differences from the new means, an (N, K, D) table, weighted by the responsibilities and summed over the points.")
+    _verdict("6.4", fn, all(parts), hint)
 
 
 # 07_em_fit -----------------------------------------------------------------------------------------
