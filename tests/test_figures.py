@@ -764,6 +764,10 @@ def test_plot_bayes_1d_draws_the_weighted_bells_and_their_shares():
     assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["component 0: $r_0(x)$", "component 1: $r_1(x)$"]  # maths from 0
     with pytest.raises(ValueError, match="params: expected a 1-D mixture"):
         plot_bayes_1d(toy_params())
+    fig = plot_bayes_1d(params, xlim=(-11, 5), n=1601, mark_crossings=True)  # both crossings, labelled
+    marks = [line.get_xdata()[0] for line in fig.axes[1].lines if line.get_marker() == "D"]
+    assert marks == [pytest.approx(-8.12, abs=0.01), pytest.approx(0.12, abs=0.01)]  # the roots 05's optional section derives
+    assert [t.get_text() for t in fig.axes[1].texts] == ["$x = -8.12$", "$x = 0.12$"]
     plt.close("all")
 
 

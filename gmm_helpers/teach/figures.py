@@ -1493,7 +1493,7 @@ def plot_mixture_1d(params: GMMParams, samples=None, ax=None, xlim=(-7.0, 6.0), 
 
 
 def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4.0, 5.0), n: int = 400,
-                  legend_loc: str = "center right"):
+                  legend_loc: str = "center right", mark_crossings: bool = False):
     """Bayes' rule in one dimension: above, each weighted bell pi_k N(x | mu_k, sigma_k^2) and their sum p(x);
     below, the responsibilities r_k(x) = pi_k N(x | mu_k, sigma_k^2) / p(x), each bell's share of the sum, labelled
     with the component index (component 0's share is r_0(x); maths and code both count from 0).
@@ -1512,6 +1512,8 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
         Grid points of the curves.
     legend_loc : str
         Where the lower panel's legend goes (05 puts it in the "center", between the two crossings).
+    mark_crossings : bool
+        Mark and label, on the lower panel, every x where component 0's share crosses 1/2 (interpolated on the grid).
 
     Returns
     -------
@@ -1537,6 +1539,12 @@ def plot_bayes_1d(params: GMMParams, x: float | None = None, axes=None, xlim=(-4
         bottom.plot(grid.numpy(), resp[:, k].numpy(), linewidth=3, color=component_colour(k), label=f"component {k}: $r_{k}(x)$")  # maths counts from 0, as the code does
     bottom.set(xlim=xlim, ylim=(-0.03, 1.03), xlabel="$x$", ylabel="responsibility $r_k(x)$")
     bottom.axhline(0.5, color="0.6", linewidth=1, linestyle=":")
+    if mark_crossings:
+        g, s = grid.numpy(), resp[:, 0].numpy() - 0.5
+        for i in np.nonzero(np.sign(s[1:]) != np.sign(s[:-1]))[0]:
+            xc = g[i] + (g[i + 1] - g[i]) * s[i] / (s[i] - s[i + 1])  # linear interpolation between grid points
+            bottom.plot([xc], [0.5], "D", color="black", markersize=9, zorder=5)
+            bottom.annotate(f"$x = {xc:.2f}$", (xc, 0.5), xytext=(8, 10), textcoords="offset points", fontsize=13)
     if x is not None:
         point = torch.tensor([[float(x)]], dtype=torch.float64)
         terms = weighted_log_pdfs(point, p64).exp()[0]  # (K,)

@@ -15,6 +15,8 @@ assert share_0[0] < 1e-3 and share_0[-1] < 1e-3  # component 1 wins far out on b
 assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wider
 xlim_1d = fig.axes[1].get_xlim()
 assert xlim_1d[0] < grid_1d[flips[0], 0] and grid_1d[flips[1], 0] < xlim_1d[1]  # the figure shows both crossings
+_marks = [line.get_xdata()[0] for line in fig.axes[1].lines if line.get_marker() == "D"]  # the diamonds
+assert len(_marks) == 2 and all(abs(m - grid_1d[i, 0].item()) < 0.02 for m, i in zip(_marks, flips))  # mark both crossings
 assert weighted_log_pdfs(grid_1d[flips[0]][None], EXERCISE_1D).exp().max() < 1e-5  # bells too small to see there
 assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["component 0: $r_0(x)$", "component 1: $r_1(x)$"]  # maths from 0, as the code
 
@@ -27,13 +29,16 @@ assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() 
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
-# high dimensions: no far point needed. A standard Gaussian in D = 74: 55% of 10,000 sampled points get density 0
-assert Z.shape == (10_000, 74) and Z.dtype == log_pdf_Z.dtype == torch.float32
-assert f"{(log_pdf_Z.exp() == 0).double().mean():.0%}" == "55%"  # as printed: more than half
-assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(74), torch.ones(74)), 1).log_prob(Z).double(), atol=1e-3)
+# high dimensions: no far point needed. Of 10,000 standard-Gaussian points, 0.1%, 54.7%, 94.6% get density 0 at D = 60, 74, 80
+assert Z.shape == (10_000, 80) and Z.dtype == log_pdf_Z.dtype == torch.float32 and D_high == 80
+def _sampled_zero_fraction(D):  # as the cell computes it, on the first D coordinates
+    return (torch.exp(-0.5 * (D * math.log(2 * math.pi) + (Z[:, :D] ** 2).sum(dim=1))) == 0).double().mean().item()
+assert [f"{_sampled_zero_fraction(d):.1%}" for d in (60, 74, 80)] == ["0.1%", "54.7%", "94.6%"]  # as printed and quoted
+assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(80), torch.ones(80)), 1).log_prob(Z).double(), atol=1e-3)
 def _zero_fraction(D):  # exact share of a standard Gaussian in D dims whose float32 density is 0: chi^2_D above 300 log 2 - D log 2 pi
     return torch.special.gammaincc(torch.tensor(D / 2, dtype=torch.float64), torch.tensor((300 * math.log(2) - D * math.log(2 * math.pi)) / 2, dtype=torch.float64)).item()
 assert (f"{_zero_fraction(60):.1%}", f"{_zero_fraction(74):.0%}", f"{_zero_fraction(80):.0%}") == ("0.2%", "55%", "94%")  # 74 picked near half
+assert all(abs(_sampled_zero_fraction(d) - _zero_fraction(d)) < 0.01 for d in (60, 74, 80))  # the sample agrees with the population
 
 
 # %% log-sum-exp-trick
@@ -131,7 +136,8 @@ assert (f"{0.3 * 0.05947:.5f}", f"{0.7 * 0.1295:.5f}") == ("0.01784", "0.09065")
 assert f"{0.01784 / (0.01784 + 0.09065):.4f}" == "0.1644"
 _exact = log_responsibilities(torch.tensor([[0.5]], dtype=torch.float64), EXERCISE_1D).exp()[0, 0].item()
 assert f"{_exact:.5f}" == "0.16442"
-_early = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)  # 0.0595: three significant figures
+assert f"{0.05947:.3g}" == "0.0595"  # one step rounded to three figures
+_early = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)  # 0.0595 in place of 0.05947, the other step as quoted
 assert f"{_early:.5f}" == "0.16452" and f"{_early:.3g}" == "0.165" and abs(0.165 - _exact) > 0.0005  # rounds outside
 assert abs(_early - _exact) <= 0.0005  # unrounded it would still pass: the fault is the 3-figure density
 
@@ -157,6 +163,10 @@ assert all(torch.equal(torch.cdist(p.means, truth_close64.means).argmin(dim=1), 
 ll_truth = (log_likelihood(X_close64, truth_close64) / N_close).item()
 assert f"{fit_close.log_likelihoods[-1] / N_close - ll_truth:.3f}" == "0.013"
 assert f"{truth_close64.weights[0]:.1f}" == "0.5"
+# the reference for 'only': the per-point log-likelihood's standard error over 600 points, 0.037, about three times the gain
+_log_px = torch.logsumexp(weighted_log_pdfs(X_close64, truth_close64), dim=1)  # (N_close,): log p(x_n) at the truth
+_se = (_log_px.std() / math.sqrt(N_close)).item()
+assert f"{_se:.3f}" == "0.037" and 2.5 < _se / (fit_close.log_likelihoods[-1] / N_close - ll_truth) < 3.5  # 'a third'
 ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
