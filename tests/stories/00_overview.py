@@ -22,6 +22,8 @@ _strip = torch.special.erf((1 - _x0**2).sqrt() / (_s1 * math.sqrt(2)))  # P(|x_1
 _predicted = N * torch.trapezoid(torch.exp(-_x0**2 / (2 * _s0**2)) / (_s0 * math.sqrt(2 * math.pi)) * _strip, _x0)
 assert abs(predicted_near_peak - _predicted) < 0.5 and f"{predicted_near_peak:.0f}" == "53"  # about 53 predicted (the draws agree)
 assert near_peak < predicted_near_peak / 2  # 24 found
+assert offsets.shape[0] == 1_000_000  # "from a million random draws"
+assert any("not 1σ" in t.get_text() for t in fig.legends[0].get_texts())  # the dotted circle: radius 1, not 1 sigma
 
 
 # %% mixture-model
@@ -73,7 +75,7 @@ assert ax.get_legend().get_texts()[-1].get_text().startswith("the points")  # th
 assert np.allclose(ax.collections[1].get_facecolors()[0], ax.collections[0].get_facecolors()[1]) and r[1, 0] == r[1, 1]
 _printed = [t.get_text() for t in ax.texts]  # "its r_nk, printed below it": both numbers under each point
 assert _printed == [f"{r[n, k]:.2f}" for n in range(3) for k in range(2)]
-assert torch.isclose(new_w.sum(), torch.tensor(1.0)) and torch.allclose(r.sum(dim=1), torch.ones(3))  # "the new weights sum to 1"
+assert torch.isclose(new_w.sum(), torch.tensor(1.0)) and torch.allclose(r.sum(dim=1), torch.ones(3))  # the new weights sum to 1
 # "both steps raise a lower bound on the log-likelihood": F(q, theta) = sum q (log p_nk - log q) <= l(theta) for every q
 def _F(q, w_, mu_, var_):  # in float64, so that rounding cannot decide the comparisons
     q = q.double()
@@ -96,6 +98,20 @@ _ll = torch.log((w.double() * torch.exp(-((x.double()[:, None] - _mu) ** 2) / (2
 (_grad,) = torch.autograd.grad(_ll, _mu)
 assert torch.allclose(_grad, (r.double() * (x.double()[:, None] - mu.double())).sum(dim=0) / var.double(), atol=1e-6)
 assert torch.allclose(new_mu, (r * x[:, None]).sum(dim=0) / r.sum(dim=0))  # the M-step's mean: that equation with r held fixed
+# the bound figure: the teaser's poor start; along component 2's x_0 mean, F (purple) touches l (black) at theta_old,
+# lies below it, peaks at the M-step's value, and l rises there at least as much as F
+from gmm_helpers import log_responsibilities
+from gmm_helpers.teach.figures import BOUND_COLOUR, bound_along_mean
+
+_start32 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(truth)
+assert torch.allclose(poor_start.means, _start32.means.double(), atol=1e-5)  # the teaser's start
+_old = float(poor_start.means[2, 0])
+_top = float(m_step(X64, log_responsibilities(X64, poor_start).exp()).means[2, 0])
+(_l_old, _l_top), (_F_old, _F_top) = (v.tolist() for v in bound_along_mean(X64, poor_start, 2, 0, [_old, _top]))
+assert abs(_l_old - _F_old) < 1e-9 and _F_top > _F_old and _l_top - _l_old >= _F_top - _F_old > 0
+_l, _F = bound_along_mean(X64, poor_start, 2, 0, torch.linspace(_old - 3.4, _old + 4.6, 121, dtype=torch.float64))
+assert (_F <= _l + 1e-9).all() and _F.max() <= _F_top + 1e-9
+assert bound_ax.lines[0].get_color() == "black" and bound_ax.lines[1].get_color() == BOUND_COLOUR  # black l, purple F
 
 
 # %% em-at-work-teaser
