@@ -39,6 +39,8 @@ assert (changes > 0).all() and changes.numel() == 32  # all 32 rises positive (t
 assert plateau.min() > 1e3 * tol  # tol lies far below the plateau's rises
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
 assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
+run_on = fit_em(X64, start, tol=0, max_iter=40).log_likelihoods.diff()  # "run on, c settles near 1/11" (the appendix's long_run)
+assert ((run_on[1:] / run_on[:-1])[33:36] - 1 / 11).abs().max() < 0.005  # rise ratios at iterations 35-37
 
 
 # %% 4-animated-fit
