@@ -1340,6 +1340,14 @@ def test_exercise_6_3_bound_by_hand_and_its_hints(capsys):
         assert ": not yet." in out and says in out
 
 
+def test_06_hints_count_components_from_0(capsys):
+    """06's hints name components 0 and 1, as the notebook does: log(p_0 + p_1), (w0, w1)."""
+    ex.check_bound_at_new_theta((-1.637, -5.0))  # F right, ell wrong
+    ex.check_m_step_by_hand(1.0)  # not a tuple of three
+    out = capsys.readouterr().out
+    assert "log(p_0 + p_1)" in out and "[w0, w1]" in out and "p_2" not in out and "w2" not in out
+
+
 def test_05_checks_name_a_missing_half_and_an_n_by_n_table_summed(capsys):
     pdf = lambda x, m, v: math.exp(-((x - m) ** 2) / v) / math.sqrt(2 * math.pi * v)  # noqa: E731
     a0, a1 = 0.3 * pdf(0.5, -1.0, 0.5), 0.7 * pdf(0.5, 2.0, 1.0)

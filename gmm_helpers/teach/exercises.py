@@ -1076,7 +1076,7 @@ def check_m_step_by_hand(answer) -> None:
     hint = "N_k = column sums; mean_k = sum_n r_nk x_n / N_k; variance_k = sum_n r_nk (x_n - mean_k)^2 / N_k."
     if not answer_parts_ok:
         hint = ("Answer with a tuple of three tensors, (weights, means, variances), each holding two numbers (one per "
-                "component), e.g. (torch.tensor([w1, w2]), torch.tensor([m1, m2]), torch.tensor([v1, v2])).")
+                "component), e.g. (torch.tensor([w0, w1]), torch.tensor([m0, m1]), torch.tensor([v0, v1])).")
     elif not any(parts) and all(_hand_vector(a, e.flip(0).reshape(-1)) for a, e in zip((w, m, v), expected)):
         hint = "Right numbers, reversed: list component 0's values (column 0 of the responsibilities) first, in all three."
     elif not parts[0] and _hand_vector(w, nk):
@@ -1108,7 +1108,7 @@ EXERCISE_6_3_MEANS = (0.0, 2.0)
 
 
 def _one_point_bound(means, r_means=(0.0, 3.0), log=math.log):
-    """(F, l, Q) for 06's one-point example: F = sum_k r_k log(p_k / r_k), l = log(p_1 + p_2), Q = sum_k r_k log p_k,
+    """(F, l, Q) for 06's one-point example: F = sum_k r_k log(p_k / r_k), l = log(p_0 + p_1), Q = sum_k r_k log p_k,
     with p_k = 0.5 N(1 | mu_k, 1) at ``means`` and r Bayes' rule at ``r_means``; ``log`` is the logarithm used."""
     def p(m):
         return [0.5 * math.exp(-((1.0 - mu) ** 2) / 2) / math.sqrt(2 * math.pi) for mu in m]
@@ -1131,7 +1131,7 @@ def check_bound_at_new_theta(answer) -> None:
     badly_rounded = [] if pair is None else [  # a right value rounded wrongly (such as -1.63: F cut off, not rounded)
         h for got, want, right in ((got_F, F, ok[0]), (got_ell, ell, ok[1])) if not right and (h := _rounding_hint(got, want))]
     hint = ("p_k = 0.5 N(1 | mu_k, 1) at the new means; F = sum_k r_k log(p_k / r_k) with r = (0.8176, 0.1824) from "
-            "theta_old; ell = log(p_1 + p_2).")
+            "theta_old; ell = log(p_0 + p_1).")
     if pair is None:
         hint = "Answer with a pair of two numbers, (F, ell): F first."
     elif _hand_close(got_F, ell) and _hand_close(got_ell, F):
@@ -1146,7 +1146,7 @@ def check_bound_at_new_theta(answer) -> None:
     elif badly_rounded:
         hint = badly_rounded[0]
     elif ok[0] and not ok[1]:
-        hint = "F is right; ell = log(p_1 + p_2), each p_k = 0.5 N(1 | mu_k, 1) with its weight 0.5."
+        hint = "F is right; ell = log(p_0 + p_1), each p_k = 0.5 N(1 | mu_k, 1) with its weight 0.5."
     _verdict("6.3", answer, all(ok), hint)
 
 
