@@ -857,37 +857,43 @@ EXERCISE_4_3_SIZES = (50_000, 10, 1, torch.float64)  # N, K, D, dtype: D = 1, wh
 
 
 def check_peak_bytes(answer) -> None:
-    """Exercise 4.3: the bytes the broadcast form's tensors hold at its worst moment for ``EXERCISE_4_3_SIZES``
-    (D = 1: ``diff``, named, next to the three (N, K) tensors of the last line, 4NK numbers), as one number
-    (an integer count of bytes; a 1-element tensor is fine)."""
+    """Exercise 4.3: for ``EXERCISE_4_3_SIZES`` (D = 1), the bytes the broadcast form's tensors hold at the worst
+    moment of its second line and of its last line, as a pair (second, last) of exact integers: 3 N K and 4 N K
+    numbers (``diff``, named, is still alive at the last line), 8 bytes each. Exact, as a count of bytes is: 15.3 MiB
+    read off the widget's bar does not pass. The pair separates the right count from the mistake of keeping
+    ``diff**2`` alive at the ``.sum`` (4 N K at both lines), which gives the same peak."""
     from ..likelihoods import broadcast_memory_bytes, log_pdfs_peak_bytes
 
     N, K, D, dtype = EXERCISE_4_3_SIZES
-    expected = log_pdfs_peak_bytes(N, K, D, dtype, "broadcast")  # 4 N K numbers: the last line
     one = broadcast_memory_bytes(N, K, D, dtype)  # N K D = N K numbers
-    value = _scalar_or_none(answer)
+    expected = [3 * one, log_pdfs_peak_bytes(N, K, D, dtype, "broadcast")]  # second line: 3 N K; last line (the peak): 4 N K
+    try:
+        values = torch.as_tensor(answer, dtype=torch.float64).reshape(-1).tolist()
+    except (TypeError, ValueError, RuntimeError):
+        values = None
     hint = ("Go line by line: at each one, list the tensors alive (named ones until the function returns, unnamed "
             "ones until the operation that uses them returns), and count the numbers and bytes.")
-    if answer is not None and value is None:
-        hint = "Answer with one number of bytes (an int, a float, or a tensor holding one value)."
-    elif value is not None:
-        if _number_close(value, one):
+    if answer is not None and (values is None or len(values) != 2):
+        hint = "Answer with two numbers of bytes: (the second line's worst moment, the last line's worst moment)."
+    elif values is not None:
+        if any(v < 10**5 for v in values):
+            hint = "Answer in bytes, not in MiB/MB or GiB/GB."
+        elif values[0] == 4 * one:
+            hint = ("At the second line's .sum, diff**2 is no longer alive: it is unnamed, so it died when the division "
+                    "that used it returned. Count that line's moments again.")
+        elif values[1] == 3 * one:
+            hint = ("At the last line, count diff too: it is named, so it stays alive until the function returns. At "
+                    "D = 1 each tensor holds only N K numbers.")
+        elif any(v == one for v in values):
             hint = "That is one tensor of N K numbers: how many are alive at the same moment?"
-        elif _number_close(value, 3 * one):
-            hint = ("That is three tensors: either the division's moment (diff, diff**2, the quotient), the peak when "
-                    "D >= 2, or the last line without diff, which is named and so still alive there. At D = 1 each "
-                    "tensor holds only N K numbers: count everything alive at the last line, diff included.")
-        elif _number_close(value, 2 * one):
-            hint = ("That is 16 bytes per N K: if you counted four tensors at 4 bytes each, float64 takes 8 bytes a "
-                    "number (not 4); if two tensors at 8 bytes, more are alive at the worst moment.")
-        elif any(_number_close(value, j * one / 2) for j in (1, 3, 5, 6)):
+        elif values[1] == 2 * one or any(v in (one / 2, 3 * one / 2, 5 * one / 2) for v in values):  # 4 bytes a number
             hint = "float64 takes 8 bytes per number, not 4."
-        elif any(_number_close(value, j * one) for j in (5, 6, 7)):
+        elif any(v in (j * one for j in (5, 6, 7)) for v in values):
             hint = ("More tensors than are alive at once: an unnamed one (diff**2, the quotient, the sum inside the "
                     "last line) dies as soon as the operation that uses it returns.")
-        elif any(_number_close(value, expected / unit) for unit in (2**20, 10**6, 2**30, 10**9)):
-            hint = "Answer in bytes, not in MiB/MB or GiB/GB."
-    _verdict("4.3", answer, value is not None and _hand_close(value, expected), hint)
+        elif all(_number_close(v, e) for v, e in zip(values, expected)):
+            hint = "Give each count exactly, in bytes: a rounded value (such as one read off the bar) is not a count."
+    _verdict("4.3", answer, values == expected, hint)
 
 
 # 05_posteriors ------------------------------------------------------------------------------------

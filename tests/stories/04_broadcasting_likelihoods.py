@@ -27,7 +27,6 @@ try:
 except RuntimeError:
     pass
 assert stretched.stride() == (D, 0, 1) and stretched.data_ptr() == X.data_ptr()  # step 0 along K: X's own numbers
-assert torch.equal(X.unsqueeze(1), X[:, None, :]) and (diff**2).sum(dim=2, keepdim=True).shape == (N, K, 1)  # c11 and c13's asides
 
 
 # %% batch-event-shapes
@@ -51,7 +50,11 @@ assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum
 
 
 # %% broadcasting-costs
-assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the small count (N, K, D) = (6, 3, 4)
+assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
+assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
+assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
+assert (3 * 50_000 * 10 * 8, log_pdfs_peak_bytes(50_000, 10, 1, torch.float64)) == (12_000_000, 16_000_000)  # Solution 4.3: the pair
+assert format_bytes(16_000_000) == "15.3 MiB"  # Solution 4.3
 assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
 assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
@@ -128,11 +131,12 @@ assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) f
 _largest = timings[20_000, 64, 64]  # loop, broadcast, chunks, products (timings are noisy: only wide margins are asserted)
 assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the most numbers per (N, K, D) tensor
 assert 5 * _largest[3] < min(_largest[:3])  # "at least five times faster than each other form" (only the wide margin is asserted)
+assert sum(t[1] > t[0] for t in timings.values()) >= 1  # c8: on a CPU the broadcast form is often slower than the loop (3 of 4 sizes when stored; only 1 asserted: timings are noisy)
 
 
 # %% cancellation-fast-code-centres
 assert errors[1_000.0][1] > 0.1 and errors[10_000.0][1] > 10  # expanded: wrong by tenths, then by tens
-assert all(max(e[0], e[2]) < 0.02 for e in errors.values())  # broadcast and centred: small at every offset
+assert all(max(e[0], e[2]) < 0.01 for e in errors.values())  # broadcast and centred: within 0.01 at every offset
 assert len(worst) == len(typical) == 20 and exact.shape == (500, 2)  # c62: 20 draws, 500 points, two components
 assert all(0.01 <= t < 0.06 for t in typical)  # the median: a few hundredths (the printed digits vary between processors)
 _one_coordinate = 2**-23 * 4 * 1000**2 / 1 / 2  # c66: the estimate for one coordinate of variance 1, |x|, |mu| about 1000
