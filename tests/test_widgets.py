@@ -641,6 +641,7 @@ def test_draw_sample_legend_gives_the_weights_with_the_titles_digits():
     draw_sample(50, weight=0.05, seed=0, ax=ax, legend=True)  # the others 0.475 each: 0.47 would not add up to 1
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert texts[:3] == ["component 0: weight 0.05", "component 1: weight 0.475", "component 2: weight 0.475"]
+    assert texts[3] == "the truth:\nmean (X), ellipses (solid)"  # the X markers and solid ellipses are the truth (01, r46)
     plt.close(fig)
 
 

@@ -136,6 +136,8 @@ def draw_sample(n: int = 500, weight: float = 0.5, variance_scale: float = 1.0, 
     for k in torch.argsort(params.weights, descending=True, stable=True).tolist():  # the lightest component on top
         ax.scatter(*Xn[labels_n == k].T, s=size, color=component_colour(k), alpha=0.6, linewidths=0.5,
                    edgecolors="black" if params.weights[k] < 0.2 else "none")
+    if legend:  # an empty line: a legend key only, saying which marks are the truth
+        ax.plot([], [], marker="X", markersize=13, color="0.3", linewidth=2.5, label="the truth:\nmean (X), ellipses (solid)")
     if estimate:  # the sample's own estimate, dashed, on top of the points
         measured = empirical_params(X.double(), labels, params.K)
         estimated = [k for k in range(params.K) if counts[k] >= 2]

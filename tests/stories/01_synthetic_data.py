@@ -18,7 +18,7 @@ assert picked == 1 and [p.get_alpha() for p in ax.patches] == [0.2, 0.8, 0.2]  #
 assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
 assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers differ from the first point (both printed)
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
-n_big = 20_000  # the same distribution: both samplers, at 20000 points, are within 5 standard errors of the truth
+n_big = 20_000  # the same distribution (multinomial: 'the same law as the cumulative sums'): both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
                    sample_gmm(truth, n_big, generator=torch.Generator().manual_seed(1))):
     est_s, nk_s = empirical_params(x_s, lab_s, K), torch.bincount(lab_s, minlength=K)[:, None]
@@ -33,6 +33,13 @@ assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xb
 parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
 assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
 assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
+in_2 = X[labels == 2]  # 'up to reg_covar's 1e-6': empirical_params' variances are the ML ones plus 1e-6
+assert torch.allclose(from_labels.variances[2], ((in_2 - in_2.mean(dim=0)) ** 2).mean(dim=0) + 1e-6, rtol=0, atol=2e-7)  # float32 rounding
+se_slice = math.sqrt(float(from_labels.variances[2, 1]) / 142)  # 'Dotted: one standard error either side, where the curve is 1/2 below the peak'
+assert abs(se_hat - se_slice) < 1e-9 and int((labels == 2).sum()) == 142  # the figure's dotted lines sit at xbar +- this standard error
+for side in (-1, 1):
+    tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
+    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
 
 
 # %% maximum-against-truth
@@ -54,15 +61,12 @@ g_10, few = torch.Generator().manual_seed(0), []  # estimation_errors' first 20 
 for r in range(20):
     few.append(int(torch.bincount(sample_gmm(truth.to(torch.float64), 10, generator=g_10)[1], minlength=K).min()))
 assert min(few) <= 1  # at N = 10 some sample has a component with no point or one
-se_slice = math.sqrt(float(from_labels.variances[2, 1]) / 142)  # 'Back to the likelihood slice': 1/2 below the peak at one SE either side (ML variance)
-assert abs(se_hat - se_slice) < 1e-9  # the figure's dotted lines sit at xbar +- this standard error
-for side in (-1, 1):
-    tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
-    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
+assert abs(se_hat - math.sqrt(float(from_labels.variances[2, 1]) / 142)) < 1e-9  # 'the dotted lines ... one such standard error (ML variance)'
 
 
 # %% play-widget
 from gmm_helpers import toy_with_component0  # what the explorer samples (float64)
+assert toy_with_component0(0.05).weights.tolist() == [0.05, 0.475, 0.475]  # 'the others share the rest equally'
 light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
 assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
 off_by_scale, var_off = [], []  # variances x 4: component 0's mean error doubles (sigma x 2), its variance errors
@@ -134,6 +138,7 @@ assert estimate_off[0] > estimate_off[1] > estimate_off[2]  # the dashed estimat
 from gmm_helpers.teach.style import COMPONENT_COLOURS  # components 0, 1, 2: blue, orange, green
 assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
 spread = [max(fractions_0[n]) - min(fractions_0[n]) for n in sizes]  # the fractions wander, less and less
+assert all(abs(f - 0.5) < 2 * math.sqrt(0.5 * 0.5 / n) for n in sizes for f in fractions_0[n])  # by about their standard error
 assert spread[0] > spread[1] > spread[2]
 assert [f"{math.sqrt(0.5 * 0.5 / n):.2g}" for n in sizes] == ["0.11", "0.035", "0.011"]  # the printed standard errors
 se_quarter = [math.sqrt(0.25 * 0.75 / n) for n in sizes]
