@@ -14,7 +14,10 @@ assert nearest_means(fit_em(X, start).params.means, truth.means).tolist() == [1,
 
 # %% scheme-2-k-means
 assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == first).all(dim=1)].tolist() == [1]
-assert torch.equal(first, start.means[0])  # by coincidence also the poor start's first mean (both draw index 44 at seed 0)
+assert torch.equal(first, start.means[0])  # also the poor start's first mean (both draw index 44 at seed 0)
+for _s in range(200):  # not a coincidence: at every seed both schemes (plain and greedy k-means++) share their first point
+    _first = init_random_points(X, K, generator=torch.Generator().manual_seed(_s)).means[0]
+    assert all(torch.equal(_first, kmeans_plusplus_means(X, K, generator=torch.Generator().manual_seed(_s), n_local_trials=t)[0]) for t in (1, None))
 assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
 assert f"{dist_first[labels == 1].sum() / dist_first.sum():.3f}" == "0.081" > f"{p_next[labels == 1].sum():.3f}"  # squaring favours far groups more than dist would
 _n = torch.bincount(nearest_means(X, truth.means)).tolist()  # points nearest each true centre (the optional part's count)
@@ -99,7 +102,7 @@ assert mean_shift < 1e-3  # the same means as greedy seed 0's fit
 _g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the figure, right: two blue means, one orange
 assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
 assert nearest_means(fits[0].params.means, truth.means.double()).sort().values.tolist() == [0, 1, 2]  # left: one mean per group
-assert [ax.get_title().split(": ")[1].split(" per")[0] for ax in axes] == ["-3.779", "-4.028"]  # the titles' scores
+assert [ax.get_title().split(": ")[1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point"]  # the titles' scores
 from gmm_helpers import e_step
 _r_poor = e_step(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(0)))[0]  # (N, K): at the poor start
 _r_poor = _r_poor.exp() if _r_poor.max() <= 0 else _r_poor  # responsibilities, whether e_step returns them or their logs
