@@ -63,6 +63,7 @@ def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
     fig, ax = plt.subplots()
     plot_underflow(dims, log_density, computed, ax=ax)
     assert ax.lines[0].get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
+    assert ax.lines[0].get_label() == "the exact density (from its log)"  # log10 of it, like every curve on this axis
     limits = sorted(round(line.get_ydata()[0]) for line in ax.lines if line.get_linestyle() in ("--", ":"))
     assert limits == [-323, -45]  # each type's smallest positive (subnormal) number
     bands = sorted(tuple(round(y) for y in p.get_path().get_extents(p.get_transform()).transformed(ax.transData.inverted()).intervaly)

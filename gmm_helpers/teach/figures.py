@@ -134,7 +134,7 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     exact = np.asarray(torch.as_tensor(log_density).cpu(), dtype=float) / np.log(10)
     lowest = min(exact.min(), np.log10(torch.finfo(torch.float64).smallest_normal * torch.finfo(torch.float64).eps))
     zero_row = lowest - 25  # where "exactly 0" is drawn
-    ax.plot(dims, exact, color="black", linewidth=2, label="the density, computed in logs", zorder=3)  # over the markers
+    ax.plot(dims, exact, color="black", linewidth=2, label="the exact density (from its log)", zorder=3)  # over the markers
     colours = {"float32": "#D55E00", "float64": "#0072B2"}
     # float32 as large open circles, float64 as small open circles, every 5th D (and where each type first gives 0):
     # where both hold the same value both show, and the black line stays visible through them

@@ -17,8 +17,6 @@ for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "floa
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
-_running = torch.cumprod(torch.full((600,), float(factor), dtype=torch.float64), dim=0)  # the factors multiplied one by one
-assert int((_running == 0).nonzero()[0]) + 1 == 525  # the running product in float64 reaches 0 at D = 525, one before 526
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
 assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # every 5th D, and either side of each first 0 (float64 holds D = 525)
@@ -49,6 +47,11 @@ assert (f"{peak:.3f}", f"{area:.4f}", f"{peak.log():.2f}") == ("3.989", "1.0000"
 assert f"{opposite:.0%}" == "14%" and f"{rho_hat:.3f}" == "0.905"
 assert f"{0.5 - math.asin(rho_hat) / math.pi:.0%}" == "14%"  # the full fit's probability of opposite signs
 assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit is the diagonal of Sigma_hat
+assert (f"{1 - math.exp(-1 / 2):.0%}", f"{1 - math.exp(-4 / 2):.0%}") == ("39%", "86%")  # 2-D: P(squared Mahalanobis <= m) = 1 - e^{-m/2}
+_lam, _vec = torch.linalg.eigh(Sigma_hat)  # the nσ ellipse's half-axes are n sqrt(eigenvalue) along the eigenvectors
+for _n in (1, 2):
+    _ends = _n * _vec * _lam.sqrt()  # columns: the ends of the two half-axes, relative to the centre
+    assert torch.allclose((_ends * torch.linalg.solve(Sigma_hat, _ends)).sum(dim=0), torch.tensor(float(_n**2), dtype=torch.float64))  # squared Mahalanobis n^2
 
 
 # %% diagonal-covariance-costs-2
@@ -106,6 +109,11 @@ assert held_far.item() == tiny and f"{held_far:.1e}" == "1.4e-45" and f"{exact_f
 assert -150 * math.log(2) < log_density[72] < -149 * math.log(2) and held["float32"][72] == tiny  # D = 73: rounded up to 2^-149
 far64 = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).log_prob(torch.tensor([38.5, 38.6], dtype=torch.float64)).exp()
 assert far64[0] > 0 == far64[1]  # float64's far point: 0 between 38.5 and 38.6 (t = 38.58)
+_running = torch.cumprod(torch.full((600,), float(factor), dtype=torch.float64), dim=0)  # the factors multiplied one by one
+assert int((_running == 0).nonzero()[0]) + 1 == 525  # the running product in float64 reaches 0 at D = 525, one before 526
+_normal = _running >= torch.finfo(torch.float64).smallest_normal  # while normal, it keeps the exact value to ~1e-13
+_exact_log = torch.arange(1, int(_normal.sum()) + 1, dtype=torch.float64) * math.log(float(factor))
+assert (_running[_normal].log() - _exact_log).abs().max() < 1e-10  # so the error piles up among the subnormals
 
 
 # %% optional-play-2-d-gaussian
