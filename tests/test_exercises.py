@@ -1639,7 +1639,8 @@ def test_m_step_check_accepts_the_solution_the_library_a_plain_tuple_and_the_one
         means = resp.T @ X / nk
         return GMMParams(nk[:, 0] / len(X), means, resp.T @ X**2 / nk - means**2 + reg_covar)
 
-    for fn in [m_step_by_hand, m_step, lambda *args: tuple(m_step_by_hand(*args)), one_pass]:
+    in_float32 = lambda X, resp, reg_covar: m_step_by_hand(X.float(), resp.float(), reg_covar)  # noqa: E731
+    for fn in [m_step_by_hand, m_step, lambda *args: tuple(m_step_by_hand(*args)), one_pass, in_float32]:
         ex.check_m_step(fn)
         assert capsys.readouterr().out == "Exercise 6.4: correct.\n"
     ex.check_m_step(None)
