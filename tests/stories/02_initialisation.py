@@ -14,10 +14,6 @@ assert nearest_means(fit_em(X, start).params.means, truth.means).tolist() == [1,
 
 # %% scheme-2-k-means
 assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == first).all(dim=1)].tolist() == [1]
-assert torch.equal(first, start.means[0])  # also the poor start's first mean (both draw index 44 at seed 0)
-for _s in range(200):  # not a coincidence: at every seed both schemes (plain and greedy k-means++) share their first point
-    _first = init_random_points(X, K, generator=torch.Generator().manual_seed(_s)).means[0]
-    assert all(torch.equal(_first, kmeans_plusplus_means(X, K, generator=torch.Generator().manual_seed(_s), n_local_trials=t)[0]) for t in (1, None))
 assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
 assert f"{dist_first[labels == 1].sum() / dist_first.sum():.3f}" == "0.081" > f"{p_next[labels == 1].sum():.3f}"  # squaring favours far groups more than dist would
 _n = torch.bincount(nearest_means(X, truth.means)).tolist()  # points nearest each true centre (the optional part's count)
@@ -42,6 +38,9 @@ assert _cost(_after) <= _cost(picked_pp)  # a Lloyd iteration never raises phi (
 assert start_coverage(plain_pp.means, truth.means) == "one mean per group" and torch.allclose(centroids, plain_pp.means)  # the figure's centroids
 assert nearest_means(picked_pp, truth.means).tolist() == [1, 2, 2]  # panel 1: two green picked points, none blue
 assert nearest_means(centroids, truth.means).tolist() == [1, 2, 0]  # panel 3: the stray one's centroid is blue
+_clusters = nearest_means(X, picked_pp)  # (N,): the assignment to the picked points gives the weights; the variances use the same clusters
+assert torch.allclose(plain_pp.weights, torch.bincount(_clusters, minlength=K) / N)
+assert torch.allclose(plain_pp.variances, torch.stack([((X[_clusters == k] - plain_pp.means[k]) ** 2).mean(dim=0) for k in range(K)]) + 1e-6)
 assert cluster_groups == [291, 19, 0] and torch.bincount(labels).tolist()[0] == 296 and nearest_means(centroids, truth.means)[2] == 0
 from matplotlib.collections import PathCollection  # the figure: the stray cluster (310 points) is green in panel 2, blue in 3
 from matplotlib.colors import to_rgba
@@ -73,6 +72,9 @@ assert nearest_means(start_5.means, truth.means).tolist() == [0, 1, 0]  # greedy
 
 
 # %% many-starts-side-side-2
+for _s in range(200):  # "at each seed all schemes share their first point" (in this PyTorch version; seeds 0-199)
+    _first = init_random_points(X, K, generator=torch.Generator().manual_seed(_s)).means[0]
+    assert all(torch.equal(_first, kmeans_plusplus_means(X, K, generator=torch.Generator().manual_seed(_s), n_local_trials=t)[0]) for t in (1, None))
 assert {scheme: [f"{s:.1%}" for s in pair] for scheme, pair in shares.items()} == {
     "random data points": ["23.5%", "55.5%"], "plain k-means++": ["66.5%", "88.5%"], "greedy k-means++": ["92.0%", "97.0%"]}
 assert f"{expected_share:.1%}" == "19.7%"  # the dashed line: what chance predicts for random points
@@ -108,6 +110,7 @@ _r_poor = e_step(X64, init_random_points(X64, K, generator=torch.Generator().man
 _r_poor = _r_poor.exp() if _r_poor.max() <= 0 else _r_poor  # responsibilities, whether e_step returns them or their logs
 _share_poor = _r_poor[labels == 2].mean(dim=0)  # (K,): where group 2's points go
 assert _share_poor.argmax() == 1 and _share_poor[1] > 0.5 and start_groups[1] == 0  # most to a blue mean, the inner one
+assert nearest_means(fit_poor.params.means, truth.means.double())[1] == 2  # it ends on group 2, so 07 (truth's colours) draws it green
 assert (start.means[1] - truth.means[2]).norm() < (start.means[2] - truth.means[2]).norm()  # "inner": the nearer of the two blue
 _r_5 = e_step(X64, init_kmeans_plusplus(X64, K, generator=torch.Generator().manual_seed(5)))[0]
 _r_5 = _r_5.exp() if _r_5.max() <= 0 else _r_5
@@ -139,8 +142,9 @@ _corners = torch.tensor([[x, y] for x in _xl for y in _yl], dtype=X.dtype)  # (4
 _far = (_corners[:, None, :] - _m[None]).norm(dim=2).amax(dim=0)  # (K,): each mean's farthest corner
 _edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _yl[1] - _m[:, 1]]).amin(dim=0)  # (K,): nearest edge
 assert (_edge < 1).all() and max(_xl[1] - _xl[0], _yl[1] - _yl[0]) < 2  # every circle is cut by the axes; the plot is narrower than a circle
-assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts)  # each shows in part
-assert _far.argmin() == 1 and _far[1] < 1.01 and (_far[[0, 2]] > 1.2).all() and nearest_means(_m / 0.1, truth.means)[1] == 0  # blue clips a corner; two arcs
+assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts)  # no circle holds the whole plot
+assert (_far[[0, 2]] > 1.2).all()  # two show as arcs
+assert _far.argmin() == 1 and _far[1] < 1.01 and nearest_means(_m / 0.1, truth.means)[1] == 0  # blue's misses only a corner sliver (< 1% of its radius): it does not show
 assert _m[1].abs().max() < 0.25  # the blue one lies near the middle
 
 
