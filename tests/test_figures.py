@@ -672,13 +672,15 @@ def test_plot_bound_slice_names_the_bound_as_asked_and_keeps_F_by_default():
 
     params = toy_params().to(torch.float64)
     X = torch.randn(200, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2.5
-    for name, legend, annotation in [(None, r"lower bound $F(r, \theta)$, $r$ frozen at $\theta_{\mathrm{old}}$",
+    for name, legend, annotation in [(None, r"lower bound $F(r, \theta) / N$, $r$ frozen at $\theta_{\mathrm{old}}$",
                                       "M-step: the top of $F$"),  # 00 and 07
-                                     ("Q + H", r"lower bound $Q + H$, $r$ frozen at $\theta_{\mathrm{old}}$",
+                                     ("Q + H", r"lower bound $(Q + H) / N$, $r$ frozen at $\theta_{\mathrm{old}}$",
                                       "M-step: the top of $Q + H$")]:  # 06
         fig, ax = plt.subplots()
         plot_bound_slice(X, params, 1, 0, ax=ax, **({} if name is None else {"bound_name": name}))
         assert ax.get_legend().get_texts()[1].get_text() == legend
+        assert ax.get_legend().get_texts()[0].get_text() == r"log-likelihood $\ell(\theta) / N$"  # per point, as the axis
+        assert ax.get_ylabel() == "per point (divided by $N$)"
         assert annotation in [t.get_text() for t in ax.texts]
         plt.close(fig)
 

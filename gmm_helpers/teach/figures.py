@@ -1038,7 +1038,7 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     (07 cites it). Returns the axes.
 
     ``bound_name`` names the bound in the legend and the annotation (LaTeX, without $): the series' ``"F"`` by
-    default (the legend then reads F(r, theta)), or another name such as ``"Q + H"``. ``y_floor``, if given, clips
+    default (the legend then reads F(r, theta) / N: every curve is per point), or another name such as ``"Q + H"``. ``y_floor``, if given, clips
     the y-axis from below there (the bound's far tail then leaves the axes, and a note where it leaves says the axis is
     cut); by default the axes show every value. ``span`` is how far the slice reaches on each side of theta_old's
     value, or a pair ``(left, right)`` for a lopsided slice.
@@ -1054,10 +1054,10 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     ll, bound = bound_along_mean(X, params, k, d, grid)
     (ll_old, ll_best), (F_old, F_best) = (v.tolist() for v in bound_along_mean(X, params, k, d, [old, best]))
     axis = f"x_{{{d}}}"
-    ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta)$")
-    in_legend = r"F(r, \theta)" if bound_name == "F" else bound_name
+    ax.plot(grid, ll, color="black", linewidth=3, label=r"log-likelihood $\ell(\theta) / N$")
+    in_legend = r"F(r, \theta)" if bound_name == "F" else f"({bound_name})"  # divided by N below, as the y-axis
     ax.plot(grid, bound, color=BOUND_COLOUR, linewidth=3, linestyle="--",
-            label=rf"lower bound ${in_legend}$, $r$ frozen at $\theta_{{\mathrm{{old}}}}$")
+            label=rf"lower bound ${in_legend} / N$, $r$ frozen at $\theta_{{\mathrm{{old}}}}$")
     ax.plot([old], [ll_old], "o", color="black", markersize=12, zorder=5)
     ax.annotate(r"$\theta_{\mathrm{old}}$: they touch", (old, ll_old), xytext=(10, -80), textcoords="offset points",
                 ha="left", fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
@@ -1073,7 +1073,7 @@ def plot_bound_slice(X: torch.Tensor, params: GMMParams, k: int, d: int, span: f
     ax.annotate(r"$\ell$'s top", (float(grid[top]), float(ll[top])), xytext=(-20, 22), textcoords="offset points", ha="right",
                 fontsize=15, arrowprops=dict(arrowstyle="->", color="0.3"))
     ax.set_xlabel(f"component {k}'s mean coordinate ${axis}$ (every other parameter at $\\theta_{{\\mathrm{{old}}}}$)")
-    ax.set_ylabel("log-likelihood per point")
+    ax.set_ylabel("per point (divided by $N$)")
     low, high = float(min(ll.min(), bound.min())), float(ll.max())
     if y_floor is not None and y_floor > low:
         low = y_floor

@@ -43,6 +43,15 @@ for k in range(truth.K):
 assert counts.tolist() == [296, 162, 142] and [f"{c / N:.3f}" for c in counts] == ["0.493", "0.270", "0.237"]  # the sample's shares
 
 
+# %% density-at-points
+# the four printed densities: (0, 0) in the gap, far below the single Gaussian there; (5, 5) far from every group
+from torch.distributions import Independent, Normal
+
+_single_at_gap = Independent(Normal(one_gaussian_mean, one_gaussian_variances.sqrt()), 1).log_prob(points[0]).exp()
+assert f"{density_inline[0]:.4f}" == "0.0117" and f"{_single_at_gap:.4f}" == "0.0293" and density_inline[0] < _single_at_gap / 2
+assert f"{density_inline[3]:.0e}" == "1e-05" and density_inline[3] < density_inline[:3].min() / 1000  # the unlikely point
+
+
 # %% fitting-chicken-egg
 assert f"{per_point_truth:.4f}" == "-3.7853" and f"{per_point_truth.exp():.4f}" == "0.0227"
 assert torch.isclose(per_point_truth.exp(), oracle.log_prob(X).mean().exp())  # the geometric mean
@@ -111,6 +120,7 @@ _top = float(m_step(X64, log_responsibilities(X64, poor_start).exp()).means[2, 0
 assert abs(_l_old - _F_old) < 1e-9 and _F_top > _F_old and _l_top - _l_old >= _F_top - _F_old > 0
 _l, _F = bound_along_mean(X64, poor_start, 2, 0, torch.linspace(_old - 3.4, _old + 4.6, 121, dtype=torch.float64))
 assert (_F <= _l + 1e-9).all() and _F.max() <= _F_top + 1e-9
+assert _l.max() > _l_top + 0.05  # the M-step stops short of l's own top along the slice
 assert bound_ax.lines[0].get_color() == "black" and bound_ax.lines[1].get_color() == BOUND_COLOUR  # black l, purple F
 
 
