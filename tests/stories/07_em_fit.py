@@ -39,7 +39,7 @@ assert (changes > 0).all() and changes.numel() == 32  # all 32 rises positive (t
 assert plateau.min() > 1e3 * tol  # tol lies far below the plateau's rises
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
 assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
-run_on = fit_em(X64, start, tol=0, max_iter=40).log_likelihoods.diff()  # "run on, c settles near 1/11" (the appendix's long_run)
+run_on = fit_em(X64, start, tol=0, max_iter=40).log_likelihoods.diff()  # the appendix: "run on, ... about 1/11" (its long_run)
 assert ((run_on[1:] / run_on[:-1])[33:36] - 1 / 11).abs().max() < 0.005  # rise ratios at iterations 35-37
 
 
@@ -67,9 +67,13 @@ avg = (205 * truth.means[0] + 100 * truth.means[2]) / 305  # "roughly (-1.0, -0.
 assert tuple(f"{float(a):.1f}" for a in avg) == ("-1.0", "-0.8")
 assert (ordered.history[1].means[2] - avg.to(X64)).norm() < 0.3  # ... near where the first M-step put green's mean
 assert tuple(f"{float(m):+.2f}" for m in ordered.history[1].means[2]) == ("-0.81", "-0.68")  # "in fact (-0.81, -0.68)"
-for group, side in ((0, 1), (2, -1)):  # green's shares, which the first M-step averages: the groups' facing sides
+off_centre = {}  # green's share of each group, which the first M-step averages: its centre minus the group's mean
+for group in (0, 2):
     share = resp_t[0, labels == group, 2]
-    assert side * float((share * X64[labels == group, 0]).sum() / share.sum() - X64[labels == group, 0].mean()) > 0.3
+    off_centre[group] = (share[:, None] * X64[labels == group]).sum(dim=0) / share.sum() - X64[labels == group].mean(dim=0)
+assert off_centre[0][0] > 0.3 and off_centre[0][1] > 0.2  # "the left group's upper right"
+assert off_centre[2][0] < -0.3 and off_centre[2][1].abs() < 0.1  # "the lower-right group's left"
+assert N == 600 and resp_t.shape[1] == N  # the table's last column sums over all 600 points
 assert [owners_of_lower_right(ordered.history[t])[1] for t in (1, 6)] == [66, 117]  # "owns 66 after iteration 1, 117 after iteration 6"
 assert not torch.equal(ordered.history[0].means[2], start.means[2])  # green is not start's component 2
 assert owners_of_lower_right(ordered.history[1])[1] < owners_of_lower_right(ordered.history[6])[1]  # orange takes the lower-right points
