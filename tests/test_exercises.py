@@ -1631,6 +1631,25 @@ def test_e_step_check_names_the_shapes_and_an_exception(capsys):
         assert out.startswith("Exercise 5.3: not yet.") and says in out
 
 
+def test_checks_5_2_and_5_3_name_a_missing_keepdim(capsys):
+    def without_keepdim(a):  # the row maximum taken out with shape (N,), then subtracted from the (N, K) table
+        m = a.max(dim=1).values
+        return m + (a - m).exp().sum(dim=1).log()
+
+    def lse_without_keepdim(X, p):
+        a = e_step(X, p, normalise=False)
+        return a - torch.logsumexp(a, dim=1)
+
+    for check, fn in [(ex.check_log_likelihood_from_log_pdfs, lambda lp, w: without_keepdim(lp + w.log()).sum()),
+                      (ex.check_e_step, lambda X, p: without_keepdim(e_step(X, p, normalise=False))),
+                      (ex.check_e_step, lse_without_keepdim)]:
+        check(fn)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "keepdim=True" in out and "must match" not in out
+    ex.check_e_step(lambda X, p: X - torch.ones(5))  # another shape clash, (301, 2) - (5,): reported as it is
+    assert "RuntimeError" in capsys.readouterr().out
+
+
 def test_m_step_check_accepts_the_solution_the_library_a_plain_tuple_and_the_one_pass_variance(capsys):
     from gmm_helpers import m_step
 

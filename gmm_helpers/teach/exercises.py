@@ -958,11 +958,22 @@ def _data_with_a_far_point():
     return torch.cat([X, torch.tensor([[400.0, -400.0]], dtype=torch.float64)]), params
 
 
+def _explain_missing_keepdim(exc):
+    """Exercises 5.2 and 5.3: a row maximum or log-sum-exp of shape (N,) met the (N, K) table, K = 3 and N = 301 in the
+    checks' data, because keepdim=True was left out; None for any other exception."""
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and "must match the size" in text and "(3)" in text and "(301)" in text:
+        return ("A per-point (N,) result met the (N, K) table: .max(dim=1) and torch.logsumexp(..., dim=1) drop the "
+                "component axis, and broadcasting then lines N up with K. Pass keepdim=True to keep it, shape (N, 1).")
+    return None
+
+
 def check_log_likelihood_from_log_pdfs(fn) -> None:
     """Exercise 5.2: ``fn(log_pdfs, weights)`` returns the data log-likelihood sum_n log sum_k w_k N_nk, stably."""
     X, params = _data_with_a_far_point()
     log_pdfs = component_log_pdfs(X, params)
-    ran, got = _attempt("5.2", fn, log_pdfs.clone(), params.weights)  # a clone: an in-place edit stays the student's
+    ran, got = _attempt("5.2", fn, log_pdfs.clone(), params.weights,  # a clone: an in-place edit stays the student's
+                        explain=_explain_missing_keepdim)
     if ran:
         numel = got.numel() if isinstance(got, torch.Tensor) else None
         value = _scalar_or_none(got)
@@ -1001,7 +1012,7 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
 def check_e_step(fn) -> None:
     """Exercise 5.3: ``fn(X, params)`` returns the (N, K) table of log responsibilities, stable for a far point."""
     X, params = _data_with_a_far_point()
-    ran, got = _attempt("5.3", fn, X.clone(), GMMParams(*(p.clone() for p in params)))
+    ran, got = _attempt("5.3", fn, X.clone(), GMMParams(*(p.clone() for p in params)), explain=_explain_missing_keepdim)
     if not ran:
         return
     log_pdfs = component_log_pdfs(X, params)  # (N, K)
