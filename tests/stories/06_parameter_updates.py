@@ -33,6 +33,8 @@ F_near = bound_along_mean(X64, start_in_truth_order, 2, 0, [top_x0 - 1e-2, top_x
 assert F_t > F_near.max()  # the M-step's value is the top of the dashed curve
 assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-step's value (the triangle), not l(theta_new)
 assert (f"{F_t - F_o:.3f}", f"{ll_t - ll_o:.3f}") == ("0.469", "0.804")  # the two rises, drawn as arrows
+assert Q_after - Q_start > F_t - F_o and ll_after - ll_start > ll_t - ll_o  # one coordinate's rises: the full M-step's are larger
+assert abs(top_x0 - float(m_step(X64, resp, reg_covar=0.0).means[2, 0])) < 1e-12  # the square: the full M-step's value (r_old only)
 assert {"$F$ up 0.469", "$\\ell$ up 0.804"} <= {t.get_text() for t in ax.texts}
 bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (said on the figure)
 assert -10.5 < bottom < -10 and min(ax.lines[1].get_ydata()) < -10 and any("goes on" in t.get_text() for t in ax.texts)
@@ -54,6 +56,20 @@ key = ax.get_legend().get_window_extent()
 drawn = [xy for line in ax.lines[:2] for xy in line.get_transform().transform(line.get_xydata())]
 assert not any(key.contains(x, y) for x, y in drawn if ax.bbox.contains(x, y))
 assert key.y1 < ax.bbox.y0  # the key sits below the axes: over no line, the dotted one included
+
+
+# %% the-bookkeeping
+H_1, H_2 = ell_minus_Q[1], ell_minus_Q[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
+assert (f"{H_1:.3f}", f"{ell_minus_Q[2] - H_1:.3f}", f"{ell_minus_Q[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
+assert H_2 > ell_minus_Q[2] and qs[3] < qs[2]  # half-step 3: the new H exceeds the old l - Q, so Q falls
+assert (qs[1:5].diff() < 0).nonzero().flatten().tolist() == [1]  # of half-steps 1-4 only 2 -> 3 (an E-step) lowers Q
+table = [(lls[h], qs[h], ell_minus_Q[h if h % 2 else h - 1]) for h in range(1, 5)]  # the printed rows: l, Q, H
+assert [f"{l:.3f}/{q:.3f}/{h:.3f}/{q + h:.3f}/{l - q - h:.3f}" for l, q, h in table] == [
+    "-7.683/-7.866/0.183/-7.683/0.000", "-4.228/-4.587/0.183/-4.404/0.176",
+    "-4.228/-4.645/0.417/-4.228/0.000", "-4.143/-4.592/0.417/-4.174/0.032"]
+assert lls[4] - qs[4] - H_2 > 0 and abs(lls[3] - qs[3] - H_2) < 1e-12  # l - F: 0 after an E-step, > 0 after an M-step
+dip = [t for t in panels["curve"].texts if t.get_text() == "E-step 2 lowers $Q$"]  # the figure marks the dip
+assert len(dip) == 1 and tuple(dip[0].xy) == (1.5, float(qs[3]))  # at t = 1.5, on Q after iteration 2's E-step
 
 
 # %% watch-em-alternate
@@ -94,11 +110,6 @@ assert f"{float(log_likelihood(X64, m_step(X64, log_responsibilities(X64, best_t
 assert f"{ll_best_soft:.5f}" == "-3.77856" and abs(ll_best_soft - ll_best) < 1e-7  # printed: the soft M-step leaves l where it is
 
 
-# %% optional-the-gap
-H_1, H_2 = ell_minus_Q[1], ell_minus_Q[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
-assert (f"{H_1:.3f}", f"{ell_minus_Q[2] - H_1:.3f}", f"{ell_minus_Q[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
-
-
 # %% updates-need-reg-covar
 spiked = [float(log_likelihood(X64, with_spike(v))) / N for v in (1e-2, 1e-6, 1e-12, 1e-300)]
 three, four = float(log_likelihood(X64, best_three)) / N, float(log_likelihood(X64, best_four)) / N
@@ -116,6 +127,7 @@ assert log_responsibilities(X64, dead).exp()[:, 3].max() == 0  # the next E-step
 nearest = float(X64.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
 assert f"{nearest:.2f}" == "0.20" and 190 < nearest / 1e-3 < 205  # 0.20 away: about 200 standard deviations
 assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
+assert -nearest**2 / (2 * 1e-6) < __import__("math").log(5e-324) * 20  # far below float64's smallest number, e^-744: underflow, not a true 0
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
 assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
 
