@@ -96,7 +96,7 @@ CASES = [
     (ex.check_diag_log_density, solution_diag_log_density, log_of_density),
     (ex.check_broadcast_shapes, [(5, 4, 3), (3, 6, 2), (6, 2), (7, 4), "error"], [(5, 4, 3), (6, 3, 2), (6, 3), (7, 4), "error"]),
     (ex.check_spherical_log_pdfs, solution_spherical, mistake_spherical),
-    (ex.check_peak_bytes, (3 * 50_000 * 10 * 8, 4 * 50_000 * 10 * 8), (4 * 50_000 * 10 * 8, 4 * 50_000 * 10 * 8)),  # mistake: diff**2 kept at the .sum
+    (ex.check_peak_bytes, (3 * 100_000 * 8 * 8, 4 * 100_000 * 8 * 8), (4 * 100_000 * 8 * 8, 4 * 100_000 * 8 * 8)),  # mistake: diff**2 kept at the .sum
     (ex.check_two_component_responsibility, responsibility_by_hand(), 0.3),
     (ex.check_log_likelihood_from_log_pdfs, lambda lp, w: torch.logsumexp(lp + w.log(), dim=1).sum(),
      lambda lp, w: (w * lp.exp()).sum(dim=1).log().sum()),
@@ -215,23 +215,26 @@ def test_spherical_check_generic_hint_uses_the_notebooks_notation(capsys):
 
 def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsys):
     N, K, D, dtype = ex.EXERCISE_4_3_SIZES
-    assert (N, K, D, dtype) == (50_000, 10, 1, torch.float64)
+    assert (N, K, D, dtype) == (100_000, 8, 1, torch.float64)
+    from gmm_helpers.teach.widgets import memory_explorer
+    sliders = {w.description: w for w in memory_explorer().children[:3]}
+    assert N in sliders["N points"].options and K in sliders["K components"].options and D in sliders["D dimensions"].options  # set in the widget
     one = N * K * 8  # one (N, K, 1) or (N, K) float64 tensor
     by_hand = (3 * one, 4 * one)  # D = 1: the second line holds three tensors; the last, diff (named) and three (N, K)
     from gmm_helpers.likelihoods import format_bytes, log_pdfs_peak_bytes
-    assert by_hand == (12_000_000, 16_000_000) and by_hand[1] == log_pdfs_peak_bytes(N, K, D, dtype)  # 04's Solution 4.3
-    assert format_bytes(by_hand[1]) == "15.3 MiB"  # the widget's bar: read off, it must not pass
-    for answer in (by_hand, list(by_hand), (12_000_000.0, 1.6e7), torch.tensor(by_hand), np.array(by_hand)):
+    assert by_hand == (19_200_000, 25_600_000) and by_hand[1] == log_pdfs_peak_bytes(N, K, D, dtype)  # 04's Solution 4.3
+    assert format_bytes(by_hand[1]) == "24.4 MiB"  # the widget's bar: read off, it must not pass
+    for answer in (by_hand, list(by_hand), (19_200_000.0, 2.56e7), torch.tensor(by_hand), np.array(by_hand)):
         ex.check_peak_bytes(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     for mistake, says in [((4 * one, 4 * one), "diff**2 is no longer alive"), ((3 * one, 3 * one), "count diff too"),
                           ((one, 4 * one), "one tensor"), ((3 * N * K * 4, 4 * N * K * 4), "8 bytes per number"),
-                          ((3 * one, 5 * one), "unnamed"), ((3 * one, 15.3 * 2**20), "exactly"),
-                          ((11.4, 15.3), "in bytes"), (4 * one, "two numbers"), ("lots", "two numbers"),
+                          ((3 * one, 5 * one), "unnamed"), ((3 * one, 24.4 * 2**20), "exactly"),
+                          ((18.3, 24.4), "in bytes"), (4 * one, "two numbers"), ("lots", "two numbers"),
                           ((1234, 5678), "in bytes"), ((2 * one + 1, 7 * one + 3), "line by line")]:
         ex.check_peak_bytes(mistake)
         out = capsys.readouterr().out
-        assert "not yet" in out and says in out and "16,000,000" not in out and "4 N K" not in out, (mistake, out)
+        assert "not yet" in out and says in out and "25,600,000" not in out and "4 N K" not in out, (mistake, out)
 
 
 def test_log_likelihood_check_says_when_the_points_are_not_summed(capsys):

@@ -53,14 +53,18 @@ assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum
 assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
 assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
 assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
-assert (3 * 50_000 * 10 * 8, log_pdfs_peak_bytes(50_000, 10, 1, torch.float64)) == (12_000_000, 16_000_000)  # Solution 4.3: the pair
-assert format_bytes(16_000_000) == "15.3 MiB"  # Solution 4.3
+assert (3 * 100_000 * 8 * 8, log_pdfs_peak_bytes(100_000, 8, 1, torch.float64)) == (19_200_000, 25_600_000)  # Solution 4.3: the pair
+assert 100_000 * 8 == 800_000 and format_bytes(25_600_000) == "24.4 MiB"  # Solution 4.3
+from gmm_helpers.teach.exercises import EXERCISE_4_3_SIZES
+_sliders = {w.description: w.options for w in memory_explorer().children[:3]}  # Exercise 4.3: sizes the widget offers
+assert EXERCISE_4_3_SIZES == (100_000, 8, 1, torch.float64) and all(v in _sliders[name] for v, name in zip(EXERCISE_4_3_SIZES, ("N points", "K components", "D dimensions")))
 assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
 assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
 _grid = [(n, k, d) for n in (1, 100, 4096 * 25, 10**6) for k in (1, 2, 3, 32, 64) for d in (2, 3, 32, 64, 784)]  # D >= 2
 _loop = lambda n, k, d: max((k - 1) * n + 2 * n * d, 2 * n * k)  # noqa: E731  c21's loop count
-assert all(k * n + 2 * n * d <= (k_ - 1) * n + 2 * n * d for n, k_, d in _grid for k in range(k_))  # c21: call k's row grows with k
+assert all(k * n + 2 * n * d <= (k_ - 1) * n + 2 * n * d for n, k_, d in _grid for k in range(k_))  # c24: the row grows with k
+assert all(2 * n * k * d + n * k < 3 * n * k * d and n * d + n < 2 * n * d for n, k, d in _grid)  # c24: at the .sum (square dead) less than at the division
 assert all(log_pdfs_peak_bytes(n, k, d, torch.float32, "loop") // 4 == _loop(n, k, d) for n, k, d in _grid)
 assert all(log_pdfs_peak_bytes(n, k, d, torch.float32, "broadcast") // 4 == 3 * n * k * d for n, k, d in _grid)
 assert log_pdfs_peak_bytes(100, 1, 1, torch.float32, "loop") // 4 == 300 > _loop(100, 1, 1)  # D = 1: 03's last line, three (N,), can hold more
@@ -118,6 +122,8 @@ for n_, k_, d_ in sizes[1:]:  # the last chunk is shorter and holds less; the he
     assert _r and 3 * _r * k_ * d_ + (n_ - _r) * k_ < 3 * B * k_ * d_ + (n_ // B - 1) * B * k_
     assert log_pdfs_peak_bytes(n_, k_, d_, torch.float32, "chunked") == 4 * max(3 * B * k_ * d_ + (n_ // B - 1) * B * k_, 2 * n_ * k_)
 assert [format_bytes(log_pdfs_peak_bytes(n, k, k, torch.float32, "chunked")) for n, k, _ in sizes[1:3]] == ["12.2 MiB", "59.5 MiB"]
+_joins = [2 * n * k > 3 * B * k * d + (n // B - 1) * B * k for n, k, d in sizes[1:]]  # c53: which term sets the peak
+assert [n for n, _, _ in sizes[1:]] == [10**4, 10**5, 10**6] and _joins == [False, False, True]  # chunk, chunk, the join
 for _n, _k, _d, _r in [(4096 * 3 + 100, 4, 2, 100), (4096 * 3 + 4000, 4, 2, 4000), (4096 * 5 + 3500, 8, 16, 3500), (4096 * 5 + 4090, 8, 16, 4090)]:
     _short, _full = 3 * _r * _k * _d + (_n - _r) * _k, 3 * 4096 * _k * _d + (_n - _r - 4096) * _k  # the helper compares both chunks
     assert log_pdfs_peak_bytes(_n, _k, _d, torch.float32, "chunked") // 4 == max(_short, _full, 2 * _n * _k)
