@@ -107,21 +107,6 @@ _ll = torch.log((w.double() * torch.exp(-((x.double()[:, None] - _mu) ** 2) / (2
 (_grad,) = torch.autograd.grad(_ll, _mu)
 assert torch.allclose(_grad, (r.double() * (x.double()[:, None] - mu.double())).sum(dim=0) / var.double(), atol=1e-6)
 assert torch.allclose(new_mu, (r * x[:, None]).sum(dim=0) / r.sum(dim=0))  # the M-step's mean: that equation with r held fixed
-# the bound figure: the teaser's poor start; along component 2's x_0 mean, F (purple) touches l (black) at theta_old,
-# lies below it, peaks at the M-step's value, and l rises there at least as much as F
-from gmm_helpers import log_responsibilities
-from gmm_helpers.teach.figures import BOUND_COLOUR, bound_along_mean
-
-_start32 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(truth)
-assert torch.allclose(poor_start.means, _start32.means.double(), atol=1e-5)  # the teaser's start
-_old = float(poor_start.means[2, 0])
-_top = float(m_step(X64, log_responsibilities(X64, poor_start).exp()).means[2, 0])
-(_l_old, _l_top), (_F_old, _F_top) = (v.tolist() for v in bound_along_mean(X64, poor_start, 2, 0, [_old, _top]))
-assert abs(_l_old - _F_old) < 1e-9 and _F_top > _F_old and _l_top - _l_old >= _F_top - _F_old > 0
-_l, _F = bound_along_mean(X64, poor_start, 2, 0, torch.linspace(_old - 3.4, _old + 4.6, 121, dtype=torch.float64))
-assert (_F <= _l + 1e-9).all() and _F.max() <= _F_top + 1e-9
-assert _l.max() > _l_top + 0.05  # the M-step stops short of l's own top along the slice
-assert bound_ax.lines[0].get_color() == "black" and bound_ax.lines[1].get_color() == BOUND_COLOUR  # black l, purple F
 
 
 # %% em-at-work-teaser
@@ -198,6 +183,26 @@ assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the c
 assert f"{_truth_pp - per_point[27]:.4f}" == "0.0001"  # at 27 just below the line, by 0.0001 per point
 _lo, _hi = fig.axes[3].child_axes[0].get_ylim()  # the teaser's inset
 assert _truth_pp - per_point[27] < (_hi - _lo) / 100  # "too little to see there": under 1% of the inset's height
+
+
+# %% bound-picture
+# the bound figure: the teaser's poor start; along component 2's x_0 mean, F (purple) touches l (black) at theta_old,
+# lies below it, peaks at the M-step's value, and l rises there at least as much as F
+from gmm_helpers import log_responsibilities
+from gmm_helpers.teach.figures import BOUND_COLOUR, bound_along_mean
+
+_start32 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(truth)
+assert torch.allclose(poor_start.means, _start32.means.double(), atol=1e-5)  # the teaser's start
+_old = float(poor_start.means[2, 0])
+_top = float(m_step(X64, log_responsibilities(X64, poor_start).exp()).means[2, 0])
+(_l_old, _l_top), (_F_old, _F_top) = (v.tolist() for v in bound_along_mean(X64, poor_start, 2, 0, [_old, _top]))
+assert abs(_l_old - _F_old) < 1e-9 and _F_top > _F_old and _l_top - _l_old >= _F_top - _F_old > 0
+_l, _F = bound_along_mean(X64, poor_start, 2, 0, torch.linspace(_old - 3.4, _old + 4.6, 121, dtype=torch.float64))
+assert (_F <= _l + 1e-9).all() and _F.max() <= _F_top + 1e-9
+assert _l.max() > _l_top + 0.05  # the M-step stops short of l's own top along the slice
+assert bound_ax.lines[0].get_color() == "black" and bound_ax.lines[1].get_color() == BOUND_COLOUR  # black l, purple F
+assert (f"{fit.log_likelihoods[0] / N:.2f}", f"{fit.log_likelihoods[1] / N:.2f}") == ("-7.68", "-4.23")  # the teaser's first iteration
+assert _l_top < fit.log_likelihoods[1] / N  # the slice's rise is smaller than the full first iteration's
 
 
 # %% weight-volume-not-height
