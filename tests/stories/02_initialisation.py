@@ -96,7 +96,9 @@ assert _fails == {"greedy": [5], "plain": [8, 9, 15, 19]}  # after the Lloyd ite
 import inspect  # the stop: fit_em's default tol, 1e-6 per point
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6
 assert [f"{per_point[s]:.3f}" for s in (0, 5)] == ["-3.779", "-4.028"]
-assert f"{gap:.3f}" == "0.249" and f"{N * gap:.1f}" == "149.5"  # the data e^149.5 times more likely under seed 0's fit
+assert f"{gap:.3f}" == "0.249" and f"{N * gap:.1f}" == "149.5"  # as printed
+import math  # "about e^150 (10^65) times": the printed 0.249 x 600 and 149.5 both round to 150
+assert N == 600 and round(N * 0.249, -1) == round(N * gap, -1) == 150 and f"{150 / math.log(10):.0f}" == f"{N * gap / math.log(10):.0f}" == "65"
 assert f"{fits[5].params.variances[tall, 1]:.2f}" == "7.29" and nearest_means(fits[5].params.means, truth.means.double())[tall] == 1  # kept, orange
 assert fit_poor.converged and (fit_poor.n_iter, fits[0].n_iter) == (32, 6)  # the poor start: 32 iterations against 6
 assert f"{per_point_poor:.3f}" == f"{per_point[0]:.3f}" == "-3.779" and abs(per_point_poor - per_point[0]) < 1e-6  # the same fit
