@@ -62,6 +62,8 @@ assert key.y1 < ax.bbox.y0  # the key sits below the axes: over no line, the dot
 H_1, H_2 = ell_minus_Q[1], ell_minus_Q[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
 assert (f"{H_1:.3f}", f"{ell_minus_Q[2] - H_1:.3f}", f"{ell_minus_Q[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
 assert H_2 > ell_minus_Q[2] and qs[3] < qs[2]  # half-step 3: the new H exceeds the old l - Q, so Q falls
+assert lls[3] == lls[2]  # an E-step keeps l, so Q_new - Q_old = (l - Q)_old - H_new
+assert f"{float(f'{ell_minus_Q[2]:.3f}') - float(f'{H_2:.3f}'):.3f}" == f"{qs[3] - qs[2]:.3f}" == "-0.058"  # 0.359 - 0.417, from the table
 assert (qs[1:5].diff() < 0).nonzero().flatten().tolist() == [1]  # of half-steps 1-4 only 2 -> 3 (an E-step) lowers Q
 table = [(lls[h], qs[h], ell_minus_Q[h if h % 2 else h - 1]) for h in range(1, 5)]  # the printed rows: l, Q, H
 assert [f"{l:.3f}/{q:.3f}/{h:.3f}/{q + h:.3f}/{l - q - h:.3f}" for l, q, h in table] == [
