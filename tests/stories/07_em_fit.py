@@ -196,12 +196,16 @@ assert 3e-8 < abs(float(fit32.log_likelihoods[-1]) / N - float(log_px_64.mean())
 error_32 = abs(float(fit32.log_likelihoods[-1]) / N - float(log_px_64.mean()))  # "comparable to the last rise itself"
 assert 0.05 * float(rises[-1]) < error_32 < 5 * float(rises[-1])
 assert fits["random data points", 5].n_iter == 87 and 87 - stop_5_32 >= 10  # seed 5 stops well before its float64 twin
+rises_5 = fits["random data points", 5].log_likelihoods.diff() / N  # (87,): iteration t's rise is rises_5[t - 1]
+assert rises_5[58] > 1.5e-6 and (rises_5[59:86] < 1.5e-6).all() and (rises_5[59:86] > 1e-6).all()  # "under 1.5 x tol from iteration 60 on"
 
 
 # %% optional-close-fit
 assert all(fit_error < 3 and labelled_error < 3 for fit_error, labelled_error, _ in worst.values())
 assert f"{max(difference for _, _, difference in worst.values()):.1f}" == "0.5"  # the fit is within half an se of the labelled estimates
 assert f"{max(fit_error for fit_error, _, _ in worst.values()):.1f}" == "2.3"
+assert f"{long_lam:.2f}" == "0.30" and f"{1 - long_lam:.0%}" == "70%"  # lambda: the largest fraction of missing information
+assert f"{1 / (1 - long_lam) ** 0.5:.1f}" == "1.2"  # worst direction: se without labels / se with labels = 1 / sqrt(1 - lambda)
 assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 / 2 ** 0.5)).item():.4f}" == "0.0455"  # the text: the largest of 15 misses exceeds 2 standard errors about half the time
 
 
