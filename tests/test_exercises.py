@@ -227,7 +227,8 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
     for answer in (by_hand, list(by_hand), (19_200_000.0, 2.56e7), torch.tensor(by_hand), np.array(by_hand)):
         ex.check_peak_bytes(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
-    for mistake, says in [((4 * one, 4 * one), "diff**2 is no longer alive"), ((3 * one, 3 * one), "count diff too"),
+    for mistake, says in [((4 * one, 4 * one), "diff**2 is no longer alive"), ((3 * one, 3 * one), "count every tensor alive"),
+                          ((3 * one, 2 * one), "count every tensor alive"),  # 8 bytes a number, two tensors: not a 4-byte slip
                           ((one, 4 * one), "one tensor"), ((3 * N * K * 4, 4 * N * K * 4), "8 bytes per number"),
                           ((3 * one, 5 * one), "unnamed"), ((3 * one, 24.4 * 2**20), "exactly"),
                           ((18.3, 24.4), "in bytes"), (4 * one, "two numbers"), ("lots", "two numbers"),

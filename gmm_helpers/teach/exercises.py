@@ -881,9 +881,9 @@ def check_peak_bytes(answer) -> None:
         elif values[0] == 4 * one:
             hint = ("At the second line's .sum, diff**2 is no longer alive: it is unnamed, so it died when the division "
                     "that used it returned. Count that line's moments again.")
-        elif values[1] == 3 * one:
-            hint = ("At the last line, count diff too: it is named, so it stays alive until the function returns. At "
-                    "D = 1 each tensor holds only N K numbers.")
+        elif values[0] == 3 * one and values[1] in (2 * one, 3 * one):  # 8 bytes a number (the first count is right)
+            hint = ("At the last line, count every tensor alive at its worst moment: diff (named, so alive until the "
+                    "function returns) and each (N, K) tensor the line makes. At D = 1 each holds only N K numbers.")
         elif any(v == one for v in values):
             hint = "That is one tensor of N K numbers: how many are alive at the same moment?"
         elif values[1] == 2 * one or any(v in (one / 2, 3 * one / 2, 5 * one / 2) for v in values):  # 4 bytes a number
