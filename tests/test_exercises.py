@@ -51,6 +51,10 @@ def log_of_density(x, mean, variances):  # Exercise 3.4's mistake: the density f
     return ((-((x - mean) ** 2) / (2 * variances)).exp() / (2 * math.pi * variances).sqrt()).prod().log()
 
 
+def log_of_product_of_variances(x, mean, variances):  # Exercise 3.4's other mistake: log(prod) for sum(log)
+    return -0.5 * (len(x) * math.log(2 * math.pi) + torch.log(variances.prod()) + ((x - mean) ** 2 / variances).sum())
+
+
 def solution_spherical(X, means, variances):
     N, D = X.shape
     sq = ((X[:, None, :] - means[None]) ** 2).sum(dim=2)
@@ -1174,7 +1178,8 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
     from gmm_helpers import component_log_pdfs
 
     cases = ex.exercise_3_4_cases()
-    assert [len(x) for x, _, _ in cases] == [2, 5, 600] and cases[2][0].dtype == torch.float32
+    assert [len(x) for x, _, _ in cases] == [2, 5, 600, 600] and cases[3][0].dtype == torch.float32
+    assert cases[3][2].prod() == 0 and cases[3][2].double().prod() == 0  # the variances' product underflows
     x, mean, variances = cases[2]
     assert log_of_density(x, mean, variances) == -math.inf  # the density itself underflows
     assert cases[1][2].min() == 1e-3 and cases[1][2].max() == 1e3  # variances far from 1
@@ -1205,6 +1210,8 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
         assert sys.getprofile() is None  # the watch is removed after the check
     mistakes = [
         (log_of_density, "never compute the density"),
+        (log_of_product_of_variances, "variances.log().sum()"),
+        (lambda x, m, v: log_of_product_of_variances(x.double(), m.double(), v.double()), "variances.log().sum()"),
         (loop_of_density, "never compute the density"),
         (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * len(x) * math.log(2 * math.pi), "the 1/2 multiplies log(2 pi)"),
         (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * v.log().sum(), "applies to log sigma^2_d"),

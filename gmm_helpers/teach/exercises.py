@@ -660,8 +660,10 @@ def check_overflow_dimension(answer) -> None:
 
 def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Exercise 3.4's points, each ``(x, mean, variances)`` of shape (D,): component 0 of ``toy_params()`` at
-    (0, 0) (Exercise 3.1); D = 5 with variances from 1e-3 to 1e3; and D = 600 in float32, whose density, about
-    e^-1200, is 0 in float32 and in float64 alike (only its log can be computed)."""
+    (0, 0) (Exercise 3.1); D = 5 with variances from 1e-3 to 1e3; D = 600 in float32, whose density, about
+    e^-1200, is 0 in float32 and in float64 alike (only its log can be computed); and D = 600 in float32 with
+    variances from 0.005 to 0.02, whose product, about e^-2760, is 0 in both types, so log(prod(variances))
+    is -inf (only the sum of their logs works)."""
     g = torch.Generator().manual_seed(34)
     truth = toy_params(torch.float64)
     cases = [(torch.zeros(2, dtype=torch.float64), truth.means[0], truth.variances[0])]
@@ -671,6 +673,9 @@ def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     mean = torch.randn(600, generator=g)
     variances = torch.exp(torch.empty(600).uniform_(math.log(0.25), math.log(4.0), generator=g))
     cases.append((mean + 1.5 * variances.sqrt() * torch.randn(600, generator=g), mean, variances))  # float32
+    mean = torch.randn(600, generator=g)
+    variances = torch.exp(torch.empty(600).uniform_(math.log(0.005), math.log(0.02), generator=g))  # product: 0
+    cases.append((mean + variances.sqrt() * torch.randn(600, generator=g), mean, variances))  # float32
     return cases
 
 
@@ -713,9 +718,10 @@ def check_diag_log_density(fn) -> None:
 
     if fn is None:
         return _verdict("3.4", None, False, "")
-    in_logs = ("On the point with D = 600 your function does not give the log-density: the density itself, a "
-               "product of 600 factors, is about e^-1200, which is 0 even in float64, so the log of it is -inf. Stay in "
-               "the log domain: add up the D log terms and never compute the density.")
+    in_logs = ("On a point with D = 600 your function does not give the log-density: a product of 600 numbers, "
+               "the density (about e^-1200 on one point) or the variances (about e^-2760 on another), is 0 even in "
+               "float64, so its log is -inf. Stay in the log domain: add up the D log terms, with the sum of the logs "
+               "of the variances, variances.log().sum(), and never compute the density or a product.")
 
     def explain(exc):  # math.log(0): the density was computed first, and it underflowed
         return in_logs if isinstance(exc, ValueError) and "math domain error" in str(exc) else None

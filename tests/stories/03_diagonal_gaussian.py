@@ -13,6 +13,9 @@ for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 
     assert torch.tensor([0.5 * tiniest_d, 0.51 * tiniest_d], dtype=torch.float64).to(dtype).tolist() == [0.0, tiniest_d]
 assert (f"{factor:.3f}", f"{0.5 * (math.log(2 * math.pi) + 1):.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419", "1.419")
 assert math.isclose(factor, math.exp(-0.5) / math.sqrt(2 * math.pi), rel_tol=1e-6)  # e^{-1/2} / sqrt(2 pi)
+slope10 = torch.diff(log_density) / math.log(10)  # (599,): the black line's slope on the log10 axis, per dimension
+assert f"{-1.419 / math.log(10):.3f}" == "-0.616" and torch.allclose(slope10, torch.full_like(slope10, -0.5 * (math.log(2 * math.pi) + 1) / math.log(10)))
+assert f"{float(slope10.mean()):.3f}" == "-0.616"
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
