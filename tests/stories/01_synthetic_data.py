@@ -16,8 +16,10 @@ assert picked == 1 and [p.get_alpha() for p in ax.patches] == [0.2, 0.8, 0.2]  #
 
 # %% two-samplers
 assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
-assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers differ from the first point (both printed)
+assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers: their first labels differ (both printed)
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
+first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'torch.rand and torch.multinomial turn the same random bits into draws differently'
+assert first_u < float(weights[0]) and int(torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))) == 2  # seed 0: rand picks component 0, multinomial component 2
 n_big = 20_000  # the same distribution (multinomial: 'the same law as the cumulative sums'): both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
                    sample_gmm(truth, n_big, generator=torch.Generator().manual_seed(1))):
@@ -27,7 +29,17 @@ for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator
     assert ((est_s.variances - variances).abs() < 5 * variances * (2 / nk_s).sqrt()).all()
 
 
+# %% timing
+assert 10e-6 < loop_s / N_timing < 1e-3  # 'tens of microseconds at every point' (loose above: a busy machine is slower)
+assert loop_s / vectorised_s > 10  # 'the vectorised form [pays it] a handful of times': far faster
+
+
 # %% likelihood-slice
+shrunk = [truth._replace(means=truth.means.double().index_put((torch.tensor(0),), X[0].double()), weights=truth.weights.double(),
+                         variances=truth.variances.double().index_put((torch.tensor(0),), torch.full((2,), s, dtype=torch.float64)))
+          for s in (1e-8, 1e-16, 1e-32)]  # 'for a mixture, l has no largest value': component 0 on one point, its variance -> 0
+ll_shrunk = [float(log_likelihood(X.double(), p_s)) for p_s in shrunk]
+assert ll_shrunk[0] + 15 < ll_shrunk[1] < ll_shrunk[2] - 30  # grows like log(1 / variance): without bound
 assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15"  # the true value: 2.15 lower (a total)
 assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
 parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
