@@ -50,6 +50,8 @@ from torch.distributions import Independent, Normal
 _single_at_gap = Independent(Normal(one_gaussian_mean, one_gaussian_variances.sqrt()), 1).log_prob(points[0]).exp()
 assert f"{density_inline[0]:.4f}" == "0.0117" and f"{_single_at_gap:.4f}" == "0.0293" and density_inline[0] < _single_at_gap / 2
 assert f"{density_inline[3]:.0e}" == "1e-05" and density_inline[3] < density_inline[:3].min() / 1000  # the unlikely point
+_peak = 1 / (2 * math.pi * float(one_gaussian_variances.sqrt().prod()))  # the single Gaussian's peak, 1 / (2 pi 2.65 2.05)
+assert [f"{v:.2f}" for v in one_gaussian_variances.sqrt().tolist()] == ["2.65", "2.05"] and f"{_peak:.4f}" == "0.0293"
 
 
 # %% fitting-chicken-egg
