@@ -108,6 +108,7 @@ for t in (6, 12):  # green's mean is pulled to the big left group's edge: nearer
     green_mean = ordered.history[t].means[2]
     assert (green_mean - truth.means[0]).norm() < (green_mean - truth.means[2]).norm()
 assert f"{handed_over[0]:.0f}" == "101" and (f"{handed_over[5:20].min():.0f}", f"{handed_over[5:20].max():.0f}") == ("6", "17")  # why slow
+assert 12 <= 5 + int(handed_over[5:20].argmin()) <= 14 and handed_over[5:20].min() < handed_over[16] < handed_over[19] < handed_over[21]  # from iteration 15, faster
 assert set(stages) == {0, 1, 6, 12, 20, 24, 32} and all(stages[t] == "plateau" for t in (6, 12, 20))  # the strip: the text's iterations
 assert owners_of_lower_right(ordered.history[24])[2] >= 130 and owners_of_lower_right(ordered.history[32])[2] >= 140  # taken over
 assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)  # the truth's order
