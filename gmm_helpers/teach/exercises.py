@@ -865,7 +865,7 @@ EXERCISE_4_3_SIZES = (100_000, 8, 1, torch.float64)  # N, K, D, dtype (a setting
 def check_peak_bytes(answer) -> None:
     """Exercise 4.3: for ``EXERCISE_4_3_SIZES`` (D = 1), the bytes the broadcast form's tensors hold at the worst
     moment of its second line and of its last line, as a pair (second, last) of exact integers: 3 N K and 4 N K
-    numbers (``diff``, named, is still alive at the last line), 8 bytes each. Exact, as a count of bytes is: 15.3 MiB
+    numbers (``diff``, named, is still alive at the last line), 8 bytes each. Exact, as a count of bytes is: 24.4 MiB
     read off the widget's bar does not pass. The pair separates the right count from the mistake of keeping
     ``diff**2`` alive at the ``.sum`` (4 N K at both lines), which gives the same peak."""
     from ..likelihoods import broadcast_memory_bytes, log_pdfs_peak_bytes
