@@ -1030,7 +1030,7 @@ def check_e_step(fn) -> None:
     # a result computed in float32 is right to float32's rounding, not float64's
     rtol, atol = (1e-10, 1e-8) if got.dtype == torch.float64 else (1e-5, 1e-5)
     got = got.detach().to(torch.float64)
-    same = lambda a, b: a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))  # noqa: E731
+    same = lambda a, b: _close(a, b, rtol=rtol, atol=atol)  # noqa: E731 - shapes equal and values close
     finite = bool(torch.isfinite(got).all()) if got.numel() else False
     if got.shape == (K, N):
         hint = "Your table is (K, N): return one row per point and one column per component, (N, K)."
@@ -1204,7 +1204,7 @@ def check_m_step(fn) -> None:
     # a result computed in float32 is right to float32's rounding, not float64's
     rtol, atol = (1e-8, 1e-10) if all(part.dtype == torch.float64 for part in parts) else (1e-5, 1e-6)
     w, m, v = (part.to(torch.float64) for part in parts)
-    same = lambda a, b: a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))  # noqa: E731
+    same = lambda a, b: _close(a, b, rtol=rtol, atol=atol)  # noqa: E731 - shapes equal and values close
     parts = [same(w, expected.weights), same(m, expected.means), same(v, expected.variances)]
     nk = resp.sum(dim=0)[:, None]  # (K, 1)
     spread = expected.variances - reg  # the weighted variances around the new means, before reg_covar
