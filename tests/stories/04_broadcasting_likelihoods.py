@@ -86,7 +86,7 @@ assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in opt
 assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * n * k * d if d > 1 else 4 * n * k)
            for n, k, d, dt in options)  # the broadcast bar: 3NKD, and 4NK at D = 1
 assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 * 4 * n * max(k, d)
-           for n, k, d, dt in options for form in ("loop", "expanded"))  # "a few tensors of NK or ND numbers"
+           for n, k, d, dt in options for form in ("loop", "expanded"))  # c34: "never hold NKD numbers": a few tensors of NK or ND
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
 assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**36  # c28: the axis, 1 MiB to 64 GiB, just below and above the bars
 assert all(log_pdfs_peak_bytes(*o, 'chunked') == log_pdfs_peak_bytes(*o) for o in options if o[0] <= 4096)  # c34: one chunk = the broadcast bar
