@@ -17,6 +17,13 @@ assert picked == 1 and [p.get_alpha() for p in ax.patches] == [0.2, 0.8, 0.2]  #
 # %% two-samplers
 assert f"{1 - math.exp(-0.5):.0%}" == "39%" and f"{1 - math.exp(-2):.0%}" == "86%"  # the legend's 1- and 2-sigma ellipse shares in 2-D (00)
 assert labels_loop[0] == 0 != labels[0] == 2  # the two samplers: their first labels differ (both printed)
+g_alt, cum_64, alt = torch.Generator().manual_seed(0), torch.cumsum(weights.double(), dim=0), []  # 'Order': sample_gmm's
+for n in range(N):  # label rule (a float64 uniform per label), but alternating label and noise as the loop does:
+    alt.append(int((cum_64 <= torch.rand(1, dtype=torch.float64, generator=g_alt)).sum())); torch.randn(D, generator=g_alt)
+assert alt[0] == labels[0] and alt[1] != labels[1]  # the same first label, then the order alone makes them differ
+g_first, cum_32 = torch.Generator().manual_seed(0), torch.cumsum(weights, dim=0)  # and the loop's rule, all labels first:
+first_all = [int((cum_32 <= torch.rand(1, generator=g_first)).sum()) for n in range(N)]
+assert first_all[0] == labels_loop[0] and first_all[1] != labels_loop[1]
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
 first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'torch.rand and torch.multinomial turn the same random bits into draws differently'
 assert first_u < float(weights[0]) and int(torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))) == 2  # seed 0: rand picks component 0, multinomial component 2
@@ -67,6 +74,10 @@ for p, gap in zip((truth, from_labels), gaps):  # the gap is -(1/N) sum_n log r_
     log_r = weighted_log_pdfs(X, p) - weighted_log_pdfs(X, p).logsumexp(dim=1, keepdim=True)
     assert abs(gap + float(log_r[torch.arange(N), labels].mean())) < 1e-5
 assert all(0 < g < 0.05 for g in gaps) and abs(gaps[0] - gaps[1]) < 0.001  # near 0 and nearly constant
+assert [f"{g:.2f}" for g in gaps] == ["0.02", "0.02"]  # 'the gap, about 0.02, is nearly the same in both rows'
+for p in (truth, from_labels):  # 'that share [the true component's] is near 1 almost everywhere': above 0.9 at 98% of the points
+    w_p = weighted_log_pdfs(X, p)
+    assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
 
 
@@ -78,7 +89,6 @@ g_10, few = torch.Generator().manual_seed(0), []  # estimation_errors' first 20 
 for r in range(20):
     few.append(int(torch.bincount(sample_gmm(truth.to(torch.float64), 10, generator=g_10)[1], minlength=K).min()))
 assert min(few) <= 1  # at N = 10 some sample has a component with no point or one
-assert abs(se_hat - math.sqrt(float(from_labels.variances[2, 1]) / 142)) < 1e-9  # 'the dotted lines ... one such standard error (ML variance)'
 
 
 # %% play-widget
@@ -98,6 +108,7 @@ assert torch.allclose(var_off[1], 4 * var_off[0], rtol=1e-4)  # up to the 1e-6 f
 
 # %% exercises
 assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
+assert abs(600 * math.sqrt(0.25 * 0.75 / 600) - math.sqrt(112.5)) < 1e-9 and f"{math.sqrt(112.5):.1f}" == "10.6"  # 600 x the fraction's SE
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
 assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
 assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: component 2
@@ -160,6 +171,13 @@ assert (off.abs() > 2.5).all() and f"{se_quarter[1]:.3f}" == "0.031" and 33 / 20
 assert float((u_samples.abs() > 2.5).double().mean()) < 0.02  # rare in the histogram of u
 assert sum(math.comb(200, c) * 0.25**c * 0.75**(200 - c) for c in range(201) if abs(c - 50) >= 16) < 0.015  # and for a fraction's u (exact binomial)
 assert f"{0.75**20:.1%}" == "0.3%"  # the left panel's odds
+missing = [s for s in range(1000)  # 'we picked seed 1 ... of seeds 0-999, only 6 miss a component at N = 20, and seed 1 is the first'
+           if int(torch.bincount(sample_gmm(truth, 20, generator=torch.Generator().manual_seed(s))[1], minlength=K).min()) == 0]
+assert len(missing) == 6 and missing[0] == 1  # seed 0 misses none: the first seeds, 0, 1, 2, would not start with this case
+both_off = [s for s in range(1000)  # 'we did not pick it: of seeds 0-999, only seed 2 gives a sample of 200 with both that far off'
+            if ((torch.bincount(sample_gmm(truth, 200, generator=torch.Generator().manual_seed(s))[1], minlength=K)[1:] / 200 - 0.25).abs()
+                > 2.5 * se_quarter[1]).all()]
+assert both_off == [2]
 
 
 # %% optional-checking-a-sampler
