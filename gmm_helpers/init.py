@@ -202,17 +202,17 @@ def init_kmeans_plusplus(
     X: torch.Tensor, K: int, generator: torch.Generator | None = None, reg_covar: float = 1e-6,
     n_local_trials: int | None = None, max_points: int = MAX_SEED_POINTS,
 ) -> GMMParams:
-    """The default start: k-means++ chooses K seed points; each seed's cluster gives a component.
+    """The default start: k-means++ picks K data points; each picked point's cluster gives a component.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
-    Seeds = ``kmeans_plusplus_means(X, K)`` (greedy by default); each point goes to its nearest seed (one
-    assignment step of k-means); component k gets the fraction of points in cluster k as its weight,
+    The picked points = ``kmeans_plusplus_means(X, K)`` (greedy by default); each point goes to its nearest
+    picked point (one assignment step of k-means); component k gets the fraction of points in cluster k as its weight,
     the cluster's centroid as its mean and the cluster's variance per dimension, around that centroid,
     plus ``reg_covar`` (the Gaussian parameters of the hard clusters, as scikit-learn computes them from
-    one-hot responsibilities; its own ``init_params="k-means++"`` puts a one-hot only at the seeds
-    themselves, giving every component the variance ``reg_covar``). A cluster of fewer than
-    two points (an isolated seed, or one whose points all went to a duplicate seed) has no spread to
+    one-hot responsibilities; its own ``init_params="k-means++"`` puts a one-hot only at the picked
+    points themselves, giving every component the variance ``reg_covar``). A cluster of fewer than
+    two points (an isolated picked point, or one whose points all went to a duplicate) has no spread to
     measure: it gets the variance of the whole data set (and weight of at least one point), so no
     component starts as a spike.
 

@@ -350,14 +350,14 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     return axes
 
 
-SEED_SHAPES = ("o", "s", "^", "D", "v", "p", "h", "*")  # plot_seeds_to_centroids: one marker per seed
+SEED_SHAPES = ("o", "s", "^", "D", "v", "p", "h", "*")  # plot_seeds_to_centroids: one marker per picked point
 
 
 def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, groups=None, colour_by=None):
-    """One Lloyd iteration from seed points (02 calls them "picked points"), in three panels: the seeds on the
-    data; each point coloured by its nearest seed (the clusters); the clusters' centroids, which become the
-    start's means. Each seed keeps one marker shape (circle, square, triangle, ...) in all three panels, and its
-    cluster's dots take that shape in panel 2, so two clusters of one colour stay apart.
+    """One Lloyd iteration from picked points (the argument ``seeds``), in three panels: the picked points on
+    the data; each point coloured by its nearest picked point (the clusters); the clusters' centroids, which
+    become the start's means. Each picked point keeps one marker shape (circle, square, triangle, ...) in all
+    three panels, and its cluster's dots take that shape in panel 2, so two clusters of one colour stay apart.
 
     Introduced in notebooks/02_initialisation.ipynb.
 
@@ -365,24 +365,25 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     ----------
     X : Tensor, shape (N, 2)
     seeds : Tensor, shape (K, 2)
-        The seed points (for example k-means++'s), in the order that gives their colours.
+        The picked points (for example k-means++'s), in the order that gives their colours.
     centres : Tensor, shape (G, 2), optional
-        The true group centres, marked with a black plus: under the seeds in panels 1 and 2, on top of the
+        The true group centres, marked with a black plus: under the picked points in panels 1 and 2, on top of the
         centroids' crosses (and smaller) in panel 3, so a centroid on a centre shows as a plus on a cross.
     axes : sequence of 3 matplotlib Axes, optional
         A new 1 x 3 figure is made when omitted.
     colours : sequence of K ints, optional
-        The component colour of each seed, its cluster and its centroid (``component_colour(colours[k])``), for
-        example the group each centroid is paired with; default: seed k gets colour k. Labels keep the seeds' order.
+        The component colour of each picked point, its cluster and its centroid (``component_colour(colours[k])``),
+        for example the group each centroid is paired with; default: picked point k gets colour k. Labels keep the
+        picked points' order.
     groups : sequence of K ints, optional
         The true group each centroid is paired with (``GMMParams.matched_to``): the colours (unless ``colours``
-        is given) and the legends say so, by group only, so a colour means one group. A seed's label names its
-        centroid's pairing ("picked point (its centroid pairs with group 1)"), since a stray seed may lie nearer
+        is given) and the legends say so, by group only, so a colour means one group. A picked point's label names
+        its centroid's pairing ("picked point (its centroid pairs with group 1)"), since a stray one may lie nearer
         another group; the legends then list the groups in order.
     colour_by : {None, "nearest"}, optional
-        "nearest" (needs ``centres``; 02's rule): in panels 1 and 2 each seed and its cluster take the colour of
-        the seed's nearest group; in panel 3 each cluster and centroid take that of the centroid's nearest
-        group, so panel 2 never depends on panel 3's centroids, and a stray seed's cluster changes colour from
+        "nearest" (needs ``centres``; 02's rule): in panels 1 and 2 each picked point and its cluster take the
+        colour of the picked point's nearest group; in panel 3 each cluster and centroid take that of the centroid's
+        nearest group, so panel 2 never depends on panel 3's centroids, and a stray picked point's cluster changes colour from
         panel 2 to panel 3 when its centroid lands in another group. Panel 2 then also draws the borders between
         the clusters (dashed), since two of them may share a colour. The legends name those groups. Overrides
         ``colours`` and ``groups``.
@@ -390,7 +391,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     Returns
     -------
     centroids : Tensor, shape (K, 2)
-        The mean of each seed's cluster (the input's dtype).
+        The mean of each picked point's cluster (the input's dtype).
     """
     from matplotlib.patheffects import withStroke
 
@@ -478,7 +479,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     return centroids
 
 
-def plot_start_shares(shares, ax=None, labels=("seeds only", "after one Lloyd iteration"), n_starts: int | None = None):
+def plot_start_shares(shares, ax=None, labels=("picked points only", "after one Lloyd iteration"), n_starts: int | None = None):
     """Grouped bars: for each scheme, the share of starts with one mean per group, one bar per stage.
 
     Introduced in notebooks/02_initialisation.ipynb.

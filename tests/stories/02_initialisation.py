@@ -29,9 +29,6 @@ assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group i
 assert start_coverage(picked_pp, truth.means) == "group 0 has no mean of its own" and f"({picked_pp[2, 0]:.2f}, {picked_pp[2, 1]:.2f})" == "(0.36, -0.18)"
 assert labels[stray] == 0 and f"{to_centre[0]:.2f}" == "2.86" and f"{to_centre[2]:.2f}" == "2.84"
 assert round(8 * (math.log(K) + 2)) == 25  # the guarantee: expected cost at most 8 (ln K + 2) times the best
-_cost = lambda centres: ((X[:, None, :] - centres[None]) ** 2).sum(dim=2).min(dim=1).values.sum()  # phi
-_after = init_kmeans_plusplus(X, K, generator=torch.Generator().manual_seed(0), n_local_trials=1).means
-assert _cost(_after) <= _cost(picked_pp)  # a Lloyd iteration never raises phi (here, seed 0)
 
 
 # %% from-picked-points-start
@@ -94,6 +91,9 @@ assert _fails == {"greedy": [5], "plain": [8, 9, 15, 19]}  # after the Lloyd ite
 
 # %% bad-start-costs
 import inspect  # the stop: fit_em's default tol, 1e-6 per point
+import json
+from pathlib import Path
+import gmm_helpers
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6
 assert [f"{per_point[s]:.3f}" for s in (0, 5)] == ["-3.779", "-4.028"]
 assert f"{gap:.3f}" == "0.249" and f"{N * gap:.1f}" == "149.5"  # as printed
@@ -107,18 +107,31 @@ _g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the 
 assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
 assert nearest_means(fits[0].params.means, truth.means.double()).sort().values.tolist() == [0, 1, 2]  # left: one mean per group
 assert [ax.get_title().split(": ")[1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point"]  # the titles' scores
-from gmm_helpers import e_step
-_r_poor = e_step(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(0)))[0]  # (N, K): at the poor start
-_r_poor = _r_poor.exp() if _r_poor.max() <= 0 else _r_poor  # responsibilities, whether e_step returns them or their logs
-_share_poor = _r_poor[labels == 2].mean(dim=0)  # (K,): where group 2's points go
-assert _share_poor.argmax() == 1 and _share_poor[1] > 0.5 and start_groups[1] == 0  # most to a blue mean, the inner one
-assert nearest_means(fit_poor.params.means, truth.means.double())[1] == 2  # it ends on group 2, so 07 (truth's colours) draws it green
-assert (start.means[1] - truth.means[2]).norm() < (start.means[2] - truth.means[2]).norm()  # "inner": the nearer of the two blue
-_r_5 = e_step(X64, init_kmeans_plusplus(X64, K, generator=torch.Generator().manual_seed(5)))[0]
-_r_5 = _r_5.exp() if _r_5.max() <= 0 else _r_5
-assert _r_5[labels == 2].mean(dim=0)[tall] > 0.99  # greedy seed 5: the tall orange component claims group 2
 assert f"{per_point_truth:.3f}" == "-3.785" and per_point_truth < per_point[0]  # the truth scores a little below the fit
-assert (labels == 2).sum() == 142 and (owner["poor"] == 1).sum() == 104 and (owner["greedy 5"] == tall).sum() == 142
+# The poor start's story (the table above; 07 animates the same fit)
+from gmm_helpers.teach.widgets import fit_in_reference_order
+assert start_groups.tolist() == [1, 0, 0] and torch.equal(fit_poor.history[0].means, start.means.double())  # 0 orange, 1 and 2 blue
+assert (start.means[1] - truth.means[2]).norm() < (start.means[2] - truth.means[2]).norm()  # "inner": the nearer blue to group 2
+assert owned_poor.shape[0] == fit_poor.n_iter + 1 and owned_5.shape[0] == fits[5].n_iter + 1  # every iteration, the start included
+_half = int((labels == 2).sum()) / 2  # 71 of 142: "most of group 2's points" means more than this
+_r0 = e_step(X64, fit_poor.history[0])[0].exp()  # (N, K): responsibilities at the start
+assert torch.allclose(fit_poor.history[1].means, (_r0.T @ X64) / _r0.sum(dim=0)[:, None])  # an M-step: weighted averages
+assert fit_poor.history[1].variances[0, 1] > 4 * start.variances[0, 1] and owned_poor[1, 0] > owned_poor[0, 0]  # orange stretches
+assert [t for t in range(len(owned_poor)) if owned_poor[t, 0] > _half] == list(range(2, 23))  # orange owns most: iterations 2 to 22
+_mid = fit_poor.history[12]  # "this same state": mid-way, two means nearest group 0, orange owning both right-hand groups
+assert nearest_means(_mid.means, truth.means.double()).tolist() == [1, 0, 0]
+assert (e_step(X64, _mid)[0].argmax(dim=1)[labels > 0] == 0).double().mean() > 0.9
+assert int(owned_poor[:, 1].min()) == 10  # the inner blue mean always owns at least 10
+assert owned_poor[22, 1] < _half < owned_poor[23, 1] and (owned_poor[23:, 1] > _half).all()  # takes group 2 over at iteration 23
+assert nearest_means(fit_poor.params.means, truth.means.double())[1] == 2  # and ends on it
+assert int(owned_5[:, [0, 2]].max()) == 0 and (owned_5[:, tall] == 142).all()  # greedy seed 5: the blue means own none, ever
+# 07 animates this same fit, and colours each component by the group it ends on: the inner blue mean is green (2) there
+_nb07 = json.loads((Path(gmm_helpers.__file__).parents[1] / "notebooks" / "07_em_fit.ipynb").read_text())
+_src07 = "".join("".join(c["source"]) for c in _nb07["cells"] if c["cell_type"] == "code")
+assert "init_random_points(X64, K, generator=torch.Generator().manual_seed(0))" in _src07 and "fit_in_reference_order(fit, truth)" in _src07
+assert "07_em_fit.gif" in _src07
+assert torch.equal(fit_in_reference_order(fit_poor, truth).history[0].means[2], fit_poor.history[0].means[1])
+assert (labels == 2).sum() == 142
 assert start_coverage(start.means, truth.means) != "one mean per group"  # the proxy: the poor start fails it, yet EM repairs it
 assert [t.get_text() for t in axes[1].texts] == ["0.17", "0.52", "0.31"]  # the figure: each mean's weight beside it
 
