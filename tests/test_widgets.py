@@ -363,8 +363,11 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
     assert ax_curve.get_ylabel() == "per point: $\\ell$, $Q$ and $F$"
     from matplotlib.colors import to_rgba
     from gmm_helpers.teach.widgets import F_COLOUR, Q_COLOUR
-    q_line, F_line = ax_curve.lines[2], ax_curve.lines[4]  # Q: one solid brown line; F: purple dashes, under l
-    assert q_line.get_linestyle() == "-" and to_rgba(q_line.get_color()) == to_rgba(Q_COLOUR) and len(q_line.get_xdata()) == 4
+    q_line, F_line = ax_curve.lines[2], ax_curve.lines[4]  # Q: solid brown, one piece per E-step's Q; F: purple dashes, under l
+    assert q_line.get_linestyle() == "-" and to_rgba(q_line.get_color()) == to_rgba(Q_COLOUR)
+    assert np.array_equal(q_line.get_xdata(), [np.nan, 0.5, 1.0, np.nan, 1.5, 2.0, np.nan], equal_nan=True)  # not joined
+    q_jumps = ax_curve.lines[5]  # each E-step after the first jumps to a new Q: dotted, from t to t + 1/2
+    assert q_jumps.get_linestyle() == ":" and np.array_equal(q_jumps.get_xdata(), [np.nan, 1.0, 1.5, np.nan], equal_nan=True)
     assert F_line.get_linestyle() == "--" and to_rgba(F_line.get_color()) == to_rgba(F_COLOUR) != to_rgba(Q_COLOUR)
     assert F_line.get_zorder() < ax_curve.lines[0].get_zorder()
     # the x-axis counts iterations: half-step h at h / 2 (E-steps at t - 1/2, M-steps at t)

@@ -593,12 +593,24 @@ def half_step_q_values(X: torch.Tensor, states) -> torch.Tensor:
     return torch.stack(values)
 
 
+def _pieces(x, values, starts, last: int):
+    """x and y for one line of unjoined two-point pieces, half-step h to h + 1 for each h in ``starts`` (cut at ``last``),
+    NaN between pieces (a piece cut to one point draws nothing: its marker shows it). Used by ``draw_half_step``."""
+    xs, ys = [np.nan], [np.nan]  # never empty, so that the line exists (draw_half_step's lines keep their order)
+    for h in starts:
+        ends = [i for i in (h, h + 1) if i <= last]
+        xs += [float(x[i]) for i in ends] + [np.nan]
+        ys += [float(values[i]) for i in ends] + [np.nan]
+    return xs, ys
+
+
 def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None, qs=None,
                    curve_to: int | None = None, key_size: float = 11):
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
     first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
     after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
-    (``half_step_q_values``; pass ``qs`` to reuse them; a solid brown line through its values). The curve's x-axis
+    (``half_step_q_values``; pass ``qs`` to reuse them): each E-step defines a new Q, so Q is drawn as one solid brown
+    segment per E-step (up to its M-step) and a dotted jump where the next E-step replaces it. The curve's x-axis
     counts iterations: half-step h is drawn at h / 2 (an E-step at t - 1/2, an M-step at t); values far below the
     scale (the start's log-likelihood, Q after the first E-step) are marked by arrows. A purple dashed step line
     (F_COLOUR, the bound's colour in ``plot_bound_slice`` too), drawn under l, is the lower bound F = Q + H of notebook 06, with H the entropy of the latest E-step's
@@ -624,14 +636,17 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         x = np.arange(len(states)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
         ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
         ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
-        # Q: one solid line through its values (an M-step climbs one Q, t - 1/2 to t; an E-step replaces it, t to t + 1/2)
-        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), color=Q_COLOUR, linewidth=2.5)
+        # Q: one solid segment per E-step's Q (its M-step climbs it, t - 1/2 to t), NaN-separated; the next E-step
+        # replaces it by a different function (t to t + 1/2): drawn as a dotted jump (lines[5], after F), not joined
+        ax_curve.plot(*_pieces(x, qs, range(1, last + 1, 2), last), color=Q_COLOUR, linewidth=2.5)
         ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=5, linestyle="none", color=Q_COLOUR)
         # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step;
         # purple dashes under l's black line, so that F shows only where it leaves l
         h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
         ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=F_COLOUR, linewidth=3,
                       linestyle="--", zorder=1.8)
+        ax_curve.plot(*_pieces(x, qs, range(2, last, 2), last), color=Q_COLOUR, linewidth=1.8,
+                      linestyle=":")  # E-step t + 1 (t to t + 1/2): a new Q, not a move along the old one
         ax_curve.set_xlim(-1.25, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
         # the scale of the states after the first M-step: the start is usually far below
         top = float(lls.max())
@@ -658,6 +673,8 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
         ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
                                  Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
                                         label="$Q$: current $\\theta$, last E-step's $r$"),
+                                 Line2D([], [], color=Q_COLOUR, linewidth=1.8, linestyle=":",
+                                        label="E-step: jump to a new $Q$ (dotted)"),
                                  Line2D([], [], color=F_COLOUR, linewidth=3, linestyle="--",
                                         label="bound $F = Q + H$ (under $\\ell$)")],
                        loc="upper left", fontsize=key_size)  # above l's early rise and plateau: clear of every Q square

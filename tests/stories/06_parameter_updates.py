@@ -70,8 +70,14 @@ assert [f"{l:.3f}/{q:.3f}/{h:.3f}/{q + h:.3f}/{l - q - h:.3f}" for l, q, h in ta
     "-7.683/-7.866/0.183/-7.683/0.000", "-4.228/-4.587/0.183/-4.404/0.176",
     "-4.228/-4.645/0.417/-4.228/0.000", "-4.143/-4.592/0.417/-4.174/0.032"]
 assert lls[4] - qs[4] - H_2 > 0 and abs(lls[3] - qs[3] - H_2) < 1e-12  # l - F: 0 after an E-step, > 0 after an M-step
-dip = [t for t in panels["curve"].texts if t.get_text() == "E-step 2 lowers $Q$"]  # the figure marks the dip
+dip = [t for t in panels["zoom"].texts if t.get_text() == "E-step 2 lowers $Q$"]  # the zoom marks the dip
 assert len(dip) == 1 and tuple(dip[0].xy) == (1.5, float(qs[3]))  # at t = 1.5, on Q after iteration 2's E-step
+low, high = panels["zoom"].get_ylim()  # the zoom shows half-steps 2-6 (t = 1 to 3) of l and Q, and the dip, in its box
+assert panels["zoom"].get_xlim() == (0.5, 3.1) and low < float(qs[2:7].min()) and float(lls[2:7].max()) < high
+assert float(qs[2] - qs[3]) > 0.08 * (high - low)  # ... on a scale where the dip (0.058) is visible: 9% of the height
+box = [p for p in panels["curve"].patches if isinstance(p, Rectangle)]  # the grey box on the curve: the zoom's limits
+assert len(box) == 1 and box[0].get_x() == 0.5 and abs(box[0].get_x() + box[0].get_width() - 3.1) < 1e-12
+assert abs(box[0].get_y() - low) < 1e-12 and abs(box[0].get_y() + box[0].get_height() - high) < 1e-12
 
 
 # %% watch-em-alternate
@@ -101,6 +107,34 @@ assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
 assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from t = 28, about tenfold down per iteration
 assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{gap_up:.4f}") == ("0.047", "0.206", "0.160", "0.0002")  # the plateau
 assert abs(Q_up - (l_up + H_down - gap_up)) < 1e-12  # l - Q = H + (l - F) after an M-step: Q's rise is l's, plus H's fall, less the gap's growth
+assert f"{Q_jumps:.3f}" == "0.183" and abs(Q_up - Q_jumps - q_m_steps[first:last].sum()) < 1e-12  # the rest: the M-steps 7..20
+# the handover of the lower-right group (the prose after the figure; the counts printed, and on the figure's panels)
+assert int((labels == 2).sum()) == 142 and (int(orange[0]), int(green[0])) == (38, 104)  # the start's split, as in 17
+assert (int(orange[5]), int(green[5])) == (113, 29)  # orange has most of the group by iteration 6
+assert (orange[2:23] > green[2:23]).all() and (green[23:] > orange[23:]).all()  # orange leads from t = 3 to 23, green from 24
+assert (int(orange[19]), int(green[19])) == (122, 20) and int(green[23]) == 123 and (green[27:] == 141).all()  # 141 from t = 28
+assert all(torch.equal(states[2 * t][1], states[2 * t - 1][1]) for t in range(1, 33))  # a panel after M-step t shows E-step t's r
+panel_counts = {panels[f"p{i}"].texts[-1].get_text() for i in (1, 2, 3)}
+assert panel_counts == {f"lower-right group:\n{int(orange[t - 1])} orange, {int(green[t - 1])} green" for t in (6, 20, 24)}
+assert [step // 2 for step in shown] == [0, 6, 20, 24] and [p.get_title().split(",")[0] for p in (panels["p1"], panels["p3"])] == [
+    "iteration 6", "iteration 24"]
+blue_left = [int((states[2 * t - 1][1].argmax(dim=1)[labels == 0] == 0).sum()) for t in (1, 20)]  # the big left group (296 points)
+assert blue_left[0] < 0.3 * 296 and blue_left[1] > 0.95 * 296  # meanwhile blue takes the big left group
+green_left = [int((states[2 * t - 1][1].argmax(dim=1)[labels == 0] == 2).sum()) for t in (1, 20)]
+assert green_left[0] > 200 and green_left[1] < 10  # ... and green, which held most of it at the start, is pushed out
+green_x0 = [float(states[2 * t][0].means[2, 0]) for t in (6, 20, 24)]
+assert green_x0[0] < -0.5 and green_x0[1] > green_x0[0] + 1 and green_x0[2] > 1.5  # green drifts right, into the lower right
+assert float(states[48][0].means[2, 1]) < -2  # ... the lower-right group's height (its mean, about (2, -2.6))
+# Q drawn in pieces: solid along one Q (E-step t to M-step t), dotted where the next E-step replaces it (not joined)
+q_solid, q_jumps = panels["curve"].lines[2], panels["curve"].lines[5]
+assert q_jumps.get_linestyle() == ":" and q_solid.get_linestyle() == "-"
+assert int(torch.isnan(torch.as_tensor(q_solid.get_xdata())).sum()) == 33  # 32 pieces, NaN before and after each
+solid_x = torch.as_tensor(q_solid.get_xdata())
+assert torch.equal(solid_x[~torch.isnan(solid_x)], torch.arange(1, 65, dtype=torch.float64) / 2)  # t - 1/2 to t, t = 1..32
+jump_x = torch.as_tensor(q_jumps.get_xdata())
+assert torch.equal(jump_x[~torch.isnan(jump_x)], torch.arange(2, 64, dtype=torch.float64) / 2)  # t to t + 1/2, t = 1..31
+assert any("new $Q$" in t.get_text() for t in panels["curve"].get_legend().get_texts())
+assert Q_jumps > 5 * q_m_steps[first:last].sum()  # on the plateau Q's rise is mostly dotted jumps, not M-step climbs
 
 
 # %% optional-hard-labels
