@@ -13,6 +13,7 @@ from gmm_helpers.teach.figures import (
     plot_peak_memory,
     plot_underflow,
     plot_diagonal_vs_full,
+    plot_product_density,
     plot_diagonal_tiling,
     plot_mixture_1d,
 )
@@ -137,6 +138,28 @@ def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_the
         "full covariance, 1σ", "full covariance, 2σ", "the centre (sample mean)", "diagonal covariance, 1σ",
         "diagonal covariance, 2σ", f"shaded: {by_hand:.0%} of the points,\n50% of the diagonal fit's probability"]
     assert [p.get_alpha() for p in ax.patches] == [1.0, 0.5, 1.0, 0.8]  # 2σ fainter (orange less so: it lies on yellow)
+
+
+def test_plot_product_density_reads_both_factors_and_their_product_at_the_point():
+    from torch.distributions import MultivariateNormal, Normal
+
+    mean, variances = torch.tensor([-2.5, 0.0], dtype=torch.float64), torch.tensor([1.8, 0.8], dtype=torch.float64)
+    at = torch.tensor([-4.0, 1.0], dtype=torch.float64)
+    joint, top, right = plot_product_density(mean, variances, at)
+    assert top.get_shared_x_axes().joined(top, joint) and right.get_shared_y_axes().joined(right, joint)  # same axes
+    x0, p0 = top.lines[0].get_data()  # the top curve is the 1-D density of x_0; the right one, turned, that of x_1
+    assert np.allclose(p0, Normal(-2.5, 1.8**0.5).log_prob(torch.as_tensor(x0)).exp().numpy())
+    p1, x1 = right.lines[0].get_data()
+    assert np.allclose(p1, Normal(0.0, 0.8**0.5).log_prob(torch.as_tensor(x1)).exp().numpy())
+    factors = Normal(mean, variances.sqrt()).log_prob(at).exp()
+    value = MultivariateNormal(mean, covariance_matrix=torch.diag(variances)).log_prob(at).exp()
+    assert torch.allclose(value, factors.prod())
+    (dot,) = [line for line in joint.lines if line.get_gid() == "point"]
+    assert list(dot.get_xydata()[0]) == at.tolist()
+    marks = [line.get_xydata()[0] for ax in (top, right) for line in ax.lines if line.get_gid() == "factor"]
+    assert np.allclose(marks, [[-4.0, factors[0]], [factors[1], 1.0]])  # a dot on each curve, above and beside the point
+    assert top.get_title(loc="left").endswith(f"at the dot: {value:.4f} = {factors[0]:.3f} × {factors[1]:.3f}")
+    plt.close(joint.figure)
 
 
 def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in_every_panel():

@@ -220,6 +220,86 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     return ax
 
 
+def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: int = 301):
+    """A diagonal 2-D Gaussian's density as the product of its two 1-D densities, read off at one point.
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    The large panel: the 2-D density N(x | mean, diag(variances)) as filled contours, computed by the general
+    formula (``MultivariateNormal``), not as a product. Along the top: the 1-D density of x_0; along the right
+    side: that of x_1, on the same axes. Dashed lines carry the point ``at`` to both curves; the title reads
+    the two factors there and their product, which equals the 2-D density at ``at``.
+
+    Parameters
+    ----------
+    mean, variances : Tensor, shape (2,)
+    at : Tensor, shape (2,)
+        The marked point.
+    axes : (Axes, Axes, Axes), optional
+        The 2-D panel, the top panel (sharing its x axis) and the right panel (sharing its y axis); made here
+        when not given, with a colour bar.
+    span : float
+        Each axis runs over ``span`` standard deviations either side of the mean.
+
+    Returns
+    -------
+    (joint, top, right) : the three Axes
+    """
+    from torch.distributions import MultivariateNormal, Normal
+
+    mean, variances, at = (torch.as_tensor(t).detach().cpu().double() for t in (mean, variances, at))
+    sd = variances.sqrt()
+    colour, mark = "#0072B2", "#D55E00"
+    if axes is None:
+        fig = plt.figure(figsize=(10.5, 8.5))
+        grid = fig.add_gridspec(2, 3, width_ratios=(4, 1.4, 0.15), height_ratios=(1.4, 4), wspace=0.06, hspace=0.06)
+        joint = fig.add_subplot(grid[1, 0])
+        top = fig.add_subplot(grid[0, 0], sharex=joint)
+        right = fig.add_subplot(grid[1, 1], sharey=joint)
+        bar_ax = fig.add_subplot(grid[1, 2])
+    else:
+        (joint, top, right), bar_ax = axes, None
+    x0 = torch.linspace(float(mean[0] - span * sd[0]), float(mean[0] + span * sd[0]), n, dtype=torch.float64)
+    x1 = torch.linspace(float(mean[1] - span * sd[1]), float(mean[1] + span * sd[1]), n, dtype=torch.float64)
+    g0, g1 = torch.meshgrid(x0, x1, indexing="xy")
+    density = MultivariateNormal(mean, covariance_matrix=torch.diag(variances)).log_prob(torch.stack([g0, g1], dim=-1)).exp()
+    filled = joint.contourf(g0.numpy(), g1.numpy(), density.numpy(), levels=12, cmap="viridis")
+    p0, p1 = Normal(mean[0], sd[0]).log_prob(x0).exp(), Normal(mean[1], sd[1]).log_prob(x1).exp()
+    top.plot(x0.numpy(), p0.numpy(), color=colour, linewidth=3)
+    top.fill_between(x0.numpy(), p0.numpy(), color=colour, alpha=0.2, linewidth=0)
+    right.plot(p1.numpy(), x1.numpy(), color=colour, linewidth=3)
+    right.fill_betweenx(x1.numpy(), p1.numpy(), color=colour, alpha=0.2, linewidth=0)
+    f0, f1 = (float(v) for v in Normal(mean, sd).log_prob(at).exp())  # the two factors at the point
+    value = float(MultivariateNormal(mean, covariance_matrix=torch.diag(variances)).log_prob(at).exp())
+    a0, a1 = at.tolist()
+    guide = dict(color=mark, linestyle="--", linewidth=2)
+    joint.plot([a0, a0], [a1, float(x1[-1])], **guide)  # up to the top panel
+    joint.plot([a0, float(x0[-1])], [a1, a1], **guide)  # across to the right panel
+    top.plot([a0, a0], [0, f0], **guide)
+    right.plot([0, f1], [a1, a1], **guide)
+    dot = dict(marker="o", markersize=13, color=mark, markeredgecolor="white", markeredgewidth=2, linestyle="none", zorder=5)
+    joint.plot(a0, a1, **dot, gid="point")
+    top.plot(a0, f0, **dot, gid="factor")
+    right.plot(f1, a1, **dot, gid="factor")
+    top.annotate(f"$p(x_0)$ = {f0:.3f}", (a0, f0), xytext=(-12, 6), textcoords="offset points", ha="right", va="bottom",
+                 color=mark, fontsize=15, gid="factor-label")
+    right.annotate(f"$p(x_1)$ =\n{f1:.3f}", (f1, a1), xytext=(0, 14), textcoords="offset points", ha="center", va="bottom",
+                   color=mark, fontsize=15, gid="factor-label")
+    joint.set(xlabel="$x_0$", ylabel="$x_1$", xlim=(float(x0[0]), float(x0[-1])), ylim=(float(x1[0]), float(x1[-1])))
+    top.set_ylabel("$p(x_0)$")
+    right.set_xlabel("$p(x_1)$")
+    top.set_ylim(0, 1.25 * float(p0.max()))
+    right.set_xlim(0, 1.25 * float(p1.max()))
+    top.tick_params(labelbottom=False)
+    right.tick_params(labelleft=False)
+    top.set_title("the 2-D density at $(x_0, x_1)$ is $p(x_0)\\,p(x_1)$\n"
+                  f"at the dot: {value:.4f} = {f0:.3f} × {f1:.3f}", loc="left")
+    if bar_ax is not None:
+        bar = top.figure.colorbar(filled, cax=bar_ax, label="2-D density")
+        bar.set_ticks(bar.get_ticks()[::2])  # fewer ticks: readable from the back
+    return joint, top, right
+
+
 def plot_diagonal_vs_full(Y, centre, S, ax=None):
     """A tilted cloud with its full-covariance and diagonal-covariance fits (1σ and 2σ ellipses each), and
     the two quadrants, upper left and lower right of the centre, where the diagonal fit wastes probability.

@@ -5,17 +5,28 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
+# %% product-of-1-d-densities
+assert marked.tolist() == [-4.0, 1.0] and torch.allclose(mean, torch.tensor([-2.5, 0.0], dtype=torch.float64))  # component 0
+assert torch.allclose(variance, torch.tensor([1.8, 0.8], dtype=torch.float64))
+assert torch.allclose(density_2d, factors.prod()) and 0 < density_2d < factors.min()  # the product; smaller than either factor
+assert (f"{factors[0]:.3f}", f"{factors[1]:.3f}", f"{density_2d:.4f}") == ("0.159", "0.239", "0.0380")
+assert f"{round(factors[0].item(), 3) * round(factors[1].item(), 3):.4f}" == f"{density_2d:.4f}"  # the title's rounded factors agree
+_title = top_ax.get_title(loc="left")  # the figure states the rule and reads it at the dot
+assert "is $p(x_0)\\,p(x_1)$" in _title and _title.endswith(f"at the dot: {density_2d:.4f} = {factors[0]:.3f} × {factors[1]:.3f}")
+assert top_ax.get_shared_x_axes().joined(top_ax, joint_ax) and right_ax.get_shared_y_axes().joined(right_ax, joint_ax)  # same axes
+_x0, _p0 = top_ax.lines[0].get_data()  # along the top: N(x_0 | -2.5, 1.8); along the right side: N(x_1 | 0, 0.8)
+assert torch.allclose(torch.as_tensor(_p0), Normal(mean[0], variance[0].sqrt()).log_prob(torch.as_tensor(_x0)).exp())
+_p1, _x1 = right_ax.lines[0].get_data()
+assert torch.allclose(torch.as_tensor(_p1), Normal(mean[1], variance[1].sqrt()).log_prob(torch.as_tensor(_x1)).exp())
+_levels = joint_ax.collections[0].levels  # the colours: the 2-D density, from 0 to its peak
+assert _levels[0] == 0 and _levels[-1] >= MultivariateNormal(mean, covariance_matrix=Sigma).log_prob(mean).exp()
+assert [line.get_xydata()[0].tolist() for line in joint_ax.lines if line.get_gid() == "point"] == [marked.tolist()]
+
+
 # %% logs-densities-underflow-overflow
-for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 1e38, 1e39), (torch.float64, 1e-323, 1e-324, 1e308, 1e309)):
-    stored = torch.tensor([small, too_small, large, too_large], dtype=torch.float64).to(dtype)  # roughly 1e-45 to 1e38 (float32)
-    assert stored[0] > 0 and stored[1] == 0 and stored[2] < math.inf and stored[3] == math.inf
-    tiniest_d = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # the optional section's rule: at or below half of it, 0
-    assert torch.tensor([0.5 * tiniest_d, 0.51 * tiniest_d], dtype=torch.float64).to(dtype).tolist() == [0.0, tiniest_d]
-assert (f"{factor:.3f}", f"{0.5 * (math.log(2 * math.pi) + 1):.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419", "1.419")
+assert (f"{factor:.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419")  # 0.242^D; its log -1.419 D
 assert math.isclose(factor, math.exp(-0.5) / math.sqrt(2 * math.pi), rel_tol=1e-6)  # e^{-1/2} / sqrt(2 pi)
-slope10 = torch.diff(log_density) / math.log(10)  # (599,): the black line's slope on the log10 axis, per dimension
-assert f"{-1.419 / math.log(10):.3f}" == "-0.616" and torch.allclose(slope10, torch.full_like(slope10, -0.5 * (math.log(2 * math.pi) + 1) / math.log(10)))
-assert f"{float(slope10.mean()):.3f}" == "-0.616"
+assert torch.allclose(torch.diff(log_density), torch.full((599,), float(factor.log()), dtype=torch.float64))  # the black line: exact, -1.419 per D
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
@@ -28,8 +39,6 @@ assert ax.get_yticklabels()[-1].get_text() == "exactly 0"
 inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
 assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73, then 0 (the bottom row)
 assert inset.get_yticklabels()[-1].get_text() == "exactly 0"
-assert [f"{torch.finfo(d).smallest_normal * torch.finfo(d).eps:.1e}" for d in (torch.float32, torch.float64)] == ["1.4e-45", "4.9e-324"]
-assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == ["3.4e+38", "1.8e+308"]
 
 
 # %% logs-densities-underflow-overflow-2
@@ -75,6 +84,15 @@ for dtype in (torch.float32, torch.float64):  # first inf as e^{log-density} and
 assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
 assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
 
+for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 1e38, 1e39), (torch.float64, 1e-323, 1e-324, 1e308, 1e309)):
+    stored = torch.tensor([small, too_small, large, too_large], dtype=torch.float64).to(dtype)  # roughly 1e-45 to 1e38 (float32)
+    assert stored[0] > 0 and stored[1] == 0 and stored[2] < math.inf and stored[3] == math.inf
+    tiniest_d = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # the rule below: at or below half of it, 0
+    assert torch.tensor([0.5 * tiniest_d, 0.51 * tiniest_d], dtype=torch.float64).to(dtype).tolist() == [0.0, tiniest_d]
+assert [f"{torch.finfo(d).smallest_normal * torch.finfo(d).eps:.1e}" for d in (torch.float32, torch.float64)] == ["1.4e-45", "4.9e-324"]
+assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == ["3.4e+38", "1.8e+308"]
+assert f"{tiniest:.1e}" == "4.9e-324" and tiniest == 2.0**-1074 and torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps == 2.0**-149  # the limits printed
+assert torch.finfo(torch.float32).smallest_normal == 2.0**-126 and torch.finfo(torch.float32).eps == 2.0**-23  # normal times step: 2^-149
 quoted = {torch.float32: ("1.4e-45", "7.0e-46", "3.4e+38"), torch.float64: ("4.9e-324", "2.5e-324", "1.8e+308")}
 for dtype, exponent, first, t_quoted in ((torch.float32, 150, 74, "14.36"), (torch.float64, 1075, 526, "38.58")):
     info = torch.finfo(dtype)
