@@ -307,6 +307,22 @@ def test_draw_probe_can_leave_out_the_90_percent_band():
     assert [t.get_text() for t in without.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse"]
 
 
+def test_draw_probe_label_offsets_move_a_probe_label_off_a_mean():
+    from gmm_helpers.teach.widgets import draw_probe
+
+    probes, names = ((1.5, -0.5), (2.5, 2.5), (14.0, 2.0), (14.0, -4.0)), ["A: x", "B: x", "C: x", "E: x"]
+
+    def a_clashes(fig):  # does A's label overlap a component's mean marker?
+        fig.canvas.draw()
+        ax, renderer = fig.axes[0], fig.canvas.get_renderer()
+        label = next(t for t in ax.texts if t.get_text() == "A").get_window_extent(renderer)
+        return any(label.overlaps(m.get_window_extent(renderer)) for m in ax.lines if m.get_gid() == "component")
+
+    assert a_clashes(draw_probe(toy_params(), probes=probes, names=names, lim=20))  # by default below right: on component 2's mean
+    moved = draw_probe(toy_params(), probes=probes, names=names, lim=20, label_offsets={"A": (-8, 6)})
+    assert not a_clashes(moved) and next(t for t in moved.axes[0].texts if t.get_text() == "A").get_ha() == "right"
+
+
 def test_draw_probe_marks_each_component_mean_and_1_sigma_ellipse_on_the_map():
     from matplotlib.colors import to_rgb
 

@@ -454,7 +454,7 @@ def _e_step_params(params: GMMParams, e_step: str) -> GMMParams:
 
 
 def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0.0),), e_step: str = E_STEP_CHOICES[0],
-               lim: float = 15.0, names=None, band: bool = True, centre=(0.0, 0.0)):
+               lim: float = 15.0, names=None, band: bool = True, centre=(0.0, 0.0), label_offsets=None):
     """Probe points on the map of who owns the plane, and their responsibilities as bars.
 
     Introduced in notebooks/05_posteriors.ipynb. One probe (the widget): a bar panel with each share and its log.
@@ -464,6 +464,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     around ``centre`` (the origin unless given). Each component's mean (a cross) and 1σ ellipse are drawn in its
     colour on the map (gid "component"), so a probe's place relative to each component shows. ``band=False`` leaves
     out the dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries).
+    ``label_offsets`` maps a probe's letter to its label's (dx, dy) offset in points, for a label that would
+    otherwise sit on a component's mean.
     """
     from matplotlib import patheffects
 
@@ -495,8 +497,10 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
         ax_map.plot([x1], [x2], marker="*", markersize=24 if P == 1 else 17, color="white", markeredgecolor="black", linestyle="none")
         if P > 1:
             above = x2 >= middle
-            label = ax_map.annotate(name.split()[0].rstrip(":"), (x1, x2), textcoords="offset points",
-                                    xytext=(8, 6 if above else -6), fontsize=16, weight="bold", va="bottom" if above else "top")
+            letter = name.split()[0].rstrip(":")
+            dx, dy = (label_offsets or {}).get(letter, (8, 6 if above else -6))
+            label = ax_map.annotate(letter, (x1, x2), textcoords="offset points", xytext=(dx, dy), fontsize=16, weight="bold",
+                                    ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top")
             label.set_path_effects([patheffects.withStroke(linewidth=4, foreground="white")])  # readable over the data
     if P == 1:
         ax.bar(range(K), resp[0].numpy(), color=[component_colour(k) for k in range(K)])

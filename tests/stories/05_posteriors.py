@@ -55,9 +55,8 @@ assert (joint_far == 0).all() and (joint_far / joint_far.sum()).isnan().all()  #
 assert round(torch.logsumexp(weighted_log_pdfs(far, truth), dim=1).item()) == -3338
 assert [round(v) for v in log_resp_far[1:].tolist()] == [-1152, -3927] and log_resp_far.argmax() == 0
 assert (log_resp_far[1:].exp() == 0).all()  # as probabilities, exactly 0
-assert sq_distance_far.argmin() == 1 and sq_mahalanobis_far.argmin() == 0  # nearest mean: 1; nearest in own units: 0
-assert [round(v) for v in sq_mahalanobis_far.tolist()] == [6670, 8974, 14525]
-assert [f"{v:.2f}" for v in offset] == ["-2.71", "-3.05", "-2.70"] and f"{offset.max() - offset.min():.2f}" == "0.35"  # log pi_k - c_k / 2
+assert [f"{r:.3f}" for r in log_resp_far.exp()] == ["1.000", "0.000", "0.000"]  # responsibilities (1, 0, 0)
+assert torch.allclose(c_k, D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # the c_k of "How far?" is 04's constant
 
 
 # %% pictures-responsibilities
@@ -93,7 +92,18 @@ assert [len([a for a in group if a.get_gid() == "component"]) for group in (fig.
 assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"component {k}" for k in range(K)]  # the map's own colour key
 assert all(ls[1] is None for c in fig.axes[0].collections for ls in c.get_linestyle())  # only solid lines left on the map
 assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t in fig.axes[1].texts]  # 6 shares below 0.005: unlabelled
+# the far point (60, 60) of the log-sum-exp section, referred back to: nearest mean 1, nearest in delta^2 component 0, its owner
+_sq_distance_far = ((far - means) ** 2).sum(dim=1)  # (K,): plain squared distance to each mean
+_sq_mahalanobis_far = ((far - means) ** 2 / variances).sum(dim=1)  # (K,): delta^2
+assert _sq_distance_far.argmin() == 1 and _sq_mahalanobis_far.argmin() == 0 == log_resp_far.argmax()
+assert [round(v) for v in _sq_mahalanobis_far.tolist()] == [6670, 8974, 14525]
+# A's label sits clear of every component's mean marker (below right of A it covered component 2's)
+_label_A = next(t for t in fig.axes[0].texts if t.get_text() == "A").get_window_extent()  # display units, as drawn
+_mean_marks = [m.get_window_extent() for m in fig.axes[0].lines if m.get_gid() == "component"]  # each mean's X marker
+assert len(_mean_marks) == K and not any(_label_A.overlaps(m) for m in _mean_marks)
+assert all(not t.get_window_extent().overlaps(m) for t in fig.axes[0].texts for m in _mean_marks)  # nor any other label
 # the worked point A: a_k = offset - delta^2 / 2, softmaxed to the bars
+assert [f"{v:.2f}" for v in offset] == ["-2.71", "-3.05", "-2.70"] and f"{offset.max() - offset.min():.2f}" == "0.35"  # log pi_k - c_k / 2
 assert [f"{v:.2f}" for v in a_A] == ["-7.31", "-7.26", "-8.54"] and torch.allclose(a_A, weighted_log_pdfs(torch.tensor([probes["A"]]), truth)[0])
 assert [f"{v:.2f}" for v in torch.softmax(a_A, dim=0)] == [f"{v:.2f}" for v in resp_probes["A"]]
 # "the offsets nearly cancel component 1's lead in delta^2": 0.39 in half delta^2, 0.05 left in a_k
@@ -172,9 +182,9 @@ assert f"{_routine:.3f}" == "0.012" and abs((fit_close.log_likelihoods[-1] / N_c
 ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
 assert [f"{v:.5f}" for v in ll_per_point] == ["-3.45886", "-3.45512"]  # buggy < correct EM
 assert f"{ll_per_point[1] - ll_per_point[0]:.3f}" == "0.004"  # the bug's cost in log-likelihood per point
-assert 0.28 < (ll_per_point[1] - ll_per_point[0]) / _routine < 0.39  # 'a third of that routine gain'
+assert 0.28 < (ll_per_point[1] - ll_per_point[0]) / _routine < 0.39  # about a third of that routine gain (not quoted)
 _equal = buggy._replace(weights=torch.full_like(buggy.weights, 1 / K))  # the model the weightless loop fits
-assert (f"{log_likelihood(X_close64, _equal) / N_close:.4f}", f"{ll_truth:.4f}") == ("-3.4619", "-3.4685")  # printed, quoted
+assert (f"{log_likelihood(X_close64, _equal) / N_close:.4f}", f"{ll_truth:.4f}") == ("-3.4619", "-3.4685")  # the loop's own model, equal weights
 assert ll_truth < log_likelihood(X_close64, _equal) / N_close and ll_truth < ll_per_point[0]  # with equal or its own weights it beats the truth
 assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
