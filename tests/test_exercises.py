@@ -637,10 +637,12 @@ def test_the_naive_streaming_variance_really_fails_on_the_exercise_stream():
 
 
 def misassigned_by_hand():
-    """Exercise 7.1 the way a student would: match, assign, count (an oracle independent of the check's code)."""
+    """Exercise 7.1 the way a student would: match, assign, count (an oracle independent of the check's code).
+    In float64, as notebook 07 fits the points (its X64)."""
     from gmm_helpers import fit_em, init_random_points, log_responsibilities, running_example
 
     X, labels, truth = running_example()
+    X = X.double()
     fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)))
     # nearest fitted mean for each true mean (the groups are far apart, so this is the matching)
     order = [int(((fit.params.means - truth.means[k]) ** 2).sum(dim=1).argmin()) for k in range(3)]
@@ -724,6 +726,23 @@ def test_misassigned_hints_at_label_switching(capsys):
     ex.check_misassigned(5)
     out = capsys.readouterr().out
     assert ": not yet." in out and " 2 " not in out
+
+
+def test_misassigned_reference_fit_uses_the_notebooks_dtype(capsys):
+    """7.1's reference fit runs in float64 as the notebook's X64 (or in the dtype asked for), and the check
+    still rejects the likely mistakes: the unmatched count, and the true parameters' count."""
+    X, _, truth, fit = ex._poor_start_fit()
+    assert X.dtype == truth.means.dtype == fit.params.means.dtype == torch.float64
+    assert ex._poor_start_fit(torch.float32)[3].params.means.dtype == torch.float32
+    for dtype in (torch.float64, torch.float32):
+        ex.check_misassigned(misassigned_by_hand(), dtype=dtype)
+        assert capsys.readouterr().out.endswith(": correct.\n")
+    ex.check_misassigned(1)  # what the true parameters misassign
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "true parameters" in out
+    ex.check_misassigned(599, dtype=torch.float32)  # components not matched to the truth
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "order" in out
 
 
 def test_best_of_restarts_accepts_a_tighter_tol_and_names_the_min_mistake(capsys):
