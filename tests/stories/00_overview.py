@@ -43,6 +43,24 @@ for k in range(truth.K):
 assert counts.tolist() == [296, 162, 142] and [f"{c / N:.3f}" for c in counts] == ["0.493", "0.270", "0.237"]  # the sample's shares
 
 
+# %% components-figure
+# "the answer a fit must find from the grey points of the first figure. No ellipse is tilted: a diagonal Sigma_k
+# stretches along x_0 or x_1 only"
+import numpy as np
+from matplotlib.patches import Ellipse
+
+_grey = left.collections[0].get_facecolors()[:, :3]  # the first figure's left panel: the points, all one grey
+assert len(left.collections[0].get_offsets()) == N and np.ptp(_grey, axis=1).max() < 1e-9 and np.ptp(_grey, axis=0).max() < 1e-9
+_ell = [p for p in ax.patches if isinstance(p, Ellipse)]
+assert len(_ell) == 2 * truth.K  # 1σ and 2σ per component
+for _e in _ell:
+    assert abs((_e.angle + 45) % 90 - 45) < 1e-9  # not tilted
+    _xy = _e.get_patch_transform().transform(_e.get_path().vertices)  # the outline in data coordinates
+    _k = int(((truth.means - torch.tensor(_e.center, dtype=torch.float32)) ** 2).sum(dim=1).argmin())
+    _half = (_xy.max(axis=0) - _xy.min(axis=0)) / 2  # half-extent along x_0 and along x_1
+    assert np.allclose(_half / _half[0], (truth.variances[_k].sqrt() / truth.variances[_k, 0].sqrt()).numpy(), rtol=1e-3)
+
+
 # %% density-at-points
 # the four printed densities: (0, 0) in the gap, far below the single Gaussian there; (5, 5) far from every group
 from torch.distributions import Independent, Normal
@@ -55,11 +73,33 @@ assert [f"{v:.2f}" for v in one_gaussian_variances.sqrt().tolist()] == ["2.65", 
 
 
 # %% fitting-chicken-egg
+assert N == 600 == len(X)  # "the N = 600 points"
 assert f"{per_point_truth:.4f}" == "-3.7853" and f"{per_point_truth.exp():.4f}" == "0.0227"
 assert torch.isclose(per_point_truth.exp(), oracle.log_prob(X).mean().exp())  # the geometric mean
 assert oracle.log_prob(X).exp().prod() == 0 and oracle.log_prob(X.double()).exp().prod() == 0  # the product of 600 densities underflows
 assert Normal(0.0, 0.1).log_prob(torch.tensor(0.0)).exp() > 1  # a density can exceed 1 (a narrow bell is tall) ...
 assert log_likelihood(truth.means, truth._replace(variances=truth.variances / 100)) / 3 > 0  # ... so the per-point value can be positive
+
+
+# %% why-hard
+# the derivation: d l / d mu_kd = sum_n r_nk (x_nd - mu_kd) / sigma^2_kd, against autograd on the running example (float64),
+# and its steps: r_nk = pi_k N_nk / p(x_n), and d log N_nk / d mu_kd = (x_nd - mu_kd) / sigma^2_kd
+from gmm_helpers import log_responsibilities
+
+_p = truth.to(torch.float64)
+_X = X.double()
+_means = _p.means.clone().requires_grad_(True)
+(_grad,) = torch.autograd.grad(log_likelihood(_X, _p._replace(means=_means)), _means)
+_r = log_responsibilities(_X, _p).exp()  # (N, K)
+_N = torch.exp(-((_X[:, None, :] - _p.means) ** 2) / (2 * _p.variances)).prod(dim=2) / torch.sqrt(2 * torch.pi * _p.variances).prod(dim=1)
+assert torch.allclose(_r, _p.weights * _N / (_p.weights * _N).sum(dim=1, keepdim=True))  # the share of the sum p(x_n)
+_x0 = _X[0]  # one point
+_m = _p.means.clone().requires_grad_(True)
+(_dlogN,) = torch.autograd.grad(torch.log(torch.exp(-((_x0 - _m) ** 2) / (2 * _p.variances)).prod(dim=1) / torch.sqrt(2 * torch.pi * _p.variances).prod(dim=1)).sum(), _m)
+assert torch.allclose(_dlogN, (_x0 - _p.means) / _p.variances)  # only term d's square varies; the chain rule
+assert torch.allclose(_grad, (_r[:, :, None] * (_X[:, None, :] - _p.means) / _p.variances).sum(dim=0))  # the chain's end
+_weighted = _r.T @ _X / _r.sum(dim=0)[:, None]  # (K, D): the weighted mean, with r at the truth
+assert not torch.allclose(_weighted, _p.means)  # at the truth the equation fails: solving it once moves mu_k, and so r
 
 
 # %% one-round-in-numbers
@@ -145,6 +185,11 @@ _d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
 assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
 assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
+from gmm_helpers.em import em_loop  # "stops when an iteration changes the log-likelihood per point by less than 1e-6"
+
+assert "abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol" in inspect.getsource(em_loop)
+assert fit.log_likelihoods.shape == (fit.n_iter + 1,) and abs(float(fit.log_likelihoods[-1] - fit.log_likelihoods[-2])) / N < 1e-6
+assert all(abs(float(d)) / N >= 1e-6 for d in fit.log_likelihoods.diff()[:-1])  # it stopped at the first such iteration
 assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_em adds 1e-6 to every variance
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
