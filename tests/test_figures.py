@@ -483,7 +483,7 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_b
     assert all(line.get_zorder() > 4 for line in axes[2].get_lines() if line.get_marker() == "P")  # centres over the crosses
     assert all(line.get_zorder() < 3 for line in axes[0].get_lines() if line.get_marker() == "P")  # under the picked points
     arrows = [t.arrow_patch for t in axes[2].texts if t.arrow_patch is not None]
-    assert len(arrows) == 2 and all(a.shrinkB >= 9 for a in arrows)  # ends at the cross's edge: a short move shows its head
+    assert len(arrows) == 2 and all(a.shrinkB >= 5 for a in arrows)  # ends at the cross's edge: a short move shows its head
     with pytest.raises(ValueError, match="colour_by"):
         plot_seeds_to_centroids(X, seeds, axes=axes, colour_by="nearest")  # needs centres
     plt.close(fig)

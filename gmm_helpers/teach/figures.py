@@ -516,7 +516,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         else:  # with colour_by="nearest", panel 2 colours a cluster by its seed, panel 3 by its centroid
             by_seed = colour_by == "nearest" and i == 1
             for k in (seed_order if by_seed else order):  # panel 2: each cluster's dots in its seed's shape
-                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=16 if i == 1 else 12, color=seed_colour[k] if by_seed else colour[k],
+                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=40 if i == 1 else 12, color=seed_colour[k] if by_seed else colour[k],
                            marker=shape[k] if i == 1 else "o", alpha=0.35, linewidths=0,
                            label=(f"cluster of picked point{cluster_names[k]}: {counts[k]} points" if by_seed else
                                   f"cluster{names[k]}: {counts[k]} points") if i == 1 else None)
@@ -545,7 +545,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
             labelled.add(seed_names[k])
             if i == 2:
                 arrow = ax.annotate("", C[k], S[k], zorder=5, arrowprops=dict(arrowstyle="-|>", color="black", linewidth=3,
-                                                                              mutation_scale=18, shrinkA=0, shrinkB=9))
+                                                                              mutation_scale=14, shrinkA=0, shrinkB=5))
                 arrow.arrow_patch.set_path_effects([withStroke(linewidth=6, foreground="white")])  # a white halo
                 # on top of everything, from the faded point's centre to the cross's edge, so even a short move shows
                 ax.plot(*C[k], marker="X", markersize=16, color=colour[k], markeredgecolor="white",
@@ -554,7 +554,7 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         ax.set_xlabel("$x_0$")
         ax.set_aspect("equal", adjustable="box")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=13, handletextpad=0.3,
-                  borderpad=0.3, markerscale=2.5 if i == 1 else 1.0)  # below the panel, off the data; panel 2's dots enlarged
+                  borderpad=0.3, markerscale=1.5 if i == 1 else 1.0)  # below the panel, off the data; panel 2's dots enlarged
     axes[0].set_ylabel("$x_1$")
     return centroids
 

@@ -200,29 +200,29 @@ def start_coverage(means: torch.Tensor, centres: torch.Tensor) -> str:
     return "groups " + ", ".join(map(str, lacking[:-1])) + f" and {lacking[-1]} have no mean of their own"
 
 
-def _clear_label_side(centre, means, half_axes, scale):
+def _clear_label_side(centre, means, half_axes, scale, up: bool = True):
     """Where to put a group label by ``centre`` so that it stays clear of the start means and their 1-sigma
-    ellipses (half-axes ``half_axes``, shape (K, D)), except a mean on the centre itself: the label's corner, in
-    data units, and the side it extends to (dx, dy in {-1, 1}). Upper right unless that side is crowded; the
+    ellipses (half-axes ``half_axes``, shape (K, D)), a mean on the centre itself included: the label's corner, in
+    data units, and the side it extends to (dx, dy in {-1, 1}). Above the centre (below with ``up=False``, for a
+    group low in the plot, so the label points away from the other groups) unless that side is crowded; the
     label's box is taken as about 1.9 x 0.6 units of the unscaled data (02's figures)."""
     box = torch.tensor([[x, y] for x in (0.0, 1.0, 1.9) for y in (0.0, 0.3, 0.6)], dtype=means.dtype)  # (9, 2)
-    away = (means - centre).norm(dim=1) > 0.4 * scale  # a mean on the centre: its ellipse surrounds the label anyway
-    if not bool(away.any()):
-        return centre + torch.tensor([0.4, 0.2], dtype=means.dtype) * scale, 1, 1
-    means, half_axes = means[away], half_axes[away].clamp(min=1e-12)
+    half_axes = half_axes.clamp(min=1e-12)
     best, best_clearance = None, -1.0
-    for lift in (0.2, 0.8, 1.4):  # next to the centre first, then farther out
-        for dx, dy in [(1, 1), (-1, 1), (1, -1), (-1, -1)]:
-            corner = torch.tensor([0.4 * dx, lift * dy], dtype=means.dtype) * scale
-            points = centre + corner + box * torch.tensor([dx, dy], dtype=means.dtype) * scale  # (9, 2): the label's box
-            offset = points[:, None, :] - means[None]  # (9, K, 2)
-            to_mean = offset.norm(dim=2)  # (9, K)
-            to_ellipse = ((offset / half_axes[None]).norm(dim=2) - 1).abs() * half_axes.amin(dim=1)[None]  # (9, K), roughly
-            clearance = float(torch.minimum(to_mean, to_ellipse).min()) / scale
-            if clearance >= 0.3:  # clear enough: keep the first such place in the list
-                return centre + corner, dx, dy
-            if clearance > best_clearance:
-                best, best_clearance = (centre + corner, dx, dy), clearance
+    first = 1 if up else -1
+    for dy in (first, -first):  # the preferred side first, at any distance
+        for lift in (0.2, 0.8, 1.4, 2.0):  # next to the centre first, then farther out
+            for dx in (1, -1):
+                corner = torch.tensor([0.4 * dx, lift * dy], dtype=means.dtype) * scale
+                points = centre + corner + box * torch.tensor([dx, dy], dtype=means.dtype) * scale  # (9, 2): the label's box
+                offset = points[:, None, :] - means[None]  # (9, K, 2)
+                to_mean = offset.norm(dim=2)  # (9, K)
+                to_ellipse = ((offset / half_axes[None]).norm(dim=2) - 1).abs() * half_axes.amin(dim=1)[None]  # (9, K), roughly
+                clearance = float(torch.minimum(to_mean, to_ellipse).min()) / scale
+                if clearance >= 0.3:  # clear enough: keep the first such place in the list
+                    return centre + corner, dx, dy
+                if clearance > best_clearance:
+                    best, best_clearance = (centre + corner, dx, dy), clearance
     return best
 
 
@@ -263,7 +263,8 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
             ax.plot(float(c[0]), float(c[1]), marker="+", markersize=26, markeredgewidth=3, color="black",
                     linestyle="none", zorder=1.5)  # thin lines under the start means' crosses (size 13, zorder 2) and
             # longer, so a mean on a centre shows as a cross on a plus
-            corner, dx, dy = _clear_label_side(c, start.means, start.variances.sqrt(), scale)
+            corner, dx, dy = _clear_label_side(c, start.means, start.variances.sqrt(), scale,
+                                                 up=bool(c[1] >= centres[:, 1].mean() * scale))  # away from the others
             ax.annotate(f"group {g}", (float(c[0]), float(c[1])), xytext=corner.tolist(), textcoords="data",
                         ha="left" if dx > 0 else "right", va="bottom" if dy > 0 else "top",
                         fontsize=14, fontweight="bold", color="black", zorder=1.5,  # no box: it hid means and ellipses;
