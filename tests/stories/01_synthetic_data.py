@@ -27,6 +27,9 @@ assert first_all[0] == labels_loop[0] and first_all[1] != labels_loop[1]
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
 first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'torch.rand and torch.multinomial turn the same random bits into draws differently'
 assert first_u < float(weights[0]) and int(torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))) == 2  # seed 0: rand picks component 0, multinomial component 2
+assert f"{first_rand.item():.4f}" == "0.4963" and f"{first_multinomial.item():.4f}" == "0.9701"  # the printed uniforms
+v_multinomial = torch.rand(N, dtype=torch.float64, generator=torch.Generator().manual_seed(0))  # 'multinomial acts on 0.9701':
+assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_multinomial[:, None]).sum(dim=1), labels)  # its labels, all 600
 n_big = 20_000  # the same distribution (multinomial: 'the same law as the cumulative sums'): both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
                    sample_gmm(truth, n_big, generator=torch.Generator().manual_seed(1))):
@@ -38,7 +41,7 @@ for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator
 
 # %% timing
 assert 10e-6 < loop_s / N_timing < 1e-3  # 'tens of microseconds at every point' (loose above: a busy machine is slower)
-assert loop_s / vectorised_s > 10  # 'the vectorised form [pays it] a handful of times': far faster
+assert loop_s / vectorised_s > 3  # (loose: on a loaded 2-core machine the ratio falls from ~500 to ~5) 'the vectorised form [pays it] a handful of times': far faster
 
 
 # %% likelihood-slice
@@ -54,11 +57,18 @@ assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
 assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
 in_2 = X[labels == 2]  # 'up to reg_covar's 1e-6': empirical_params' variances are the ML ones plus 1e-6
 assert torch.allclose(from_labels.variances[2], ((in_2 - in_2.mean(dim=0)) ** 2).mean(dim=0) + 1e-6, rtol=0, atol=2e-7)  # float32 rounding
-se_slice = math.sqrt(float(from_labels.variances[2, 1]) / 142)  # 'Dotted: one standard error either side, where the curve is 1/2 below the peak'
-assert abs(se_hat - se_slice) < 1e-9 and int((labels == 2).sum()) == 142  # the figure's dotted lines sit at xbar +- this standard error
+se_slice = math.sqrt(0.35 / 142)  # 'Dotted: one SE either side (true variance), where the curve is about 1/2 below the peak'
+assert abs(float(variances[2, 1]) - 0.35) < 1e-7 and abs(se_2 - se_slice) < 1e-8 and int((labels == 2).sum()) == 142  # the dotted lines: xbar +- this SE
+dotted = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":" and line.get_xdata()[0] == line.get_xdata()[1])
+assert len(dotted) == 2 and abs(dotted[0] - (xbar - se_slice)) < 1e-6 and abs(dotted[1] - (xbar + se_slice)) < 1e-6
 for side in (-1, 1):
     tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
     assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
+nk_se = torch.bincount(labels, minlength=K)[:, None].double()  # 'Standard errors': the true values put in; the estimates
+se_true = [(weights.double() * (1 - weights.double()) / N).sqrt(), (variances.double() / nk_se).sqrt(), variances.double() * (2 / nk_se).sqrt()]
+fl = from_labels  # would change no SE here by more than 10%
+se_estimated = [(fl.weights.double() * (1 - fl.weights.double()) / N).sqrt(), (fl.variances.double() / nk_se).sqrt(), fl.variances.double() * (2 / nk_se).sqrt()]
+assert max(float((e / t - 1).abs().max()) for e, t in zip(se_estimated, se_true)) < 0.10
 
 
 # %% maximum-against-truth
@@ -79,6 +89,16 @@ for p in (truth, from_labels):  # 'that share [the true component's] is near 1 a
     w_p = weighted_log_pdfs(X, p)
     assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
+
+
+# %% how-close
+u_all = torch.cat([u_table[kind].flatten() for kind in ("weight", "mean", "variances")])  # the 15 printed u's
+assert len(u_all) == 15 and f"{float(u_table['mean'][2, 1]):.2f}" == "-2.07"  # component 2's mean along x1: 2.07 SEs low
+worst = int(u_all.abs().argmax())  # the largest |u|: after the 3 weights, means row by row, so [2, 1] is entry 3 + 5
+u_others = torch.cat([u_all[:worst], u_all[worst + 1:]])
+assert worst == 3 + 5 and f"{float(u_others.abs().max()):.2f}" == "1.13"  # 'every other |u| is at most 1.13'
+assert float(u_others.abs().max()) < 1.135 and f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"
+assert torch.allclose(u_table["mean"][2, 1], torch.tensor((float(from_labels.means[2, 1]) + 2.5) / math.sqrt(0.35 / 142)))
 
 
 # %% errors-shrink-as-n
@@ -143,6 +163,9 @@ assert int(u_samples.argmin()) == 890 and f"{float(lowest[0]):.2f}" == "-4.43" a
 below_443 = 0.5 * math.erfc(4.43 / math.sqrt(2))  # P(u < -4.43) for a standard normal u
 assert f"{below_443:.1e}" == "4.7e-06" and f"{1 - (1 - below_443) ** 1000:.1%}" == "0.5%"  # the lowest of 1000 that low
 assert "-2 to 2: 96.5% of the samples" in [t.get_text() for t in ax.get_legend().get_texts()]  # the shaded band's share
+assert torch.equal(tail, u_samples[u_samples.abs() > 2]) and len(tail) == 35 and float(tail.min()) == float(lowest[0])  # the ticks: every sample beyond +-2
+assert "one tick per sample beyond ±2 (35)" in [t.get_text() for t in ax.get_legend().get_texts()]
+assert -2.1 < u_2 < -2 and ((tail > -2.1) & (tail < -2)).sum() >= 1  # the running example's tick: just outside the band
 assert len(u_more) == 2000 and f"{float(u_more.min()):.2f}" == "-3.12"  # seeds 1000-2999 (printed): no fat tail, chance
 assert 0.015 < float((u_more < -2).double().mean()) < float((u_more > 2).double().mean()) < 0.035
 
@@ -230,6 +253,7 @@ assert 1e-6 < 1e-3 * float((variances * (2 / torch.bincount(labels)[:, None]).sq
 nk2, var_hat = 142, float(from_labels.variances[2, 1])  # the derivation's N_k and sigma-hat^2
 se_hat = math.sqrt(var_hat / nk2)  # sigma-hat / sqrt(N_k)
 assert f"{-drops[50]:.2f}" == "2.15" and f"{2.07**2 / 2:.2f}" == "2.14"  # the drop at the truth is close to u^2 / 2
+assert f"{math.sqrt(0.35 / var_hat) - 1:.1%}" == "0.2%"  # the main part's true variance moves the SE by 0.2%
 assert f"{var_hat:.4f}" == "0.3486" and abs(nk2 * (xbar + 2.5) ** 2 / (2 * var_hat) + drops[50]) < 0.01  # the formula
 for side in (-1, 1):  # one standard error from the peak: 1/2 lower
     tried = from_labels.means.clone(); tried[2, 1] = xbar + side * se_hat
