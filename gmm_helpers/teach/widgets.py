@@ -464,7 +464,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     hides the bars that matter), and a key of the map's colours sits under the map. The map spans ±``lim``
     around ``centre`` (the origin unless given). Each component's mean (a cross) and 1σ ellipse are drawn in its
     colour on the map (gid "component"), so a probe's place relative to each component shows. ``band=False`` leaves
-    out the dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries).
+    out the dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries), and
+    keys the map by its most responsible component (there the blends are too thin to see).
     ``label_offsets`` maps a probe's letter to its label's (dx, dy) offset in points, for a label that would
     otherwise sit on a component's mean.
     """
@@ -540,7 +541,8 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     box = ax_map.get_position()
     fig.legend(handles=_owner_key(K), loc="lower center", bbox_to_anchor=((box.x0 + box.x1) / 2, 0.0), ncol=K,
                frameon=False, fontsize=12, handlelength=1.2, columnspacing=0.8,
-               title="map: the components' colours, blended by responsibility", title_fontsize=12)
+               title="map: the components' colours, blended by responsibility" if band  # blends show only on a close map
+               else "map: the colour of the most responsible component", title_fontsize=12)
     return fig
 
 
