@@ -383,9 +383,13 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
     from gmm_helpers.teach.widgets import F_COLOUR, Q_COLOUR
     q_line, F_line = ax_curve.lines[2], ax_curve.lines[4]  # Q: solid brown, one piece per E-step's Q; F: purple dashes, under l
     assert q_line.get_linestyle() == "-" and to_rgba(q_line.get_color()) == to_rgba(Q_COLOUR)
-    assert np.array_equal(q_line.get_xdata(), [np.nan, 0.5, 1.0, np.nan, 1.5, 2.0, np.nan], equal_nan=True)  # not joined
-    q_jumps = ax_curve.lines[5]  # each E-step after the first jumps to a new Q: dotted, from t to t + 1/2
-    assert q_jumps.get_linestyle() == ":" and np.array_equal(q_jumps.get_xdata(), [np.nan, 1.0, 1.5, np.nan], equal_nan=True)
+    # Q as steps, one piece per E-step's Q (E-step, M-step, next E-step), not joined: flat, up at the M-step, flat
+    assert np.array_equal(q_line.get_xdata(), [np.nan, 0.5, 1.0, 1.0, 1.5, np.nan, 1.5, 2.0, 2.0, np.nan], equal_nan=True)
+    q_y = q_line.get_ydata()
+    assert q_y[1] == q_y[2] == qs[0] and q_y[3] == q_y[4] == qs[1] and q_y[6] == q_y[7] == qs[2] and q_y[8] == qs[3]
+    q_jumps = ax_curve.lines[5]  # each E-step after the first jumps to a new Q: a dotted vertical at t + 1/2
+    assert q_jumps.get_linestyle() == ":" and np.array_equal(q_jumps.get_xdata(), [np.nan, 1.5, 1.5, np.nan], equal_nan=True)
+    assert np.array_equal(q_jumps.get_ydata(), [np.nan, qs[1], qs[2], np.nan], equal_nan=True)
     assert F_line.get_linestyle() == "--" and to_rgba(F_line.get_color()) == to_rgba(F_COLOUR) != to_rgba(Q_COLOUR)
     assert F_line.get_zorder() < ax_curve.lines[0].get_zorder()
     # the x-axis counts iterations: half-step h at h / 2 (E-steps at t - 1/2, M-steps at t)

@@ -600,29 +600,92 @@ def half_step_q_values(X: torch.Tensor, states) -> torch.Tensor:
     return torch.stack(values)
 
 
-def _pieces(x, values, starts, last: int):
-    """x and y for one line of unjoined two-point pieces, half-step h to h + 1 for each h in ``starts`` (cut at ``last``),
-    NaN between pieces (a piece cut to one point draws nothing: its marker shows it). Used by ``draw_half_step``."""
-    xs, ys = [np.nan], [np.nan]  # never empty, so that the line exists (draw_half_step's lines keep their order)
-    for h in starts:
-        ends = [i for i in (h, h + 1) if i <= last]
-        xs += [float(x[i]) for i in ends] + [np.nan]
-        ys += [float(values[i]) for i in ends] + [np.nan]
-    return xs, ys
+def _q_steps(x, qs, last: int):
+    """x and y of Q drawn as steps, one line of NaN-separated pieces per kind, up to half-step ``last``. Q is constant
+    between half-steps. Solid: one piece per E-step's Q (from the E-step to the next one, its M-step's climb the
+    vertical in it). Dotted: each later E-step's jump to a new Q (a vertical at the E-step). Used by ``draw_em_lines``."""
+    solid, dotted = ([np.nan], [np.nan]), ([np.nan], [np.nan])  # never empty, so that the lines exist (their order is fixed)
+    for h in range(1, last + 1, 2):  # E-step h: its Q holds q[h] to the M-step h + 1, then q[h + 1] to the next E-step
+        corners = [(h, h)] + [(h + 1, h), (h + 1, h + 1)] * (h + 1 <= last) + [(h + 2, h + 1)] * (h + 2 <= last)
+        solid[0].extend([float(x[i]) for i, _ in corners] + [np.nan])
+        solid[1].extend([float(qs[j]) for _, j in corners] + [np.nan])
+        if h >= 3:  # the jump from the old Q's last value to the new Q's first, at the same theta
+            dotted[0].extend([float(x[h])] * 2 + [np.nan])
+            dotted[1].extend([float(qs[h - 1]), float(qs[h]), np.nan])
+    return solid, dotted
+
+
+def draw_em_lines(ax, lls, qs, last: int):
+    """The lines of ``draw_em_curve`` alone (no labels, limits or key), half-steps 0 to ``last`` at h / 2, in this
+    order: l's steps, l's dots, Q's solid steps, Q's squares, F's purple dashed steps (under l), Q's dotted E-step jumps.
+    Introduced in notebooks/06_parameter_updates.ipynb (its zoom draws the same lines again)."""
+    x = np.arange(len(lls)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
+    ax.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
+    ax.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
+    solid, dotted = _q_steps(x, qs, last)
+    ax.plot(*solid, color=Q_COLOUR, linewidth=2.5)  # Q is constant between half-steps: drawn as steps, like l and F
+    ax.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=5, linestyle="none", color=Q_COLOUR)
+    # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step;
+    # purple dashes under l's black line, so that F shows only where it leaves l
+    h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
+    ax.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=F_COLOUR, linewidth=3,
+            linestyle="--", zorder=1.8)
+    ax.plot(*dotted, color=Q_COLOUR, linewidth=1.8, linestyle=":")  # E-step t + 1: a new Q, not a move along the old one
+
+
+def draw_em_curve(ax_curve, lls, qs, last: int, key_size: float = 11, key_outside: bool = False, extra=()):
+    """The log-likelihood l after each half-step of ``em_half_steps`` (``lls``, per point) up to half-step ``last``,
+    Q(theta; theta_old) (``qs``, ``half_step_q_values``) and the bound F = Q + H of notebook 06, all as steps
+    (``draw_em_lines``): each E-step defines a new Q, so Q is drawn solid from one E-step to the next (its M-step
+    climbs it) and its jump at the next E-step dotted. F (F_COLOUR, the bound's colour in ``plot_bound_slice`` too),
+    purple dashes under l, uses H, the entropy of the latest E-step's responsibilities (l - Q right after it): equal to
+    l after an E-step, below it by the gap an M-step opens. The x-axis counts iterations: half-step h is drawn at h / 2
+    (an E-step at t - 1/2, an M-step at t); values far below the scale (the start's l, Q after the first E-step) are
+    marked by arrows. ``key_size`` is the font size of the legend and of the below-the-scale note (larger in a big
+    figure); ``key_outside`` puts the legend to the right of the axes, clear of every line; ``extra``: more legend handles.
+
+    Introduced in notebooks/06_parameter_updates.ipynb (used by ``draw_half_step``)."""
+    draw_em_lines(ax_curve, lls, qs, last)
+    ax_curve.set_xlim(-1.25, (len(lls) - 1) / 2 + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
+    # the scale of the states after the first M-step: the start is usually far below
+    top = float(lls.max())
+    bottom = min(float(lls[2:].min()), float(qs[2:].min())) if len(lls) > 2 else float(lls.min())
+    pad = 0.08 * (top - bottom) + 1e-9
+    ax_curve.set_ylim(bottom - pad, top + pad)
+    ll_below = float(lls[0]) < bottom - pad
+    q_below = len(qs) > 1 and last >= 1 and float(qs[1]) < bottom - pad
+    if ll_below or q_below:
+        lines = (["below this scale", "(arrows at the bottom left):"]
+                 + ([f"$\\ell$ at the start {float(lls[0]):.2f} (black)"] if ll_below else [])
+                 + ([f"$Q$ after the 1st E-step {float(qs[1]):.2f} (brown)"] if q_below else []))
+        if ll_below:  # drawn 8 points to the left of t = 0, so that it stands apart from Q's arrow at t = 1/2
+            arrow = mark_start_below(ax_curve, float(lls[0]), text="")
+            arrow.xycoords = arrow.anncoords = offset_copy(ax_curve.transData, fig=ax_curve.figure, x=-8, units="points")
+        if q_below:
+            mark_start_below(ax_curve, float(qs[1]), x=0.5, text="", color=Q_COLOUR)
+        ax_curve.text(0.98, 0.03, "\n".join(lines), transform=ax_curve.transAxes, ha="right", va="bottom",
+                      fontsize=key_size, color="0.25")  # lower right: under Q, which rises from the left
+    ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
+    ax_curve.set_ylabel("per point: $\\ell$, $Q$ and $F$")
+    ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
+                       fontsize=15)
+    place = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0)) if key_outside else dict(loc="upper left")
+    ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
+                             Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
+                                    label="$Q$: current $\\theta$, last E-step's $r$"),
+                             Line2D([], [], color=Q_COLOUR, linewidth=1.8, linestyle=":",
+                                    label="E-step: jump to a new $Q$ (dotted)"),
+                             Line2D([], [], color=F_COLOUR, linewidth=3, linestyle="--",
+                                    label="bound $F = Q + H$ (under $\\ell$)"), *extra],
+                    fontsize=key_size, **place)  # inside: above l's early rise and plateau, clear of every Q square
 
 
 def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None, qs=None,
                    curve_to: int | None = None, key_size: float = 11):
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
-    first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, the log-likelihood
-    after every half-step so far (up to ``curve_to``, default ``step``), and Q(theta; theta_old)
-    (``half_step_q_values``; pass ``qs`` to reuse them): each E-step defines a new Q, so Q is drawn as one solid brown
-    segment per E-step (up to its M-step) and a dotted jump where the next E-step replaces it. The curve's x-axis
-    counts iterations: half-step h is drawn at h / 2 (an E-step at t - 1/2, an M-step at t); values far below the
-    scale (the start's log-likelihood, Q after the first E-step) are marked by arrows. A purple dashed step line
-    (F_COLOUR, the bound's colour in ``plot_bound_slice`` too), drawn under l, is the lower bound F = Q + H of notebook 06, with H the entropy of the latest E-step's
-    responsibilities (l - Q right after it): equal to l after an E-step, below it by the gap an M-step opens.
-    ``key_size`` is the font size of the curve's legend and of its below-the-scale note (larger in a big figure).
+    first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, ``draw_em_curve`` up to
+    half-step ``curve_to`` (default ``step``): l, Q(theta; theta_old) (``half_step_q_values``; pass ``lls`` and ``qs``
+    to reuse them) and F. ``key_size`` is the font size of the curve's legend and note.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
@@ -639,52 +702,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
     q_now = "" if torch.isnan(qs[step]) else f"$Q$ {float(qs[step]):.4f}, "  # no Q before the first E-step
     ax_data.set_title(f"{description}\nper point: {q_now}log-likelihood {float(lls[step]):.4f}")
     if ax_curve is not None:
-        last = step if curve_to is None else curve_to
-        x = np.arange(len(states)) / 2  # half-step h is drawn at iteration h / 2: E-steps at t - 1/2, M-steps at t
-        ax_curve.step(x[: last + 1], lls[: last + 1].numpy(), where="post", color="black")
-        ax_curve.plot(x[: last + 1], lls[: last + 1].numpy(), marker="o", markersize=4, linestyle="none", color="black")
-        # Q: one solid segment per E-step's Q (its M-step climbs it, t - 1/2 to t), NaN-separated; the next E-step
-        # replaces it by a different function (t to t + 1/2): drawn as a dotted jump (lines[5], after F), not joined
-        ax_curve.plot(*_pieces(x, qs, range(1, last + 1, 2), last), color=Q_COLOUR, linewidth=2.5)
-        ax_curve.plot(x[1: last + 1], qs[1: last + 1].numpy(), marker="s", markersize=5, linestyle="none", color=Q_COLOUR)
-        # F = Q + H, H of the latest E-step (l - Q right after it): = l after an E-step, just below l after an M-step;
-        # purple dashes under l's black line, so that F shows only where it leaves l
-        h_latest = (lls - qs)[[h if h % 2 else h - 1 for h in range(1, last + 1)]]
-        ax_curve.step(x[1: last + 1], (qs[1: last + 1] + h_latest).numpy(), where="post", color=F_COLOUR, linewidth=3,
-                      linestyle="--", zorder=1.8)
-        ax_curve.plot(*_pieces(x, qs, range(2, last, 2), last), color=Q_COLOUR, linewidth=1.8,
-                      linestyle=":")  # E-step t + 1 (t to t + 1/2): a new Q, not a move along the old one
-        ax_curve.set_xlim(-1.25, x[-1] + 0.25)  # the arrows at 0 and 0.5 stand clear of the y-axis
-        # the scale of the states after the first M-step: the start is usually far below
-        top = float(lls.max())
-        bottom = min(float(lls[2:].min()), float(qs[2:].min())) if len(lls) > 2 else float(lls.min())
-        pad = 0.08 * (top - bottom) + 1e-9
-        ax_curve.set_ylim(bottom - pad, top + pad)
-        ll_below = float(lls[0]) < bottom - pad
-        q_below = len(qs) > 1 and last >= 1 and float(qs[1]) < bottom - pad
-        if ll_below or q_below:
-            lines = (["below this scale", "(arrows at the bottom left):"]
-                     + ([f"$\\ell$ at the start {float(lls[0]):.2f} (black)"] if ll_below else [])
-                     + ([f"$Q$ after the 1st E-step {float(qs[1]):.2f} (brown)"] if q_below else []))
-            if ll_below:  # drawn 8 points to the left of t = 0, so that it stands apart from Q's arrow at t = 1/2
-                arrow = mark_start_below(ax_curve, float(lls[0]), text="")
-                arrow.xycoords = arrow.anncoords = offset_copy(ax_curve.transData, fig=fig, x=-8, units="points")
-            if q_below:
-                mark_start_below(ax_curve, float(qs[1]), x=0.5, text="", color=Q_COLOUR)
-            ax_curve.text(0.98, 0.03, "\n".join(lines), transform=ax_curve.transAxes, ha="right", va="bottom",
-                          fontsize=key_size, color="0.25")  # lower right: under Q, which rises from the left
-        ax_curve.set_xlabel("iteration $t$ (E-step at $t - \\frac{1}{2}$, M-step at $t$)")
-        ax_curve.set_ylabel("per point: $\\ell$, $Q$ and $F$")
-        ax_curve.set_title("$\\ell$: flat after an E-step, up after an M-step\n$Q$: replaced by an E-step, up after an M-step",
-                           fontsize=15)
-        ax_curve.legend(handles=[Line2D([], [], color="black", marker="o", label=r"log-likelihood $\ell(\theta)$"),
-                                 Line2D([], [], color=Q_COLOUR, marker="s", linewidth=2.5,
-                                        label="$Q$: current $\\theta$, last E-step's $r$"),
-                                 Line2D([], [], color=Q_COLOUR, linewidth=1.8, linestyle=":",
-                                        label="E-step: jump to a new $Q$ (dotted)"),
-                                 Line2D([], [], color=F_COLOUR, linewidth=3, linestyle="--",
-                                        label="bound $F = Q + H$ (under $\\ell$)")],
-                       loc="upper left", fontsize=key_size)  # above l's early rise and plateau: clear of every Q square
+        draw_em_curve(ax_curve, lls, qs, step if curve_to is None else curve_to, key_size=key_size)
     return fig
 
 

@@ -16,6 +16,12 @@ assert [f"{v:.2f}" for v in start_in_truth_order.means[2].tolist() + updated.mea
 assert -moved[2, 1] > moved[2, 0] > 0  # component 2: down more than right
 assert -2.5 < updated.means[2, 0] < 0 and (f"{updated.variances[2, 0]:.2f}", f"{updated.variances[2, 1]:.2f}") == ("4.00", "2.42")  # middle, wide
 assert updated.means[0, 0] < -3  # component 0 keeps the left part of the big group
+axes[1].figure.canvas.draw()  # the figure: each weight label on the right sits nearest its own component's new mean
+for k, label in enumerate(t for t in axes[1].texts if t.get_text().startswith("weight")):
+    centre = axes[1].transData.inverted().transform(label.get_window_extent().get_points().mean(axis=0))
+    assert int(((updated.means - torch.as_tensor(centre)) ** 2).sum(dim=1).argmin()) == k
+    assert label.get_text() == f"weight {updated.weights[k]:.2f}"
+assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses, both panels
 
 
 # %% maximising-q-helps
@@ -70,12 +76,16 @@ assert [f"{l:.3f}/{q:.3f}/{h:.3f}/{q + h:.3f}/{l - q - h:.3f}" for l, q, h in ta
     "-7.683/-7.866/0.183/-7.683/0.000", "-4.228/-4.587/0.183/-4.404/0.176",
     "-4.228/-4.645/0.417/-4.228/0.000", "-4.143/-4.592/0.417/-4.174/0.032"]
 assert lls[4] - qs[4] - H_2 > 0 and abs(lls[3] - qs[3] - H_2) < 1e-12  # l - F: 0 after an E-step, > 0 after an M-step
-dip = [t for t in panels["zoom"].texts if t.get_text() == "E-step 2 lowers $Q$"]  # the zoom marks the dip
+assert H_2 > 2 * H_1  # H more than doubles at E-step 2 ...
+decided = [int((states[h][1].max(dim=1).values > 0.9).sum()) for h in (1, 3)]  # points with a component above 0.9
+assert decided[1] < decided[0] - 200  # ... as fewer points are decided (451 -> 227): M-step 1 left the components overlapping
+assert states[2][0].variances[2].prod() > 9 * states[0][0].variances[2].prod()  # green's wide ellipse (variances 4.00, 2.42)
+dip = [t for t in curve_panels["zoom"].texts if t.get_text() == "E-step 2 lowers $Q$"]  # the zoom marks the dip
 assert len(dip) == 1 and tuple(dip[0].xy) == (1.5, float(qs[3]))  # at t = 1.5, on Q after iteration 2's E-step
-low, high = panels["zoom"].get_ylim()  # the zoom shows half-steps 2-6 (t = 1 to 3) of l and Q, and the dip, in its box
-assert panels["zoom"].get_xlim() == (0.5, 3.1) and low < float(qs[2:7].min()) and float(lls[2:7].max()) < high
+low, high = curve_panels["zoom"].get_ylim()  # the zoom shows half-steps 2-6 (t = 1 to 3) of l and Q, and the dip, in its box
+assert curve_panels["zoom"].get_xlim() == (0.5, 3.1) and low < float(qs[2:7].min()) and float(lls[2:7].max()) < high
 assert float(qs[2] - qs[3]) > 0.08 * (high - low)  # ... on a scale where the dip (0.058) is visible: 9% of the height
-box = [p for p in panels["curve"].patches if isinstance(p, Rectangle)]  # the grey box on the curve: the zoom's limits
+box = [p for p in curve_panels["curve"].patches if isinstance(p, Rectangle)]  # the grey box on the curve: the zoom's limits
 assert len(box) == 1 and box[0].get_x() == 0.5 and abs(box[0].get_x() + box[0].get_width() - 3.1) < 1e-12
 assert abs(box[0].get_y() - low) < 1e-12 and abs(box[0].get_y() + box[0].get_height() - high) < 1e-12
 
@@ -125,15 +135,31 @@ assert green_left[0] > 200 and green_left[1] < 10  # ... and green, which held m
 green_x0 = [float(states[2 * t][0].means[2, 0]) for t in (6, 20, 24)]
 assert green_x0[0] < -0.5 and green_x0[1] > green_x0[0] + 1 and green_x0[2] > 1.5  # green drifts right, into the lower right
 assert float(states[48][0].means[2, 1]) < -2  # ... the lower-right group's height (its mean, about (2, -2.6))
-# Q drawn in pieces: solid along one Q (E-step t to M-step t), dotted where the next E-step replaces it (not joined)
-q_solid, q_jumps = panels["curve"].lines[2], panels["curve"].lines[5]
+# Q drawn as steps: solid along one Q (E-step t to E-step t + 1, up at M-step t), dotted where the next E-step replaces it
+q_solid, q_jumps = curve_panels["curve"].lines[2], curve_panels["curve"].lines[5]
 assert q_jumps.get_linestyle() == ":" and q_solid.get_linestyle() == "-"
-assert int(torch.isnan(torch.as_tensor(q_solid.get_xdata())).sum()) == 33  # 32 pieces, NaN before and after each
-solid_x = torch.as_tensor(q_solid.get_xdata())
-assert torch.equal(solid_x[~torch.isnan(solid_x)], torch.arange(1, 65, dtype=torch.float64) / 2)  # t - 1/2 to t, t = 1..32
-jump_x = torch.as_tensor(q_jumps.get_xdata())
-assert torch.equal(jump_x[~torch.isnan(jump_x)], torch.arange(2, 64, dtype=torch.float64) / 2)  # t to t + 1/2, t = 1..31
-assert any("new $Q$" in t.get_text() for t in panels["curve"].get_legend().get_texts())
+
+
+def pieces(line):  # the NaN-separated pieces of a line, each an (n, 2) tensor of (x, y)
+    xy = torch.as_tensor(line.get_xydata())
+    cuts = torch.isnan(xy[:, 0]).nonzero().flatten().tolist()
+    return [xy[a + 1:b] for a, b in zip(cuts, cuts[1:]) if b > a + 1]
+
+
+solid = pieces(q_solid)  # 32 pieces: flat at Q after E-step t, up at M-step t, flat to the next E-step (the last stops at t = 32)
+assert len(solid) == 32
+for t, piece in enumerate(solid, start=1):
+    corners = [(t - 0.5, qs[2 * t - 1]), (t, qs[2 * t - 1]), (t, qs[2 * t]), (t + 0.5, qs[2 * t])][:len(piece)]
+    assert len(piece) == (3 if t == 32 else 4) and torch.allclose(piece, torch.tensor(corners, dtype=torch.float64), atol=0)
+jumps = pieces(q_jumps)  # 31 dotted verticals: at E-step t + 1 (t + 1/2), from the old Q's value to the new Q's, same theta
+assert len(jumps) == 31 and all(torch.equal(j, torch.tensor([[t + 0.5, qs[2 * t]], [t + 0.5, qs[2 * t + 1]]], dtype=torch.float64))
+                                for t, j in enumerate(jumps, start=1))
+curve_key = curve_panels["curve"].get_legend()
+assert any("new $Q$" in t.get_text() for t in curve_key.get_texts())
+curve_panels["curve"].figure.canvas.draw()  # the key sits outside the curve's axes (right of them): it hides no line
+assert curve_key.get_window_extent().x0 > curve_panels["curve"].bbox.x1
+assert curve_key.get_window_extent().y0 > curve_panels["zoom"].bbox.y1  # ... above the zoom
+assert [tuple(c) for c in curve_panels["curve"].collections[-1].get_offsets()] == [(s / 2, float(lls[s])) for s in shown[1:]]  # circled
 assert Q_jumps > 5 * q_m_steps[first:last].sum()  # on the plateau Q's rise is mostly dotted jumps, not M-step climbs
 
 
