@@ -602,6 +602,27 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     plt.close(fig)
 
 
+def test_plot_em_teaser_in_three_columns_puts_the_curve_on_its_own_row_with_thicker_ellipses():
+    from matplotlib.patches import Ellipse
+
+    from gmm_helpers import fit_em, init_random_points, log_likelihood, running_example
+    from gmm_helpers.teach.figures import plot_em_teaser
+
+    X, _, truth = running_example()
+    fit = fit_em(X, init_random_points(X, 3, generator=torch.Generator().manual_seed(0)), max_iter=6, tol=0)
+    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 1, 2, 3, 4, None], ncols=3,
+                         ellipse_width=1.5, shade=(2, 4))
+    panels, curve = fig.axes[:6], fig.axes[6]
+    assert len(fig.axes) == 7 and all(a.get_shared_x_axes().joined(a, panels[0]) for a in panels)
+    assert curve.get_subplotspec().colspan == range(3) and curve.get_subplotspec().rowspan == range(2, 3)  # a row of its own
+    assert curve.get_position().width > 2.5 * panels[3].get_position().width and curve.get_position().y1 < panels[3].get_position().y0
+    widths = [p.get_linewidth() for p in panels[0].patches if isinstance(p, Ellipse)]  # weights 1/3: (1 + 4 / 3 * 3 / 2) * 1.5
+    assert widths == pytest.approx([4.5] * 6)
+    assert [t.get_text() for t in curve.texts if t.get_text().isdigit()] == ["1", "2", "3", "4", "6"]  # each dot named
+    assert "plateau (iterations 2-4)" in [t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close(fig)
+
+
 def test_plot_mixture_1d_draws_weighted_bells_and_their_sum_against_torch_distributions():
     from torch.distributions import Categorical, MixtureSameFamily, Normal
 

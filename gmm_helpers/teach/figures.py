@@ -1407,7 +1407,8 @@ def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", y
 
 
 def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5)),
-                   zoom_last: int | None = None):
+                   zoom_last: int | None = None, ncols: int = 2, ellipse_width: float = 1.0,
+                   shade: tuple[int, int] | None = None):
     """EM at work: the points coloured by their responsibilities at a few iterations, and the log-likelihood
     per point against the iteration, with the true parameters' value as a dashed line.
 
@@ -1423,17 +1424,23 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     shown : sequence of int or None
         The iterations drawn, one panel each (titled with the iteration and the weights in the order of the
         components' numbers; each mean is labelled with its component's number, 0 to K - 1, in its colour);
-        None means the last one.
+        None means the last one. On the curve each is a red dot labelled with its iteration.
     limits : ((x_min, x_max), (y_min, y_max))
         Shared by the data panels (room for every ellipse drawn).
     zoom_last : int, optional
         If given, an inset in the curve's lower right zooms on its last ``zoom_last`` iterations and the dashed
         line, so that a gap of a few thousandths per point can be seen.
+    ncols : int
+        Panels a row; the curve fills the rest of the last row (the whole row when the data panels fill theirs).
+    ellipse_width : float
+        A factor on the ellipses' line widths (``plot_mixture``'s), so that a light component's stay visible.
+    shade : (first, last), optional
+        Iterations to shade grey on the curve (a plateau), labelled in the key.
 
     Returns
     -------
     fig : matplotlib Figure
-        Two panels a row. Axes: one per iteration shown, then the curve. Colours follow ``fit``'s
+        Axes: one per iteration shown, then the curve. Colours follow ``fit``'s
         numbering of its components: pass ``fit_in_reference_order(fit, truth)`` for the truth's.
         The curve's lowest values (iteration 0) may lie below its y-range; an arrow labels the first one.
     """
@@ -1445,31 +1452,46 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     shown = [fit.n_iter if t is None else t for t in shown]
     N = len(X)
     curve_values = (fit.log_likelihoods / N).detach().cpu().double().numpy()
-    ncols = 2  # two panels a row: each stays large enough to read on a projector
     nrows = -(-(len(shown) + 1) // ncols)
-    fig, grid = plt.subplots(nrows, ncols, figsize=(6.5 * ncols, 5.6 * nrows + 1.1), squeeze=False)
-    axes = list(grid.flat)
-    for ax in axes[len(shown) + 1:]:
-        ax.remove()
-    for i, (ax, t) in enumerate(zip(axes, shown)):
+    width = min(6.5, 16.0 / ncols)  # each panel stays large enough to read on a projector
+    fig = plt.figure(figsize=(width * ncols, width * 5.6 / 6.5 * nrows + 1.1))
+    layout = fig.add_gridspec(nrows, ncols)
+    axes = []
+    for i, t in enumerate(shown):
+        ax = fig.add_subplot(layout[i // ncols, i % ncols], sharex=axes[0] if axes else None,
+                             sharey=axes[0] if axes else None)
+        axes.append(ax)
         params = fit.history[t]  # the parameters after t iterations
         numbers = ", ".join(str(k) for k in range(params.K))
         weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
-                     title=f"iteration {t}\nweights of {numbers}: {weights}")
+                     title=f"iteration {t}\nweights of {numbers}: {weights}", ellipse_width=ellipse_width)
         for k, mean in enumerate(params.means.detach().cpu().double().numpy()):  # each mean labelled with its number
             ax.annotate(str(k), xy=mean[:2], xytext=(9, 7), textcoords="offset points", color=component_colour(k),
                         fontsize=17, fontweight="bold", path_effects=[withStroke(linewidth=4, foreground="white")])
         ax.set(xlim=limits[0], ylim=limits[1])
         if i % ncols:
             ax.set_ylabel("")
-    curve = axes[len(shown)]
+            ax.tick_params(labelleft=False)
+        if i + ncols < len(shown):  # a panel below it shows the x-axis
+            ax.set_xlabel("")
+            ax.tick_params(labelbottom=False)
+    row, column = divmod(len(shown), ncols)
+    curve = fig.add_subplot(layout[row, column:])
+    axes.append(curve)
+    if shade is not None:
+        curve.axvspan(shade[0], shade[1], color="0.88", zorder=0, label=f"plateau (iterations {shade[0]}-{shade[1]})")
     curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
     curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12, label="the iterations drawn")
     curve.axhline(truth_per_point, color="0.4", linestyle="--", label="log-likelihood of the true parameters")
     low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
     top = max(float(curve_values.max()), truth_per_point) + 0.08
     curve.set(xlabel="iteration", ylabel="log-likelihood per point", title="log-likelihood per point", ylim=(low, top))
+    for t in shown:  # each red dot named by its iteration, as the panels are
+        if low <= curve_values[t] <= top:
+            curve.annotate(str(t), xy=(t, curve_values[t]), xytext=(-8, 9), textcoords="offset points", ha="right",
+                           fontsize=14, color="crimson", fontweight="bold",
+                           path_effects=[withStroke(linewidth=3, foreground="white")])
     if curve_values[0] < low:
         curve.annotate(f"iteration 0: {curve_values[0]:.2f}\n(below the axis)", xy=(0, low),
                        xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
@@ -1477,7 +1499,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     if zoom_last:  # the curve's end, enlarged: where it crosses the dashed line
         first = max(len(curve_values) - zoom_last, 0)
         end = curve_values[first:]
-        zoom = curve.inset_axes([0.57, 0.08, 0.4, 0.3])
+        span = ncols - column  # columns the curve spans: a wide curve gets a narrower inset
+        zoom = curve.inset_axes([1 - 0.43 / span ** 0.5, 0.08, 0.4 / span ** 0.5, 0.3 + 0.05 * (span > 1)])
         zoom.plot(range(first, len(curve_values)), end, color="black", linewidth=2, marker="o", markersize=4)
         zoom.axhline(truth_per_point, color="0.4", linestyle="--")
         pad = 0.15 * (max(float(end.max()), truth_per_point) - min(float(end.min()), truth_per_point))

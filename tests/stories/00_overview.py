@@ -24,6 +24,7 @@ assert abs(predicted_near_peak - _predicted) < 0.5 and f"{predicted_near_peak:.0
 assert near_peak < predicted_near_peak / 2  # 24 found
 assert offsets.shape[0] == 1_000_000  # "from a million random draws"
 assert any("not 1σ" in t.get_text() for t in fig.legends[0].get_texts())  # the dotted circle: radius 1, not 1 sigma
+assert one_gaussian_variances.shape == (D,)  # "axis-aligned": one variance per axis, no covariance (so no tilt)
 
 
 # %% mixture-model
@@ -59,6 +60,9 @@ for _e in _ell:
     _k = int(((truth.means - torch.tensor(_e.center, dtype=torch.float32)) ** 2).sum(dim=1).argmin())
     _half = (_xy.max(axis=0) - _xy.min(axis=0)) / 2  # half-extent along x_0 and along x_1
     assert np.allclose(_half / _half[0], (truth.variances[_k].sqrt() / truth.variances[_k, 0].sqrt()).numpy(), rtol=1e-3)
+_sq = ((X - truth.means[labels]) ** 2 / truth.variances[labels]).sum(dim=1)  # each point against its own component
+for _k in range(truth.K):  # "about 39% and 86% of its points" inside its 1σ and 2σ ellipses
+    assert abs((_sq[labels == _k] <= 1).float().mean() - 0.39) < 0.04 and abs((_sq[labels == _k] <= 4).float().mean() - 0.86) < 0.02
 
 
 # %% density-at-points
@@ -70,6 +74,7 @@ assert f"{density_inline[0]:.4f}" == "0.0117" and f"{_single_at_gap:.4f}" == "0.
 assert f"{density_inline[3]:.0e}" == "1e-05" and density_inline[3] < density_inline[:3].min() / 1000  # the unlikely point
 _peak = 1 / (2 * math.pi * float(one_gaussian_variances.sqrt().prod()))  # the single Gaussian's peak, 1 / (2 pi 2.65 2.05)
 assert [f"{v:.2f}" for v in one_gaussian_variances.sqrt().tolist()] == ["2.65", "2.05"] and f"{_peak:.4f}" == "0.0293"
+assert one_gaussian_mean.abs().max() < 0.1 and _single_at_gap > 0.998 * _peak  # "essentially its peak": the peak is at (-0.08, 0.07)
 
 
 # %% fitting-chicken-egg
@@ -143,6 +148,7 @@ for _ in range(200):  # the E-step's r beats any other table for the old paramet
     _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
     assert _F(r, _w2, _mu2, _var2) <= _F(r, new_w, new_mu, new_var) + 1e-9
 assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
+assert min(ax.get_yticks()) == 0 and ax.get_ylim()[0] < 0  # room below 0 for the r_nk, but no negative density ticks
 # "Why is it hard?": d l / d mu_k = sum_n r_nk (x_n - mu_k) / var_k (autograd), and 0 there gives mu_k = sum r x / sum r
 _mu = mu.double().clone().requires_grad_(True)
 _ll = torch.log((w.double() * torch.exp(-((x.double()[:, None] - _mu) ** 2) / (2 * var.double())) / torch.sqrt(2 * torch.pi * var.double())).sum(dim=1)).sum()
@@ -171,11 +177,29 @@ from matplotlib.patches import Ellipse
 _ell = [p for p in fig.axes[0].patches if isinstance(p, Ellipse)]  # "1σ (dark) and 2σ (light) ellipses": 2σ drawn at half alpha
 assert len(_ell) == 6 and sorted({p.get_alpha() for p in _ell}) == [0.5, 1.0]
 assert all(p.get_alpha() == (1.0 if p.width < q.width else 0.5) for p in _ell for q in _ell if p is not q and np.allclose(p.center, q.center))
-(_inset,) = fig.axes[3].child_axes  # the teaser's inset: readable from the back of a room
+_curve = fig.axes[len(drawn)]  # the panels, then the curve
+assert [a.get_title().split("\n")[0] for a in fig.axes[:len(drawn)]] == [f"iteration {t}" for t in drawn] == [
+    "iteration 0", "iteration 1", "iteration 6", "iteration 20", "iteration 23", "iteration 32"]
+assert all(a.get_shared_x_axes().joined(a, fig.axes[0]) and a.get_shared_y_axes().joined(a, fig.axes[0]) for a in fig.axes[:len(drawn)])
+_widths = [p.get_linewidth() for a in fig.axes[:len(drawn)] for p in a.patches if isinstance(p, Ellipse)]
+assert min(_widths) > 2.4  # thicker than plot_mixture's own (1.66 for weight 0.11): the light green ellipses stay visible
+(_inset,) = _curve.child_axes  # the teaser's inset: readable from the back of a room
 assert _inset.title.get_fontsize() >= 12 and all(t.get_fontsize() >= 12 for t in _inset.get_xticklabels() + _inset.get_yticklabels())
-middle = ordered.history[15]  # iteration 15, in truth's order
-assert middle.variances[1, 1] > 4 * truth.variances[1:, 1].max() and middle.means[1, 1] < 1  # orange spans both right groups
-assert -2 < middle.means[2, 0] < 1.5 and nearest_means(ordered.history[0].means, truth.means)[2] == 0  # green: between; starts left
+_lower_right = labels == 2
+def _owners(t):  # (N,): each point's most responsible component after iteration t, in truth's order
+    return log_responsibilities(X, ordered.history[t]).exp().argmax(dim=1)
+for _t in (6, 20):  # the plateau: orange spans both right groups, green hangs in the middle
+    _p = ordered.history[_t]
+    assert _p.variances[1, 1] > 4 * truth.variances[1:, 1].max() and _p.means[1, 1] < 1 and (_owners(_t)[_lower_right] == 1).float().mean() > 0.75
+    assert -2 < _p.means[2, 0] < 1.5 and -2 < _p.means[2, 1] < 0  # between the left group and the lower-right one
+assert nearest_means(ordered.history[0].means, truth.means)[2] == 0  # green starts in the left group
+assert per_point.diff()[0] == per_point.diff().max() and per_point.diff()[0] > 10 * per_point.diff()[1:].max()  # the first jump
+assert [p.get_x() for p in _curve.patches][:1] == [6] and _curve.patches[0].get_width() == 14  # the grey band: iterations 6 to 20
+assert (_owners(23)[_lower_right] == 2).float().mean() > 0.8 and (_owners(20)[_lower_right] == 2).float().mean() < 0.25  # the takeover
+_end = ordered.history[fit.n_iter]  # orange back on the upper group: its 2σ ellipse ends above the lower-right group's points
+assert _end.means[1, 1] - 2 * _end.variances[1, 1].sqrt() > X[_lower_right, 1].max() - 1 and (_owners(fit.n_iter)[_lower_right] == 1).float().mean() < 0.02
+_right = _lower_right & (_first_ordered.argmax(dim=1) == 1)  # iteration 0: the lower-right group's orange points
+assert _right.sum() > 0 and X[_right, 0].min() > truth.means[2, 0] and X[_right, 0].mean() > X[_lower_right & ~_right, 0].mean() + 1  # its right edge
 assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
 _tol = inspect.signature(fit_em).parameters["tol"].default
 assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step is below tol
@@ -216,7 +240,7 @@ assert "abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol" in 
 assert nearest_means(fit.params.means, truth.means)[0] == 1  # EM's own numbering differs from the truth's ...
 assert nearest_means(ordered.params.means, truth.means).tolist() == [0, 1, 2]  # ... the teaser's matches it
 _perm = [int(((fit.params.means - m) ** 2).sum(dim=1).argmin()) for m in ordered.params.means]  # the final matching
-assert sorted(_perm) == [0, 1, 2] and all(torch.equal(ordered.history[t].means, fit.history[t].means[_perm]) for t in (0, 15, fit.n_iter))
+assert sorted(_perm) == [0, 1, 2] and all(torch.equal(ordered.history[t].means, fit.history[t].means[_perm]) for t in drawn)
 _fit64 = fit_em(X.double(), start.to(torch.float64))  # EM's own steps, in float64: it rises at every step
 assert (_fit64.log_likelihoods.diff() > 0).all() and _fit64.n_iter == fit.n_iter
 _last64 = float(_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N  # EM's own last rise: about 4e-7 per point
@@ -224,11 +248,13 @@ _total32 = fit.log_likelihoods[-1].float()  # one float32 gap near the total: 2^
 _gap = float((torch.nextafter(_total32, torch.tensor(0.0)) - _total32).abs())
 assert -4096 < _total32 < -2048 and _gap == 2.0**-12 and f"{_last64:.0e}" == f"{_gap / N:.0e}" == "4e-07"  # the same size
 assert abs(per_point[-1] - per_point[-2]) < 2 * _gap / N  # in float32: a rise or a fall of about one gap, as the CPU rounds
+_last32 = float(fit.log_likelihoods[-1] - fit.log_likelihoods[-2]) / N  # this run's stored last change: a rise
+assert (f"{_last64:.1e}", f"{_gap / N:.1e}") == ("4.0e-07", "4.1e-07") and abs(_last32 - _last64) <= 2 * _gap / N  # give or take a step or two
 _truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the crossing between 27 and 28
 assert f"{_truth_pp - per_point[27]:.4f}" == "0.0001"  # at 27 just below the line, by 0.0001 per point
-_lo, _hi = fig.axes[3].child_axes[0].get_ylim()  # the teaser's inset
+_lo, _hi = _curve.child_axes[0].get_ylim()  # the teaser's inset
 assert _truth_pp - per_point[27] < (_hi - _lo) / 100  # "too little to see there": under 1% of the inset's height
 
 
@@ -250,6 +276,13 @@ assert _l.max() > _l_top + 0.05  # the M-step stops short of l's own top along t
 assert bound_ax.lines[0].get_color() == "black" and bound_ax.lines[1].get_color() == BOUND_COLOUR  # black l, purple F
 assert (f"{fit.log_likelihoods[0] / N:.2f}", f"{fit.log_likelihoods[1] / N:.2f}") == ("-7.68", "-4.23")  # the teaser's first iteration
 assert _l_top < fit.log_likelihoods[1] / N  # the slice's rise is smaller than the full first iteration's
+# "l(theta_new) >= F(r, theta_new) >= F(r, theta_old) = l(theta_old)", the chain behind "rises at least as much"
+assert _l_top >= _F_top >= _F_old and abs(_F_old - _l_old) < 1e-9
+# "l's top along it, near x_0 = 1.1, is not the true mean's 2.0": component 2 keeps its start's x_1 = 1.2 and variances 1
+_grid = torch.linspace(_old - 3.4, _old + 4.6, 8001, dtype=torch.float64)
+_l_fine = bound_along_mean(X64, poor_start, 2, 0, _grid)[0]
+assert f"{float(_grid[_l_fine.argmax()]):.1f}" == "1.1" and truth.means[2, 0] == 2.0
+assert f"{float(poor_start.means[2, 1]):.1f}" == "1.2" and (poor_start.variances[2] == 1).all()
 
 
 # %% weight-volume-not-height
