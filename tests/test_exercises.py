@@ -232,6 +232,7 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
         ex.check_peak_bytes(answer)
         assert capsys.readouterr().out.endswith(": correct.\n"), answer
     for mistake, says in [((4 * one, 4 * one), "diff**2 is no longer alive"), ((3 * one, 3 * one), "count every tensor alive"),
+                          ((4 * one, 3 * one), "wrong order"),  # the right pair, swapped: not the diff**2 hint
                           ((3 * one, 2 * one), "count every tensor alive"),  # 8 bytes a number, two tensors: not a 4-byte slip
                           ((one, 4 * one), "one tensor"), ((3 * N * K * 4, 4 * N * K * 4), "8 bytes per number"),
                           ((3 * one, 5 * one), "unnamed"), ((3 * one, 24.4 * 2**20), "exactly"),

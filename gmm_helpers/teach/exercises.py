@@ -884,6 +884,8 @@ def check_peak_bytes(answer) -> None:
     elif values is not None:
         if any(v < 10**5 for v in values):
             hint = "Answer in bytes, not in MiB/MB or GiB/GB."
+        elif values == [4 * one, 3 * one]:  # both counts right, in swapped order
+            hint = ("Right counts, wrong order: give (the second line's worst moment, the last line's worst moment).")
         elif values[0] == 4 * one:
             hint = ("At the second line's .sum, diff**2 is no longer alive: it is unnamed, so it died when the division "
                     "that used it returned. Count that line's moments again.")

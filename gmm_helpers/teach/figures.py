@@ -716,7 +716,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     label_dims(x, right, top)
     caption(x, right, top, "means[None, :, :]\nstored (1, K, D):\none row per layer,\nused for all N rows")
     x = operator(right + 0.6, top, 1.8, "→", fontsize=32)
-    for name, step in [("diff\n(N, K, D)", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
+    for name, step in [("diff (N, K, D):\nentry [n, k, d] is\n$x_{nd} - \\mu_{kd}$", "square\n→"), ("diff ** 2\n(N, K, D)", None)]:
         square_left = x
         right = _draw_layers(ax, x, N, D, components, top=top)
         peak(x, right, top)
@@ -746,7 +746,7 @@ def draw_broadcast_shapes(N: int = 6, K: int = 3, D: int = 4, ax=None):
     caption(x, right, top, "the quotient\n(N, K, D)")
     x = operator(right + 0.9, top, 5.4, "sum over D:\neach layer\nbecomes\none column\n→", fontsize=14)  # layers become columns
     x = table(x, top, "δ² (squared\nMahalanobis\ndistance)\n(N, K)")
-    x = operator(x + 0.4, top, 3.6, "+ $c_k$\nas (1, K),\n× (−½)\n→", fontsize=15)  # c_k (K,) is broadcast as a (1, K) row
+    x = operator(x + 0.7, top, 4.4, "+ $c_k$\nas (1, K),\n× (−½)\n\n→", fontsize=15)  # c_k (K,) is broadcast as a (1, K) row
     x = table(x, top, "log_pdfs\n(N, K)")
     width = max(width, x)
 
@@ -770,7 +770,7 @@ PEAK_LABELS = {"loop": "loop over K", "broadcast": "broadcast", "chunked": "broa
 
 
 def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float | None = 16.0, xmax: float = 2**48,
-                     xmin: float = 2**10):
+                     xmin: float = 2**10, forms=None):
     """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts the tensors the form creates that
@@ -778,7 +778,8 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     times smaller it is (a log axis hides ratios), or "as broadcast" where the two are within 5%. The axis is fixed (``xmin`` to ``xmax``, logarithmic, both
     powers of 2**10; the defaults, 1 KiB and 256 TiB, fit the widget's smallest and largest settings) so that
     sizes can be compared between calls. ``limit_gib=None`` draws no memory line; a label that would cross it, or
-    the frame, is written inside its bar.
+    the frame, is written inside its bar. ``forms`` picks the bars (default all of ``PEAK_FORMS``; it must include
+    "broadcast", the reference), so the main path can show the loop and the broadcast form only.
 
     Returns
     -------
@@ -787,13 +788,15 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     from ..likelihoods import PEAK_FORMS, format_bytes, log_pdfs_peak_bytes
 
     ax = ax or plt.gca()
-    peaks = [log_pdfs_peak_bytes(N, K, D, dtype, form) for form in PEAK_FORMS]
-    ys = np.arange(len(PEAK_FORMS))[::-1]
-    ax.barh(ys, peaks, color=["#999999", "#CC79A7", "#E69F00", "#009E73"], height=0.6)
-    broadcast = peaks[PEAK_FORMS.index("broadcast")]
+    forms = PEAK_FORMS if forms is None else tuple(forms)
+    peaks = [log_pdfs_peak_bytes(N, K, D, dtype, form) for form in forms]
+    ys = np.arange(len(forms))[::-1]
+    colours = {"loop": "#999999", "broadcast": "#CC79A7", "chunked": "#E69F00", "expanded": "#009E73"}
+    ax.barh(ys, peaks, color=[colours[form] for form in forms], height=0.6)
+    broadcast = peaks[forms.index("broadcast")]
     axis_inches = ax.get_position().width * ax.figure.get_figwidth()
     doublings_per_inch = np.log2(xmax / xmin) / axis_inches
-    for form, y, peak in zip(PEAK_FORMS, ys, peaks):
+    for form, y, peak in zip(forms, ys, peaks):
         times = broadcast / peak
         ratio = f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller" if times >= 1.05 else ",  as broadcast"
         label = format_bytes(peak) + ("  (reference)" if form == "broadcast" else ratio)
@@ -808,12 +811,12 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
             end = limit_gib * 2**30 / 1.3  # the line crosses this bar: end the label left of the line, not across it
         ax.text(end if inside else peak * 1.3, y, label, va="center", ha="right" if inside else "left", fontsize=13,
                 zorder=3, bbox=dict(facecolor="white", edgecolor="none", pad=1.5))  # the 16 GiB line passes behind
-    ax.set_yticks(ys, [PEAK_LABELS[form] for form in PEAK_FORMS])
+    ax.set_yticks(ys, [PEAK_LABELS[form] for form in forms])
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)  # default: the largest widget setting, 21.9 TiB, and its label fit
     units = ["KiB", "MiB", "GiB", "TiB"]
     first = round(np.log2(xmin))
-    exponents = [e for e in range(first, 50, 5) if 2**e <= xmax]  # one tick every factor of 32
+    exponents = [e for e in range(first, 50, 10) if 2**e <= xmax]  # one tick every factor of 1024: 1 KiB, 1 MiB, ...
     ax.set_xticks([2.0**e for e in exponents], [f"{2 ** ((e - 10) % 10)} {units[(e - 10) // 10]}" for e in exponents])
     ax.set_xticks([2.0**e for e in range(first, 50) if 2**e <= xmax], [], minor=True)  # a small tick at every power of 2
     if limit_gib is not None:

@@ -405,11 +405,11 @@ from .figures import plot_peak_memory  # noqa: E402
 from .plotting import component_legend, data_limits  # noqa: E402
 
 
-def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float32"):
+def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float32", forms=None):
     """The broadcast form's tensors, step by step (printed), and each form's peak memory (bars).
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Returns the figure; the printed rows
-    come from ``broadcast_shapes_table``.
+    come from ``broadcast_shapes_table``. ``forms``: the bars to draw (``plot_peak_memory``; default all).
     """
     rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
     print("the broadcast form, step by step (each tensor and its size; X, means and variances are\n"
@@ -424,18 +424,20 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     else:
         print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, {peak}")
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax)
+    plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax, forms=forms)
     return fig
 
 
-def memory_explorer():
+def memory_explorer(forms=None):
     """Sliders for N, K, D and the dtype: each intermediate's shape, and the peak memory of the loop,
-    the broadcast form, the chunked broadcast form and the matrix-product form.
+    the broadcast form, the chunked broadcast form and the matrix-product form (``forms`` picks which;
+    04's main path shows the loop and the broadcast form only).
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
     """
     return widgets.interactive(
         draw_memory,
+        forms=widgets.fixed(forms),  # not a control
         N=widgets.SelectionSlider(options=[10**i for i in range(2, 8)], value=100_000, description="N points", **_LAYOUT),
         K=widgets.SelectionSlider(options=[1, 2, 3, 4, 8, 16, 32, 64, 128], value=32, description="K components", **_LAYOUT),
         D=widgets.SelectionSlider(options=[1, 2, 4, 8, 16, 32, 64, 128, 784], value=32, description="D dimensions", **_LAYOUT),

@@ -50,6 +50,12 @@ assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum
 
 
 # %% broadcasting-costs
+_t = {"diff": 6 * 3 * 4, "(N, K)": 6 * 3}  # c24's trace at the picture's (N, K, D) = (6, 3, 4): numbers alive at each step
+assert _t == {"diff": 72, "(N, K)": 18}
+_steps = [_t["diff"], 2 * _t["diff"], 3 * _t["diff"], 2 * _t["diff"] + _t["(N, K)"], _t["diff"] + 3 * _t["(N, K)"]]  # diff; **2; /; .sum; last line
+assert _steps == [72, 144, 216, 162, 126] and max(_steps) == _steps[2] == log_pdfs_peak_bytes(6, 3, 4) // 4  # the division is the peak
+assert log_pdfs_peak_bytes(6, 3, 4) // 4 == max(3 * 72, 72 + 3 * 18)  # the library's max(3NKD, NKD + 3NK): the last row is its second term
+assert 6 * 4 == 24  # c25: an (N, D) tensor at the picture's size
 assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
 assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
 assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
@@ -88,14 +94,25 @@ assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * 
 assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 * 4 * n * max(k, d)
            for n, k, d, dt in options for form in ("loop", "expanded"))  # c34: "never hold NKD numbers": a few tensors of NK or ND
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
-assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**36  # c28: the axis, 1 MiB to 64 GiB, just below and above the bars
-assert all(log_pdfs_peak_bytes(*o, 'chunked') == log_pdfs_peak_bytes(*o) for o in options if o[0] <= 4096)  # c34: one chunk = the broadcast bar
-assert all(abs(log_pdfs_peak_bytes(*s_, torch.float32, 'loop') / log_pdfs_peak_bytes(*s_, torch.float32, 'expanded') - 1) < 0.03
-           for s_ in sizes[1:])  # c31: the loop's and the products' bars nearly coincide
+assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**40  # c33 and the cures' figure: the axis, 1 MiB to 1 TiB, holds every bar
+_two = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast")]
+assert [f"{b / l:.0f}" for l, b in zip(_two[::2], _two[1::2])] == ["16", "32", "64"]  # c33: the loop bar 16x, 32x, 64x smaller
 assert [s_[0] for s_ in sizes[1:] if max(log_pdfs_peak_bytes(*s_, torch.float32, f) for f in ('loop', 'broadcast', 'chunked', 'expanded'))
         > 4 * 2**30] == [10**6]  # c31: only the last panel has a bar within a factor 4 of the 16 GiB line
 assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
            for d in (1, 4, 32, 64) for i in (1,))  # c32: doubling K or D at most doubles the loop bar
+
+
+# %% cures-bars
+_cures = {f: log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, f) // 4 for f in ("loop", "broadcast", "chunked", "expanded")}
+assert _cures["loop"] == 63 * 10**6 + 128 * 10**6 == 191 * 10**6 and _cures["chunked"] == 2 * 10**6 * 64 == 128 * 10**6  # 191N vs 128N
+assert _cures["chunked"] < _cures["loop"]  # at N = 10^6 the chunks beat the loop
+assert 2 * 10**6 * 64 > 3 * 4096 * 64 * 64 + (10**6 // 4096 - 1) * 4096 * 64  # ... at the join, not a chunk
+assert all(abs(log_pdfs_peak_bytes(*s_, torch.float32, 'loop') / log_pdfs_peak_bytes(*s_, torch.float32, 'expanded') - 1) < 0.03
+           for s_ in sizes[1:])  # the products' bars nearly match the loop's
+assert 10_000 // 4096 == 2 and 10_000 % 4096 > 0  # N = 10^4: two full chunks and a short one
+_ratios = [log_pdfs_peak_bytes(*s_) / log_pdfs_peak_bytes(*s_, torch.float32, "chunked") for s_ in sizes[1:]]
+assert f"{_ratios[0]:.1f}" == "2.4" and _ratios[0] < _ratios[1] < _ratios[2]  # the chunks help more as N grows
 
 
 # %% peak-measured
