@@ -1192,6 +1192,8 @@ def test_log_likelihood_from_log_pdfs_accepts_a_float32_computation(capsys):
 def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_the_oracle(capsys):
     import sys
 
+    import scipy.stats
+
     from torch.distributions import Independent, MultivariateNormal, Normal
     from torch.distributions import Normal as Alias
 
@@ -1222,6 +1224,8 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
         (lambda x, m, v: diag_gaussian_log_pdf(x[None], m, v)[0], "calls diag_gaussian_log_pdf,"),
         (lambda x, m, v: component_log_pdfs(x[None], GMMParams(torch.ones(1, dtype=x.dtype), m[None], v[None]))[0, 0],
          "calls component_log_pdfs,"),
+        (lambda x, m, v: float(scipy.stats.norm.logpdf(x.numpy(), m.numpy(), v.sqrt().numpy()).sum()), "calls scipy.stats,"),
+        (lambda x, m, v: float(scipy.stats.multivariate_normal(m.numpy(), v.numpy()).logpdf(x.numpy())), "calls scipy.stats,"),
     ]
     for oracle, hint in ready_made:
         ex.check_diag_log_density(oracle)

@@ -186,7 +186,7 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in
         assert dashed[0].get_angle() % 180 == pytest.approx(180 - dashed[1].get_angle() % 180)
     source_key = "the 2 full-covariance components\nthe points came from, 2σ"
     assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == [source_key]  # the dashed key, in panel 1
-    assert [t.get_text() for t in axes[1, 0].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number)"]
+    assert [t.get_text() for t in axes[1, 0].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number),\ncolour by weight (blue: heaviest)"]
     assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["the 3 diagonal components, 2σ"]
     assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 3  # the last fit, grey, under the source model
     with pytest.raises(ValueError, match="fits: expected three fits"):
@@ -210,6 +210,9 @@ def test_plot_diagonal_tiling_gives_eight_components_clearly_different_colours()
     colours = list(dict.fromkeys(drawn))
     assert len(colours) == 8  # one colour per component
     assert min(np.linalg.norm(np.subtract(a, b)) for i, a in enumerate(colours) for b in colours[i + 1:]) > 0.28  # a grey-blue gave 0.25
+    for ax, fit in zip(axes.flat, fits.values()):  # coloured by weight order: the heaviest blue in every panel
+        drawn = [to_rgb(p.get_edgecolor()) for p in ax.patches if p.get_gid() not in ("source", "last-fit")]
+        assert drawn[int(fit.params.weights.argmax())] == to_rgb("#0072B2")
     plt.close("all")
 
 

@@ -682,14 +682,19 @@ def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 @contextlib.contextmanager
 def _calls_to(functions: dict):
     """Record which of ``functions`` ({name: Python function}) are called inside the block; yields the set of
-    their names. Matched by code object, so an alias (``from torch.distributions import Normal as N``) counts too."""
-    codes = {inspect.unwrap(f).__code__: name for name, f in functions.items()}
+    their names. Matched by code object, so an alias (``from torch.distributions import Normal as N``) counts too;
+    a value that is a string names a module, and any call into it or its submodules counts."""
+    codes = {inspect.unwrap(f).__code__: name for name, f in functions.items() if not isinstance(f, str)}
+    modules = {module: name for name, module in functions.items() if isinstance(module, str)}
     called: set[str] = set()
     previous = sys.getprofile()
 
     def profile(frame, event, arg):
         if event == "call" and frame.f_code in codes:
             called.add(codes[frame.f_code])
+        elif event == "call" and modules:
+            home = frame.f_globals.get("__name__", "")  # the module of the function being called
+            called.update(name for module, name in modules.items() if home == module or home.startswith(module + "."))
 
     sys.setprofile(profile)
     try:
@@ -703,13 +708,14 @@ _READY_MADE_LOG_DENSITIES = {
     "torch.distributions": torch.distributions.Distribution.__init__,  # every distribution's constructor runs it
     "diag_gaussian_log_pdf": diag_gaussian_log_pdf,
     "component_log_pdfs": component_log_pdfs,
+    "scipy.stats": "scipy.stats",  # a module: norm.logpdf, multivariate_normal, ...
 }
 
 
 def check_diag_log_density(fn) -> None:
     """Exercise 3.4: ``fn(x, mean, variances)``, all of shape (D,), returns log N(x | mean, diag(variances)) of the
     one point x as a number; compared with ``diag_gaussian_log_pdf`` on ``exercise_3_4_cases()``. A function that
-    calls torch.distributions or the package's log-densities (``_READY_MADE_LOG_DENSITIES``) is refused: the
+    calls torch.distributions, scipy.stats or the package's log-densities (``_READY_MADE_LOG_DENSITIES``) is refused: the
     exercise is to write the formula."""
     cases = exercise_3_4_cases()
 

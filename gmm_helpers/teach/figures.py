@@ -116,7 +116,8 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
         type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
         bottom, and the first D at which each type gives 0 is marked. Each type's subnormal band (below
         its smallest normal number, where values keep fewer significant digits) is shaded in its colour.
-        Markers are drawn at every 5th D and at the last D before each type's first 0 and that first 0.
+        Markers are drawn at every 10th D, the second type's 5 D after the first's (so neither hides the other),
+        and at the last D before each type's first 0 and at that first 0.
     ax : matplotlib Axes, optional
     subnormal : bool, default True
         Whether to shade the subnormal bands (03 draws the figure without them: subnormals are optional there).
@@ -136,16 +137,16 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     zero_row = lowest - 25  # where "exactly 0" is drawn
     ax.plot(dims, exact, color="black", linewidth=2, label="the exact density (from its log)", zorder=3)  # over the markers
     colours = {"float32": "#D55E00", "float64": "#0072B2"}
-    # float32 as large open circles, float64 as small open circles, every 5th D (and where each type first gives 0):
-    # where both hold the same value both show, and the black line stays visible through them
-    styles = [dict(marker="o", markersize=7, markerfacecolor="none", markeredgewidth=1),
-              dict(marker="o", markersize=3.5, markerfacecolor="none", markeredgewidth=1)]
-    for (name, values), offset, style in zip(computed.items(), (4, -4), styles):
+    # float32 as large open circles, float64 as smaller ones, each at every 10th D, 5 D apart (and where each type
+    # first gives 0): neither hides the other, and the black line stays visible through them
+    styles = [dict(marker="o", markersize=7, markerfacecolor="none", markeredgewidth=1.2),
+              dict(marker="o", markersize=5, markerfacecolor="none", markeredgewidth=1.2)]
+    for i, ((name, values), offset, style) in enumerate(zip(computed.items(), (4, -4), styles)):
         colour = colours.get(name, "0.4")
         info = torch.finfo(values.dtype)
         v = np.asarray(values.detach().cpu(), dtype=float)
         positive = v > 0
-        every = np.arange(len(dims)) % 5 == 0
+        every = (np.arange(len(dims)) + 5 * i) % 10 == 0
         if (~positive).any():  # a marker on the first D that gives 0 and on the one before it, as the text quotes them
             first = np.argmax(~positive)
             every[max(first - 1, 0):first + 1] = True
@@ -283,8 +284,10 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     right.plot(f1, a1, **dot, gid="factor")
     top.annotate(f"$p(x_0)$ = {f0:.3f}", (a0, f0), xytext=(-12, 6), textcoords="offset points", ha="right", va="bottom",
                  color=mark, fontsize=15, gid="factor-label")
-    right.annotate(f"$p(x_1)$ =\n{f1:.3f}", (f1, a1), xytext=(0, 14), textcoords="offset points", ha="center", va="bottom",
-                   color=mark, fontsize=15, gid="factor-label")
+    right.annotate(f"$p(x_1)$ = {f1:.3f}", (f1, a1), xytext=(0, 75), textcoords="offset points", ha="center", va="bottom",
+                   color=mark, fontsize=15, gid="factor-label",  # one line, above the curve's tail, tied to the dot
+                   bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
+                   arrowprops={"arrowstyle": "-", "color": mark, "linewidth": 1.5, "shrinkB": 8})
     joint.set(xlabel="$x_0$", ylabel="$x_1$", xlim=(float(x0[0]), float(x0[-1])), ylim=(float(x1[0]), float(x1[-1])))
     top.set_ylabel("$p(x_0)$")
     right.set_xlabel("$p(x_1)$")
@@ -364,7 +367,8 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     Y : Tensor, shape (N, 2)
     fits : dict of int -> EMResult
         Three fits keyed by their number of components K, in panel order. Each is drawn as its 2σ
-        ellipses (line width growing with the weight, the weight written next to each mean); the title
+        ellipses (line width growing with the weight, the weight written next to each mean; coloured by weight
+        order, the heaviest blue in every panel, so a colour never pairs components across panels); the title
         gives the fit's final log-likelihood per point.
     source_means, source_covariances : Tensor, shapes (J, 2) and (J, 2, 2)
         The J full-covariance components the points were drawn from: their 2σ ellipses are dashed in every
@@ -401,7 +405,8 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     outline = [patheffects.withStroke(linewidth=3, foreground="white")]
     for ax, (K, fit) in zip(axes.flat, fits.items()):
         per_point = float(fit.log_likelihoods[-1]) / len(Y)
-        plot_mixture(Y, fit.params, ax=ax, n_std=(2,), legend=False, colours=colours,
+        rank = fit.params.weights.argsort(descending=True).argsort().tolist()  # 0: the heaviest component
+        plot_mixture(Y, fit.params, ax=ax, n_std=(2,), legend=False, colours=[colours[r] for r in rank],
                      title=f"{K} diagonal component{'s' if K > 1 else ''}: log-likelihood {per_point:.3f} per point")
         for w, m in zip(fit.params.weights.tolist(), fit.params.means.tolist()):
             ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(9, 0), textcoords="offset points", ha="left", va="center",
@@ -419,7 +424,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
                                      label=source_label if j == 0 else None, gid="source")
         ax.label_outer()
     source_note = Line2D([], [], color="black", linewidth=2, linestyle="--", label=source_label)
-    width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number)")
+    width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number),\ncolour by weight (blue: heaviest)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
     # each key once: the dashed source model in the first panel, the line widths in the third, the grey in the fourth
     axes[0, 0].legend(handles=[source_note], loc="lower left", fontsize=12)  # lower right would cover a far-out ellipse

@@ -23,6 +23,10 @@ assert _levels[0] == 0 and _levels[-1] >= MultivariateNormal(mean, covariance_ma
 assert [line.get_xydata()[0].tolist() for line in joint_ax.lines if line.get_gid() == "point"] == [marked.tolist()]
 
 
+# %% density-not-probability
+assert (f"{peak:.3f}", f"{area:.4f}", f"{peak.log():.2f}") == ("3.989", "1.0000", "1.38")  # a positive log-density
+
+
 # %% logs-densities-underflow-overflow
 assert (f"{factor:.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419")  # 0.242^D; its log -1.419 D
 assert math.isclose(factor, math.exp(-0.5) / math.sqrt(2 * math.pi), rel_tol=1e-6)  # e^{-1/2} / sqrt(2 pi)
@@ -33,7 +37,13 @@ for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "floa
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
-assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # every 5th D, and either side of each first 0 (float64 holds D = 525)
+assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # each type every 10th D, 5 apart; either side of each first 0 (float64 holds D = 525)
+_by_type = [{round(x) for line in ax.lines if line.get_marker() == "o" and line.get_color() == c for x in line.get_xdata()} for c in ("#D55E00", "#0072B2")]
+assert not (_by_type[0] & _by_type[1])  # no D carries both types' markers: neither hides the other
+assert f"{slope:.3f}" == f"{math.log(factor):.3f}" == "-1.419" and f"{slope / math.log(10):.3f}" == f"{math.log10(factor):.3f}" == "-0.616"
+(_note,) = [t for t in ax.texts if t.get_text().startswith("slope")]  # the slope, in both logs, pointing at the black line
+assert "-0.616 per dimension" in _note.get_text() and "natural log: -1.419" in _note.get_text()
+assert math.isclose(_note.xy[1], log_density[199] / math.log(10)) and _note.xy[0] == 200  # on the line at D = 200
 assert ax.get_yticklabels()[-1].get_text() == "exactly 0"
 (inset,) = ax.child_axes  # the zoom: float32 near D = 74, a marker at every D
 inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
@@ -49,10 +59,6 @@ assert r_one_nan.sum().isnan() and (r_one_nan @ torch.tensor([1.0, 2.0, 3.0])).i
 
 # %% logs-densities-underflow-overflow-3
 assert a.exp() == 0 and b.exp() == 0 and f"{a:.2f}" == "-1418.94" and f"{1 / (1 + (b - a).exp()):.3f}" == "0.900"  # exactly 0, yet the share is ordinary
-
-
-# %% density-not-probability
-assert (f"{peak:.3f}", f"{area:.4f}", f"{peak.log():.2f}") == ("3.989", "1.0000", "1.38")  # a positive log-density
 
 
 # %% diagonal-covariance-costs
@@ -75,15 +81,6 @@ assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
 # %% optional-exact-limits-float32
 from decimal import Decimal  # exact decimal arithmetic: 2**-1075 is below float64's range
 
-assert (f"{narrow_factor:.2f}", f"{math.log(narrow_factor):.2f}") == ("3.99", "1.38")  # the narrow component, per dimension
-for dtype in (torch.float32, torch.float64):  # first inf as e^{log-density} and as a product
-    first = math.ceil(math.log(torch.finfo(dtype).max) / math.log(narrow_factor))  # D log 3.99 past log(largest)
-    as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
-    as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
-    assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
-assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
-assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
-
 for dtype, small, too_small, large, too_large in ((torch.float32, 1e-45, 1e-46, 1e38, 1e39), (torch.float64, 1e-323, 1e-324, 1e308, 1e309)):
     stored = torch.tensor([small, too_small, large, too_large], dtype=torch.float64).to(dtype)  # roughly 1e-45 to 1e38 (float32)
     assert stored[0] > 0 and stored[1] == 0 and stored[2] < math.inf and stored[3] == math.inf
@@ -94,21 +91,53 @@ assert [f"{torch.finfo(d).max:.1e}" for d in (torch.float32, torch.float64)] == 
 assert f"{tiniest:.1e}" == "4.9e-324" and tiniest == 2.0**-1074 and torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps == 2.0**-149  # the limits printed
 assert torch.finfo(torch.float32).smallest_normal == 2.0**-126 and torch.finfo(torch.float32).eps == 2.0**-23  # normal times step: 2^-149
 quoted = {torch.float32: ("1.4e-45", "7.0e-46", "3.4e+38"), torch.float64: ("4.9e-324", "2.5e-324", "1.8e+308")}
-for dtype, exponent, first, t_quoted in ((torch.float32, 150, 74, "14.36"), (torch.float64, 1075, 526, "38.58")):
+for dtype, exponent, first in ((torch.float32, 150, 74), (torch.float64, 1075, 526)):
     info = torch.finfo(dtype)
     tiny = torch.tensor(info.smallest_normal * info.eps, dtype=dtype)  # the smallest positive number, 2**-(exponent - 1)
     assert (f"{tiny.item():.1e}", f"{Decimal(2) ** -exponent:.1e}", f"{info.max:.1e}") == quoted[dtype] and tiny.item() == 2.0 ** -(exponent - 1)
     assert tiny * 0.5 == 0 < tiny * 0.51  # at or below half of it: 0
-    assert math.ceil(exponent * math.log(2) / log_factor) == underflow_dimension(dtype) == first
-    t = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi)))
-    assert f"{t:.2f}" == t_quoted
+    assert math.ceil(exponent * math.log(2) / log_factor) == underflow_dimension(dtype) == first  # step 3: 74 and 526
+assert f"{150 * math.log(2):.2f}" == "103.97" and f"{150 * math.log(2) / log_factor:.1f}" == "73.3"  # the worked line
+assert f"{log_factor:.3f}" == "1.419" and f"{math.exp(-log_factor):.3f}" == "0.242"  # 0.242^D = e^{-1.419 D}
+
+
+# %% optional-exact-limits-subnormals
+assert f"{tiny32:.1e}" == "1.2e-38" and first_subnormal == 62 and error32[:first_subnormal - 1].max() < 1e-5  # normal: only the log's rounding
+assert [f"{error32[d - 1]:.1%}" for d in (70, 71, 72, 73)] == ["0.2%", "3.1%", "1.7%", "35.5%"]  # jumps about, not a steady rise
+assert held["float32"][73] == 0  # D = 74
+tiny = torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps  # the smallest positive float32
+assert -150 * math.log(2) < log_density[72] < -149 * math.log(2) and held["float32"][72] == tiny  # D = 73: rounded up to 2^-149
+assert torch.equal(held["float64"], torch.exp(log_density))  # the figure: the exact density (from its log), rounded once
+assert int(dims[running == 0][0]) == 525 == underflow_dimension(torch.float64) - 1  # the running product: one step earlier
+assert int(dims[torch.cumprod(torch.full((600,), float(factor), dtype=torch.float64), dim=0) == 0][0]) == 525  # also from float32's 0.242
+_normal = running >= torch.finfo(torch.float64).smallest_normal  # while normal, it keeps the exact value to ~1e-13
+_exact_log = torch.arange(1, int(_normal.sum()) + 1, dtype=torch.float64) * math.log(one_factor)
+assert (running[_normal].log() - _exact_log).abs().max() < 1e-10  # so the error piles up among the subnormals
+
+
+# %% optional-exact-limits-far-narrow
+assert (f"{narrow_factor:.2f}", f"{math.log(narrow_factor):.2f}") == ("3.99", "1.38")  # the narrow component, per dimension
+for dtype in (torch.float32, torch.float64):  # first inf as e^{log-density} and as a product
+    first = math.ceil(math.log(torch.finfo(dtype).max) / math.log(narrow_factor))  # D log 3.99 past log(largest)
+    as_exp = (torch.arange(1, 601, dtype=torch.float64) * math.log(narrow_factor)).to(dtype).exp()
+    as_product = torch.full((600,), narrow_factor, dtype=dtype).cumprod(dim=0)
+    assert int(as_exp.isinf().nonzero()[0]) + 1 == int(as_product.isinf().nonzero()[0]) + 1 == first
+assert t.dtype == far_density.dtype == torch.float32 and far_density[0] > 0 and far_density[1] == 0 and f"{t[1]:.1f}" == "14.4"  # the far point: 0 from 14.4
+assert math.ceil(math.log(torch.finfo(torch.float32).max) / math.log(narrow_factor)) < 600  # 3.99^D overflows in float32 (Exercise 3.2: which D)
+for dtype, exponent, t_quoted in ((torch.float32, 150, "14.36"), (torch.float64, 1075, "38.58")):
+    t_threshold = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi)))
+    assert f"{t_threshold:.2f}" == t_quoted
     for sigma in (1.0, 10.0):  # for N(0, sigma^2), t^2/2 at the threshold moves by -log sigma
         t_sigma = math.sqrt(2 * (exponent * math.log(2) - 0.5 * math.log(2 * math.pi) - math.log(sigma)))
         near = Normal(torch.tensor(0.0, dtype=dtype), sigma).log_prob(sigma * torch.tensor([t_sigma - 0.05, t_sigma + 0.05], dtype=dtype)).exp()
         assert near[0] > 0 == near[1]
-assert f"{150 * math.log(2):.2f}" == "103.97" and f"{150 * math.log(2) / log_factor:.1f}" == "73.3"  # the worked line
+assert f"{t_zero:.2f}" == "38.58"  # the last one printed: float64's
 assert f"{log_max:.2f}" == "709.78" and math.ceil(log_max / math.log(narrow_factor)) == 513 and f"{log_max / math.log(narrow_factor):.2f}" == "512.98"
 assert f"{narrow_factor:.4f}" == "3.9894" and f"{narrow_factor:.2f}" == "3.99" and f"{log_max / math.log(3.99):.2f}" == "512.93"  # rounded: 512.93
+tiny = torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps  # the smallest positive float32
+assert held_far.item() == tiny and f"{held_far:.1e}" == "1.4e-45" and f"{exact_far:.1e}" == "1.6e-45"
+far64 = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).log_prob(torch.tensor([38.5, 38.6], dtype=torch.float64)).exp()
+assert far64[0] > 0 == far64[1]  # float64's far point: 0 between 38.5 and 38.6 (t = 38.58)
 variance_zero = torch.zeros(1, dtype=torch.float64)  # a collapse: the formula gives NaN, and diag_gaussian_log_pdf rejects it
 x_and_mean = torch.tensor([[0.0], [1.0]], dtype=torch.float64)  # at the mean (0/0) and off it (-inf + inf)
 assert (-0.5 * (math.log(2 * math.pi) + variance_zero.log() + x_and_mean[:, 0] ** 2 / variance_zero)).isnan().all()
@@ -120,21 +149,6 @@ except ValueError:
 f32 = {"dtype": torch.float32}  # the log fails when (x - mu)^2 / var overflows
 assert diag_gaussian_log_pdf(torch.tensor([[1e20]], **f32), torch.zeros(1, **f32), torch.ones(1, **f32)) == -math.inf
 assert diag_gaussian_log_pdf(torch.ones(1, 1, **f32), torch.zeros(1, **f32), torch.tensor([1e-40], **f32)) == -math.inf
-
-# subnormals
-assert f"{tiny32:.1e}" == "1.2e-38" and first_subnormal == 62 and error32[:first_subnormal - 1].max() < 1e-5  # normal: only the log's rounding
-assert [f"{error32[d - 1]:.1%}" for d in (70, 71, 72, 73)] == ["0.2%", "3.1%", "1.7%", "35.5%"]  # jumps about, not a steady rise
-assert held["float32"][73] == 0  # D = 74
-tiny = torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps  # the smallest positive float32
-assert held_far.item() == tiny and f"{held_far:.1e}" == "1.4e-45" and f"{exact_far:.1e}" == "1.6e-45"
-assert -150 * math.log(2) < log_density[72] < -149 * math.log(2) and held["float32"][72] == tiny  # D = 73: rounded up to 2^-149
-far64 = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).log_prob(torch.tensor([38.5, 38.6], dtype=torch.float64)).exp()
-assert far64[0] > 0 == far64[1]  # float64's far point: 0 between 38.5 and 38.6 (t = 38.58)
-_running = torch.cumprod(torch.full((600,), float(factor), dtype=torch.float64), dim=0)  # the factors multiplied one by one
-assert int((_running == 0).nonzero()[0]) + 1 == 525  # the running product in float64 reaches 0 at D = 525, one before 526
-_normal = _running >= torch.finfo(torch.float64).smallest_normal  # while normal, it keeps the exact value to ~1e-13
-_exact_log = torch.arange(1, int(_normal.sum()) + 1, dtype=torch.float64) * math.log(float(factor))
-assert (_running[_normal].log() - _exact_log).abs().max() < 1e-10  # so the error piles up among the subnormals
 
 
 # %% optional-play-2-d-gaussian
@@ -226,13 +240,8 @@ best_of_starts = {K: max(fit_em(cross, init=K, max_iter=500, generator=torch.Gen
 assert all(best_of_starts[K] >= per_point[K] - 1e-9 for K in best_of_starts) and best_of_starts[8] > per_point[8] + 0.005  # one start; others score higher
 assert n_parameters(8, 2, False) == 39 and n_parameters(2, 2, True) == 11 and n_parameters(1, 1000, True) - n_parameters(1, 1000, False) == 500_500 - 1000
 assert n_parameters(1, 1000, True) == 501_500 and n_parameters(1, 1000, False) == 2_000 and n_parameters(1, 1000, True) // 2_000 == 250
-_w, _mu, _S = torch.full((2,), 0.5, dtype=torch.float64), torch.stack([origin, origin]), torch.stack(pair)  # full-covariance EM from the truth
-for _ in range(100):
-    _lp = torch.stack([MultivariateNormal(_mu[k], covariance_matrix=_S[k]).log_prob(cross) for k in range(2)], dim=1) + _w.log()  # (800, 2)
-    _r = (_lp - torch.logsumexp(_lp, dim=1, keepdim=True)).exp()  # (800, 2) responsibilities
-    _Nk = _r.sum(dim=0)
-    _w, _mu = _Nk / len(cross), (_r.T @ cross) / _Nk[:, None]
-    _S = torch.stack([(_r[:, k, None] * (cross - _mu[k])).T @ (cross - _mu[k]) / _Nk[k] for k in range(2)])
-_full_fit = torch.logsumexp(torch.stack([MultivariateNormal(_mu[k], covariance_matrix=_S[k]).log_prob(cross) for k in range(2)], dim=1) + _w.log(), dim=1).mean()
-assert f"{_full_fit:.3f}" == "-3.126" and true_per_point < _full_fit < true_per_point + 0.01  # the fit scores a little higher than the truth
-assert per_point[12] > _full_fit  # twelve diagonal components still score higher on these points
+from matplotlib.colors import to_rgb
+
+for _ax, _K in zip(axes.flat, (2, 4, 8)):  # coloured by weight order: the heaviest blue in every panel
+    _drawn = [to_rgb(p.get_edgecolor()) for p in _ax.patches if p.get_gid() not in ("source", "last-fit")]
+    assert len(_drawn) == _K and _drawn[int(fits[_K].params.weights.argmax())] == to_rgb("#0072B2")
