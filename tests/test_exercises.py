@@ -1543,6 +1543,12 @@ def test_the_checks_reference_loop_is_fit_em():
     assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(params, fit.params))
 
 
+def test_best_of_restarts_check_passes_float64_points_as_notebook_07s_recipe_does():
+    from gmm_helpers.teach.exercises import _exercise_7_problems
+
+    assert all(X.dtype == torch.float64 for X, _ in _exercise_7_problems())
+
+
 def test_best_of_restarts_tells_a_student_who_ranked_by_the_average(capsys):
     """Ranking the fits by the mean of their log-likelihoods is wrong in at least one of the exercise's problems,
     and there the hint names the average, even when the same fit is also the lowest (the lowest-fit hint then
