@@ -115,7 +115,8 @@ assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1
 assert int(gaps[5:].argmax()) == 17 and (gaps[14:22].diff() > 0).all() and gaps[22] > 20 * gaps[13]  # a bump in the jump, top t = 23
 assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
 assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from t = 28, about tenfold down per iteration
-assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{gap_up:.4f}") == ("0.047", "0.206", "0.160", "0.0002")  # the plateau
+assert (f"{l_up:.4f}", f"{Q_up:.4f}", f"{H_down:.4f}", f"{gap_up:.4f}") == ("0.0469", "0.2064", "0.1597", "0.0002")  # the plateau
+assert abs(0.2064 - 0.1597 + 0.0002 - 0.0469) < 1e-12  # the quoted, rounded terms add up exactly
 assert abs(Q_up - (l_up + H_down - gap_up)) < 1e-12  # l - Q = H + (l - F) after an M-step: Q's rise is l's, plus H's fall, less the gap's growth
 assert f"{Q_jumps:.3f}" == "0.183" and abs(Q_up - Q_jumps - q_m_steps[first:last].sum()) < 1e-12  # the rest: the M-steps 7..20
 # the handover of the lower-right group (the prose after the figure; the counts printed, and on the figure's panels)
@@ -189,6 +190,7 @@ assert log_responsibilities(X64, dead).exp()[:, 3].max() == 0  # the next E-step
 nearest = float(X64.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
 assert f"{nearest:.4f}" == "0.1975" and f"{nearest / 1e-3:.1f}" == "197.5"  # 0.1975 away: 197.5 standard deviations
 assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
+assert -20000 < float(log_responsibilities(X64, dead)[:, 3].max()) < -19000  # its log-responsibility: about -19,500, a fine float64
 assert -nearest**2 / (2 * 1e-6) < __import__("math").log(5e-324) * 20  # far below float64's smallest number, e^-744: underflow, not a true 0
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
 assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
@@ -197,3 +199,5 @@ assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
 # %% what-adding-reg-covar-costs
 assert (f"{updated.variances.min():.2f}", f"{updated.variances.max():.2f}") == ("0.57", "5.12")  # the range quoted (c9 prints them)
 assert abs((Q(*updated) - Q(*with_eta)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
+assert (demo_costs > 0).all() and f"{demo_costs.max():.1e}" == "1.2e-12" and abs(demo_costs[0] * N - (Q(*updated) - Q(*with_eta))) < 1e-9
+assert demo_costs.max() < 1e-5 * ll_m_steps.min() and f"{ll_m_steps.min():.1e}" == "4.0e-07"  # far below the smallest rise
