@@ -603,7 +603,9 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     assert curve[0] < axes[3].get_ylim()[0] and any("below the axis" in t.get_text() for t in axes[3].texts)
     assert len(fig.legends) == 1 and axes[3].get_legend() is None  # one key, below the panels, the curve's included
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "blended by its $r_{nk}$" in texts[3] and texts[4:] == ["the iterations drawn", "log-likelihood of the true parameters"]
+    assert "blended by its $r_{nk}$" in texts[3] and texts[4:] == ["1σ ellipse (dark)", "2σ ellipse (light)",
+        "thicker ellipse: larger weight", "the iterations drawn", "log-likelihood of the true parameters"]
+    assert all(float(x).is_integer() for x in axes[0].get_xticks())  # whole-number ticks, not -7.5, -5.0, ...
     top, bottom = axes[0].get_position(), axes[2].get_position()
     assert len(axes) == 4 and bottom.y1 < top.y0 and bottom.x0 == pytest.approx(top.x0)  # two panels a row
     plt.close(fig)

@@ -1451,8 +1451,12 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         Axes: one per iteration shown, then the curve. Colours follow ``fit``'s
         numbering of its components: pass ``fit_in_reference_order(fit, truth)`` for the truth's.
         The curve's lowest values (iteration 0) may lie below its y-range; an arrow labels the first one.
+        One key below the panels: the colours, the ellipses (dark 1σ, light 2σ, thicker for a larger weight),
+        then the curve's marks.
     """
+    from matplotlib.lines import Line2D
     from matplotlib.patheffects import withStroke
+    from matplotlib.ticker import MultipleLocator
 
     from .plotting import component_legend, plot_mixture
     from .style import component_colour
@@ -1478,6 +1482,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
             ax.annotate(str(k), xy=mean[:2], xytext=(9, 7), textcoords="offset points", color=component_colour(k),
                         fontsize=17, fontweight="bold", path_effects=[withStroke(linewidth=4, foreground="white")])
         ax.set(xlim=limits[0], ylim=limits[1])
+        ax.xaxis.set_major_locator(MultipleLocator(2))  # whole-number ticks (-6, -4, ...), not -7.5, -5.0, ...
+        ax.yaxis.set_major_locator(MultipleLocator(2))
         if i % ncols:
             ax.set_ylabel("")
             ax.tick_params(labelleft=False)
@@ -1517,8 +1523,12 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         zoom.tick_params(labelsize=12)
         curve.indicate_inset_zoom(zoom, edgecolor="0.3")
     fig.tight_layout(rect=(0, 1.1 / fig.get_figheight(), 1, 1))  # room below for the key's three rows
+    ellipse_keys = [Line2D([], [], color="0.3", linewidth=3, label="1σ ellipse (dark)"),  # plot_mixture's encoding
+                    Line2D([], [], color="0.3", linewidth=3, alpha=0.5, label="2σ ellipse (light)"),
+                    Line2D([], [], color="0.3", linewidth=6, label="thicker ellipse: larger weight")]
     curve_keys = curve.get_legend_handles_labels()[0]  # the curve's key joins the one below the panels
-    legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2, extra=curve_keys)
+    legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+                              extra=ellipse_keys + curve_keys)
     legend.get_texts()[fit.params.K].set_text("mixed colour: its components' colours, blended by its $r_{nk}$")  # one swatch of many
     return fig
 

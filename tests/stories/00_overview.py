@@ -198,8 +198,12 @@ assert [p.get_x() for p in _curve.patches][:1] == [6] and _curve.patches[0].get_
 assert (_owners(23)[_lower_right] == 2).float().mean() > 0.8 and (_owners(20)[_lower_right] == 2).float().mean() < 0.25  # the takeover
 _end = ordered.history[fit.n_iter]  # orange back on the upper group: its 2σ ellipse ends above the lower-right group's points
 assert _end.means[1, 1] - 2 * _end.variances[1, 1].sqrt() > X[_lower_right, 1].max() - 1 and (_owners(fit.n_iter)[_lower_right] == 1).float().mean() < 0.02
-_right = _lower_right & (_first_ordered.argmax(dim=1) == 1)  # iteration 0: the lower-right group's orange points
-assert _right.sum() > 0 and X[_right, 0].min() > truth.means[2, 0] and X[_right, 0].mean() > X[_lower_right & ~_right, 0].mean() + 1  # its right edge
+_p23 = ordered.history[23]  # at 23 orange still spans both right-hand groups: its 2σ ellipse reaches below the lower-right centre
+assert _p23.means[1, 1] - 2 * _p23.variances[1, 1].sqrt() < truth.means[2, 1] and _p23.variances[1, 1] > 4 * _end.variances[1, 1]
+_keys = [t.get_text() for t in fig.legends[0].get_texts()]  # the key names the ellipses' encoding; whole-number x ticks
+assert {"1σ ellipse (dark)", "2σ ellipse (light)", "thicker ellipse: larger weight"} <= set(_keys)
+assert [float(x) for x in fig.axes[0].get_xticks() if -7.5 <= x <= 5.5] == [-6, -4, -2, 0, 2, 4]
+
 assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
 _tol = inspect.signature(fit_em).parameters["tol"].default
 assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step is below tol
@@ -244,12 +248,10 @@ assert sorted(_perm) == [0, 1, 2] and all(torch.equal(ordered.history[t].means, 
 _fit64 = fit_em(X.double(), start.to(torch.float64))  # EM's own steps, in float64: it rises at every step
 assert (_fit64.log_likelihoods.diff() > 0).all() and _fit64.n_iter == fit.n_iter
 _last64 = float(_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N  # EM's own last rise: about 4e-7 per point
-_total32 = fit.log_likelihoods[-1].float()  # one float32 gap near the total: 2^-12 (the total lies in [-4096, -2048))
-_gap = float((torch.nextafter(_total32, torch.tensor(0.0)) - _total32).abs())
-assert -4096 < _total32 < -2048 and _gap == 2.0**-12 and f"{_last64:.0e}" == f"{_gap / N:.0e}" == "4e-07"  # the same size
-assert abs(per_point[-1] - per_point[-2]) < 2 * _gap / N  # in float32: a rise or a fall of about one gap, as the CPU rounds
-_last32 = float(fit.log_likelihoods[-1] - fit.log_likelihoods[-2]) / N  # this run's stored last change: a rise
-assert (f"{_last64:.1e}", f"{_gap / N:.1e}") == ("4.0e-07", "4.1e-07") and abs(_last32 - _last64) <= 2 * _gap / N  # give or take a step or two
+_tol = inspect.signature(fit_em).parameters["tol"].default
+assert f"{_last64:.1e}" == "4.0e-07" and _last64 < _tol  # "4.0e-7 per point, below tol"
+_last32 = float(fit.log_likelihoods[-1] - fit.log_likelihoods[-2]) / N  # this run's stored last change (machine-dependent)
+assert abs(_last32) < _tol and abs(_last32 - _last64) < _tol  # below tol too; it differs "a little" from the float64 rise
 _truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the crossing between 27 and 28
@@ -291,13 +293,7 @@ assert (f"{spreads[0]:.2f}", f"{spreads[2]:.2f}") == ("1.20", "0.59") and 1.9 < 
 assert (f"{heights[0]:.4f}", f"{heights[2]:.4f}") == ("0.0663", "0.0673")
 assert torch.allclose(heights, truth.weights * Independent(Normal(truth.means, truth.variances.sqrt()), 1).log_prob(truth.means).exp())
 assert all(torch.allclose(a, b.double()) for a, b in zip(toy_with_component0(0.5), truth))  # the middle panel is the truth
-def _peaks(p):  # (K,): the whole density p(x) at each mean
-    return torch.stack([log_likelihood(m[None], p) for m in p.means]).exp()
 _heights = lambda p: p.weights / (2 * torch.pi * p.variances.prod(dim=1).sqrt())
-assert all(((_peaks(p) - _heights(p)) / _heights(p)).max() < 0.03 for p in (toy_with_component0(0.5), toy_with_component0(0.8), toy_with_component0(0.5, 4.0)))  # barely overlap
-_settings = [(round(0.05 * i, 2), 2 ** (e / 2)) for i in range(1, 19) for e in range(-4, 5)]  # every slider setting
-_rise = max(((_peaks(p) - _heights(p)) / _heights(p)).max() for p in (toy_with_component0(w, v) for w, v in _settings))
-assert 0.15 < _rise < 0.25  # at the slider's extremes, up to about a fifth
 _others = {w: _heights(toy_with_component0(w))[1:] for w in (0.5, 0.8)}  # components 1 and 2
 assert hills[0.8, 1.0][1] > hills[0.5, 1.0][1] and (_others[0.8] < _others[0.5]).all()  # 0 rises, 1 and 2 fall
 assert all(abs(volume - weight) < 1e-3 for (weight, _), (volume, _) in hills.items())  # the volume is the weight
