@@ -25,11 +25,8 @@ g_first, cum_32 = torch.Generator().manual_seed(0), torch.cumsum(weights, dim=0)
 first_all = [int((cum_32 <= torch.rand(1, generator=g_first)).sum()) for n in range(N)]
 assert first_all[0] == labels_loop[0] and first_all[1] != labels_loop[1]
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
-first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'torch.rand and torch.multinomial turn the same random bits into draws differently'
+first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'torch.multinomial turns random bits into labels its own way'
 assert first_u < float(weights[0]) and int(torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))) == 2  # seed 0: rand picks component 0, multinomial component 2
-assert f"{first_rand.item():.4f}" == "0.4963" and f"{first_multinomial.item():.4f}" == "0.9701"  # the printed uniforms
-v_multinomial = torch.rand(N, dtype=torch.float64, generator=torch.Generator().manual_seed(0))  # 'multinomial acts on 0.9701':
-assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_multinomial[:, None]).sum(dim=1), labels)  # its labels, all 600
 n_big = 20_000  # the same distribution (multinomial: 'the same law as the cumulative sums'): both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
                    sample_gmm(truth, n_big, generator=torch.Generator().manual_seed(1))):
@@ -98,6 +95,7 @@ worst = int(u_all.abs().argmax())  # the largest |u|: after the 3 weights, means
 u_others = torch.cat([u_all[:worst], u_all[worst + 1:]])
 assert worst == 3 + 5 and f"{float(u_others.abs().max()):.2f}" == "1.13"  # 'every other |u| is at most 1.13'
 assert float(u_others.abs().max()) < 1.135 and f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"
+assert f"{float(u_all.abs().median()):.2f}" == "0.47"  # 'within about one SE': the typical |u| is about half an SE
 assert torch.allclose(u_table["mean"][2, 1], torch.tensor((float(from_labels.means[2, 1]) + 2.5) / math.sqrt(0.35 / 142)))
 
 
@@ -116,14 +114,14 @@ from gmm_helpers import toy_with_component0  # what the explorer samples (float6
 assert toy_with_component0(0.05).weights.tolist() == [0.05, 0.475, 0.475]  # 'the others share the rest equally'
 light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
 assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
-off_by_scale, var_off = [], []  # variances x 4: component 0's mean error doubles (sigma x 2), its variance errors
-for scale in (1.0, 4.0):  # quadruple (sigma^2 x 4), the others' do not change
+off_by_scale, sd_off = [], []  # variances x 4: component 0's ellipses (sigma x 2) and the dashed estimate's miss
+for scale in (1.0, 4.0):  # (its mean's and its standard deviations' errors) double, the others' do not change
     x_s, lab_s = sample_gmm(toy_with_component0(0.5, scale), 200, generator=torch.Generator().manual_seed(0))
     estimate_s, truth_s = empirical_params(x_s, lab_s, K), toy_with_component0(0.5, scale)
     off_by_scale.append((estimate_s.means - truth_s.means).norm(dim=1))
-    var_off.append((estimate_s.variances - truth_s.variances).abs()[0])
+    sd_off.append((estimate_s.variances.sqrt() - truth_s.variances.sqrt()).abs()[0])  # the ellipses' axes: standard deviations
 assert torch.allclose(off_by_scale[1][0], 2 * off_by_scale[0][0]) and torch.allclose(off_by_scale[1][1:], off_by_scale[0][1:])
-assert torch.allclose(var_off[1], 4 * var_off[0], rtol=1e-4)  # up to the 1e-6 floor empirical_params adds
+assert torch.allclose(sd_off[1], 2 * sd_off[0], rtol=1e-4)  # up to the 1e-6 floor empirical_params adds
 
 
 # %% exercises
