@@ -13,6 +13,7 @@ assert len(flips) == 2  # component 0's share crosses 1/2 twice, no more
 assert grid_1d[flips[0], 0] < -1 < grid_1d[flips[1], 0] < 2  # once far left, once between the means
 assert share_0[0] < 1e-3 and share_0[-1] < 1e-3  # component 1 wins far out on both sides
 assert EXERCISE_1D.variances[:, 0].tolist() == [0.5, 1.0]  # component 1 the wider
+assert EXERCISE_1D.weights.tolist() == [0.3, 0.7] and EXERCISE_1D.means[:, 0].tolist() == [-1.0, 2.0]  # as the text gives them
 xlim_1d = fig.axes[1].get_xlim()
 assert xlim_1d[0] < grid_1d[flips[0], 0] and grid_1d[flips[1], 0] < xlim_1d[1]  # the figure shows both crossings
 _marks = [line.get_xdata()[0] for line in fig.axes[1].lines if line.get_marker() == "D"]  # the diamonds
@@ -27,7 +28,6 @@ assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: 
 assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"] and [f"{d:.0f}" for d in 208 - c_k] == ["204", "205", "205"]  # c_k 2.63 to 4.04
 assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
-assert all(f"{d:.1f}" == "14.2" for d in (208 - c_k + 2 * weights.log()).sqrt())  # pi_k N: log pi_k - (c_k + delta^2) / 2 = -104
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
 # high dimensions: no far point needed. Of 10,000 standard-Gaussian points, 0.1%, 54.7%, 94.6% get density 0 at D = 60, 74, 80
@@ -56,6 +56,9 @@ assert (joint_far == 0).all() and (joint_far / joint_far.sum()).isnan().all()  #
 assert round(torch.logsumexp(weighted_log_pdfs(far, truth), dim=1).item()) == -3338
 assert [round(v) for v in log_resp_far[1:].tolist()] == [-1152, -3927] and log_resp_far.argmax() == 0
 assert (log_resp_far[1:].exp() == 0).all()  # as probabilities, exactly 0
+_a_far = weighted_log_pdfs(far, truth)  # (1, K): the far point's log-joints
+assert torch.softmax(_a_far, dim=1).log()[0, 1:].isneginf().all()  # "never softmax().log()": its zeros' logs are -inf
+assert torch.log_softmax(_a_far, dim=1).isfinite().all() and torch.allclose(torch.log_softmax(_a_far, dim=1)[0], log_resp_far)  # safe
 assert [f"{r:.3f}" for r in log_resp_far.exp()] == ["1.000", "0.000", "0.000"]  # responsibilities (1, 0, 0)
 assert torch.allclose(c_k, D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # the c_k of "How far?" is 04's constant
 
@@ -87,6 +90,10 @@ terms_probe = {p: diff_probes[p] ** 2 / variances for p in "CE"}  # (K, D): the 
 assert [f"{terms_probe['C'][k, d]:.1f}" for k, d in ((2, 0), (0, 0), (2, 1), (0, 1))] == ["144.0", "151.2", "57.9", "5.0"]
 assert [f"{terms_probe['E'][k, 1]:.1f}" for k in (2, 0)] == ["6.4", "20.0"] and torch.equal(terms_probe["E"][:, 0], terms_probe["C"][:, 0])
 assert abs(diff_probes["E"][2, 1]) < abs(diff_probes["E"][0, 1])  # E: nearer component 2's mean along x1
+# C and component 1: nearest mean in plain distance, worst in delta^2, because its x0 variance is only 0.5
+assert int(delta2_probes["C"].argmax()) == 1 and f"{delta2_probes['C'][1]:.1f}" == "264.7" and variances[1, 0].item() == 0.5
+assert diff_probes["C"][1, 0].item() == 11.5 and f"{terms_probe['C'][1, 0]:.1f}" == f"{11.5**2 / 0.5:.1f}" == "264.5"
+assert [f"{o:.2f}" for o in offset] == ["-2.71", "-3.05", "-2.70"]  # printed with the table; they differ by 0.35 at most
 assert all(sq_maha_probe[p].sort().values[:2].diff().item() / 2 > 25 * (offset.max() - offset.min()) for p in "CE")  # the offsets can't reverse it
 assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["decision boundary", "component: mean, 1σ ellipse"]  # no 90% band
 assert [len([a for a in group if a.get_gid() == "component"]) for group in (fig.axes[0].patches, fig.axes[0].lines)] == [K, K]  # means, ellipses
@@ -118,6 +125,16 @@ assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim() == (-0.5, 3.5)  # both p
 assert (f"{crossing['with']:.2f}", f"{crossing['without']:.2f}") == ("1.49", "1.33")
 moved_12 = [log_responsibilities(line, p).exp()[:, 1:].argmax(dim=1) for p in (truth, equal)]
 assert torch.equal(*moved_12)  # components 1 and 2 alone: the same winner everywhere on the line, with or without the weights
+# ... but on the map the visible 1-2 boundary reaches further left without the weights, to where the moved boundaries meet it
+_g0, _g1 = torch.linspace(-0.5, 3.5, 401), torch.linspace(-2.5, 1.5, 401)  # the left panel's window, steps of 0.01
+_grid = torch.stack(torch.meshgrid(_g0, _g1, indexing="xy"), -1).reshape(-1, 2)  # row i: x1 = _g1[i]
+_left_end = {}
+for _name, _p in (("with", truth), ("without", equal)):
+    _lr = log_responsibilities(_grid, _p).reshape(401, 401, K)
+    _owner, _w1 = _lr.argmax(-1), _lr[..., 1] > _lr[..., 2]
+    _seen = (_w1[1:] != _w1[:-1]) & (_owner[1:] != 0) & (_owner[:-1] != 0)  # the 1-2 curve where it is a decision boundary
+    _left_end[_name] = _g0[_seen.nonzero()[:, 1].min()].item()
+assert _left_end["without"] < _left_end["with"] - 0.1  # about 1.38 against 1.55
 a_probe = log_responsibilities(torch.tensor([[1.5, -0.5]]), truth).exp()[0]
 assert a_probe.argmax() == 1 and 0 < 1.5 - crossing["with"] < 0.02  # A: just inside component 1's region
 assert [f"{v:.2f}" for v in a_probe[:2]] == ["0.43", "0.45"]  # component 1's side: 0.45 against 0.43
