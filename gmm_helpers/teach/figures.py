@@ -229,7 +229,8 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     The large panel: the 2-D density N(x | mean, diag(variances)) as filled contours, computed by the general
     formula (``MultivariateNormal``), not as a product. Along the top: the 1-D density of x_0; along the right
     side: that of x_1, on the same axes. Dashed lines carry the point ``at`` to both curves; the title reads
-    the two factors there and their product, which equals the 2-D density at ``at``.
+    the two factors there and their product, which equals the 2-D density at ``at``; a white contour line
+    (the joint panel's second collection, legend) passes through ``at`` at that density.
 
     Parameters
     ----------
@@ -246,6 +247,7 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     -------
     (joint, top, right) : the three Axes
     """
+    from matplotlib.lines import Line2D
     from torch.distributions import MultivariateNormal, Normal
 
     mean, variances, at = (torch.as_tensor(t).detach().cpu().double() for t in (mean, variances, at))
@@ -273,6 +275,10 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     f0, f1 = (float(v) for v in Normal(mean, sd).log_prob(at).exp())  # the two factors at the point
     value = float(MultivariateNormal(mean, covariance_matrix=torch.diag(variances)).log_prob(at).exp())
     a0, a1 = at.tolist()
+    # the contour line through the point: every (x_0, x_1) where the 2-D density equals p(x_0) p(x_1) there
+    level = joint.contour(g0.numpy(), g1.numpy(), density.numpy(), levels=[value], colors="white", linewidths=2.5)
+    level_key = Line2D([], [], color="white", linewidth=2.5, label=f"2-D density = {value:.4f}")
+    joint.legend(handles=[level_key], loc="upper right", fontsize=13, facecolor="0.25", labelcolor="white", framealpha=0.8)
     guide = dict(color=mark, linestyle="--", linewidth=2)
     joint.plot([a0, a0], [a1, float(x1[-1])], **guide)  # up to the top panel
     joint.plot([a0, float(x0[-1])], [a1, a1], **guide)  # across to the right panel
@@ -300,6 +306,7 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     if bar_ax is not None:
         bar = top.figure.colorbar(filled, cax=bar_ax, label="2-D density")
         bar.set_ticks(bar.get_ticks()[::2])  # fewer ticks: readable from the back
+        bar.add_lines(level)  # the white line's density, marked on the colour bar
     return joint, top, right
 
 
@@ -367,7 +374,8 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     Y : Tensor, shape (N, 2)
     fits : dict of int -> EMResult
         Three fits keyed by their number of components K, in panel order. Each is drawn as its 2σ
-        ellipses (line width growing with the weight, the weight written next to each mean; coloured by weight
+        ellipses (line width growing with the weight, the weight written next to each mean, or at the
+        ellipse's right end where two means coincide; coloured by weight
         order, the heaviest blue in every panel, so a colour never pairs components across panels); the title
         gives the fit's final log-likelihood per point.
     source_means, source_covariances : Tensor, shapes (J, 2) and (J, 2, 2)
@@ -408,9 +416,13 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
         rank = fit.params.weights.argsort(descending=True).argsort().tolist()  # 0: the heaviest component
         plot_mixture(Y, fit.params, ax=ax, n_std=(2,), legend=False, colours=[colours[r] for r in rank],
                      title=f"{K} diagonal component{'s' if K > 1 else ''}: log-likelihood {per_point:.3f} per point")
-        for w, m in zip(fit.params.weights.tolist(), fit.params.means.tolist()):
-            ax.annotate(f"{w:.2f}", (m[0], m[1]), xytext=(9, 0), textcoords="offset points", ha="left", va="center",
-                        fontsize=13, fontweight="bold", path_effects=outline, gid="weight")  # right of the mean, inside the ellipses
+        means, sds = fit.params.means, fit.params.variances.sqrt()
+        for k, (w, m) in enumerate(zip(fit.params.weights.tolist(), means.tolist())):
+            # right of the mean, inside the ellipses; a mean on another's (closer than 0.5): at its ellipse's right end
+            on_another = ((means - means[k]).norm(dim=1) < 0.5).sum() > 1
+            at = (m[0] + 2 * float(sds[k, 0]), m[1]) if on_another else (m[0], m[1])
+            ax.annotate(f"{w:.2f}", at, xytext=(9, 0), textcoords="offset points", ha="left", va="center",
+                        fontsize=13, fontweight="bold", path_effects=outline, gid="weight")
     plot_mixture(Y, ax=axes[1, 1], legend=False,
                  title=f"{source_name} (dashed): log-likelihood {float(source_per_point):.3f} per point")
     last_K, last = list(fits.items())[-1]
@@ -427,8 +439,10 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number),\ncolour by weight (blue: heaviest)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
     # each key once: the dashed source model in the first panel, the line widths in the third, the grey in the fourth
-    axes[0, 0].legend(handles=[source_note], loc="lower left", fontsize=12)  # lower right would cover a far-out ellipse
-    axes[1, 0].legend(handles=[width_note], loc="lower right", fontsize=12)
+    axes[0, 0].legend(handles=[source_note], loc="upper left", fontsize=12)  # in the room above the cloud
+    low, high = axes[1, 0].get_ylim()  # (shared) room above the cloud for the keys of panels 1 and 3: below, they hid ellipses
+    axes[1, 0].set_ylim(low, high + 0.25 * (high - low))
+    axes[1, 0].legend(handles=[width_note], loc="upper left", fontsize=12)
     axes[1, 1].legend(handles=[last_note], loc="lower right", fontsize=12)
     if created:
         axes[0, 0].figure.tight_layout()
