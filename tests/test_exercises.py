@@ -236,6 +236,7 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
                           ((3 * one, 2 * one), "count every tensor alive"),  # 8 bytes a number, two tensors: not a 4-byte slip
                           ((one, 4 * one), "one tensor"), ((3 * N * K * 4, 4 * N * K * 4), "8 bytes per number"),
                           ((3 * one, 5 * one), "unnamed"), ((3 * one, 24.4 * 2**20), "exactly"),
+                          ((3 * one, 4 * one + K * 8), "counted c_k"), ((3 * one + K * 8, 4 * one + K * 8), "counted c_k"),
                           ((18.3, 24.4), "in bytes"), (4 * one, "two numbers"), ("lots", "two numbers"),
                           ((1234, 5678), "in bytes"), ((2 * one + 1, 7 * one + 3), "line by line")]:
         ex.check_peak_bytes(mistake)

@@ -905,6 +905,9 @@ def check_peak_bytes(answer) -> None:
         elif any(v in (j * one for j in (5, 6, 7)) for v in values):
             hint = ("More tensors than are alive at once: an unnamed one (diff**2, the quotient, the sum inside the "
                     "last line) dies as soon as the operation that uses it returns.")
+        elif values != expected and all(0 <= v - e <= 4 * K * 8 and (v - e) % (K * 8) == 0 for v, e in zip(values, expected)):
+            hint = ("Right, but you also counted c_k: its K numbers, (K,), are too small to matter, and the exercise "
+                    "counts only the (N, K, 1) and (N, K) tensors. Leave c_k out.")
         elif all(_number_close(v, e) for v, e in zip(values, expected)):
             hint = "Give each count exactly, in bytes: a rounded value (such as one read off the bar) is not a count."
     _verdict("4.3", answer, values == expected, hint)

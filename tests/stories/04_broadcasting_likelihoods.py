@@ -92,7 +92,17 @@ assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in opt
 assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * n * k * d if d > 1 else 4 * n * k)
            for n, k, d, dt in options)  # the broadcast bar: 3NKD, and 4NK at D = 1
 assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 * 4 * n * max(k, d)
-           for n, k, d, dt in options for form in ("loop", "expanded"))  # c34: "never hold NKD numbers": a few tensors of NK or ND
+           for n, k, d, dt in options for form in ("loop", "expanded"))  # no NKD term: a few tensors of NK or ND
+assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") < log_pdfs_peak_bytes(n, k, d, dt) for n, k, d, dt in options)  # c35: no setting
+assert all((k - 1) * n + 2 * n * d < n * k * d + 2 * n * k * d and 2 * n * k < 3 * n * k * d
+           and log_pdfs_peak_bytes(n, k, d, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1) * n + 2 * n * d, 2 * n * k)
+           for n, k, d, dt in options if d >= 2)  # c35: the loop's counts below 3NKD, term by term, K = 1 included
+assert all(3 * log_pdfs_peak_bytes(n, 1, d, dt, "loop") == 2 * log_pdfs_peak_bytes(n, 1, d, dt)
+           for n, k, d, dt in options if d >= 2)  # c35: at K = 1, two (N, D) = (N, K, D)-sized tensors against three
+assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k + 2) * n, 2 * n * k) < 4 * n * k
+           == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8) for n, k, d, dt in options if d == 1)  # c35: D = 1
+assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB", "1 TiB"]  # c33: a tick every factor of 16
+assert all(list(ax.get_xticks()) == [2.0**e for e in range(20, 41, 4)] for ax in axes)
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
 assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**40  # c33 and the cures' figure: the axis, 1 MiB to 1 TiB, holds every bar
 _two = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast")]
@@ -136,6 +146,8 @@ assert all((3 * r * k * d + (n - r) * k <= 3 * B * k * d + (n - r - B) * k) == (
            for n, k, d, r in [(4096 * 3 + r, k, d, r) for r in (1, 1000, 4000, 4010, 4011, 4095) for k in (2, 8) for d in (1, 16)])
 for n_, k_, d_ in sizes[1:]:  # the last chunk is shorter and holds less; the helper's bar is the formula
     _r = n_ % B
+    _short, _full = 3 * _r * k_ * d_ + (n_ // B) * B * k_, 3 * B * k_ * d_ + (n_ // B - 1) * B * k_  # c57 item 4 and item 1
+    assert _short - _full == 3 * _r * k_ * d_ + B * k_ - 3 * B * k_ * d_  # the subtraction: 3rKD + BK - 3BKD
     assert _r and 3 * _r * k_ * d_ + (n_ - _r) * k_ < 3 * B * k_ * d_ + (n_ // B - 1) * B * k_
     assert log_pdfs_peak_bytes(n_, k_, d_, torch.float32, "chunked") == 4 * max(3 * B * k_ * d_ + (n_ // B - 1) * B * k_, 2 * n_ * k_)
 assert [format_bytes(log_pdfs_peak_bytes(n, k, k, torch.float32, "chunked")) for n, k, _ in sizes[1:3]] == ["12.2 MiB", "59.5 MiB"]
@@ -177,6 +189,16 @@ _err = (component_log_pdfs(Xo, po).double() - reference).abs()  # broadcast form
 assert reference.flatten()[_err.argmax()] < -30  # the largest error: a point far from its component
 assert [f"{v:.1f}" for v in variances[1].tolist()] == ["0.5", "1.4"] and torch.finfo(torch.float32).eps == 2**-23  # c63's estimate: component 1
 _estimate = [2**-23 * 4 * 1000**2 * (1 / v).sum().item() for v in variances.double()]  # in delta^2, per component
+assert 1 + 2 + 1 == 4 and 2 * 2**-24 == 2**-23  # c67: terms of about 10^6 P, 2 10^6 P, 10^6 P; two roundings each
+import inspect as _inspect
+_src = _inspect.getsource(component_log_pdfs_expanded)  # c67: what the code forms: P, then X**2, means * P, means**2
+assert all(part in _src for part in ("precisions = 1.0 / variances", "(X**2) @ precisions.T", "2.0 * X @ (means * precisions).T",
+                                     "(means**2 * precisions).sum(dim=1)"))
+_P = 1 / variances  # float32, rounded once
+assert ((_P.double() - 1 / variances.double()).abs() <= 2**-24 * (1 / variances.double())).all()  # c67: P_d off by at most 2^-24 of itself
+_x, _m = torch.tensor(1001.3, dtype=torch.float64), torch.tensor(1002.5, dtype=torch.float64)  # c67: a shared P_d scales the difference
+_Pr = torch.tensor(1 / 0.35, dtype=torch.float32).double()  # P_d as rounded
+assert abs((_x**2 * _Pr - 2 * _x * _m * _Pr + _m**2 * _Pr) / ((_x - _m) ** 2 / 0.35) - 1) < 2 * 2**-24 + 1e-9
 assert f"{_estimate[1]:.1f}" == "1.3" and [f"{e / 2:.2f}" for e in _estimate] == ["0.43", "0.65", "0.92"]  # half in the log-density
 _bound = (((X64 + 1000.0).float().double().abs()[:, None, :] + (truth64.means + 1000.0).abs()) ** 2 / truth64.variances).sum(dim=2) * 2**-23 / 2
 assert all(abs(_bound[:, k].max().item() / (_estimate[k] / 2) - 1) < 0.01 for k in range(K))  # with the real |x| + |mu|: within 1%
