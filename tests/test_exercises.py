@@ -1598,6 +1598,12 @@ def test_1d_pdf_broadcasting_error_gets_a_shape_hint(capsys):
     assert "not yet. Shapes do not broadcast" in out and "(2, 1)" in out
 
 
+def test_d2_check_names_a_two_figure_value_before_the_sum_it_shifts(capsys):
+    ex.check_d2_probabilities([0, 0.00952, 0.0381, 0.95])  # the last to two figures: the sum is 0.9976, but the sum is not the slip
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "one or two significant figures" in out and "sum you divided by" not in out
+
+
 def test_d2_check_does_not_call_a_correct_two_figure_rounding_only_a_cut_off(capsys):
     ex.check_d2_probabilities([0.0, 0.00952, 0.038, 0.952])  # 0.038: two figures rounded right, or 0.0380 cut off
     out = capsys.readouterr().out

@@ -481,7 +481,8 @@ def check_d2_probabilities(answer) -> None:
                 "it cannot be picked again and its probability is 0 (and it adds nothing to the sum you divide by).")
     elif any(bool((given - r).abs().max() < 1e-6) for r in rounded):
         hint = "Close, but rounded too coarsely: give each probability to three significant figures."
-    elif float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3:
+    elif (float(given.sum()) > 0 and _close(given / given.sum(), expected, rtol=2e-3, atol=5e-5) and abs(float(given.sum()) - 1) > 2e-3
+          and not any(few_figures(i) or cut_off(i) for i in range(4))):  # a sum off only by a rounding: the branches below
         hint = (f"Proportional to dist(x)^2, as they should be, but they add up to {float(given.sum()):.4f}, not 1: "
                 "check the sum you divided by.")
     elif _close(given, expected, rtol=0.03, atol=0) and any(few_figures(i) and not cut_off(i) for i in range(4)):
