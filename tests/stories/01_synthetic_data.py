@@ -66,6 +66,8 @@ se_true = [(weights.double() * (1 - weights.double()) / N).sqrt(), (variances.do
 fl = from_labels  # would change no SE here by more than 10%
 se_estimated = [(fl.weights.double() * (1 - fl.weights.double()) / N).sqrt(), (fl.variances.double() / nk_se).sqrt(), fl.variances.double() * (2 / nk_se).sqrt()]
 assert max(float((e / t - 1).abs().max()) for e, t in zip(se_estimated, se_true)) < 0.10
+assert f"{float(from_labels.variances[2, 1]):.4f}" == "0.3486" and abs(se_slice / math.sqrt(0.3486 / 142) - 1) < 0.003  # 'the curve's SE uses the ML variance 0.3486, the dotted lines the true 0.35: too close to see'
+assert ax.get_title().startswith("labelled log-likelihood: only component 2's 142 points\ndepend on $m$")  # the title: only those points depend on m
 
 
 # %% maximum-against-truth
@@ -97,6 +99,8 @@ assert worst == 3 + 5 and f"{float(u_others.abs().max()):.2f}" == "1.13"  # 'eve
 assert float(u_others.abs().max()) < 1.135 and f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"
 assert f"{float(u_all.abs().median()):.2f}" == "0.47"  # 'within about one SE': the typical |u| is about half an SE
 assert torch.allclose(u_table["mean"][2, 1], torch.tensor((float(from_labels.means[2, 1]) + 2.5) / math.sqrt(0.35 / 142)))
+p_beyond_2 = math.erfc(2 / math.sqrt(2))  # 'a u lies beyond 2 about 1 time in 22; with 15 estimates, one beyond 2 about half the time'
+assert f"{1 / p_beyond_2:.0f}" == "22" and f"{1 - (1 - p_beyond_2) ** 15:.0%}" == "50%"  # (simulated: 49%, optional-why-5)
 
 
 # %% errors-shrink-as-n
@@ -125,7 +129,8 @@ assert torch.allclose(sd_off[1], 2 * sd_off[0], rtol=1e-4)  # up to the 1e-6 flo
 
 
 # %% exercises
-assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.1f}" == "1.1"  # Exercise 1.2's solution
+assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.2f}" == f"{12 / 10.6:.2f}" == "1.13"  # Exercise 1.2's solution
+assert f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"  # 'component 1's weight u' in the table of How close
 assert abs(600 * math.sqrt(0.25 * 0.75 / 600) - math.sqrt(112.5)) < 1e-9 and f"{math.sqrt(112.5):.1f}" == "10.6"  # 600 x the fraction's SE
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
 assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
