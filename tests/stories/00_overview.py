@@ -74,7 +74,7 @@ assert f"{density_inline[0]:.4f}" == "0.0117" and f"{_single_at_gap:.4f}" == "0.
 assert f"{density_inline[3]:.0e}" == "1e-05" and density_inline[3] < density_inline[:3].min() / 1000  # the unlikely point
 _peak = 1 / (2 * math.pi * float(one_gaussian_variances.sqrt().prod()))  # the single Gaussian's peak, 1 / (2 pi 2.65 2.05)
 assert [f"{v:.2f}" for v in one_gaussian_variances.sqrt().tolist()] == ["2.65", "2.05"] and f"{_peak:.4f}" == "0.0293"
-assert one_gaussian_mean.abs().max() < 0.1 and _single_at_gap > 0.998 * _peak  # "essentially its peak": the peak is at (-0.08, 0.07)
+assert one_gaussian_mean.abs().max() < 0.1 and _single_at_gap > 0.998 * _peak  # 0.0293 is about its peak (no longer quoted): the peak is at (-0.08, 0.07)
 
 
 # %% fitting-chicken-egg
@@ -173,6 +173,7 @@ _first_ordered = log_responsibilities(X, ordered.history[0]).exp()  # iteration 
 assert (_first_ordered[labels == 2].argmax(dim=1) == 2).float().mean() > 0.6  # the lower-right group is mostly green already
 _nearest0 = nearest_means(X[labels == 2], ordered.history[0].means)  # equal weights and variances: the nearest mean wins
 assert (_nearest0 == 2).float().mean() > 0.6 and torch.equal(_nearest0, _first_ordered[labels == 2].argmax(dim=1))
+assert torch.equal(nearest_means(X, ordered.history[0].means), _first_ordered.argmax(dim=1))  # every point's largest share: its nearest mean
 from matplotlib.patches import Ellipse
 _ell = [p for p in fig.axes[0].patches if isinstance(p, Ellipse)]  # "1σ (dark) and 2σ (light) ellipses": 2σ drawn at half alpha
 assert len(_ell) == 6 and sorted({p.get_alpha() for p in _ell}) == [0.5, 1.0]
@@ -280,6 +281,17 @@ assert (f"{fit.log_likelihoods[0] / N:.2f}", f"{fit.log_likelihoods[1] / N:.2f}"
 assert _l_top < fit.log_likelihoods[1] / N  # the slice's rise is smaller than the full first iteration's
 # "l(theta_new) >= F(r, theta_new) >= F(r, theta_old) = l(theta_old)", the chain behind "rises at least as much"
 assert _l_top >= _F_top >= _F_old and abs(_F_old - _l_old) < 1e-9
+# "F = sum r log(pi_k N_nk) + H(r)", H free of theta: F minus the first sum is the same entropy at theta_old and theta_new
+from gmm_helpers.likelihoods import component_log_pdfs
+
+_r64 = log_responsibilities(X64, poor_start).exp()
+_H = float(-torch.special.xlogy(_r64, _r64).sum())
+for _v, _Fv in ((_old, _F_old), (_top, _F_top)):
+    _means = poor_start.means.clone()
+    _means[2, 0] = _v
+    _moved = poor_start._replace(means=_means)
+    _Qv = float((_r64 * (component_log_pdfs(X64, _moved) + _moved.weights.log())).sum())
+    assert abs(_Fv * N - (_Qv + _H)) < 1e-6
 # "l's top along it, near x_0 = 1.1, is not the true mean's 2.0": component 2 keeps its start's x_1 = 1.2 and variances 1
 _grid = torch.linspace(_old - 3.4, _old + 4.6, 8001, dtype=torch.float64)
 _l_fine = bound_along_mean(X64, poor_start, 2, 0, _grid)[0]
@@ -319,6 +331,10 @@ import inspect
 
 assert "value=0.5, min=0.05, max=0.9, step=0.05" in inspect.getsource(weight_explorer)  # (building one would draw a figure)
 assert "base=2, min=-2, max=2, step=0.5" in inspect.getsource(weight_explorer)  # variances x 0.25 to x 4
+from gmm_helpers.teach.widgets import draw_weight_effect
+
+assert "variances ×{variance_scale:.3g}" in inspect.getsource(draw_weight_effect)  # steps of 2**0.5: "× 0.354 or × 0.707"
+assert [f"{2.0**e:.3g}" for e in (-1.5, -0.5)] == ["0.354", "0.707"]
 _all_heights = torch.stack([_heights(toy_with_component0(w, 2.0**e)) for w in _slider for e in np.arange(-2, 2.25, 0.5)])
 assert _all_heights.min() >= 4 * WEIGHT_LEVELS[0] and _all_heights.max() < WEIGHT_LEVELS[-1]  # every hill visible, none saturates
 _tallest = [w for w in _slider if int(_heights(toy_with_component0(w, 0.25)).argmax()) == 0]
