@@ -33,11 +33,14 @@ assert stretched.stride() == (D, 0, 1) and stretched.data_ptr() == X.data_ptr() 
 assert (three - means).shape == (3, 2) and (three[:, None, :] - means[None, :, :]).shape == (3, 3, 2)
 assert torch.equal((three - means)[1], X[1] - means[1])  # point 1 minus mean 1 only
 assert (X[:1] - means).shape == (K, D) and (X - means[:1]).shape == (N, D)  # N = 1 or K = 1: one axis missing
+assert torch.equal(X - means[:1], (X[:, None, :] - means[None, :1, :])[:, 0])  # c20: K = 1, the right values in the wrong shape
+assert torch.equal(X[:1] - means, (X[:1, None, :] - means[None, :, :])[0])  # ... and N = 1 likewise
 assert torch.allclose(oracle.log_prob(X[:, None, :]), normal.log_prob(X[:, None, :]).sum(dim=2))  # Independent sums over D
 _t, _v = torch.rand(5, 3, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([1.0, 2.0, 4.0])  # K = D = 3, variances (K,)
 assert (_t / _v).shape == (5, 3, 3) and not torch.allclose(_t / _v, _t / _v[None, :, None])  # runs, and divides by the wrong ones
 assert oracle._extended_shape((N,)) == (N, K, D) and normal._extended_shape((N,)) == (N, K, D)  # c16: (N, 1, D) against batch + event (K, D)
-assert tuple(oracle.batch_shape) + tuple(oracle.event_shape) == tuple(normal.batch_shape) == (K, D)  # batch + event: (K, D) for both
+assert tuple(oracle.batch_shape) + tuple(oracle.event_shape) == tuple(normal.batch_shape) == (K, D)  # batch + event: (K,) + (D,) = (K, D)
+assert tuple(normal.batch_shape) + tuple(normal.event_shape) == (K, D) and tuple(normal.event_shape) == ()  # c18: (K, D) + () for Normal
 assert one_variance.shape == (K,) and (K, D) == (3, 2)  # c18/c19: K = 3 against D = 2, an error
 try:
     diff / one_variance
@@ -97,8 +100,6 @@ assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") < log_pdfs_peak_bytes(n, k, 
 assert all((k - 1) * n + 2 * n * d < n * k * d + 2 * n * k * d and 2 * n * k < 3 * n * k * d
            and log_pdfs_peak_bytes(n, k, d, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1) * n + 2 * n * d, 2 * n * k)
            for n, k, d, dt in options if d >= 2)  # c35: the loop's counts below 3NKD, term by term, K = 1 included
-assert all(3 * log_pdfs_peak_bytes(n, 1, d, dt, "loop") == 2 * log_pdfs_peak_bytes(n, 1, d, dt)
-           for n, k, d, dt in options if d >= 2)  # c35: at K = 1, two (N, D) = (N, K, D)-sized tensors against three
 assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k + 2) * n, 2 * n * k) < 4 * n * k
            == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8) for n, k, d, dt in options if d == 1)  # c35: D = 1
 assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB", "1 TiB"]  # c33: a tick every factor of 16
