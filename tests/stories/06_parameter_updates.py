@@ -77,6 +77,8 @@ assert [f"{l:.3f}/{q:.3f}/{h:.3f}/{q + h:.3f}/{l - q - h:.3f}" for l, q, h in ta
     "-4.228/-4.645/0.417/-4.228/0.000", "-4.143/-4.592/0.417/-4.174/0.032"]
 assert lls[4] - qs[4] - H_2 > 0 and abs(lls[3] - qs[3] - H_2) < 1e-12  # l - F: 0 after an E-step, > 0 after an M-step
 assert H_2 > 2 * H_1  # H more than doubles at E-step 2 ...
+H_e = ell_minus_Q[e_steps]  # (32,): H after each E-step; gaps: l - F after each M-step
+assert torch.allclose(qs[e_steps[1:]] - qs[m_steps[:-1]], H_e[:-1] + gaps[:-1] - H_e[1:], rtol=0, atol=1e-12)  # 37's identity, every E-step
 decided = [int((states[h][1].max(dim=1).values > 0.9).sum()) for h in (1, 3)]  # points with a component above 0.9
 assert decided[1] < decided[0] - 200  # ... as fewer points are decided (451 -> 227): M-step 1 left the components overlapping
 assert states[2][0].variances[2].prod() > 9 * states[0][0].variances[2].prod()  # green's wide ellipse (variances 4.00, 2.42)
@@ -127,6 +129,7 @@ assert (int(orange[19]), int(green[19])) == (122, 20) and int(green[23]) == 123 
 assert all(torch.equal(states[2 * t][1], states[2 * t - 1][1]) for t in range(1, 33))  # a panel after M-step t shows E-step t's r
 panel_counts = {panels[f"p{i}"].texts[-1].get_text() for i in (1, 2, 3)}
 assert panel_counts == {f"lower-right group:\n{int(orange[t - 1])} orange, {int(green[t - 1])} green" for t in (6, 20, 24)}
+assert all(f"colours: E-step {step // 2}, before this move" in panels[f"p{i}"].get_title() for i, step in enumerate(shown) if step)
 assert [step // 2 for step in shown] == [0, 6, 20, 24] and [p.get_title().split(",")[0] for p in (panels["p1"], panels["p3"])] == [
     "iteration 6", "iteration 24"]
 blue_left = [int((states[2 * t - 1][1].argmax(dim=1)[labels == 0] == 0).sum()) for t in (1, 20)]  # the big left group (296 points)
@@ -189,8 +192,13 @@ assert abs(dead.weights[3] * N / (10 * torch.finfo(X64.dtype).eps) - 1) < 1e-9  
 assert log_responsibilities(X64, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
 nearest = float(X64.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
 assert f"{nearest:.4f}" == "0.1975" and f"{nearest / 1e-3:.1f}" == "197.5"  # 0.1975 away: 197.5 standard deviations
-assert -20000 < -nearest**2 / (2 * 1e-6) < -19000  # the exponent of its density there: about -19,500
-assert -20000 < float(log_responsibilities(X64, dead)[:, 3].max()) < -19000  # its log-responsibility: about -19,500, a fine float64
+assert f"{-nearest**2 / (2 * 1e-6):,.0f}" == "-19,498"  # the distance term alone: about -19,500
+log_r_dead = log_responsibilities(X64, dead)[:, 3]  # its log-responsibility, a fine float64: largest at the nearest point
+assert f"{float(log_r_dead.max()):,.0f}" == "-19,522" and int(log_r_dead.argmax()) == int(X64.norm(dim=1).argmin())
+nearest_point = X64[int(X64.norm(dim=1).argmin())][None]  # (1, D): + log weight (-40), normaliser (+12), - log p(x) (+4)
+pieces_sum = -nearest**2 / 2e-6 + float(dead.weights[3].log()) - __import__("math").log(2 * __import__("math").pi * 1e-6) \
+    - float(log_likelihood(nearest_point, dead))
+assert abs(pieces_sum - float(log_r_dead.max())) < 1e-6
 assert -nearest**2 / (2 * 1e-6) < __import__("math").log(5e-324) * 20  # far below float64's smallest number, e^-744: underflow, not a true 0
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
 assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
