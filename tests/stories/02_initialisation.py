@@ -115,12 +115,18 @@ _lines = [l for l in ax_curves.get_lines() if l.get_label() in [f"{n}: {f.n_iter
 assert [len(l.get_xdata()) for l in _lines] == [33, 7, 33] and [l.get_label().split(": ")[1] for l in _lines] == ["32 iterations", "6 iterations", "32 iterations"]
 assert ax_curves.get_ylim()[0] < min(float(l.get_ydata()[1:].min()) for l in _lines) and fit_poor.log_likelihoods[0] / N < ax_curves.get_ylim()[0]  # only the poor start's iteration 0 is off the scale
 assert f"{fit_poor.log_likelihoods[0].item() / N:.2f}" == "-7.68" and ax_curves.get_ylim()[1] > per_point[0]
+assert fits[5].n_iter == 32 == fit_poor.n_iter and fits[5].converged  # greedy seed 5 pays both: 32 iterations too, and the fit
+assert "iterations and the fit (greedy seed 5)" in ax_curves.get_title()
+from matplotlib.colors import to_rgba
+assert len({to_rgba(l.get_color()) for l in _lines}) == 3  # three distinguishable curve colours
 
 
 # %% bad-start-costs-2
 # The poor start's story (the figure and the points' worth table above)
 assert start_groups.tolist() == [1, 0, 0] and torch.equal(fit_poor.history[0].means, start.means.double())  # 0 orange, 1 and 2 blue
 assert (start.means[1] - truth.means[2]).norm() < (start.means[2] - truth.means[2]).norm()  # "inner": the nearer blue to group 2
+_d12 = (fit_poor.history[12].means[1:] - truth.means[2].double()).norm(dim=1)  # iteration 12 too: "the one of its two blue means nearer group 2"
+assert _d12[0] < _d12[1] and nearest_means(fit_poor.history[12].means, truth.means.double())[1:].tolist() == [0, 0]
 assert worth_poor.shape[0] == fit_poor.n_iter + 1 and worth_5.shape[0] == fits[5].n_iter + 1  # every iteration, the start included
 _half = int((labels == 2).sum()) / 2  # 71 of 142: "most of group 2's points" means more than this
 _r0 = e_step(X64, fit_poor.history[0])[0].exp()  # (N, K): responsibilities at the start
@@ -160,6 +166,17 @@ assert f"{worth_poor[:22, 1].min():.1f}" == "27.3" == f"{worth_poor[:, 1].min():
 _inner_near = [int(nearest_means(p.means, truth.means.double())[1]) for p in fit_poor.history]
 assert [t for t, g in enumerate(_inner_near) if g == 2] == list(range(17, fit_poor.n_iter + 1)) and set(_inner_near[:17]) == {0}  # green from 17
 assert inner_colour[17] == "green" and inner_colour[16] == "blue"
+# the mechanism: the inner mean loses group 0 to the outer blue mean faster than it loses group 2 to orange
+assert torch.allclose(worth_all.sum(dim=(1, 2)), torch.full((len(worth_all),), float(N), dtype=torch.float64))  # every point's worth, once
+assert torch.allclose(share_2, worth_poor[:, 1] / worth_all[:, :, 1].sum(dim=1)) and torch.equal(worth_poor_0, worth_all[:, 0])
+assert f"{worth_poor[0, 1]:.1f}" == "99.5" and f"{worth_poor_0[0, 1]:.1f}" == "204.9"  # iteration 0: 99.5 of group 2, but 204.9 of group 0
+assert [f"{worth_poor_0[t, 1]:.1f}" for t in (8, 17, 22)] == ["90.9", "34.3", "7.1"] and (worth_poor_0[:23, 1].diff() < 0).all()  # "90.9 left at 8, ..."
+assert (worth_poor_0[:23, 2].diff() > 0).all()  # the outer blue mean takes group 0, iteration by iteration
+assert int(worth_poor[:, 1].argmin()) == 13 and (worth_poor[:14, 1].diff() < 0).all()  # "falls to 27.3" (at iteration 13)
+assert [f"{share_2[t]:.2f}" for t in (8, 17, 22)] == ["0.26", "0.46", "0.91"] and (share_2[5:24].diff() > 0).all()  # "group 2's share rises"
+_d2 = torch.stack([(p.means[1] - truth.means[2].double()).norm() for p in fit_poor.history])  # the inner mean's distance to group 2's centre
+assert (_d2[9:24].diff() < 0).all()  # as the share rises, the next M-step's average lies nearer group 2
+assert all((nearest_means(p.means, truth.means.double())[[0, 2]] == 0).all() for p in fits[5].history)  # greedy seed 5: "they stay in group 0"
 assert [f"{worth_poor[22, k]:.1f}" for k in (1, 0)] == ["71.7", "70.1"] and (worth_poor[22:, 1] > _half).all()  # then takes group 2 over
 assert (worth_poor[23:, 1] > worth_poor[22, 1]).all() and worth_poor[-1, 1] > 140
 assert nearest_means(fit_poor.params.means, truth.means.double())[1] == 2  # and ends on it
