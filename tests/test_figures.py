@@ -184,9 +184,10 @@ def test_plot_diagonal_tiling_titles_weights_and_the_dashed_source_components_in
         dashed = [p for p in ax.patches if p.get_gid() == "source"]
         assert len(dashed) == 2 and all(p.get_linestyle() == "--" for p in dashed)
         assert dashed[0].get_angle() % 180 == pytest.approx(180 - dashed[1].get_angle() % 180)
-    source_key = "the 2 full-covariance components\nthe points came from, 2σ"
-    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == [source_key]  # the dashed key, in panel 1
-    assert [t.get_text() for t in axes[1, 0].get_legend().get_texts()] == ["diagonal component, 2σ:\nline width = weight (the number),\ncolour by weight (blue: heaviest)"]
+    source_key = "the 2 full-covariance\ncomponents the points\ncame from, 2σ"
+    keys = [[t.get_text() for t in legend.get_texts()] for legend in axes[0, 0].artists + [axes[0, 0].get_legend()]]
+    assert keys == [[source_key], ["diagonal component, 2σ:\nline width = weight\n(the number); colour by\nweight (blue: heaviest)"]]  # both keys in panel 1, read first
+    assert axes[1, 0].get_legend() is None and axes[0, 1].get_legend() is None
     assert [t.get_text() for t in axes[1, 1].get_legend().get_texts()] == ["the 3 diagonal components, 2σ"]
     assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 3  # the last fit, grey, under the source model
     with pytest.raises(ValueError, match="fits: expected three fits"):

@@ -381,7 +381,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     source_means, source_covariances : Tensor, shapes (J, 2) and (J, 2, 2)
         The J full-covariance components the points were drawn from: their 2σ ellipses are dashed in every
         panel (the first panel's legend names them); in the fourth panel they lie over the last fit's 2σ
-        ellipses, drawn thin and grey. The third panel's legend explains the line widths.
+        ellipses, drawn thin and grey. The first panel's second legend explains the line widths.
     source_per_point : float
         The source model's log-likelihood per point, for the fourth panel's title.
     source_name : str
@@ -429,20 +429,20 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     for m, v in zip(last.params.means, last.params.variances):  # the last fit, for comparison, under the source model
         draw_ellipses(m, v, ax=axes[1, 1], n_std=(2,), color="0.45", linewidth=1.5, gid="last-fit")
     J = source_means.shape[0]
-    source_label = f"the {J} full-covariance components\nthe points came from, 2σ" if J > 1 else "the full-covariance Gaussian\nthe points came from, 2σ"
+    source_label = f"the {J} full-covariance\ncomponents the points\ncame from, 2σ" if J > 1 else "the full-covariance Gaussian\nthe points came from, 2σ"
     for ax in axes.flat:
         for j, (m, c) in enumerate(zip(source_means, source_covariances)):
             draw_covariance_ellipses(m, c, ax=ax, n_std=(2,), color="black", linewidth=2, linestyle="--",
                                      label=source_label if j == 0 else None, gid="source")
         ax.label_outer()
     source_note = Line2D([], [], color="black", linewidth=2, linestyle="--", label=source_label)
-    width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight (the number),\ncolour by weight (blue: heaviest)")
+    width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight\n(the number); colour by\nweight (blue: heaviest)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
-    # each key once: the dashed source model in the first panel, the line widths in the third, the grey in the fourth
-    axes[0, 0].legend(handles=[source_note], loc="upper left", fontsize=12)  # in the room above the cloud
-    low, high = axes[1, 0].get_ylim()  # (shared) room above the cloud for the keys of panels 1 and 3: below, they hid ellipses
-    axes[1, 0].set_ylim(low, high + 0.25 * (high - low))
-    axes[1, 0].legend(handles=[width_note], loc="upper left", fontsize=12)
+    # each key once: the dashed source model and the line widths in the first panel (read first), the grey in the fourth
+    low, high = axes[0, 0].get_ylim()  # (shared) room above the cloud for the first panel's keys: below, they hid ellipses
+    axes[0, 0].set_ylim(low, high + 0.3 * (high - low))
+    axes[0, 0].add_artist(axes[0, 0].legend(handles=[source_note], loc="upper left", fontsize=12))
+    axes[0, 0].legend(handles=[width_note], loc="upper right", fontsize=12)
     axes[1, 1].legend(handles=[last_note], loc="lower right", fontsize=12)
     if created:
         axes[0, 0].figure.tight_layout()

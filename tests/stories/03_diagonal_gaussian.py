@@ -55,6 +55,14 @@ assert ax.get_yticklabels()[-1].get_text() == "exactly 0"
 inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
 assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73, then 0 (the bottom row)
 assert inset.get_yticklabels()[-1].get_text() == "exactly 0"
+# the rule: at or below about half the smallest (2^-149) rounds to 0; D = 73 lies below the smallest, yet is held
+assert log_density[72] < -149 * math.log(2) and held["float32"][72] == 2.0**-149  # D = 73: exact 1.03e-45 held as 1.40e-45
+assert log_density[73] <= -150 * math.log(2) < log_density[72]  # D = 74: at or below half the smallest, so 0
+assert f"{log_density[72].exp():.2e}" == "1.03e-45"
+# the 2-D far point: (14.4, 0) under N(0, I_2) is 0 in float32, both as a product of its factors and from its exact log
+assert far.dtype == torch.float32 and far[0] == 0 and far.prod() == 0 and f"{far[1]:.3f}" == "0.399"
+_far_log = diag_gaussian_log_pdf(torch.tensor([[14.4, 0.0]], dtype=torch.float64), torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
+assert _far_log.to(torch.float32).exp() == 0 and _far_log > -200  # its log an ordinary number
 
 
 # %% logs-densities-underflow-overflow-2
@@ -175,6 +183,10 @@ assert math.isclose(diagonal_cost(level), costs[2]) and math.degrees(math.atan(a
 # %% optional-opposite-signs
 theta = math.degrees(math.acos(rho_hat))  # v_1's angle, counter-clockwise from v_0
 assert f"{theta:.0f}" == "25"
+_tilt = lambda S: math.degrees(math.atan2(*torch.linalg.eigh(S)[1][:, -1].flip(0).tolist())) % 180  # the long axis's angle
+assert f"{_tilt(Sigma_hat):.2f}" == "25.16" and f"{theta:.2f}" == "25.17"  # about 25 degrees too (a coincidence), yet not equal
+_stretched = Sigma_hat * torch.tensor([[4.0, 2.0], [2.0, 1.0]], dtype=torch.float64)  # x0 doubled: the same rho, another tilt
+assert math.isclose(_stretched[0, 1] / (_stretched[0, 0] * _stretched[1, 1]).sqrt(), rho_hat) and abs(_tilt(_stretched) - theta) > 10
 phi = torch.linspace(0, 360, 360_001, dtype=torch.float64)[:-1]  # u's direction, in degrees
 on_1, on_2 = torch.cos(torch.deg2rad(phi)), torch.cos(torch.deg2rad(phi - theta))  # u . v_0 and u . v_1 for a unit u
 differ = on_1 * on_2 < 0
@@ -206,6 +218,10 @@ assert torch.allclose(torch.corrcoef((Y * torch.tensor([-3.0, 0.5], dtype=torch.
 assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000" and torch.allclose(torch.cov(principal.T, correction=0), torch.diag(eigenvalues))
 assert torch.allclose(V.T @ V, torch.eye(2, dtype=torch.float64)) and torch.allclose(Sigma_hat @ V, V * eigenvalues)  # V^T V = I, Sigma_hat V = V Lambda
 assert math.isclose(abs(torch.linalg.det(V).item()), 1.0)  # a rotation (or reflection)
+_full = MultivariateNormal(centre, covariance_matrix=Sigma_hat).log_prob(Y).sum()  # the full fit, on the data
+_on_axes = principal.mean(dim=0)  # after rotating: the full fit's likelihood unchanged, and the diagonal fit equals it
+assert torch.allclose(MultivariateNormal(_on_axes, covariance_matrix=torch.cov(principal.T, correction=0)).log_prob(principal).sum(), _full)
+assert torch.allclose(Independent(Normal(_on_axes, principal.var(dim=0, correction=0).sqrt()), 1).log_prob(principal).sum(), _full)
 
 
 # %% optional-tiling-pooled-covariance
