@@ -322,6 +322,16 @@ def test_responsibility_check_uses_the_one_hand_worked_rule(capsys):
         assert ": not yet." in out and "four figures" in out and "0.164" not in out, answer
 
 
+def test_responsibility_check_names_a_density_or_joint_entered_as_the_share(capsys):
+    # N(0.5 | -1, 0.5) = 0.05947 lies within 1e-3 of the no-1/2 answer 0.0600: it must not get that hint
+    for answer in (0.05947, 0.0595, 0.01784, 0.0178, 0.1295, 0.09066):
+        ex.check_two_component_responsibility(answer)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "not the share" in out and "1/2" not in out, answer
+    ex.check_two_component_responsibility(0.0600)  # the exponent without its 1/2 keeps its own hint
+    assert "factor 1/2 is missing" in capsys.readouterr().out
+
+
 def test_responsibility_check_names_sigma_in_the_exponent(capsys):
     s = [math.exp(-((0.5 - m) ** 2) / (2 * math.sqrt(v))) / math.sqrt(2 * math.pi * v) for m, v in ((-1.0, 0.5), (2.0, 1.0))]
     sigma_in_exponent = 0.3 * s[0] / (0.3 * s[0] + 0.7 * s[1])  # exp(-(x - m)^2 / (2 sigma)): sigma for sigma^2

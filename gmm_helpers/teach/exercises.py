@@ -937,10 +937,15 @@ def check_two_component_responsibility(answer) -> None:
     without_half = float(b[0] / b.sum())
     s = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0].sqrt())) / torch.sqrt(2 * math.pi * v[:, 0])
     sigma_in_exponent = float(s[0] / s.sum())  # the exponent divides by 2 sigma, not 2 sigma^2: 0.2755
+    densities = torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0])) / torch.sqrt(2 * math.pi * v[:, 0])
+    not_shares = [float(d) for d in torch.cat([densities, w * densities])]  # 0.05947, 0.1295; joints 0.01784, 0.09066
     value = _scalar_or_none(answer)
     correct = value is not None and math.isfinite(value) and _hand_close(value, expected)
     if value is not None and abs(value - (1 - expected)) <= 1e-3:
         hint = "That is component 1's responsibility (weight 0.7, mean 2); the question asks for component 0's."
+    elif value is not None and any(_hand_close(value, d) for d in not_shares):  # before the no-1/2 test: 0.0595 ~ 0.0600
+        hint = ("You entered a density (or a joint, weight times density), not the share: divide component 0's "
+                "joint by the sum of both joints.")
     elif value is not None and abs(value - with_std) <= 2e-3:
         hint = "0.5 and 1 are variances: the exponent divides (x - m)^2 by 2 v, and the factor is 1 / sqrt(2 pi v)."
     elif value is not None and abs(value - without_normalisers) <= 1e-3:
