@@ -937,7 +937,7 @@ def check_two_component_responsibility(answer) -> None:
     without_half = float(b[0] / b.sum())
     s = w * torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0].sqrt())) / torch.sqrt(2 * math.pi * v[:, 0])
     sigma_in_exponent = float(s[0] / s.sum())  # the exponent divides by 2 sigma, not 2 sigma^2: 0.2755
-    densities = torch.exp(-((0.5 - m[:, 0]) ** 2) / (2 * v[:, 0])) / torch.sqrt(2 * math.pi * v[:, 0])
+    densities = component_log_pdfs(x, EXERCISE_1D).exp()[0]  # (K,): each component's density at x
     not_shares = [float(d) for d in torch.cat([densities, w * densities])]  # 0.05947, 0.1295; joints 0.01784, 0.09066
     value = _scalar_or_none(answer)
     correct = value is not None and math.isfinite(value) and _hand_close(value, expected)
