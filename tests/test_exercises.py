@@ -1018,7 +1018,7 @@ def test_00_hints_name_the_dropped_normaliser_the_missing_half_and_the_order(cap
     assert no_root[0] == 0.393 and no_root[2] == 0.607  # the reader's hand answer
     ex.check_responsibilities_at_point(no_root)
     out = capsys.readouterr().out
-    assert "|Sigma|^(1/2)" in out and "0.568" not in out
+    assert "where its square root belongs" in out and "|Sigma|" not in out and "0.568" not in out
     ex.check_weight_for_equal_peak(0.243)  # 0.5 * 0.70 / 1.44: variances where standard deviations belong
     out = capsys.readouterr().out
     assert "variances where the standard deviations belong" in out and "0.349" not in out

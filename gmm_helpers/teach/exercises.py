@@ -186,11 +186,11 @@ def check_responsibilities_at_point(answer) -> None:
                 "digits off, and do not adjust one so that the three add up to exactly 1), and keep at least four "
                 "significant figures in every intermediate step.")
     elif _close(given, bare / bare.sum(), rtol=0, atol=6e-4):
-        hint = ("Close, but only by luck: these use the distances alone, without the weights pi_k and without the "
-                "normalising factors. Here the two omissions nearly cancel (component 0 has twice component 2's "
-                "weight and about half its height factor); keep both in every term. (If you did keep them, a "
-                "value rounded early, such as sigma_k0 sigma_k1 = 0.592 taken as 0.6, lands here too: keep at least "
-                "four significant figures in every intermediate step.)")
+        hint = ("Close, but only by luck. Either a value was rounded early (sigma_k0 sigma_k1 = 0.592 taken as 0.6 "
+                "lands here: keep at least four significant figures in every intermediate step), or these use the "
+                "distances alone, without the weights pi_k and the normalising factors, two omissions that nearly "
+                "cancel here (component 0 has twice component 2's weight and about half its height factor): keep "
+                "both in every term.")
     elif _close(given, torch.round(expected, decimals=2), rtol=0, atol=1e-6):  # 0.57, 0.00, 0.43: two causes
         hint = ("Close, but not right to three decimal places: either that is the answer to two decimals, or a "
                 "value was rounded early. Keep at least four significant figures in every intermediate step and "
@@ -209,9 +209,9 @@ def check_responsibilities_at_point(answer) -> None:
     elif _close(given, no_half / no_half.sum(), rtol=2e-3, atol=1e-3):
         hint = "The exponent of each 1-D density is -(x - mu)^2 / (2 sigma^2): the factor 1/2 is missing."
     elif _close(given, no_root / no_root.sum(), rtol=2e-3, atol=1e-3):
-        hint = ("The normalising factor has |Sigma| where |Sigma|^(1/2) belongs: for a diagonal Sigma it is "
-                "1 / (2 pi sqrt(sigma_k0^2 sigma_k1^2)) = 1 / (2 pi sigma_k0 sigma_k1), the square root of the product "
-                "of the two variances.")
+        hint = ("The normalising factor has the product of the two variances where its square root belongs: it is "
+                "1 / (2 pi sqrt(sigma_k0^2 sigma_k1^2)) = 1 / (2 pi sigma_k0 sigma_k1), the product of the two 1-D "
+                "factors 1 / sqrt(2 pi sigma^2).")
     elif _close(given, swapped, rtol=2e-3, atol=1e-3):
         hint = ("The numbers look right but in reverse order: list the responsibilities as components 0, 1, 2 "
                 "(truth.weights[0], truth.means[0], ... first).")

@@ -162,18 +162,19 @@ import inspect
 
 from gmm_helpers import log_responsibilities, nearest_means
 
-first = log_responsibilities(X, start).exp()  # (N, K): iteration 0's responsibilities
+assert torch.equal(X64, X.double()) and X64.dtype == torch.float64 and fit.params.means.dtype == torch.float64  # the teaser fits X64
+first = log_responsibilities(X64, start).exp()  # (N, K): iteration 0's responsibilities
 _N_k = first.sum(dim=0)  # the M-step formulas of the EM loop, against fit_em's first iteration
-m_means = first.T @ X / _N_k[:, None]
-m_vars = (first[:, :, None] * (X[:, None, :] - m_means) ** 2).sum(dim=0) / _N_k[:, None]
+m_means = first.T @ X64 / _N_k[:, None]
+m_vars = (first[:, :, None] * (X64[:, None, :] - m_means) ** 2).sum(dim=0) / _N_k[:, None]
 assert torch.allclose(fit.history[1].weights, _N_k / N, atol=1e-6) and torch.allclose(fit.history[1].means, m_means, atol=1e-5)
 assert torch.allclose(fit.history[1].variances, m_vars, rtol=1e-4, atol=2e-6)  # fit_em adds reg_covar = 1e-6
-assert nearest_means(start.means, truth.means).tolist() == [1, 0, 0]  # two start means nearest the left group, none the lower-right
-_first_ordered = log_responsibilities(X, ordered.history[0]).exp()  # iteration 0's colours, in truth's order
+assert nearest_means(start.means, truth.means.double()).tolist() == [1, 0, 0]  # two start means nearest the left group, none the lower-right
+_first_ordered = log_responsibilities(X64, ordered.history[0]).exp()  # iteration 0's colours, in truth's order
 assert (_first_ordered[labels == 2].argmax(dim=1) == 2).float().mean() > 0.6  # the lower-right group is mostly green already
-_nearest0 = nearest_means(X[labels == 2], ordered.history[0].means)  # equal weights and variances: the nearest mean wins
+_nearest0 = nearest_means(X64[labels == 2], ordered.history[0].means)  # equal weights and variances: the nearest mean wins
 assert (_nearest0 == 2).float().mean() > 0.6 and torch.equal(_nearest0, _first_ordered[labels == 2].argmax(dim=1))
-assert torch.equal(nearest_means(X, ordered.history[0].means), _first_ordered.argmax(dim=1))  # every point's largest share: its nearest mean
+assert torch.equal(nearest_means(X64, ordered.history[0].means), _first_ordered.argmax(dim=1))  # every point's largest share: its nearest mean
 from matplotlib.patches import Ellipse
 _ell = [p for p in fig.axes[0].patches if isinstance(p, Ellipse)]  # "1σ (dark) and 2σ (light) ellipses": 2σ drawn at half alpha
 assert len(_ell) == 6 and sorted({p.get_alpha() for p in _ell}) == [0.5, 1.0]
@@ -188,24 +189,29 @@ assert min(_widths) > 2.4  # thicker than plot_mixture's own (1.66 for weight 0.
 assert _inset.title.get_fontsize() >= 12 and all(t.get_fontsize() >= 12 for t in _inset.get_xticklabels() + _inset.get_yticklabels())
 _lower_right = labels == 2
 def _owners(t):  # (N,): each point's most responsible component after iteration t, in truth's order
-    return log_responsibilities(X, ordered.history[t]).exp().argmax(dim=1)
+    return log_responsibilities(X64, ordered.history[t]).exp().argmax(dim=1)
 for _t in (6, 20):  # the plateau: orange spans both right groups, green hangs in the middle
     _p = ordered.history[_t]
     assert _p.variances[1, 1] > 4 * truth.variances[1:, 1].max() and _p.means[1, 1] < 1 and (_owners(_t)[_lower_right] == 1).float().mean() > 0.75
     assert -2 < _p.means[2, 0] < 1.5 and -2 < _p.means[2, 1] < 0  # between the left group and the lower-right one
-assert nearest_means(ordered.history[0].means, truth.means)[2] == 0  # green starts in the left group
+assert nearest_means(ordered.history[0].means, truth.means.double())[2] == 0  # green starts in the left group
 assert per_point.diff()[0] == per_point.diff().max() and per_point.diff()[0] > 10 * per_point.diff()[1:].max()  # the first jump
 assert [p.get_x() for p in _curve.patches][:1] == [6] and _curve.patches[0].get_width() == 14  # the grey band: iterations 6 to 20
 assert (_owners(23)[_lower_right] == 2).float().mean() > 0.8 and (_owners(20)[_lower_right] == 2).float().mean() < 0.25  # the takeover
+_rise = fit.log_likelihoods.diff() / N  # _rise[t - 1]: iteration t's rise per point
+assert all(_rise[t - 1] < 0.01 for t in range(6, 21)) and _rise[5 - 1] > 0.01 and _rise[21 - 1] > 0.01  # the plateau: 6 to 20
+assert int(_lower_right.sum()) == 142 and [int((_owners(t)[_lower_right] == 2).sum()) for t in (22, 23)] == [54, 123]  # the takeover at 23
+assert [int((_owners(t)[_lower_right] == 1).sum()) for t in (0, 6, 20, 22, 23)] == [38, 117, 114, 88, 19]  # the convention's owners (orange)
+assert [int((_owners(t)[_lower_right] == 2).sum()) for t in (0, 6, 20)] == [104, 25, 28]
 _end = ordered.history[fit.n_iter]  # orange back on the upper group: its 2σ ellipse ends above the lower-right group's points
-assert _end.means[1, 1] - 2 * _end.variances[1, 1].sqrt() > X[_lower_right, 1].max() - 1 and (_owners(fit.n_iter)[_lower_right] == 1).float().mean() < 0.02
+assert _end.means[1, 1] - 2 * _end.variances[1, 1].sqrt() > X64[_lower_right, 1].max() - 1 and (_owners(fit.n_iter)[_lower_right] == 1).float().mean() < 0.02
 _p23 = ordered.history[23]  # at 23 orange still spans both right-hand groups: its 2σ ellipse reaches below the lower-right centre
 assert _p23.means[1, 1] - 2 * _p23.variances[1, 1].sqrt() < truth.means[2, 1] and _p23.variances[1, 1] > 4 * _end.variances[1, 1]
 _keys = [t.get_text() for t in fig.legends[0].get_texts()]  # the key names the ellipses' encoding; whole-number x ticks
 assert {"1σ ellipse (dark)", "2σ ellipse (light)", "thicker ellipse: larger weight"} <= set(_keys)
 assert [float(x) for x in fig.axes[0].get_xticks() if -7.5 <= x <= 5.5] == [-6, -4, -2, 0, 2, 4]
 
-assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means).tolist() == [0, 1, 2]
+assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means.double()).tolist() == [0, 1, 2]
 _tol = inspect.signature(fit_em).parameters["tol"].default
 assert (per_point.diff()[:-1] > 0).all() and abs(per_point[-1] - per_point[-2]) < _tol  # rises; the last step is below tol
 assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # the curve
@@ -225,7 +231,7 @@ assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
 assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"]
 assert (estimate.weights - counts / N).abs().max() < 0.004 < (estimate.weights - truth.weights).abs().max()  # near the shares, not the weights
 assert f"{(estimate.weights - truth.weights).abs().max():.3f}" == "0.024"  # "up to 0.024 from the true weights"
-assert nearest_means(fit.params.means, truth.means)[0] == 1  # label switching: EM's component 0 ends on true group 1
+assert nearest_means(fit.params.means, truth.means.double())[0] == 1  # label switching: EM's component 0 ends on true group 1
 
 
 # %% components-their-ellipses
@@ -242,61 +248,20 @@ from gmm_helpers import nearest_means
 from gmm_helpers.em import em_loop  # the stop rule: the size of the change per point, below tol
 
 assert "abs(float(log_likelihoods[-1] - log_likelihoods[-2])) / count < tol" in inspect.getsource(em_loop)
-assert nearest_means(fit.params.means, truth.means)[0] == 1  # EM's own numbering differs from the truth's ...
-assert nearest_means(ordered.params.means, truth.means).tolist() == [0, 1, 2]  # ... the teaser's matches it
+assert nearest_means(fit.params.means, truth.means.double())[0] == 1  # EM's own numbering differs from the truth's ...
+assert nearest_means(ordered.params.means, truth.means.double()).tolist() == [0, 1, 2]  # ... the teaser's matches it
 _perm = [int(((fit.params.means - m) ** 2).sum(dim=1).argmin()) for m in ordered.params.means]  # the final matching
 assert sorted(_perm) == [0, 1, 2] and all(torch.equal(ordered.history[t].means, fit.history[t].means[_perm]) for t in drawn)
-_fit64 = fit_em(X.double(), start.to(torch.float64))  # EM's own steps, in float64: it rises at every step
-assert (_fit64.log_likelihoods.diff() > 0).all() and _fit64.n_iter == fit.n_iter
-_last64 = float(_fit64.log_likelihoods[-1] - _fit64.log_likelihoods[-2]) / N  # EM's own last rise: about 4e-7 per point
+assert (fit.log_likelihoods.diff() > 0).all() and fit.log_likelihoods.dtype == torch.float64  # float64: it rises at every step
+_last64 = float(fit.log_likelihoods[-1] - fit.log_likelihoods[-2]) / N  # the last rise: about 4e-7 per point
 _tol = inspect.signature(fit_em).parameters["tol"].default
 assert f"{_last64:.1e}" == "4.0e-07" and _last64 < _tol  # "4.0e-7 per point, below tol"
-_last32 = float(fit.log_likelihoods[-1] - fit.log_likelihoods[-2]) / N  # this run's stored last change (machine-dependent)
-assert abs(_last32) < _tol and abs(_last32 - _last64) < _tol  # below tol too; it differs "a little" from the float64 rise
-_truth_pp = log_likelihood(X, truth) / N  # the dashed line: crossed between iterations 27 and 28
+_truth_pp = log_likelihood(X64, truth.to(X64)) / N  # the dashed line: crossed between iterations 27 and 28
 assert per_point[27] < _truth_pp < per_point[28] and (per_point[:28] < _truth_pp).all() and (per_point[28:] > _truth_pp).all()
 assert fit.n_iter + 1 - 7 <= 27  # the inset (the last 7 iterations) shows the crossing between 27 and 28
 assert f"{_truth_pp - per_point[27]:.4f}" == "0.0001"  # at 27 just below the line, by 0.0001 per point
 _lo, _hi = _curve.child_axes[0].get_ylim()  # the teaser's inset
 assert _truth_pp - per_point[27] < (_hi - _lo) / 100  # "too little to see there": under 1% of the inset's height
-
-
-# %% bound-picture
-# the bound figure: the teaser's poor start; along component 2's x_0 mean, F (purple) touches l (black) at theta_old,
-# lies below it, peaks at the M-step's value, and l rises there at least as much as F
-from gmm_helpers import log_responsibilities
-from gmm_helpers.teach.figures import BOUND_COLOUR, bound_along_mean
-
-_start32 = init_random_points(X, 3, generator=torch.Generator().manual_seed(0)).matched_to(truth)
-assert torch.allclose(poor_start.means, _start32.means.double(), atol=1e-5)  # the teaser's start
-_old = float(poor_start.means[2, 0])
-_top = float(m_step(X64, log_responsibilities(X64, poor_start).exp()).means[2, 0])
-(_l_old, _l_top), (_F_old, _F_top) = (v.tolist() for v in bound_along_mean(X64, poor_start, 2, 0, [_old, _top]))
-assert abs(_l_old - _F_old) < 1e-9 and _F_top > _F_old and _l_top - _l_old >= _F_top - _F_old > 0
-_l, _F = bound_along_mean(X64, poor_start, 2, 0, torch.linspace(_old - 3.4, _old + 4.6, 121, dtype=torch.float64))
-assert (_F <= _l + 1e-9).all() and _F.max() <= _F_top + 1e-9
-assert _l.max() > _l_top + 0.05  # the M-step stops short of l's own top along the slice
-assert bound_ax.lines[0].get_color() == "black" and bound_ax.lines[1].get_color() == BOUND_COLOUR  # black l, purple F
-assert (f"{fit.log_likelihoods[0] / N:.2f}", f"{fit.log_likelihoods[1] / N:.2f}") == ("-7.68", "-4.23")  # the teaser's first iteration
-assert _l_top < fit.log_likelihoods[1] / N  # the slice's rise is smaller than the full first iteration's
-# "l(theta_new) >= F(r, theta_new) >= F(r, theta_old) = l(theta_old)", the chain behind "rises at least as much"
-assert _l_top >= _F_top >= _F_old and abs(_F_old - _l_old) < 1e-9
-# "F = sum r log(pi_k N_nk) + H(r)", H free of theta: F minus the first sum is the same entropy at theta_old and theta_new
-from gmm_helpers.likelihoods import component_log_pdfs
-
-_r64 = log_responsibilities(X64, poor_start).exp()
-_H = float(-torch.special.xlogy(_r64, _r64).sum())
-for _v, _Fv in ((_old, _F_old), (_top, _F_top)):
-    _means = poor_start.means.clone()
-    _means[2, 0] = _v
-    _moved = poor_start._replace(means=_means)
-    _Qv = float((_r64 * (component_log_pdfs(X64, _moved) + _moved.weights.log())).sum())
-    assert abs(_Fv * N - (_Qv + _H)) < 1e-6
-# "l's top along it, near x_0 = 1.1, is not the true mean's 2.0": component 2 keeps its start's x_1 = 1.2 and variances 1
-_grid = torch.linspace(_old - 3.4, _old + 4.6, 8001, dtype=torch.float64)
-_l_fine = bound_along_mean(X64, poor_start, 2, 0, _grid)[0]
-assert f"{float(_grid[_l_fine.argmax()]):.1f}" == "1.1" and truth.means[2, 0] == 2.0
-assert f"{float(poor_start.means[2, 1]):.1f}" == "1.2" and (poor_start.variances[2] == 1).all()
 
 
 # %% weight-volume-not-height
@@ -364,7 +329,7 @@ assert density_01[2] > density_01[0]
 # matched_to: the pairing with the smallest total squared distance; EM's component 0 ends on the true 1
 import itertools
 best_pairing = min(itertools.permutations(range(3)), key=lambda p: float(((fit.params.means[list(p)] - truth.means) ** 2).sum()))
-assert torch.equal(estimate.means, fit.params.means[list(best_pairing)]) and nearest_means(fit.params.means, truth.means)[0] == 1
+assert torch.equal(estimate.means, fit.params.means[list(best_pairing)]) and nearest_means(fit.params.means, truth.means.double())[0] == 1
 # Exercise 0.2's solution from the printed heights, and from the heights to three figures
 assert f"{0.25 * heights[0] / heights[1]:.3f}" == "0.349" and [f"{h:.3g}" for h in heights[:2]] == ["0.0663", "0.0476"]
 assert f"{0.25 * 0.0663 / 0.0476:.3f}" == "0.348"
