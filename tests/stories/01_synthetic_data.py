@@ -41,33 +41,18 @@ assert 10e-6 < loop_s / N_timing < 1e-3  # 'tens of microseconds at every point'
 assert loop_s / vectorised_s > 3  # (loose: on a loaded 2-core machine the ratio falls from ~500 to ~5) 'the vectorised form [pays it] a handful of times': far faster
 
 
-# %% likelihood-slice
+# %% labelled-ml
 shrunk = [truth._replace(means=truth.means.double().index_put((torch.tensor(0),), X[0].double()), weights=truth.weights.double(),
                          variances=truth.variances.double().index_put((torch.tensor(0),), torch.full((2,), s, dtype=torch.float64)))
           for s in (1e-8, 1e-16, 1e-32)]  # 'for a mixture, l has no largest value': component 0 on one point, its variance -> 0
 ll_shrunk = [float(log_likelihood(X.double(), p_s)) for p_s in shrunk]
 assert ll_shrunk[0] + 15 < ll_shrunk[1] < ll_shrunk[2] - 30  # grows like log(1 / variance): without bound
-assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15"  # the true value: 2.15 lower (a total)
-assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
-parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
-assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
-assert "total" in ax.get_ylabel() and -0.01 < max(drops) <= 0  # the y-axis: the total drop from the maximum
-in_2 = X[labels == 2]  # 'up to reg_covar's 1e-6': empirical_params' variances are the ML ones plus 1e-6
+in_2 = X[labels == 2]  # 'it adds 1e-6 to every variance' (reg_covar): empirical_params' variances are the ML ones plus 1e-6
 assert torch.allclose(from_labels.variances[2], ((in_2 - in_2.mean(dim=0)) ** 2).mean(dim=0) + 1e-6, rtol=0, atol=2e-7)  # float32 rounding
-se_slice = math.sqrt(0.35 / 142)  # 'Dotted: one SE either side (true variance), where the curve is about 1/2 below the peak'
-assert abs(float(variances[2, 1]) - 0.35) < 1e-7 and abs(se_2 - se_slice) < 1e-8 and int((labels == 2).sum()) == 142  # the dotted lines: xbar +- this SE
-dotted = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":" and line.get_xdata()[0] == line.get_xdata()[1])
-assert len(dotted) == 2 and abs(dotted[0] - (xbar - se_slice)) < 1e-6 and abs(dotted[1] - (xbar + se_slice)) < 1e-6
-for side in (-1, 1):
-    tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
-    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
-nk_se = torch.bincount(labels, minlength=K)[:, None].double()  # 'Standard errors': the true values put in; the estimates
-se_true = [(weights.double() * (1 - weights.double()) / N).sqrt(), (variances.double() / nk_se).sqrt(), variances.double() * (2 / nk_se).sqrt()]
-fl = from_labels  # would change no SE here by more than 10%
-se_estimated = [(fl.weights.double() * (1 - fl.weights.double()) / N).sqrt(), (fl.variances.double() / nk_se).sqrt(), fl.variances.double() * (2 / nk_se).sqrt()]
-assert max(float((e / t - 1).abs().max()) for e, t in zip(se_estimated, se_true)) < 0.10
-assert f"{float(from_labels.variances[2, 1]):.4f}" == "0.3486" and abs(se_slice / math.sqrt(0.3486 / 142) - 1) < 0.003  # 'the curve's SE uses the ML variance 0.3486, the dotted lines the true 0.35: too close to see'
-assert ax.get_title().startswith("labelled log-likelihood: only component 2's 142 points\ndepend on $m$")  # the title: only those points depend on m
+from gmm_helpers import weighted_log_pdfs  # (05) the package's (N, K) table of log(pi_k N(x_n | mu_k, sigma^2_k))
+w_lp = weighted_log_pdfs(X, from_labels)  # log_likelihood_labelled agrees with it, read at each point's label
+assert torch.allclose(log_likelihood_labelled(X, labels, from_labels), w_lp[torch.arange(N), labels].sum(), rtol=1e-6)
+assert abs(float(log_likelihood_labelled(X, labels, truth) - weighted_log_pdfs(X, truth)[torch.arange(N), labels].sum())) < 1e-2
 
 
 # %% maximum-against-truth
@@ -83,24 +68,13 @@ for p, gap in zip((truth, from_labels), gaps):  # the gap is -(1/N) sum_n log r_
     log_r = weighted_log_pdfs(X, p) - weighted_log_pdfs(X, p).logsumexp(dim=1, keepdim=True)
     assert abs(gap + float(log_r[torch.arange(N), labels].mean())) < 1e-5
 assert all(0 < g < 0.05 for g in gaps) and abs(gaps[0] - gaps[1]) < 0.001  # near 0 and nearly constant
-assert [f"{g:.2f}" for g in gaps] == ["0.02", "0.02"]  # 'the gap, about 0.02, is nearly the same in both rows'
+assert [f"{g:.4f}" for g in gaps] == ["0.0198", "0.0193"]  # the printed gaps (truth, from_labels)
+lead = float(best - log_likelihood_labelled(X, labels, truth)) / N  # from_labels' lead in the labelled column: -3.7983 against -3.8051
+assert abs(gaps[0] - gaps[1]) < 0.1 * lead and abs(0.0198 - 0.0193) < 0.1 * (3.8051 - 3.7983)  # 'differ by less than a tenth of the lead'
 for p in (truth, from_labels):  # 'that share [the true component's] is near 1 almost everywhere': above 0.9 at 98% of the points
     w_p = weighted_log_pdfs(X, p)
     assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
-
-
-# %% how-close
-u_all = torch.cat([u_table[kind].flatten() for kind in ("weight", "mean", "variances")])  # the 15 printed u's
-assert len(u_all) == 15 and f"{float(u_table['mean'][2, 1]):.2f}" == "-2.07"  # component 2's mean along x1: 2.07 SEs low
-worst = int(u_all.abs().argmax())  # the largest |u|: after the 3 weights, means row by row, so [2, 1] is entry 3 + 5
-u_others = torch.cat([u_all[:worst], u_all[worst + 1:]])
-assert worst == 3 + 5 and f"{float(u_others.abs().max()):.2f}" == "1.13"  # 'every other |u| is at most 1.13'
-assert float(u_others.abs().max()) < 1.135 and f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"
-assert f"{float(u_all.abs().median()):.2f}" == "0.47"  # 'within about one SE': the typical |u| is about half an SE
-assert torch.allclose(u_table["mean"][2, 1], torch.tensor((float(from_labels.means[2, 1]) + 2.5) / math.sqrt(0.35 / 142)))
-p_beyond_2 = math.erfc(2 / math.sqrt(2))  # 'a u lies beyond 2 about 1 time in 22; with 15 estimates, one beyond 2 about half the time'
-assert f"{1 / p_beyond_2:.0f}" == "22" and f"{1 - (1 - p_beyond_2) ** 15:.0%}" == "50%"  # (simulated: 49%, optional-why-5)
 
 
 # %% errors-shrink-as-n
@@ -130,7 +104,7 @@ assert torch.allclose(sd_off[1], 2 * sd_off[0], rtol=1e-4)  # up to the 1e-6 flo
 
 # %% exercises
 assert torch.bincount(labels)[1] == 162 and f"{12 / math.sqrt(600 * 0.25 * 0.75):.2f}" == f"{12 / 10.6:.2f}" == "1.13"  # Exercise 1.2's solution
-assert f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"  # 'component 1's weight u' in the table of How close
+assert f"{(float(from_labels.weights[1]) - 0.25) / math.sqrt(0.25 * 0.75 / N):+.2f}" == "+1.13"  # 'component 1's weight u' (the optional table)
 assert abs(600 * math.sqrt(0.25 * 0.75 / 600) - math.sqrt(112.5)) < 1e-9 and f"{math.sqrt(112.5):.1f}" == "10.6"  # 600 x the fraction's SE
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
 assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
@@ -148,6 +122,24 @@ assert abs(float(S_draws.mean()) - 4) < 0.05  # E[S] = (N_k - 1) sigma^2: 4 for 
 assert f"{torch.cumsum(weights_19, dim=0)[-1]:.8f}" == "0.99999994" and float(torch.cumsum(weights_19, dim=0)[-1]) == 1 - 2**-24
 assert float(torch.rand(10**6, generator=torch.Generator().manual_seed(0)).max()) <= 1 - 2**-24 and 1 - 2**-24 < 1
 assert float(torch.cumsum(weights, dim=0)[-1]) == 1.0  # the running example's sums end at exactly 1
+
+
+# %% optional-each-estimate
+u_all = torch.cat([u_table[kind].flatten() for kind in ("weight", "mean", "variances")])  # the 15 printed u's
+assert len(u_all) == 15 and f"{float(u_table['mean'][2, 1]):.2f}" == "-2.07"  # component 2's mean along x1: 2.07 SEs low
+worst = int(u_all.abs().argmax())  # the largest |u|: after the 3 weights, means row by row, so [2, 1] is entry 3 + 5
+u_others = torch.cat([u_all[:worst], u_all[worst + 1:]])
+assert worst == 3 + 5 and f"{float(u_others.abs().max()):.2f}" == "1.13"  # 'every other |u| is at most 1.13'
+assert float(u_others.abs().max()) < 1.135 and f"{float(u_table['weight'][1, 0]):+.2f}" == "+1.13"
+assert f"{float(u_all.abs().median()):.2f}" == "0.47"  # 'within about one SE': the typical |u| is about half an SE
+assert torch.allclose(u_table["mean"][2, 1], torch.tensor((float(from_labels.means[2, 1]) + 2.5) / math.sqrt(0.35 / 142)))
+p_beyond_2 = math.erfc(2 / math.sqrt(2))  # 'a u lies beyond 2 about 1 time in 22; with 15 estimates, one beyond 2 about half the time'
+assert f"{1 / p_beyond_2:.0f}" == "22" and f"{1 - (1 - p_beyond_2) ** 15:.0%}" == "50%"  # (simulated: 49%, optional-why-5)
+nk_se = torch.bincount(labels, minlength=K)[:, None].double()  # 'Standard errors': the true values put in; the estimates
+se_true = [(weights.double() * (1 - weights.double()) / N).sqrt(), (variances.double() / nk_se).sqrt(), variances.double() * (2 / nk_se).sqrt()]
+fl = from_labels  # would change no SE here by more than 10%
+se_estimated = [(fl.weights.double() * (1 - fl.weights.double()) / N).sqrt(), (fl.variances.double() / nk_se).sqrt(), fl.variances.double() * (2 / nk_se).sqrt()]
+assert max(float((e / t - 1).abs().max()) for e, t in zip(se_estimated, se_true)) < 0.10
 
 
 # %% optional-worked-standardised-error
@@ -245,6 +237,23 @@ assert torch.equal(root_mean, overall_mean_and_variance(truth)[0]) and (root_var
 assert int(u_forgot.abs().argmax()) == 3 and round(float(u_forgot[0, 3])) == 10  # component 0, variance along x0
 assert f"{variance_forgot[2, 1]:.3f}" == "0.122" and abs(float(variance_forgot[0, 0]) - 3.24) < 0.5
 assert float(variances[2, 0]) == 1.0 and f"{float(u_forgot[2, 3]):.2f}" == "-0.76"  # a unit variance: the bug is invisible there
+
+
+# %% optional-likelihood-slice
+assert abs(float(values[50]) + 2.5) < 1e-6 and f"{-drops[50]:.2f}" == "2.15"  # the true value: 2.15 lower (a total)
+assert abs(float(values[torch.tensor(drops).argmax()]) - xbar) < 0.003 and f"{xbar:.3f}" == "-2.603"  # the peak is the average
+parabola = -142 * (xbar - values.double()) ** 2 / (2 * float(from_labels.variances[2, 1]))  # a downward parabola, peak at xbar
+assert (torch.tensor(drops, dtype=torch.float64) - parabola).abs().max() < 0.01
+assert ax.get_ylabel() == "labelled log-likelihood\nminus its maximum" and -0.01 < max(drops) <= 0  # the y-axis: the labelled drop
+se_slice = math.sqrt(0.35 / 142)  # 'Dotted: one SE either side (true variance), where the curve is about 1/2 below the peak'
+assert abs(float(variances[2, 1]) - 0.35) < 1e-7 and abs(se_2 - se_slice) < 1e-8 and int((labels == 2).sum()) == 142  # the dotted lines: xbar +- this SE
+dotted = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":" and line.get_xdata()[0] == line.get_xdata()[1])
+assert len(dotted) == 2 and abs(dotted[0] - (xbar - se_slice)) < 1e-6 and abs(dotted[1] - (xbar + se_slice)) < 1e-6
+for side in (-1, 1):
+    tried_se = from_labels.means.clone(); tried_se[2, 1] = xbar + side * se_slice
+    assert abs(float(log_likelihood_labelled(X, labels, from_labels._replace(means=tried_se)) - best) + 0.5) < 0.01
+assert f"{float(from_labels.variances[2, 1]):.4f}" == "0.3486" and abs(se_slice / math.sqrt(0.3486 / 142) - 1) < 0.003  # 'the curve's SE uses the ML variance 0.3486, the dotted lines the true 0.35: too close to see'
+assert ax.get_title().startswith("labelled log-likelihood: only component 2's 142 points\ndepend on $m$")  # the title: only those points depend on m
 
 
 # %% optional-log-likelihood-near
