@@ -716,6 +716,12 @@ def test_draw_start_colour_by_nearest_gives_each_mean_its_nearest_groups_colour(
         draw_start(X, "random data points", colour_by="nearest")  # needs centres
     w = init_explorer(X, centres=truth.means, colour_by="nearest")
     assert sorted(controls(w)) == ["data units × ", "scheme", "seed"] and w.kwargs_widgets is not None
+    w = init_explorer(X, centres=truth.means, colour_by="nearest", seeds=range(1, 21))  # 02: seed 0 left out
+    assert (controls(w)["seed"].value, controls(w)["seed"].min, controls(w)["seed"].max) == (1, 1, 20)
+    assert w.result.axes[0].get_title().startswith("random data points, seed 1\n")
+    for bad in (range(0), range(0, 20, 2), [1, 2, 3]):
+        with pytest.raises(ValueError, match="seeds: expected a non-empty range with step 1"):
+            init_explorer(X, centres=truth.means, seeds=bad)
 
 
 def test_draw_start_colours_the_points_by_their_group_when_given_labels():
