@@ -234,6 +234,7 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
     for mistake, says in [((4 * one, 4 * one), "diff**2 is no longer alive"), ((3 * one, 3 * one), "count every tensor alive"),
                           ((4 * one, 3 * one), "wrong order"),  # the right pair, swapped: not the diff**2 hint
                           ((3 * one, 2 * one), "count every tensor alive"),  # 8 bytes a number, two tensors: not a 4-byte slip
+                          ((2 * one, 3 * one), "diff is named"), ((2 * one, 4 * one), "diff is named"),  # diff forgotten: 12.8M, 19.2M
                           ((one, 4 * one), "one tensor"), ((3 * N * K * 4, 4 * N * K * 4), "8 bytes per number"),
                           ((3 * one, 5 * one), "unnamed"), ((3 * one, 24.4 * 2**20), "exactly"),
                           ((3 * one, 4 * one + K * 8), "counted c_k"), ((3 * one + K * 8, 4 * one + K * 8), "counted c_k"),

@@ -896,6 +896,9 @@ def check_peak_bytes(answer) -> None:
         elif values[0] == 4 * one:
             hint = ("At the second line's .sum, diff**2 is no longer alive: it is unnamed, so it died when the division "
                     "that used it returned. Count that line's moments again.")
+        elif values[0] == 2 * one and values[1] in (2 * one, 3 * one, 4 * one):  # diff left out (at the second line at least)
+            hint = ("diff is named, so it does not die when the first line ends: it stays alive until the function "
+                    "returns, through the second line and the last. Count it at each line's worst moment.")
         elif values[0] == 3 * one and values[1] in (2 * one, 3 * one):  # 8 bytes a number (the first count is right)
             hint = ("At the last line, count every tensor alive at its worst moment: diff (named, so alive until the "
                     "function returns) and each (N, K) tensor the line makes. At D = 1 each holds only N K numbers.")
