@@ -990,7 +990,7 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     _draw_decision_boundaries(equal, ax_map, xlim, ylim, n, linestyle="dashed")
     ax_map.scatter(*X.detach().cpu().double().numpy().T, s=14, color="black", alpha=0.5, linewidths=0)
     ax_map.axhline(x2, color="black", linewidth=2, linestyle=(0, (1, 1.5)))
-    ax_map.plot([x1], [x2], marker="*", markersize=26, color="white", markeredgecolor="black")
+    ax_map.plot([x1], [x2], marker="*", markersize=20, markerfacecolor="none", markeredgecolor="black", markeredgewidth=1.8)  # hollow: the boundaries show through
     ax_map.annotate("A", (x1, x2), textcoords="offset points", xytext=(10, 8), fontsize=18, weight="bold")
     ax_map.set_xlim(*xlim)
     ax_map.set_ylim(*ylim)

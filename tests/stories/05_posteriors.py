@@ -30,16 +30,13 @@ assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() 
 assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
 log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
 assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
-# high dimensions: no far point needed. Of 10,000 standard-Gaussian points, 0.1%, 54.7%, 94.6% get density 0 at D = 60, 74, 80
-assert Z.shape == (10_000, 80) and Z.dtype == log_pdf_Z.dtype == torch.float32 and D_high == 80
-def _sampled_zero_fraction(D):  # as the cell computes it, on the first D coordinates
-    return (torch.exp(-0.5 * (D * math.log(2 * math.pi) + (Z[:, :D] ** 2).sum(dim=1))) == 0).double().mean().item()
-assert [f"{_sampled_zero_fraction(d):.1%}" for d in (60, 74, 80)] == ["0.1%", "54.7%", "94.6%"]  # as printed and quoted
-assert torch.allclose(log_pdf_Z.double(), Independent(Normal(torch.zeros(80), torch.ones(80)), 1).log_prob(Z).double(), atol=1e-3)
-def _zero_fraction(D):  # exact share of a standard Gaussian in D dims whose float32 density is 0: chi^2_D above 300 log 2 - D log 2 pi
-    return torch.special.gammaincc(torch.tensor(D / 2, dtype=torch.float64), torch.tensor((300 * math.log(2) - D * math.log(2 * math.pi)) / 2, dtype=torch.float64)).item()
-assert (f"{_zero_fraction(60):.1%}", f"{_zero_fraction(74):.0%}", f"{_zero_fraction(80):.0%}") == ("0.2%", "55%", "94%")  # 74 picked near half
-assert all(abs(_sampled_zero_fraction(d) - _zero_fraction(d)) < 0.01 for d in (60, 74, 80))  # the sample agrees with the population
+_far_03 = Independent(Normal(torch.zeros(2), torch.ones(2)), 1).log_prob(torch.tensor([14.4, 0.0]))  # 03's 2-D far point
+assert -106 < _far_03 < -104 and _far_03.exp() == 0  # its log is ordinary, its float32 density 0
+# "the cell checks each component a step either side": 14.2 of its sigmas out (along x0) positive, 14.4 out 0
+assert delta == 14.4 and (density_out == 0).all() and density_out.dtype == torch.float32
+_out_142 = means + 14.2 * variances.sqrt() * torch.tensor([1.0, 0.0])
+assert (component_log_pdfs(_out_142, truth).diagonal().exp() > 0).all()
+assert (weights * component_log_pdfs(far_rows, truth).diagonal().exp() == 0).all()  # so are the joints pi_k N (the row's entries)
 
 
 # %% log-sum-exp-trick
@@ -114,6 +111,8 @@ assert [f"{v:.2f}" for v in torch.softmax(a_A, dim=0)] == [f"{v:.2f}" for v in r
 # "the offsets nearly cancel component 1's lead in delta^2": 0.39 in half delta^2, 0.05 left in a_k
 lead_delta = ((delta2_probes["A"][0] - delta2_probes["A"][1]) / 2).item()
 assert lead_delta > 0 and offset[0] > offset[1] and 0 < (a_A[1] - a_A[0]).item() < 0.2 * lead_delta
+assert int(delta2_probes["A"].argmin()) == 1 and [f"{d / 2:.2f}" for d in delta2_probes["A"][:2]] == ["4.60", "4.21"]  # half delta^2
+assert [f"{o:.2f}" for o in offset[:2]] == ["-2.71", "-3.05"] and offset[1] < offset[0]  # component 1's offset the lower
 
 
 # %% weights-belong-e-step
@@ -123,6 +122,11 @@ assert changed == 1
 # %% where-weights-matter-near
 assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim() == (-0.5, 3.5)  # both panels: A +- 2 along x0
 assert (f"{crossing['with']:.2f}", f"{crossing['without']:.2f}") == ("1.49", "1.33")
+_fine = torch.linspace(-7, 7, 1400001, dtype=torch.float64)  # steps of 1e-5
+_fine_line = torch.stack([_fine, torch.full_like(_fine, -0.5)], dim=1)
+_fine_cross = [_fine[int((log_responsibilities(_fine_line, m.to(torch.float64)).argmax(dim=1) != 0).nonzero()[0])].item() for m in (truth, equal)]
+assert [f"{v:.3f}" for v in _fine_cross] == ["1.487", "1.328"]  # the boundaries: the printed 1.49 and 1.33 are them to 2 decimals
+assert all(0 < c - f < 0.01 for c, f in zip((crossing["with"], crossing["without"]), _fine_cross))  # the grid step just past each
 moved_12 = [log_responsibilities(line, p).exp()[:, 1:].argmax(dim=1) for p in (truth, equal)]
 assert torch.equal(*moved_12)  # components 1 and 2 alone: the same winner everywhere on the line, with or without the weights
 # ... but on the map the visible 1-2 boundary reaches further left without the weights, to where the moved boundaries meet it
