@@ -64,6 +64,37 @@ assert not any(key.contains(x, y) for x, y in drawn if ax.bbox.contains(x, y))
 assert key.y1 < ax.bbox.y0  # the key sits below the axes: over no line, the dotted one included
 
 
+# %% watch-em-alternate
+from gmm_helpers import fit_em
+from gmm_helpers.teach.widgets import fit_in_reference_order
+
+series_fit = fit_in_reference_order(fit_em(X64, start), truth)  # the series' fit: iteration t is theta_t = history[t]
+assert len(series_fit.history) == 33  # 32 iterations
+assert len(states) == 65 and f"{series_fit.log_likelihoods[-1] / N:.4f}" == "-3.7786"
+assert all(torch.allclose(states[2 * t + 1][0].means, series_fit.history[t].means, rtol=0, atol=1e-9) for t in range(32))
+assert all(torch.equal(states[2 * t + 1][0].means, states[2 * t][0].means) for t in range(32))  # an E-step keeps theta_t
+assert all(torch.allclose(states[2 * t + 1][1], log_responsibilities(X64, states[2 * t][0]).exp(), rtol=0, atol=1e-12) for t in range(32))
+split = {t: tuple(int((states[2 * t + 1][1].argmax(dim=1)[labels == 2] == k).sum()) for k in (1, 2)) for t in range(32)}  # orange, green
+assert int((labels == 2).sum()) == 142 and [split[t] for t in shown] == [(38, 104), (117, 25), (114, 28), (19, 123)]
+assert (split[1], split[22], split[24]) == ((66, 76), (88, 54), (9, 133)) and all(split[t] == (1, 141) for t in range(27, 32))
+assert [t for t in range(6, 32) if split[t][1] > split[t][0]][0] == 23  # green's takeover: iteration 23
+rises = lls[2::2] - lls[0:-1:2]  # (32,): iteration t's rise, index t - 1
+assert [t for t in range(1, 26) if rises[t - 1] < 0.01] == list(range(6, 21))  # the plateau: iterations 6 to 20
+assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == ["iteration 0 (the start)", "iteration 6", "iteration 20", "iteration 23"]
+assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{o} orange, {g} green" for o, g in (split[t] for t in shown)]
+assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
+assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses
+
+
+# %% optional-hard-labels
+assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
+assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # here their M-step still raised l, less
+assert (f"{ll_best:.5f}", f"{ll_best_hard:.5f}") == ("-3.77856", "-3.77872") and ll_best_hard < ll_best - 1e-4  # hard labels lower l
+assert f"{float(log_likelihood(X64, m_step(X64, hard_best, reg_covar=0.0))) / N:.5f}" == "-3.77872"  # with reg_covar 0 as well
+assert f"{float(log_likelihood(X64, m_step(X64, log_responsibilities(X64, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
+assert f"{ll_best_soft:.5f}" == "-3.77856" and abs(ll_best_soft - ll_best) < 1e-7  # printed: the soft M-step leaves l where it is
+
+
 # %% the-bookkeeping
 H_1, H_2 = ell_minus_Q[1], ell_minus_Q[3]  # l - Q right after the E-steps of iterations 1 and 2: H (equality at theta_old)
 assert (f"{H_1:.3f}", f"{ell_minus_Q[2] - H_1:.3f}", f"{ell_minus_Q[2]:.3f}", f"{H_2:.3f}") == ("0.183", "0.176", "0.359", "0.417")
@@ -90,55 +121,8 @@ assert float(qs[2] - qs[3]) > 0.08 * (high - low)  # ... on a scale where the di
 box = [p for p in curve_panels["curve"].patches if isinstance(p, Rectangle)]  # the grey box on the curve: the zoom's limits
 assert len(box) == 1 and box[0].get_x() == 0.5 and abs(box[0].get_x() + box[0].get_width() - 3.1) < 1e-12
 assert abs(box[0].get_y() - low) < 1e-12 and abs(box[0].get_y() + box[0].get_height() - high) < 1e-12
-
-
-# %% watch-em-alternate
-assert (ll_m_steps > 0).all() and (q_m_steps > 0).all()
-assert (q_e_steps < 0).nonzero().flatten().tolist() == [0]  # only the E-step of iteration 2 lowered Q
-assert (lls[e_steps] == lls[e_steps - 1]).all()  # an E-step leaves l where it was
-assert f"{ll_m_steps.min():.1e}" == "4.0e-07" and int(ll_m_steps.argmin()) == 31  # the last iteration, 32
-assert f"{lls[64]:.4f}" == "-3.7786"  # iteration 32
-plateau = lls[12:41:2]  # after the M-steps of iterations 6 to 20
-assert plateau.max() - plateau.min() < 0.06 and lls[48] - lls[40] > 0.15  # a plateau, then a jump
-assert (f"{qs[2]:.3f}", f"{qs[3]:.3f}") == ("-4.587", "-4.645")  # the E-step of iteration 2 lowers Q
-assert ell_minus_Q[3] > ell_minus_Q[2]  # why: its new H (l - Q after the E-step) exceeds the old H + (l - F)
-assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
-bound = torch.stack([qs[s] + ell_minus_Q[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
-assert (bound.diff() > 0).all()  # F never falls
-assert (gaps > 0).all() and torch.allclose(gaps, torch.stack([lls[2 * t] - bound[2 * t - 1] for t in range(1, 33)]))  # l - F
-assert qs[40] - qs[12] > lls[40] - lls[12] > 0 and ell_minus_Q[39] < ell_minus_Q[11]  # the plateau: l climbs, Q faster; H falls
-owner_24 = log_responsibilities(X64, states[48][0]).argmax(dim=1)[labels == 2]  # the lower-right group at iteration 24
-owner_20 = log_responsibilities(X64, states[40][0]).argmax(dim=1)[labels == 2]
-assert (owner_20 == 2).sum() < 50 and (owner_24 == 2).sum() > 120  # component 2 (green) has moved in
-jump = [f"{lls[2 * t]:.3f}" for t in (20, 24, 28, 32)]  # the jump runs from t = 20 to about 28, then l stays
-assert jump == ["-4.020", "-3.869", "-3.779", "-3.779"]  # -3.869 is the circle at t = 24
-assert lls[54] - lls[40] < 0.98 * (lls[64] - lls[40]) < lls[56] - lls[40]  # still climbing at 27, done at 28
-assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1.5e-03", "9.1e-08")  # the gap panel's shape
-assert int(gaps[5:].argmax()) == 17 and (gaps[14:22].diff() > 0).all() and gaps[22] > 20 * gaps[13]  # a bump in the jump, top t = 23
-assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
-assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from t = 28, about tenfold down per iteration
-assert (f"{l_up:.4f}", f"{Q_up:.4f}", f"{H_down:.4f}", f"{gap_up:.4f}") == ("0.0469", "0.2064", "0.1597", "0.0002")  # the plateau
-assert abs(0.2064 - 0.1597 + 0.0002 - 0.0469) < 1e-12  # the quoted, rounded terms add up exactly
-assert abs(Q_up - (l_up + H_down - gap_up)) < 1e-12  # l - Q = H + (l - F) after an M-step: Q's rise is l's, plus H's fall, less the gap's growth
-assert f"{Q_jumps:.3f}" == "0.183" and abs(Q_up - Q_jumps - q_m_steps[first:last].sum()) < 1e-12  # the rest: the M-steps 7..20
-# the handover of the lower-right group (the prose after the figure; the counts printed, and on the figure's panels)
-assert int((labels == 2).sum()) == 142 and (int(orange[0]), int(green[0])) == (38, 104)  # the start's split, as in 17
-assert (int(orange[5]), int(green[5])) == (113, 29)  # orange has most of the group by iteration 6
-assert (orange[2:23] > green[2:23]).all() and (green[23:] > orange[23:]).all()  # orange leads from t = 3 to 23, green from 24
-assert (int(orange[19]), int(green[19])) == (122, 20) and int(green[23]) == 123 and (green[27:] == 141).all()  # 141 from t = 28
-assert all(torch.equal(states[2 * t][1], states[2 * t - 1][1]) for t in range(1, 33))  # a panel after M-step t shows E-step t's r
-panel_counts = {panels[f"p{i}"].texts[-1].get_text() for i in (1, 2, 3)}
-assert panel_counts == {f"lower-right group:\n{int(orange[t - 1])} orange, {int(green[t - 1])} green" for t in (6, 20, 24)}
-assert all(f"colours: E-step {step // 2}, before this move" in panels[f"p{i}"].get_title() for i, step in enumerate(shown) if step)
-assert [step // 2 for step in shown] == [0, 6, 20, 24] and [p.get_title().split(",")[0] for p in (panels["p1"], panels["p3"])] == [
-    "iteration 6", "iteration 24"]
-blue_left = [int((states[2 * t - 1][1].argmax(dim=1)[labels == 0] == 0).sum()) for t in (1, 20)]  # the big left group (296 points)
-assert blue_left[0] < 0.3 * 296 and blue_left[1] > 0.95 * 296  # meanwhile blue takes the big left group
-green_left = [int((states[2 * t - 1][1].argmax(dim=1)[labels == 0] == 2).sum()) for t in (1, 20)]
-assert green_left[0] > 200 and green_left[1] < 10  # ... and green, which held most of it at the start, is pushed out
-green_x0 = [float(states[2 * t][0].means[2, 0]) for t in (6, 20, 24)]
-assert green_x0[0] < -0.5 and green_x0[1] > green_x0[0] + 1 and green_x0[2] > 1.5  # green drifts right, into the lower right
-assert float(states[48][0].means[2, 1]) < -2  # ... the lower-right group's height (its mean, about (2, -2.6))
+assert (f"{ell_minus_Q[2] - ell_minus_Q[1]:.3f}", f"{H_1:.3f}") == ("0.176", "0.183")  # (l - F)_old and H_old of E-step 2
+assert f"{0.183 + 0.176 - 0.417:.3f}" == "-0.058"  # the quoted sum, from the rounded table entries
 # Q drawn as steps: solid along one Q (E-step t to E-step t + 1, up at M-step t), dotted where the next E-step replaces it
 q_solid, q_jumps = curve_panels["curve"].lines[2], curve_panels["curve"].lines[5]
 assert q_jumps.get_linestyle() == ":" and q_solid.get_linestyle() == "-"
@@ -163,17 +147,33 @@ assert any("new $Q$" in t.get_text() for t in curve_key.get_texts())
 curve_panels["curve"].figure.canvas.draw()  # the key sits outside the curve's axes (right of them): it hides no line
 assert curve_key.get_window_extent().x0 > curve_panels["curve"].bbox.x1
 assert curve_key.get_window_extent().y0 > curve_panels["zoom"].bbox.y1  # ... above the zoom
-assert [tuple(c) for c in curve_panels["curve"].collections[-1].get_offsets()] == [(s / 2, float(lls[s])) for s in shown[1:]]  # circled
-assert Q_jumps > 5 * q_m_steps[first:last].sum()  # on the plateau Q's rise is mostly dotted jumps, not M-step climbs
+assert [tuple(c) for c in curve_panels["curve"].collections[-1].get_offsets()] == [(t, float(lls[2 * t])) for t in (6, 20, 23)]  # circled
 
 
-# %% optional-hard-labels
-assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
-assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # here their M-step still raised l, less
-assert (f"{ll_best:.5f}", f"{ll_best_hard:.5f}") == ("-3.77856", "-3.77872") and ll_best_hard < ll_best - 1e-4  # hard labels lower l
-assert f"{float(log_likelihood(X64, m_step(X64, hard_best, reg_covar=0.0))) / N:.5f}" == "-3.77872"  # with reg_covar 0 as well
-assert f"{float(log_likelihood(X64, m_step(X64, log_responsibilities(X64, best_three).exp()))) / N:.5f}" == "-3.77856"  # soft: stays
-assert f"{ll_best_soft:.5f}" == "-3.77856" and abs(ll_best_soft - ll_best) < 1e-7  # printed: the soft M-step leaves l where it is
+# %% optional-bookkeeping
+assert (ll_m_steps > 0).all() and (q_m_steps > 0).all()
+assert (q_e_steps < 0).nonzero().flatten().tolist() == [0]  # only the E-step of iteration 2 lowered Q
+assert (lls[e_steps] == lls[e_steps - 1]).all()  # an E-step leaves l where it was
+assert f"{ll_m_steps.min():.1e}" == "4.0e-07" and int(ll_m_steps.argmin()) == 31  # the last iteration, 32
+assert f"{lls[64]:.4f}" == "-3.7786"  # iteration 32
+assert (f"{qs[2]:.3f}", f"{qs[3]:.3f}") == ("-4.587", "-4.645")  # the E-step of iteration 2 lowers Q
+assert ell_minus_Q[3] > ell_minus_Q[2]  # why: its new H (l - Q after the E-step) exceeds the old H + (l - F)
+assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
+F_all = torch.stack([qs[s] + ell_minus_Q[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
+assert torch.equal(F_all, bound) and (bound.diff() > 0).all()  # F never falls (it rises at every half-step)
+assert (gaps > 0).all() and torch.allclose(gaps, torch.stack([lls[2 * t] - bound[2 * t - 1] for t in range(1, 33)]))  # l - F
+assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1.5e-03", "9.1e-08")  # the gap panel's shape
+assert int(gaps[5:].argmax()) == 17 and gaps[22] > 20 * gaps[13]  # largest after the first steps at iteration 23 (the takeover)
+assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
+assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from iteration 28, about tenfold down per iteration
+# the plateau, theta_6 to theta_20, each right after the E-step computed there: l - F = 0 and l - Q is H
+entropy_at = lambda h: float(-torch.special.xlogy(states[h][1], states[h][1]).sum()) / X64.shape[0]
+assert abs(ell_minus_Q[at_first] - entropy_at(at_first)) < 1e-12 and abs(ell_minus_Q[at_last] - entropy_at(at_last)) < 1e-12
+assert all(torch.equal(states[h][0].means, states[h - 1][0].means) for h in (at_first, at_last))  # theta_6, theta_20 themselves
+assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{Q_jumps:.3f}") == ("0.047", "0.213", "0.166", "0.189")
+assert f"{0.213 - 0.166:.3f}" == "0.047" and abs(l_up - (Q_up - H_down)) < 1e-12  # the quoted, rounded terms add up
+assert abs(Q_up - Q_jumps - q_m_steps[first:last].sum()) < 1e-12  # the rest: the M-steps of iterations 7..20
+assert Q_jumps > 5 * q_m_steps[first:last].sum() and Q_up > 4 * l_up  # mostly dotted jumps; l barely moves
 
 
 # %% updates-need-reg-covar
@@ -208,4 +208,4 @@ assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
 assert (f"{updated.variances.min():.2f}", f"{updated.variances.max():.2f}") == ("0.57", "5.12")  # the range quoted (c9 prints them)
 assert abs((Q(*updated) - Q(*with_eta)) / N / cost_estimate - 1) < 0.01 and f"{cost_estimate:.1e}" == "3.8e-13"  # second order
 assert (demo_costs > 0).all() and f"{demo_costs.max():.1e}" == "1.2e-12" and abs(demo_costs[0] * N - (Q(*updated) - Q(*with_eta))) < 1e-9
-assert demo_costs.max() < 1e-5 * ll_m_steps.min() and f"{ll_m_steps.min():.1e}" == "4.0e-07"  # far below the smallest rise
+assert demo_costs.max() < 1e-5 * ll_rises.min() and f"{ll_rises.min():.1e}" == "4.0e-07"  # far below the smallest rise
