@@ -425,9 +425,11 @@ def check_component_pick(answer) -> None:
     largest = max(range(len(weights)), key=lambda j: weights[j])
     if k == index:
         return _verdict("1.4", answer, True, "")
-    if k == index + 1:
-        hint = ("Components are counted from 0 (0, 1, 2), as in code. The rule gives k directly: the number of "
-                "cumulative sums <= v.")
+    raw = int((torch.tensor(weights, dtype=torch.float64) <= v).sum())  # v compared with the weights themselves: 3
+    if k in (index + 1, raw):  # for this exercise both slips give 3, so the hint names both
+        hint = (f"Two slips give {int(k)}: counting components from 1 (in code they are counted from 0: 0, 1, 2), "
+                "or comparing v with the weights themselves (every weight is below 0.72) instead of their running "
+                "sums C_k = pi_0 + ... + pi_k. The rule gives k directly: the number of cumulative sums <= v.")
     elif k == largest:
         hint = ("That is the component with the largest weight, the likeliest pick over many draws; one draw picks "
                 "the piece that v lands in. Lay the weights end to end: cumulative sums C_0, C_1, C_2.")

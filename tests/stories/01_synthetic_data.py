@@ -47,6 +47,9 @@ shrunk = [truth._replace(means=truth.means.double().index_put((torch.tensor(0),)
           for s in (1e-8, 1e-16, 1e-32)]  # 'for a mixture, l has no largest value': component 0 on one point, its variance -> 0
 ll_shrunk = [float(log_likelihood(X.double(), p_s)) for p_s in shrunk]
 assert ll_shrunk[0] + 15 < ll_shrunk[1] < ll_shrunk[2] - 30  # grows like log(1 / variance): without bound
+alone = [float(log_likelihood(X.double(), truth._replace(weights=torch.ones(1, dtype=torch.float64), means=X[:1].double(),
+                                                           variances=torch.full((1, 2), s, dtype=torch.float64)))) for s in (1e-2, 1e-4)]
+assert alone[1] < alone[0] - 1e4  # 'K >= 2': with K = 1 nothing keeps the other points' densities up, and l falls
 in_2 = X[labels == 2]  # 'it adds 1e-6 to every variance' (reg_covar): empirical_params' variances are the ML ones plus 1e-6
 assert torch.allclose(from_labels.variances[2], ((in_2 - in_2.mean(dim=0)) ** 2).mean(dim=0) + 1e-6, rtol=0, atol=2e-7)  # float32 rounding
 from gmm_helpers import weighted_log_pdfs  # (05) the package's (N, K) table of log(pi_k N(x_n | mu_k, sigma^2_k))
@@ -70,11 +73,21 @@ for p, gap in zip((truth, from_labels), gaps):  # the gap is -(1/N) sum_n log r_
 assert all(0 < g < 0.05 for g in gaps) and abs(gaps[0] - gaps[1]) < 0.001  # near 0 and nearly constant
 assert [f"{g:.4f}" for g in gaps] == ["0.0198", "0.0193"]  # the printed gaps (truth, from_labels)
 lead = float(best - log_likelihood_labelled(X, labels, truth)) / N  # from_labels' lead in the labelled column: -3.7983 against -3.8051
-assert abs(gaps[0] - gaps[1]) < 0.1 * lead and abs(0.0198 - 0.0193) < 0.1 * (3.8051 - 3.7983)  # 'differ by less than a tenth of the lead'
+assert abs(gaps[0] - gaps[1]) < lead and abs(0.0198 - 0.0193) < 3.8051 - 3.7983  # 'differ by less than the lead': points-only = labelled + gap
 for p in (truth, from_labels):  # 'that share [the true component's] is near 1 almost everywhere': above 0.9 at 98% of the points
     w_p = weighted_log_pdfs(X, p)
     assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
+
+
+# %% estimates-in-ses
+assert len(u_15) == 15 and within == [13, 14] and f"{float(u_15.abs().max()):.2f}" == "2.07"  # the printed line
+assert int(u_15.abs().argmax()) == 3 + 5 and float(u_15[3 + 5]) < -2  # the largest miss: component 2's mean along x1, low
+assert f"{float(u_15.abs().median()):.2f}" == "0.47"  # 'within about a standard error' (00, Summary): the typical miss is half an SE
+se_plugged = [(from_labels.weights * (1 - from_labels.weights) / N).sqrt(), (from_labels.variances / n_k).sqrt()]  # hats in the SE formulas
+assert all(((e / t - 1).abs() < 0.1).all() for e, t in zip(se_plugged, [(weights * (1 - weights) / N).sqrt(), (variances / n_k).sqrt()]))
+nk_share = torch.bincount(labels, minlength=K) / N  # 'N_k is about pi_k N': each fraction within 0.025 of its weight
+assert ((nk_share - weights).abs() < 0.025).all()
 
 
 # %% errors-shrink-as-n
@@ -89,7 +102,7 @@ assert min(few) <= 1  # at N = 10 some sample has a component with no point or o
 
 # %% play-widget
 from gmm_helpers import toy_with_component0  # what the explorer samples (float64)
-assert toy_with_component0(0.05).weights.tolist() == [0.05, 0.475, 0.475]  # 'the others share the rest equally'
+assert toy_with_component0(0.05).weights.tolist() == [0.05, 0.475, 0.475]  # the others share the rest equally
 light = [int((sample_gmm(toy_with_component0(0.05), 200, generator=torch.Generator().manual_seed(s))[1] == 0).sum()) for s in range(50)]
 assert (min(light), max(light)) == (5, 17)  # the explorer's samples 0-49 at weight 0.05, N = 200: always an estimate
 off_by_scale, sd_off = [], []  # variances x 4: component 0's ellipses (sigma x 2) and the dashed estimate's miss
