@@ -724,6 +724,28 @@ def test_draw_start_colour_by_nearest_gives_each_mean_its_nearest_groups_colour(
             init_explorer(X, centres=truth.means, seeds=bad)
 
 
+def test_draw_start_colour_by_neutral_draws_every_mean_and_ellipse_black():
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Ellipse
+
+    from gmm_helpers import init_random_points, running_example
+    from gmm_helpers.teach.widgets import draw_start
+
+    X, labels, truth = running_example()
+    start = init_random_points(X, 3, generator=torch.Generator().manual_seed(0))  # 02's poor start
+    fig, ax = plt.subplots()
+    draw_start(X, "random data points", seed=0, ax=ax, centres=truth.means, labels=labels, colour_by="neutral",
+               numbered_like_centres=True)  # neutral wins over numbered_like_centres too
+    crosses = [(to_rgba(line.get_color()), line.get_xydata()[0].tolist()) for line in ax.get_lines() if line.get_marker() == "X"]
+    assert [c for c, _ in crosses] == [to_rgba("black")] * 3
+    assert np.allclose([xy for _, xy in crosses], start.means.numpy(), rtol=1e-5)  # the scheme's own order
+    ellipses = [p for p in ax.patches if isinstance(p, Ellipse)]
+    assert len(ellipses) == 3 and all(to_rgba(e.get_edgecolor(), 1) == to_rgba("black") for e in ellipses)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="colour_by"):
+        draw_start(X, "random data points", colour_by="grey")
+
+
 def test_draw_start_colours_the_points_by_their_group_when_given_labels():
     from matplotlib.colors import to_rgb
 

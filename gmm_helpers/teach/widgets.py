@@ -242,15 +242,18 @@ def draw_start(X: torch.Tensor, scheme: str = "random data points", seed: int = 
     (shape (N,), the true group of each point) the points are coloured by group, so that pairing can be seen;
     otherwise they are grey. With ``colour_by="nearest"`` (and ``centres``) each start mean takes the colour of
     its nearest group instead (02's rule: a bad start shows two means of one colour), whatever
-    ``numbered_like_centres`` says. Returns the new figure, or ``ax``.
+    ``numbered_like_centres`` says; with ``colour_by="neutral"`` every mean and ellipse is black (02's poor start,
+    before EM has given its means a group). Returns the new figure, or ``ax``.
     """
-    if colour_by not in (None, "nearest") or (colour_by == "nearest" and centres is None):
-        raise ValueError(f"colour_by: expected None, or 'nearest' together with centres, got {colour_by!r}")
+    if colour_by not in (None, "nearest", "neutral") or (colour_by == "nearest" and centres is None):
+        raise ValueError(f"colour_by: expected None, 'neutral', or 'nearest' together with centres, got {colour_by!r}")
     X = X * scale
     start = INIT_SCHEMES[scheme](X, K, generator=torch.Generator().manual_seed(seed))
     colours = None  # plot_mixture's default: component k in colour k
     if colour_by == "nearest":
         colours = [component_colour(g) for g in nearest_means(start.means, centres.to(X.dtype) * scale).tolist()]
+    elif colour_by == "neutral":  # one colour for all: no mean's colour claims a group
+        colours = ["black"] * K
     elif numbered_like_centres and centres is not None and len(centres) == K:  # only the colours change
         start = start.matched_to(GMMParams(start.weights, centres.to(X.dtype) * scale, start.variances))
     fig, ax = _new_axes(ax, (8, 6))
