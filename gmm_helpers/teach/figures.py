@@ -114,8 +114,9 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
     computed : dict of str -> Tensor, shape (len(dims),)
         The density as a float type holds it, keyed by the type's name ("float32", "float64"); the
         type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
-        bottom, and the first D at which each type gives 0 is marked. Each type's subnormal band (below
-        its smallest normal number, where values keep fewer significant digits) is shaded in its colour.
+        bottom, and the first D at which each type gives 0 is marked (a vertical line up to its dotted limit). Each
+        type's subnormal band (below its smallest normal number, where values keep fewer significant digits) is
+        shaded in its colour.
         Markers are drawn at every 10th D, the second type's 5 D after the first's (so neither hides the other),
         and at the last D before each type's first 0 and at that first 0.
     ax : matplotlib Axes, optional
@@ -162,7 +163,10 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
                        alpha=0.15, linewidth=0, gid="subnormal")
         if (~positive).any():
             first_zero = dims[~positive][0]
-            ax.axvline(first_zero, color=colour, linewidth=1, alpha=0.6)
+            # from the "exactly 0" row up to the dotted limit only, where the falling line crosses it: a full-height
+            # line would pass behind the inset and seem to mark a D there
+            ax.plot([first_zero, first_zero], [zero_row - 2, np.log10(info.smallest_normal * info.eps)], color=colour,
+                    linewidth=1, alpha=0.6)  # from the lower marker row: the y ticks stay those of the data
             # the label sits beside its vertical line, in the empty band between the limits and the "exactly 0"
             # row: float32's to the right of its line, float64's to the left (the right edge has no room)
             right = first_zero < 0.5 * (dims[0] + dims[-1])

@@ -90,6 +90,15 @@ for _n in (1, 2):
 assert f"{diagonal_cost(true_cov):.2f}" == f"{-0.5 * math.log(1 - 0.9**2):.2f}" == f"{cost:.2f}" == "0.83" and f"{math.exp(cost):.1f}" == "2.3"
 assert (f"{rho_hat:.3f}", f"{sample_cost:.3f}", f"{math.exp(sample_cost):.2f}") == ("0.905", "0.855", "2.35") and sample_cost > cost  # the sample values quoted
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
+# scaling x_0 by a > 0 divides both fits' densities by a (refitted to the scaled points), so the cost is unchanged
+_a = torch.tensor([3.0, 1.0], dtype=Y.dtype)
+_fits = lambda P: [MultivariateNormal(P.mean(dim=0), covariance_matrix=S).log_prob(P) for S in
+                   (torch.cov(P.T, correction=0), torch.diag(torch.cov(P.T, correction=0).diagonal()))]  # full, diagonal
+_before, _after = _fits(Y), _fits(Y * _a)
+assert all(torch.allclose(_q, _p - math.log(3.0)) for _p, _q in zip(_before, _after))
+assert math.isclose(float((_before[0] - _before[1]).mean()), sample_cost, rel_tol=1e-9)  # the gap is the cost
+assert math.isclose(float((_after[0] - _after[1]).mean()), sample_cost, rel_tol=1e-9)
+assert math.isclose(float(diagonal_cost(true_cov * _a[:, None] * _a[None, :])), cost, rel_tol=1e-12)
 
 
 # %% optional-exact-limits-float32
