@@ -141,6 +141,12 @@ def test_broadcast_shapes_check_explains_the_error_case(capsys):
     assert capsys.readouterr().out.endswith(": correct.\n")
 
 
+def test_broadcast_shapes_check_reads_a_bare_int_as_a_one_axis_shape(capsys):
+    ex.check_broadcast_shapes([(5, 4, 3), (3, 6, 2), 6, (7, 4), "error"])  # expression 3 given as a bare int
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "[3]" in out and "a bare number n reads as (n,)" in out and "got 0" not in out
+
+
 def test_spherical_check_names_division_by_the_squared_variance(capsys):
     def divides_by_v_squared(X, means, variances):
         N, D = X.shape
@@ -239,7 +245,9 @@ def test_peak_bytes_check_takes_forms_of_the_answer_and_names_each_mistake(capsy
                           ((3 * one, 5 * one), "unnamed"), ((3 * one, 24.4 * 2**20), "exactly"),
                           ((3 * one, 4 * one + K * 8), "counted c_k"), ((3 * one + K * 8, 4 * one + K * 8), "counted c_k"),
                           ((18.3, 24.4), "in bytes"), (4 * one, "two numbers"), ("lots", "two numbers"),
-                          ((1234, 5678), "in bytes"), ((2 * one + 1, 7 * one + 3), "line by line")]:
+                          ((1234, 5678), "in bytes"), ((2 * one + 1, 7 * one + 3), "line by line"),
+                          ((3 * N * K, 4 * N * K), "counts of numbers, not bytes"),  # 2.4e6, 3.2e6: numbers, not bytes
+                          ((2.4e6, 3.2e6), "counts of numbers, not bytes")]:
         ex.check_peak_bytes(mistake)
         out = capsys.readouterr().out
         assert "not yet" in out and says in out and "25,600,000" not in out and "4 N K" not in out, (mistake, out)

@@ -805,12 +805,15 @@ def check_broadcast_shapes(answer) -> None:
     whose shapes do not broadcast), predicted without running them."""
     expected = [_broadcast_result(e) for e in BROADCAST_EXPRESSIONS]
     try:
-        given = [item.strip().lower() if isinstance(item, str) else None if item is None else tuple(item)
-                 for item in answer]
+        given = [item.strip().lower() if isinstance(item, str) else None if item is None
+                 else (item,) if isinstance(item, int) else tuple(item) for item in answer]  # a bare int n: the shape (n,)
+        bare_int = any(isinstance(item, int) for item in answer)
     except TypeError:
-        given = []
+        given, bare_int = [], False
     wrong = [i + 1 for i, e in enumerate(expected) if i >= len(given) or given[i] != e]
     hint = f"Look again at expression(s) {wrong}: align shapes from the right; a 1 stretches to match."
+    if bare_int:
+        hint += " A shape is a tuple with one size per axis, such as (6, 2); a bare number n reads as (n,), one axis."
     if answer is not None and None in given and len(given) == len(expected):
         return _verdict("4.1", answer, False, 'Write the string "error" for an expression whose shapes do not '
                                               "broadcast, not None (None is the placeholder for no answer yet).")
@@ -906,6 +909,8 @@ def check_peak_bytes(answer) -> None:
                     "function returns) and each (N, K) tensor the line makes. At D = 1 each holds only N K numbers.")
         elif any(v == one for v in values):
             hint = "That is one tensor of N K numbers: how many are alive at the same moment?"
+        elif all(v in [j * N * K for j in range(1, 8)] for v in values):  # counts of numbers (2,400,000 ...), not bytes
+            hint = ("These look like counts of numbers, not bytes: each float64 number takes 8 bytes.")
         elif values[1] == 2 * one or any(v in (one / 2, 3 * one / 2, 5 * one / 2) for v in values):  # 4 bytes a number
             hint = "float64 takes 8 bytes per number, not 4."
         elif any(v in (j * one for j in (5, 6, 7)) for v in values):

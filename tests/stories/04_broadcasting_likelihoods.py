@@ -32,9 +32,6 @@ assert stretched.stride() == (D, 0, 1) and stretched.data_ptr() == X.data_ptr() 
 # %% batch-event-shapes
 assert (three - means).shape == (3, 2) and (three[:, None, :] - means[None, :, :]).shape == (3, 3, 2)
 assert torch.equal((three - means)[1], X[1] - means[1])  # point 1 minus mean 1 only
-assert (X[:1] - means).shape == (K, D) and (X - means[:1]).shape == (N, D)  # N = 1 or K = 1: one axis missing
-assert torch.equal(X - means[:1], (X[:, None, :] - means[None, :1, :])[:, 0])  # c20: K = 1, the right values in the wrong shape
-assert torch.equal(X[:1] - means, (X[:1, None, :] - means[None, :, :])[0])  # ... and N = 1 likewise
 assert torch.allclose(oracle.log_prob(X[:, None, :]), normal.log_prob(X[:, None, :]).sum(dim=2))  # Independent sums over D
 _t, _v = torch.rand(5, 3, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([1.0, 2.0, 4.0])  # K = D = 3, variances (K,)
 assert (_t / _v).shape == (5, 3, 3) and not torch.allclose(_t / _v, _t / _v[None, :, None])  # runs, and divides by the wrong ones
@@ -59,6 +56,14 @@ _steps = [_t["diff"], 2 * _t["diff"], 3 * _t["diff"], 2 * _t["diff"] + _t["(N, K
 assert _steps == [72, 144, 216, 162, 126] and max(_steps) == _steps[2] == log_pdfs_peak_bytes(6, 3, 4) // 4  # the division is the peak
 assert log_pdfs_peak_bytes(6, 3, 4) // 4 == max(3 * 72, 72 + 3 * 18)  # the library's max(3NKD, NKD + 3NK): the last row is its second term
 assert 6 * 4 == 24  # c25: an (N, D) tensor at the picture's size
+import inspect as _inspect_loop
+assert ("sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)" in _inspect_loop.getsource(diag_gaussian_log_pdf)
+        and "return -0.5 * (log_normalisers(variance) + sq_mahalanobis)" in _inspect_loop.getsource(diag_gaussian_log_pdf))  # c25: 03's two lines, quoted
+_call = [2 * 24, 2 * 24, 24 + 6, 3 * 6]  # c25: call k's trace, besides the 6k finished numbers: square, division, .sum, return
+assert _call == [48, 48, 30, 18] and _call[0] == _call[1] == max(_call)  # the squaring and the division tie
+assert 6 * (3 - 1) + 48 == 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # the last call, k = K - 1 = 2
+assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; the broadcast form's 216
+assert all(n * 1 + n < 3 * n for n in (6, 100))  # D = 1: the return line (3N) beats the square (2ND = 2N): c35's (K + 2)N
 assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
 assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
 assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
@@ -87,6 +92,8 @@ _bar = lambda n, k, d: [log_pdfs_peak_bytes(n, k, d, torch.float32, f) for f in 
 _factors = {_s: [f"{new / old:.2f}" for new, old in zip(_bar(*nkd), _bar(10**5, 32, 32))]  # c32: one notch from N = 10^5, K = D = 32
             for _s, nkd in {"N": (10**6, 32, 32), "K": (10**5, 64, 32), "D": (10**5, 32, 64)}.items()}
 assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"]}
+_fit = [n for n in (10**i for i in range(2, 8)) if log_pdfs_peak_bytes(n, 64, 64, torch.float32) < 16 * 2**30]  # c30's task: K = D = 64
+assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) == "4.6 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB"
 assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
         for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
@@ -205,6 +212,7 @@ assert f"{_estimate[1]:.1f}" == "1.3" and [f"{e / 2:.2f}" for e in _estimate] ==
 _bound = (((X64 + 1000.0).float().double().abs()[:, None, :] + (truth64.means + 1000.0).abs()) ** 2 / truth64.variances).sum(dim=2) * 2**-23 / 2
 assert all(abs(_bound[:, k].max().item() / (_estimate[k] / 2) - 1) < 0.01 for k in range(K))  # with the real |x| + |mu|: within 1%
 assert 0.1 < errors[1_000.0][1] < 0.65  # "of the order of a few tenths"
+assert f"{math.exp(0.4):.1f}" == "1.5" and 0.2 < errors[1_000.0][1] < 0.6  # c71: an error of 0.4 multiplies a density by about 1.5
 assert 10 < errors[10_000.0][1] < 100  # "by tens"
 _ratio = ((X64[:, None, :] - truth64.means).abs() / truth64.variances)  # |x - mu| / sigma^2, (N, K, D)
 assert f"{_ratio.max().item():.1f}" == "23.3" and f"{truth64.variances.flatten()[_ratio.amax(dim=0).flatten().argmax()]:.2f}" == "0.35"  # c64
