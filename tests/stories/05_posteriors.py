@@ -187,6 +187,20 @@ assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # th
 estimate_close = fit_close.params
 assert iteration < 999 and fit_close.converged and buggy.weights[0] < 0.433  # the bug drifts past its first step's 0.433
 assert (f"{buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
+# the trade with the shapes: correct EM makes component 0 lighter and narrower along x0 (1.26 against the truth's 1.8)
+assert (f"{estimate_close.variances[0, 0]:.2f}", f"{truth_close64.variances[0, 0]:.1f}") == ("1.26", "1.8")
+assert estimate_close.weights[0] < truth_close64.weights[0] and estimate_close.variances[0, 0] < truth_close64.variances[0, 0]
+# the code comment: the bug's loop is not sure to raise the log-likelihood, and here it even falls
+_b, _lls = truth_close64, []
+for _ in range(iteration + 1):
+    _b = m_step(X_close64, resp_without_weights(X_close64, _b))
+    _lls.append(log_likelihood(X_close64, _b).item())
+assert torch.allclose(_b.means, buggy.means) and min(b - a for a, b in zip(_lls, _lls[1:])) < 0  # it falls at some step
+# its stop on the means leaves the weights settled: 200 more steps move them by less than 1e-5
+_more = buggy
+for _ in range(200):
+    _more = m_step(X_close64, resp_without_weights(X_close64, _more))
+assert (_more.weights - buggy.weights).abs().max() < 1e-5
 # both started at the truth and kept its order of components (so no matching is needed): each mean is nearest its own
 assert all(torch.equal(torch.cdist(p.means, truth_close64.means).argmin(dim=1), torch.arange(K)) for p in (buggy, estimate_close))
 # the truth (big weight 0.5) scores only 0.013 per point below correct EM's fit (0.407)
