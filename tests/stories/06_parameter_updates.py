@@ -84,6 +84,21 @@ assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == ["itera
 assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{o} orange, {g} green" for o, g in (split[t] for t in shown)]
 assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
 assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses
+for t in (6, 20):  # the plateau, as the text reads the panels: orange stretched over both right-hand groups, green wide between
+    theta_t = series_fit.history[t]
+    assert truth.means[2, 1] < theta_t.means[1, 1] < truth.means[1, 1]  # orange's mean: between the two right-hand groups
+    assert theta_t.means[1, 1] - 2 * theta_t.variances[1, 1].sqrt() < truth.means[2, 1] and \
+        theta_t.means[1, 1] + 2 * theta_t.variances[1, 1].sqrt() > truth.means[1, 1]  # its 2σ range along x_1 spans both
+    assert truth.means[0, 0] < theta_t.means[2, 0] < truth.means[2, 0]  # green's mean: between the big left and lower-right groups
+    assert theta_t.variances[2, 0] > truth.variances[:, 0].max()  # green: wider along x_0 than any true group
+green_at = lambda h: int((states[h][1].argmax(dim=1)[labels == 2] == 2).sum())  # the stepper's half-step h: green's points
+assert (green_at(41), green_at(45), green_at(47)) == (28, 54, 123)  # half-steps 40 to 48 show the takeover
+from matplotlib.patches import Ellipse
+from gmm_helpers.teach.widgets import draw_half_step
+stepper_fig = draw_half_step(X64, states, 46, limits=limits)  # the stepper's drawing: 1σ and 2σ rings
+rings = [patch.width for patch in stepper_fig.axes[0].patches if isinstance(patch, Ellipse)]
+assert len(rings) == 2 * K and all(abs(b - 2 * a) < 1e-9 for a, b in zip(rings[::2], rings[1::2]))
+plt.close(stepper_fig)
 
 
 # %% optional-hard-labels
@@ -121,6 +136,9 @@ assert float(qs[2] - qs[3]) > 0.08 * (high - low)  # ... on a scale where the di
 box = [p for p in curve_panels["curve"].patches if isinstance(p, Rectangle)]  # the grey box on the curve: the zoom's limits
 assert len(box) == 1 and box[0].get_x() == 0.5 and abs(box[0].get_x() + box[0].get_width() - 3.1) < 1e-12
 assert abs(box[0].get_y() - low) < 1e-12 and abs(box[0].get_y() + box[0].get_height() - high) < 1e-12
+assert curve_panels["zoom"].get_title().endswith("$t$ from 0.5 to 3.1")  # the title names the box's span
+curve_panels["gap"].figure.canvas.draw()  # the gap panel's title sits clear below the curve's x-label
+assert curve_panels["gap"].title.get_window_extent().y1 < curve_panels["curve"].xaxis.label.get_window_extent().y0
 assert (f"{ell_minus_Q[2] - ell_minus_Q[1]:.3f}", f"{H_1:.3f}") == ("0.176", "0.183")  # (l - F)_old and H_old of E-step 2
 assert f"{0.183 + 0.176 - 0.417:.3f}" == "-0.058"  # the quoted sum, from the rounded table entries
 # Q drawn as steps: solid along one Q (E-step t to E-step t + 1, up at M-step t), dotted where the next E-step replaces it
@@ -201,6 +219,8 @@ pieces_sum = -nearest**2 / 2e-6 + float(dead.weights[3].log()) - __import__("mat
 assert abs(pieces_sum - float(log_r_dead.max())) < 1e-6
 assert -nearest**2 / (2 * 1e-6) < __import__("math").log(5e-324) * 20  # far below float64's smallest number, e^-744: underflow, not a true 0
 assert f"{torch.finfo(torch.float64).eps:.1e}" == "2.2e-16"  # machine epsilon
+zero64 = torch.zeros((), dtype=torch.float64)
+assert f"{float(torch.nextafter(zero64, zero64 + 1)):.1e}" == "4.9e-324"  # the smallest positive float64 (subnormal)
 assert f"{(Q(*updated) - Q(*with_eta)) / N:.1e}" == "3.8e-13"
 
 
