@@ -1547,7 +1547,7 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     curve_keys = curve.get_legend_handles_labels()[0]  # the curve's key joins the one below the panels
     legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3,
                               extra=ellipse_keys + curve_keys)
-    legend.get_texts()[fit.params.K].set_text("mixed colour: its components' colours, blended by its $r_{nk}$")  # one swatch of many
+    legend.get_texts()[fit.params.K].set_text("mixed colour: a point's components' colours, blended by its $r_{nk}$")  # one swatch of many
     return fig
 
 

@@ -106,6 +106,10 @@ assert torch.allclose(_dlogN, (_x0 - _p.means) / _p.variances)  # only term d's 
 assert torch.allclose(_grad, (_r[:, :, None] * (_X[:, None, :] - _p.means) / _p.variances).sum(dim=0))  # the chain's end
 _weighted = _r.T @ _X / _r.sum(dim=0)[:, None]  # (K, D): the weighted mean, with r at the truth
 assert not torch.allclose(_weighted, _p.means)  # at the truth the equation fails: solving it once moves mu_k, and so r
+# "For one Gaussian ... mu = (1/N) sum_n x_n, the average of the points": the derivative in the mean is zero there
+_mu1 = _X.mean(dim=0).requires_grad_(True)
+(_g1,) = torch.autograd.grad(Normal(_mu1, one_gaussian_variances.double().sqrt()).log_prob(_X).sum(), _mu1)
+assert _g1.abs().max() < 1e-9 and torch.allclose(one_gaussian_mean.double(), _X.mean(dim=0))  # the first figure's peak
 
 
 # %% one-round-in-numbers
