@@ -81,8 +81,22 @@ assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.
 
 
 # %% estimates-in-ses
+u_15 = u_running.flatten()  # row by row: component k's fraction, means x0 x1, variances x0 x1
 assert len(u_15) == 15 and within == [13, 14] and f"{float(u_15.abs().max()):.2f}" == "2.07"  # the printed line
-assert int(u_15.abs().argmax()) == 3 + 5 and float(u_15[3 + 5]) < -2  # the largest miss: component 2's mean along x1, low
+assert int(u_15.abs().argmax()) == 2 * 5 + 2 and float(u_running[2, 2]) < -2  # the largest miss: component 2's mean along x1, low
+assert torch.equal(u_running[:, 0], (from_labels.weights - weights) / (weights * (1 - weights) / N).sqrt())  # the SE formulas, true values in
+n_k = torch.bincount(labels, minlength=K)[:, None]  # (K, 1)
+assert torch.equal(u_running[:, 1:3], (from_labels.means - means) / (variances / n_k).sqrt())
+assert torch.equal(u_running[:, 3:], (from_labels.variances - variances) / (variances * (2 / n_k).sqrt()))
+p1, p2 = math.erf(1 / math.sqrt(2)), math.erf(2 / math.sqrt(2))  # 'about 68% within 1, 95% within 2: expect about 10 and 14 of 15'
+assert f"{p1:.0%}" == "68%" and f"{p2:.0%}" == "95%" and round(15 * p1) == 10 and round(15 * p2) == 14
+from scipy.stats import binom  # '13 or more comes by chance in about 1 sample in 10' (15 independent u's)
+assert f"{binom.sf(12, 15, p1):.2f}" == "0.10"
+within_1 = []  # the same count in 300 other samples (the u's are not quite independent): also about 1 in 10
+for s in range(1000, 1300):
+    x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
+    within_1.append(int((standardised_errors(x_s, labels_s, truth).abs() <= 1).sum()))
+assert 0.06 < sum(c >= 13 for c in within_1) / 300 < 0.15 and abs(sum(within_1) / 300 - 10.24) < 0.5
 assert f"{float(u_15.abs().median()):.2f}" == "0.47"  # 'within about a standard error' (00, Summary): the typical miss is half an SE
 se_plugged = [(from_labels.weights * (1 - from_labels.weights) / N).sqrt(), (from_labels.variances / n_k).sqrt()]  # hats in the SE formulas
 assert all(((e / t - 1).abs() < 0.1).all() for e, t in zip(se_plugged, [(weights * (1 - weights) / N).sqrt(), (variances / n_k).sqrt()]))
@@ -189,6 +203,9 @@ for n, s in zip(sizes, [1, 2, 3]):  # the points in float64, as the panels draw 
     x_s, lab_s = sample_gmm(truth.to(torch.float64), n, generator=torch.Generator().manual_seed(s))
     estimate_off.append(float((empirical_params(x_s, lab_s, K).means - means).norm(dim=1)[torch.bincount(lab_s, minlength=K) >= 2].max()))
 assert estimate_off[0] > estimate_off[1] > estimate_off[2]  # the dashed estimates close in
+assert estimate_off[2] < 0.1  # at N = 2000 they hide under the truth: every estimated mean within 0.1 (the axes span 14 and 12)
+x_2000, lab_2000 = sample_gmm(truth.to(torch.float64), 2000, generator=torch.Generator().manual_seed(3))
+assert ((empirical_params(x_2000, lab_2000, K).variances.sqrt() / variances.sqrt() - 1).abs() < 0.1).all()  # and the ellipses' axes within 10%
 from gmm_helpers.teach.style import COMPONENT_COLOURS  # components 0, 1, 2: blue, orange, green
 assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
 spread = [max(fractions_0[n]) - min(fractions_0[n]) for n in sizes]  # the fractions wander, less and less
@@ -218,7 +235,7 @@ assert torch.equal((torch.cumsum(weights.double(), dim=0) <= v_64[:, None]).sum(
 assert torch.equal(means[labels] + torch.randn(N, D, generator=g_0) * variances[labels].sqrt(), X)  # then all the noise
 u_32 = torch.rand(1, generator=torch.Generator().manual_seed(0))  # the loop's first draw: a float32 uniform
 assert int((torch.cumsum(weights, dim=0) <= u_32).sum()) == labels_loop[0] == 0 != labels[0] == 2  # then that point's noise
-u_running = standardised_errors(X, labels, truth)  # (K, 1 + 2 D): columns fraction, means x0 x1, variances x0 x1
+assert torch.equal(u_running, standardised_errors(X, labels, truth))  # (K, 1 + 2 D): columns fraction, means x0 x1, variances x0 x1
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
 largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
 assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5  # 15 u's each, all below 5
