@@ -535,7 +535,7 @@ def test_03_hints_for_the_density_instead_of_its_log_and_the_diagonal_cost_mista
                           (-0.5 * math.log(0.5), "enters squared"), (0.3, "the variances cancel"),
                           (0.14, "rounded too coarsely"),
                           (-0.5 * math.log10(1 - 0.5**2), "base-10"),  # 0.0625: log10 for log
-                          (-0.5 * math.log(1 - 0.5**2 / 6), "not the covariance")]:  # 0.0213: 0.5 taken as Sigma_01
+                          (-0.5 * math.log(1 - 0.25**2), "not the correlation")]:  # 0.0323: Sigma_01 = 0.25 taken as rho
         ex.check_diagonal_cost_by_hand(mistake)
         out = capsys.readouterr().out
         assert ": not yet." in out and says in out and "0.14" not in out
@@ -544,9 +544,8 @@ def test_03_hints_for_the_density_instead_of_its_log_and_the_diagonal_cost_mista
 def test_the_diagonal_cost_by_hand_is_the_kl_divergence():
     from torch.distributions import MultivariateNormal, kl_divergence
 
-    full = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.tensor([[3.0, 0.5 * 6**0.5], [0.5 * 6**0.5, 2.0]],
-                                                                                 dtype=torch.float64))
-    diagonal = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.diag(torch.tensor([3.0, 2.0], dtype=torch.float64)))
+    full = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.tensor(ex.EXERCISE_3_3_COV, dtype=torch.float64))
+    diagonal = MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.diag(torch.tensor([0.25, 1.0], dtype=torch.float64)))
     assert round(float(kl_divergence(full, diagonal)), 4) == round(-0.5 * math.log(0.75), 4) == 0.1438
 
 

@@ -597,16 +597,19 @@ def check_log_density_by_hand(answer) -> None:
     _verdict("3.1", answer, False, hint)
 
 
-EXERCISE_3_3_RHO = 0.5
+EXERCISE_3_3_COV = ((0.25, 0.25), (0.25, 1.0))  # variances 0.25 and 1, Sigma_01 = 0.25: rho = 0.25 / (0.5 * 1) = 0.5
 
 
 def check_diagonal_cost_by_hand(answer) -> None:
-    """Exercise 3.3: the log-density per point that the diagonal version of a 2-D Gaussian with correlation
-    ``EXERCISE_3_3_RHO`` = 0.5 loses on average, -1/2 log(1 - rho^2), as a number."""
+    """Exercise 3.3: the log-density per point that the diagonal version of the 2-D Gaussian with covariance
+    ``EXERCISE_3_3_COV`` (variances 0.25 and 1, Sigma_01 = 0.25, so rho = 0.5) loses on average,
+    -1/2 log(1 - rho^2), as a number."""
     from ..gaussian import diagonal_cost
 
-    rho = EXERCISE_3_3_RHO
-    expected = float(diagonal_cost(torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)))
+    cov = torch.tensor(EXERCISE_3_3_COV, dtype=torch.float64)
+    sigma_01 = float(cov[0, 1])
+    rho = sigma_01 / float(cov[0, 0] * cov[1, 1]) ** 0.5  # 0.5
+    expected = float(diagonal_cost(cov))
     number = _scalar_check("3.3", answer, expected)
     if number is None:
         return
@@ -619,8 +622,9 @@ def check_diagonal_cost_by_hand(answer) -> None:
     elif _number_close(number, expected / math.log(10)) or _number_close(number, 2 * expected / math.log(10)):
         hint = ("That is a base-10 logarithm: the cost is in nats, with the natural log (math.log), "
                 "-1/2 log(1 - rho^2).")
-    elif _number_close(number, -0.5 * math.log(1 - rho**2 / (3.0 * 2.0))):
-        hint = "0.5 is the correlation rho itself, not the covariance Sigma_01 = rho sigma_0 sigma_1: use it as rho."
+    elif _number_close(number, -0.5 * math.log(1 - sigma_01**2)):
+        hint = ("Sigma_01 = 0.25 is the covariance, not the correlation: rho = Sigma_01 / (sigma_0 sigma_1), with "
+                "sigma_d the square roots of the variances; or use |Sigma| = Sigma_00 Sigma_11 - Sigma_01^2.")
     elif (rounding := _rounding_hint(number, expected, near=0.04)) is not None:
         hint = rounding
     else:

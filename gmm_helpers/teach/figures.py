@@ -294,7 +294,7 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     right.plot(f1, a1, **dot, gid="factor")
     top.annotate(f"$p(x_0)$ = {f0:.3f}", (a0, f0), xytext=(-12, 6), textcoords="offset points", ha="right", va="bottom",
                  color=mark, fontsize=15, gid="factor-label")
-    right.annotate(f"$p(x_1)$ = {f1:.3f}", (f1, a1), xytext=(0, 75), textcoords="offset points", ha="center", va="bottom",
+    right.annotate(f"$p(x_1)$ = {f1:.3f}", (f1, a1), xytext=(0, 50), textcoords="offset points", ha="center", va="bottom",
                    color=mark, fontsize=15, gid="factor-label",  # one line, above the curve's tail, tied to the dot
                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
                    arrowprops={"arrowstyle": "-", "color": mark, "linewidth": 1.5, "shrinkB": 8})
@@ -308,9 +308,16 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
     top.set_title("the 2-D density at $(x_0, x_1)$ is $p(x_0)\\,p(x_1)$\n"
                   f"at the dot: {value:.4f} = {f0:.3f} × {f1:.3f}", loc="left")
     if bar_ax is not None:
+        # equal aspect (one unit as long on both axes, so the variances' ratio reads right): the figure's
+        # height is set so that the joint panel's box has the data's height-to-width ratio
+        box, fig = joint.get_position(), joint.figure
+        ratio = float(x1[-1] - x1[0]) / float(x0[-1] - x0[0])
+        fig.set_figheight(fig.get_figwidth() * box.width * ratio / box.height)
+        joint.set_aspect("equal")
         bar = top.figure.colorbar(filled, cax=bar_ax, label="2-D density")
-        bar.set_ticks(bar.get_ticks()[::2])  # fewer ticks: readable from the back
-        bar.add_lines(level)  # the white line's density, marked on the colour bar
+        ticks = [t for t in bar.get_ticks()[::2] if abs(t - value) > 0.15 * float(density.max())]  # fewer ticks: readable
+        bar.set_ticks(sorted(ticks + [value]), labels=[f"{t:.3f}" if t == value else f"{t:.2f}" for t in sorted(ticks + [value])])
+        bar.add_lines(level)  # the white line's density, marked and labelled on the colour bar
     return joint, top, right
 
 

@@ -22,6 +22,10 @@ _levels = joint_ax.collections[0].levels  # the colours: the 2-D density, from 0
 assert _levels[0] == 0 and _levels[-1] >= MultivariateNormal(mean, covariance_matrix=Sigma).log_prob(mean).exp()
 assert [line.get_xydata()[0].tolist() for line in joint_ax.lines if line.get_gid() == "point"] == [marked.tolist()]
 assert not ((X64 - marked).abs().sum(dim=1) == 0).any()  # an arbitrary point, not a data point
+assert joint_ax.get_aspect() == 1.0  # equal aspect: the ellipses' 1.8 : 0.8 variance ratio reads right (axis-aligned)
+_bar = joint_ax.figure.axes[-1]  # the colour bar: the white line's density labelled at its tick
+assert f"{density_2d:.3f}" in [t.get_text() for t in _bar.get_yticklabels()]
+assert any(math.isclose(t, density_2d.item()) for t in _bar.get_yticks())
 _level = joint_ax.collections[1]  # the white contour: where the 2-D density equals the product at the dot
 assert len(_level.levels) == 1 and math.isclose(_level.levels[0], factors.prod().item()) and _level.get_edgecolor()[0].tolist() == [1, 1, 1, 1]
 assert [t.get_text() for t in joint_ax.get_legend().get_texts()] == [f"2-D density = {density_2d:.4f}"]
@@ -90,15 +94,19 @@ for _n in (1, 2):
 assert f"{diagonal_cost(true_cov):.2f}" == f"{-0.5 * math.log(1 - 0.9**2):.2f}" == f"{cost:.2f}" == "0.83" and f"{math.exp(cost):.1f}" == "2.3"
 assert (f"{rho_hat:.3f}", f"{sample_cost:.3f}", f"{math.exp(sample_cost):.2f}") == ("0.905", "0.855", "2.35") and sample_cost > cost  # the sample values quoted
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
-# scaling x_0 by a > 0 divides both fits' densities by a (refitted to the scaled points), so the cost is unchanged
-_a = torch.tensor([3.0, 1.0], dtype=Y.dtype)
-_fits = lambda P: [MultivariateNormal(P.mean(dim=0), covariance_matrix=S).log_prob(P) for S in
-                   (torch.cov(P.T, correction=0), torch.diag(torch.cov(P.T, correction=0).diagonal()))]  # full, diagonal
-_before, _after = _fits(Y), _fits(Y * _a)
-assert all(torch.allclose(_q, _p - math.log(3.0)) for _p, _q in zip(_before, _after))
-assert math.isclose(float((_before[0] - _before[1]).mean()), sample_cost, rel_tol=1e-9)  # the gap is the cost
-assert math.isclose(float((_after[0] - _after[1]).mean()), sample_cost, rel_tol=1e-9)
-assert math.isclose(float(diagonal_cost(true_cov * _a[:, None] * _a[None, :])), cost, rel_tol=1e-12)
+# the derivation: each ML fit's quadratic term averages to D = 2 over the data, so only the determinants differ;
+# in 2-D |Sigma_hat| = Sigma_00 Sigma_11 (1 - rho_hat^2), so the cost is -1/2 log(1 - rho_hat^2)
+_d = Y - centre
+_quad_full = (_d * torch.linalg.solve(Sigma_hat, _d.T).T).sum(dim=1)  # (800,): (x - mean)^T Sigma_hat^-1 (x - mean)
+_quad_diag = (_d**2 / Sigma_hat.diagonal()).sum(dim=1)
+assert math.isclose(float(_quad_full.mean()), 2.0, rel_tol=1e-9) and math.isclose(float(_quad_diag.mean()), 2.0, rel_tol=1e-9)
+assert math.isclose(float(torch.linalg.det(Sigma_hat)), float(Sigma_hat[0, 0] * Sigma_hat[1, 1] * (1 - rho_hat**2)), rel_tol=1e-9)
+_by_dets = 0.5 * float(Sigma_hat[0, 0].log() + Sigma_hat[1, 1].log() - torch.logdet(Sigma_hat))
+assert math.isclose(_by_dets, sample_cost, rel_tol=1e-9) and math.isclose(-0.5 * math.log(1 - rho_hat.item() ** 2), sample_cost, rel_tol=1e-9)
+_log_full = MultivariateNormal(centre, covariance_matrix=Sigma_hat).log_prob(Y)
+_log_diag = diag_gaussian_log_pdf(Y, centre, Sigma_hat.diagonal())
+assert math.isclose(float((_log_full - _log_diag).mean()), sample_cost, rel_tol=1e-9)  # the cost is the average gap
+assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit's variances are Sigma_hat's diagonal
 
 
 # %% optional-exact-limits-float32
