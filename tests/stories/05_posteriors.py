@@ -25,18 +25,20 @@ assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["compone
 # %% naive-version-probability-space
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
-assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"] and [f"{d:.0f}" for d in 208 - c_k] == ["204", "205", "205"]  # c_k 2.63 to 4.04
+assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"]  # c_k 2.63 to 4.04
 assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
-assert all(f"{d:.1f}" == "14.3" for d in (208 - c_k).sqrt())  # delta = 14.3 for every k
-log_pdf_there = component_log_pdfs(means + (208 - c_k)[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth)
-assert torch.allclose(log_pdf_there.diagonal(), torch.tensor(-104.0))  # -(c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k
-_far_03 = Independent(Normal(torch.zeros(2), torch.ones(2)), 1).log_prob(torch.tensor([14.4, 0.0]))  # 03's 2-D far point
-assert -106 < _far_03 < -104 and _far_03.exp() == 0  # its log is ordinary, its float32 density 0
-# "the cell checks each component a step either side": 14.2 of its sigmas out (along x0) positive, 14.4 out 0
-assert delta == 14.4 and (density_out == 0).all() and density_out.dtype == torch.float32
-_out_142 = means + 14.2 * variances.sqrt() * torch.tensor([1.0, 0.0])
-assert (component_log_pdfs(_out_142, truth).diagonal().exp() > 0).all()
-assert (weights * component_log_pdfs(far_rows, truth).diagonal().exp() == 0).all()  # so are the joints pi_k N (the row's entries)
+assert torch.allclose(bound, 208 - c_k + 2 * weights.log()) and all(f"{d:.1f}" == "14.2" for d in bound.sqrt())  # delta = 14.2 for every k
+log_joint_there = weights.log() + component_log_pdfs(means + bound[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal()
+assert torch.allclose(log_joint_there, torch.tensor(-104.0))  # log pi_k - (c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k + 2 log pi_k
+# "the cell checks each component at 14.1 and 14.3": the joints pi_k N (c13's entries) positive at 14.1, all 0 at 14.3
+assert delta == 14.3 and (joint_out == 0).all() and joint_out.dtype == torch.float32
+_joint_141 = weights * component_log_pdfs(means + 14.1 * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal().exp()
+assert (_joint_141 > 0).all()
+# "the tiny joints are float32's smallest numbers, multiples of 1.4e-45" (2^-149, the smallest subnormal)
+_tiny = 2.0**-149
+assert f"{_tiny:.1e}" == "1.4e-45" and torch.tensor(_tiny).item() == _tiny  # representable in float32
+assert [round(j.item() / _tiny, 6) for j in _joint_141] == [3.0, 2.0, 3.0]  # 4.2e-45 2.8e-45 4.2e-45 as printed
+assert [f"{j:.1e}" for j in _joint_141] == ["4.2e-45", "2.8e-45", "4.2e-45"]
 
 
 # %% log-sum-exp-trick
@@ -188,9 +190,9 @@ estimate_close = fit_close.params
 assert iteration < 999 and fit_close.converged and buggy.weights[0] < 0.433  # the bug drifts past its first step's 0.433
 assert (f"{buggy.weights[0]:.3f}", f"{estimate_close.weights[0]:.3f}") == ("0.362", "0.407")
 # the trade with the shapes: correct EM makes component 0 lighter and narrower along x0 (1.26 against the truth's 1.8)
-assert (f"{estimate_close.variances[0, 0]:.2f}", f"{truth_close64.variances[0, 0]:.1f}") == ("1.26", "1.8")
+assert (f"{estimate_close.variances[0, 0]:.2f}", f"{truth_close64.variances[0, 0]:.1f}") == ("1.26", "1.8")  # as c78 prints them
 assert estimate_close.weights[0] < truth_close64.weights[0] and estimate_close.variances[0, 0] < truth_close64.variances[0, 0]
-# the code comment: the bug's loop is not sure to raise the log-likelihood, and here it even falls
+# the code comment: the bug's loop can lower the log-likelihood, and here it even falls
 _b, _lls = truth_close64, []
 for _ in range(iteration + 1):
     _b = m_step(X_close64, resp_without_weights(X_close64, _b))
