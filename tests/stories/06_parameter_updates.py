@@ -79,7 +79,7 @@ assert int((labels == 2).sum()) == 142 and [split[t] for t in shown] == [(38, 10
 assert (split[1], split[22], split[24]) == ((66, 76), (88, 54), (9, 133)) and all(split[t] == (1, 141) for t in range(27, 32))
 assert [t for t in range(6, 32) if split[t][1] > split[t][0]][0] == 23  # green's takeover: iteration 23
 rises = lls[2::2] - lls[0:-1:2]  # (32,): iteration t's rise, index t - 1
-assert [t for t in range(1, 26) if rises[t - 1] < 0.01] == list(range(6, 21))  # the plateau: iterations 6 to 20
+assert [t for t in range(1, 26) if rises[t - 1] < 0.01] == list(range(6, 21))  # the plateau, iterations 6 to 20: l hardly rises (under 0.01, at 5 and 21 above)
 assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == ["iteration 0 (the start)", "iteration 6", "iteration 20", "iteration 23"]
 assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{o} orange, {g} green" for o, g in (split[t] for t in shown)]
 assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
@@ -118,9 +118,12 @@ assert lls[3] == lls[2]  # an E-step keeps l, so Q_new - Q_old = (l - Q)_old - H
 assert f"{float(f'{ell_minus_Q[2]:.3f}') - float(f'{H_2:.3f}'):.3f}" == f"{qs[3] - qs[2]:.3f}" == "-0.058"  # 0.359 - 0.417, from the table
 assert (qs[1:5].diff() < 0).nonzero().flatten().tolist() == [1]  # of half-steps 1-4 only 2 -> 3 (an E-step) lowers Q
 table = [(lls[h], qs[h], ell_minus_Q[h if h % 2 else h - 1]) for h in range(1, 5)]  # the printed rows: l, Q, H
-assert [f"{l:.3f}/{q:.3f}/{h:.3f}/{q + h:.3f}/{l - q - h:.3f}" for l, q, h in table] == [
-    "-7.683/-7.866/0.183/-7.683/0.000", "-4.228/-4.587/0.183/-4.404/0.176",
-    "-4.228/-4.645/0.417/-4.228/0.000", "-4.143/-4.592/0.417/-4.174/0.032"]
+assert [f"{l:.4f}/{q:.4f}/{h:.4f}/{q + h:.4f}/{l - q - h:.4f}" for l, q, h in table] == [
+    "-7.6825/-7.8657/0.1832/-7.6825/0.0000", "-4.2279/-4.5870/0.1832/-4.4038/0.1759",
+    "-4.2279/-4.6453/0.4174/-4.2279/0.0000", "-4.1425/-4.5918/0.4174/-4.1744/0.0319"]
+for l, q, h in table:  # 4 decimals: the printed entries add up by hand, F = Q + H and l - F = l - F
+    L, Q4, H4 = (round(float(v), 4) for v in (l, q, h))
+    assert f"{Q4 + H4:.4f}" == f"{q + h:.4f}" and f"{L - float(f'{q + h:.4f}'):.4f}" == f"{l - q - h:.4f}"
 assert lls[4] - qs[4] - H_2 > 0 and abs(lls[3] - qs[3] - H_2) < 1e-12  # l - F: 0 after an E-step, > 0 after an M-step
 assert H_2 > 2 * H_1  # H more than doubles at E-step 2 ...
 H_e = ell_minus_Q[e_steps]  # (32,): H after each E-step; gaps: l - F after each M-step
@@ -140,7 +143,8 @@ assert curve_panels["zoom"].get_title().endswith("$t$ from 0.5 to 3.1")  # the t
 curve_panels["gap"].figure.canvas.draw()  # the gap panel's title sits clear below the curve's x-label
 assert curve_panels["gap"].title.get_window_extent().y1 < curve_panels["curve"].xaxis.label.get_window_extent().y0
 assert (f"{ell_minus_Q[2] - ell_minus_Q[1]:.3f}", f"{H_1:.3f}") == ("0.176", "0.183")  # (l - F)_old and H_old of E-step 2
-assert f"{0.183 + 0.176 - 0.417:.3f}" == "-0.058"  # the quoted sum, from the rounded table entries
+assert f"{0.1832 + 0.1759 - 0.4174:.4f}" == f"{qs[3] - qs[2]:.4f}" == "-0.0583"  # the quoted sum, from the table's entries
+assert (f"{H_1:.4f}", f"{ell_minus_Q[2] - H_1:.4f}", f"{H_2:.4f}") == ("0.1832", "0.1759", "0.4174")  # c66's terms
 # Q drawn as steps: solid along one Q (E-step t to E-step t + 1, up at M-step t), dotted where the next E-step replaces it
 q_solid, q_jumps = curve_panels["curve"].lines[2], curve_panels["curve"].lines[5]
 assert q_jumps.get_linestyle() == ":" and q_solid.get_linestyle() == "-"
@@ -179,6 +183,8 @@ assert ell_minus_Q[3] > ell_minus_Q[2]  # why: its new H (l - Q after the E-step
 assert f"{qs[1]:.2f}" == "-7.87" and f"{lls[0]:.2f}" == "-7.68"  # the two arrows below the scale
 F_all = torch.stack([qs[s] + ell_minus_Q[s if s % 2 else s - 1] for s in range(1, 65)])  # F = Q + H at every half-step
 assert torch.equal(F_all, bound) and (bound.diff() > 0).all()  # F never falls (it rises at every half-step)
+assert torch.allclose(bound[2::2] - bound[1:-1:2], gaps[:-1], rtol=0, atol=1e-12)  # why: E-step t + 1 raises F by the gap l - F > 0 ...
+assert torch.allclose(bound[1::2] - bound[0::2], q_m_steps, rtol=0, atol=1e-12)  # ... and M-step t by Q's rise, at fixed r
 assert (gaps > 0).all() and torch.allclose(gaps, torch.stack([lls[2 * t] - bound[2 * t - 1] for t in range(1, 33)]))  # l - F
 assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1.5e-03", "9.1e-08")  # the gap panel's shape
 assert int(gaps[5:].argmax()) == 17 and gaps[22] > 20 * gaps[13]  # largest after the first steps at iteration 23 (the takeover)
