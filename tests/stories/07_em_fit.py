@@ -58,6 +58,8 @@ assert (start_0.variances == 1).all() and torch.allclose(start_0.weights, torch.
 nearest_start_mean = torch.cdist(X64, start_0.means).argmin(dim=1)  # equal variances and weights: the nearest mean is the most responsible
 assert torch.equal(resp_t[0].argmax(dim=1), nearest_start_mean)
 assert int((start_0.means - truth.means[2].to(start_0.means)).norm(dim=1).argmin()) == 2  # green's start mean: the nearest to the lower-right group
+to_lower_right = (start_0.means - truth.means[2].to(start_0.means)).norm(dim=1)  # (K,): each start mean's distance to its centre
+assert (f"{to_lower_right[2]:.1f}", f"{to_lower_right[1]:.1f}") == ("5.6", "6.1") and to_lower_right[0] > 6.5  # "only just (5.6 against orange's 6.1)"
 assert owners_of_lower_right(start_0) == [0, 38, 104]  # "green owns 104 of its points"
 z = (start_0.means[2] - truth.means[0].to(X64)) / truth.variances[0].to(X64).sqrt()  # green's start mean, in the left group's sds
 assert z.norm() < 1.5 and 1 < z[1] and abs(z[0]) < 0.5  # "at the top of the big left group"
@@ -71,7 +73,8 @@ assert tuple(f"{float(m):+.2f}" for m in green_mean_1) == ("-0.81", "-0.68")
 assert float(truth.means[0, 0]) < float(after_1.means[2, 0]) < float(truth.means[2, 0])  # between the groups
 assert float(truth.means[2, 1]) < float(after_1.means[2, 1]) < float(truth.means[0, 1])
 assert after_1.means[1, 1] < start_0.means[1, 1] - 1.5 and after_1.variances[1, 1] > 4 * start_0.variances[1, 1]  # orange stretches down along x_1
-assert [owners_of_lower_right(ordered.history[t])[1] for t in (1, 6)] == [66, 117]  # "owns 66 at iteration 1, 117 at iteration 6"
+assert [owners_of_lower_right(ordered.history[t])[1] for t in (0, 1, 6)] == [38, 66, 117]  # orange moves toward the lower-right points (strip titles)
+assert all(owners_of_lower_right(ordered.history[t])[1] > 71 for t in range(6, 21))  # the plateau: orange "owns most lower-right points"
 # iterations 6 to 20: the plateau
 right_hand = labels > 0  # the upper-right and lower-right groups
 for t in (6, 12, 20):  # orange's responsibility lies on both right-hand groups; its tall ellipse (2 sigma along x_1) covers both
@@ -98,6 +101,11 @@ assert all(b > a for a, b in zip(green_owns_lr, green_owns_lr[1:]))
 assert green_owns == {22: 54, 23: 123} and green_owns_lr[2:4] == [54, 123]  # the takeover: iteration 23 (printed)
 assert max(b - a for a, b in zip(green_owns_lr, green_owns_lr[1:])) == 123 - 54  # the largest jump: iteration 22 to 23
 assert [owners_of_lower_right(ordered.history[t]) for t in (20, 23, 24)] == [[0, 114, 28], [0, 19, 123], [0, 9, 133]]  # the strip's titles
+# positive feedback: green's average leans ever more on its lower-right points, and nearer, it wins more of them (from iteration 14)
+green_lr = [float(resp_t[t, labels == 2, 2].sum()) for t in range(33)]  # green's points' worth in the lower-right group
+share_lr = [green_lr[t] / float(resp_t[t, :, 2].sum()) for t in range(6, 24)]
+assert all(b > a for a, b in zip(share_lr, share_lr[1:]))  # "leans ever more on its lower-right points", 6 to 23
+assert all(green_lr[t + 1] > green_lr[t] for t in range(13, 23)) and green_lr[13] < green_lr[12]  # "wins more of them (from iteration 14)"
 # why so slow
 assert f"{(green_step[19] / green_step[8]) ** (1 / 11):.1f}" == "1.2"  # "each step is about 1.2 times the one before"
 assert 1.1 < (green_step[9:20] / green_step[8:19]).min() and (green_step[9:20] / green_step[8:19]).max() < 1.3
@@ -153,8 +161,13 @@ fit_15 = fit_in_reference_order(fit_em(X64, init_random_points(X64, K, generator
 assert misses["random data points"].count(15) == 1  # "random seed 15 misses the best fit"
 nearest_15 = [nearest_means(p.means, truth.means.double()).tolist() for p in fit_15.history]  # each iteration: each mean's nearest group
 assert all(sorted(groups)[:2] == [0, 0] and sorted(groups)[2] != 0 for groups in nearest_15)  # "the left group holds two, since iteration 0"
-assert fits["random data points", 11].n_iter == 195 and fits["k-means++", 5].n_iter == 32  # "195 iterations, against 32"
-assert f"{fits['random data points', 11].log_likelihoods[-1] / N:.3f}" == f"{fits['k-means++', 5].log_likelihoods[-1] / N:.3f}"  # the same value
+for seed, (first, last) in {16: (4, 21), 9: (7, 14)}.items():  # answer 2: a plateau, then an escape to the best fit
+    escaped = fit_em(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(seed)), max_iter=1000)
+    rises_seed = escaped.log_likelihoods.diff() / N  # iteration t's rise is rises_seed[t - 1]
+    assert (rises_seed[first - 1:last] < 1e-2).all() and rises_seed[first - 2] > 1e-2 and rises_seed[last] > 1e-2
+    assert abs(escaped.log_likelihoods[-1] - best) / N < 1e-4  # it ends at the best fit
+    if seed == 16:  # "stays near -4.04 from iteration 4 to 21", the longer plateau
+        assert ((escaped.log_likelihoods[4:22] / N + 4.04).abs() < 0.02).all() and last - first > 2 * (14 - 7)
 
 
 # %% exercises
@@ -257,7 +270,11 @@ assert f"{(lls_5[-1] - stopped_5.log_likelihoods[-1]) / N:.1e}" == "5.3e-03"
 assert k_small == 2 and (f"{shown_5.weights[2]:.3f}", f"{shown_5.variances[2, 1]:.3f}") == ("0.011", "0.012")  # green, a sliver along x_1
 assert int(torch.round(shown_5.weights[2] * N)) == 7 and shown_5.variances[2, 0] > 20 * shown_5.variances[2, 1]  # about 7 points
 assert float(shown_5.means[2, 1]) < float(stop_5_shown.means[2, 1]) < float(truth.means[2, 1])  # green ends at the group's lower edge
-assert f"{c_5:.2f}" == "0.98" and rise[87] < 1e-6 and rise[87] * c_5 / (1 - c_5) < 1e-4  # the promise: under 1e-4
+assert f"{c_5:.3f}" == "0.995" and rise[87] < 1e-6 and f"{promised_5:.1e}" == "1.9e-04"  # the ratio at the stop; the promise
+assert round(gained_5 / promised_5) == 28 and f"{gained_5:.1e}" == "5.3e-03"  # "28 times what ... promised"
+assert f"{rise[78] / rise[77]:.3f}" == "0.991" and all(rise[t + 1] / rise[t] > rise[t] / rise[t - 1] for t in range(77, 87))  # creeping toward 1
+for seed, (final, lls, extra) in settled.items():  # section 5: run on, they settle near lower local optima, far below the best fit
+    assert (lls[-1] - fits["random data points", seed].log_likelihoods[-1]) > 0 and (lls[-1] - best) / N < -0.2
 assert f"{rise[spike]:.0e}" == "7e-04" and 490 < spike < 505 and rise[1] > rise[spike]  # "the largest rise after the shaded stretch", not overall
 assert min(rise[t] for t in range(spike, len(rise) + 1)) < 1e-8 and len(rise) == stopped_5.n_iter + extra_5  # below the plot's floor before settling
 assert all(0.8e-6 < rise[t] < 1e-6 for t in range(87, 249)) and rise[86] > 1e-6 < rise[249]  # just below tol at 87-248 (162)
