@@ -191,7 +191,10 @@ if _sys.platform == "linux":  # c65: fresh pages, counted as minor page faults (
         fn()
         return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before_
 
-    for (_n, _k, _d), _reused in [((100_000, 16, 16), True), ((20_000, 64, 64), False)]:
+    # only the large size is asserted: 64 MiB temporaries are above glibc's largest mmap threshold (32 MiB), so they
+    # come fresh every time; whether 4 MiB ones are reused depends on the allocator's state (0 and 21% of the
+    # broadcast form's fresh pages in two CI runs), so c65 says "can"
+    for (_n, _k, _d), _reused in [((20_000, 64, 64), False)]:
         _g = torch.Generator().manual_seed(0)
         _Xc = torch.randn(_n, _d, generator=_g)
         _pc = GMMParams(torch.full((_k,), 1 / _k), torch.randn(_k, _d, generator=_g), torch.ones(_k, _d))
