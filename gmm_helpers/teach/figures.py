@@ -316,7 +316,8 @@ def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: i
         joint.set_aspect("equal")
         bar = top.figure.colorbar(filled, cax=bar_ax, label="2-D density")
         ticks = [t for t in bar.get_ticks()[::2] if abs(t - value) > 0.15 * float(density.max())]  # fewer ticks: readable
-        bar.set_ticks(sorted(ticks + [value]), labels=[f"{t:.3f}" if t == value else f"{t:.2f}" for t in sorted(ticks + [value])])
+        marked = sorted(ticks + [value])  # the white line's density among the others, with one more digit
+        bar.set_ticks(marked, labels=[f"{t:.3f}" if t == value else f"{t:.2f}" for t in marked])
         bar.add_lines(level)  # the white line's density, marked and labelled on the colour bar
     return joint, top, right
 
