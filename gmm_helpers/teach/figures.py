@@ -1442,7 +1442,7 @@ def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", y
 
 def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5)),
                    zoom_last: int | None = None, ncols: int = 2, ellipse_width: float = 1.0,
-                   shade: tuple[int, int] | None = None):
+                   shade: tuple[int, int] | None = None, letters: bool = False):
     """EM at work: the points coloured by their responsibilities at a few iterations, and the log-likelihood
     per point against the iteration, with the true parameters' value as a dashed line.
 
@@ -1470,6 +1470,9 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         A factor on the ellipses' line widths (``plot_mixture``'s), so that a light component's stay visible.
     shade : (first, last), optional
         Iterations to shade grey on the curve (a plateau), labelled in the key.
+    letters : bool
+        If True, the panels are titled "(a) ...", "(b) ...", the curve last, and the red dots, each already
+        labelled with its iteration, get no entry in the key.
 
     Returns
     -------
@@ -1503,7 +1506,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         numbers = ", ".join(str(k) for k in range(params.K))
         weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
-                     title=f"iteration {t}\nweights of {numbers}: {weights}", ellipse_width=ellipse_width)
+                     title=f"{f'({chr(97 + i)}) ' if letters else ''}iteration {t}\nweights of {numbers}: {weights}",
+                     ellipse_width=ellipse_width)
         for k, mean in enumerate(params.means.detach().cpu().double().numpy()):  # each mean labelled with its number
             ax.annotate(str(k), xy=mean[:2], xytext=(9, 7), textcoords="offset points", color=component_colour(k),
                         fontsize=17, fontweight="bold", path_effects=[withStroke(linewidth=4, foreground="white")])
@@ -1522,11 +1526,13 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     if shade is not None:
         curve.axvspan(shade[0], shade[1], color="0.88", zorder=0, label=f"plateau (iterations {shade[0]}-{shade[1]})")
     curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
-    curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12, label="the iterations drawn")
+    curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12,
+               label=None if letters else "the iterations drawn")
     curve.axhline(truth_per_point, color="0.4", linestyle="--", label="log-likelihood of the true parameters")
     low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
     top = max(float(curve_values.max()), truth_per_point) + 0.08
-    curve.set(xlabel="iteration", ylabel="log-likelihood per point", title="log-likelihood per point", ylim=(low, top))
+    curve.set(xlabel="iteration", ylabel="log-likelihood per point", ylim=(low, top),
+              title=f"{f'({chr(97 + len(shown))}) ' if letters else ''}log-likelihood per point")
     for t in shown:  # each red dot named by its iteration, as the panels are
         if low <= curve_values[t] <= top:
             curve.annotate(str(t), xy=(t, curve_values[t]), xytext=(-8, 9), textcoords="offset points", ha="right",

@@ -185,8 +185,9 @@ _ell = [p for p in fig.axes[0].patches if isinstance(p, Ellipse)]  # "1σ (dark)
 assert len(_ell) == 6 and sorted({p.get_alpha() for p in _ell}) == [0.5, 1.0]
 assert all(p.get_alpha() == (1.0 if p.width < q.width else 0.5) for p in _ell for q in _ell if p is not q and np.allclose(p.center, q.center))
 _curve = fig.axes[len(drawn)]  # the panels, then the curve
-assert [a.get_title().split("\n")[0] for a in fig.axes[:len(drawn)]] == [f"iteration {t}" for t in drawn] == [
-    "iteration 0", "iteration 6", "iteration 23", "iteration 32"]
+assert [a.get_title().split("\n")[0] for a in fig.axes[:len(drawn)]] == [f"({c}) iteration {t}" for c, t in zip("abc", drawn)] == [
+    "(a) iteration 0", "(b) iteration 6", "(c) iteration 23"]  # "Panel a is the start; b and c, 6 and 23 iterations later"
+assert fig.axes[len(drawn)].get_title() == "(d) log-likelihood per point"  # "d, the log-likelihood per point"
 assert all(a.get_shared_x_axes().joined(a, fig.axes[0]) and a.get_shared_y_axes().joined(a, fig.axes[0]) for a in fig.axes[:len(drawn)])
 _widths = [p.get_linewidth() for a in fig.axes[:len(drawn)] for p in a.patches if isinstance(p, Ellipse)]
 assert min(_widths) > 2.4  # thicker than plot_mixture's own (1.66 for weight 0.11): the light green ellipses stay visible
@@ -214,6 +215,10 @@ _p23 = ordered.history[23]  # at 23 orange still spans both right-hand groups: i
 assert _p23.means[1, 1] - 2 * _p23.variances[1, 1].sqrt() < truth.means[2, 1] and _p23.variances[1, 1] > 4 * _end.variances[1, 1]
 _keys = [t.get_text() for t in fig.legends[0].get_texts()]  # the key names the ellipses' encoding; whole-number x ticks
 assert {"1σ ellipse (dark)", "2σ ellipse (light)", "thicker ellipse: larger weight"} <= set(_keys)
+assert len(_keys) == 9 and "the iterations drawn" not in _keys  # the red dots carry their iteration numbers: no key entry
+# "blue left, orange upper right, green lower right": components 0, 1, 2 end on these true groups
+assert truth.means[0, 0] < 0 < truth.means[1, 0] and truth.means[2, 1] < 0 < truth.means[1, 1] and truth.means[2, 0] > 0
+assert nearest_means(ordered.params.means, truth.means.double()).tolist() == [0, 1, 2]
 assert [float(x) for x in fig.axes[0].get_xticks() if -7.5 <= x <= 5.5] == [-6, -4, -2, 0, 2, 4]
 
 assert torch.equal(ordered.params.means, estimate.means) and nearest_means(estimate.means, truth.means.double()).tolist() == [0, 1, 2]
@@ -330,6 +335,9 @@ sq_01 = ((x_01 - truth.means) ** 2 / truth.variances).sum(dim=1)  # (K,)
 assert f"{sq_01[0]:.2f}" == "6.28" and f"{sq_01[2]:.2f}" == "6.86"
 density_01 = torch.exp(-sq_01 / 2) / (2 * torch.pi * truth.variances.prod(dim=1).sqrt())  # (K,)
 assert density_01[2] > density_01[0]
+_euclid_01 = (x_01 - truth.means).norm(dim=1)  # plain distances: nearer to component 2's mean (2.24 against 2.92)
+assert [f"{d:.2f}" for d in _euclid_01[[2, 0]]] == ["2.24", "2.92"] and _euclid_01.argmin() == 2
+assert log_responsibilities(x_01[None, :], truth).exp()[0].argmax() == 0  # ... yet component 0 wins
 # matched_to: the pairing with the smallest total squared distance; EM's component 0 ends on the true 1
 import itertools
 best_pairing = min(itertools.permutations(range(3)), key=lambda p: float(((fit.params.means[list(p)] - truth.means) ** 2).sum()))
