@@ -78,6 +78,7 @@ for p in (truth, from_labels):  # 'that share [the true component's] is near 1 a
     w_p = weighted_log_pdfs(X, p)
     assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
+assert -3.7983 + 0.0193 > -3.8051 + 0.0198 and f"{float(climbed.log_likelihoods[-1] - log_likelihood(X, from_labels)) / N:.4f}" == "0.0004"  # the inequality; EM's tiny gain
 
 
 # %% estimates-in-ses
@@ -197,6 +198,7 @@ assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_s
                        sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
 assert axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
 assert axes[1].get_title() == "N = 200, sample 2: counts (101, 66, 33)\nfractions (0.51, 0.33, 0.17)"
+assert fig._suptitle.get_text().startswith("three separate samples;")  # not one growing sample
 assert 101 / 200 == 0.505 and 66 + 33 == 200 - 101 == 99  # one rare event: components 1 and 2 share the 99 points left
 estimate_off = []  # the largest distance of an estimated mean (components with 2 points or more) from the truth, per panel
 for n, s in zip(sizes, [1, 2, 3]):  # the points in float64, as the panels draw them
