@@ -529,6 +529,36 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_panel_2_by_the_seed_a
 
 
 
+def test_plot_seeds_to_centroids_colour_by_picked_draws_the_data_grey_and_the_picked_points_and_centroids_by_nearest_group():
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_rgba
+
+    from gmm_helpers.teach.figures import plot_seeds_to_centroids
+    from gmm_helpers.teach.style import component_colour
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    seeds = torch.tensor([[5.5, 0.5], [2.6, 0.0]])  # both nearest group 0; seed 1's centroid lands in group 1
+    fig, axes = plt.subplots(1, 3)
+    centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="picked")
+    nearest_seed = ((X[:, None, :] - seeds[None]) ** 2).sum(dim=2).argmin(dim=1)  # oracle: by hand
+    for ax in axes[1:]:  # panels 2 and 3: one grey collection per cluster, in the seeds' order
+        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert [len(c.get_offsets()) for c in dots] == [int((nearest_seed == k).sum()) for k in range(2)]
+        assert all(r == gr == b for c in dots for r, gr, b, _ in [to_rgba(c.get_facecolor()[0])])
+    seeds_1 = [to_rgba(line.get_markerfacecolor()) for line in axes[0].get_lines() if line.get_label().startswith("picked point")]
+    assert seeds_1 == [to_rgba(component_colour(0))] * 2  # the picked points: their nearest group's colour
+    crosses = {to_rgba(line.get_color()) for line in axes[2].get_lines() if line.get_marker() == "X"}
+    assert crosses == {to_rgba(component_colour(0)), to_rgba(component_colour(1))}  # the centroids: theirs
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()][:2] == [
+        f"cluster of picked point {k}: {int((nearest_seed == k).sum())} points" for k in range(2)]  # no group named for grey dots
+    assert torch.allclose(centroids, torch.stack([X[nearest_seed == k].mean(dim=0) for k in range(2)]))
+    with pytest.raises(ValueError, match="colour_by"):
+        plot_seeds_to_centroids(X, seeds, axes=axes, colour_by="picked")  # needs centres
+    plt.close(fig)
+
+
 def test_plot_seeds_to_centroids_gives_each_seed_its_own_shape_and_draws_the_arrows_on_top():
     from matplotlib.collections import PathCollection
 

@@ -462,6 +462,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
 
 
 SEED_SHAPES = ("o", "s", "^", "D", "v", "p", "h", "*")  # plot_seeds_to_centroids: one marker per picked point
+CLUSTER_GREYS = ("0.2", "0.6", "0.4")  # plot_seeds_to_centroids(colour_by="picked"): the clusters' dots, no group colour
 
 
 def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, groups=None, colour_by=None):
@@ -491,13 +492,16 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         is given) and the legends say so, by group only, so a colour means one group. A picked point's label names
         its centroid's pairing ("picked point (its centroid pairs with group 1)"), since a stray one may lie nearer
         another group; the legends then list the groups in order.
-    colour_by : {None, "nearest"}, optional
+    colour_by : {None, "nearest", "picked"}, optional
         "nearest" (needs ``centres``; 02's rule): in panels 1 and 2 each picked point and its cluster take the
         colour of the picked point's nearest group; in panel 3 each cluster and centroid take that of the centroid's
         nearest group, so panel 2 never depends on panel 3's centroids, and a stray picked point's cluster changes colour from
         panel 2 to panel 3 when its centroid lands in another group. Panel 2 then also draws the borders between
         the clusters (dashed), since two of them may share a colour. The legends name those groups. Overrides
         ``colours`` and ``groups``.
+        "picked" (needs ``centres``): picked points and centroids coloured as with "nearest", but the data points of
+        panels 2 and 3 in neutral greys, each cluster in its picked point's shape, so a group colour never paints
+        another group's points.
 
     Returns
     -------
@@ -514,9 +518,10 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     nearest = nearest_means(X, seeds)  # (N,): the index of each point's nearest seed
     K = seeds.shape[0]
     centroids = torch.stack([X[nearest == k].mean(dim=0) for k in range(K)])  # (K, 2)
-    if colour_by not in (None, "nearest") or (colour_by == "nearest" and centres is None):
-        raise ValueError(f"colour_by: expected None, or 'nearest' together with centres, got {colour_by!r}")
-    if colour_by == "nearest":
+    if colour_by not in (None, "nearest", "picked") or (colour_by is not None and centres is None):
+        raise ValueError(f"colour_by: expected None, or 'nearest' or 'picked' together with centres, got {colour_by!r}")
+    greys = colour_by == "picked"  # the clusters' dots in neutral greys, told apart by shape
+    if colour_by in ("nearest", "picked"):
         seed_groups = nearest_means(seeds, centres.to(seeds.dtype)).tolist()  # (K,): each seed's nearest group
         colours = groups = nearest_means(centroids, centres.to(centroids.dtype)).tolist()  # each centroid's
     if colours is None and groups is not None:
@@ -527,10 +532,11 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
     seed_colour, seed_order = colour, None  # seed_order: panel 1's legend order, when it differs
     shape = [SEED_SHAPES[k % len(SEED_SHAPES)] for k in range(K)]  # (K,): seed k's marker, in every panel
     cluster_names = [f" {k}" for k in range(K)]  # panel 2's legend: which seed's cluster
-    if colour_by == "nearest":
+    if colour_by in ("nearest", "picked"):
         names = [f" nearest group {g}" for g in groups]
         seed_names = [f" {k}: nearest group {g}" for k, g in enumerate(seed_groups)]
-        cluster_names = [f" {k} (nearest group {g})" for k, g in enumerate(seed_groups)]
+        if not greys:  # greys: the dots carry no group colour, so their label names none
+            cluster_names = [f" {k} (nearest group {g})" for k, g in enumerate(seed_groups)]
         seed_colour = [component_colour(g) for g in seed_groups]
         seed_order = sorted(range(K), key=lambda k: seed_groups[k])
     if len(colour) != K:
@@ -545,13 +551,14 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
         if i == 0:
             ax.scatter(*Xn.T, s=12, color="0.6", alpha=0.5, linewidths=0)
         else:  # with colour_by="nearest", panel 2 colours a cluster by its seed, panel 3 by its centroid
-            by_seed = colour_by == "nearest" and i == 1
-            for k in (seed_order if by_seed else order):  # panel 2: each cluster's dots in its seed's shape
-                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=40 if i == 1 else 12, color=seed_colour[k] if by_seed else colour[k],
-                           marker=shape[k] if i == 1 else "o", alpha=0.35, linewidths=0,
+            by_seed = (colour_by == "nearest" and i == 1) or greys
+            for k in (range(K) if greys else seed_order if by_seed else order):  # panel 2: each cluster's dots in its seed's shape
+                dot_colour = CLUSTER_GREYS[k % len(CLUSTER_GREYS)] if greys else seed_colour[k] if by_seed else colour[k]
+                ax.scatter(*Xn[nearest.cpu().numpy() == k].T, s=40 if i == 1 else 16 if greys else 12, color=dot_colour,
+                           marker=shape[k] if i == 1 or greys else "o", alpha=0.5 if greys else 0.35, linewidths=0,
                            label=(f"cluster of picked point{cluster_names[k]}: {counts[k]} points" if by_seed else
                                   f"cluster{names[k]}: {counts[k]} points") if i == 1 else None)
-            if by_seed:  # two clusters may share a colour: dashed borders between the clusters tell them apart
+            if by_seed and i == 1:  # two clusters may share a colour: dashed borders between the clusters tell them apart
                 pad = 0.05 * (Xn.max(axis=0) - Xn.min(axis=0))
                 xx, yy = np.meshgrid(*(np.linspace(lo, hi, 400) for lo, hi in zip(Xn.min(axis=0) - pad, Xn.max(axis=0) + pad)))
                 grid = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], axis=1), dtype=seeds.dtype, device=seeds.device)

@@ -49,14 +49,21 @@ _clusters = nearest_means(X, picked_pp)  # (N,): the assignment to the picked po
 assert torch.allclose(plain_pp.weights, torch.bincount(_clusters, minlength=K) / N)
 assert torch.allclose(plain_pp.variances, torch.stack([((X[_clusters == k] - plain_pp.means[k]) ** 2).mean(dim=0) for k in range(K)]) + 1e-6)
 assert cluster_groups == [291, 19, 0] and torch.bincount(labels).tolist()[0] == 296 and nearest_means(centroids, truth.means)[2] == 0
-from matplotlib.collections import PathCollection  # the figure: the stray cluster (310 points) is green in panel 2, blue in 3
+import numpy as np
+from matplotlib.collections import PathCollection  # the figure: data points grey in panels 2 and 3, so no group colour paints another group
 from matplotlib.colors import to_rgba
 from gmm_helpers.teach.style import component_colour
-_stray_dots = [[to_rgba(c.get_facecolor()[0], 1) for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets()) == 310]
-               for ax in axes[1:]]
-assert _stray_dots == [[to_rgba(component_colour(2))], [to_rgba(component_colour(0))]]
-assert [ax.get_title().split("colour: ")[1] for ax in axes] == ["each one's nearest group", "that picked point's nearest group",
-                                                              "the centroid's nearest group"]  # each panel's colour rule
+_dots = [to_rgba(c.get_facecolor()[0], 1) for ax in axes[1:] for c in ax.collections if isinstance(c, PathCollection)]
+assert len(_dots) == 2 * K and all(r == g == b for r, g, b, _ in _dots)  # every cluster grey (its shape tells it apart)
+_stray_dots = [[c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets()) == 310] for ax in axes[1:]]
+assert [len(d) for d in _stray_dots] == [1, 1] and all(np.array_equal(d[0].get_paths()[0].vertices, _stray_dots[0][0].get_paths()[0].vertices) for d in _stray_dots)
+from matplotlib.markers import MarkerStyle  # "the grey triangles": the stray cluster's dots are triangles
+_tri = MarkerStyle("^").get_path().transformed(MarkerStyle("^").get_transform()).vertices
+assert np.allclose(_stray_dots[0][0].get_paths()[0].vertices, _tri)
+_crosses_3 = {to_rgba(l.get_color()) for l in axes[2].get_lines() if l.get_marker() == "X"}
+assert _crosses_3 == {to_rgba(component_colour(k)) for k in range(K)}  # panel 3: the centroids in their nearest groups' colours
+assert [ax.get_title().split("\n")[1] for ax in axes] == ["colour: each one's nearest group", "grey, in that picked point's shape",
+                                                          "colour: the centroid's nearest group"]  # each panel's rule
 _triangles = [[tuple(line.get_xydata()[0]) for line in ax.get_lines() if line.get_marker() == "^"] for ax in axes]
 assert _triangles == [[tuple(picked_pp[2].tolist())]] * 3  # the stray picked point (number 2) is the triangle, in every panel
 _shapes = [line.get_marker() for line in axes[0].get_lines() if line.get_label().startswith("picked point")]
@@ -142,7 +149,8 @@ assert (_shade[0].get_x(), _shade[0].get_x() + _shade[0].get_width()) == (5.5, 2
 # the text after the figure: the poor start fails "one mean per group", yet its mean nearest group 2 ends there
 assert start_coverage(start.means, truth.means) != "one mean per group"
 assert nearest_means(fit_poor.params.means, truth.means.double())[int(to_group_2.argmin())] == 2
-# the proxy, quoted from 07 section 5 (of 100 random starts 21 have one mean per group and 71 reach the best fit; 99 of 100 greedy):
+# the proxy, quoted from 07 section 5 (of 100 random starts 21 have one mean per group and 71 reach the best fit,
+# 50 of the 79 others: the summary's "EM repairs many of the others"):
 from gmm_helpers.teach.story import STORIES  # 07's story pins these counts where 07 computes them
 assert 'share["random data points"] == (21, 71, 50, 79) and share["k-means++"][:2] == (99, 99)' in (STORIES / "07_em_fit.py").read_text()
 assert torch.equal(fit_poor.history[0].means, start.means.double())
@@ -174,6 +182,10 @@ _edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _y
 assert (_edge < 1).all() and max(_xl[1] - _xl[0], _yl[1] - _yl[0]) < 2  # every circle is cut by the axes; the plot is narrower than a circle
 assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts)  # no circle holds the whole plot
 assert (_far[[0, 2]] > 1.2).all()  # two show as arcs
+_styles = [e.get_linestyle() for e in axes[0, 0].patches if isinstance(e, Ellipse)]
+_centres = torch.tensor(np.array([e.get_center() for e in axes[0, 0].patches if isinstance(e, Ellipse)]), dtype=X.dtype)
+assert torch.allclose(_centres, _m) and (_styles[0], _styles[2]) == ("-", "--")  # the two arcs: solid (circle 0), dashed (circle 2)
+assert "solid and dashed" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ")
 assert _far.argmin() == 1 and _far[1] < 1.01 and nearest_means(_m / 0.1, truth.means)[1] == 0  # the middle one misses only a corner sliver (< 1% of its radius): it does not show
 _crosses_01 = [to_rgba(l.get_color()) for ax_ in axes[0] for l in ax_.get_lines() if l.get_marker() == "X"]
 assert _crosses_01 == [to_rgba("black")] * (3 * K)  # the top row is the poor start: black, as in its own figure
