@@ -41,6 +41,8 @@ assert (f"{peak:.3f}", f"{area:.4f}", f"{peak.log():.2f}") == ("3.989", "1.0000"
 assert (f"{factor:.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419")  # 0.242^D; its log -1.419 D
 assert math.isclose(factor, math.exp(-0.5) / math.sqrt(2 * math.pi), rel_tol=1e-6)  # e^{-1/2} / sqrt(2 pi)
 assert torch.allclose(torch.diff(log_density), torch.full((599,), float(factor.log()), dtype=torch.float64))  # the black line: exact, -1.419 per D
+_product = torch.cumprod(torch.full((600,), math.exp(-0.5) / math.sqrt(2 * math.pi), dtype=torch.float64), 0)  # 0.242^D as a product
+assert torch.allclose(held["float64"][:400], _product[:400], rtol=1e-9, atol=0)  # the circles hold the product's exact value, e^{-1.419 D}
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
@@ -100,6 +102,9 @@ _d = Y - centre
 _quad_full = (_d * torch.linalg.solve(Sigma_hat, _d.T).T).sum(dim=1)  # (800,): (x - mean)^T Sigma_hat^-1 (x - mean)
 _quad_diag = (_d**2 / Sigma_hat.diagonal()).sum(dim=1)
 assert math.isclose(float(_quad_full.mean()), 2.0, rel_tol=1e-9) and math.isclose(float(_quad_diag.mean()), 2.0, rel_tol=1e-9)
+_tr = [torch.trace(torch.linalg.solve(S, Sigma_hat)) for S in (Sigma_hat, torch.diag(Sigma_hat.diagonal()))]  # tr(Sigma^-1 Sigma_hat), each fit
+assert all(math.isclose(float(t), 2.0, rel_tol=1e-12) for t in _tr) and math.isclose(float(_quad_diag.mean()), float(_tr[1]), rel_tol=1e-9)
+assert math.isclose(float(torch.linalg.det(Sigma_hat)), float(Sigma_hat[0, 0] * Sigma_hat[1, 1] - Sigma_hat[0, 1] ** 2), rel_tol=1e-9)  # ad - bc
 assert math.isclose(float(torch.linalg.det(Sigma_hat)), float(Sigma_hat[0, 0] * Sigma_hat[1, 1] * (1 - rho_hat**2)), rel_tol=1e-9)
 _by_dets = 0.5 * float(Sigma_hat[0, 0].log() + Sigma_hat[1, 1].log() - torch.logdet(Sigma_hat))
 assert math.isclose(_by_dets, sample_cost, rel_tol=1e-9) and math.isclose(-0.5 * math.log(1 - rho_hat.item() ** 2), sample_cost, rel_tol=1e-9)
