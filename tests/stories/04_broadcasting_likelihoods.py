@@ -35,6 +35,8 @@ assert torch.equal((three - means)[1], X[1] - means[1])  # point 1 minus mean 1 
 assert torch.allclose(oracle.log_prob(X[:, None, :]), normal.log_prob(X[:, None, :]).sum(dim=2))  # Independent sums over D
 _t, _v = torch.rand(5, 3, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([1.0, 2.0, 4.0])  # K = D = 3, variances (K,)
 assert (_t / _v).shape == (5, 3, 3) and not torch.allclose(_t / _v, _t / _v[None, :, None])  # runs, and divides by the wrong ones
+with torch.random.fork_rng():  # leaves the global random state as it was
+    assert tuple(normal.sample().shape) == tuple(oracle.sample().shape) == (K, D)  # c18: one sample(), batch then event shape: (K, D) for both
 assert oracle._extended_shape((N,)) == (N, K, D) and normal._extended_shape((N,)) == (N, K, D)  # c16: (N, 1, D) against batch + event (K, D)
 assert tuple(oracle.batch_shape) + tuple(oracle.event_shape) == tuple(normal.batch_shape) == (K, D)  # batch + event: (K,) + (D,) = (K, D)
 assert tuple(normal.batch_shape) + tuple(normal.event_shape) == (K, D) and tuple(normal.event_shape) == ()  # c18: (K, D) + () for Normal
@@ -63,6 +65,8 @@ _call = [2 * 24, 2 * 24, 24 + 6, 3 * 6]  # c25: call k's trace, besides the 6k f
 assert _call == [48, 48, 30, 18] and _call[0] == _call[1] == max(_call)  # the squaring and the division tie
 assert 6 * (3 - 1) + 48 == 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # the last call, k = K - 1 = 2
 assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; the broadcast form's 216
+assert max(12 + 48, 36) == 60  # c25: the loop's peak, max((K - 1)N + 2ND, 2NK) at (6, 3, 4)
+assert all((2 * n * k > (k - 1) * n + 2 * n * d) == (k + 1 > 2 * d) for n in (6, 10**5) for k in range(1, 130) for d in range(2, 70))  # c25: the stack wins when K + 1 > 2D
 assert all(n * 1 + n < 3 * n for n in (6, 100))  # D = 1: the return line (3N) beats the square (2ND = 2N): c35's (K + 2)N
 assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
 assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
@@ -96,6 +100,7 @@ _fit = [n for n in (10**i for i in range(2, 8)) if log_pdfs_peak_bytes(n, 64, 64
 assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) == "4.6 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB"
 assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
         for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
+assert 2 * 64 == 128 > (64 - 1) + 2 * 32 and 64 + 1 > 2 * 32  # c35: at K = 64, D = 32 the 128N is the stack's 2NK
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
            for d in (1, 2, 4, 8, 16, 32, 64, 128, 784) for dt in (torch.float32, torch.float64)]  # every widget setting
 assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in options for form in ("loop", "chunked", "expanded"))
@@ -115,6 +120,10 @@ _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for 
 assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**40  # c33 and the cures' figure: the axis, 1 MiB to 1 TiB, holds every bar
 _two = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast")]
 assert [f"{b / l:.0f}" for l, b in zip(_two[::2], _two[1::2])] == ["16", "32", "64"]  # c33: the loop bar 16x, 32x, 64x smaller
+_ratio_rule = lambda k, d: 3 * k * d / max(k - 1 + 2 * d, 2 * k)  # noqa: E731  c32: broadcast peak / loop peak, D >= 2
+assert all(abs(log_pdfs_peak_bytes(n, k, d, dt) / log_pdfs_peak_bytes(n, k, d, dt, "loop") - _ratio_rule(k, d)) < 1e-9
+           for n, k, d, dt in options if d >= 2)  # c32: the rule, N cancelling, at every widget setting
+assert [f"{_ratio_rule(*s_[1:]):.0f}" for s_ in sizes[1:]] == ["16", "32", "64"] and f"{_ratio_rule(64, 2):.0f}" == "3"  # about K only when K = D
 assert [s_[0] for s_ in sizes[1:] if max(log_pdfs_peak_bytes(*s_, torch.float32, f) for f in ('loop', 'broadcast', 'chunked', 'expanded'))
         > 4 * 2**30] == [10**6]  # c31: only the last panel has a bar within a factor 4 of the 16 GiB line
 assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
@@ -173,36 +182,6 @@ assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the
 assert 3 * _largest[3] < min(_largest[:3])  # "several times faster than each other form": 20-30 measured idle; 3 asserted (load)
 
 
-# %% fresh-memory
-from gmm_helpers.likelihoods import broadcast_memory_bytes as _one
-assert format_bytes(_one(20_000, 64, 64)) == "312.5 MiB" and Xs.shape == (20_000, 64) and p.means.shape == (64, 64)  # the largest size
-assert same  # the same numbers, fresh memory or not
-assert 1.5 * before_ms < fresh_ms  # "a few times faster": 5-6 measured idle, 3.8 under load, on one thread; 1.5 asserted (timings vary)
-assert format_bytes(_one(4096, 16, 16)) == "4.0 MiB" and format_bytes(_one(4096, 64, 64)) == "64.0 MiB"  # the chunks' temporaries
-# c65's "can beat" is not asserted as a timing (2.5x measured idle, but timings swing under load); the
-# mechanism it names, fresh pages, is counted below
-import sys as _sys
-if _sys.platform == "linux":  # c65: fresh pages, counted as minor page faults (Linux)
-    import resource
-
-    def _fresh_pages(fn):
-        fn()  # warm-up, as best_time does
-        before_ = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        fn()
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before_
-
-    # only the large size is asserted: 64 MiB temporaries are above glibc's largest mmap threshold (32 MiB), so they
-    # come fresh every time; whether 4 MiB ones are reused depends on the allocator's state (0 and 21% of the
-    # broadcast form's fresh pages in two CI runs), so c65 says "can"
-    for (_n, _k, _d), _reused in [((20_000, 64, 64), False)]:
-        _g = torch.Generator().manual_seed(0)
-        _Xc = torch.randn(_n, _d, generator=_g)
-        _pc = GMMParams(torch.full((_k,), 1 / _k), torch.randn(_k, _d, generator=_g), torch.ones(_k, _d))
-        _whole, _chunked = _fresh_pages(lambda: component_log_pdfs(_Xc, _pc)), _fresh_pages(lambda: log_pdfs_in_chunks(_Xc, _pc))
-        assert _whole > 0 and ((_chunked < 0.05 * _whole) if _reused else (_chunked > 0.5 * _whole)), (_n, _k, _d, _whole, _chunked)
-    del _Xc, _pc
-
-
 # %% cancellation-fast-code-centres
 assert errors[1_000.0][1] > 0.1 and errors[10_000.0][1] > 10  # expanded: wrong by tenths, then by tens
 assert all(max(e[0], e[2]) < 0.01 for e in errors.values())  # broadcast and centred: within 0.01 at every offset
@@ -225,6 +204,7 @@ assert reference.flatten()[_err.argmax()] < -30  # the largest error: a point fa
 assert [f"{v:.1f}" for v in variances[1].tolist()] == ["0.5", "1.4"] and torch.finfo(torch.float32).eps == 2**-23  # c63's estimate: component 1
 _estimate = [2**-23 * 4 * 1000**2 * (1 / v).sum().item() for v in variances.double()]  # in delta^2, per component
 assert 1 + 2 + 1 == 4 and 2 * 2**-24 == 2**-23  # c67: terms of about 10^6 P, 2 10^6 P, 10^6 P; two roundings each
+assert abs((1 + 2**-24) ** 2 - (1 + 2 * 2**-24)) < 2**-47  # c67: a product's relative errors add (to first order)
 import inspect as _inspect
 _src = _inspect.getsource(component_log_pdfs_expanded)  # c67: what the code forms: P, then X**2, means * P, means**2
 assert all(part in _src for part in ("precisions = 1.0 / variances", "(X**2) @ precisions.T", "2.0 * X @ (means * precisions).T",
