@@ -868,7 +868,8 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     return ax
 
 
-def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int, linestyle: str = "solid"):
+def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int, linestyle: str = "solid", color: str = "black",
+                               linewidth: float = 2.2):
     """Each boundary where it is: the zero contour of log r_j - log r_k for every pair j < k, kept only
     where j and k are the two most responsible components (one smooth line per boundary, no staircase)."""
     from ..likelihoods import plane_grid
@@ -885,7 +886,7 @@ def _draw_decision_boundaries(params: GMMParams, ax, xlim, ylim, n: int, linesty
                 best_other = log_resp[..., others].amax(dim=-1)
                 beaten = (best_other > torch.maximum(log_resp[..., j], log_resp[..., k])).numpy()
                 gap = np.ma.masked_where(beaten, gap)
-            ax.contour(xs.numpy(), ys.numpy(), gap, levels=[0.0], colors="black", linewidths=2.2, linestyles=linestyle)
+            ax.contour(xs.numpy(), ys.numpy(), gap, levels=[0.0], colors=color, linewidths=linewidth, linestyles=linestyle)
 
 
 def plot_owners(params: GMMParams, ax=None, xlim=(-7, 7), ylim=(-6, 6), n: int = 300, box=None, band: bool = True):
@@ -986,6 +987,9 @@ def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=N
     return ax
 
 
+WITHOUT_WEIGHTS_COLOR = "#b000b5"  # plot_weights_switch's dashed boundaries: purple, unlike the black solid ones and the map
+
+
 def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), half_width: float = 2.0, n: int = 300):
     """The E-step with and without the weights, on one map zoomed around ``probe``, and along a line.
 
@@ -1006,7 +1010,7 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     equal = params._replace(weights=torch.full_like(params.weights, 1 / params.K))
     fig, (ax_map, ax_line) = plt.subplots(1, 2, figsize=(18, 7.2), gridspec_kw={"width_ratios": [1, 1.45]})
     plot_owners(params, ax=ax_map, xlim=xlim, ylim=ylim, n=n, band=False)
-    _draw_decision_boundaries(equal, ax_map, xlim, ylim, n, linestyle="dashed")
+    _draw_decision_boundaries(equal, ax_map, xlim, ylim, n, linestyle="dashed", color=WITHOUT_WEIGHTS_COLOR, linewidth=3.2)  # shows on the solid
     ax_map.scatter(*X.detach().cpu().double().numpy().T, s=14, color="black", alpha=0.5, linewidths=0)
     ax_map.axhline(x2, color="black", linewidth=2, linestyle=(0, (1, 1.5)))
     ax_map.plot([x1], [x2], marker="*", markersize=20, markerfacecolor="none", markeredgecolor="black", markeredgewidth=1.8)  # hollow: the boundaries show through
@@ -1014,7 +1018,7 @@ def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), h
     ax_map.set_xlim(*xlim)
     ax_map.set_ylim(*ylim)
     key = [Line2D([], [], color="black", linewidth=2.2, label="boundary with the weights"),
-           Line2D([], [], color="black", linewidth=2.2, linestyle="--", label="without (the bug)")]
+           Line2D([], [], color=WITHOUT_WEIGHTS_COLOR, linewidth=3.2, linestyle="--", label="without (the bug)")]
     ax_map.legend(handles=key, loc="upper left", fontsize=13, framealpha=0.9)
     ax_map.set_title(f"zoomed to ±{half_width:g} around A")
     plot_responsibilities_along(params, x2=x2, ax=ax_line, xlim=xlim)  # the map's x1 range

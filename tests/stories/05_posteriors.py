@@ -67,9 +67,8 @@ assert shared == [9, 265]
 
 ring = resp_right.max(dim=1).values < 0.9  # the ringed points (left panel)
 shares_ringed = sorted(f"{v:.2f}" for v in resp_right.max(dim=1).values[ring].tolist())
-assert [len(c.get_offsets()) for c in fig.axes[0].collections if c.get_gid() == "ring"] == [9]  # 9 rings drawn, left only
-assert not [c for c in fig.axes[1].collections if c.get_gid() == "ring"]
-assert "ringed (left): no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
+assert [len(c.get_offsets()) for ax in fig.axes[:2] for c in ax.collections if c.get_gid() == "ring"] == [9, 265]  # ringed, both panels
+assert "ringed: no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
 assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0.75" for v in shares_ringed) == 4
 
 
@@ -123,6 +122,10 @@ assert changed == 1
 
 # %% where-weights-matter-near
 assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim() == (-0.5, 3.5)  # both panels: A +- 2 along x0
+from matplotlib.colors import to_hex
+_contours = [c for c in fig.axes[0].collections if type(c).__name__ == "QuadContourSet"]
+_styles = {(c.get_linestyle()[0][1] is not None, to_hex(c.get_edgecolor()[0])) for c in _contours}
+assert _styles == {(False, "#000000"), (True, "#b000b5")}  # "solid black with the weights, dashed purple without"
 assert (f"{crossing['with']:.2f}", f"{crossing['without']:.2f}") == ("1.49", "1.33")
 _fine = torch.linspace(-7, 7, 1400001, dtype=torch.float64)  # steps of 1e-5
 _fine_line = torch.stack([_fine, torch.full_like(_fine, -0.5)], dim=1)
@@ -148,6 +151,7 @@ assert [f"{v:.2f}" for v in log_responsibilities(torch.tensor([[1.5, -0.5]]), eq
 
 
 # %% where-weights-matter-near-2
+from gmm_helpers import m_step  # 06's M-step: the notebook imports it only in its optional section
 # with the weights the average responsibility is close to pi_k (E[r_nk] = pi_k under the model)
 assert [f"{r:.3f}" for r in resp_close.mean(dim=0)] == ["0.484", "0.270", "0.246"] and weights.tolist() == [0.5, 0.25, 0.25]
 assert (resp_close.mean(dim=0) - weights).abs().max() < 0.025  # one sample of 600: within 0.02
@@ -198,6 +202,10 @@ for _ in range(iteration + 1):
     _b = m_step(X_close64, resp_without_weights(X_close64, _b))
     _lls.append(log_likelihood(X_close64, _b).item())
 assert torch.allclose(_b.means, buggy.means) and min(b - a for a, b in zip(_lls, _lls[1:])) < 0  # it falls at some step
+# its path, as printed and quoted: -3.4685 at the truth, up to -3.4577 (iteration 3), down to -3.4589
+assert torch.allclose(torch.stack(path[1:]), torch.tensor(_lls, dtype=torch.float64) / N_close) and len(path) == iteration + 2
+assert (f"{path[0]:.4f}", f"{max(path):.4f}", f"{path[-1]:.4f}", peak) == ("-3.4685", "-3.4577", "-3.4589", 3)
+assert all(b > a for a, b in zip(path[:peak], path[1:peak + 1])) and all(b < a for a, b in zip(path[peak:-1], path[peak + 1:]))  # rises, then only falls
 # its stop on the means leaves the weights settled: 200 more steps move them by less than 1e-5
 _more = buggy
 for _ in range(200):
