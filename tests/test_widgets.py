@@ -362,7 +362,10 @@ def test_em_stepper_alternates_e_and_m_steps_with_the_log_likelihood_and_fixed_a
     limits = w.result.axes[0].get_xlim(), w.result.axes[0].get_ylim()
     slider.value = 4
     ax_data, ax_curve = w.result.axes[:2]
-    assert ax_data.get_title().startswith("iteration 2: M-step (move the components)")
+    assert ax_data.get_title().startswith("M-step 2: ellipses $\\theta_{2}$, colours still $r$ at $\\theta_{1}$")
+    slider.value = 3
+    assert w.result.axes[0].get_title().startswith("E-step 2: colours $r$ at $\\theta_{1}$")
+    slider.value = 4
     lls = ax_curve.lines[1].get_ydata()  # the dots: one per half-step so far
     assert len(lls) == 5 and all(b >= a - 1e-12 for a, b in zip(lls, lls[1:]))
     assert lls[1] == lls[0] and lls[2] > lls[1]  # an E-step leaves the parameters, so the likelihood, unchanged

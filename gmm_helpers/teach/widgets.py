@@ -691,13 +691,16 @@ def draw_em_curve(ax_curve, lls, qs, last: int, key_size: float = 11, key_outsid
 def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curve=None, lls=None, limits=None, qs=None,
                    curve_to: int | None = None, key_size: float = 11):
     """One state from ``em_half_steps``: points coloured by the current responsibilities (grey before the
-    first E-step), the components' ellipses, and, if ``ax_curve`` is given or made, ``draw_em_curve`` up to
-    half-step ``curve_to`` (default ``step``): l, Q(theta; theta_old) (``half_step_q_values``; pass ``lls`` and ``qs``
-    to reuse them) and F. ``key_size`` is the font size of the curve's legend and note.
+    first E-step; the title names the theta they were computed at), the components' ellipses, and, if ``ax_curve``
+    is given or made, ``draw_em_curve`` up to half-step ``curve_to`` (default ``step``): l, Q(theta; theta_old)
+    (``half_step_q_values``; pass ``lls`` and ``qs`` to reuse them) and F. ``key_size`` is the font size of the curve's legend and note.
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
-    params, resp, description = states[step]
+    params, resp, _ = states[step]
+    t = (step + 1) // 2  # half-step 2t - 1 is E-step t (r at theta_(t-1)), half-step 2t is M-step t (theta_t)
+    description = ("start: $\\theta_0$ (no $r$ yet)" if step == 0 else f"E-step {t}: colours $r$ at $\\theta_{{{t - 1}}}$" if step % 2
+                   else f"M-step {t}: ellipses $\\theta_{{{t}}}$, colours still $r$ at $\\theta_{{{t - 1}}}$")  # which r colours the points
     if ax_data is None:
         fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.2, 1]})
     fig = ax_data.figure

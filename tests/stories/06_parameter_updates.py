@@ -9,6 +9,10 @@
 assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # two in the big left group (true 0), none in 2
 assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 38) and int((lower_right == 0).sum()) == 0
 assert any(t.get_text() == "lower right: 104 green, 38 orange" for t in axes[0].texts)  # the split, on the figure
+assert start_in_truth_order.weights.eq(start_in_truth_order.weights[0]).all()  # equal weights (and variances 1, below): nearest mean wins
+assert torch.equal(nearest_means(X64[labels == 2], start_in_truth_order.means).bincount(minlength=K), torch.tensor([0, 38, 104]))
+assert truth.means[2].tolist() == [2.0, -2.5]  # the lower-right group's centre; green's squared distance 31, orange's 37
+assert [f"{d:.0f}" for d in ((start_in_truth_order.means[1:] - truth.means[2]) ** 2).sum(dim=1).tolist()] == ["37", "31"]
 assert start_in_truth_order.variances.eq(1).all() and f"{updated.variances[1, 1]:.2f}" == "5.12"  # all start variances 1; component 1 stretched along x_1
 moved = updated.means - start_in_truth_order.means
 assert (f"{start_in_truth_order.means[1, 1]:.2f}", f"{updated.means[1, 1]:.2f}") == ("3.55", "1.54")
@@ -80,7 +84,8 @@ assert (split[1], split[22], split[24]) == ((66, 76), (88, 54), (9, 133)) and al
 assert [t for t in range(6, 32) if split[t][1] > split[t][0]][0] == 23  # green's takeover: iteration 23
 rises = lls[2::2] - lls[0:-1:2]  # (32,): iteration t's rise, index t - 1
 assert [t for t in range(1, 26) if rises[t - 1] < 0.01] == list(range(6, 21))  # the plateau, iterations 6 to 20: l hardly rises (under 0.01, at 5 and 21 above)
-assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == ["iteration 0 (the start)", "iteration 6", "iteration 20", "iteration 23"]
+assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == [
+    "iteration 0, the start (colours: $r$ at $\\theta_{0}$)"] + [f"iteration {t} (colours: $r$ at $\\theta_{{{t}}}$)" for t in (6, 20, 23)]
 assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{o} orange, {g} green" for o, g in (split[t] for t in shown)]
 assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
 assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses
@@ -97,6 +102,8 @@ from matplotlib.patches import Ellipse
 from gmm_helpers.teach.widgets import draw_half_step
 stepper_fig = draw_half_step(X64, states, 46, limits=limits)  # the stepper's drawing: 1σ and 2σ rings
 rings = [patch.width for patch in stepper_fig.axes[0].patches if isinstance(patch, Ellipse)]
+assert stepper_fig.axes[0].get_title().startswith("M-step 23: ellipses $\\theta_{23}$, colours still $r$ at $\\theta_{22}$")  # c37's titles
+assert torch.equal(states[46][1], states[45][1]) and torch.allclose(states[47][0].means, series_fit.history[23].means, rtol=0, atol=1e-9)  # 46: old r; 47: panel 23
 assert len(rings) == 2 * K and all(abs(b - 2 * a) < 1e-9 for a, b in zip(rings[::2], rings[1::2]))
 plt.close(stepper_fig)
 
