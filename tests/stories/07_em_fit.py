@@ -52,14 +52,16 @@ assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K)
 # the strip: the text's iterations; its titles count the lower-right group's 142 points owned by 0 / 1 / 2
 assert set(stages) == {0, 1, 6, 12, 20, 23, 32} and all(stages[t] == "plateau" for t in (6, 12, 20)) and stages[23] == "takeover"
 assert int((labels == 2).sum()) == 142 and strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}
+assert torch.equal(owner, log_responsibilities(X64, ordered.history[32]).argmax(dim=1))  # the strip colours each point by its owner (last panel's)
+assert int((owner[labels == 2] == 2).sum()) == strip_owned[32][2]  # so its title's counts are the colours seen
 # iterations 0 to 1
 start_0, after_1 = ordered.history[0], ordered.history[1]
 assert (start_0.variances == 1).all() and torch.allclose(start_0.weights, torch.full((K,), 1 / K, dtype=start_0.weights.dtype))
 nearest_start_mean = torch.cdist(X64, start_0.means).argmin(dim=1)  # equal variances and weights: the nearest mean is the most responsible
 assert torch.equal(resp_t[0].argmax(dim=1), nearest_start_mean)
 assert int((start_0.means - truth.means[2].to(start_0.means)).norm(dim=1).argmin()) == 2  # green's start mean: the nearest to the lower-right group
-to_lower_right = (start_0.means - truth.means[2].to(start_0.means)).norm(dim=1)  # (K,): each start mean's distance to its centre
-assert (f"{to_lower_right[2]:.1f}", f"{to_lower_right[1]:.1f}") == ("5.6", "6.1") and to_lower_right[0] > 6.5  # "only just (5.6 against orange's 6.1)"
+to_lower_right = (start_0.means - truth.means[2].to(start_0.means)).norm(dim=1)  # (K,): each start mean's distance to the group's TRUE mean
+assert (f"{to_lower_right[2]:.1f}", f"{to_lower_right[1]:.1f}") == ("5.6", "6.1") and to_lower_right[0] > 6.5  # "measured from the lower-right group's true mean ... 5.6 against orange's 6.1"
 assert owners_of_lower_right(start_0) == [0, 38, 104]  # "green owns 104 of its points"
 z = (start_0.means[2] - truth.means[0].to(X64)) / truth.variances[0].to(X64).sqrt()  # green's start mean, in the left group's sds
 assert z.norm() < 1.5 and 1 < z[1] and abs(z[0]) < 0.5  # "at the top of the big left group"
@@ -101,11 +103,14 @@ assert all(b > a for a, b in zip(green_owns_lr, green_owns_lr[1:]))
 assert green_owns == {22: 54, 23: 123} and green_owns_lr[2:4] == [54, 123]  # the takeover: iteration 23 (printed)
 assert max(b - a for a, b in zip(green_owns_lr, green_owns_lr[1:])) == 123 - 54  # the largest jump: iteration 22 to 23
 assert [owners_of_lower_right(ordered.history[t]) for t in (20, 23, 24)] == [[0, 114, 28], [0, 19, 123], [0, 9, 133]]  # the strip's titles
-# positive feedback: green's average leans ever more on its lower-right points, and nearer, it wins more of them (from iteration 14)
+# positive feedback: green's average leans ever more on its lower-right points, and nearer, it owns more of them (from iteration 16)
+green_owned = [owners_of_lower_right(ordered.history[t])[2] for t in range(33)]  # green's owned lower-right points (the strip's titles)
+assert green_owned[13:16] == [11, 10, 10] and min(green_owned[:24]) == 10  # fewest at iterations 14 and 15
+assert all(green_owned[t + 1] > green_owned[t] for t in range(15, 24))  # "owns more of them (from iteration 16)": 12, 14, 17, 20, 28, ...
 green_lr = [float(resp_t[t, labels == 2, 2].sum()) for t in range(33)]  # green's points' worth in the lower-right group
 share_lr = [green_lr[t] / float(resp_t[t, :, 2].sum()) for t in range(6, 24)]
 assert all(b > a for a, b in zip(share_lr, share_lr[1:]))  # "leans ever more on its lower-right points", 6 to 23
-assert all(green_lr[t + 1] > green_lr[t] for t in range(13, 23)) and green_lr[13] < green_lr[12]  # "wins more of them (from iteration 14)"
+assert all(green_lr[t + 1] > green_lr[t] for t in range(13, 23)) and green_lr[13] < green_lr[12]  # its points' worth there grows from iteration 14 (not quoted)
 # why so slow
 assert f"{(green_step[19] / green_step[8]) ** (1 / 11):.1f}" == "1.2"  # "each step is about 1.2 times the one before"
 assert 1.1 < (green_step[9:20] / green_step[8:19]).min() and (green_step[9:20] / green_step[8:19]).max() < 1.3
