@@ -90,9 +90,11 @@ def worst_of_restarts(X, K, n):
 CASES = [
     (ex.check_responsibilities_at_point, responsibilities_by_hand(), unweighted_responsibilities()),
     (ex.check_weight_for_equal_peak, 0.349, 0.5),
+    (ex.check_weight_to_win_point, 0.297, 0.25),  # mistake: the true weight, where component 0 still wins
     (ex.check_1d_mixture_pdf, solution_1d_pdf, mistake_1d_pdf_with_std),
     (ex.check_count_spread, 10.61, 600 * 0.25 * 0.75),
     (ex.check_d2_probabilities, torch.tensor([0.0, 1.0, 4.0, 100.0]) / 105, torch.tensor([0.0, 1.0, 2.0, 10.0]) / 13),
+    (ex.check_d2_third_probabilities, torch.tensor([0.0, 1.0, 4.0, 0.0]) / 5, torch.tensor([100.0, 81.0, 64.0, 0.0]) / 245),
     (ex.check_data_variance_init, solution_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=g)),
     (ex.check_log_density_by_hand, -3.756, log_density_by_hand(std_for_variance=True)),
     (ex.check_overflow_dimension, 65, 64),
@@ -495,6 +497,19 @@ def test_01_hints_tell_the_std_mistake_the_missing_normaliser_the_shape_and_roun
     ex.check_count_spread(11)
     out = capsys.readouterr().out
     assert ": not yet." in out and "three significant figures" in out and "10.6" not in out
+
+
+def test_02_third_pick_check_names_the_latest_pick_and_the_sum_over_picks(capsys):
+    ex.check_d2_third_probabilities([0, 0.2, 0.8, 0])
+    assert ": correct." in capsys.readouterr().out
+    ex.check_d2_third_probabilities(torch.tensor([100.0, 81.0, 64.0, 0.0]) / 245)  # distance to the latest pick, 10, only
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "NEAREST picked point" in out and "0.8" not in out
+    ex.check_d2_third_probabilities(torch.tensor([100.0, 82.0, 68.0, 100.0]) / 350)  # squared distances summed over both picks
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "not their sum" in out
+    ex.check_d2_third_probabilities([0.1, 0.2, 0.7, 0])
+    assert "probability 0" in capsys.readouterr().out
 
 
 def test_02_checks_take_three_figures_and_shapes_and_name_the_variance_mistakes(capsys):
@@ -1222,7 +1237,10 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
     from gmm_helpers import component_log_pdfs
 
     cases = ex.exercise_3_4_cases()
-    assert [len(x) for x, _, _ in cases] == [2, 5, 600, 600] and cases[3][0].dtype == torch.float32
+    assert [len(x) for x, _, _ in cases] == [2, 5, 600, 600, 2] and cases[3][0].dtype == cases[4][0].dtype == torch.float32
+    x, mean, variances = cases[4]  # 15 sigma out in x_0: that factor is 0 in float32
+    assert math.isclose(((x[0] - mean[0]) / variances[0].sqrt()).item(), 15.0, rel_tol=1e-6)
+    assert (torch.exp(-(x - mean) ** 2 / (2 * variances)) / torch.sqrt(2 * math.pi * variances))[0] == 0
     assert cases[3][2].prod() == 0 and cases[3][2].double().prod() == 0  # the variances' product underflows
     x, mean, variances = cases[2]
     assert log_of_density(x, mean, variances) == -math.inf  # the density itself underflows
@@ -1263,6 +1281,8 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
         (lambda x, m, v: solution_diag_log_density(x, m, v) - 0.5 * v.log().sum(), "applies to log sigma^2_d"),
         (lambda x, m, v: solution_diag_log_density(x, m, v.sqrt()), "not standard deviations"),
         (lambda x, m, v: -0.5 * (math.log(2 * math.pi) + v.log() + (x - m) ** 2 / v), "add them up over d"),
+        (lambda x, m, v: torch.log(torch.exp(-(x - m) ** 2 / (2 * v)) / torch.sqrt(2 * math.pi * v)).sum(),
+         "underflows to 0 in float32"),  # exp per coordinate, then log: -inf on the far point
     ]
     for mistake, hint in mistakes:
         ex.check_diag_log_density(mistake)
@@ -1312,6 +1332,9 @@ def test_spherical_check_names_a_single_log_variance_and_a_missing_half(capsys):
     ex.check_spherical_log_pdfs(no_half)
     out = capsys.readouterr().out
     assert ": not yet." in out and "-1/2" in out
+    ex.check_spherical_log_pdfs(lambda X, m, v: -2 * solution_spherical(X, m, v))  # the -1/2 left out entirely
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "-2 times the answer" in out and "-1/2" in out
 
 
 def test_log_density_check_names_a_dropped_log_variance_and_log10(capsys):
@@ -1353,6 +1376,24 @@ def test_00_checks_name_hard_labels_and_the_determinant_without_its_root(capsys)
     ex.check_weight_for_equal_peak(0.2917)  # 0.0663 * 2 pi * (0.5 * 1.4): |Sigma| where sqrt(|Sigma|) belongs
     out = capsys.readouterr().out
     assert ": not yet." in out and "2 pi |Sigma|" in out
+
+
+@pytest.mark.parametrize("answer, says", [
+    (0.396, "pi_0 = 0.75 - pi_2"),  # pi_0 = 1 - pi_2: component 1's 0.25 forgotten
+    (0.453, "That is pi_0 at the tie"),  # 0.75 - 0.297
+    (0.656, "the ratio pi_2 / pi_0"),  # N_0 / N_2
+    (0.375, "already wins there"),  # equal weights for components 0 and 2
+    (0.428, "normalising factors"),  # 1 / (2 pi sigma_k0 sigma_k1) dropped
+    (0.183, "where its square root belongs"),  # |Sigma| for sqrt(|Sigma|)
+    (0.3, "rounded too coarsely"),
+    (0.298, "further off than rounding"),  # from Exercise 0.1's three-decimal responsibilities: 0.2975
+])
+def test_00_weight_to_win_point_hints_name_the_mistake_not_the_answer(answer, says, capsys):
+    ex.check_weight_to_win_point(answer)
+    out = capsys.readouterr().out
+    assert ": not yet." in out and says in out and "0.297" not in out
+    ex.check_weight_to_win_point(torch.tensor([0.2972]))  # a one-element tensor, more figures
+    assert capsys.readouterr().out.endswith(": correct.\n")
 
 
 def test_best_of_restarts_check_names_a_tol_too_large(capsys):
@@ -1719,20 +1760,32 @@ def test_checks_5_2_and_5_3_name_a_missing_keepdim(capsys):
     assert "RuntimeError" in capsys.readouterr().out
 
 
-def test_m_step_check_accepts_the_solution_the_library_a_plain_tuple_and_the_one_pass_variance(capsys):
+def test_m_step_check_accepts_the_solution_the_library_a_plain_tuple_and_float32(capsys):
     from gmm_helpers import m_step
 
-    def one_pass(X, resp, reg_covar):  # E[x^2] - mu^2: equal in float64 for this data near the origin
-        nk = resp.sum(dim=0)[:, None]
-        means = resp.T @ X / nk
-        return GMMParams(nk[:, 0] / len(X), means, resp.T @ X**2 / nk - means**2 + reg_covar)
-
     in_float32 = lambda X, resp, reg_covar: m_step_by_hand(X.float(), resp.float(), reg_covar)  # noqa: E731
-    for fn in [m_step_by_hand, m_step, lambda *args: tuple(m_step_by_hand(*args)), one_pass, in_float32]:
+    for fn in [m_step_by_hand, m_step, lambda *args: tuple(m_step_by_hand(*args)), in_float32]:
         ex.check_m_step(fn)
         assert capsys.readouterr().out == "Exercise 6.4: correct.\n"
     ex.check_m_step(None)
     assert ": no answer yet;" in capsys.readouterr().out
+
+
+def test_m_step_check_rejects_the_one_pass_variance_on_float32_points_far_from_the_origin(capsys):
+    def one_pass(X, resp, reg_covar):  # E[x^2] - mu^2: right near the origin, cancels catastrophically far from it
+        nk = resp.sum(dim=0)[:, None]
+        means = resp.T @ X / nk
+        return GMMParams(nk[:, 0] / len(X), means, resp.T @ X**2 / nk - means**2 + reg_covar)
+
+    X, resp, reg = ex._exercise_6_4_data()
+    assert torch.allclose(one_pass(X, resp, reg).variances, m_step_by_hand(X, resp, reg).variances, rtol=1e-8)  # the first case passes
+    ex.check_m_step(one_pass)
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 6.4: not yet.") and "far from the origin" in out and "cancellation" in out
+    assert "X[:, None, :]" not in out  # a hint, not the solution
+    ex.check_m_step(lambda X, resp, reg_covar: m_step_by_hand(X.double(), resp.double(), reg_covar).__class__(
+        *(t.float() for t in m_step_by_hand(X.double(), resp.double(), reg_covar))))  # float64 inside, float32 out: right
+    assert capsys.readouterr().out == "Exercise 6.4: correct.\n"
 
 
 @pytest.mark.parametrize("mistake, says", [

@@ -285,6 +285,58 @@ def check_weight_for_equal_peak(answer) -> None:
     _verdict("0.2", answer, False, hint)
 
 
+def check_weight_to_win_point(answer) -> None:
+    """Exercise 0.2: with pi_1 = 0.25 fixed and pi_0 = 0.75 - pi_2 (means and variances of ``toy_params()``),
+    the weight pi_2 at which components 0 and 2 are equally responsible for ``EXERCISE_0_1_POINT``, as a number;
+    above it component 2 wins the point.
+
+    Introduced in notebooks/00_overview.ipynb."""
+    truth = toy_params(torch.float64)
+    x = torch.tensor([EXERCISE_0_1_POINT], dtype=torch.float64)
+    rest = 1 - float(truth.weights[1])  # 0.75: what components 0 and 2 share
+
+    def tie(densities):  # pi_2 N_2 = (rest - pi_2) N_0, solved for pi_2
+        return rest * float(densities[0] / (densities[0] + densities[2]))
+
+    densities = component_log_pdfs(x, truth).exp()[0]  # (3,): N(x | mu_k, Sigma_k)
+    expected = tie(densities)  # 0.2972
+    number = _scalar_check("0.2", answer, expected)
+    if number is None:
+        return
+    sq = ((x[0] - truth.means) ** 2 / truth.variances).sum(dim=1)  # (3,): squared distances in each component's units
+    if (rounding := _rounding_hint(number, expected, near=0)) is not None:
+        hint = rounding
+    elif _number_close(number, float(densities[0] / (densities[0] + densities[2]))):
+        hint = ("That takes pi_0 = 1 - pi_2, as if component 1 had no weight. It keeps its 0.25, so "
+                "pi_0 = 0.75 - pi_2.")
+    elif _number_close(number, rest - expected):
+        hint = "That is pi_0 at the tie; the question asks for pi_2, the weight of component 2."
+    elif _number_close(number, float(densities[0] / densities[2])):
+        hint = ("That is the ratio pi_2 / pi_0 at the tie, N_0 / N_2. Put pi_0 = 0.75 - pi_2 into "
+                "pi_2 N_2 = pi_0 N_0 and solve for pi_2.")
+    elif _number_close(number, float(truth.weights[2])):
+        hint = ("At the true weight 0.25 component 0 still wins (Exercise 0.1). Find the pi_2 at which "
+                "pi_2 N(x | mu_2, Sigma_2) = pi_0 N(x | mu_0, Sigma_0), with pi_0 = 0.75 - pi_2.")
+    elif _number_close(number, rest / 2):
+        hint = ("With pi_0 = pi_2 = 0.375 the densities alone decide, and component 2's is higher, so it already "
+                "wins there: the tie lies at a smaller pi_2. Solve pi_2 N_2 = (0.75 - pi_2) N_0.")
+    elif _number_close(number, tie(torch.exp(-sq / 2))):
+        hint = ("The normalising factors 1 / (2 pi sigma_k0 sigma_k1) were dropped, as if they cancelled. They "
+                "differ between the components: the narrower component 2 has the larger one. Keep them.")
+    elif _number_close(number, tie(torch.exp(-sq / 2) / truth.variances.prod(dim=1))):
+        hint = ("The normalising factor has the product of the two variances where its square root belongs: "
+                "1 / (2 pi sigma_k0 sigma_k1).")
+    elif _number_close(number, tie(torch.exp(-sq) / truth.variances.prod(dim=1).sqrt())):
+        hint = "The exponent of each 1-D density is -(x - mu)^2 / (2 sigma^2): the factor 1/2 is missing."
+    elif _number_close(number, expected, rtol=0.02):
+        hint = ("Close, but further off than rounding the final answer explains: a value rounded early was carried "
+                "through. Keep at least four significant figures in every intermediate step.")
+    else:
+        hint = ("The two responsibilities share the denominator p(x), so they are equal when "
+                "pi_2 N(x | mu_2, Sigma_2) = pi_0 N(x | mu_0, Sigma_0); put pi_0 = 0.75 - pi_2 and solve for pi_2.")
+    _verdict("0.2", answer, False, hint)
+
+
 # 01_synthetic_data ---------------------------------------------------------------------------------
 
 EXERCISE_1D = GMMParams(torch.tensor([0.3, 0.7], dtype=torch.float64),
@@ -509,6 +561,36 @@ def check_d2_probabilities(answer) -> None:
     _verdict("2.1", answer, False, hint)
 
 
+def check_d2_third_probabilities(answer) -> None:
+    """Exercise 2.1, part 2: with the picked points x = 0 and x = 10, the probability of each point in
+    ``EXERCISE_D2_POINTS`` being the third picked point under k-means++, shape (4,)."""
+    x = EXERCISE_D2_POINTS[:, 0]
+    to_picks = torch.stack([(x - 0.0) ** 2, (x - 10.0) ** 2])  # (2, 4): squared distance to each picked point
+    nearest, latest, summed = to_picks.min(dim=0).values, to_picks[1], to_picks.sum(dim=0)  # (4,) each
+    expected = nearest / nearest.sum()  # 0, 1/5, 4/5, 0
+    if answer is None:
+        return _verdict("2.1 (part 2)", None, False, "")
+    try:
+        given = torch.as_tensor(answer, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict("2.1 (part 2)", answer, False, f"Expected a tensor of 4 probabilities, got {type(answer).__name__}.")
+    if given.numel() != 4:
+        return _verdict("2.1 (part 2)", answer, False, f"Expected 4 probabilities, one per point; got {given.numel()}.")
+    if _hand_vector(given, expected):
+        return _verdict("2.1 (part 2)", answer, True, "")
+    if _close(given, latest / latest.sum(), rtol=2e-3, atol=5e-4):
+        hint = ("Those measure each point's distance to the latest picked point, 10, only. dist(x) is the distance to "
+                "the NEAREST picked point: for x = 1 that is 0, not 10.")
+    elif _close(given, summed / summed.sum(), rtol=2e-3, atol=5e-4):
+        hint = ("Those add the squared distances to both picked points. dist(x)^2 uses only the nearest picked "
+                "point: the minimum over the picks, not their sum.")
+    elif float(given[0]) != 0 or float(given[3]) != 0:
+        hint = "x = 0 and x = 10 are both picked already: their distance to the nearest picked point is 0, so probability 0."
+    else:
+        hint = "For each point: the squared distance to the nearest of 0 and 10; then divide by their sum."
+    _verdict("2.1 (part 2)", answer, False, hint)
+
+
 def check_data_variance_init(init) -> None:
     """Exercise 2.2: ``init(X, K, generator)`` is ``init_random_points`` with each dimension's data variance."""
     from ..init import init_random_points
@@ -670,7 +752,9 @@ def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     (0, 0) (Exercise 3.1); D = 5 with variances from 1e-3 to 1e3; D = 600 in float32, whose density, about
     e^-1200, is 0 in float32 and in float64 alike (only its log can be computed); and D = 600 in float32 with
     variances from 0.005 to 0.02, whose product, about e^-2760, is 0 in both types, so log(prod(variances))
-    is -inf (only the sum of their logs works)."""
+    is -inf (only the sum of their logs works); and D = 2 in float32 with one coordinate 15 standard deviations
+    from its mean, whose factor, about e^-112.5, is 0 in float32, so exponentiating each term and then taking its
+    log gives -inf."""
     g = torch.Generator().manual_seed(34)
     truth = toy_params(torch.float64)
     cases = [(torch.zeros(2, dtype=torch.float64), truth.means[0], truth.variances[0])]
@@ -683,6 +767,8 @@ def exercise_3_4_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     mean = torch.randn(600, generator=g)
     variances = torch.exp(torch.empty(600).uniform_(math.log(0.005), math.log(0.02), generator=g))  # product: 0
     cases.append((mean + variances.sqrt() * torch.randn(600, generator=g), mean, variances))  # float32
+    mean, variances = torch.tensor([1.0, -0.5]), torch.tensor([0.25, 2.0])  # float32: 15 sigma out in x_0
+    cases.append((mean + torch.tensor([15.0, 0.3]) * variances.sqrt(), mean, variances))
     return cases
 
 
@@ -767,6 +853,11 @@ def check_diag_log_density(fn) -> None:
             hint = "Your function returns one term per dimension: add them up over d (a sum, one number per point)."
         else:
             hint = f"Return one number, the log-density of the one point x; got {shapes}."
+    elif all(math.isclose(n, expected[i], rel_tol=1e-4, abs_tol=1e-6) for i, n in enumerate(numbers[:4])):  # wrong far out only
+        hint = ("On the float32 point 15 standard deviations from its mean in x_0 your function gives "
+                f"{numbers[4]}: that coordinate's density, about e^-112.5 = 1e-49, underflows to 0 in float32 (it is "
+                "below half the smallest number, 1.4e-45), and log(0) = -inf. Never exponentiate: take each term's log "
+                "by hand, -1/2 log(2 pi sigma^2_d) - (x_d - mu_d)^2 / (2 sigma^2_d).")
     elif all(math.isclose(n, expected[i], rel_tol=1e-4, abs_tol=1e-6) for i, n in enumerate(numbers[:2])):  # wrong at D = 600 only
         hint = in_logs
     elif matches(lambda i: expected[i] - 0.5 * D[i] * log_2pi):
@@ -869,6 +960,8 @@ def check_spherical_log_pdfs(fn) -> None:
                     "D log variances[k], not one log variances[k].")
         elif shape == (20, 4) and _close(got, 2 * oracle, rtol=1e-5):
             hint = "Every term is twice too big: the whole bracket is multiplied by -1/2."
+        elif shape == (20, 4) and _close(got, -2 * oracle, rtol=1e-5):
+            hint = "Yours is -2 times the answer: the -1/2 in front of the bracket is missing; multiply the bracket by -0.5."
         elif shape is not None and shape != (20, 4):
             hint = (f"The table should be (N, K) = (20, 4), one row per point; yours is {shape}. "
                     "Broadcast X[:, None, :] against means[None, :, :] and sum over the last axis.")
@@ -1213,6 +1306,16 @@ def _exercise_6_4_data():
     return X, resp, 0.01
 
 
+def _exercise_6_4_far_data():
+    """A second case for Exercise 6.4: float32 points far from the origin (about 1000, spread 0.01), on which the
+    one-pass variance E[x^2] - mu^2 cancels catastrophically (its error is thousands of times the variance) while
+    the centred sum of squares stays within about 1e-3 of the float64 answer."""
+    g = torch.Generator().manual_seed(64)
+    X = (1000.0 + 0.01 * torch.randn(40, 3, generator=g, dtype=torch.float64)).float()
+    resp = torch.softmax(2 * torch.randn(40, 4, generator=g, dtype=torch.float64), dim=1).float()
+    return X, resp, 1e-6
+
+
 def check_m_step(fn) -> None:
     """Exercise 6.4: ``fn(X, resp, reg_covar)`` returns the M-step's ``GMMParams(weights, means, variances)``,
     with ``reg_covar`` added to every variance."""
@@ -1240,7 +1343,7 @@ def check_m_step(fn) -> None:
     nk = resp.sum(dim=0)[:, None]  # (K, 1)
     spread = expected.variances - reg  # the weighted variances around the new means, before reg_covar
     if all(parts):
-        hint = ""
+        hint = _m_step_far_from_origin_hint(fn)
     elif not parts[0]:
         if same(w, nk[:, 0]):
             hint = "Those weights are the effective counts N_k: divide them by the number of points N."
@@ -1274,7 +1377,27 @@ def check_m_step(fn) -> None:
     else:
         hint = ("Weights and means are right; sigma^2_kd = sum_n r_nk (x_nd - mu_kd)^2 / N_k + reg_covar: squared "
                 "differences from the new means, an (N, K, D) table, weighted by the responsibilities and summed over the points.")
-    _verdict("6.4", fn, all(parts), hint)
+    _verdict("6.4", fn, not hint, hint)
+
+
+def _m_step_far_from_origin_hint(fn) -> str:
+    """Exercise 6.4's second case (``_exercise_6_4_far_data``): "" when ``fn`` is right there too, else a hint."""
+    from ..updates import m_step
+
+    X, resp, reg = _exercise_6_4_far_data()
+    far = "on float32 points far from the origin (about 1000, spread 0.01)"
+    try:
+        got = [torch.as_tensor(part).detach().to(torch.float64) for part in fn(X.clone(), resp.clone(), reg)]
+    except Exception as exc:  # noqa: BLE001 - a student's function may fail in any way; say how
+        return f"Right on the first data, but {far} your function raised {type(exc).__name__}: {exc}"
+    expected = m_step(X.double(), resp.double(), reg_covar=reg)  # the same float32 points, summed in float64
+    if len(got) == 3 and _close(got[0], expected.weights, rtol=1e-5, atol=1e-6) and _close(got[1], expected.means, rtol=1e-5, atol=1e-6):
+        if _close(got[2], expected.variances, rtol=1e-2, atol=0.0):
+            return ""
+        return (f"Right on the first data, but {far} your variances are off: E[x^2] - mu^2 subtracts two nearly equal "
+                "numbers (about 1e6 each) to get about 1e-4, and float32 keeps only about 7 digits: catastrophic "
+                "cancellation. Take the squared differences from the new means first, then the weighted average.")
+    return f"Right on the first data, but {far} your weights or means are off: check each step on such data."
 
 
 # 07_em_fit -----------------------------------------------------------------------------------------
