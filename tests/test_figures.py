@@ -118,6 +118,7 @@ def test_plot_underflow_zoom_draws_an_inset_and_names_each_dotted_line():
     assert all(line.get_markerfacecolor() == "none" for line in ax.lines if line.get_marker() == "o")  # open markers: the line shows
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "limit-label"]
     assert [label.split("'")[0] for label in labels] == ["dotted: float32", "dotted: float64"]
+    assert all("(half of it or less is stored as 0)" in label.replace("\n", " ") for label in labels)  # both types' rule
     fig.canvas.draw()  # the legend, the inset and the labels do not cover one another
     boxes = [ax.get_legend().get_window_extent(), inset.get_tightbbox()] + [t.get_window_extent() for t in ax.texts]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
@@ -488,8 +489,9 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_b
     for k, grp in enumerate(nearest):
         assert np.allclose(crosses[to_rgba(component_colour(grp))], centroids[k].numpy())
     assert all(t.get_text().startswith("centroid nearest group") for t in axes[2].get_legend().get_texts()[1:])
-    assert all(line.get_zorder() > 4 for line in axes[2].get_lines() if line.get_marker() == "P")  # centres over the crosses
-    assert all(line.get_zorder() < 3 for line in axes[0].get_lines() if line.get_marker() == "P")  # under the picked points
+    assert all(line.get_zorder() > 4 for line in axes[2].get_lines() if line.get_marker() == "+")  # centres over the crosses
+    assert all(line.get_zorder() < 3 for line in axes[0].get_lines() if line.get_marker() == "+")  # under the picked points
+    assert sum(line.get_marker() == "+" for line in axes[0].get_lines()) == len(centres)  # the series' plus, once per centre
     arrows = [t.arrow_patch for t in axes[2].texts if t.arrow_patch is not None]
     assert len(arrows) == 2 and all(a.shrinkB >= 5 for a in arrows)  # ends at the cross's edge: a short move shows its head
     with pytest.raises(ValueError, match="colour_by"):
@@ -520,7 +522,7 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_panel_2_by_the_seed_a
     panel_3 = [to_rgba(c.get_facecolor()[0]) for c in axes[2].collections if isinstance(c, PathCollection)]
     assert np.allclose(panel_2, [blue, blue])  # by the seeds' nearest group: panel 2 needs no centroid
     assert np.allclose(sorted(panel_3), sorted([blue, orange]))  # by the centroids' nearest group
-    assert any(isinstance(c, ContourSet) for c in axes[1].collections)  # the borders tell the two blue clusters apart
+    assert sum(isinstance(c, ContourSet) for c in axes[1].collections) == 1  # the border tells the two blue clusters apart; drawn once
     assert not any(isinstance(c, ContourSet) for c in axes[2].collections)
     texts = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert texts[:2] == [f"cluster of picked point {k} (nearest group 0): {(nearest_seed == k).sum()} points" for k in range(2)], texts

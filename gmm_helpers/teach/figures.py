@@ -58,11 +58,12 @@ def plot_error_vs_n(ns, errors, ax=None):
     return ax
 
 
-def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0), bins=80, pdf_label="your pdf_1d", xlabel="$x$"):
+def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0), bins=80, pdf_label="your pdf_1d", xlabel="$x$",
+                        samples_label=None):
     """A histogram of 1-D samples (scaled to a density) with ``pdf`` drawn over it, if given.
 
     Introduced in notebooks/01_synthetic_data.ipynb (Exercise 1.1; also the standardised errors of many
-    samples against the standard normal density, with ``pdf_label`` and ``xlabel`` naming them).
+    samples against the standard normal density, with ``pdf_label``, ``xlabel`` and ``samples_label`` naming them).
 
     ``pdf`` is a reader's function of a 1-D float64 tensor; it may return a tensor, an array or a list.
     If it raises, the histogram is drawn alone and the error is printed.
@@ -73,7 +74,7 @@ def plot_pdf_on_samples(samples, pdf=None, ax=None, grid=(-4.0, 6.0), bins=80, p
     """
     ax = ax or plt.gca()
     samples = np.asarray(torch.as_tensor(samples).detach().cpu(), dtype=float).reshape(-1)
-    ax.hist(samples, bins=bins, density=True, color="0.75", label=f"{len(samples):,} samples")
+    ax.hist(samples, bins=bins, density=True, color="0.75", label=samples_label or f"{len(samples):,} samples")
     if pdf is not None:
         x = torch.linspace(*grid, 400, dtype=torch.float64)
         try:
@@ -178,12 +179,14 @@ def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=No
         ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)"
                 + (";\nshaded: subnormal numbers,\nstored with fewer digits" if subnormal else ""),
                 ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
-    else:  # each dotted line named on it: float32's at the right end (above the falling line), float64's right of D = 74
-        for (name, values), (x, ha) in zip(computed.items(), ((dims[-1], "right"), (dims[0] + 0.14 * (dims[-1] - dims[0]), "left"))):
+    else:  # each dotted line named on it: float32's at the right end (above the falling line), float64's below its
+        # line, in three short lines between the two "gives 0" labels (one line would cross the falling line)
+        for (name, values), (x, ha) in zip(computed.items(), ((dims[-1], "right"), (dims[0] + 0.49 * (dims[-1] - dims[0]), "center"))):
             info = torch.finfo(values.dtype)
-            ax.text(x, np.log10(info.smallest_normal * info.eps) + 3, f"dotted: {name}'s smallest positive number "
-                    "(half of it or less is stored as 0)" if ha == "right" else f"dotted: {name}'s smallest positive number",
-                    ha=ha, va="bottom", fontsize=11, color=colours.get(name, "0.4"), gid="limit-label")
+            text = f"dotted: {name}'s smallest positive number (half of it or less is stored as 0)"
+            ax.text(x, np.log10(info.smallest_normal * info.eps) + (3 if ha == "right" else -3),
+                    text if ha == "right" else text.replace(" smallest ", " smallest\n").replace(" (half of it ", " (half of it\n"),
+                    ha=ha, va="bottom" if ha == "right" else "top", fontsize=11, color=colours.get(name, "0.4"), gid="limit-label")
     ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
     ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
     ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
@@ -563,13 +566,15 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                 xx, yy = np.meshgrid(*(np.linspace(lo, hi, 400) for lo, hi in zip(Xn.min(axis=0) - pad, Xn.max(axis=0) + pad)))
                 grid = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], axis=1), dtype=seeds.dtype, device=seeds.device)
                 owner = nearest_means(grid, seeds).reshape(xx.shape).cpu().numpy()  # (400, 400): each grid point's seed
-                for k in range(K):
-                    ax.contour(xx, yy, (owner == k).astype(float), levels=[0.5], colors="0.3", linewidths=1.2,
-                               linestyles="--", zorder=2)
+                d2 = ((grid[:, None, :] - seeds[None]) ** 2).sum(dim=2).T.reshape(K, *xx.shape).cpu().numpy()  # (K, 400, 400)
+                for j in range(K):  # each border once (one contour per pair), so its dashes stay in step
+                    for k in range(j + 1, K):  # where j or k owns the grid, d2[j] = d2[k] on their border
+                        ax.contour(xx, yy, np.ma.masked_where((owner != j) & (owner != k), d2[j] - d2[k]), levels=[0.0],
+                                   colors="0.3", linewidths=1.2, linestyles="--", zorder=2)
                 ax.plot([], [], color="0.3", linewidth=1.2, linestyle="--", label="border between clusters")
         if centres is not None:
-            for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):
-                ax.plot(*c, marker="P", markersize=15 if i < 2 else 10, color="black", markeredgecolor="white",
+            for g, c in enumerate(np.asarray(centres.detach().cpu(), dtype=float)):  # the series' black plus
+                ax.plot(*c, marker="+", markersize=24 if i < 2 else 14, markeredgewidth=3 if i < 2 else 2.5, color="black",
                         linestyle="none", zorder=1.5 if i < 2 else 4.5,  # under the picked points; over the crosses
                         label="true group centres" if (i == 0 and g == 0) else None)
         if i == 2:  # a neutral legend marker for the faded picked points, whatever their colours and shapes

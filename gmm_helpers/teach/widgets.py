@@ -726,7 +726,8 @@ def em_stepper(X: torch.Tensor, start: GMMParams, n_iter: int = 10):
 
     def draw(step):
         fig = draw_half_step(X, states, step, lls=lls, limits=limits, qs=qs)
-        component_legend(fig, start.K, loc="lower center", bbox_to_anchor=(0.5, -0.08))
+        rings = Line2D([], [], color="0.3", linewidth=3, label="1σ, 2σ (faint) ellipses; thicker: more weight")  # plot_mixture's rings
+        component_legend(fig, start.K, loc="lower center", bbox_to_anchor=(0.5, -0.08), extra=[rings])
         return fig
 
     return widgets.interactive(
