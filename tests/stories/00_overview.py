@@ -76,6 +76,16 @@ assert f"{density_inline[3]:.0e}" == "1e-05" and density_inline[3] < density_inl
 _peak = 1 / (2 * math.pi * float(one_gaussian_variances.sqrt().prod()))  # the single Gaussian's peak, 1 / (2 pi 2.65 2.05)
 assert [f"{v:.2f}" for v in one_gaussian_variances.sqrt().tolist()] == ["2.65", "2.05"] and f"{_peak:.4f}" == "0.0293"
 assert one_gaussian_mean.abs().max() < 0.1 and _single_at_gap > 0.998 * _peak  # 0.0293 is about its peak (no longer quoted): the peak is at (-0.08, 0.07)
+# "in the first figure's dotted disc it predicts 24.5 points, where 24 lie": N times the mixture's integral over the disc
+from torch.distributions import Categorical, MixtureSameFamily
+
+_t64 = truth.to(torch.float64)
+_mixture = MixtureSameFamily(Categorical(probs=_t64.weights), Independent(Normal(_t64.means, _t64.variances.sqrt()), 1))
+_rad = (torch.arange(800, dtype=torch.float64) + 0.5) / 800  # midpoints in r and theta (polar: area element r dr dtheta)
+_ang = (torch.arange(1440, dtype=torch.float64) + 0.5) * 2 * math.pi / 1440
+_disc = one_gaussian_mean.double() + torch.stack([_rad[:, None] * _ang.cos(), _rad[:, None] * _ang.sin()], dim=-1).reshape(-1, 2)
+_in_disc = N * float((_mixture.log_prob(_disc).exp().reshape(800, 1440) * _rad[:, None]).sum() / 800 * 2 * math.pi / 1440)
+assert f"{_in_disc:.1f}" == "24.5" and near_peak == 24
 
 
 # %% fitting-chicken-egg
@@ -151,7 +161,8 @@ for _ in range(200):  # the E-step's r beats any other table for the old paramet
     _w2 = torch.cat([new_w[:1] + _dw, new_w[1:] - _dw])
     _mu2 = new_mu + 0.2 * (torch.rand(2, generator=_g) - 0.5)
     _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
-    assert _F(r, _w2, _mu2, _var2) <= _F(r, new_w, new_mu, new_var) + 1e-9
+    assert _F(r, _w2, _mu2, _var2) <= _F(r, new_w, new_mu, new_var) + 1e-9  # with r fixed, F differs from
+    # sum_n sum_k r_nk log(pi_k N_nk) (what the M-step maximises) by a constant in theta: the M-step's parameters beat nearby ones
 assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
 assert min(ax.get_yticks()) == 0 and ax.get_ylim()[0] < 0  # room below 0 for the r_nk, but no negative density ticks
 # "Why is it hard?": d l / d mu_k = sum_n r_nk (x_n - mu_k) / var_k (autograd), and 0 there gives mu_k = sum r x / sum r
@@ -228,6 +239,12 @@ assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # th
 assert fit.converged and fit.n_iter == 32
 _d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
 assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
+assert (f"{_d2[2]:.1f}", f"{_d2[1]:.1f}") == ("31.1", "37.2")  # "squared distance 31.1 against orange's 37.2"
+# "Green's weight in (c), 0.13, lags behind: the M-step computed it from the responsibilities at iteration 22"
+_r22 = log_responsibilities(X64, ordered.history[22]).exp()  # (N, K): r at theta_22
+assert torch.allclose(ordered.history[23].weights, _r22.mean(dim=0), atol=1e-9) and f"{ordered.history[23].weights[2]:.2f}" == "0.13"
+assert "0.13" in fig.axes[2].get_title() and fig.axes[2].get_title().startswith("(c) iteration 23")  # the weight panel c shows
+assert int((_r22[_lower_right].argmax(dim=1) == 2).sum()) == 54  # "when green owned only 54": the colours at 23 give 123
 assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
 from gmm_helpers.em import em_loop  # "stops when an iteration changes the log-likelihood per point by less than 1e-6"
@@ -342,9 +359,19 @@ assert log_responsibilities(x_01[None, :], truth).exp()[0].argmax() == 0  # ... 
 import itertools
 best_pairing = min(itertools.permutations(range(3)), key=lambda p: float(((fit.params.means[list(p)] - truth.means) ** 2).sum()))
 assert torch.equal(estimate.means, fit.params.means[list(best_pairing)]) and nearest_means(fit.params.means, truth.means.double())[0] == 1
-# Exercise 0.2's solution from the printed heights, and from the heights to three figures
-assert f"{0.25 * heights[0] / heights[1]:.3f}" == "0.349" and [f"{h:.3g}" for h in heights[:2]] == ["0.0663", "0.0476"]
-assert f"{0.25 * 0.0663 / 0.0476:.3f}" == "0.348"
+# Exercise 0.2's solution: the weight pi_2 (pi_1 = 0.25, pi_0 = 0.75 - pi_2) at which components 0 and 2 tie at the point
+_dens = Independent(Normal(truth.means.double(), truth.variances.double().sqrt()), 1).log_prob(x_01.double()).exp()  # (K,): N_k
+_tie = float(0.75 * _dens[0] / (_dens[0] + _dens[2]))
+assert f"{_tie:.3f}" == "0.297" and f"{0.75 - _tie:.3f}" == "0.453" and [f"{d:.5f}" for d in _dens[[2, 0]]] == ["0.00873", "0.00573"]
+assert f"{_dens[2] / _dens[0]:.1f}" == "1.5" and abs((_tie / (0.75 - _tie)) - 2 / 3) < 0.02  # "about 1.5 times", "about two thirds"
+def _winner(pi_2):  # the most responsible component for the point, with weights (0.75 - pi_2, 0.25, pi_2)
+    return int(log_responsibilities(x_01[None, :].double(), truth.to(torch.float64)._replace(
+        weights=torch.tensor([0.75 - pi_2, 0.25, pi_2], dtype=torch.float64))).exp()[0].argmax())
+assert _winner(0.25) == 0 and _winner(0.30) == 2 and _winner(_tie - 1e-6) == 0 and _winner(_tie + 1e-6) == 2
+_point = torch.tensor([0.0, -1.5])  # the solution's code, in float32 as written there: it gives 0.297 too
+_densities = torch.stack([(torch.exp(-((_point - truth.means[k]) ** 2) / (2 * truth.variances[k]))
+                          / torch.sqrt(2 * torch.pi * truth.variances[k])).prod() for k in range(3)])
+assert f"{float(0.75 * _densities[0] / (_densities[0] + _densities[2])):.3f}" == "0.297"
 # the failing check: 5 of 6 differ, the one that passes is a variance of 1
 assert int((truth.variances == 1).sum()) == 1 and truth.variances.numel() == 6
 try:
