@@ -25,7 +25,9 @@ g_first, cum_32 = torch.Generator().manual_seed(0), torch.cumsum(weights, dim=0)
 first_all = [int((cum_32 <= torch.rand(1, generator=g_first)).sum()) for n in range(N)]
 assert first_all[0] == labels_loop[0] and first_all[1] != labels_loop[1]
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
-first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'torch.multinomial turns random bits into labels its own way'
+v_all = torch.rand(N, dtype=torch.float64, generator=torch.Generator().manual_seed(0))  # 'torch.multinomial reads float64 uniforms for all labels first'
+assert torch.equal((cum_64 <= v_all[:, None]).sum(dim=1), labels)  # sample_gmm's labels: the cumulative-sum rule on those uniforms
+first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'the loop reads a float32 uniform': the same stream, another label
 assert first_u < float(weights[0]) and int(torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))) == 2  # seed 0: rand picks component 0, multinomial component 2
 n_big = 20_000  # the same distribution (multinomial: 'the same law as the cumulative sums'): both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
@@ -182,31 +184,30 @@ assert abs(float(u_samples[0]) - u_2) < 1e-4 and 2 < abs(u_2) < 2.5  # seed 0: t
 counts_hist, edges = torch.histogram(u_samples, bins=torch.linspace(-4.5, 4.5, 19))  # the histogram follows the curve:
 expected = 1000 * 0.5 * (torch.erfc(edges[:-1] / math.sqrt(2)) - torch.erfc(edges[1:] / math.sqrt(2)))  # a bin's expected count
 assert ((counts_hist - expected).abs() < 4 * expected.sqrt() + 3).all()  # every bin within its Poisson noise
-assert int(u_samples.argmin()) == 890 and f"{float(lowest[0]):.2f}" == "-4.43" and f"{float(lowest[1]):.2f}" == "-3.21"  # the lone bar: one sample
+assert f"{float(lowest[0]):.2f}" == "-4.43" and f"{float(lowest[1]):.2f}" == "-3.21"  # the lone tick at -4.43: one sample
+assert "u of 1,000 samples" in [t.get_text() for t in ax.get_legend().get_texts()]  # the histogram's legend entry
 below_443 = 0.5 * math.erfc(4.43 / math.sqrt(2))  # P(u < -4.43) for a standard normal u
 assert f"{below_443:.1e}" == "4.7e-06" and f"{1 - (1 - below_443) ** 1000:.1%}" == "0.5%"  # the lowest of 1000 that low
 assert "-2 to 2: 96.5% of the samples" in [t.get_text() for t in ax.get_legend().get_texts()]  # the shaded band's share
 assert torch.equal(tail, u_samples[u_samples.abs() > 2]) and len(tail) == 35 and float(tail.min()) == float(lowest[0])  # the ticks: every sample beyond +-2
 assert "one tick per sample beyond ±2 (35)" in [t.get_text() for t in ax.get_legend().get_texts()]
 assert -2.1 < u_2 < -2 and ((tail > -2.1) & (tail < -2)).sum() >= 1  # the running example's tick: just outside the band
-assert len(u_more) == 2000 and f"{float(u_more.min()):.2f}" == "-3.12"  # seeds 1000-2999 (printed): no fat tail, chance
-assert 0.015 < float((u_more < -2).double().mean()) < float((u_more > 2).double().mean()) < 0.035
 
 
 # %% optional-three-samples
 assert all(torch.equal(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1],
-                       sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 2, 3]))
+                       sample_gmm(toy_with_component0(0.5), n, generator=torch.Generator().manual_seed(s))[1]) for n, s in zip(sizes, [1, 3, 4]))
 assert axes[0].get_title() == "N = 20, sample 1: counts (12, 8, 0)\nfractions (0.60, 0.40, 0.00)"  # no point of component 2
-assert axes[1].get_title() == "N = 200, sample 2: counts (101, 66, 33)\nfractions (0.51, 0.33, 0.17)"
+assert axes[1].get_title() == "N = 200, sample 3: counts (107, 50, 43)\nfractions (0.54, 0.25, 0.21)"
+assert axes[2].get_title().startswith("N = 2000, sample 4: counts (1012, 508, 480)")
 assert fig._suptitle.get_text().startswith("three separate samples;")  # not one growing sample
-assert 101 / 200 == 0.505 and 66 + 33 == 200 - 101 == 99  # one rare event: components 1 and 2 share the 99 points left
 estimate_off = []  # the largest distance of an estimated mean (components with 2 points or more) from the truth, per panel
-for n, s in zip(sizes, [1, 2, 3]):  # the points in float64, as the panels draw them
+for n, s in zip(sizes, [1, 3, 4]):  # the points in float64, as the panels draw them
     x_s, lab_s = sample_gmm(truth.to(torch.float64), n, generator=torch.Generator().manual_seed(s))
     estimate_off.append(float((empirical_params(x_s, lab_s, K).means - means).norm(dim=1)[torch.bincount(lab_s, minlength=K) >= 2].max()))
 assert estimate_off[0] > estimate_off[1] > estimate_off[2]  # the dashed estimates close in
 assert estimate_off[2] < 0.1  # at N = 2000 they hide under the truth: every estimated mean within 0.1 (the axes span 14 and 12)
-x_2000, lab_2000 = sample_gmm(truth.to(torch.float64), 2000, generator=torch.Generator().manual_seed(3))
+x_2000, lab_2000 = sample_gmm(truth.to(torch.float64), 2000, generator=torch.Generator().manual_seed(4))
 assert ((empirical_params(x_2000, lab_2000, K).variances.sqrt() / variances.sqrt() - 1).abs() < 0.1).all()  # and the ellipses' axes within 10%
 from gmm_helpers.teach.style import COMPONENT_COLOURS  # components 0, 1, 2: blue, orange, green
 assert COMPONENT_COLOURS[:3] == ["#0072B2", "#D55E00", "#009E73"]
@@ -216,18 +217,10 @@ assert spread[0] > spread[1] > spread[2]
 assert [f"{math.sqrt(0.5 * 0.5 / n):.2g}" for n in sizes] == ["0.11", "0.035", "0.011"]  # the printed standard errors
 se_quarter = [math.sqrt(0.25 * 0.75 / n) for n in sizes]
 assert [f"{se:.2g}" for se in se_quarter] == ["0.097", "0.031", "0.0097"]
-off = (torch.tensor([66, 33]) / 200 - 0.25) / se_quarter[1]  # the middle panel's components 1 and 2, in standard errors
-assert (off.abs() > 2.5).all() and f"{se_quarter[1]:.3f}" == "0.031" and 33 / 200 == 0.165  # more than 2.5 each
-assert float((u_samples.abs() > 2.5).double().mean()) < 0.02  # rare in the histogram of u
-assert sum(math.comb(200, c) * 0.25**c * 0.75**(200 - c) for c in range(201) if abs(c - 50) >= 16) < 0.015  # and for a fraction's u (exact binomial)
 assert f"{0.75**20:.1%}" == "0.3%"  # the left panel's odds
-missing = [s for s in range(1000)  # 'we picked seed 1 ... of seeds 0-999, only 6 miss a component at N = 20, and seed 1 is the first'
-           if int(torch.bincount(sample_gmm(truth, 20, generator=torch.Generator().manual_seed(s))[1], minlength=K).min()) == 0]
-assert len(missing) == 6 and missing[0] == 1  # seed 0 misses none: the first seeds, 0, 1, 2, would not start with this case
-both_off = [s for s in range(1000)  # 'we did not pick it: of seeds 0-999, only seed 2 gives a sample of 200 with both that far off'
-            if ((torch.bincount(sample_gmm(truth, 200, generator=torch.Generator().manual_seed(s))[1], minlength=K)[1:] / 200 - 0.25).abs()
-                > 2.5 * se_quarter[1]).all()]
-assert both_off == [2]
+typical_u = [(torch.bincount(sample_gmm(truth, n, generator=torch.Generator().manual_seed(s))[1], minlength=K) / n - weights)
+             / (weights * (1 - weights) / n).sqrt() for n, s in ((200, 3), (2000, 4))]  # the middle and right panels' fractions' u
+assert all(float(u_f.abs().max()) < 1.2 for u_f in typical_u)  # 'typical: every fraction within about one standard error'
 
 
 # %% optional-checking-a-sampler
