@@ -30,6 +30,8 @@ assert _size[0] == 296 and _size[2] == 142 and [f"{p_next[labels == k].mean():.4
 _size_ratio = _size[0] / _size[2]
 _per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
 assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group is big, not because it is farther"
+_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "randint and randperm both draw index 44"
+assert _first_index == torch.randperm(N, generator=torch.Generator().manual_seed(0))[0] == 44 and torch.equal(first, start.means[0])
 
 
 # %% scheme-2-k-means-2
@@ -142,6 +144,14 @@ assert (_p0.variances == 1).all() and (torch.cdist(X64[labels == 2], _p0.means).
 _mix0 = torch.stack([log_likelihood(X64[labels == k], _p0) / (labels == k).sum() for k in range(K)])  # per point, by group
 assert _mix0[2] < -15 and (_mix0[:2] > -5).all()  # group 2's points (about -18.8 each) pull the average down to -7.68
 assert fits[5].n_iter == 32 and fits[5].converged  # its iteration count is the creep under the 1e-6 tolerance, not a cost of the start
+# plateau or local optimum: greedy seed 5 run on with tol = 1e-10 keeps its score to four decimals; tol = 2e-3 stops the poor start on its plateau
+assert fit_5_on.converged and fit_5_on.n_iter > 10 * fits[5].n_iter and torch.equal(fit_5_on.history[0].means, fits[5].history[0].means)
+assert f"{fit_5_on.log_likelihoods[-1].item() / N:.4f}" == f"{per_point[5]:.4f}" == "-4.0278"
+assert torch.equal(fit_poor_loose.history[0].means, start.means.double()) and fit_poor_loose.n_iter == 13 and plateau[0] <= 13 <= plateau[1]
+assert f"{fit_poor_loose.log_likelihoods[-1].item() / N:.3f}" == "-4.042" and fit_poor_loose.log_likelihoods[-1].item() / N < per_point[5]  # below seed 5
+assert [t.get_text().split(":")[0] for t in ax_curves.texts if t.get_text()] == ["plateau", "local optimum"]  # the annotations
+assert [t.xy for t in ax_curves.texts if t.get_text()] == [(13, _ll[13].item()), (29, per_point[5])] and 13 in range(6, 21)  # point at the plateau and seed 5's line
+assert abs(fits[5].log_likelihoods[29].item() / N - per_point[5]) < 1e-4 and ax_curves.get_ylim()[0] < -4.19  # the arrow hits seed 5's line
 assert ax_curves.get_title() == "A bad start costs iterations (the poor start) or the fit (greedy seed 5)"
 _shade = [p for p in ax_curves.patches if p.get_label().startswith("the poor start's plateau")]
 assert len(_shade) == 1 and _shade[0].get_label() == "the poor start's plateau, iterations 6-20: rises below 0.01"
@@ -153,6 +163,8 @@ assert nearest_means(fit_poor.params.means, truth.means.double())[int(to_group_2
 # 50 of the 79 others: the summary's "EM repairs many of the others"):
 from gmm_helpers.teach.story import STORIES  # 07's story pins these counts where 07 computes them
 assert 'share["random data points"] == (21, 71, 50, 79) and share["k-means++"][:2] == (99, 99)' in (STORIES / "07_em_fit.py").read_text()
+_07 = (STORIES.parent.parent / "notebooks" / "07_em_fit.ipynb").read_text()  # "seeds 0-99, half of these 200": 07 fits the first 100 of 02's 200
+assert "manual_seed(s)) for s in range(200)]  # 02's 200 starts" in _07 and "starts = starts[:100]  # fit the first 100" in _07
 assert torch.equal(fit_poor.history[0].means, start.means.double())
 from matplotlib.colors import to_rgba
 assert len({to_rgba(l.get_color()) for l in _lines}) == 3  # three distinguishable curve colours
@@ -180,12 +192,17 @@ _corners = torch.tensor([[x, y] for x in _xl for y in _yl], dtype=X.dtype)  # (4
 _far = (_corners[:, None, :] - _m[None]).norm(dim=2).amax(dim=0)  # (K,): each mean's farthest corner
 _edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _yl[1] - _m[:, 1]]).amin(dim=0)  # (K,): nearest edge
 assert (_edge < 1).all() and max(_xl[1] - _xl[0], _yl[1] - _yl[0]) < 2  # every circle is cut by the axes; the plot is narrower than a circle
-assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts)  # no circle holds the whole plot
+assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ")  # no circle holds the whole plot
 assert (_far[[0, 2]] > 1.2).all()  # two show as arcs
 _styles = [e.get_linestyle() for e in axes[0, 0].patches if isinstance(e, Ellipse)]
 _centres = torch.tensor(np.array([e.get_center() for e in axes[0, 0].patches if isinstance(e, Ellipse)]), dtype=X.dtype)
 assert torch.allclose(_centres, _m) and (_styles[0], _styles[2]) == ("-", "--")  # the two arcs: solid (circle 0), dashed (circle 2)
-assert "solid and dashed" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ")
+assert "thin lines join each arc to its ×" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ")  # which arc is whose
+_radii = [l for l in axes[0, 0].get_lines() if len(l.get_xdata()) == 2]  # the thin radii: from mean 0 (solid) and mean 2 (dashed)
+assert [l.get_linestyle() for l in _radii] == ["-", "--"] and all(np.allclose(l.get_xydata()[0], _m[k]) for l, k in zip(_radii, (0, 2)))
+assert all(abs(np.hypot(*(l.get_xydata()[1] - l.get_xydata()[0])) - 1) < 1e-6 for l in _radii)  # radius 1: they end on the arcs
+assert all(_xl[0] < x < _xl[1] and _yl[0] < y < _yl[1] for l in _radii for x, y in [l.get_xydata()[1]])  # inside the plot
+assert (_m[0] == _m.amax(dim=0)).all() and (_m[2] == _m.amin(dim=0)).all()  # mean 0 (solid) upper right, mean 2 (dashed) lower left
 assert _far.argmin() == 1 and _far[1] < 1.01 and nearest_means(_m / 0.1, truth.means)[1] == 0  # the middle one misses only a corner sliver (< 1% of its radius): it does not show
 _crosses_01 = [to_rgba(l.get_color()) for ax_ in axes[0] for l in ax_.get_lines() if l.get_marker() == "X"]
 assert _crosses_01 == [to_rgba("black")] * (3 * K)  # the top row is the poor start: black, as in its own figure
