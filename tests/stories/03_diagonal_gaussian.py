@@ -114,6 +114,15 @@ assert math.isclose(float((_log_full - _log_diag).mean()), sample_cost, rel_tol=
 assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit's variances are Sigma_hat's diagonal
 
 
+# %% diagonal-covariance-costs-3
+# the same rho = 0.9 at variances 4 and 1 and at 8 and 1/32: tilted 25 and 3 degrees, the same cost 0.83 (only rho enters)
+assert [f"{t:.0f}" for t in tilts] == ["25", "3"] and [t.get_text() for ax in axes for t in ax.texts] == ["tilt 25°", "tilt 3°"]
+assert all("ρ = +0.90" in ax.get_title() and "loses 0.83 per point" in ax.get_title() for ax in axes)  # the titles' cost
+_same_rho = [torch.tensor([[a, 0.9 * math.sqrt(a * b)], [0.9 * math.sqrt(a * b), b]], dtype=torch.float64) for a, b in ((4.0, 1.0), (8.0, 1 / 32))]
+assert math.isclose(diagonal_cost(_same_rho[0]), diagonal_cost(_same_rho[1])) and f"{diagonal_cost(_same_rho[1]):.2f}" == f"{cost:.2f}" == "0.83"
+assert [f"{math.degrees(math.atan2(*torch.linalg.eigh(S)[1][:, -1].flip(0).tolist())) % 180:.0f}" for S in _same_rho] == ["25", "3"]
+
+
 # %% optional-exact-limits-float32
 from decimal import Decimal  # exact decimal arithmetic: 2**-1075 is below float64's range
 
@@ -266,6 +275,13 @@ for fit in starts[2]:
         w = fit.params.weights
         assert 0.04 <= round(w.min().item(), 2) <= 0.06 and fit.params.means[int(w.argmin())][0].abs() > 3.5
         assert fit.params.means[int(w.argmax())].abs().max() < 0.3
+eight = fits[8].params  # the best of eight: one component over the crossing, seven lighter ones along the four arms
+_order = eight.weights.argsort(descending=True)
+assert f"{eight.weights[_order[0]]:.2f}" == "0.51" and eight.means[_order[0]].abs().max() < 0.3
+assert (f"{eight.weights[_order[1:]].min():.2f}", f"{eight.weights[_order[1:]].max():.2f}") == ("0.03", "0.11")
+_arms = eight.means[_order[1:]]  # each on an arm: away from the crossing, at about the arms' slope (+-0.47, tilt 25 degrees)
+assert (_arms.norm(dim=1) > 1.5).all() and ((_arms[:, 1] / _arms[:, 0]).abs() - 0.47).abs().max() < 0.15
+assert {(a > 0, b > 0) for a, b in _arms.tolist()} == {(True, True), (True, False), (False, True), (False, False)}  # all four arms
 _labels = sorted((t.get_text(), round(t.xy[0], 6)) for t in axes[0, 0].texts if t.get_gid() == "weight")  # the two means coincide:
 assert _labels == sorted((f"{w:.2f}", round((m[0] + 2 * v[0].sqrt()).item(), 6)) for w, m, v in zip(two.weights, two.means, two.variances))  # at each ellipse's right end
 assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 8  # the eight components, grey, under the true ones
