@@ -40,6 +40,7 @@ with torch.random.fork_rng():  # leaves the global random state as it was
 assert oracle._extended_shape((N,)) == (N, K, D) and normal._extended_shape((N,)) == (N, K, D)  # c16: (N, 1, D) against batch + event (K, D)
 assert tuple(oracle.batch_shape) + tuple(oracle.event_shape) == tuple(normal.batch_shape) == (K, D)  # batch + event: (K,) + (D,) = (K, D)
 assert tuple(normal.batch_shape) + tuple(normal.event_shape) == (K, D) and tuple(normal.event_shape) == ()  # c18: (K, D) + () for Normal
+assert [tuple(d.log_prob(X[:, None, :]).shape) for d in (normal, oracle)] == [(N, K, D), (N, K)]  # c18's table, last column
 assert one_variance.shape == (K,) and (K, D) == (3, 2)  # c18/c19: K = 3 against D = 2, an error
 try:
     diff / one_variance
@@ -97,6 +98,7 @@ _factors = {_s: [f"{new / old:.2f}" for new, old in zip(_bar(*nkd), _bar(10**5, 
             for _s, nkd in {"N": (10**6, 32, 32), "K": (10**5, 64, 32), "D": (10**5, 32, 64)}.items()}
 assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"]}
 _fit = [n for n in (10**i for i in range(2, 8)) if log_pdfs_peak_bytes(n, 64, 64, torch.float32) < 16 * 2**30]  # c30's task: K = D = 64
+assert max(n for n in range(349_000, 350_001) if log_pdfs_peak_bytes(n, 64, 64) < 16 * 2**30) == 349_525  # c35: the exact limit
 assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) == "4.6 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB"
 assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
         for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
@@ -180,6 +182,8 @@ assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) f
 _largest = timings[20_000, 64, 64]  # loop, broadcast, chunks, products (timings are noisy: only wide margins are asserted)
 assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the most numbers per (N, K, D) tensor
 assert 3 * _largest[3] < min(_largest[:3])  # "several times faster than each other form": 20-30 measured idle; 3 asserted (load)
+_many_k = timings[200, 512, 2]  # c8/c65: many components, few points: the loop's K fixed costs dominate
+assert 2 * _many_k[1] < _many_k[0]  # broadcast faster than the loop by more than 2x (40-110x measured)
 
 
 # %% cancellation-fast-code-centres
@@ -199,6 +203,9 @@ Xo = (X64 + 10_000.0).float()
 assert all(torch.equal((truth64.means + o).float().double(), truth64.means + o) for o in errors)  # the shifted means are exact in float32
 assert 10_002.5 in (truth64.means + 10_000.0).flatten().tolist() and not torch.equal(Xo.double(), X64 + 10_000.0)  # the points are not
 assert (Xo.double() - (X64 + 10_000.0)).abs().max() <= 2**-11  # storing moves a coordinate by at most 2^-11
+_m32 = (truth64.means + 10_000.0).float()  # c69 item 3 (Sterbenz): x - mu in float32 is exact, x and mu within a factor 2
+assert ((Xo[:, None, :] / _m32 <= 2) & (Xo[:, None, :] / _m32 >= 0.5)).all()
+assert torch.equal((Xo[:, None, :] - _m32).double(), Xo.double()[:, None, :] - _m32.double())  # no rounding at all
 _err = (component_log_pdfs(Xo, po).double() - reference).abs()  # broadcast form at offset 10,000 (the loop's last)
 assert reference.flatten()[_err.argmax()] < -30  # the largest error: a point far from its component
 assert [f"{v:.1f}" for v in variances[1].tolist()] == ["0.5", "1.4"] and torch.finfo(torch.float32).eps == 2**-23  # c63's estimate: component 1
