@@ -20,25 +20,20 @@ _marks = [line.get_xdata()[0] for line in fig.axes[1].lines if line.get_marker()
 assert len(_marks) == 2 and all(abs(m - grid_1d[i, 0].item()) < 0.02 for m, i in zip(_marks, flips))  # mark both crossings
 assert weighted_log_pdfs(grid_1d[flips[0]][None], EXERCISE_1D).exp().max() < 1e-5  # bells too small to see there
 assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["component 0: $r_0(x)$", "component 1: $r_1(x)$"]  # maths from 0, as the code
+# the dots at x = 0, as the text quotes them: 0.062 (blue), 0.038 (orange), 0.100 (black); the share 0.062 / 0.100 = 0.62
+_dots = [[f"{l.get_ydata()[0]:.3f}" for l in ax.lines if l.get_marker() == "o"] for ax in fig.axes[:2]]
+assert _dots == [["0.062", "0.038", "0.100"], ["0.622", "0.378"]] and f"{0.062 / 0.100:.2f}" == "0.62"
+_joint_0 = weighted_log_pdfs(torch.zeros(1, 1, dtype=torch.float64), EXERCISE_1D).exp()[0]  # the weighted bells at x = 0
+assert [f"{v:.3f}" for v in _joint_0.tolist() + [_joint_0.sum().item()]] == ["0.062", "0.038", "0.100"]
 
 
 # %% naive-version-probability-space
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
-assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"]  # c_k 2.63 to 4.04
-assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
-assert torch.allclose(bound, 208 - c_k + 2 * weights.log()) and all(f"{d:.1f}" == "14.2" for d in bound.sqrt())  # delta = 14.2 for every k
-log_joint_there = weights.log() + component_log_pdfs(means + bound[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal()
-assert torch.allclose(log_joint_there, torch.tensor(-104.0))  # log pi_k - (c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k + 2 log pi_k
-# "the cell checks each component at 14.1 and 14.3": the joints pi_k N (c13's entries) positive at 14.1, all 0 at 14.3
-assert delta == 14.3 and (joint_out == 0).all() and joint_out.dtype == torch.float32
-_joint_141 = weights * component_log_pdfs(means + 14.1 * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal().exp()
-assert (_joint_141 > 0).all()
-# "the tiny joints are float32's smallest numbers, multiples of 1.4e-45" (2^-149, the smallest subnormal)
-_tiny = 2.0**-149
-assert f"{_tiny:.1e}" == "1.4e-45" and torch.tensor(_tiny).item() == _tiny  # representable in float32
-assert [round(j.item() / _tiny, 6) for j in _joint_141] == [3.0, 2.0, 3.0]  # 4.2e-45 2.8e-45 4.2e-45 as printed
-assert [f"{j:.1e}" for j in _joint_141] == ["4.2e-45", "2.8e-45", "4.2e-45"]
+# the far point (60, 60): ordinary log-joints, all far below -104, so every joint is 0 and the division 0/0 = NaN
+assert [f"{a:.1f}" for a in log_joint_far[0]] == ["-3337.8", "-4490.1", "-7265.1"] and (log_joint_far < -104).all()
+assert torch.allclose(log_joint_far, weighted_log_pdfs(far, truth)) and joint_far.dtype == torch.float32
+assert (joint_far == 0).all() and (joint_far / joint_far.sum(dim=1, keepdim=True)).isnan().all()
 
 
 # %% log-sum-exp-trick
@@ -51,7 +46,6 @@ assert [f"{r:.3f}" for r in resp_a] == [f"{r:.3f}" for r in torch.softmax(a, dim
 assert torch.allclose(log_resp_inline.exp(), resp_naive, atol=1e-6)  # "on these points it works": naive = inline
 assert torch.allclose(log_resp_inline.exp(), torch.softmax(log_joint, dim=1), atol=1e-6)  # responsibilities = softmax of the log-joints
 assert torch.allclose(log_joint, weighted_log_pdfs(X, truth))  # weighted_log_pdfs: the table of log-joints
-assert (joint_far == 0).all() and (joint_far / joint_far.sum()).isnan().all()  # naive: 0/0
 assert round(torch.logsumexp(weighted_log_pdfs(far, truth), dim=1).item()) == -3338
 assert [round(v) for v in log_resp_far[1:].tolist()] == [-1152, -3927] and log_resp_far.argmax() == 0
 assert (log_resp_far[1:].exp() == 0).all()  # as probabilities, exactly 0
@@ -59,7 +53,6 @@ _a_far = weighted_log_pdfs(far, truth)  # (1, K): the far point's log-joints
 assert torch.softmax(_a_far, dim=1).log()[0, 1:].isneginf().all()  # "never softmax().log()": its zeros' logs are -inf
 assert torch.log_softmax(_a_far, dim=1).isfinite().all() and torch.allclose(torch.log_softmax(_a_far, dim=1)[0], log_resp_far)  # safe
 assert [f"{r:.3f}" for r in log_resp_far.exp()] == ["1.000", "0.000", "0.000"]  # responsibilities (1, 0, 0)
-assert torch.allclose(c_k, D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # the c_k of "How far?" is 04's constant
 
 
 # %% pictures-responsibilities
@@ -68,11 +61,13 @@ assert shared == [9, 265]
 ring = resp_right.max(dim=1).values < 0.9  # the ringed points (left panel)
 shares_ringed = sorted(f"{v:.2f}" for v in resp_right.max(dim=1).values[ring].tolist())
 assert [len(c.get_offsets()) for ax in fig.axes[:2] for c in ax.collections if c.get_gid() == "ring"] == [9, 265]  # ringed, both panels
+assert fig.axes[0].get_xlim() != fig.axes[1].get_xlim()  # own axes: the right panel zooms in
 assert "ringed: no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
 assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0.75" for v in shares_ringed) == 4
 
 
 # %% probe-point
+assert torch.allclose(c_k, D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # c_k: 04's constant
 assert [f"{v:.2f}" for v in resp_probes["A"]] == ["0.43", "0.45", "0.13"]
 assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component 1; C: component 0
 assert int(resp_probes["E"].argmax()) == 2 and resp_probes["E"][2] > 0.99  # E, 6 below C: component 2
@@ -187,6 +182,24 @@ assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: com
 assert f"{gamma:.2f}" == "0.50" and f"{0.5 * math.log(2):.3f}" == "0.347" and f"{math.log(3 / 7):.3f}" == "-0.847"  # gamma worked by hand
 assert f"{2 - 1 + 0.5 * math.log(2) + math.log(3 / 7):.2f}" == "0.50" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
 assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
+
+
+# %% optional-how-far
+assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
+assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"]  # c_k 2.63 to 4.04
+assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
+assert torch.allclose(bound, 208 - c_k + 2 * weights.log()) and all(f"{d:.1f}" == "14.2" for d in bound.sqrt())  # delta = 14.2 for every k
+log_joint_there = weights.log() + component_log_pdfs(means + bound[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal()
+assert torch.allclose(log_joint_there, torch.tensor(-104.0))  # log pi_k - (c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k + 2 log pi_k
+# "the cell checks each component at 14.1 and 14.3": the joints pi_k N (the cell's entries) positive at 14.1, all 0 at 14.3
+assert delta == 14.3 and (joint_out == 0).all() and joint_out.dtype == torch.float32
+_joint_141 = weights * component_log_pdfs(means + 14.1 * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal().exp()
+assert (_joint_141 > 0).all()
+# "the tiny joints are float32's smallest numbers, multiples of 1.4e-45" (2^-149, the smallest subnormal)
+_tiny = 2.0**-149
+assert f"{_tiny:.1e}" == "1.4e-45" and torch.tensor(_tiny).item() == _tiny  # representable in float32
+assert [round(j.item() / _tiny, 6) for j in _joint_141] == [3.0, 2.0, 3.0]  # 4.2e-45 2.8e-45 4.2e-45 as printed
+assert [f"{j:.1e}" for j in _joint_141] == ["4.2e-45", "2.8e-45", "4.2e-45"]
 
 
 # %% optional-bug-run-convergence
