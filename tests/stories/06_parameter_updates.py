@@ -86,7 +86,7 @@ rises = lls[2::2] - lls[0:-1:2]  # (32,): iteration t's rise, index t - 1
 assert [t for t in range(1, 26) if rises[t - 1] < 0.01] == list(range(6, 21))  # the plateau, iterations 6 to 20: l hardly rises (under 0.01, at 5 and 21 above)
 assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == [
     "iteration 0, the start (colours: $r$ at $\\theta_{0}$)"] + [f"iteration {t} (colours: $r$ at $\\theta_{{{t}}}$)" for t in (6, 20, 23)]
-assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{o} orange, {g} green" for o, g in (split[t] for t in shown)]
+assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{g} green, {o} orange" for o, g in (split[t] for t in shown)]  # 15's order
 assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
 assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses
 for t in (6, 20):  # the plateau, as the text reads the panels: orange stretched over both right-hand groups, green wide between
