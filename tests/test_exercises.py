@@ -89,7 +89,6 @@ def worst_of_restarts(X, K, n):
 
 CASES = [
     (ex.check_responsibilities_at_point, responsibilities_by_hand(), unweighted_responsibilities()),
-    (ex.check_weight_for_equal_peak, 0.349, 0.5),
     (ex.check_weight_to_win_point, 0.297, 0.25),  # mistake: the true weight, where component 0 still wins
     (ex.check_1d_mixture_pdf, solution_1d_pdf, mistake_1d_pdf_with_std),
     (ex.check_count_spread, 10.61, 600 * 0.25 * 0.75),
@@ -389,14 +388,12 @@ def test_00_responsibilities_pass_within_a_thousandth_of_the_exact_values(capsys
 
 def test_answers_rounded_to_three_figures_pass(capsys):
     ex.check_responsibilities_at_point([0.568, 0.0, 0.432])
-    ex.check_weight_for_equal_peak(0.349)
     ex.check_count_spread(10.6)
     ex.check_log_density_by_hand(-3.76)
-    assert capsys.readouterr().out.count(": correct.") == 4
+    assert capsys.readouterr().out.count(": correct.") == 3
 
 
 @pytest.mark.parametrize("check, answer", [
-    (ex.check_weight_for_equal_peak, torch.tensor([0.3486])),
     (ex.check_count_spread, torch.tensor([10.607])),
     (ex.check_log_density_by_hand, torch.tensor([-3.7563])),
     (ex.check_overflow_dimension, torch.tensor([65])),
@@ -411,13 +408,10 @@ def test_a_scalar_may_come_as_a_one_element_tensor(check, answer, capsys):
 @pytest.mark.parametrize("check, mistake, hint", [
     (ex.check_responsibilities_at_point, unweighted_responsibilities(), "weighs each density by the prior"),
     (ex.check_responsibilities_at_point, 2 * responsibilities_by_hand(), "they sum to 1"),
-    (ex.check_weight_for_equal_peak, 0.5, "Equal weights give equal volumes, not equal heights"),
-    (ex.check_weight_for_equal_peak, 0.25, "component 1's own weight"),
     (ex.check_count_spread, 112.5, "That is the variance of the count"),
     (ex.check_count_spread, math.sqrt(150), "variance pi (1 - pi), not pi"),
     (ex.check_count_spread, math.sqrt(0.25 * 0.75 / 600), "for the count, not for the fraction"),
     (ex.check_count_spread, math.sqrt(600 * 0.27 * 0.73), "observed fraction"),
-    (ex.check_weight_for_equal_peak, 0.5 * math.sqrt(1.80 * 0.80 / (0.50 * 1.40)), "needs less weight"),
     (ex.check_d2_probabilities, torch.tensor([0.0, 1.0, 2.0, 10.0]) / 13, "k-means++ uses its square"),
     (ex.check_data_variance_init, lambda X, K, g: init_random_points(X, K, generator=torch.Generator().manual_seed(99)),
      "so the same generator gives the same points"),
@@ -434,13 +428,6 @@ def test_a_hint_names_the_misconception_and_not_the_answer(check, mistake, hint,
 
 
 def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
-    ex.check_weight_for_equal_peak(0.0663 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # from the stated height 0.0663
-    ex.check_weight_for_equal_peak(0.349)
-    ex.check_weight_for_equal_peak(0.348)  # 0.25 x 0.0663 / 0.0476: the printed heights rounded to 3 figures
-    assert capsys.readouterr().out.count(": correct.") == 3
-    ex.check_weight_for_equal_peak(0.066 * 2 * math.pi * math.sqrt(0.50 * 1.40))  # a height rounded to 2 figures
-    out = capsys.readouterr().out
-    assert ": not yet." in out and "rounded early" in out and "0.34" not in out
     for two_decimals in ([0.57, 0.0, 0.43], torch.tensor([0.57, 0.0, 0.43])):  # a float32 tensor too: 0.57 is inexact there
         ex.check_responsibilities_at_point(two_decimals)  # two decimals, or rounded early: both named
         out = capsys.readouterr().out
@@ -455,14 +442,6 @@ def test_00_answers_worked_from_the_rounded_numbers_in_the_statement(capsys):
     assert "only by luck" in out and "every intermediate step" in out
     ex.check_responsibilities_at_point([0.6, 0.0, 0.4])  # wrong, not a rounding matter
     assert "three decimal places" not in capsys.readouterr().out
-    for early in (0.35, 0.5 * 0.84 / 1.20, torch.tensor(0.350)):  # two figures, or sqrt(0.70) rounded to 0.84: 0.350
-        ex.check_weight_for_equal_peak(early)
-        out = capsys.readouterr().out
-        assert ": not yet." in out and "rounded early" in out and "too coarsely" not in out and "0.349" not in out
-        assert "two significant figures (0.35)" in out and "0.84" in out  # both causes named, not only the early rounding
-    ex.check_weight_for_equal_peak(0.3)  # one figure: too coarse
-    out = capsys.readouterr().out
-    assert ": not yet." in out and "too coarsely" in out and "0.349" not in out
 
 
 def test_00_responsibility_check_names_variances_used_as_standard_deviations(capsys):
@@ -1042,9 +1021,6 @@ def test_00_hints_name_the_dropped_normaliser_the_missing_half_and_the_order(cap
     ex.check_responsibilities_at_point(no_root)
     out = capsys.readouterr().out
     assert "where its square root belongs" in out and "|Sigma|" not in out and "0.568" not in out
-    ex.check_weight_for_equal_peak(0.243)  # 0.5 * 0.70 / 1.44: variances where standard deviations belong
-    out = capsys.readouterr().out
-    assert "variances where the standard deviations belong" in out and "0.349" not in out
 
 
 def test_01_count_spread_mistakes_rounded_by_hand_get_their_own_hint(capsys):
@@ -1175,9 +1151,7 @@ def test_hints_for_a_row_of_variances_and_for_one_maximum_for_the_whole_table(ca
 
 
 @pytest.mark.parametrize("check, answer, says", [
-    (ex.check_weight_for_equal_peak, 0.3492, "further off than rounding"),  # a value rounded early elsewhere
     (ex.check_log_density_by_hand, -3.7, "only two significant figures"),  # -3.7563 cut to two figures
-    (ex.check_weight_for_equal_peak, 0.34, "only two significant figures"),
     (ex.check_ml_variance, 4.66, "cut off"),  # 14 / 3 truncated
     (ex.check_log_density_by_hand, -3.75, "cut off"),  # -3.7563 truncated toward 0
     (ex.check_diagonal_cost_by_hand, 0.143, "cut off"),  # 0.1438 truncated
@@ -1373,9 +1347,6 @@ def test_00_checks_name_hard_labels_and_the_determinant_without_its_root(capsys)
     ex.check_responsibilities_at_point([1, 0, 0])
     out = capsys.readouterr().out
     assert ": not yet." in out and "hard labels" in out
-    ex.check_weight_for_equal_peak(0.2917)  # 0.0663 * 2 pi * (0.5 * 1.4): |Sigma| where sqrt(|Sigma|) belongs
-    out = capsys.readouterr().out
-    assert ": not yet." in out and "2 pi |Sigma|" in out
 
 
 @pytest.mark.parametrize("answer, says", [

@@ -233,58 +233,6 @@ def check_responsibilities_at_point(answer) -> None:
     _verdict("0.1", answer, False, hint)
 
 
-def check_weight_for_equal_peak(answer) -> None:
-    """Exercise 0.2: the weight that a hill shaped like component 1 of ``toy_params()`` needs to stand as tall
-    as component 0's hill, as a number."""
-    truth = toy_params(torch.float64)
-    peaks = weighted_log_pdfs(truth.means, truth).diagonal().exp()  # (3,): each hill's own term at its mean
-    height_of_one = peaks[1] / truth.weights[1]  # component 1's shape with weight 1
-    expected = float(peaks[0] / height_of_one)
-    number = _scalar_check("0.2", answer, expected)
-    if number is None:
-        return
-    rounded = [float(f"{float(h):.3g}") for h in peaks[:2]]  # the heights to three figures: 0.0663, 0.0476
-    from_rounded = float(truth.weights[1]) * rounded[0] / rounded[1]  # 0.3482: the right method, rounded heights
-    if _hand_close(number, from_rounded):  # the right method from the heights as printed (3 figures): 0.348
-        return _verdict("0.2", answer, True, "")
-    # sqrt(0.70) rounded early to 0.84 gives 0.5 x 0.84 / 1.20 = 0.350, which is also the answer to two figures,
-    # 0.35: the same number, two possible causes, so the hint names both
-    early = float(truth.weights[0]) * round(math.sqrt(float(truth.variances[1].prod())), 2) / math.sqrt(
-        float(truth.variances[0].prod()))
-    if abs(number - early) <= 1e-6 * early:
-        hint = ("Close, but not right to three significant figures: either that is the answer to two significant "
-                "figures (0.35), or a constant was rounded early (the square root of 0.70 taken as 0.84 gives 0.350). "
-                "Keep at least four significant figures in every intermediate step and round only the final answer "
-                "to three significant figures.")
-    elif (rounding := _rounding_hint(number, expected, near=0)) is not None:
-        hint = rounding
-    elif _number_close(number, float(truth.weights[0])):
-        hint = ("Equal weights give equal volumes, not equal heights: a narrower hill is taller. The height at "
-                "the mean is the weight divided by 2 pi sigma_k0 sigma_k1.")
-    elif _number_close(number, float(truth.weights[1])):
-        hint = ("That is component 1's own weight, whose hill is lower than component 0's. The question asks for "
-                "the weight that lifts a hill of component 1's shape to component 0's height: set the two heights, "
-                "weight / (2 pi sigma_k0 sigma_k1), equal and solve for the weight.")
-    elif _number_close(number, float(truth.weights[0]) ** 2 / expected):
-        hint = ("That weight makes the hill taller than needed: component 1's hill is narrower (sigma_k0 sigma_k1 "
-                "smaller), so it needs less weight than component 0 to stand as tall, not more.")
-    elif _number_close(number, expected**2 / float(truth.weights[0])):
-        hint = ("That uses the variances where the standard deviations belong: the height is "
-                "weight / (2 pi sigma_k0 sigma_k1), with sigma_kd the square root of the variance, so the ratio of two "
-                "hills' sizes is the square root of the ratio of their variance products.")
-    elif _number_close(number, float(peaks[0] * 2 * math.pi * truth.variances[1].prod())):
-        hint = ("That divides by 2 pi |Sigma| = 2 pi sigma_k0^2 sigma_k1^2: the normaliser has the square root, "
-                "2 pi sqrt(|Sigma|) = 2 pi sigma_k0 sigma_k1.")
-    elif _number_close(number, expected, rtol=0.02):
-        hint = ("Close, but further off than rounding the final answer explains: a value rounded early (such as "
-                "a height to two figures) was carried through. Keep at least three significant figures in every "
-                "step, or work from the variances alone.")
-    else:
-        hint = ("Set weight / (2 pi sigma_k0 sigma_k1) of component 1's shape equal to component 0's height; "
-                "sigma_kd is the square root of the variance.")
-    _verdict("0.2", answer, False, hint)
-
-
 def check_weight_to_win_point(answer) -> None:
     """Exercise 0.2: with pi_1 = 0.25 fixed and pi_0 = 0.75 - pi_2 (means and variances of ``toy_params()``),
     the weight pi_2 at which components 0 and 2 are equally responsible for ``EXERCISE_0_1_POINT``, as a number;
