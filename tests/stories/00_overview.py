@@ -86,6 +86,7 @@ _ang = (torch.arange(1440, dtype=torch.float64) + 0.5) * 2 * math.pi / 1440
 _disc = one_gaussian_mean.double() + torch.stack([_rad[:, None] * _ang.cos(), _rad[:, None] * _ang.sin()], dim=-1).reshape(-1, 2)
 _in_disc = N * float((_mixture.log_prob(_disc).exp().reshape(800, 1440) * _rad[:, None]).sum() / 800 * 2 * math.pi / 1440)
 assert f"{_in_disc:.1f}" == "24.5" and near_peak == 24
+assert f"{predicted_in_disc:.1f}" == "24.5" and abs(predicted_in_disc - _in_disc) < 0.02  # the printed grid sum agrees
 
 
 # %% fitting-chicken-egg
