@@ -81,6 +81,9 @@ for p in (truth, from_labels):  # 'that share [the true component's] is near 1 a
     assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
 assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
 assert -3.7983 + 0.0193 > -3.8051 + 0.0198 and f"{float(climbed.log_likelihoods[-1] - log_likelihood(X, from_labels)) / N:.4f}" == "0.0004"  # the inequality; EM's tiny gain
+w_fl = weighted_log_pdfs(X, from_labels)  # 'the true label gets e^-0.0193 = 98% posterior (a geometric average)'
+geo = float((w_fl[torch.arange(N), labels] - w_fl.logsumexp(dim=1)).mean().exp())  # exp of the mean log r_{n z_n}
+assert f"{math.exp(-0.0193):.0%}" == "98%" and f"{geo:.0%}" == "98%" and abs(geo - math.exp(-gaps[1])) < 1e-5
 
 
 # %% estimates-in-ses
@@ -100,6 +103,9 @@ for s in range(1000, 1300):
     x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
     within_1.append(int((standardised_errors(x_s, labels_s, truth).abs() <= 1).sum()))
 assert 0.06 < sum(c >= 13 for c in within_1) / 300 < 0.15 and abs(sum(within_1) / 300 - 10.24) < 0.5
+worked = [(f"{float(e):.4f}", f"{float(t):.2f}", f"{float(se_r):.5f}", f"{float((e - t) / se_r):+.2f}") for _, e, t, se_r in rows]
+assert worked == [("-2.6027", "-2.50", "0.04965", "-2.07"), ("0.2700", "0.25", "0.01768", "+1.13"), ("0.8363", "0.80", "0.06576", "+0.55")]
+assert all(abs(float((e - t) / se_r - u)) < 1e-4 for (_, e, t, se_r), u in zip(rows, [u_running[2, 2], u_running[1, 0], u_running[0, 4]]))  # the table's u's
 assert f"{float(u_15.abs().median()):.2f}" == "0.47"  # 'within about a standard error' (00, Summary): the typical miss is half an SE
 se_plugged = [(from_labels.weights * (1 - from_labels.weights) / N).sqrt(), (from_labels.variances / n_k).sqrt()]  # hats in the SE formulas
 assert all(((e / t - 1).abs() < 0.1).all() for e, t in zip(se_plugged, [(weights * (1 - weights) / N).sqrt(), (variances / n_k).sqrt()]))
@@ -115,6 +121,12 @@ g_10, few = torch.Generator().manual_seed(0), []  # estimation_errors' first 20 
 for r in range(20):
     few.append(int(torch.bincount(sample_gmm(truth.to(torch.float64), 10, generator=g_10)[1], minlength=K).min()))
 assert min(few) <= 1  # at N = 10 some sample has a component with no point or one
+w_list = weights.tolist()  # 'at N = 10 some component draws no point in 11% of samples' (inclusion-exclusion, K = 3)
+p_empty = sum((1 - w) ** 10 for w in w_list) - sum(w ** 10 for w in w_list)
+assert f"{p_empty:.0%}" == "11%" and sum((1 - w) ** 30 for w in w_list) < 1e-3  # and at N = 30 below 0.1%
+g_e = torch.Generator().manual_seed(0)
+empty = sum(int(torch.bincount(sample_gmm(truth, 10, generator=g_e)[1], minlength=K).min() == 0) for _ in range(2000)) / 2000
+assert abs(empty - p_empty) < 0.03
 
 
 # %% play-widget
