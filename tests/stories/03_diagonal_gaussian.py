@@ -46,6 +46,12 @@ assert torch.allclose(held["float64"][:400], _product[:400], rtol=1e-9, atol=0) 
 for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
     assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
     assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
+# multiplying the 0.242s one by one, each step rounded, reaches 0 at 525 in float64 (one step before the rounded exact value), 74 in float32
+for dtype, first in ((torch.float32, 74), (torch.float64, 525)):
+    _f = Normal(torch.tensor(0.0, dtype=dtype), torch.tensor(1.0, dtype=dtype)).log_prob(torch.tensor(1.0, dtype=dtype)).exp()
+    _running = torch.cumprod(_f.expand(600), 0)  # D = 1..600
+    assert int(dims[_running == 0][0]) == first and _running[first - 2] > 0
+    assert torch.full((first,), float(_f), dtype=dtype).prod() == 0 < torch.full((first - 1,), float(_f), dtype=dtype).prod()
 # the figure: no subnormal shading (optional); markers on either side of each type's first 0
 assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
 marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
@@ -121,6 +127,8 @@ assert all("ρ = +0.90" in ax.get_title() and "loses 0.83 per point" in ax.get_t
 _same_rho = [torch.tensor([[a, 0.9 * math.sqrt(a * b)], [0.9 * math.sqrt(a * b), b]], dtype=torch.float64) for a, b in ((4.0, 1.0), (8.0, 1 / 32))]
 assert math.isclose(diagonal_cost(_same_rho[0]), diagonal_cost(_same_rho[1])) and f"{diagonal_cost(_same_rho[1]):.2f}" == f"{cost:.2f}" == "0.83"
 assert [f"{math.degrees(math.atan2(*torch.linalg.eigh(S)[1][:, -1].flip(0).tolist())) % 180:.0f}" for S in _same_rho] == ["25", "3"]
+_scale = torch.diag(torch.tensor([math.sqrt(2), 1 / (4 * math.sqrt(2))], dtype=torch.float64))  # rescale x_0 by sqrt 2, x_1 by 1/(4 sqrt 2)
+assert torch.allclose(_scale @ _same_rho[0] @ _scale, _same_rho[1])  # the 8 and 1/32 panel is the 4 and 1 panel rescaled
 
 
 # %% optional-exact-limits-float32
