@@ -473,7 +473,7 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     around ``centre`` (the origin unless given). Each component's mean (a cross) and 1σ ellipse are drawn in its
     colour on the map (gid "component"), so a probe's place relative to each component shows. ``band=False`` leaves
     out the dashed "no component above 90%" band and its legend entry (on a wide map it hugs the boundaries), and
-    keys the map by its most responsible component (there the blends are too thin to see).
+    its key says the blends are too thin to see there.
     ``label_offsets`` maps a probe's letter to its label's (dx, dy) offset in points, for a label that would
     otherwise sit on a component's mean.
     """
@@ -545,12 +545,13 @@ def draw_probe(params: GMMParams, X: torch.Tensor | None = None, probes=((0.0, 0
     if P == 1:
         fig.tight_layout()
         return fig
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.08 if band else 0.11, 1, 1))  # room for the key: its title has two lines without the band
     box = ax_map.get_position()
     fig.legend(handles=_owner_key(K), loc="lower center", bbox_to_anchor=((box.x0 + box.x1) / 2, 0.0), ncol=K,
                frameon=False, fontsize=12, handlelength=1.2, columnspacing=0.8,
                title="map: the components' colours, blended by responsibility" if band  # blends show only on a close map
-               else "map: the colour of the most responsible component", title_fontsize=12)
+               else f"map: the components' colours, blended by responsibility\n(at ±{lim:g} the blends are too thin to see)",
+               title_fontsize=12)
     return fig
 
 

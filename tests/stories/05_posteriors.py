@@ -34,6 +34,10 @@ assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: 
 assert [f"{a:.1f}" for a in log_joint_far[0]] == ["-3337.8", "-4490.1", "-7265.1"] and (log_joint_far < -104).all()
 assert torch.allclose(log_joint_far, weighted_log_pdfs(far, truth)) and joint_far.dtype == torch.float32
 assert (joint_far == 0).all() and (joint_far / joint_far.sum(dim=1, keepdim=True)).isnan().all()
+# float64 fails here too: e^a is 0 below about -745, and every log-joint is far below it, so the cure is logs
+assert torch.tensor(-745.5, dtype=torch.float64).exp() == 0 < torch.tensor(-745.0, dtype=torch.float64).exp()
+_joint_far64 = (weights.double().log() + component_log_pdfs(far.double(), truth.to(torch.float64))).exp()
+assert (log_joint_far < -745).all() and (_joint_far64 == 0).all() and (_joint_far64 / _joint_far64.sum()).isnan().all()
 
 
 # %% log-sum-exp-trick
@@ -94,7 +98,8 @@ assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"component {k}" f
 assert all(ls[1] is None for c in fig.axes[0].collections for ls in c.get_linestyle())  # only solid lines left on the map
 assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t in fig.axes[1].texts]  # 6 shares below 0.005: unlabelled
 assert [int(delta2_probes[p].argmin()) for p in "BCE"] == [int(resp_probes[p].argmax()) for p in "BCE"] == [1, 0, 2]  # "where their delta^2 said"
-assert fig.legends[0].get_title().get_text() == "map: the colour of the most responsible component"  # at +-20 no blend shows
+assert fig.legends[0].get_title().get_text() == ("map: the components' colours, blended by responsibility\n"  # as c37 says
+                                                 "(at ±20 the blends are too thin to see)")
 # A's label sits clear of every component's mean marker (below right of A it covered component 2's)
 _label_A = next(t for t in fig.axes[0].texts if t.get_text() == "A").get_window_extent()  # display units, as drawn
 _mean_marks = [m.get_window_extent() for m in fig.axes[0].lines if m.get_gid() == "component"]  # each mean's X marker
@@ -245,6 +250,17 @@ assert 0.28 < (ll_per_point[1] - ll_per_point[0]) / _routine < 0.39  # about a t
 _equal = buggy._replace(weights=torch.full_like(buggy.weights, 1 / K))  # the model the weightless loop fits
 assert (f"{log_likelihood(X_close64, _equal) / N_close:.4f}", f"{ll_truth:.4f}") == ("-3.4619", "-3.4685")  # the loop's own model, equal weights
 assert ll_truth < log_likelihood(X_close64, _equal) / N_close and ll_truth < ll_per_point[0]  # with equal or its own weights it beats the truth
+# why the path can fall: the weightless loop is exact EM for the mixture with weights fixed at 1/K, so THAT
+# mixture's log-likelihood rises at every iteration (from the truth's means and variances), while the path scores the
+# unused M-step weights; and the loop's E-step is that mixture's own E-step
+_eq_path, _b = [], truth_close64
+for _ in range(iteration + 2):
+    _eq_path.append((log_likelihood(X_close64, _b._replace(weights=torch.full_like(_b.weights, 1 / K))) / N_close).item())
+    if len(_eq_path) < iteration + 2:
+        _b = m_step(X_close64, resp_without_weights(X_close64, _b))
+assert torch.allclose(_b.means, buggy.means) and f"{_eq_path[-1]:.4f}" == "-3.4619"
+assert all(b > a for a, b in zip(_eq_path, _eq_path[1:]))  # "up at every iteration"
+assert torch.allclose(resp_without_weights(X_close64, buggy), log_responsibilities(X_close64, _equal).exp())
 assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
 assert log_likelihood(X_close64, estimate_close._replace(weights=buggy.weights)) < log_likelihood(X_close64, buggy)
