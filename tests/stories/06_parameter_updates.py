@@ -11,7 +11,7 @@ assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 3
 assert any(t.get_text() == "lower right: 104 green, 38 orange" for t in axes[0].texts)  # the split, on the figure
 assert start_in_truth_order.weights.eq(start_in_truth_order.weights[0]).all()  # equal weights (and variances 1, below): nearest mean wins
 assert torch.equal(nearest_means(X64[labels == 2], start_in_truth_order.means).bincount(minlength=K), torch.tensor([0, 38, 104]))
-assert truth.means[2].tolist() == [2.0, -2.5]  # the lower-right group's centre; green's squared distance 31, orange's 37
+assert truth.means[2].tolist() == [2.0, -2.5]  # the lower-right group's true centre; green's squared distance 31, orange's 37
 assert [f"{d:.0f}" for d in ((start_in_truth_order.means[1:] - truth.means[2]) ** 2).sum(dim=1).tolist()] == ["37", "31"]
 assert start_in_truth_order.variances.eq(1).all() and f"{updated.variances[1, 1]:.2f}" == "5.12"  # all start variances 1; component 1 stretched along x_1
 moved = updated.means - start_in_truth_order.means
@@ -54,6 +54,13 @@ assert 1.0 < diamond.get_xdata()[0] < 1.25 and ax.lines[0].get_ydata()[-1] < dia
 assert "$F(r" in ax.get_legend().get_texts()[1].get_text() and not any("Q + H" in t.get_text() for t in ax.texts)  # one name, F
 (log_p_old, F_old), (log_p_new, F_new) = ([float(v) for v in sides] for sides in one_point.values())  # one point, two components
 assert abs(log_p_old - F_old) < 1e-12 and log_p_new - F_new > 0.4  # equal at theta_old, below at the other theta
+mean_1 = r_one[1] * x_one / r_one[1]  # component 1's M-step mean on the one point: the point itself
+assert abs(float(mean_1) - 1.0) < 1e-12 and float(r_one[1] * (x_one - mean_1) ** 2 / r_one[1]) == 0.0  # its M-step variance: 0
+try:  # m_step without reg_covar refuses it: the collapse
+    m_step(x_one.reshape(1, 1), r_one[None], reg_covar=0.0)
+    raise AssertionError("expected a collapse")
+except FloatingPointError as error:
+    assert "collapsed to variance 0" in str(error)
 assert F_new > F_old and log_p_new - log_p_old > F_new - F_old  # both rose, the log-likelihood more
 posterior_new = p_one([0.0, 1.0]) / p_one([0.0, 1.0]).sum()  # the gap is KL(r || the posterior at the other theta)
 assert abs(log_p_new - F_new - float((r_one * (r_one / posterior_new).log()).sum())) < 1e-12
@@ -89,13 +96,20 @@ assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == [
 assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{g} green, {o} orange" for o, g in (split[t] for t in shown)]  # 15's order
 assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
 assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses
-for t in (6, 20):  # the plateau, as the text reads the panels: orange stretched over both right-hand groups, green wide between
+for t in (6, 20):  # the plateau, as the text reads the panels: orange stretched over both right-hand groups, green wide
     theta_t = series_fit.history[t]
     assert truth.means[2, 1] < theta_t.means[1, 1] < truth.means[1, 1]  # orange's mean: between the two right-hand groups
     assert theta_t.means[1, 1] - 2 * theta_t.variances[1, 1].sqrt() < truth.means[2, 1] and \
         theta_t.means[1, 1] + 2 * theta_t.variances[1, 1].sqrt() > truth.means[1, 1]  # its 2σ range along x_1 spans both
     assert truth.means[0, 0] < theta_t.means[2, 0] < truth.means[2, 0]  # green's mean: between the big left and lower-right groups
     assert theta_t.variances[2, 0] > truth.variances[:, 0].max()  # green: wider along x_0 than any true group
+theta_6, theta_20 = series_fit.history[6], series_fit.history[20]  # green: the big left group's right side at 6, between the groups at 20
+owner_6 = log_responsibilities(X64, theta_6).argmax(dim=1)
+left_x0 = X64[labels == 0, 0]
+assert int((owner_6[labels == 0] == 2).sum()) == 91 and left_x0[owner_6[labels == 0] == 2].mean() > truth.means[0, 0] > left_x0[owner_6[labels == 0] == 0].mean()
+mahalanobis = lambda m: (((m - truth.means) ** 2) / truth.variances).sum(dim=1).sqrt()  # (K,): from each true centre, in true sigmas
+assert mahalanobis(theta_6.means[2]).argmin() == 0 and mahalanobis(theta_6.means[2])[0] < 1.5  # at 6: inside the big left group
+assert int((log_responsibilities(X64, theta_20).argmax(dim=1) == 2).sum()) == 37 and mahalanobis(theta_20.means[2]).min() > 1.5  # at 20: few points, in no group
 green_at = lambda h: int((states[h][1].argmax(dim=1)[labels == 2] == 2).sum())  # the stepper's half-step h: green's points
 assert (green_at(41), green_at(45), green_at(47)) == (28, 54, 123)  # half-steps 40 to 48 show the takeover
 from matplotlib.patches import Ellipse
