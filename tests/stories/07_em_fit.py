@@ -31,6 +31,7 @@ assert plateau.min() > 1e3 * tol  # tol lies far below the plateau's rises
 slow_iterations = ((changes < 1e-2).nonzero().flatten() + 1).tolist()  # iterations whose rise is below 1e-2 per point
 assert slow_iterations[:15] == list(range(6, 21)) and slow_iterations[15] > 25  # the plateau: iterations 6 to 20
 assert (changes[5:20] < 1e-2).all() and changes[4] > 1e-2 and changes[20] > 1e-2  # its definition: every rise 6..20 below 0.01, 5 and 21 above
+assert takeover == 23 and rise_takeover == float(changes[takeover - 1]) and rise_takeover > 1e-2  # the figure's takeover label: on the bump, above the dash-dot line
 
 
 # %% 4-animated-fit
@@ -97,7 +98,7 @@ drift = [float((ordered.history[t].means[2] - truth.means[2]).norm()) for t in r
 assert all(b < a for a, b in zip(drift, drift[1:]))
 green_owns_lr = [owners_of_lower_right(ordered.history[t])[2] for t in range(20, 25)]  # each point it wins pulls it nearer: more points
 assert all(b > a for a, b in zip(green_owns_lr, green_owns_lr[1:]))
-assert green_owns == {22: 54, 23: 123} and green_owns_lr[2:4] == [54, 123]  # the takeover: iteration 23 (printed)
+assert green_owns == {22: 54, 23: 123} and green_owns_lr[2:4] == [54, 123] and takeover == 23  # the takeover: iteration 23 (printed; section 3's label)
 assert max(b - a for a, b in zip(green_owns_lr, green_owns_lr[1:])) == 123 - 54  # the largest jump: iteration 22 to 23
 assert [owners_of_lower_right(ordered.history[t]) for t in (20, 23, 24)] == [[0, 114, 28], [0, 19, 123], [0, 9, 133]]  # the strip's titles
 # positive feedback: green's average leans ever more on its lower-right points, and nearer, it owns more of them (from iteration 16)
@@ -112,6 +113,7 @@ assert all(green_lr[t + 1] > green_lr[t] for t in range(13, 23)) and green_lr[13
 assert f"{(green_step[19] / green_step[8]) ** (1 / 11):.1f}" == "1.2"  # "its steps grow" (appendix: about 1.2 times the one before)
 assert 1.1 < (green_step[9:20] / green_step[8:19]).min() and (green_step[9:20] / green_step[8:19]).max() < 1.3
 assert (green_step[5:9] < 0.045).all() and f"{green_step[8]:.2f}" == "0.04" and f"{green_step[0]:.2f}" == "2.33"  # "about 0.04 per iteration at first"
+assert green_step[5:9].max() - green_step[5:9].min() < 0.005 and green_step[9] > green_step[8]  # "at first (iterations 6 to 9)": flat; "from iteration 10 its steps grow"
 assert (green_step[9:20] > green_step[8:19]).all() and f"{green_step[19]:.2f}" == "0.36" and 20 - 9 == 11  # "compounding ... eleven iterations (9 to 20) to reach 0.36"
 assert sorted(nearest_means(fit.params.means, truth.means.double()).tolist()) == [0, 1, 2]  # iteration 32: one component per group
 
@@ -263,6 +265,7 @@ assert f"{growth:.1f}" == "1.2" and (green_step[9:20] > green_step[8:19]).all() 
 _step_ratios = green_step[9:20] / green_step[8:19]
 assert 1.1 < _step_ratios.min() and _step_ratios.max() < 1.3  # "from iteration 10 on": each factor between 1.1 and 1.3
 assert green_step[8] / green_step[7] < 1.1  # not from iteration 9: step 9 / step 8 is 1.02
+assert green_step[5:9].max() - green_step[5:9].min() < 0.005  # "Its steps are flat from 6 to 9" (0.037 to 0.038)
 _owned = [owners_of_lower_right(ordered.history[t])[2] for t in range(25)]  # green's owned lower-right points
 assert _owned[14] == _owned[15] == 10 == min(_owned) and _owned[13] > 10  # "fewest (10) at iterations 14 and 15"
 assert all(_owned[t + 1] > _owned[t] for t in range(15, 24))  # "more at every iteration from 16 on"
