@@ -426,14 +426,20 @@ def test_collapse_plot_writes_the_slope_per_tenfold_shrink():
         plot_collapse([1.0, 0.1], [-4.0], ax=ax)
 
 
+def _two_groups():
+    """The seeds-to-centroids tests' data: 40 points around (5, 0) and 25 around the origin, and those two centres."""
+    g = torch.Generator().manual_seed(3)
+    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    return X, torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+
+
 def test_plot_seeds_to_centroids_draws_one_assignment_step_and_returns_the_centroids():
     from gmm_helpers.teach.figures import plot_seeds_to_centroids
 
-    g = torch.Generator().manual_seed(3)
-    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
+    X, centres = _two_groups()
     seeds = torch.tensor([[4.0, 1.0], [0.5, 0.5]])
     fig, axes = plt.subplots(1, 3)
-    centroids = plot_seeds_to_centroids(X, seeds, centres=torch.tensor([[5.0, 0.0], [0.0, 0.0]]), axes=axes)
+    centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes)
     # oracle: a plain loop over points, nearest seed by squared distance, then each cluster's average
     sums, counts = torch.zeros(2, 2), [0, 0]
     for x in X:
@@ -476,9 +482,7 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_seeds_and_centroids_b
     from gmm_helpers.teach.figures import plot_seeds_to_centroids
     from gmm_helpers.teach.style import component_colour
 
-    g = torch.Generator().manual_seed(3)
-    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
-    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    X, centres = _two_groups()
     seeds = torch.tensor([[4.0, 1.0], [2.4, 0.0]])  # seed 1, a stray one nearer group 1, pulls most of group 1 to it
     fig, axes = plt.subplots(1, 3)
     centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
@@ -505,9 +509,7 @@ def test_plot_seeds_to_centroids_colour_by_nearest_colours_panel_2_by_the_seed_a
     from gmm_helpers.teach.figures import plot_seeds_to_centroids
     from gmm_helpers.teach.style import component_colour
 
-    g = torch.Generator().manual_seed(3)
-    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
-    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    X, centres = _two_groups()
     seeds = torch.tensor([[5.5, 0.5], [2.6, 0.0]])  # both nearest group 0; seed 1's cluster is mostly group 1
     fig, axes = plt.subplots(1, 3)
     centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
@@ -538,9 +540,7 @@ def test_plot_seeds_to_centroids_colour_by_picked_draws_the_data_grey_and_the_pi
     from gmm_helpers.teach.figures import plot_seeds_to_centroids
     from gmm_helpers.teach.style import component_colour
 
-    g = torch.Generator().manual_seed(3)
-    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
-    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    X, centres = _two_groups()
     seeds = torch.tensor([[5.5, 0.5], [2.6, 0.0]])  # both nearest group 0; seed 1's centroid lands in group 1
     fig, axes = plt.subplots(1, 3)
     centroids = plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="picked")
@@ -566,9 +566,7 @@ def test_plot_seeds_to_centroids_gives_each_seed_its_own_shape_and_draws_the_arr
 
     from gmm_helpers.teach.figures import SEED_SHAPES, plot_seeds_to_centroids
 
-    g = torch.Generator().manual_seed(3)
-    X = torch.cat([torch.randn(40, 2, generator=g) + torch.tensor([5.0, 0.0]), torch.randn(25, 2, generator=g)])
-    centres = torch.tensor([[5.0, 0.0], [0.0, 0.0]])
+    X, centres = _two_groups()
     seeds = torch.tensor([[5.5, 0.5], [2.6, 0.0], [4.8, -0.3]])  # all three nearest group 0: one colour, three shapes
     fig, axes = plt.subplots(1, 3)
     plot_seeds_to_centroids(X, seeds, centres=centres, axes=axes, colour_by="nearest")
