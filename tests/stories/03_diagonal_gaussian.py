@@ -283,13 +283,13 @@ for fit in starts[2]:
         w = fit.params.weights
         assert 0.04 <= round(w.min().item(), 2) <= 0.06 and fit.params.means[int(w.argmin())][0].abs() > 3.5
         assert fit.params.means[int(w.argmax())].abs().max() < 0.3
-eight = fits[8].params  # the best of eight: one component over the crossing, seven lighter ones along the four arms
+eight = fits[8].params  # the best of eight: one component over the crossing, seven lighter ones along the two arms, on both sides of the crossing
 _order = eight.weights.argsort(descending=True)
 assert f"{eight.weights[_order[0]]:.2f}" == "0.51" and eight.means[_order[0]].abs().max() < 0.3
 assert (f"{eight.weights[_order[1:]].min():.2f}", f"{eight.weights[_order[1:]].max():.2f}") == ("0.03", "0.11")
 _arms = eight.means[_order[1:]]  # each on an arm: away from the crossing, at about the arms' slope (+-0.47, tilt 25 degrees)
 assert (_arms.norm(dim=1) > 1.5).all() and ((_arms[:, 1] / _arms[:, 0]).abs() - 0.47).abs().max() < 0.15
-assert {(a > 0, b > 0) for a, b in _arms.tolist()} == {(True, True), (True, False), (False, True), (False, False)}  # all four arms
+assert {(a > 0, b > 0) for a, b in _arms.tolist()} == {(True, True), (True, False), (False, True), (False, False)}  # both sides of both arms
 _labels = sorted((t.get_text(), round(t.xy[0], 6)) for t in axes[0, 0].texts if t.get_gid() == "weight")  # the two means coincide:
 assert _labels == sorted((f"{w:.2f}", round((m[0] + 2 * v[0].sqrt()).item(), 6)) for w, m, v in zip(two.weights, two.means, two.variances))  # at each ellipse's right end
 assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 8  # the eight components, grey, under the true ones
