@@ -263,19 +263,21 @@ def em_half_steps(X: torch.Tensor, start: GMMParams, n_iter: int = 10, reg_covar
 
     State 0 is the start (no responsibilities yet); then each E-step adds a state with new
     responsibilities and the same parameters, and each M-step one with new parameters and the same
-    responsibilities.
+    responsibilities. Half-step 2t - 1 is E-step t (r at theta_(t-1)), half-step 2t is M-step t (theta_t); each
+    description says so, in matplotlib's mathtext, as a figure title.
 
     Examples
     --------
     >>> states = em_half_steps(torch.randn(20, 2), toy_params(), n_iter=2)
-    >>> [description for _, _, description in states][:3]
-    ['start', 'iteration 1: E-step (recolour the points)', 'iteration 1: M-step (move the components)']
+    >>> states[2][2]  # half-step 2: M-step 1
+    'M-step 1: ellipses $\\\\theta_{1}$, colours still $r$ at $\\\\theta_{0}$'
     """
-    states = [(start, None, "start")]
+    states = [(start, None, "start: $\\theta_{0}$ (no $r$ yet)")]
     params = start
     for t in range(1, n_iter + 1):
         resp = e_step(X, params)[0].exp()  # (N, K)
-        states.append((params, resp, f"iteration {t}: E-step (recolour the points)"))
+        states.append((params, resp, f"E-step {t}: colours $r$ at $\\theta_{{{t - 1}}}$"))
         params = m_step(X, resp, reg_covar)
-        states.append((params, resp, f"iteration {t}: M-step (move the components)"))
+        states.append((params, resp,
+                       f"M-step {t}: ellipses $\\theta_{{{t}}}$, colours still $r$ at $\\theta_{{{t - 1}}}$"))
     return states

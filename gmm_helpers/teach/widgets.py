@@ -698,10 +698,7 @@ def draw_half_step(X: torch.Tensor, states, step: int = 0, ax_data=None, ax_curv
 
     Introduced in notebooks/06_parameter_updates.ipynb. Returns the figure.
     """
-    params, resp, _ = states[step]
-    t = (step + 1) // 2  # half-step 2t - 1 is E-step t (r at theta_(t-1)), half-step 2t is M-step t (theta_t)
-    description = ("start: $\\theta_0$ (no $r$ yet)" if step == 0 else f"E-step {t}: colours $r$ at $\\theta_{{{t - 1}}}$" if step % 2
-                   else f"M-step {t}: ellipses $\\theta_{{{t}}}$, colours still $r$ at $\\theta_{{{t - 1}}}$")  # which r colours the points
+    params, resp, description = states[step]  # the description names which r colours the points
     if ax_data is None:
         fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [1.2, 1]})
     fig = ax_data.figure
