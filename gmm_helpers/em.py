@@ -264,7 +264,7 @@ def em_half_steps(X: torch.Tensor, start: GMMParams, n_iter: int = 10, reg_covar
     State 0 is the start (no responsibilities yet); then each E-step adds a state with new
     responsibilities and the same parameters, and each M-step one with new parameters and the same
     responsibilities. Half-step 2t - 1 is E-step t (r at theta_(t-1)), half-step 2t is M-step t (theta_t); each
-    description says so, in matplotlib's mathtext, as a figure title.
+    description says so, in TeX notation, ready for a figure title.
 
     Examples
     --------

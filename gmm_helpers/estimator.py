@@ -84,7 +84,8 @@ def init_kmeans(X: torch.Tensor, K: int, generator: torch.Generator | None = Non
 
     Examples
     --------
-    >>> X = torch.cat([torch.randn(50, 2) - 5, torch.randn(50, 2) + 5])
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.cat([torch.randn(50, 2, generator=g) - 5, torch.randn(50, 2, generator=g) + 5])
     >>> init_kmeans(X, 2, generator=torch.Generator().manual_seed(0)).means[:, 0].sort().values.round().tolist()
     [-5.0, 5.0]
     """
