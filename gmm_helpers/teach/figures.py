@@ -565,8 +565,8 @@ def plot_seeds_to_centroids(X, seeds, centres=None, axes=None, colours=None, gro
                 pad = 0.05 * (Xn.max(axis=0) - Xn.min(axis=0))
                 xx, yy = np.meshgrid(*(np.linspace(lo, hi, 400) for lo, hi in zip(Xn.min(axis=0) - pad, Xn.max(axis=0) + pad)))
                 grid = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], axis=1), dtype=seeds.dtype, device=seeds.device)
-                owner = nearest_means(grid, seeds).reshape(xx.shape).cpu().numpy()  # (400, 400): each grid point's seed
                 d2 = ((grid[:, None, :] - seeds[None]) ** 2).sum(dim=2).T.reshape(K, *xx.shape).cpu().numpy()  # (K, 400, 400)
+                owner = d2.argmin(axis=0)  # (400, 400): each grid point's nearest seed
                 for j in range(K):  # each border once (one contour per pair), so its dashes stay in step
                     for k in range(j + 1, K):  # where j or k owns the grid, d2[j] = d2[k] on their border
                         ax.contour(xx, yy, np.ma.masked_where((owner != j) & (owner != k), d2[j] - d2[k]), levels=[0.0],
