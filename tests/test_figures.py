@@ -11,7 +11,7 @@ from gmm_helpers.teach.figures import (
     plot_owners,
     plot_responsibilities_along,
     plot_peak_memory,
-    plot_underflow,
+    plot_product_vs_log_sum,
     plot_diagonal_vs_full,
     plot_product_density,
     plot_diagonal_tiling,
@@ -57,72 +57,27 @@ def test_plot_pdf_on_samples_survives_arrays_lists_and_errors(capsys):
     assert len(ax.patches) == 20 and ax.lines[0].get_label() == "standard normal" and ax.get_xlabel() == "$u$"
 
 
-def test_plot_underflow_marks_both_dtypes_and_where_each_gives_zero():
+def test_plot_product_vs_log_sum_drops_each_product_to_the_zero_row_and_labels_its_first_zero():
     dims = torch.arange(1, 601)
-    log_density = dims * -0.5 * (np.log(2 * np.pi) + 1.0)  # log N(1; 0, 1) per dimension
-    computed = {name: torch.exp(log_density.to(dtype)) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
-    fig, ax = plt.subplots()
-    plot_underflow(dims, log_density, computed, ax=ax)
-    assert ax.lines[0].get_ydata()[0] == pytest.approx(np.log10(np.exp(-0.5 * (np.log(2 * np.pi) + 1))))
-    assert ax.lines[0].get_label() == "the exact density (from its log)"  # log10 of it, like every curve on this axis
-    limits = sorted(round(line.get_ydata()[0]) for line in ax.lines if line.get_linestyle() in ("--", ":"))
-    assert limits == [-323, -45]  # each type's smallest positive (subnormal) number
-    bands = sorted(tuple(round(y) for y in p.get_path().get_extents(p.get_transform()).transformed(ax.transData.inverted()).intervaly)
-                   for p in ax.patches if p.get_gid() == "subnormal")
-    assert bands == [(-323, -308), (-45, -38)]  # shaded: from the smallest positive to the smallest normal number
-    marks = sorted(round(line.get_xdata()[0]) for line in ax.lines if line.get_linestyle() == "-" and len(line.get_xdata()) == 2
-                   and line.get_xdata()[0] == line.get_xdata()[1])
-    assert marks == [74, 526]
-    assert "exactly 0" in [t.get_text() for t in ax.get_yticklabels()]
-    zero_row = ax.get_yticks()[-1]
-    breaks = [line for line in ax.lines if not line.get_clip_on()]  # the break marks on both y axes, off the plot
-    assert len(breaks) == 4 and all(zero_row < min(line.get_ydata()) < -370 for line in breaks)
-    # the two "gives 0 from D" labels: both inside the axes, neither overlapping the other nor the legend
-    labels = [t for t in ax.texts if t.get_gid() == "first-zero"]
-    assert [t.get_text().split("\n")[1] for t in labels] == ["from D = 74", "from D = 526"]
-    fig.canvas.draw()
-    boxes = [t.get_window_extent() for t in labels]
-    inside = ax.get_window_extent()
-    assert all(inside.x0 <= b.x0 and b.x1 <= inside.x1 and inside.y0 <= b.y0 for b in boxes)
-    assert not boxes[0].overlaps(boxes[1]) and not any(b.overlaps(ax.get_legend().get_window_extent()) for b in boxes)
-
-
-def test_plot_underflow_marks_the_first_zero_and_can_leave_out_the_subnormal_bands():
-    dims = torch.arange(1, 601)
-    log_density = dims * -0.5 * (np.log(2 * np.pi) + 1.0)
-    computed = {name: torch.exp(log_density.to(dtype)) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
-    fig, ax = plt.subplots()
-    plot_underflow(dims, log_density, computed, ax=ax, subnormal=False)
-    assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
-    assert not any("shaded" in t.get_text() for t in ax.texts)
-    marked = [set(np.round(line.get_xdata()).astype(int)) for line in ax.lines if line.get_marker() == "o"]  # float32 held, 0; float64 held, 0
-    assert {71, 73} <= marked[0] and 74 in marked[1] and 72 not in marked[0] | marked[1]  # 73, 74: either side of the first 0
-    assert 525 in marked[2] and 526 in marked[3]
-
-
-def test_plot_underflow_zoom_draws_an_inset_and_names_each_dotted_line():
-    dims = torch.arange(1, 601)
-    log_density = dims * -0.5 * (np.log(2 * np.pi) + 1.0)
-    computed = {name: torch.exp(log_density.to(dtype)) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
-    fig, ax = plt.subplots(figsize=(10, 6.5))
-    plot_underflow(dims, log_density, computed, ax=ax, subnormal=False, zoom=(55, 80))
-    (inset,) = ax.child_axes
-    held, zero = [set(np.round(line.get_xdata()).astype(int)) for line in inset.lines if line.get_marker() == "o"]
-    assert held == set(range(55, 74)) and zero == set(range(74, 81))  # a marker at every D: float32 gives 0 from 74
-    assert inset.get_yticklabels()[-1].get_text() == "exactly 0"  # not "0", which on a log10 axis means density 1
-    assert "-45" in [t.get_text() for t in inset.get_yticklabels()]  # a tick at the dotted limit (log10 of 1.4e-45 = -44.9)
-    assert len([line for line in inset.lines if line.get_gid() == "break"]) == 4  # a break below the falling line
-    assert inset.get_yticks()[-1] + 2 < np.min(inset.lines[0].get_ydata())  # the row and its break lie below the black line
-    assert [t.get_text() for t in inset.texts if t.get_gid() == "inset-limit-label"] == ["dotted: smallest positive"]
-    assert ax.lines[0].get_zorder() > max(line.get_zorder() for line in ax.lines[1:] if line.get_marker() == "o")  # the black line on top
-    assert all(line.get_markerfacecolor() == "none" for line in ax.lines if line.get_marker() == "o")  # open markers: the line shows
-    labels = [t.get_text() for t in ax.texts if t.get_gid() == "limit-label"]
-    assert [label.split("'")[0] for label in labels] == ["dotted: float32", "dotted: float64"]
-    assert all("(half of it or less is stored as 0)" in label.replace("\n", " ") for label in labels)  # both types' rule
-    fig.canvas.draw()  # the legend, the inset and the labels do not cover one another
-    boxes = [ax.get_legend().get_window_extent(), inset.get_tightbbox()] + [t.get_window_extent() for t in ax.texts]
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
-    plt.close(fig)
+    factor = np.exp(-0.5) / np.sqrt(2 * np.pi)  # N(1; 0, 1)
+    products = {name: torch.cumprod(torch.full((600,), factor, dtype=dtype), 0) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
+    log_sums = {name: torch.cumsum(torch.full((600,), np.log(factor), dtype=dtype), 0) for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")  # the notebook's size: the labels fit
+    ax_prod, ax_sum = plot_product_vs_log_sum(dims, products, log_sums, axes=axes)
+    assert [t.get_text() for t in ax_prod.texts if t.get_gid() == "first-zero"] == ["float64: 0 from D = 525", "float32: 0 from D = 74"]
+    assert ax_prod.get_yticklabels()[-1].get_text() == "exactly 0"
+    zero_row = ax_prod.get_yticks()[-1]
+    lines = {line.get_label(): line.get_ydata() for line in ax_prod.lines if line.get_label() in products}
+    assert (lines["float32"][73:] == zero_row).all() and lines["float32"][72] > zero_row + 15 and (lines["float64"][524:] == zero_row).all()
+    assert lines["float64"][0] == pytest.approx(np.log10(factor))
+    assert len([line for line in ax_prod.lines if not line.get_clip_on()]) == 4  # the break on both sides of the y axis
+    sums = [line.get_ydata() for line in ax_sum.lines if line.get_label() in log_sums]
+    assert len(sums) == 2 and all(np.isfinite(y).all() and y[-1] == pytest.approx(600 * np.log(factor), rel=1e-5) for y in sums)
+    assert [t.get_text() for ax in (ax_prod, ax_sum) for t in ax.get_legend().get_texts()] == ["float32", "float64"] * 2
+    fig.canvas.draw()  # the two labels inside the axes, apart
+    boxes = [t.get_window_extent() for t in ax_prod.texts if t.get_gid() == "first-zero"]
+    inside = ax_prod.get_window_extent()
+    assert all(inside.x0 <= b.x0 and b.x1 <= inside.x1 for b in boxes) and not boxes[0].overlaps(boxes[1])
 
 
 def test_plot_diagonal_vs_full_shades_two_quadrants_and_counts_the_points_in_them():

@@ -102,130 +102,59 @@ def _axis_break(ax, y_break: float, half_gap: float, dx: float, dy: float, linew
                     clip_on=False, zorder=4, gid=gid)
 
 
-def plot_underflow(dims, log_density, computed, ax=None, subnormal=True, zoom=None):
-    """A density that shrinks with the dimension D, and what each floating-point type makes of it.
+def plot_product_vs_log_sum(dims, products, log_sums, axes=None):
+    """The product of D equal densities underflows to 0; the sum of their logs stays an ordinary number.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
 
     Parameters
     ----------
     dims : sequence of int
-    log_density : Tensor, shape (len(dims),)
-        The natural log of the density at each D, computed in the log domain (so never 0).
-    computed : dict of str -> Tensor, shape (len(dims),)
-        The density as a float type holds it, keyed by the type's name ("float32", "float64"); the
-        type is read from each tensor. Values that are exactly 0 are drawn on a row of their own at the
-        bottom, and the first D at which each type gives 0 is marked (a vertical line up to its dotted limit). Each
-        type's subnormal band (below its smallest normal number, where values keep fewer significant digits) is
-        shaded in its colour.
-        Markers are drawn at every 10th D, the second type's 5 D after the first's (so neither hides the other),
-        and at the last D before each type's first 0 and at that first 0.
-    ax : matplotlib Axes, optional
-    subnormal : bool, default True
-        Whether to shade the subnormal bands (03 draws the figure without them: subnormals are optional there).
-    zoom : (int, int), optional
-        A range of D, e.g. (55, 80), drawn again in an inset (upper right, above the falling line) with a marker
-        at every D for the first type in ``computed``: where it stops following the line and gives 0. With an
-        inset, the legend moves below the falling line.
+    products : dict of str -> Tensor, shape (len(dims),)
+        The product of the first D factors as each float type computes it (e.g. ``torch.cumprod``), keyed by the
+        type's name ("float32", "float64"). Left panel: log10 of each, on a line that drops to an "exactly 0" row
+        (below a break in the y axis) at the first D where the product is 0, labelled with that D.
+    log_sums : dict of str -> Tensor, shape (len(dims),)
+        The sum of the first D logs in each type (e.g. ``torch.cumsum``). Right panel, on an ordinary axis.
+    axes : two matplotlib Axes, optional
 
     Returns
     -------
-    ax : matplotlib Axes
+    axes : (Axes, Axes)
     """
-    ax = ax or plt.gca()
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
+    ax_prod, ax_sum = axes
     dims = np.asarray(dims, dtype=float)
-    exact = np.asarray(torch.as_tensor(log_density).cpu(), dtype=float) / np.log(10)
-    lowest = min(exact.min(), np.log10(torch.finfo(torch.float64).smallest_normal * torch.finfo(torch.float64).eps))
-    zero_row = lowest - 25  # where "exactly 0" is drawn
-    ax.plot(dims, exact, color="black", linewidth=2, label="the exact density (from its log)", zorder=3)  # over the markers
-    colours = {"float32": "#D55E00", "float64": "#0072B2"}
-    # float32 as large open circles, float64 as smaller ones, each at every 10th D, 5 D apart (and where each type
-    # first gives 0): neither hides the other, and the black line stays visible through them
-    styles = [dict(marker="o", markersize=7, markerfacecolor="none", markeredgewidth=1.2),
-              dict(marker="o", markersize=5, markerfacecolor="none", markeredgewidth=1.2)]
-    for i, ((name, values), offset, style) in enumerate(zip(computed.items(), (4, -4), styles)):
-        colour = colours.get(name, "0.4")
-        info = torch.finfo(values.dtype)
-        v = np.asarray(values.detach().cpu(), dtype=float)
-        positive = v > 0
-        every = (np.arange(len(dims)) + 5 * i) % 10 == 0
-        if (~positive).any():  # a marker on the first D that gives 0 and on the one before it, as the text quotes them
-            first = np.argmax(~positive)
-            every[max(first - 1, 0):first + 1] = True
-        ax.plot(dims[positive & every], np.log10(v[positive & every]), linestyle="none", color=colour,
-                label=f"as {name} holds it", **style)
-        ax.plot(dims[~positive & every], np.full((~positive & every).sum(), zero_row + offset / 2), linestyle="none",
-                color=colour, **style)
-        ax.axhline(np.log10(info.smallest_normal * info.eps), color=colour, linestyle=":", linewidth=2)
-        # the subnormal band, from the smallest positive number up to the smallest normal one: values there are
-        # stored with fewer significant digits, so they lose precision before they reach 0
-        if subnormal:
-            ax.axhspan(np.log10(info.smallest_normal * info.eps), np.log10(info.smallest_normal), color=colour,
-                       alpha=0.15, linewidth=0, gid="subnormal")
-        if (~positive).any():
-            first_zero = dims[~positive][0]
-            # from the "exactly 0" row up to the dotted limit only, where the falling line crosses it: a full-height
-            # line would pass behind the inset and seem to mark a D there
-            ax.plot([first_zero, first_zero], [zero_row - 2, np.log10(info.smallest_normal * info.eps)], color=colour,
-                    linewidth=1, alpha=0.6)  # from the lower marker row: the y ticks stay those of the data
-            # the label sits beside its vertical line, in the empty band between the limits and the "exactly 0"
-            # row: float32's to the right of its line, float64's to the left (the right edge has no room)
-            right = first_zero < 0.5 * (dims[0] + dims[-1])
-            ax.text(first_zero + (1 if right else -1) * 0.012 * (dims[-1] - dims[0]), zero_row + 40,
-                    f"{name} gives 0\nfrom D = {first_zero:.0f}", ha="left" if right else "right", va="center",
-                    color=colour, fontsize=13, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1},
-                    gid="first-zero")
-    if zoom is None:
-        ax.text(dims[-1], -140, "dotted, in each type's colour:\nits smallest positive number\n(half of it or less becomes 0)"
-                + (";\nshaded: subnormal numbers,\nstored with fewer digits" if subnormal else ""),
-                ha="right", va="top", fontsize=12, color="0.25")  # below the legend, above the falling line
-    else:  # each dotted line named on it: float32's at the right end (above the falling line), float64's below its
-        # line, in three short lines between the two "gives 0" labels (one line would cross the falling line)
-        for (name, values), (x, ha) in zip(computed.items(), ((dims[-1], "right"), (dims[0] + 0.49 * (dims[-1] - dims[0]), "center"))):
-            info = torch.finfo(values.dtype)
-            text = f"dotted: {name}'s smallest positive number (half of it or less is stored as 0)"
-            ax.text(x, np.log10(info.smallest_normal * info.eps) + (3 if ha == "right" else -3),
-                    text if ha == "right" else text.replace(" smallest ", " smallest\n").replace(" (half of it ", " (half of it\n"),
-                    ha=ha, va="bottom" if ha == "right" else "top", fontsize=11, color=colours.get(name, "0.4"), gid="limit-label")
-    ticks = [t for t in ax.get_yticks() if t > zero_row + 15]
-    ax.set_yticks(ticks + [zero_row], [f"{t:.0f}" for t in ticks] + ["exactly 0"])
-    ax.set_ylim(zero_row - 12, max(exact.max(), 0) + 10)
-    # a break in the y axis: the "exactly 0" row is not a value of log10 (log10 of 0 is minus infinity)
-    _axis_break(ax, zero_row + 10, half_gap=2.5, dx=0.012, dy=3, linewidth=1.5)
-    ax.set_xlabel("number of dimensions $D$")
-    ax.set_ylabel(r"$\log_{10}$ density")
-    # in the empty corner above the falling line, below float32's dotted limit (which it would hide)
-    y_lo, y_hi = ax.get_ylim()
-    if zoom is None:
-        ax.legend(loc="upper right", bbox_to_anchor=(1, (-55 - y_lo) / (y_hi - y_lo)), framealpha=0.95)
-        return ax
-    # the legend below the falling line, left; the inset above it, right (below float32's dotted line)
-    ax.legend(loc="lower left", bbox_to_anchor=(dims[0] + 0.14 * (dims[-1] - dims[0]), -302), bbox_transform=ax.transData,
-              framealpha=0.95, fontsize=12)
-    name, values = next(iter(computed.items()))
-    colour = colours.get(name, "0.4")
-    inset = ax.inset_axes([0.56, 0.57, 0.38, 0.25])
-    inset.set_gid("zoom")
-    keep = (dims >= zoom[0]) & (dims <= zoom[1])
-    v = np.asarray(values.detach().cpu(), dtype=float)[keep]
-    exact_zoom, dims_zoom = exact[keep], dims[keep]
-    info = torch.finfo(values.dtype)
-    limit = np.log10(info.smallest_normal * info.eps)
-    inset_zero = min(limit, exact_zoom.min()) - 4  # the inset's "exactly 0" row, below the falling line
-    inset.plot(dims_zoom, exact_zoom, color="black", linewidth=2)
-    inset.plot(dims_zoom[v > 0], np.log10(v[v > 0]), linestyle="none", color=colour, **styles[0])
-    inset.plot(dims_zoom[v == 0], np.full((v == 0).sum(), inset_zero), linestyle="none", color=colour, **styles[0])
-    inset.axhline(limit, color=colour, linestyle=":", linewidth=2)
-    inset.text(dims_zoom[0], limit - 0.5, "dotted: smallest positive", ha="left", va="top", fontsize=9,
-               color=colour, gid="inset-limit-label")  # the dotted line, named below it (the black line is above it on the left)
-    inset.set_ylim(inset_zero - 1.5, exact_zoom.max() + 1)
-    shown = [t for t in (-35, -40, -45, -50) if exact_zoom.min() <= t <= exact_zoom.max()]  # also below the dotted limit
-    inset.set_yticks(shown + [inset_zero], [f"{t}" for t in shown] + ["exactly 0"])
-    # the same break as on the main axis: the "exactly 0" row is not a value of log10
-    _axis_break(inset, inset_zero + 2, half_gap=0.35, dx=0.015, dy=0.4, linewidth=1.2, gid="break")
-    inset.tick_params(labelsize=10)
-    inset.set_title(f"zoom: D = {zoom[0]} to {zoom[1]}, {name}", fontsize=11)
-    return ax
+    colours, styles = {"float32": "#D55E00", "float64": "#0072B2"}, {"float32": "--", "float64": "-"}
+    logs10 = {name: np.log10(np.asarray(p.detach().cpu(), dtype=float), where=np.asarray(p.detach().cpu()) > 0,
+                             out=np.full(len(dims), np.nan)) for name, p in products.items()}
+    lowest = min(np.nanmin(v) for v in logs10.values())
+    zero_row = lowest - 40  # where "exactly 0" is drawn: a row below the smallest value held
+    for name, values in sorted(products.items(), key=lambda item: item[0] == "float32"):  # float32's dashes on top
+        y = np.where(np.isnan(logs10[name]), zero_row, logs10[name])
+        ax_prod.plot(dims, y, color=colours.get(name, "0.4"), linestyle=styles.get(name, "-"), linewidth=3, label=name)
+        zeros = np.flatnonzero(np.isnan(logs10[name]))
+        if len(zeros):
+            first = dims[zeros[0]]
+            right = first < 0.5 * (dims[0] + dims[-1])  # float32's label right of its drop and higher, float64's left
+            ax_prod.text(first + (8 if right else -8), zero_row + (60 if right else 18), f"{name}: 0 from D = {first:.0f}", ha="left" if right else "right",
+                         va="bottom", color=colours.get(name, "0.4"), fontsize=17, gid="first-zero")
+    ticks = [t for t in (0, -100, -200, -300) if t > zero_row + 15]
+    ax_prod.set_yticks(ticks + [zero_row], ["1" if t == 0 else f"$10^{{{t}}}$" for t in ticks] + ["exactly 0"])
+    ax_prod.set_ylim(zero_row - 15, 15)
+    _axis_break(ax_prod, zero_row + 12, half_gap=3, dx=0.012, dy=4, linewidth=1.5)  # the 0 row is not a power of 10
+    ax_prod.set(xlabel="number of dimensions $D$", ylabel="product (log scale)", title="Multiply the $D$ densities 0.242")
+    ax_prod.tick_params(axis="y", labelsize=16)
+    for name, values in sorted(log_sums.items(), key=lambda item: item[0] == "float32"):
+        ax_sum.plot(dims, np.asarray(values.detach().cpu(), dtype=float), color=colours.get(name, "0.4"),
+                    linestyle=styles.get(name, "-"), linewidth=3, label=name)
+    ax_sum.set(xlabel="number of dimensions $D$", ylabel="sum of logs", title="Add their logs: never 0")
+    for ax in axes:  # float32 first in each legend
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda i: labels[i] != "float32")
+        ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper right")
+    return ax_prod, ax_sum
 
 
 def plot_product_density(mean, variances, at, axes=None, span: float = 3.0, n: int = 301):
