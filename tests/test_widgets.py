@@ -602,9 +602,10 @@ def test_weight_effect_draws_unchanged_1sigma_ellipses_and_the_sample_puts_small
     for weight in (0.8, 0.5):
         fig, ax = plt.subplots()
         draw_weight_effect(weight, ax=ax, colorbar=False)
-        dashed = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_linestyle() == "--"]
-        assert len(dashed) == 3  # one 1σ ellipse per component, the same whatever the weight
-        for k, e in enumerate(dashed):
+        white = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_edgecolor()[:3] == (1.0, 1.0, 1.0)]
+        assert len(white) == 3  # one 1σ ellipse per component, the same whatever the weight
+        assert all(e.get_linestyle() == "solid" for e in white)  # solid: notebook 00 draws every 1σ ellipse solid
+        for k, e in enumerate(white):
             assert e.center == pytest.approx(truth.means[k].tolist())
             assert sorted([e.width, e.height]) == pytest.approx(sorted((2 * truth.variances[k].sqrt()).tolist()), rel=1e-6)
         plt.close(fig)

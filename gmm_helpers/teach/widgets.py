@@ -69,8 +69,9 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
     Colour levels are fixed (``WEIGHT_LEVELS``, on a log scale, each twice the one below; thin light lines mark
     them), so heights can be compared across settings and every hill, low or tall, shows its rings; each hill is
     labelled with its weight and height, and the title gives component 0's volume (computed) and height.
-    Each component's 1σ ellipse is drawn as a dashed white line: a lower hill can look narrower on fixed
-    colour levels, and the ellipse shows its width did not change. Returns the new figure, or ``ax`` when one
+    Each component's 1σ ellipse is drawn as a thick white line (solid, as notebook 00 draws every 1σ ellipse;
+    thicker than the thin band edges): a lower hill can look narrower on fixed colour levels, and the ellipse
+    shows its width did not change. Returns the new figure, or ``ax`` when one
     is given.
     """
     params = toy_with_component0(weight, variance_scale)
@@ -79,8 +80,7 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, WEIGHT_XLIM, (-6, 6)))  # plot_density's grid
     ax.contour(xs, ys, density, levels=WEIGHT_LEVELS, colors="0.85", linewidths=0.6, alpha=0.7)  # the band edges
     for k in range(params.K):
-        draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2,
-                      linestyle="--")
+        draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2.5)
     mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
     volume, height = component0_volume_and_height(params)
     scale = "" if variance_scale == 1 else f", variances ×{variance_scale:.3g}"
