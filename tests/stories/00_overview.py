@@ -25,6 +25,10 @@ assert near_peak < predicted_near_peak / 2  # 24 found
 assert offsets.shape[0] == 1_000_000  # "from a million random draws"
 assert any("not 1σ" in t.get_text() for t in fig.legends[0].get_texts())  # the dotted circle: radius 1, not 1 sigma
 assert one_gaussian_variances.shape == (D,)  # "axis-aligned": one variance per axis, no covariance (so no tilt)
+from matplotlib.patches import Ellipse  # "a 1σ ellipse drawn dark, a 2σ ellipse lighter, in the same colour"
+
+_one = sorted((p for p in right.patches if isinstance(p, Ellipse) and p.get_linestyle() == "solid"), key=lambda p: p.width)
+assert len(_one) == 2 and [p.get_alpha() for p in _one] == [1.0, 0.5] and _one[0].get_edgecolor()[:3] == _one[1].get_edgecolor()[:3]
 
 
 # %% mixture-model
@@ -54,6 +58,9 @@ _grey = left.collections[0].get_facecolors()[:, :3]  # the first figure's left p
 assert len(left.collections[0].get_offsets()) == N and np.ptp(_grey, axis=1).max() < 1e-9 and np.ptp(_grey, axis=0).max() < 1e-9
 _ell = [p for p in ax.patches if isinstance(p, Ellipse)]
 assert len(_ell) == 2 * truth.K  # 1σ and 2σ per component
+assert all(p.get_linestyle() == "solid" for p in _ell) and all(  # 1σ dark, 2σ lighter (half the alpha), the same colour
+    p.get_alpha() == (1.0 if p.width < q.width else 0.5) and p.get_edgecolor()[:3] == q.get_edgecolor()[:3]
+    for p in _ell for q in _ell if p is not q and np.allclose(p.center, q.center))
 for _e in _ell:
     assert abs((_e.angle + 45) % 90 - 45) < 1e-9  # not tilted
     _xy = _e.get_patch_transform().transform(_e.get_path().vertices)  # the outline in data coordinates
@@ -164,6 +171,14 @@ for _ in range(200):  # the E-step's r beats any other table for the old paramet
     _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
     assert _F(r, _w2, _mu2, _var2) <= _F(r, new_w, new_mu, new_var) + 1e-9  # with r fixed, F differs from
     # sum_n sum_k r_nk log(pi_k N_nk) (what the M-step maximises) by a constant in theta: the M-step's parameters beat nearby ones
+def _Q(w_, mu_, var_):  # Q(theta; theta_old) = sum_n sum_k r_nk log(pi_k N(x_n | mu_k, var_k)), r from the E-step at theta_old
+    return float((r.double() * weighted_densities(w_.double(), mu_.double(), var_.double(), at=x.double()).log()).sum())
+for _ in range(200):  # "the M-step maximises Q with r held fixed": its closed forms beat nearby parameters
+    _dw = 0.1 * (torch.rand(1, generator=_g) - 0.5)
+    _w2 = torch.cat([new_w[:1] + _dw, new_w[1:] - _dw])
+    _mu2 = new_mu + 0.2 * (torch.rand(2, generator=_g) - 0.5)
+    _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
+    assert _Q(_w2, _mu2, _var2) <= _Q(new_w, new_mu, new_var) + 1e-9
 assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
 assert min(ax.get_yticks()) == 0 and ax.get_ylim()[0] < 0  # room below 0 for the r_nk, but no negative density ticks
 # "Why is it hard?": d l / d mu_k = sum_n r_nk (x_n - mu_k) / var_k (autograd), and 0 there gives mu_k = sum r x / sum r
@@ -315,6 +330,12 @@ for _ax in axes:  # every panel: the same fixed levels on a log scale, the thin 
     _filled, _lines = _ax.collections[:2]
     assert isinstance(_filled.norm, LogNorm) and np.allclose(_filled.levels, WEIGHT_LEVELS) and np.allclose(_lines.levels, WEIGHT_LEVELS)
 assert (WEIGHT_LEVELS < min(h for _, h in hills.values())).sum() >= 4  # even the low hill (0.017) shows rings
+from matplotlib.patches import Ellipse  # "thick white lines are the 1σ ellipses": solid, like every 1σ ellipse here
+
+for _ax in axes:
+    _white = [p for p in _ax.patches if isinstance(p, Ellipse)]
+    assert len(_white) == 3 and all(p.get_linestyle() == "solid" and p.get_edgecolor()[:3] == (1.0, 1.0, 1.0) for p in _white)
+    assert min(p.get_linewidth() for p in _white) > 2 * max(_ax.collections[1].get_linewidths())  # thicker than the band edges
 
 
 # %% weight-explorer
