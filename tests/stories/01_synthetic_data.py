@@ -94,23 +94,31 @@ assert torch.equal(u_running[:, 0], (from_labels.weights - weights) / (weights *
 n_k = torch.bincount(labels, minlength=K)[:, None]  # (K, 1)
 assert torch.equal(u_running[:, 1:3], (from_labels.means - means) / (variances / n_k).sqrt())
 assert torch.equal(u_running[:, 3:], (from_labels.variances - variances) / (variances * (2 / n_k).sqrt()))
-p1, p2 = math.erf(1 / math.sqrt(2)), math.erf(2 / math.sqrt(2))  # 'about 68% within 1, 95% within 2: expect about 10 and 14 of 15'
-assert f"{p1:.0%}" == "68%" and f"{p2:.0%}" == "95%" and round(15 * p1) == 10 and round(15 * p2) == 14
-from scipy.stats import binom  # '13 or more comes by chance in about 1 sample in 10' (15 independent u's)
-assert f"{binom.sf(12, 15, p1):.2f}" == "0.10"
-within_1 = []  # the same count in 300 other samples (the u's are not quite independent): also about 1 in 10
-for s in range(1000, 1300):
-    x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
-    within_1.append(int((standardised_errors(x_s, labels_s, truth).abs() <= 1).sum()))
-assert 0.06 < sum(c >= 13 for c in within_1) / 300 < 0.15 and abs(sum(within_1) / 300 - 10.24) < 0.5
 worked = [(f"{float(e):.4f}", f"{float(t):.2f}", f"{float(se_r):.5f}", f"{float((e - t) / se_r):+.2f}") for _, e, t, se_r in rows]
 assert worked == [("-2.6027", "-2.50", "0.04965", "-2.07"), ("0.2700", "0.25", "0.01768", "+1.13"), ("0.8363", "0.80", "0.06576", "+0.55")]
 assert all(abs(float((e - t) / se_r - u)) < 1e-4 for (_, e, t, se_r), u in zip(rows, [u_running[2, 2], u_running[1, 0], u_running[0, 4]]))  # the table's u's
 assert f"{float(u_15.abs().median()):.2f}" == "0.47"  # 'within about a standard error' (00, Summary): the typical miss is half an SE
 se_plugged = [(from_labels.weights * (1 - from_labels.weights) / N).sqrt(), (from_labels.variances / n_k).sqrt()]  # hats in the SE formulas
 assert all(((e / t - 1).abs() < 0.1).all() for e, t in zip(se_plugged, [(weights * (1 - weights) / N).sqrt(), (variances / n_k).sqrt()]))
+b = (labels[:, None] == torch.arange(K)).double()  # (N, K): the yes/no draws; b**2 = b, so Var[b] = E[b] - E[b]**2
+assert torch.equal(b**2, b) and torch.allclose(b.var(dim=0, unbiased=False), b.mean(dim=0) * (1 - b.mean(dim=0)))
 nk_share = torch.bincount(labels, minlength=K) / N  # 'N_k is about pi_k N': each fraction within 0.025 of its weight
 assert ((nk_share - weights).abs() < 0.025).all()
+
+
+# %% counting-in-ses
+p1, p2 = math.erf(1 / math.sqrt(2)), math.erf(2 / math.sqrt(2))  # 'about 68% within 1, 95% within 2: of 15, expect about 10 and 14'
+assert f"{p1:.0%}" == "68%" and f"{p2:.0%}" == "95%" and round(15 * p1) == 10 and round(15 * p2) == 14
+assert within == [13, 14] and p_1 == p1  # 'This sample has 13 and 14' (the table's printed line)
+from scipy.stats import binom  # 'about 1 sample in 10' (15 independent u's): the printed sum is the binomial tail
+assert len(terms) == 3 and abs(sum(terms) - binom.sf(12, 15, p1)) < 1e-12 and f"{sum(terms):.3f}" == "0.100"
+assert [f"{t:.3f}" for t in terms] == ["0.074", "0.023", "0.003"]  # the printed line of arithmetic
+assert torch.allclose((u_running[:, 0] * (weights * (1 - weights) / N).sqrt()).sum(), torch.tensor(0.0), atol=1e-6)  # 'the three fractions' errors sum to 0'
+within_1 = []  # 'nearly' independent: the same count in 300 other samples is also about 1 in 10
+for s in range(1000, 1300):
+    x_s, labels_s = sample_gmm(truth, N, generator=torch.Generator().manual_seed(s))
+    within_1.append(int((standardised_errors(x_s, labels_s, truth).abs() <= 1).sum()))
+assert 0.06 < sum(c >= 13 for c in within_1) / 300 < 0.15 and abs(sum(within_1) / 300 - 10.24) < 0.5
 
 
 # %% errors-shrink-as-n
