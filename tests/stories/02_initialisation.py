@@ -32,6 +32,16 @@ _per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
 assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group is big, not because it is farther"
 _first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "randint and randperm both draw index 44"
 assert _first_index == torch.randperm(N, generator=torch.Generator().manual_seed(0))[0] == 44 and torch.equal(first, start.means[0])
+# "Why its minimisers are good EM starts": equal weights, one variance s2 -> 0; at s2 = 1e-3 on these data
+_X, _mu, _s2 = X.double(), start.means.double(), 1e-3  # any means will do; the poor start's
+_d2 = ((_X[:, None, :] - _mu[None]) ** 2).sum(dim=2)  # (N, K): d_k^2 for every point
+_r = torch.softmax(-_d2 / (2 * _s2), dim=1)  # (N, K): the responsibilities of the formula
+assert (_r.argmax(dim=1) == _d2.argmin(dim=1)).all() and (_r.amax(dim=1) > 0.99).float().mean() > 0.99  # (almost) wholly to the nearest mean
+_phi = _d2.amin(dim=1).sum()
+_ll = log_likelihood(_X, GMMParams(torch.full((K,), 1 / K, dtype=_X.dtype), _mu, torch.full((K, D), _s2, dtype=_X.dtype)))
+_const = -N * (D / 2 * math.log(2 * math.pi * _s2) + math.log(K))  # log-likelihood = -phi / (2 s2) + const (+ at most N ln K)
+_rest = _ll - (-_phi / (2 * _s2) + _const)  # each point's other components add between 0 and ln K (up to rounding)
+assert -1e-6 <= _rest <= N * math.log(K) and _rest.abs() < 1e-6 * _phi / (2 * _s2)
 
 
 # %% scheme-2-k-means-2
@@ -151,6 +161,7 @@ assert f"{fit_5_on.log_likelihoods[-1].item() / N:.4f}" == f"{per_point[5]:.4f}"
 assert torch.equal(fit_poor_loose.history[0].means, start.means.double()) and fit_poor_loose.n_iter == 13 and plateau[0] <= 13 <= plateau[1]
 assert f"{fit_poor_loose.log_likelihoods[-1].item() / N:.3f}" == "-4.042" and fit_poor_loose.log_likelihoods[-1].item() / N < per_point[5]  # below seed 5
 assert [t.get_text().split(":")[0] for t in ax_curves.texts if t.get_text()] == ["plateau", "local optimum"]  # the annotations
+assert [t.get_text() for t in ax_curves.texts if t.get_text()][1].endswith("(its rises shrink steadily)")  # backed in the next section
 assert [t.xy for t in ax_curves.texts if t.get_text()] == [(13, _ll[13].item()), (29, per_point[5])] and 13 in range(6, 21)  # point at the plateau and seed 5's line
 assert abs(fits[5].log_likelihoods[29].item() / N - per_point[5]) < 1e-4 and ax_curves.get_ylim()[0] < -4.19  # the arrow hits seed 5's line
 assert ax_curves.get_title() == "A bad start costs iterations (the poor start) or the fit (greedy seed 5)"
@@ -172,6 +183,17 @@ assert len({to_rgba(l.get_color()) for l in _lines}) == 3  # three distinguishab
 assert not {to_rgba(l.get_color()) for l in _lines} & {to_rgba(component_colour(k)) for k in range(K)}  # none a group's colour
 
 
+
+# %% bad-start-costs-2
+# the two flat stretches told apart by their rises (rise at iteration t: theta_t against theta_(t-1), per point)
+assert torch.equal(rise_5, (fits[5].log_likelihoods / N).diff()) and torch.equal(rise_poor, (fit_poor.log_likelihoods / N).diff())
+assert at == [3, 6, 10, 14, 15, 16, 20, 23, 32] and len(rise_5) == len(rise_poor) == 32
+assert (rise_5.diff() < 0).all()  # greedy seed 5: "its rise shrinks at every iteration"
+assert f"{rise_5[3 - 1]:.1e}" == "6.3e-04" and f"{rise_5[32 - 1]:.1e}" == "9.7e-07"  # "from 6.3e-4 at iteration 3 to 9.7e-7 at 32"
+assert [f"{rise_poor[t - 1]:.1e}" for t in (14, 15)] == ["1.8e-03", "1.8e-03"] and int(rise_poor.argmin()) + 1 > 20  # the plateau's smallest, "1.8e-3"
+assert int(rise_poor[:20].argmin()) + 1 == 15 and (rise_poor[:15].diff() < 0).all()  # the poor start's rises shrink up to 15 ...
+assert (rise_poor[15 - 1:23].diff() > 0).all() and rise_poor[23 - 1] > 0.05  # "... then grow", up to the takeover at iteration 23
+
 # %% optional-inside-greedy-k
 assert 2 + math.floor(math.log(K)) == 3  # candidates per step of greedy k-means++
 assert torch.equal(picked_greedy[:2], picked_pp[:2]) and nearest_means(picked_greedy, truth.means).tolist() == [1, 2, 0]
@@ -187,29 +209,20 @@ assert shares["greedy k-means++"][0] > shares["plain k-means++"][0] + 0.2  # "fa
 
 
 # %% optional-fixed-variance-ignores
-_xl, _yl = axes[0, 0].get_xlim(), axes[0, 0].get_ylim()  # the figure's data x 0.1, random data points
+_xl, _yl = axes[0, 0].get_xlim(), axes[0, 0].get_ylim()  # the figure's data x 0.1, random data points, zoomed out
 _m = init_random_points(X * 0.1, K, generator=torch.Generator().manual_seed(0)).means  # (K, D): variance 1 each
-_corners = torch.tensor([[x, y] for x in _xl for y in _yl], dtype=X.dtype)  # (4, D)
-_far = (_corners[:, None, :] - _m[None]).norm(dim=2).amax(dim=0)  # (K,): each mean's farthest corner
-_edge = torch.stack([_m[:, 0] - _xl[0], _xl[1] - _m[:, 0], _m[:, 1] - _yl[0], _yl[1] - _m[:, 1]]).amin(dim=0)  # (K,): nearest edge
-assert (_edge < 1).all() and max(_xl[1] - _xl[0], _yl[1] - _yl[0]) < 2  # every circle is cut by the axes; the plot is narrower than a circle
-assert (_far > 1).all() and "bigger than the plot" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ")  # no circle holds the whole plot
-assert (_far[[0, 2]] > 1.2).all()  # two show as arcs
-_styles = [e.get_linestyle() for e in axes[0, 0].patches if isinstance(e, Ellipse)]
-_centres = torch.tensor(np.array([e.get_center() for e in axes[0, 0].patches if isinstance(e, Ellipse)]), dtype=X.dtype)
-assert torch.allclose(_centres, _m) and (_styles[0], _styles[2]) == ("-", "--")  # the two arcs: solid (circle 0), dashed (circle 2)
-assert "thin lines join each arc to its ×" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ")  # which arc is whose
-_radii = [l for l in axes[0, 0].get_lines() if len(l.get_xdata()) == 2]  # the thin radii: from mean 0 (solid) and mean 2 (dashed)
-assert [l.get_linestyle() for l in _radii] == ["-", "--"] and all(np.allclose(l.get_xydata()[0], _m[k]) for l, k in zip(_radii, (0, 2)))
-assert all(abs(np.hypot(*(l.get_xydata()[1] - l.get_xydata()[0])) - 1) < 1e-6 for l in _radii)  # radius 1: they end on the arcs
-assert all(_xl[0] < x < _xl[1] and _yl[0] < y < _yl[1] for l in _radii for x, y in [l.get_xydata()[1]])  # inside the plot
-assert (_m[0] == _m.amax(dim=0)).all() and (_m[2] == _m.amin(dim=0)).all()  # mean 0 (solid) upper right, mean 2 (dashed) lower left
-assert _far.argmin() == 1 and _far[1] < 1.01 and nearest_means(_m / 0.1, truth.means)[1] == 0  # the middle one misses only a corner sliver (< 1% of its radius): it does not show
+_circles = [e for e in axes[0, 0].patches if isinstance(e, Ellipse)]
+_centres = torch.tensor(np.array([e.get_center() for e in _circles]), dtype=X.dtype)
+assert len(_circles) == K and torch.allclose(_centres, _m) and all(abs(e.width - 2) < 1e-6 and abs(e.height - 2) < 1e-6 for e in _circles)  # radius 1
+assert (_m[:, 0] - 1 > _xl[0]).all() and (_m[:, 0] + 1 < _xl[1]).all() and (_m[:, 1] - 1 > _yl[0]).all() and (_m[:, 1] + 1 < _yl[1]).all()  # shown whole
+_span = (X * 0.1).amax(dim=0) - (X * 0.1).amin(dim=0)  # (D,): the cloud's width and height at x 0.1
+assert 2 > 1.5 * _span.max()  # "far wider than the data": each circle's diameter, 2, against the cloud's widest extent
+assert "far wider than the data" in " ".join(t.get_text() for t in axes[0, 0].texts).replace("\n", " ") and "zoomed out" in axes[0, 0].get_title()
+assert not any(t.get_text().startswith("group") for t in axes[0, 0].texts)  # the small cloud's group labels removed; the panel below names them
 _crosses_01 = [to_rgba(l.get_color()) for ax_ in axes[0] for l in ax_.get_lines() if l.get_marker() == "X"]
 assert _crosses_01 == [to_rgba("black")] * (3 * K)  # the top row is the poor start: black, as in its own figure
 _g0 = init_kmeans_plusplus(X, K, generator=torch.Generator().manual_seed(0))  # greedy seed 0: paired colours = nearest-group colours
 assert nearest_means(_g0.matched_to(truth).means, truth.means).tolist() == [0, 1, 2]
-assert _m[1].abs().max() < 0.25  # mean 1 lies near the middle
 
 
 # %% optional-count-good-random
