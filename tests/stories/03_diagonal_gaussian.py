@@ -40,37 +40,28 @@ assert (f"{peak:.3f}", f"{area:.4f}", f"{peak.log():.2f}") == ("3.989", "1.0000"
 # %% logs-densities-underflow-overflow
 assert (f"{factor:.3f}", f"{-factor.log():.3f}") == ("0.242", "1.419")  # 0.242^D; its log -1.419 D
 assert math.isclose(factor, math.exp(-0.5) / math.sqrt(2 * math.pi), rel_tol=1e-6)  # e^{-1/2} / sqrt(2 pi)
-assert torch.allclose(torch.diff(log_density), torch.full((599,), float(factor.log()), dtype=torch.float64))  # the black line: exact, -1.419 per D
-_product = torch.cumprod(torch.full((600,), math.exp(-0.5) / math.sqrt(2 * math.pi), dtype=torch.float64), 0)  # 0.242^D as a product
-assert torch.allclose(held["float64"][:400], _product[:400], rtol=1e-9, atol=0)  # the circles hold the product's exact value, e^{-1.419 D}
-for dtype, name, first in ((torch.float32, "float32", 74), (torch.float64, "float64", 526)):
-    assert int(dims[held[name] == 0][0]) == underflow_dimension(dtype) == first
-    assert held[name][first - 2] > 0 and (held[name][first - 1:] == 0).all()  # holds D = first - 1 (525 in float64), 0 from first on
-# multiplying the 0.242s one by one, each step rounded, reaches 0 at 525 in float64 (one step before the rounded exact value), 74 in float32
-for dtype, first in ((torch.float32, 74), (torch.float64, 525)):
-    _f = Normal(torch.tensor(0.0, dtype=dtype), torch.tensor(1.0, dtype=dtype)).log_prob(torch.tensor(1.0, dtype=dtype)).exp()
-    _running = torch.cumprod(_f.expand(600), 0)  # D = 1..600
-    assert int(dims[_running == 0][0]) == first and _running[first - 2] > 0
-    assert torch.full((first,), float(_f), dtype=dtype).prod() == 0 < torch.full((first - 1,), float(_f), dtype=dtype).prod()
-# the figure: no subnormal shading (optional); markers on either side of each type's first 0
-assert not [p for p in ax.patches if p.get_gid() == "subnormal"]
-marked = {round(x) for line in ax.lines if line.get_marker() == "o" for x in line.get_xdata()}
-assert {73, 74, 525, 526} | set(range(1, 601, 5)) <= marked  # each type every 10th D, 5 apart; either side of each first 0 (float64 holds D = 525)
-_by_type = [{round(x) for line in ax.lines if line.get_marker() == "o" and line.get_color() == c for x in line.get_xdata()} for c in ("#D55E00", "#0072B2")]
-assert not (_by_type[0] & _by_type[1])  # no D carries both types' markers: neither hides the other
-assert f"{slope:.3f}" == f"{math.log(factor):.3f}" == "-1.419" and f"{slope / math.log(10):.3f}" == f"{math.log10(factor):.3f}" == "-0.616"
-(_note,) = [t for t in ax.texts if t.get_text().startswith("slope")]  # the slope, in both logs, pointing at the black line
-assert "-0.616 per dimension" in _note.get_text() and "natural log: -1.419" in _note.get_text()
-assert math.isclose(_note.xy[1], log_density[199] / math.log(10)) and _note.xy[0] == 200  # on the line at D = 200
-assert ax.get_yticklabels()[-1].get_text() == "exactly 0"
-(inset,) = ax.child_axes  # the zoom: float32 near D = 74, a marker at every D
-inset_marks = [{round(x) for x in line.get_xdata()} for line in inset.lines if line.get_marker() == "o"]
-assert inset_marks == [set(range(55, 74)), set(range(74, 81))]  # held up to 73, then 0 (the bottom row)
-assert inset.get_yticklabels()[-1].get_text() == "exactly 0"
-# the rule: at or below about half the smallest (2^-149) rounds to 0; D = 73 lies below the smallest, yet is held
-assert log_density[72] < -149 * math.log(2) and held["float32"][72] == 2.0**-149  # D = 73: exact 1.03e-45 held as 1.40e-45
-assert log_density[73] <= -150 * math.log(2) < log_density[72]  # D = 74: at or below half the smallest, so 0
-assert f"{log_density[72].exp():.2e}" == "1.03e-45"
+_exact = dims.double() * math.log(math.exp(-0.5) / math.sqrt(2 * math.pi))  # log 0.242^D, exact: -1.419 D
+for name, dtype, first in (("float32", torch.float32, 74), ("float64", torch.float64, 525)):
+    assert products[name].dtype == log_sums[name].dtype == dtype
+    # the product, computed factor by factor (each step rounded): 0.242^D while it is held, exactly 0 from `first` on
+    assert int(dims[products[name] == 0][0]) == first and products[name][first - 2] > 0 and (products[name][first - 1:] == 0).all()
+    assert torch.allclose(products[name][:first - 40].double().log(), _exact[:first - 40], rtol=1e-5)  # follows 0.242^D until near the end
+    assert torch.full((first,), float(products[name][0]), dtype=dtype).prod() == 0 < torch.full((first - 1,), float(products[name][0]), dtype=dtype).prod()
+    # the sum of logs: never 0, never -inf; -851.4 at D = 600 in both types
+    assert torch.isfinite(log_sums[name]).all() and torch.allclose(log_sums[name].double(), _exact, rtol=1e-5)
+    assert f"{log_sums[name][-1]:.1f}" == "-851.4"
+# the figure: left, the product (log10) dropping to an "exactly 0" row, each type's first 0 labelled; right, the sums
+_ax_prod, _ax_sum = axes
+assert [t.get_text() for t in _ax_prod.texts if t.get_gid() == "first-zero"] == ["float64: 0 from D = 525", "float32: 0 from D = 74"]
+assert _ax_prod.get_yticklabels()[-1].get_text() == "exactly 0" and _ax_prod.get_title() == "Multiply the $D$ densities 0.242"
+_zero_row = _ax_prod.get_yticks()[-1]
+for _line, (name, first) in zip([l for l in _ax_prod.lines if l.get_label() in products], (("float64", 525), ("float32", 74))):
+    assert _line.get_label() == name
+    _y = _line.get_ydata()
+    assert (_y[first - 1:] == _zero_row).all() and (_y[:first - 1] > _zero_row + 15).all()  # on the 0 row exactly where the product is 0
+assert [[round(v, 1) for v in l.get_ydata()[[0, -1]]] for l in _ax_sum.lines if l.get_label() in log_sums] == [[-1.4, -851.4]] * 2
+assert _ax_sum.get_title() == "Add their logs: never 0" and [t.get_text() for t in _ax_sum.get_legend().get_texts()] == ["float32", "float64"]
+assert [t.get_text() for t in _ax_prod.get_legend().get_texts()] == ["float32", "float64"]
 # the 2-D far point: (14.4, 0) under N(0, I_2) is 0 in float32, both as a product of its factors and from its exact log
 assert far.dtype == torch.float32 and far[0] == 0 and far.prod() == 0 and f"{far[1]:.3f}" == "0.399"
 _far_log = diag_gaussian_log_pdf(torch.tensor([[14.4, 0.0]], dtype=torch.float64), torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
@@ -100,7 +91,12 @@ for _n in (1, 2):
 
 # %% diagonal-covariance-costs-2
 assert f"{diagonal_cost(true_cov):.2f}" == f"{-0.5 * math.log(1 - 0.9**2):.2f}" == f"{cost:.2f}" == "0.83" and f"{math.exp(cost):.1f}" == "2.3"
-assert (f"{rho_hat:.3f}", f"{sample_cost:.3f}", f"{math.exp(sample_cost):.2f}") == ("0.905", "0.855", "2.35") and sample_cost > cost  # the sample values quoted
+assert (f"{rho_hat:.3f}", f"{gap:.3f}") == ("0.905", "0.855") and gap > cost  # the sample values quoted
+sample_cost = diagonal_cost(Sigma_hat).item()  # the formula at rho_hat
+assert math.isclose(gap.item(), sample_cost, rel_tol=1e-9) and math.isclose(gap.item(), -0.5 * math.log(1 - rho_hat.item() ** 2), rel_tol=1e-9)
+from torch.distributions import kl_divergence  # the gap on the data is KL(full || diagonal) at the fitted parameters
+
+assert torch.allclose(gap, kl_divergence(MultivariateNormal(centre, Sigma_hat), MultivariateNormal(centre, torch.diag(Sigma_hat.diagonal()))))
 assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
 # the derivation: each ML fit's quadratic term averages to D = 2 over the data, so only the determinants differ;
 # in 2-D |Sigma_hat| = Sigma_00 Sigma_11 (1 - rho_hat^2), so the cost is -1/2 log(1 - rho_hat^2)
@@ -152,6 +148,11 @@ for dtype, exponent, first in ((torch.float32, 150, 74), (torch.float64, 1075, 5
     assert math.ceil(exponent * math.log(2) / log_factor) == underflow_dimension(dtype) == first  # step 3: 74 and 526
 assert f"{150 * math.log(2):.2f}" == "103.97" and f"{150 * math.log(2) / log_factor:.1f}" == "73.3"  # the worked line
 assert f"{log_factor:.3f}" == "1.419" and f"{math.exp(-log_factor):.3f}" == "0.242"  # 0.242^D = e^{-1.419 D}
+# the float64 product is 0 one D sooner (525) than the exactly rounded density (526): at 524 it holds 2 steps (exactly 2.50)
+assert products["float64"][523] == 2 * step and f"{exact_in_steps[0]:.2f}" == "2.50" and f"{exact_in_steps[1]:.2f}" == "0.60"
+assert f"{0.242 * (products['float64'][523] / step):.2f}" == "0.48" and products["float64"][524] == 0
+assert torch.exp(torch.tensor(-525 * log_factor, dtype=torch.float64)) == step and torch.exp(torch.tensor(-526 * log_factor, dtype=torch.float64)) == 0
+assert int(dims[products["float32"] == 0][0]) == underflow_dimension(torch.float32) == 74  # float32: 74 either way
 
 
 # %% optional-exact-limits-far-narrow
@@ -237,11 +238,13 @@ for rho, opening in ((0.0, 90.0), (0.999999, 0.0)):  # the quadrants at rho = 0;
 
 
 # %% optional-deriving-cost
-assert f"{gap:.3f}" == "0.855"
-from torch.distributions import kl_divergence
-
-assert torch.allclose(gap, diagonal_cost(Sigma_hat))  # the library, and KL(full || diagonal) (c46)
-assert torch.allclose(gap, kl_divergence(MultivariateNormal(centre, Sigma_hat), MultivariateNormal(centre, torch.diag(Sigma_hat.diagonal()))))
+# step 2 on the data: half the difference of the log-determinants is the measured gap
+assert math.isclose(0.5 * float(Sigma_hat.diagonal().log().sum() - torch.logdet(Sigma_hat)), gap.item(), rel_tol=1e-9)
+_R = Sigma_hat / Sigma_hat.diagonal().sqrt()[:, None] / Sigma_hat.diagonal().sqrt()[None, :]  # the correlation matrix: S R S = Sigma_hat
+assert torch.allclose(_R, torch.tensor([[1.0, rho_hat], [rho_hat, 1.0]], dtype=torch.float64)) and math.isclose(-0.5 * torch.logdet(_R).item(), gap.item(), rel_tol=1e-9)
+_true_R = torch.tensor([[1.0, 0.9], [0.9, 1.0]], dtype=torch.float64)  # in expectation: KL at the true parameters is -1/2 log|R|
+assert math.isclose(kl_divergence(MultivariateNormal(torch.zeros(2, dtype=torch.float64), true_cov),
+                                  MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.diag(true_cov.diagonal()))).item(), -0.5 * torch.logdet(_true_R).item(), rel_tol=1e-9)
 A = torch.randn(4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
 Sigma4 = A @ A.T + torch.eye(4, dtype=torch.float64)  # a 4-D covariance
 sd = Sigma4.diagonal().sqrt()
