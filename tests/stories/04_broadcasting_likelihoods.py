@@ -58,14 +58,13 @@ assert _t == {"diff": 72, "(N, K)": 18}
 _steps = [_t["diff"], 2 * _t["diff"], 3 * _t["diff"], 2 * _t["diff"] + _t["(N, K)"], _t["diff"] + 3 * _t["(N, K)"]]  # diff; **2; /; .sum; last line
 assert _steps == [72, 144, 216, 162, 126] and max(_steps) == _steps[2] == log_pdfs_peak_bytes(6, 3, 4) // 4  # the division is the peak
 assert log_pdfs_peak_bytes(6, 3, 4) // 4 == max(3 * 72, 72 + 3 * 18)  # the library's max(3NKD, NKD + 3NK): the last row is its second term
-assert 6 * 4 == 24  # c25: an (N, D) tensor at the picture's size
 import inspect as _inspect_loop
 assert ("sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)" in _inspect_loop.getsource(diag_gaussian_log_pdf)
-        and "return -0.5 * (log_normalisers(variance) + sq_mahalanobis)" in _inspect_loop.getsource(diag_gaussian_log_pdf))  # c25: 03's two lines, quoted
-_call = [2 * 24, 2 * 24, 24 + 6, 3 * 6]  # c25: call k's trace, besides the 6k finished numbers: square, division, .sum, return
+        and "return -0.5 * (log_normalisers(variance) + sq_mahalanobis)" in _inspect_loop.getsource(diag_gaussian_log_pdf))  # c25: the last call squares X - mean (03's code)
+_call = [2 * 24, 2 * 24, 24 + 6, 3 * 6]  # c25: call k's worst moment is the square, two (N, D) = 24-number results; trace, besides the 6k finished numbers: square, division, .sum, return
 assert _call == [48, 48, 30, 18] and _call[0] == _call[1] == max(_call)  # the squaring and the division tie
 assert 6 * (3 - 1) + 48 == 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # the last call, k = K - 1 = 2
-assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; the broadcast form's 216
+assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; c25: 60 against the broadcast form's 216
 assert max(12 + 48, 36) == 60  # c25: the loop's peak, max((K - 1)N + 2ND, 2NK) at (6, 3, 4)
 assert all((2 * n * k > (k - 1) * n + 2 * n * d) == (k + 1 > 2 * d) for n in (6, 10**5) for k in range(1, 130) for d in range(2, 70))  # c25: the stack wins when K + 1 > 2D
 assert all(n * 1 + n < 3 * n for n in (6, 100))  # D = 1: the return line (3N) beats the square (2ND = 2N): c35's (K + 2)N
@@ -96,7 +95,7 @@ assert peaks["broadcast"] > 16 * 2**30 > 2**30 > max(peaks["loop"], peaks["chunk
 _bar = lambda n, k, d: [log_pdfs_peak_bytes(n, k, d, torch.float32, f) for f in ("broadcast", "loop")]  # noqa: E731
 _factors = {_s: [f"{new / old:.2f}" for new, old in zip(_bar(*nkd), _bar(10**5, 32, 32))]  # c32: one notch from N = 10^5, K = D = 32
             for _s, nkd in {"N": (10**6, 32, 32), "K": (10**5, 64, 32), "D": (10**5, 32, 64)}.items()}
-assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"]}
+assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"]}  # c35: broadcast doubles; loop 1.35 (K), 1.67 (D)
 _fit = [n for n in (10**i for i in range(2, 8)) if log_pdfs_peak_bytes(n, 64, 64, torch.float32) < 16 * 2**30]  # c30's task: K = D = 64
 assert max(n for n in range(349_000, 350_001) if log_pdfs_peak_bytes(n, 64, 64) < 16 * 2**30) == 349_525  # c35: the exact limit
 assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) == "4.6 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB"
@@ -169,7 +168,7 @@ for n_, k_, d_ in sizes[1:]:  # c57: the figure's sizes: a shorter last chunk ho
 for _n, _k, _d, _r in [(4096 * 3 + 100, 4, 2, 100), (4096 * 3 + 4000, 4, 2, 4000), (4096 * 5 + 3500, 8, 16, 3500), (4096 * 5 + 4090, 8, 16, 4090)]:
     _short, _full = 3 * _r * _k * _d + (_n - _r) * _k, 3 * 4096 * _k * _d + (_n - _r - 4096) * _k  # the helper compares both chunks
     assert log_pdfs_peak_bytes(_n, _k, _d, torch.float32, "chunked") // 4 == max(_short, _full, 2 * _n * _k)
-_r = 8191 - 4096  # c57's counter-example: a nearly full short chunk is the peak
+_r = 8191 - 4096  # c57: a short last chunk can hold more than the last full one (here a nearly full one is the peak)
 assert 3 * _r * 64 * 2 + (8191 - _r) * 64 == 1_834_624 > 3 * 4096 * 64 * 2 + (8191 // 4096 - 1) * 4096 * 64 == 1_572_864 > 2 * 8191 * 64
 assert log_pdfs_peak_bytes(8191, 64, 2, torch.float32, "chunked") // 4 == 1_834_624  # the helper counts the short chunk
 for n, k, d in [(10**5, 32, 32), (10**6, 64, 64), (4096, 8, 128), (10**5, 64, 2)]:  # the products' peak
