@@ -59,6 +59,30 @@ assert torch.log_softmax(_a_far, dim=1).isfinite().all() and torch.allclose(torc
 assert [f"{r:.3f}" for r in log_resp_far.exp()] == ["1.000", "0.000", "0.000"]  # responsibilities (1, 0, 0)
 
 
+# %% e-step-inside-em
+from gmm_helpers import fit_em  # 07's loop: only to check the numbering the text claims
+_start64 = init_random_points(X64, K, generator=torch.Generator().manual_seed(0))  # the series' poor start, float64
+assert torch.equal(X64, X.double()) and start.means.dtype == torch.float32 and torch.equal(start.means, _start64.matched_to(truth).means.float())
+# "three data points as means, variances 1, weights 1/3"
+assert all((X == m).all(dim=1).any() for m in start.means) and (start.variances == 1).all() and torch.allclose(start.weights, torch.full((K,), 1 / K))
+# "components numbered by the group each ends on (07)": matched_to(truth) at the start = the final fit's matched_to order
+_fit = fit_em(X64, _start64)
+assert _start64.matching_order(truth) == _fit.params.matching_order(truth) and len(_fit.history) - 1 == 32
+# float32 and float64 give the same owners at the start (the conventions' 38/104 are float64's)
+assert torch.equal(owner_start, log_responsibilities(X64, _start64.matched_to(truth)).argmax(dim=1))
+# green's mean sits in the big left group; it owns 210 of its 296 points; the lower-right group: 104 green, 38 orange
+assert int(torch.cdist(start.means[2:3].double(), truth.means.double()).argmin()) == 0 and (labels == 0).sum() == 296
+assert torch.bincount(owner_start[labels == 0], minlength=K).tolist() == [85, 1, 210]
+assert (labels == 2).sum() == 142 and torch.bincount(owner_start[labels == 2], minlength=K).tolist() == [0, 38, 104]
+assert (owner_start != owner_truth).sum() == 249 and N == 600  # "249 of the 600 points have another owner"
+assert torch.equal(owner_truth, resp_naive.argmax(dim=1))  # the truth's owners, as computed earlier in the notebook
+# the figure: two panels, start left, truth right, points coloured by owner, the key says so
+assert [ax.get_title() for ax in fig.axes[:2]] == ["at the poor start (iteration 0)", "at the truth"]
+assert fig.legends[0].get_title().get_text() == "colour: the most responsible component"
+assert [t.get_text() for t in fig.legends[0].get_texts()][:K] == [f"component {k}" for k in range(K)]
+assert [[len(c.get_offsets()) for c in ax.collections] for ax in fig.axes[:2]] == [[85, 200, 315], [295, 163, 142]]  # points per owner
+
+
 # %% pictures-responsibilities
 assert shared == [9, 265]
 
@@ -148,6 +172,13 @@ a_probe = log_responsibilities(torch.tensor([[1.5, -0.5]]), truth).exp()[0]
 assert a_probe.argmax() == 1 and 0 < 1.5 - crossing["with"] < 0.02  # A: just inside component 1's region
 assert [f"{v:.2f}" for v in a_probe[:2]] == ["0.43", "0.45"]  # component 1's side: 0.45 against 0.43
 assert [f"{v:.2f}" for v in log_responsibilities(torch.tensor([[1.5, -0.5]]), equal).exp()[0]] == ["0.27", "0.57", "0.16"]  # A without
+# the answer to "Try it": the boundary moves left, away from A (x0 = 1.5); A's bars go from (0.43, 0.45, 0.13) to
+# (0.27, 0.57, 0.16), component 1's growing most; the widget can show it (probe steps of 0.25, a map of +-3)
+_a_without = log_responsibilities(torch.tensor([[1.5, -0.5]]), equal).exp()[0]
+assert crossing["without"] < crossing["with"] < 1.5 and [f"{v:.2f}" for v in a_probe] == ["0.43", "0.45", "0.13"]
+assert int((_a_without - a_probe).argmax()) == 1 and (_a_without - a_probe)[1] > 0.1
+from gmm_helpers.teach.widgets import PROBE_ZOOM
+assert PROBE_ZOOM == 3.0 and 1.5 % 0.25 == 0 and -0.5 % 0.25 == 0
 
 
 # %% where-weights-matter-near-2
@@ -193,9 +224,9 @@ assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # th
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
 assert [f"{c:.2f}" for c in c_k] == ["4.04", "3.32", "2.63"]  # c_k 2.63 to 4.04
 assert f"{-150 * math.log(2):.2f}" == "-103.97" and torch.tensor(-103.96).exp() > 0  # the threshold: log of half of 2^-149
-assert torch.allclose(bound, 208 - c_k + 2 * weights.log()) and all(f"{d:.1f}" == "14.2" for d in bound.sqrt())  # delta = 14.2 for every k
+assert torch.allclose(bound, 300 * math.log(2) - c_k + 2 * weights.log()) and f"{300 * math.log(2):.2f}" == "207.94" and all(f"{d:.1f}" == "14.2" for d in bound.sqrt())  # delta = 14.2 for every k
 log_joint_there = weights.log() + component_log_pdfs(means + bound[:, None].sqrt() * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal()
-assert torch.allclose(log_joint_there, torch.tensor(-104.0))  # log pi_k - (c_k + delta^2) / 2 = -104 at delta^2 = 208 - c_k + 2 log pi_k
+assert torch.allclose(log_joint_there, torch.tensor(-150 * math.log(2)))  # log pi_k - (c_k + delta^2) / 2 = -103.97 at delta^2 = 207.94 - c_k + 2 log pi_k
 # "the cell checks each component at 14.1 and 14.3": the joints pi_k N (the cell's entries) positive at 14.1, all 0 at 14.3
 assert delta == 14.3 and (joint_out == 0).all() and joint_out.dtype == torch.float32
 _joint_141 = weights * component_log_pdfs(means + 14.1 * variances.sqrt() * torch.tensor([1.0, 0.0]), truth).diagonal().exp()
