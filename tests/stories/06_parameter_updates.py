@@ -122,6 +122,33 @@ assert len(rings) == 2 * K and all(abs(b - 2 * a) < 1e-9 for a, b in zip(rings[:
 plt.close(stepper_fig)
 
 
+# %% reading-the-right-panel
+from gmm_helpers.teach.widgets import half_step_q_values
+
+qs_main = half_step_q_values(X64, states)  # (65,): the stepper's Q per point after each half-step
+after_e = torch.arange(32) * 2 + 1  # half-step 2t + 1: right after the E-step computed at theta_t
+assert all(torch.allclose(r_at[t], states[2 * t + 1][1], rtol=0, atol=1e-12) for t in range(32))  # r_at[t]: that E-step's r
+assert all(torch.allclose(states[2 * t][0].means, series_fit.history[t].means, rtol=0, atol=1e-9) for t in range(33))  # theta_t = history[t]
+assert torch.allclose(Q_at[:32], qs_main[after_e], rtol=0, atol=1e-12)  # the cell's Q is the panel's Q there ...
+assert torch.equal(lls[after_e], ll_at[:32])  # ... an E-step keeps l, and F = Q + H = l there (the space from Q up to l is H)
+l_up, Q_up, H_down = float(ll_at[20] - ll_at[6]), float(Q_at[20] - Q_at[6]), float(H_at[6] - H_at[20])
+assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{H_at[6]:.3f}", f"{H_at[20]:.3f}") == ("0.047", "0.213", "0.166", "0.389", "0.223")
+assert f"{0.213 - 0.166:.3f}" == "0.047" and abs(l_up - (Q_up - H_down)) < 1e-12  # the quoted, rounded terms add up
+assert Q_up > 4 * l_up and H_down > 3 * l_up  # l barely rises while Q rises and H falls
+assert (Q_at[7:21] > Q_at[6:20]).all() and (H_at[7:21] < H_at[6:20]).all()  # at every plateau iteration, Q up and H down
+assert (ll_at[7:21] - ll_at[6:20] < 0.01).all()  # ... while l rises under 0.01 per iteration
+e_jumps = qs_main[15:42:2] - qs_main[14:41:2]  # the E-steps' dotted jumps from theta_6 to theta_20 (half-steps 14 -> 15, ..., 40 -> 41)
+m_rises = qs_main[14:41:2] - qs_main[13:40:2]  # the M-steps' rises between them (half-steps 13 -> 14, ..., 39 -> 40)
+assert len(e_jumps) == len(m_rises) == 14 and abs(float(e_jumps.sum() + m_rises.sum()) - Q_up) < 1e-12
+assert f"{float(e_jumps.sum()):.3f}" == "0.189" and e_jumps.sum() > 5 * m_rises.sum()  # mostly in the E-steps' jumps
+decided = [int((r_at[t].max(dim=1).values > 0.9).sum()) for t in (6, 20)]  # points with a component above 0.9: sharper r
+assert decided[1] > decided[0]
+assert torch.equal(torch.as_tensor(h_ax.lines[0].get_ydata()), H_at) and list(h_ax.lines[0].get_xdata()) == list(range(33))
+assert len(h_ax.patches) == 1 and (h_ax.patches[0].get_x(), h_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded from 6 to 20
+assert [t.get_text() for t in h_ax.texts] == ["plateau, iterations 6 to 20:\n$H$ down 0.166, $\\ell$ up 0.047"]
+assert h_ax.get_ylim()[0] <= 0 and H_at.max() < h_ax.get_ylim()[1] and h_ax.get_xlabel() == "iteration $t$"
+
+
 # %% optional-hard-labels
 assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
 assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # here their M-step still raised l, less
@@ -211,14 +238,6 @@ assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1
 assert int(gaps[5:].argmax()) == 17 and gaps[22] > 20 * gaps[13]  # largest after the first steps at iteration 23 (the takeover)
 assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
 assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from iteration 28, about tenfold down per iteration
-# the plateau, theta_6 to theta_20, each right after the E-step computed there: l - F = 0 and l - Q is H
-entropy_at = lambda h: float(-torch.special.xlogy(states[h][1], states[h][1]).sum()) / X64.shape[0]
-assert abs(ell_minus_Q[at_first] - entropy_at(at_first)) < 1e-12 and abs(ell_minus_Q[at_last] - entropy_at(at_last)) < 1e-12
-assert all(torch.equal(states[h][0].means, states[h - 1][0].means) for h in (at_first, at_last))  # theta_6, theta_20 themselves
-assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{Q_jumps:.3f}") == ("0.047", "0.213", "0.166", "0.189")
-assert f"{0.213 - 0.166:.3f}" == "0.047" and abs(l_up - (Q_up - H_down)) < 1e-12  # the quoted, rounded terms add up
-assert abs(Q_up - Q_jumps - q_m_steps[first:last].sum()) < 1e-12  # the rest: the M-steps of iterations 7..20
-assert Q_jumps > 5 * q_m_steps[first:last].sum() and Q_up > 4 * l_up  # mostly dotted jumps; l barely moves
 
 
 # %% updates-need-reg-covar
