@@ -46,8 +46,25 @@ assert not torch.equal(ordered.history[0].means[2], start.means[2])  # green is 
 owner_32 = log_responsibilities(X64, ordered.history[32]).argmax(dim=1)  # green ends on the lower-right group (each on one group)
 assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K))
 # the strip: the text's iterations; its titles count the lower-right group's 142 points owned by 0 / 1 / 2
-assert set(stages) == {0, 1, 6, 12, 20, 23, 32} and all(stages[t] == "plateau" for t in (6, 12, 20)) and stages[23] == "takeover"
+assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and stages[6] == "plateau" and stages[23] == "takeover"
 assert int((labels == 2).sum()) == 142 and strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}
+assert all(strip_owned[t][0] == 0 for t in stages)  # blue owns no lower-right point: the titles name green's and orange's counts
+assert {t: strip_owned[t][2] for t in stages} == {0: 104, 1: 76, 6: 25, 15: 10, 22: 54, 23: 123, 32: 141}  # the text's counts (titles)
+assert strip_owned[0][1] == 38 and strip_owned[1][1] == 66  # orange: 38, then "owns 66" at iteration 1
+# iteration 0: "no start mean in the lower-right group": blue's and green's nearest the left group, orange's the upper-right
+assert nearest_means(ordered.history[0].means, truth.means.double()).tolist() == [0, 1, 0]
+assert green_left_owned[0] == 210 and int((labels == 0).sum()) == 296  # "and 210 of the left group's 296" (printed)
+# the plateau's two phases (printed): 10 to 15, blue takes the rest of the left group; green's steps grow while it owns fewer
+assert (green_left_owned[10], green_left_owned[15]) == (49, 17)
+_green_lr_owned = [owners_of_lower_right(ordered.history[t])[2] for t in range(33)]
+_blue_left_owned = [int((resp_t[t, labels == 0].argmax(dim=1) == 0).sum()) for t in range(33)]
+assert all(_blue_left_owned[t + 1] >= _blue_left_owned[t] for t in range(9, 15)) and _blue_left_owned[15] > 0.9 * 296  # blue takes the rest
+assert _blue_left_owned[9] < 0.8 * 296  # before iteration 10 blue did not yet own most of it ("the rest")
+assert all(_green_lr_owned[t + 1] <= _green_lr_owned[t] for t in range(9, 15)) and _green_lr_owned[15] == 10  # "though it owns fewer (10)"
+assert (green_step[9:15] > green_step[8:14]).all() and f"{green_step[14]:.2f}" == "0.13"  # "its steps grow (0.13 at iteration 15)"
+assert _green_lr_owned[6] == 25 and _green_lr_owned[22] == 54 and _green_lr_owned[32] == 141  # "25 at iteration 6", "54 at 22", "141"
+assert all(_green_lr_owned[t + 1] > _green_lr_owned[t] for t in range(15, 24))  # from 16: more at every iteration (to the takeover and past it)
+assert (green_step[15:22] > green_step[14:21]).all() and f"{green_step[21]:.2f}" == "0.48"  # "its step grown to 0.48" (iteration 22)
 assert torch.equal(owner, log_responsibilities(X64, ordered.history[32]).argmax(dim=1))  # the strip colours each point by its owner (last panel's)
 assert torch.equal(shared, largest < 0.6)  # the key: outlined when no component holds the point to 60%
 assert int((owner[labels == 2] == 2).sum()) == strip_owned[32][2]  # so its title's counts are the colours seen
@@ -250,7 +267,7 @@ assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 /
 
 
 # %% optional-plateau-table
-assert list(stages) == [0, 1, 6, 12, 20, 23, 32] and N == 600 and resp_t.shape == (33, N, K)  # seven iterations; 600 points
+assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and N == 600 and resp_t.shape == (33, N, K)  # seven iterations; 600 points
 assert strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}  # the strip's titles: the table's first column
 assert torch.allclose(handed_over * 2, resp_t.diff(dim=0).abs().sum(dim=(1, 2)))  # changed: what one component loses another gains
 assert torch.allclose(resp_t.diff(dim=0).sum(dim=2), torch.zeros(1, dtype=resp_t.dtype), atol=1e-12)  # each point's gains and losses cancel
