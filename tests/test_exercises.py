@@ -1311,6 +1311,26 @@ def test_spherical_check_names_a_single_log_variance_and_a_missing_half(capsys):
     assert ": not yet." in out and "-2 times the answer" in out and "-1/2" in out
 
 
+def test_spherical_check_refuses_the_ready_made_log_densities(capsys):
+    import sys
+
+    from torch.distributions import Independent, Normal
+
+    def per_component(X, means, variances):  # right numbers, but 03's helper does the work
+        return torch.stack([diag_gaussian_log_pdf(X, means[k], variances[k].expand(X.shape[1])) for k in range(len(means))], dim=1)
+
+    def oracle(X, means, variances):
+        return Independent(Normal(means, variances.sqrt()[:, None].expand_as(means)), 1).log_prob(X[:, None, :])
+
+    for ready_made, name in ((per_component, "diag_gaussian_log_pdf"), (oracle, "torch.distributions")):
+        ex.check_spherical_log_pdfs(ready_made)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and f"calls {name}," in out and "broadcasting" in out, out
+        assert sys.getprofile() is None  # the watch is removed after the check
+    ex.check_spherical_log_pdfs(solution_spherical)
+    assert capsys.readouterr().out.endswith(": correct.\n")
+
+
 def test_log_density_check_names_a_dropped_log_variance_and_log10(capsys):
     variances, z2 = [1.8, 0.8], 2.5**2 / 1.8
     no_log_var = -0.5 * (2 * math.log(2 * math.pi) + z2)

@@ -889,7 +889,11 @@ def check_spherical_log_pdfs(fn) -> None:
                 "(N, K, D) tensor. Give it the shape of the K axis it belongs to: variances[:, None], shape (K, 1), "
                 "or divide the (N, K) summed squares by variances instead.")
 
-    ran, got = _attempt("4.2", fn, X, means, variances, explain=explain)
+    with _calls_to(_READY_MADE_LOG_DENSITIES) as called:  # as Exercise 3.4: the oracle is not an answer
+        ran, got = _attempt("4.2", fn, X, means, variances, explain=explain)
+    if ran and called:
+        return _verdict("4.2", fn, False, f"Your function calls {' and '.join(sorted(called))}, which computes the "
+                        "table for you. Write it with broadcasting: X[:, None, :] - means[None, :, :], then tensor operations.")
     if ran:
         hint = "The diagonal formula with sigma^2_kd = variances[k] for every d: sum_d log sigma^2_kd = D log variances[k]."
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else None
