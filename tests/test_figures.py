@@ -73,6 +73,8 @@ def test_plot_product_vs_log_sum_drops_each_product_to_the_zero_row_and_labels_i
     assert len([line for line in ax_prod.lines if not line.get_clip_on()]) == 4  # the break on both sides of the y axis
     sums = [line.get_ydata() for line in ax_sum.lines if line.get_label() in log_sums]
     assert len(sums) == 2 and all(np.isfinite(y).all() and y[-1] == pytest.approx(600 * np.log(factor), rel=1e-5) for y in sums)
+    assert [t.get_text() for t in ax_sum.texts if t.get_gid() == "end-value"] == ["\N{MINUS SIGN}851.4 at D = 600"]  # the end, written
+    assert {t.get_fontsize() for t in ax_prod.get_yticklabels()} == {t.get_fontsize() for t in ax_sum.get_yticklabels()}  # same tick size
     assert [t.get_text() for ax in (ax_prod, ax_sum) for t in ax.get_legend().get_texts()] == ["float32", "float64"] * 2
     fig.canvas.draw()  # the two labels inside the axes, apart
     boxes = [t.get_window_extent() for t in ax_prod.texts if t.get_gid() == "first-zero"]

@@ -115,7 +115,8 @@ def plot_product_vs_log_sum(dims, products, log_sums, axes=None):
         type's name ("float32", "float64"). Left panel: log10 of each, on a line that drops to an "exactly 0" row
         (below a break in the y axis) at the first D where the product is 0, labelled with that D.
     log_sums : dict of str -> Tensor, shape (len(dims),)
-        The sum of the first D logs in each type (e.g. ``torch.cumsum``). Right panel, on an ordinary axis.
+        The sum of the first D logs in each type (e.g. ``torch.cumsum``). Right panel, on an ordinary axis, its
+        last value (the first type's) marked and written at the right end.
     axes : two matplotlib Axes, optional
 
     Returns
@@ -145,10 +146,14 @@ def plot_product_vs_log_sum(dims, products, log_sums, axes=None):
     ax_prod.set_ylim(zero_row - 15, 15)
     _axis_break(ax_prod, zero_row + 12, half_gap=3, dx=0.012, dy=4, linewidth=1.5)  # the 0 row is not a power of 10
     ax_prod.set(xlabel="number of dimensions $D$", ylabel="product (log scale)", title="Multiply the $D$ densities 0.242")
-    ax_prod.tick_params(axis="y", labelsize=16)
     for name, values in sorted(log_sums.items(), key=lambda item: item[0] == "float32"):
         ax_sum.plot(dims, np.asarray(values.detach().cpu(), dtype=float), color=colours.get(name, "0.4"),
                     linestyle=styles.get(name, "-"), linewidth=3, label=name)
+    end = float(next(iter(log_sums.values()))[-1])  # the last sum, read off at the right end
+    ax_sum.plot([dims[-1]], [end], "o", color="black", markersize=8, zorder=3)
+    ax_sum.annotate(f"{end:.1f} at D = {dims[-1]:.0f}".replace("-", "\N{MINUS SIGN}"), (dims[-1], end), xytext=(-14, -4),
+                    textcoords="offset points", ha="right", va="top", fontsize=17, gid="end-value")  # below the line
+    ax_sum.set_ylim(bottom=1.1 * end)  # room for the label
     ax_sum.set(xlabel="number of dimensions $D$", ylabel="sum of logs", title="Add their logs: never 0")
     for ax in axes:  # float32 first in each legend
         handles, labels = ax.get_legend_handles_labels()
