@@ -106,8 +106,8 @@ assert log_likelihood(truth.means, truth._replace(variances=truth.variances / 10
 
 
 # %% why-hard
-# the derivation: d l / d mu_kd = sum_n r_nk (x_nd - mu_kd) / sigma^2_kd, against autograd on the running example (float64),
-# and its steps: r_nk = pi_k N_nk / p(x_n), and d log N_nk / d mu_kd = (x_nd - mu_kd) / sigma^2_kd
+# the result: d l / d mu_kd = sum_n r_nk (x_nd - mu_kd) / sigma^2_kd, against autograd on the running example (float64),
+# so setting it to zero gives the weighted average; r_nk = pi_k N_nk / p(x_n)
 from gmm_helpers import log_responsibilities
 
 _p = truth.to(torch.float64)
@@ -117,10 +117,6 @@ _means = _p.means.clone().requires_grad_(True)
 _r = log_responsibilities(_X, _p).exp()  # (N, K)
 _N = torch.exp(-((_X[:, None, :] - _p.means) ** 2) / (2 * _p.variances)).prod(dim=2) / torch.sqrt(2 * torch.pi * _p.variances).prod(dim=1)
 assert torch.allclose(_r, _p.weights * _N / (_p.weights * _N).sum(dim=1, keepdim=True))  # the share of the sum p(x_n)
-_x0 = _X[0]  # one point
-_m = _p.means.clone().requires_grad_(True)
-(_dlogN,) = torch.autograd.grad(torch.log(torch.exp(-((_x0 - _m) ** 2) / (2 * _p.variances)).prod(dim=1) / torch.sqrt(2 * torch.pi * _p.variances).prod(dim=1)).sum(), _m)
-assert torch.allclose(_dlogN, (_x0 - _p.means) / _p.variances)  # only term d's square varies; the chain rule
 assert torch.allclose(_grad, (_r[:, :, None] * (_X[:, None, :] - _p.means) / _p.variances).sum(dim=0))  # the chain's end
 _weighted = _r.T @ _X / _r.sum(dim=0)[:, None]  # (K, D): the weighted mean, with r at the truth
 assert not torch.allclose(_weighted, _p.means)  # at the truth the equation fails: solving it once moves mu_k, and so r
@@ -187,6 +183,14 @@ _ll = torch.log((w.double() * torch.exp(-((x.double()[:, None] - _mu) ** 2) / (2
 (_grad,) = torch.autograd.grad(_ll, _mu)
 assert torch.allclose(_grad, (r.double() * (x.double()[:, None] - mu.double())).sum(dim=0) / var.double(), atol=1e-6)
 assert torch.allclose(new_mu, (r * x[:, None]).sum(dim=0) / r.sum(dim=0))  # the M-step's mean: that equation with r held fixed
+# "linear in the indicators, so its expectation is the same sum with r_nk in their place": the expectation of the
+# complete-data log-likelihood over all 2^3 labelings z, each with probability prod_n r_{n z_n}, equals Q
+import itertools
+_logp = weighted_densities(new_w.double(), new_mu.double(), new_var.double(), at=x.double()).log()  # (3, 2) at a new theta
+_rd = r.double() / r.double().sum(dim=1, keepdim=True)  # rows summing to 1 in float64
+_expect = sum(float(torch.prod(torch.stack([_rd[n, k] for n, k in enumerate(_z)]))) * sum(float(_logp[n, k]) for n, k in enumerate(_z))
+              for _z in itertools.product(range(2), repeat=3))
+assert abs(_expect - float((_rd * _logp).sum())) < 1e-9 and abs(_expect - _Q(new_w, new_mu, new_var)) < 1e-5
 
 
 # %% em-at-work-teaser
@@ -271,6 +275,10 @@ assert all(abs(float(d)) / N >= 1e-6 for d in fit.log_likelihoods.diff()[:-1])  
 assert inspect.signature(fit_em).parameters["reg_covar"].default == 1e-6  # fit_em adds 1e-6 to every variance
 assert f"{per_point[-1] - log_likelihood(X, truth) / N:.3f}" == "0.007" and per_point[-1] > log_likelihood(X, single) / N + 0.5
 assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
+# "The single Gaussian ... scores -4.529 per point: the mixture's 0.75 more ... about twice as high (e^0.75 ~ 2.1)"
+_gain = per_point[-1] - log_likelihood(X, single) / N
+assert f"{log_likelihood(X, single) / N:.3f}" == "-4.529" and f"{_gain:.2f}" == "0.75" and f"{math.exp(0.75):.1f}" == "2.1"
+assert 1.9 < float(_gain.exp()) < 2.3  # "about twice"
 assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"]
 assert (estimate.weights - counts / N).abs().max() < 0.004 < (estimate.weights - truth.weights).abs().max()  # near the shares, not the weights
 assert f"{(estimate.weights - truth.weights).abs().max():.3f}" == "0.024"  # "up to 0.024 from the true weights"
@@ -281,6 +289,21 @@ assert nearest_means(fit.params.means, truth.means.double())[0] == 1  # label sw
 assert all(abs(inside[R] - (1 - math.exp(-R**2 / 2))) < 0.03 for R in (1, 2))  # 600 points: a share's standard error is at most about 2 percentage points; 3 allowed
 assert [f"{f:.1%}" for f in inside_one] == ["26.2%", "91.5%"] and int((sq_radius_one <= 4).sum()) == 549  # the single Gaussian's 26.2% and 91.5% (549 of 600)
 assert inside_one[0] < 1 - math.exp(-1 / 2) - 0.1 and inside_one[1] > 1 - math.exp(-2) + 0.03  # too few near the centre, too many in the ring
+
+
+# %% mean-equation-derived
+# the optional derivation's steps, at the truth on the running example (float64):
+# d log N_nk / d mu_kd = (x_nd - mu_kd) / sigma^2_kd, and the chain's end sum_n r_nk (x_nd - mu_kd) / sigma^2_kd
+_p = truth.to(torch.float64)
+_X = X.double()
+_means = _p.means.clone().requires_grad_(True)
+(_grad,) = torch.autograd.grad(log_likelihood(_X, _p._replace(means=_means)), _means)
+_r = log_responsibilities(_X, _p).exp()  # (N, K)
+_x0 = _X[0]  # one point
+_m = _p.means.clone().requires_grad_(True)
+(_dlogN,) = torch.autograd.grad(torch.log(torch.exp(-((_x0 - _m) ** 2) / (2 * _p.variances)).prod(dim=1) / torch.sqrt(2 * torch.pi * _p.variances).prod(dim=1)).sum(), _m)
+assert torch.allclose(_dlogN, (_x0 - _p.means) / _p.variances)  # only term d's square varies; the chain rule
+assert torch.allclose(_grad, (_r[:, :, None] * (_X[:, None, :] - _p.means) / _p.variances).sum(dim=0))  # the chain's end
 
 
 # %% teaser-notes
