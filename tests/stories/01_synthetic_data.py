@@ -75,7 +75,7 @@ for p, gap in zip((truth, from_labels), gaps):  # the gap is -(1/N) sum_n log r_
 assert all(0 < g < 0.05 for g in gaps) and abs(gaps[0] - gaps[1]) < 0.001  # near 0 and nearly constant
 assert [f"{g:.4f}" for g in gaps] == ["0.0198", "0.0193"]  # the printed gaps (truth, from_labels)
 lead = float(best - log_likelihood_labelled(X, labels, truth)) / N  # from_labels' lead in the labelled column: -3.7983 against -3.8051
-assert abs(gaps[0] - gaps[1]) < lead and abs(0.0198 - 0.0193) < 3.8051 - 3.7983  # 'differ by less than the lead': points-only = labelled + gap
+assert abs(gaps[0] - gaps[1]) < lead and abs(0.0198 - 0.0193) < 3.8051 - 3.7983  # the gaps differ by less than the lead: hidden = labelled + gap
 for p in (truth, from_labels):  # 'that share [the true component's] is near 1 almost everywhere': above 0.9 at 98% of the points
     w_p = weighted_log_pdfs(X, p)
     assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
@@ -84,6 +84,11 @@ assert -3.7983 + 0.0193 > -3.8051 + 0.0198 and f"{float(climbed.log_likelihoods[
 w_fl = weighted_log_pdfs(X, from_labels)  # 'the true label gets e^-0.0193 = 98% posterior (a geometric average)'
 geo = float((w_fl[torch.arange(N), labels] - w_fl.logsumexp(dim=1)).mean().exp())  # exp of the mean log r_{n z_n}
 assert f"{math.exp(-0.0193):.0%}" == "98%" and f"{geo:.0%}" == "98%" and abs(geo - math.exp(-gaps[1])) < 1e-5
+gap_em = float(log_likelihood(X, climbed.params) - log_likelihood_labelled(X, labels, climbed.params)) / N  # EM's row
+assert f"{float(log_likelihood(X, climbed.params)) / N:.4f}" == "-3.7786" and f"{gap_em:.4f}" == "0.0204"  # the printed row
+assert log_likelihood_labelled(X, labels, climbed.params) <= best  # 'no fit beats from_labels with labels'
+gain = float(log_likelihood(X, climbed.params) - log_likelihood(X, from_labels)) / N  # 'EM gains at most the gap's rise'
+assert f"{gain:.4f}" == "0.0004" and gain <= gap_em - gaps[1] and f"{gap_em - gaps[1]:.3f}" == "0.001"  # 0.0204 - 0.0193 ~ 0.001
 
 
 # %% estimates-in-ses
