@@ -37,7 +37,7 @@ _t, _v = torch.rand(5, 3, 3, generator=torch.Generator().manual_seed(0)), torch.
 assert (_t / _v).shape == (5, 3, 3) and not torch.allclose(_t / _v, _t / _v[None, :, None])  # runs, and divides by the wrong ones
 with torch.random.fork_rng():  # leaves the global random state as it was
     assert tuple(normal.sample().shape) == tuple(oracle.sample().shape) == (K, D)  # c18: one sample(), batch + event shape: (K, D) for each of the two objects
-assert oracle._extended_shape((N,)) == (N, K, D) and normal._extended_shape((N,)) == (N, K, D)  # c16: (N, 1, D) against batch + event (K, D)
+assert oracle._extended_shape((N,)) == (N, K, D) and normal._extended_shape((N,)) == (N, K, D)  # c18: (N, 1, D) against the batch shape followed by the event shape, (K, D)
 assert tuple(oracle.batch_shape) + tuple(oracle.event_shape) == tuple(normal.batch_shape) == (K, D)  # batch + event: (K,) + (D,) = (K, D)
 assert tuple(normal.batch_shape) + tuple(normal.event_shape) == (K, D) and tuple(normal.event_shape) == ()  # c18: (K, D) + () for Normal
 assert [tuple(d.log_prob(X[:, None, :]).shape) for d in (normal, oracle)] == [(N, K, D), (N, K)]  # c18's table, last column
@@ -66,8 +66,6 @@ assert _call == [48, 48, 30, 18] and _call[0] == _call[1] == max(_call)  # the s
 assert 6 * (3 - 1) + 48 == 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # the last call, k = K - 1 = 2
 assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; c25: 60 against the broadcast form's 216
 assert max(12 + 48, 36) == 60  # c25: the loop's peak, max((K - 1)N + 2ND, 2NK) at (6, 3, 4)
-assert all((2 * n * k > (k - 1) * n + 2 * n * d) == (k + 1 > 2 * d) for n in (6, 10**5) for k in range(1, 130) for d in range(2, 70))  # c25: the stack wins when K + 1 > 2D
-assert all(n * 1 + n < 3 * n for n in (6, 100))  # D = 1: the return line (3N) beats the square (2ND = 2N): c35's (K + 2)N
 assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
 assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
 assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
@@ -113,8 +111,6 @@ assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") < log_pdfs_peak_bytes(n, k, 
 assert all((k - 1) * n + 2 * n * d < n * k * d + 2 * n * k * d and 2 * n * k < 3 * n * k * d
            and log_pdfs_peak_bytes(n, k, d, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1) * n + 2 * n * d, 2 * n * k)
            for n, k, d, dt in options if d >= 2)  # c35: the loop's counts below 3NKD, term by term, K = 1 included
-assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k + 2) * n, 2 * n * k) < 4 * n * k
-           == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8) for n, k, d, dt in options if d == 1)  # c35: D = 1
 assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB", "1 TiB"]  # c33: a tick every factor of 16
 assert all(list(ax.get_xticks()) == [2.0**e for e in range(20, 41, 4)] for ax in axes)
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
@@ -135,6 +131,12 @@ assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] 
 _cures = {f: log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, f) // 4 for f in ("loop", "broadcast", "chunked", "expanded")}
 assert _cures["loop"] == 63 * 10**6 + 128 * 10**6 == 191 * 10**6 and _cures["chunked"] == 2 * 10**6 * 64 == 128 * 10**6  # 191N vs 128N
 assert _cures["chunked"] < _cures["loop"]  # at N = 10^6 the chunks beat the loop
+# c50, the loop's fine print: the stack's 2NK beats the last call when K + 1 > 2D, yet stays below 3NKD (D >= 2)
+assert all((2 * n * k > (k - 1) * n + 2 * n * d) == (k + 1 > 2 * d) for n in (6, 10**5) for k in range(1, 130) for d in range(2, 70))
+assert all(2 * n * k < 3 * n * k * d for n, k, d, dt in options if d >= 2)
+assert all(n * 1 + n < 3 * n for n in (6, 100))  # D = 1: 03's return line (3N) beats the square (2ND = 2N): the loop's (K + 2)N
+assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k + 2) * n, 2 * n * k) < 4 * n * k
+           == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8) for n, k, d, dt in options if d == 1)  # c50: D = 1, the loop below the broadcast peak
 assert 2 * 10**6 * 64 > 3 * 4096 * 64 * 64 + (10**6 // 4096 - 1) * 4096 * 64  # ... at the join, not a chunk
 assert all(abs(log_pdfs_peak_bytes(*s_, torch.float32, 'loop') / log_pdfs_peak_bytes(*s_, torch.float32, 'expanded') - 1) < 0.03
            for s_ in sizes[1:])  # the products' bars nearly match the loop's
