@@ -30,14 +30,6 @@ assert [f"{v:.3f}" for v in _joint_0.tolist() + [_joint_0.sum().item()]] == ["0.
 # %% naive-version-probability-space
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
-# the far point (60, 60): ordinary log-joints, all far below -104, so every joint is 0 and the division 0/0 = NaN
-assert [f"{a:.1f}" for a in log_joint_far[0]] == ["-3337.8", "-4490.1", "-7265.1"] and (log_joint_far < -104).all()
-assert torch.allclose(log_joint_far, weighted_log_pdfs(far, truth)) and joint_far.dtype == torch.float32
-assert (joint_far == 0).all() and (joint_far / joint_far.sum(dim=1, keepdim=True)).isnan().all()
-# float64 fails here too: e^a is 0 below about -745, and every log-joint is far below it, so the cure is logs
-assert torch.tensor(-745.5, dtype=torch.float64).exp() == 0 < torch.tensor(-745.0, dtype=torch.float64).exp()
-_joint_far64 = (weights.double().log() + component_log_pdfs(far.double(), truth.to(torch.float64))).exp()
-assert (log_joint_far < -745).all() and (_joint_far64 == 0).all() and (_joint_far64 / _joint_far64.sum()).isnan().all()
 
 
 # %% log-sum-exp-trick
@@ -57,6 +49,17 @@ _a_far = weighted_log_pdfs(far, truth)  # (1, K): the far point's log-joints
 assert torch.softmax(_a_far, dim=1).log()[0, 1:].isneginf().all()  # "never softmax().log()": its zeros' logs are -inf
 assert torch.log_softmax(_a_far, dim=1).isfinite().all() and torch.allclose(torch.log_softmax(_a_far, dim=1)[0], log_resp_far)  # safe
 assert [f"{r:.3f}" for r in log_resp_far.exp()] == ["1.000", "0.000", "0.000"]  # responsibilities (1, 0, 0)
+# the far point (60, 60): ordinary log-joints, all far below -104, so every joint is 0 and the division 0/0 = NaN
+assert [f"{a:.1f}" for a in log_joint_far[0]] == ["-3337.8", "-4490.1", "-7265.1"] and (log_joint_far < -104).all()
+assert torch.allclose(log_joint_far, weights.log() + component_log_pdfs(far, truth)) and joint_far.dtype == torch.float32
+assert (joint_far == 0).all() and (joint_far / joint_far.sum(dim=1, keepdim=True)).isnan().all()
+# float64 fails here too: e^a is 0 below about -745, and every log-joint is far below it, so the cure is logs
+assert torch.tensor(-745.5, dtype=torch.float64).exp() == 0 < torch.tensor(-745.0, dtype=torch.float64).exp()
+_joint_far64 = (weights.double().log() + component_log_pdfs(far.double(), truth.to(torch.float64))).exp()
+assert (log_joint_far < -745).all() and (_joint_far64 == 0).all() and (_joint_far64 / _joint_far64.sum()).isnan().all()
+_r_far = torch.softmax(_a_far, dim=1)  # the far point's r, formed: its small shares are exactly 0
+assert (_r_far * _r_far.log())[0, 1:].isnan().all()  # "0 log 0 NaN"
+assert torch.allclose(log_resp_far.exp(), _r_far[0])  # ".exp() gives r"
 
 
 # %% e-step-inside-em
@@ -78,7 +81,7 @@ assert (owner_start != owner_truth).sum() == 249 and N == 600  # "249 of the 600
 assert torch.equal(owner_truth, resp_naive.argmax(dim=1))  # the truth's owners, as computed earlier in the notebook
 # the figure: two panels, start left, truth right, points coloured by owner, the key says so
 assert [ax.get_title() for ax in fig.axes[:2]] == ["at the poor start (iteration 0)", "at the truth"]
-assert fig.legends[0].get_title().get_text() == "colour: the most responsible component"
+assert fig.legends[0].get_title().get_text() == "colour: the most responsible component;  ellipse line width: its weight"
 assert [t.get_text() for t in fig.legends[0].get_texts()][:K] == [f"component {k}" for k in range(K)]
 assert [[len(c.get_offsets()) for c in ax.collections] for ax in fig.axes[:2]] == [[85, 200, 315], [295, 163, 142]]  # points per owner
 
@@ -291,6 +294,8 @@ for _ in range(iteration + 2):
         _b = m_step(X_close64, resp_without_weights(X_close64, _b))
 assert torch.allclose(_b.means, buggy.means) and f"{_eq_path[-1]:.4f}" == "-3.4619"
 assert all(b > a for a, b in zip(_eq_path, _eq_path[1:]))  # "up at every iteration"
+assert torch.allclose(torch.stack(path_equal), torch.tensor(_eq_path, dtype=torch.float64))  # the printed path is that one
+assert f"{path_equal[-1]:.4f}" == "-3.4619"  # "to -3.4619", as printed
 assert torch.allclose(resp_without_weights(X_close64, buggy), log_responsibilities(X_close64, _equal).exp())
 assert (buggy.means - estimate_close.means).abs().max() > 0.1  # the means shift with the weights
 # "flat along that trade": the bug's weights with correct EM's means and variances cost more than the whole bug
