@@ -46,6 +46,8 @@ assert (f"{F_t - F_o:.3f}", f"{ll_t - ll_o:.3f}") == ("0.469", "0.804")  # the t
 assert Q_after - Q_start > F_t - F_o and ll_after - ll_start > ll_t - ll_o  # one coordinate's rises: the full M-step's are larger
 assert abs(top_x0 - float(m_step(X64, resp, reg_covar=0.0).means[2, 0])) < 1e-12  # the square: the full M-step's value (r_old only)
 assert {"$F$ up 0.469", "$\\ell$ up 0.804"} <= {t.get_text() for t in ax.texts}
+rise_arrows = [t for t in ax.texts if t.get_text() == "" and hasattr(t, "xy")]  # the two rises: on the M-step's dotted vertical
+assert len(rise_arrows) == 2 and all(abs(a.xy[0] - top_x0) < 0.15 and abs(a.xyann[0] - top_x0) < 0.15 for a in rise_arrows)
 bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (said on the figure)
 assert -10.5 < bottom < -10 and min(ax.lines[1].get_ydata()) < -10 and any("goes on" in t.get_text() for t in ax.texts)
 diamond = next(line for line in ax.lines if line.get_marker() == "D")  # l's own top on the slice, as drawn
@@ -111,7 +113,7 @@ mahalanobis = lambda m: (((m - truth.means) ** 2) / truth.variances).sum(dim=1).
 assert mahalanobis(theta_6.means[2]).argmin() == 0 and mahalanobis(theta_6.means[2])[0] < 1.5  # at 6: inside the big left group
 assert int((log_responsibilities(X64, theta_20).argmax(dim=1) == 2).sum()) == 37 and mahalanobis(theta_20.means[2]).min() > 1.5  # at 20: few points, in no group
 green_at = lambda h: int((states[h][1].argmax(dim=1)[labels == 2] == 2).sum())  # the stepper's half-step h: green's points
-assert (green_at(41), green_at(45), green_at(47)) == (28, 54, 123)  # half-steps 40 to 48 show the takeover
+assert (green_at(41), green_at(45), green_at(47)) == (28, 54, 123)  # M-step 20 to M-step 24 (half-steps 40 to 48) show the takeover
 from matplotlib.patches import Ellipse
 from gmm_helpers.teach.widgets import draw_half_step
 stepper_fig = draw_half_step(X64, states, 46, limits=limits)  # the stepper's drawing: 1σ and 2σ rings
@@ -138,9 +140,17 @@ assert Q_up > 4 * l_up and H_down > 3 * l_up  # l barely rises while Q rises and
 assert (Q_at[7:21] > Q_at[6:20]).all() and (H_at[7:21] < H_at[6:20]).all()  # at every plateau iteration, Q up and H down
 assert (ll_at[7:21] - ll_at[6:20] < 0.01).all()  # ... while l rises under 0.01 per iteration
 e_jumps = qs_main[15:42:2] - qs_main[14:41:2]  # the E-steps' dotted jumps from theta_6 to theta_20 (half-steps 14 -> 15, ..., 40 -> 41)
-m_rises = qs_main[14:41:2] - qs_main[13:40:2]  # the M-steps' rises between them (half-steps 13 -> 14, ..., 39 -> 40)
-assert len(e_jumps) == len(m_rises) == 14 and abs(float(e_jumps.sum() + m_rises.sum()) - Q_up) < 1e-12
-assert f"{float(e_jumps.sum()):.3f}" == "0.189" and e_jumps.sum() > 5 * m_rises.sum()  # mostly in the E-steps' jumps
+m_rises_panel = qs_main[14:41:2] - qs_main[13:40:2]  # the M-steps' rises between them (half-steps 13 -> 14, ..., 39 -> 40)
+assert len(e_jumps) == len(m_rises_panel) == 14 and abs(float(e_jumps.sum() + m_rises_panel.sum()) - Q_up) < 1e-12
+assert f"{float(e_jumps.sum()):.3f}" == "0.189" and e_jumps.sum() > 5 * m_rises_panel.sum()  # mostly in the E-steps' jumps
+assert torch.allclose(m_rises, m_rises_panel, rtol=0, atol=1e-12)  # the cell's M-step rises are the panel's
+assert f"{float(m_rises.sum()):.3f}" == "0.023" and f"{Q_up - float(m_rises.sum()):.3f}" == "0.189"  # the printed split
+assert m_rises.sum() <= l_up and (m_rises <= ll_at[7:21] - ll_at[6:20] + 1e-12).all()  # each M-step: Q rises at most as much as l
+assert all(theta_at[t] is states[2 * t][0] for t in range(33))  # at_iteration(t): theta_t, the state after M-step t
+assert l_ax.get_shared_x_axes().joined(l_ax, h_ax) and torch.equal(torch.as_tensor(l_ax.lines[0].get_ydata()), ll_at)  # l above H, one x axis
+assert len(l_ax.patches) == 1 and (l_ax.patches[0].get_x(), l_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded in both
+assert l_ax.get_ylim()[0] < float(ll_at[1:].min()) and float(ll_at.max()) < l_ax.get_ylim()[1] and float(ll_at[0]) < l_ax.get_ylim()[0]  # only t = 0 off the scale
+assert float(ll_at[20] - ll_at[6]) < 0.25 * float(ll_at[27] - ll_at[20])  # flat on the plateau next to the rise after it
 decided = [int((r_at[t].max(dim=1).values > 0.9).sum()) for t in (6, 20)]  # points with a component above 0.9: sharper r
 assert decided[1] > decided[0]
 assert torch.equal(torch.as_tensor(h_ax.lines[0].get_ydata()), H_at) and list(h_ax.lines[0].get_xdata()) == list(range(33))
