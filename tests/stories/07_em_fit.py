@@ -50,18 +50,45 @@ assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and stages[6] == "plateau" and 
 assert int((labels == 2).sum()) == 142 and strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}
 assert all(strip_owned[t][0] == 0 for t in stages)  # blue owns no lower-right point: the titles name green's and orange's counts
 assert {t: strip_owned[t][2] for t in stages} == {0: 104, 1: 76, 6: 25, 15: 10, 22: 54, 23: 123, 32: 141}  # the text's counts (titles)
-assert strip_owned[0][1] == 38 and strip_owned[1][1] == 66  # orange: 38, then "owns 66" at iteration 1
+assert strip_owned[0][1] == 38 and strip_owned[1][1] == 66  # orange: 38, then 66 at iteration 1 (strip titles)
 # iteration 0: "no start mean in the lower-right group": blue's and green's nearest the left group, orange's the upper-right
 assert nearest_means(ordered.history[0].means, truth.means.double()).tolist() == [0, 1, 0]
-assert green_left_owned[0] == 210 and int((labels == 0).sum()) == 296  # "and 210 of the left group's 296" (printed)
-# the plateau's two phases (printed): 10 to 15, blue takes the rest of the left group; green's steps grow while it owns fewer
-assert (green_left_owned[10], green_left_owned[15]) == (49, 17)
+# green's points' worth by group (printed table): what the M-step's weighted average weighs
+_worth = {g: [float(resp_t[t, labels == g, 2].sum()) for t in range(33)] for g in range(K)}  # green's worth in true group g, each iteration
+assert shown_worth == (0, 6, 10, 15, 17, 18, 20, 22)
+assert green_worth == {"left": [_worth[0][t] for t in shown_worth], "lower-right": [_worth[2][t] for t in shown_worth]}
+assert (f"{_worth[0][0]:.0f}", f"{_worth[2][0]:.0f}") == ("205", "100")  # iteration 0: "205 in the left group, 100 in the lower-right"
+# iterations 10 to 17, "blue takes over the left group": green's worth there falls from 75 to 34, blue's rises
+assert (f"{_worth[0][10]:.0f}", f"{_worth[0][17]:.0f}") == ("75", "34") and all(_worth[0][t + 1] < _worth[0][t] for t in range(10, 17))
+_blue_left_worth = [float(resp_t[t, labels == 0, 0].sum()) for t in range(33)]
+assert all(_blue_left_worth[t + 1] > _blue_left_worth[t] for t in range(10, 17)) and _blue_left_worth[17] > 0.85 * 296
+assert all(27 < _worth[2][t] < 31 for t in range(10, 18))  # "its lower-right worth stays near 30"
+assert all(_worth[0][t] > _worth[2][t] for t in range(0, 18))  # the left group outweighs the lower-right up to iteration 17 ...
+assert all(_worth[2][t] > _worth[0][t] for t in range(18, 33))  # ... and from iteration 18 the lower-right outweighs the left
+assert (f"{_worth[2][18]:.0f}", f"{_worth[0][18]:.0f}") == ("33", "29") and f"{_worth[2][22]:.0f}" == "72"  # "33 against 29", "72 at 22"
+assert all(_worth[2][t + 1] > _worth[2][t] for t in range(17, 26))  # from 18: each step nearer raises its worth there
 _green_lr_owned = [owners_of_lower_right(ordered.history[t])[2] for t in range(33)]
-_blue_left_owned = [int((resp_t[t, labels == 0].argmax(dim=1) == 0).sum()) for t in range(33)]
-assert all(_blue_left_owned[t + 1] >= _blue_left_owned[t] for t in range(9, 15)) and _blue_left_owned[15] > 0.9 * 296  # blue takes the rest
-assert _blue_left_owned[9] < 0.8 * 296  # before iteration 10 blue did not yet own most of it ("the rest")
-assert all(_green_lr_owned[t + 1] <= _green_lr_owned[t] for t in range(9, 15)) and _green_lr_owned[15] == 10  # "though it owns fewer (10)"
-assert (green_step[9:15] > green_step[8:14]).all() and f"{green_step[14]:.2f}" == "0.13"  # "its steps grow (0.13 at iteration 15)"
+assert (green_step[9:15] > green_step[8:14]).all() and f"{green_step[14]:.2f}" == "0.13"  # "in growing steps (0.13 at iteration 15)"
+assert (green_step[9:17] > green_step[8:16]).all()  # growing over iterations 10 to 17
+# "like random seed 11's end (section 5, near a local optimum), but green's wide ellipse still reaches the lower-right group"
+_fit_11 = fit_in_reference_order(fit_em(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(11)), max_iter=1000), truth)
+_end_11 = _fit_11.params
+assert f"{_fit_11.log_likelihoods[-1] / N:.3f}" == "-4.028"
+assert float(fit.log_likelihoods[6]) < float(_fit_11.log_likelihoods[-1]) < float(fit.log_likelihoods[20])  # the plateau passes its score
+assert nearest_means(_end_11.means, truth.means.double()).tolist() == [0, 1, 0]  # seed 11: blue and green on the left group, orange right
+for t in (6, 10, 15):  # the strip's plateau panels (and between): the same shape
+    _theta = ordered.history[t]
+    assert nearest_means(_theta.means, truth.means.double()).tolist() == [0, 1, 0]
+    assert _worth[0][t] > _worth[2][t] + _worth[1][t]  # green's worth: mostly in the left group
+    _dx = (_theta.means[2] - _theta.means[0]).abs()
+    assert _dx[0] > 1.5 and _dx[0] > 1.5 * _dx[1] and _theta.means[2, 0] > _theta.means[0, 0]  # blue and green split the left group left/right (green on the right), as seed 11's
+    assert abs(float(_theta.variances[1, 1]) / float(_end_11.variances[1, 1]) - 1) < 0.05  # orange: seed 11's tall ellipse
+    assert float(_theta.means[1, 1]) < float(truth.means[1, 1]) - 1.5  # orange centred between the right-hand groups, covering both
+    _maha = (((truth.means[2].to(X64) - _theta.means[2]) ** 2 / _theta.variances[2]).sum().sqrt())
+    assert _maha < 2  # green's 2-sigma ellipse reaches the lower-right group's true mean ...
+_dx_11 = (_end_11.means[2] - _end_11.means[0]).abs()
+assert _dx_11[0] > 1.5 and _dx_11[0] > 2 * _dx_11[1] and float(_end_11.means[1, 1]) < float(truth.means[1, 1]) - 1.5  # seed 11: the same split
+assert (((truth.means[2].to(X64) - _end_11.means[2]) ** 2 / _end_11.variances[2]).sum().sqrt()) > 4  # ... seed 11's green does not
 assert _green_lr_owned[6] == 25 and _green_lr_owned[22] == 54 and _green_lr_owned[32] == 141  # "25 at iteration 6", "54 at 22", "141"
 assert all(_green_lr_owned[t + 1] > _green_lr_owned[t] for t in range(15, 24))  # from 16: more at every iteration (to the takeover and past it)
 assert (green_step[15:22] > green_step[14:21]).all() and f"{green_step[21]:.2f}" == "0.48"  # "its step grown to 0.48" (iteration 22)
