@@ -578,6 +578,11 @@ def test_draw_gaussian_shows_three_standard_deviations_and_no_blank_where_the_de
     below_lowest = axes[1].collections[0].get_paths()[0].get_extents()  # the filled region under the lowest level
     assert (below_lowest.x0, below_lowest.y0, below_lowest.x1, below_lowest.y1) == pytest.approx((-lim, -lim, lim, lim))
     plt.close(fig)
+    fig, ax = plt.subplots()
+    w.draw_gaussian(8.0, 1 / 32, 0.9, ax=ax, colorbar=False, window=(6.0, 0.8))  # a zoom on x_1, at equal scale
+    assert ax.get_xlim() == pytest.approx((-6.0, 6.0)) and ax.get_ylim() == pytest.approx((-0.8, 0.8)) and ax.get_aspect() == 1.0
+    assert w.gaussian_tilt(4.0, 1.0, 0.9) == pytest.approx(25.097, abs=1e-3) and w.gaussian_tilt(1.0, 1.0, 0.5) == pytest.approx(45.0)
+    plt.close(fig)
 
 
 def test_start_coverage_names_the_groups_without_a_mean_of_their_own_in_words():

@@ -336,8 +336,21 @@ def gaussian_window(var_x: float, var_y: float) -> float:
     return 3.0 * float(np.sqrt(max(var_x, var_y)))
 
 
+def gaussian_tilt(var_x: float, var_y: float, correlation: float) -> float:
+    """The angle, in degrees, of a 2-D Gaussian's long axis to the x_0 axis (its covariance's top eigenvector).
+
+    Introduced in notebooks/03_diagonal_gaussian.ipynb.
+
+    >>> round(gaussian_tilt(4.0, 1.0, 0.9)), round(gaussian_tilt(8.0, 1 / 32, 0.9))
+    (25, 3)
+    """
+    c = correlation * float(np.sqrt(var_x * var_y))
+    long_axis = torch.linalg.eigh(torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)).eigenvectors[:, -1]
+    return float(np.degrees(np.arctan(float(long_axis[1] / long_axis[0]))))
+
+
 def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0.0, ax=None, colorbar: bool = True,
-                  legend: bool = True, levels=None):
+                  legend: bool = True, levels=None, window=None):
     """A 2-D Gaussian with variances (var_x, var_y) and a correlation, and the diagonal Gaussian closest to it.
 
     Introduced in notebooks/03_diagonal_gaussian.ipynb.
@@ -349,8 +362,9 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     those of N(0, diag(var_x, var_y)), the diagonal Gaussian with the same variances. The title gives the variances, the peak density
     and what the diagonal fit loses per point (``diagonal_cost``). ``legend=False`` leaves the legend out (for
     all but one panel of a static companion). ``levels`` replaces the widget's fixed levels (``GAUSSIAN_LEVELS``), so
-    a static companion can spread its own range of densities over the colours. Returns the new figure, or ``ax``
-    when one is given.
+    a static companion can spread its own range of densities over the colours. ``window``: the half-widths
+    (along x_0, along x_1) of the region drawn, at equal scale, instead of the square; a zoom for a thin Gaussian.
+    Returns the new figure, or ``ax`` when one is given.
     """
     from matplotlib.colors import LogNorm
     from torch.distributions import MultivariateNormal
@@ -360,8 +374,9 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     c = correlation * float(np.sqrt(var_x * var_y))
     covariance = torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)
     lim = gaussian_window(var_x, var_y)
-    grid = torch.linspace(-lim, lim, 301, dtype=torch.float64)
-    gx, gy = torch.meshgrid(grid, grid, indexing="xy")
+    half_x, half_y = (lim, lim) if window is None else window
+    gx, gy = torch.meshgrid(torch.linspace(-half_x, half_x, 301, dtype=torch.float64),
+                            torch.linspace(-half_y, half_y, 301, dtype=torch.float64), indexing="xy")
     density = MultivariateNormal(torch.zeros(2, dtype=torch.float64), covariance).log_prob(
         torch.stack([gx, gy], dim=-1)).exp().clamp(min=GAUSSIAN_FLOOR)  # (301, 301); LogNorm would blank a 0
     fig, ax = _new_axes(ax, (8, 6.5))
@@ -379,8 +394,8 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
     ax.set_title(f"σ₀² = {variance_text(var_x)}, σ₁² = {variance_text(var_y)}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
                  f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
+    ax.set_xlim(-half_x, half_x)
+    ax.set_ylim(-half_y, half_y)
     ax.set_aspect("equal")
     ax.set_xlabel("$x_0$")
     ax.set_ylabel("$x_1$")
@@ -401,6 +416,7 @@ def gaussian_explorer():
         colorbar=widgets.fixed(True),
         legend=widgets.fixed(True),  # not a control: a stray checkbox otherwise
         levels=widgets.fixed(None),  # the fixed GAUSSIAN_LEVELS
+        window=widgets.fixed(None),  # the square of gaussian_window
     )
 
 
