@@ -175,6 +175,9 @@ for _ in range(200):  # "the M-step maximises Q with r held fixed": its closed f
     _mu2 = new_mu + 0.2 * (torch.rand(2, generator=_g) - 0.5)
     _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
     assert _Q(_w2, _mu2, _var2) <= _Q(new_w, new_mu, new_var) + 1e-9
+# "an M-step raises the log-likelihood at least as much as it raises Q": here Q rises, and l rises by more
+_Q_rise = _Q(new_w, new_mu, new_var) - _Q(w, mu, var)
+assert _Q_rise > 0 and float(ll_after) - float(ll_before) >= _Q_rise - 1e-6
 assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
 assert min(ax.get_yticks()) == 0 and ax.get_ylim()[0] < 0  # room below 0 for the r_nk, but no negative density ticks
 # "Why is it hard?": d l / d mu_k = sum_n r_nk (x_n - mu_k) / var_k (autograd), and 0 there gives mu_k = sum r x / sum r
