@@ -128,6 +128,16 @@ assert math.isclose(diagonal_cost(_same_rho[0]), diagonal_cost(_same_rho[1])) an
 assert [f"{math.degrees(math.atan2(*torch.linalg.eigh(S)[1][:, -1].flip(0).tolist())) % 180:.0f}" for S in _same_rho] == ["25", "3"]
 _scale = torch.diag(torch.tensor([math.sqrt(2), 1 / (4 * math.sqrt(2))], dtype=torch.float64))  # rescale x_0 by sqrt 2, x_1 by 1/(4 sqrt 2)
 assert torch.allclose(_scale @ _same_rho[0] @ _scale, _same_rho[1])  # the 8 and 1/32 panel is the 4 and 1 panel rescaled
+# rescaling x_0 by a and x_1 by b multiplies Sigma_01 and sigma_0 sigma_1 both by ab: rho stays
+_a, _b = math.sqrt(2), 1 / (4 * math.sqrt(2))
+assert math.isclose(_same_rho[1][0, 1], _a * _b * _same_rho[0][0, 1]) and math.isclose(math.sqrt(8 / 32), _a * _b * math.sqrt(4 * 1))
+assert all(math.isclose(S[0, 1] / math.sqrt(S[0, 0] * S[1, 1]), 0.9) for S in _same_rho)
+# the tilts come from gaussian_tilt, the covariance's top eigenvector (as computed above with eigh)
+assert [f"{gaussian_tilt(a, b, 0.9):.0f}" for a, b in ((4.0, 1.0), (8.0, 1 / 32))] == ["25", "3"]
+# the right panel is zoomed in on x_1 (the title says so) at equal scale, and its 2 sigma ellipses fit in it
+assert axes[1].get_xlim() == (-6.0, 6.0) and axes[1].get_ylim() == (-0.8, 0.8) and axes[1].get_aspect() == 1.0
+assert "zoomed in: $x_1$ from −0.8 to 0.8" in axes[1].get_title() and axes[0].get_xlim() == axes[0].get_ylim() == (-6.0, 6.0)
+assert 2 * math.sqrt(8) < 6 and 2 * math.sqrt(1 / 32) < 0.8
 
 
 # %% optional-exact-limits-float32
@@ -254,6 +264,7 @@ assert diagonal_cost(Sigma4) > 0 and diagonal_cost(torch.diag(Sigma4.diagonal())
 
 # %% optional-rotation
 assert abs(torch.corrcoef((Y @ turn).T)[0, 1] - rho_hat) > 0.5  # rotating the data changes rho
+assert f"{torch.corrcoef((Y @ turn).T)[0, 1]:.3f}" == "-0.870" and f"{rho_hat:.3f}" == "0.905"  # the values quoted
 assert torch.allclose(torch.tensor([[1.0, 0.0]], dtype=torch.float64) @ turn, torch.tensor([[1.0, -1.0]], dtype=torch.float64) / 2**0.5)  # rows times turn: (1, 0) goes to -45 degrees
 assert torch.allclose(torch.corrcoef((Y * torch.tensor([3.0, 0.5], dtype=torch.float64)).T)[0, 1], rho_hat)  # rescaling does not
 assert f"{torch.corrcoef(principal.T)[0, 1].abs():.3f}" == "0.000" and torch.allclose(torch.cov(principal.T, correction=0), torch.diag(eigenvalues))
