@@ -42,6 +42,8 @@ assert tuple(oracle.batch_shape) + tuple(oracle.event_shape) == tuple(normal.bat
 assert tuple(normal.batch_shape) + tuple(normal.event_shape) == (K, D) and tuple(normal.event_shape) == ()  # c18: (K, D) + () for Normal
 assert [tuple(d.log_prob(X[:, None, :]).shape) for d in (normal, oracle)] == [(N, K, D), (N, K)]  # c18's table, last column
 assert one_variance.shape == (K,) and (K, D) == (3, 2)  # c18/c19: K = 3 against D = 2, an error
+assert (X - means[:1]).shape == (N, D)  # c20: at K = 1, X - means runs silently, (N, D): no component axis
+assert ((X - means[:1]) ** 2 / variances[:1][None, :, :]).sum(dim=2).shape == (1, N)  # ... and the table comes out (1, N), not (N, 1)
 try:
     diff / one_variance
     raise AssertionError("expected an error")
@@ -100,8 +102,14 @@ assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) =
 assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
         for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
 assert 2 * 64 == 128 > (64 - 1) + 2 * 32 and 64 + 1 > 2 * 32  # c35: at K = 64, D = 32 the 128N is the stack's 2NK
+assert f"{128 / 95:.2f}" == "1.35" and f"{159 / 95:.2f}" == "1.67" and 31 + 2 * 32 == 95 and 31 + 2 * 64 == 159  # c35: 95N to 128N (K), to 159N (D)
+assert (log_pdfs_peak_bytes(10**5, 64, 2, torch.float32, "loop") // 4, log_pdfs_peak_bytes(10**5, 64, 2) // 4) == (128 * 10**5, 384 * 10**5)  # c32: K = 64, D = 2
+assert 3 * 64 * 2 == 384 and 2 * 64 == 128 > 63 + 2 * 2 and 384 // 128 == 3  # c32: 3NKD = 384N against the stack's 2NK = 128N: 3 times
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
            for d in (1, 2, 4, 8, 16, 32, 64, 128, 784) for dt in (torch.float32, torch.float64)]  # every widget setting
+assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1 + 3) * n, 2 * n * k)
+           and max((k + 2) * n, 2 * n * k) < 4 * n * k == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8)
+           for n, k, d, dt in options if d == 1)  # c35, D = 1: the loop's (K + 2)N (three (N,) beside K - 1 columns) or 2NK, below the broadcast 4NK
 assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in options for form in ("loop", "chunked", "expanded"))
 assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * n * k * d if d > 1 else 4 * n * k)
            for n, k, d, dt in options)  # the broadcast bar: 3NKD, and 4NK at D = 1
