@@ -114,6 +114,9 @@ assert mahalanobis(theta_6.means[2]).argmin() == 0 and mahalanobis(theta_6.means
 assert int((log_responsibilities(X64, theta_20).argmax(dim=1) == 2).sum()) == 37 and mahalanobis(theta_20.means[2]).min() > 1.5  # at 20: few points, in no group
 green_at = lambda h: int((states[h][1].argmax(dim=1)[labels == 2] == 2).sum())  # the stepper's half-step h: green's points
 assert (green_at(41), green_at(45), green_at(47)) == (28, 54, 123)  # M-step 20 to M-step 24 (half-steps 40 to 48) show the takeover
+assert states[40][2].startswith("M-step 20:") and states[48][2].startswith("M-step 24:")  # c37: half-step 2t is M-step t
+assert [states[h][2].split(":")[1].strip() for h in (1, 13, 41, 47)] == [f"colours $r$ at $\\theta_{{{t}}}$" for t in shown]  # c39's half-steps
+assert all(torch.equal(states[h][1], log_responsibilities(X64, at_iteration(t)[0]).exp()) for h, t in zip((1, 13, 41, 47), shown))  # the figure's colours
 from matplotlib.patches import Ellipse
 from gmm_helpers.teach.widgets import draw_half_step
 stepper_fig = draw_half_step(X64, states, 46, limits=limits)  # the stepper's drawing: 1σ and 2σ rings
@@ -142,13 +145,17 @@ assert (ll_at[7:21] - ll_at[6:20] < 0.01).all()  # ... while l rises under 0.01 
 e_jumps = qs_main[15:42:2] - qs_main[14:41:2]  # the E-steps' dotted jumps from theta_6 to theta_20 (half-steps 14 -> 15, ..., 40 -> 41)
 m_rises_panel = qs_main[14:41:2] - qs_main[13:40:2]  # the M-steps' rises between them (half-steps 13 -> 14, ..., 39 -> 40)
 assert len(e_jumps) == len(m_rises_panel) == 14 and abs(float(e_jumps.sum() + m_rises_panel.sum()) - Q_up) < 1e-12
-assert f"{float(e_jumps.sum()):.3f}" == "0.189" and e_jumps.sum() > 5 * m_rises_panel.sum()  # mostly in the E-steps' jumps
+assert f"{float(e_jumps.sum()):.4f}" == "0.1893" and e_jumps.sum() > 5 * m_rises_panel.sum()  # mostly in the E-steps (new r, same theta)
 assert torch.allclose(m_rises, m_rises_panel, rtol=0, atol=1e-12)  # the cell's M-step rises are the panel's
-assert f"{float(m_rises.sum()):.3f}" == "0.023" and f"{Q_up - float(m_rises.sum()):.3f}" == "0.189"  # the printed split
+assert (f"{Q_up:.4f}", f"{float(m_rises.sum()):.4f}", f"{Q_up - float(m_rises.sum()):.4f}") == ("0.2126", "0.0233", "0.1893")  # the printed split
+assert f"{0.0233 + 0.1893:.4f}" == "0.2126"  # the quoted, rounded split adds up
 assert m_rises.sum() <= l_up and (m_rises <= ll_at[7:21] - ll_at[6:20] + 1e-12).all()  # each M-step: Q rises at most as much as l
 assert all(theta_at[t] is states[2 * t][0] for t in range(33))  # at_iteration(t): theta_t, the state after M-step t
 assert l_ax.get_shared_x_axes().joined(l_ax, h_ax) and torch.equal(torch.as_tensor(l_ax.lines[0].get_ydata()), ll_at)  # l above H, one x axis
 assert len(l_ax.patches) == 1 and (l_ax.patches[0].get_x(), l_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded in both
+assert torch.equal(torch.as_tensor(l_ax.lines[1].get_ydata()), Q_at) and [t.get_text() for t in l_ax.get_legend().get_texts()] == ["$\\ell$", "$Q = \\ell - H$"]  # Q drawn, H below l
+assert l_ax.get_ylim()[0] < float(Q_at[1:].min()) and float(Q_at[0]) < l_ax.get_ylim()[0]  # Q: only t = 0 off the scale
+assert (Q_at[20] - Q_at[6]) > 4 * (ll_at[20] - ll_at[6])  # the title: on the plateau l is flat, Q climbs
 assert l_ax.get_ylim()[0] < float(ll_at[1:].min()) and float(ll_at.max()) < l_ax.get_ylim()[1] and float(ll_at[0]) < l_ax.get_ylim()[0]  # only t = 0 off the scale
 assert float(ll_at[20] - ll_at[6]) < 0.25 * float(ll_at[27] - ll_at[20])  # flat on the plateau next to the rise after it
 decided = [int((r_at[t].max(dim=1).values > 0.9).sum()) for t in (6, 20)]  # points with a component above 0.9: sharper r
