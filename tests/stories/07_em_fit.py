@@ -70,7 +70,7 @@ assert all(_worth[2][t + 1] > _worth[2][t] for t in range(17, 26))  # from 18: e
 _green_lr_owned = [owners_of_lower_right(ordered.history[t])[2] for t in range(33)]
 assert (green_step[9:15] > green_step[8:14]).all() and f"{green_step[14]:.2f}" == "0.13"  # "in growing steps (0.13 at iteration 15)"
 assert (green_step[9:17] > green_step[8:16]).all()  # growing over iterations 10 to 17
-# "like random seed 11's end (section 5, near a local optimum), but green's wide ellipse still reaches the lower-right group"
+# "like random seed 11's end (section 5), but green's wide ellipse still reaches the lower-right group"
 _fit_11 = fit_in_reference_order(fit_em(X64, init_random_points(X64, K, generator=torch.Generator().manual_seed(11)), max_iter=1000), truth)
 _end_11 = _fit_11.params
 assert f"{_fit_11.log_likelihoods[-1] / N:.3f}" == "-4.028"
@@ -117,6 +117,11 @@ assert tuple(f"{float(m):+.2f}" for m in green_mean_1) == ("-0.81", "-0.68")
 assert float(truth.means[0, 0]) < float(after_1.means[2, 0]) < float(truth.means[2, 0])  # between the groups
 assert float(truth.means[2, 1]) < float(after_1.means[2, 1]) < float(truth.means[0, 1])
 assert after_1.means[1, 1] < start_0.means[1, 1] - 1.5 and after_1.variances[1, 1] > 4 * start_0.variances[1, 1]  # orange stretches down along x_1
+# iteration 1: "though its mean moves toward them", "its ellipse widens (variances 1 -> 4.0 and 2.4)", "orange's ... 1 -> 5.1", "orange takes those 28"
+_to_lr = lambda m: float((m - truth.means[2].to(X64)).norm())
+assert _to_lr(after_1.means[2]) < _to_lr(start_0.means[2])
+assert tuple(f"{float(v):.1f}" for v in after_1.variances[2]) == ("4.0", "2.4") and f"{float(after_1.variances[1, 1]):.1f}" == "5.1"
+assert strip_owned[0][2] - strip_owned[1][2] == 28 == strip_owned[1][1] - strip_owned[0][1]  # all 28 go to orange (blue owns none)
 assert [owners_of_lower_right(ordered.history[t])[1] for t in (0, 1, 6)] == [38, 66, 117]  # orange moves toward the lower-right points (strip titles)
 assert all(owners_of_lower_right(ordered.history[t])[1] > 71 for t in range(6, 21))  # the plateau: orange "owns most lower-right points"
 # iterations 6 to 20: the plateau
