@@ -145,7 +145,7 @@ def plot_product_vs_log_sum(dims, products, log_sums, axes=None):
     ax_prod.set_yticks(ticks + [zero_row], ["1" if t == 0 else f"$10^{{{t}}}$" for t in ticks] + ["exactly 0"])
     ax_prod.set_ylim(zero_row - 15, 15)
     _axis_break(ax_prod, zero_row + 12, half_gap=3, dx=0.012, dy=4, linewidth=1.5)  # the 0 row is not a power of 10
-    ax_prod.set(xlabel="number of dimensions $D$", ylabel="product (log scale)", title="Multiply the $D$ densities 0.242")
+    ax_prod.set(xlabel="number of dimensions $D$", ylabel="product (log scale)", title="Multiply $D$ densities of 0.242 each")
     for name, values in sorted(log_sums.items(), key=lambda item: item[0] == "float32"):
         ax_sum.plot(dims, np.asarray(values.detach().cpu(), dtype=float), color=colours.get(name, "0.4"),
                     linestyle=styles.get(name, "-"), linewidth=3, label=name)
