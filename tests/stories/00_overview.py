@@ -241,6 +241,7 @@ _rise = fit.log_likelihoods.diff() / N  # _rise[t - 1]: iteration t's rise per p
 assert all(_rise[t - 1] < 0.01 for t in range(6, 21)) and _rise[5 - 1] > 0.01 and _rise[21 - 1] > 0.01  # the plateau: 6 to 20
 assert int(_lower_right.sum()) == 142 and [int((_owners(t)[_lower_right] == 2).sum()) for t in (22, 23)] == [54, 123]  # the takeover at 23
 assert torch.equal(lower_right, _lower_right) and torch.equal(owners, _owners(23))  # the printed owners: the largest r_nk
+assert [t.get_text() for t in fig.axes[2].texts if t.get_text().startswith("green owns")] == ["green owns 123\nof the lower-right 142"]  # panel c
 assert [int((_owners(t)[_lower_right] == 1).sum()) for t in (0, 6, 20, 22, 23)] == [38, 117, 114, 88, 19]  # the convention's owners (orange)
 assert [int((_owners(t)[_lower_right] == 2).sum()) for t in (0, 6, 20)] == [104, 25, 28]
 _end = ordered.history[fit.n_iter]  # orange back on the upper group: its 2σ ellipse ends above the lower-right group's points
@@ -262,7 +263,7 @@ assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # th
 assert fit.converged and fit.n_iter == 32
 _d2 = sq_to_lower_right  # start means (truth's order) to the lower-right centre
 assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange
-assert (f"{_d2[2]:.1f}", f"{_d2[1]:.1f}") == ("31.1", "37.2")  # "squared distance 31.1 against orange's 37.2"
+assert (f"{_d2[2]:.1f}", f"{_d2[1]:.1f}") == ("31.1", "37.2")  # the printed distances: green's nearest
 # "Green's weight in (c), 0.13, lags behind: the M-step computed it from the responsibilities at iteration 22"
 _r22 = log_responsibilities(X64, ordered.history[22]).exp()  # (N, K): r at theta_22
 assert torch.allclose(ordered.history[23].weights, _r22.mean(dim=0), atol=1e-9) and f"{ordered.history[23].weights[2]:.2f}" == "0.13"
@@ -282,7 +283,8 @@ assert f"{log_likelihood(X, single) / N:.2f}" == "-4.53"
 _gain = per_point[-1] - log_likelihood(X, single) / N
 assert f"{log_likelihood(X, single) / N:.3f}" == "-4.529" and f"{_gain:.2f}" == "0.75" and f"{math.exp(0.75):.1f}" == "2.1"
 assert 1.9 < float(_gain.exp()) < 2.3  # "about twice"
-assert [f"{v:.2f}" for v in estimate.weights] == ["0.49", "0.27", "0.24"]
+assert [f"{v:.3f}" for v in estimate.weights] == ["0.491", "0.274", "0.236"]  # "its weights (0.491, 0.274, 0.236) track"
+assert [f"{v:.3f}" for v in counts / N] == ["0.493", "0.270", "0.237"] and [f"{v:.2f}" for v in truth.weights] == ["0.50", "0.25", "0.25"]
 assert (estimate.weights - counts / N).abs().max() < 0.004 < (estimate.weights - truth.weights).abs().max()  # near the shares, not the weights
 assert f"{(estimate.weights - truth.weights).abs().max():.3f}" == "0.024"  # "up to 0.024 from the true weights"
 assert nearest_means(fit.params.means, truth.means.double())[0] == 1  # label switching: EM's component 0 ends on true group 1
