@@ -39,7 +39,7 @@ for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator
 
 
 # %% timing
-assert 1e-6 < loop_s / N_timing < 1e-3  # 'microseconds to a millisecond by machine and load, at every point' (about 20 us on a quiet laptop): a loose range, not a benchmark
+assert 1e-6 < loop_s / N_timing < 1e-3  # 'tens of microseconds per point here, printed below; it varies with the machine' (about 20 us on a quiet laptop): a loose range, not a benchmark
 assert loop_s / vectorised_s > 3  # (loose: on a loaded 2-core machine the ratio falls from ~500 to ~5) 'the vectorised form [pays it] a handful of times': far faster
 
 
@@ -58,40 +58,6 @@ from gmm_helpers import weighted_log_pdfs  # (05) the package's (N, K) table of 
 w_lp = weighted_log_pdfs(X, from_labels)  # log_likelihood_labelled agrees with it, read at each point's label
 assert torch.allclose(log_likelihood_labelled(X, labels, from_labels), w_lp[torch.arange(N), labels].sum(), rtol=1e-6)
 assert abs(float(log_likelihood_labelled(X, labels, truth) - weighted_log_pdfs(X, truth)[torch.arange(N), labels].sum())) < 1e-2
-
-
-# %% maximum-against-truth
-nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._replace(variances=from_labels.variances * 1.05),
-          from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
-assert best > log_likelihood_labelled(X, labels, truth) and all(best > log_likelihood_labelled(X, labels, p) for p in nudged)
-assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, truth) / N:.4f}" == "-3.8051"
-assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853" and f"{float(log_likelihood(X, from_labels)) / N:.4f}" == "-3.7790"
-assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth) and log_likelihood(X, from_labels) > best  # in each row
-assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
-gaps = [float(log_likelihood(X, p) - log_likelihood_labelled(X, labels, p)) / N for p in (truth, from_labels)]  # row gaps
-for p, gap in zip((truth, from_labels), gaps):  # the gap is -(1/N) sum_n log r_{n z_n}, the true labels' responsibilities
-    log_r = weighted_log_pdfs(X, p) - weighted_log_pdfs(X, p).logsumexp(dim=1, keepdim=True)
-    assert abs(gap + float(log_r[torch.arange(N), labels].mean())) < 1e-5
-assert all(0 < g < 0.05 for g in gaps) and abs(gaps[0] - gaps[1]) < 0.001  # near 0 and nearly constant
-assert [f"{g:.4f}" for g in gaps] == ["0.0198", "0.0193"]  # the printed gaps (truth, from_labels)
-lead = float(best - log_likelihood_labelled(X, labels, truth)) / N  # from_labels' lead in the labelled column: -3.7983 against -3.8051
-assert abs(gaps[0] - gaps[1]) < lead and abs(0.0198 - 0.0193) < 3.8051 - 3.7983  # the gaps differ by less than the lead: hidden = labelled + gap
-for p in (truth, from_labels):  # the responsibility of each point's label z_n (under each row's own parameters) is near 1: above 0.9 at 98% of the points
-    w_p = weighted_log_pdfs(X, p)
-    assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
-assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
-assert -3.7983 + 0.0193 > -3.8051 + 0.0198 and f"{float(climbed.log_likelihoods[-1] - log_likelihood(X, from_labels)) / N:.4f}" == "0.0004"  # the inequality; EM's tiny gain
-w_fl = weighted_log_pdfs(X, from_labels)  # 'the true label gets e^-0.0193 = 98% posterior (a geometric average)'
-geo = float((w_fl[torch.arange(N), labels] - w_fl.logsumexp(dim=1)).mean().exp())  # exp of the mean log r_{n z_n}
-assert f"{math.exp(-0.0193):.0%}" == "98%" and f"{geo:.0%}" == "98%" and abs(geo - math.exp(-gaps[1])) < 1e-5
-gap_em = float(log_likelihood(X, climbed.params) - log_likelihood_labelled(X, labels, climbed.params)) / N  # EM's row
-assert f"{float(log_likelihood(X, climbed.params)) / N:.4f}" == "-3.7786" and f"{gap_em:.4f}" == "0.0204"  # the printed row
-assert log_likelihood_labelled(X, labels, climbed.params) <= best  # 'no fit beats from_labels with labels'
-gain = float(log_likelihood(X, climbed.params) - log_likelihood(X, from_labels)) / N  # 'EM gains at most the gap's rise'
-assert f"{gain:.4f}" == "0.0004" and gain <= gap_em - gaps[1] and f"{gap_em - gaps[1]:.3f}" == "0.001"  # 0.0204 - 0.0193 ~ 0.001
-# the displayed bound, per point: '0.0004 = -0.0006 + 0.0010 <= 0.0010' (the printed line: labelled, gap, hidden)
-assert [f"{float(rise[0]):+.4f}", f"{float(rise[1] - rise[0]):+.4f}", f"{float(rise[1]):+.4f}"] == ["-0.0006", "+0.0010", "+0.0004"]
-assert rise[0] <= 0 and rise[1] <= rise[1] - rise[0] and abs(float(rise[1] - rise[0]) - (gap_em - gaps[1])) < 1e-6  # bracket <= 0; gap rise as in the table
 
 
 # %% estimates-in-ses
@@ -174,6 +140,40 @@ assert abs(600 * math.sqrt(0.25 * 0.75 / 600) - math.sqrt(112.5)) < 1e-9 and f"{
 x_1_3 = torch.tensor([1.0, 2.0, 6.0])  # Exercise 1.3's solution: 4.67 (ML), 7 (the textbook sample variance)
 assert f"{float(x_1_3.var(unbiased=False)):.2f}" == "4.67" and float(x_1_3.var(unbiased=True)) == 7.0
 assert int((torch.cumsum(torch.tensor([0.2, 0.5, 0.3]), dim=0) <= 0.72).sum()) == 2  # Exercise 1.4: component 2
+
+
+# %% optional-maximum-against-truth
+nudged = [from_labels._replace(means=from_labels.means + 0.05), from_labels._replace(variances=from_labels.variances * 1.05),
+          from_labels._replace(variances=from_labels.variances * 0.95), from_labels._replace(weights=from_labels.weights + torch.tensor([0.01, -0.01, 0.0]))]
+assert best > log_likelihood_labelled(X, labels, truth) and all(best > log_likelihood_labelled(X, labels, p) for p in nudged)
+assert f"{best / N:.4f}" == "-3.7983" and f"{log_likelihood_labelled(X, labels, truth) / N:.4f}" == "-3.8051"
+assert f"{float(log_likelihood(X, truth)) / N:.4f}" == "-3.7853" and f"{float(log_likelihood(X, from_labels)) / N:.4f}" == "-3.7790"
+assert log_likelihood(X, truth) > log_likelihood_labelled(X, labels, truth) and log_likelihood(X, from_labels) > best  # in each row
+assert all((weighted_log_pdfs(X, p)[torch.arange(N), labels] <= weighted_log_pdfs(X, p).logsumexp(dim=1)).all() for p in (truth, from_labels))
+gaps = [float(log_likelihood(X, p) - log_likelihood_labelled(X, labels, p)) / N for p in (truth, from_labels)]  # row gaps
+for p, gap in zip((truth, from_labels), gaps):  # the gap is -(1/N) sum_n log r_{n z_n}, the true labels' responsibilities
+    log_r = weighted_log_pdfs(X, p) - weighted_log_pdfs(X, p).logsumexp(dim=1, keepdim=True)
+    assert abs(gap + float(log_r[torch.arange(N), labels].mean())) < 1e-5
+assert all(0 < g < 0.05 for g in gaps) and abs(gaps[0] - gaps[1]) < 0.001  # near 0 and nearly constant
+assert [f"{g:.4f}" for g in gaps] == ["0.0198", "0.0193"]  # the printed gaps (truth, from_labels)
+lead = float(best - log_likelihood_labelled(X, labels, truth)) / N  # from_labels' lead in the labelled column: -3.7983 against -3.8051
+assert abs(gaps[0] - gaps[1]) < lead and abs(0.0198 - 0.0193) < 3.8051 - 3.7983  # the gaps differ by less than the lead: hidden = labelled + gap
+for p in (truth, from_labels):  # the responsibility of each point's label z_n (under each row's own parameters) is near 1: above 0.9 at 98% of the points
+    w_p = weighted_log_pdfs(X, p)
+    assert float(((w_p[torch.arange(N), labels] - w_p.logsumexp(dim=1)).exp() > 0.9).double().mean()) > 0.98
+assert f"{float(climbed.log_likelihoods[-1]) / N:.4f}" == "-3.7786" and climbed.log_likelihoods[-1] > log_likelihood(X, from_labels)  # EM climbs higher
+assert -3.7983 + 0.0193 > -3.8051 + 0.0198 and f"{float(climbed.log_likelihoods[-1] - log_likelihood(X, from_labels)) / N:.4f}" == "0.0004"  # the inequality; EM's tiny gain
+w_fl = weighted_log_pdfs(X, from_labels)  # 'the true label gets e^-0.0193 = 98% posterior (a geometric average)'
+geo = float((w_fl[torch.arange(N), labels] - w_fl.logsumexp(dim=1)).mean().exp())  # exp of the mean log r_{n z_n}
+assert f"{math.exp(-0.0193):.0%}" == "98%" and f"{geo:.0%}" == "98%" and abs(geo - math.exp(-gaps[1])) < 1e-5
+gap_em = float(log_likelihood(X, climbed.params) - log_likelihood_labelled(X, labels, climbed.params)) / N  # EM's row
+assert f"{float(log_likelihood(X, climbed.params)) / N:.4f}" == "-3.7786" and f"{gap_em:.4f}" == "0.0204"  # the printed row
+assert log_likelihood_labelled(X, labels, climbed.params) <= best  # 'no fit beats from_labels with labels'
+gain = float(log_likelihood(X, climbed.params) - log_likelihood(X, from_labels)) / N  # 'EM gains at most the gap's rise'
+assert f"{gain:.4f}" == "0.0004" and gain <= gap_em - gaps[1] and f"{gap_em - gaps[1]:.3f}" == "0.001"  # 0.0204 - 0.0193 ~ 0.001
+# the displayed bound, per point: '0.0004 = -0.0006 + 0.0010 <= 0.0010' (the printed line: labelled, gap, hidden)
+assert [f"{float(rise[0]):+.4f}", f"{float(rise[1] - rise[0]):+.4f}", f"{float(rise[1]):+.4f}"] == ["-0.0006", "+0.0010", "+0.0004"]
+assert rise[0] <= 0 and rise[1] <= rise[1] - rise[0] and abs(float(rise[1] - rise[0]) - (gap_em - gaps[1])) < 1e-6  # bracket <= 0; gap rise as in the table
 
 
 # %% optional-caveats
@@ -269,6 +269,7 @@ assert torch.equal(u_running, standardised_errors(X, labels, truth))  # (K, 1 + 
 assert f"{float(u_running[2, 2]):.2f}" == "-2.07" == f"{u_2:.2f}"  # the table's entry [2, 2] is the worked u
 largest_of = {name: float(standardised_errors(x, lab, truth).abs().max()) for name, (x, lab) in samples.items()}
 assert K * (1 + 2 * D) == 15 and max(largest_of.values()) < 5  # 15 u's each, all below 5
+assert same_as_gmm  # printed in the cell above
 torch.manual_seed(0)  # c58: with seed 0, torch.distributions gives sample_gmm's labels and points, bit for bit
 labels_0 = Categorical(probs=weights).sample((N,))
 assert torch.equal(labels_0, labels) and torch.equal(Normal(means[labels_0], variances[labels_0].sqrt()).sample(), X)
