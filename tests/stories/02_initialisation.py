@@ -31,19 +31,6 @@ assert [f"{p_next[labels == 0].min():.4f}", f"{p_next[labels == 0].max():.4f}"] 
 _size_ratio = _size[0] / _size[2]
 _per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
 assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group is big, not because it is farther"
-_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "randint and randperm both draw index 44"
-assert _first_index == torch.randperm(N, generator=torch.Generator().manual_seed(0))[0] == 44 and torch.equal(first, start.means[0])
-# "Why its minimisers are good EM starts, in a limit" (derived in "Optional: k-means as a limit of EM"):
-# equal weights, one shared fixed variance s2 -> 0; at s2 = 1e-3 on these data
-_X, _mu, _s2 = X.double(), start.means.double(), 1e-3  # any means will do; the poor start's
-_d2 = ((_X[:, None, :] - _mu[None]) ** 2).sum(dim=2)  # (N, K): d_k^2 for every point
-_r = torch.softmax(-_d2 / (2 * _s2), dim=1)  # (N, K): the responsibilities of the formula
-assert (_r.argmax(dim=1) == _d2.argmin(dim=1)).all() and (_r.amax(dim=1) > 0.99).float().mean() > 0.99  # (almost) wholly to the nearest mean
-_phi = _d2.amin(dim=1).sum()
-_ll = log_likelihood(_X, GMMParams(torch.full((K,), 1 / K, dtype=_X.dtype), _mu, torch.full((K, D), _s2, dtype=_X.dtype)))
-_const = -N * (D / 2 * math.log(2 * math.pi * _s2) + math.log(K))  # log-likelihood = -phi / (2 s2) + const (+ at most N ln K)
-_rest = _ll - (-_phi / (2 * _s2) + _const)  # each point's other components add between 0 and ln K (up to rounding)
-assert -1e-6 <= _rest <= N * math.log(K) and _rest.abs() < 1e-6 * _phi / (2 * _s2)
 
 
 # %% scheme-2-k-means-2
@@ -158,9 +145,10 @@ _p0 = fit_poor.history[0]  # why -7.68: no mean near group 2, variance-1 circles
 assert (_p0.variances == 1).all() and (torch.cdist(X64[labels == 2], _p0.means).min(dim=1).values.mean() > 5)  # ~5.6 sd from the nearest mean
 _mix0 = torch.stack([log_likelihood(X64[labels == k], _p0) / (labels == k).sum() for k in range(K)])  # per point, by group
 assert _mix0[2] < -15 and (_mix0[:2] > -5).all()  # group 2's points (about -18.8 each) pull the average down to -7.68
+assert inspect.signature(fit_em).parameters["max_iter"].default == 100 and fit_poor.n_iter == fits[5].n_iter < 100  # "a coincidence ... far below the cap"
 assert fits[5].n_iter == 32 and fits[5].converged  # its iteration count is the creep under the 1e-6 tolerance, not a cost of the start
-assert [t.get_text().split(":")[0] for t in ax_curves.texts if t.get_text()] == ["plateau", "local optimum"]  # the annotations
-assert [t.get_text() for t in ax_curves.texts if t.get_text()][1].endswith("(run on, its score stays put)")  # the tol=1e-10 run, next section
+assert [t.get_text().split(":")[0] for t in ax_curves.texts if t.get_text()] == ["plateau", "stationary"]  # the annotations
+assert [t.get_text() for t in ax_curves.texts if t.get_text()][1] == "stationary: run on,\nits score stays put"  # the tol=1e-10 run, next section
 assert [t.xy for t in ax_curves.texts if t.get_text()] == [(13, _ll[13].item()), (29, per_point[5])] and 13 in range(6, 21)  # point at the plateau and seed 5's line
 assert abs(fits[5].log_likelihoods[29].item() / N - per_point[5]) < 1e-4 and ax_curves.get_ylim()[0] < -4.19  # the arrow hits seed 5's line
 assert ax_curves.get_title() == "A bad start costs iterations (the poor start) or the fit (greedy seed 5)"
@@ -222,6 +210,20 @@ cost_after = torch.stack([torch.minimum(d2_1, ((X - X[c]) ** 2).sum(dim=1)).sum(
 assert torch.equal(X[candidates[0]], picked_pp[1]) and cost_after.argmin() == 0  # candidate 1 = plain's draw, and it wins
 assert torch.allclose(start_pp.means, torch.stack([X[nearest_means(X, picked_greedy) == k].mean(dim=0) for k in range(K)]))
 assert shares["greedy k-means++"][0] > shares["plain k-means++"][0] + 0.2  # "far more often"
+
+
+# %% optional-k-means-limit-em
+# the restricted EM: responsibilities -> nearest-mean assignments, log-likelihood -> -phi / 2 s2 + N c
+# equal weights, one shared fixed variance s2 -> 0; at s2 = 1e-3 on these data
+_X, _mu, _s2 = X.double(), start.means.double(), 1e-3  # any means will do; the poor start's
+_d2 = ((_X[:, None, :] - _mu[None]) ** 2).sum(dim=2)  # (N, K): d_k^2 for every point
+_r = torch.softmax(-_d2 / (2 * _s2), dim=1)  # (N, K): the responsibilities of the formula
+assert (_r.argmax(dim=1) == _d2.argmin(dim=1)).all() and (_r.amax(dim=1) > 0.99).float().mean() > 0.99  # (almost) wholly to the nearest mean
+_phi = _d2.amin(dim=1).sum()
+_ll = log_likelihood(_X, GMMParams(torch.full((K,), 1 / K, dtype=_X.dtype), _mu, torch.full((K, D), _s2, dtype=_X.dtype)))
+_const = -N * (D / 2 * math.log(2 * math.pi * _s2) + math.log(K))  # log-likelihood = -phi / (2 s2) + const (+ at most N ln K)
+_rest = _ll - (-_phi / (2 * _s2) + _const)  # each point's other components add between 0 and ln K (up to rounding)
+assert -1e-6 <= _rest <= N * math.log(K) and _rest.abs() < 1e-6 * _phi / (2 * _s2)
 
 
 # %% optional-fixed-variance-ignores
