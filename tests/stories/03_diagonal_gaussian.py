@@ -53,7 +53,7 @@ for name, dtype, first in (("float32", torch.float32, 74), ("float64", torch.flo
 # the figure: left, the product (log10) dropping to an "exactly 0" row, each type's first 0 labelled; right, the sums
 _ax_prod, _ax_sum = axes
 assert [t.get_text() for t in _ax_prod.texts if t.get_gid() == "first-zero"] == ["float64: 0 from D = 525", "float32: 0 from D = 74"]
-assert _ax_prod.get_yticklabels()[-1].get_text() == "exactly 0" and _ax_prod.get_title() == "Multiply the $D$ densities 0.242"
+assert _ax_prod.get_yticklabels()[-1].get_text() == "exactly 0" and _ax_prod.get_title() == "Multiply $D$ densities of 0.242 each"
 _zero_row = _ax_prod.get_yticks()[-1]
 for _line, (name, first) in zip([l for l in _ax_prod.lines if l.get_label() in products], (("float64", 525), ("float32", 74))):
     assert _line.get_label() == name
@@ -132,9 +132,12 @@ assert torch.allclose(_scale @ _same_rho[0] @ _scale, _same_rho[1])  # the 8 and
 _a, _b = math.sqrt(2), 1 / (4 * math.sqrt(2))
 assert math.isclose(_same_rho[1][0, 1], _a * _b * _same_rho[0][0, 1]) and math.isclose(math.sqrt(8 / 32), _a * _b * math.sqrt(4 * 1))
 assert all(math.isclose(S[0, 1] / math.sqrt(S[0, 0] * S[1, 1]), 0.9) for S in _same_rho)
+# a, b > 0 (each sigma scales by |a|): a negative scale flips rho's sign and keeps the cost, which depends on rho^2
+_mirrored = torch.diag(torch.tensor([-_a, _b], dtype=torch.float64)) @ _same_rho[0] @ torch.diag(torch.tensor([-_a, _b], dtype=torch.float64))
+assert math.isclose(_mirrored[0, 1] / math.sqrt(_mirrored[0, 0] * _mirrored[1, 1]), -0.9) and math.isclose(diagonal_cost(_mirrored), diagonal_cost(_same_rho[0]))
 # the tilts come from gaussian_tilt, the covariance's top eigenvector (as computed above with eigh)
 assert [f"{gaussian_tilt(a, b, 0.9):.0f}" for a, b in ((4.0, 1.0), (8.0, 1 / 32))] == ["25", "3"]
-# the right panel is zoomed in on x_1 (the title says so) at equal scale, and its 2 sigma ellipses fit in it
+# the bottom panel is zoomed in on x_1 (the title says so) at equal scale, and its 2 sigma ellipses fit in it
 assert axes[1].get_xlim() == (-6.0, 6.0) and axes[1].get_ylim() == (-0.8, 0.8) and axes[1].get_aspect() == 1.0
 assert "zoomed in: $x_1$ from −0.8 to 0.8" in axes[1].get_title() and axes[0].get_xlim() == axes[0].get_ylim() == (-6.0, 6.0)
 assert 2 * math.sqrt(8) < 6 and 2 * math.sqrt(1 / 32) < 0.8
@@ -260,6 +263,11 @@ Sigma4 = A @ A.T + torch.eye(4, dtype=torch.float64)  # a 4-D covariance
 sd = Sigma4.diagonal().sqrt()
 assert torch.allclose(diagonal_cost(Sigma4), -0.5 * torch.logdet(Sigma4 / sd[:, None] / sd[None, :]))  # any D: -1/2 log|R|
 assert diagonal_cost(Sigma4) > 0 and diagonal_cost(torch.diag(Sigma4.diagonal())) == 0  # >= 0, and 0 when R = I
+# Hadamard by AM-GM: R's eigenvalues are >= 0 and sum to tr R = D, so |R| = their product <= (tr R / D)^D = 1
+_R4 = Sigma4 / sd[:, None] / sd[None, :]
+_lam = torch.linalg.eigvalsh(_R4)
+assert (_lam >= 0).all() and math.isclose(float(_lam.sum()), 4.0, rel_tol=1e-12) and math.isclose(float(torch.trace(_R4)), 4.0, rel_tol=1e-12)
+assert math.isclose(float(_lam.prod()), float(torch.linalg.det(_R4)), rel_tol=1e-9) and float(_lam.prod()) < 1 and math.isclose((float(_lam.sum()) / 4) ** 4, 1.0, rel_tol=1e-12)
 
 
 # %% optional-rotation
