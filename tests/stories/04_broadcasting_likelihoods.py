@@ -60,23 +60,17 @@ assert _t == {"diff": 72, "(N, K)": 18}
 _steps = [_t["diff"], 2 * _t["diff"], 3 * _t["diff"], 2 * _t["diff"] + _t["(N, K)"], _t["diff"] + 3 * _t["(N, K)"]]  # diff; **2; /; .sum; last line
 assert _steps == [72, 144, 216, 162, 126] and max(_steps) == _steps[2] == log_pdfs_peak_bytes(6, 3, 4) // 4  # the division is the peak
 assert log_pdfs_peak_bytes(6, 3, 4) // 4 == max(3 * 72, 72 + 3 * 18)  # the library's max(3NKD, NKD + 3NK): the last row is its second term
-import inspect as _inspect_loop
-assert ("sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)" in _inspect_loop.getsource(diag_gaussian_log_pdf)
-        and "return -0.5 * (log_normalisers(variance) + sq_mahalanobis)" in _inspect_loop.getsource(diag_gaussian_log_pdf))  # c25: the last call squares X - mean (03's code)
-_call = [2 * 24, 2 * 24, 24 + 6, 3 * 6]  # c25: call k's worst moment is the square, two (N, D) = 24-number results; trace, besides the 6k finished numbers: square, division, .sum, return
-assert _call == [48, 48, 30, 18] and _call[0] == _call[1] == max(_call)  # the squaring and the division tie
-assert 6 * (3 - 1) + 48 == 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # the last call, k = K - 1 = 2
-assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; c25: 60 against the broadcast form's 216
-assert max(12 + 48, 36) == 60  # c25: the loop's peak, max((K - 1)N + 2ND, 2NK) at (6, 3, 4)
 assert 6 * 3 * 4 == 72 and 3 * 72 == 216 == log_pdfs_peak_bytes(6, 3, 4) // 4  # the table's last column, (N, K, D) = (6, 3, 4)
-assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
-assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
 assert (3 * 100_000 * 8 * 8, log_pdfs_peak_bytes(100_000, 8, 1, torch.float64)) == (19_200_000, 25_600_000)  # Solution 4.3: the pair
 assert 100_000 * 8 == 800_000 and format_bytes(25_600_000) == "24.4 MiB"  # Solution 4.3
 from gmm_helpers.teach.exercises import EXERCISE_4_3_SIZES
 _sliders = {w.description: w.options for w in memory_explorer().children[:3]}  # Exercise 4.3: sizes the widget offers
 assert EXERCISE_4_3_SIZES == (100_000, 8, 1, torch.float64) and all(v in _sliders[name] for v, name in zip(EXERCISE_4_3_SIZES, ("N points", "K components", "D dimensions")))
 assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
+assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") <= torch.finfo(dt).bits // 8 * 2 * n * (k + d)
+           for n in (1, 100, 10**5) for k in (1, 2, 3, 8, 32, 64, 128) for d in (1, 2, 4, 32, 64, 784)
+           for dt in (torch.float32, torch.float64))  # c25: the loop's peak is at most 2N(K + D) numbers, at every D
+assert log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4 == 60 <= 2 * 6 * (3 + 4)  # the picture's size
 assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
 assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
 _grid = [(n, k, d) for n in (1, 100, 4096 * 25, 10**6) for k in (1, 2, 3, 32, 64) for d in (2, 3, 32, 64, 784)]  # D >= 2
@@ -99,40 +93,21 @@ assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.
 _fit = [n for n in (10**i for i in range(2, 8)) if log_pdfs_peak_bytes(n, 64, 64, torch.float32) < 16 * 2**30]  # c30's task: K = D = 64
 assert max(n for n in range(349_000, 350_001) if log_pdfs_peak_bytes(n, 64, 64) < 16 * 2**30) == 349_525  # c35: the exact limit
 assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) == "4.6 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB"
-assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
-        for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
-assert 2 * 64 == 128 > (64 - 1) + 2 * 32 and 64 + 1 > 2 * 32  # c35: at K = 64, D = 32 the 128N is the stack's 2NK
-assert f"{128 / 95:.2f}" == "1.35" and f"{159 / 95:.2f}" == "1.67" and 31 + 2 * 32 == 95 and 31 + 2 * 64 == 159  # c35: 95N to 128N (K), to 159N (D)
-assert (log_pdfs_peak_bytes(10**5, 64, 2, torch.float32, "loop") // 4, log_pdfs_peak_bytes(10**5, 64, 2) // 4) == (128 * 10**5, 384 * 10**5)  # c32: K = 64, D = 2
-assert 3 * 64 * 2 == 384 and 2 * 64 == 128 > 63 + 2 * 2 and 384 // 128 == 3  # c32: 3NKD = 384N against the stack's 2NK = 128N: 3 times
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
            for d in (1, 2, 4, 8, 16, 32, 64, 128, 784) for dt in (torch.float32, torch.float64)]  # every widget setting
-assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1 + 3) * n, 2 * n * k)
-           and max((k + 2) * n, 2 * n * k) < 4 * n * k == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8)
-           for n, k, d, dt in options if d == 1)  # c35, D = 1: the loop's (K + 2)N (three (N,) beside K - 1 columns) or 2NK, below the broadcast 4NK
 assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in options for form in ("loop", "chunked", "expanded"))
 assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * n * k * d if d > 1 else 4 * n * k)
            for n, k, d, dt in options)  # the broadcast bar: 3NKD, and 4NK at D = 1
 assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 * 4 * n * max(k, d)
            for n, k, d, dt in options for form in ("loop", "expanded"))  # no NKD term: a few tensors of NK or ND
-assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") < log_pdfs_peak_bytes(n, k, d, dt) for n, k, d, dt in options)  # c35: no setting
-assert all((k - 1) * n + 2 * n * d < n * k * d + 2 * n * k * d and 2 * n * k < 3 * n * k * d
-           and log_pdfs_peak_bytes(n, k, d, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1) * n + 2 * n * d, 2 * n * k)
-           for n, k, d, dt in options if d >= 2)  # c35: the loop's counts below 3NKD, term by term, K = 1 included
 assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB", "1 TiB"]  # c33: a tick every factor of 16
 assert all(list(ax.get_xticks()) == [2.0**e for e in range(20, 41, 4)] for ax in axes)
 _all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
 assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**40  # c33 and the cures' figure: the axis, 1 MiB to 1 TiB, holds every bar
 _two = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast")]
 assert [f"{b / l:.0f}" for l, b in zip(_two[::2], _two[1::2])] == ["16", "32", "64"]  # c33: the loop bar 16x, 32x, 64x smaller
-_ratio_rule = lambda k, d: 3 * k * d / max(k - 1 + 2 * d, 2 * k)  # noqa: E731  c32: broadcast peak / loop peak, D >= 2
-assert all(abs(log_pdfs_peak_bytes(n, k, d, dt) / log_pdfs_peak_bytes(n, k, d, dt, "loop") - _ratio_rule(k, d)) < 1e-9
-           for n, k, d, dt in options if d >= 2)  # c32: the rule, N cancelling, at every widget setting
-assert [f"{_ratio_rule(*s_[1:]):.0f}" for s_ in sizes[1:]] == ["16", "32", "64"] and f"{_ratio_rule(64, 2):.0f}" == "3"  # about K only when K = D
 assert [s_[0] for s_ in sizes[1:] if max(log_pdfs_peak_bytes(*s_, torch.float32, f) for f in ('loop', 'broadcast', 'chunked', 'expanded'))
         > 4 * 2**30] == [10**6]  # c31: only the last panel has a bar within a factor 4 of the 16 GiB line
-assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
-           for d in (1, 4, 32, 64) for i in (1,))  # c32: doubling K or D at most doubles the loop bar
 
 
 # %% cures-bars
@@ -152,6 +127,36 @@ assert 10_000 // 4096 == 2 and 10_000 % 4096 > 0  # N = 10^4: two full chunks an
 _ratios = [log_pdfs_peak_bytes(*s_) / log_pdfs_peak_bytes(*s_, torch.float32, "chunked") for s_ in sizes[1:]]
 assert f"{_ratios[0]:.1f}" == "2.4" and _ratios[0] < _ratios[1] < _ratios[2]  # the chunks help more as N grows
 
+# c50, the loop (moved from the main path): its count, the ratio rule, the notch factors, D = 1
+import inspect as _inspect_loop
+assert ("sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)" in _inspect_loop.getsource(diag_gaussian_log_pdf)
+        and "return -0.5 * (log_normalisers(variance) + sq_mahalanobis)" in _inspect_loop.getsource(diag_gaussian_log_pdf))  # c25: the last call squares X - mean (03's code)
+_call = [2 * 24, 2 * 24, 24 + 6, 3 * 6]  # c25: call k's worst moment is the square, two (N, D) = 24-number results; trace, besides the 6k finished numbers: square, division, .sum, return
+assert _call == [48, 48, 30, 18] and _call[0] == _call[1] == max(_call)  # the squaring and the division tie
+assert 6 * (3 - 1) + 48 == 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # the last call, k = K - 1 = 2
+assert 2 * 6 * 3 == 36 < 60 < 216  # torch.stack: 2NK; c25: 60 against the broadcast form's 216
+assert max(12 + 48, 36) == 60  # c25: the loop's peak, max((K - 1)N + 2ND, 2NK) at (6, 3, 4)
+assert 6 * 4 == 24 and 2 * 6 == 12 and 2 * 24 == 48 and 12 + 48 == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4  # loop, call 2
+assert 6 * 3 == 18 and 18 + 18 == 36 == 2 * 6 * 3 < 60  # the stack: 36, below call 2's 60
+assert [log_pdfs_peak_bytes(10**5, k, d, torch.float32, "loop") // (4 * 10**5)
+        for k, d in ((32, 32), (64, 32), (32, 64))] == [95, 128, 159]  # the answers: 95N to 128N or 159N
+assert 2 * 64 == 128 > (64 - 1) + 2 * 32 and 64 + 1 > 2 * 32  # c35: at K = 64, D = 32 the 128N is the stack's 2NK
+assert f"{128 / 95:.2f}" == "1.35" and f"{159 / 95:.2f}" == "1.67" and 31 + 2 * 32 == 95 and 31 + 2 * 64 == 159  # c35: 95N to 128N (K), to 159N (D)
+assert (log_pdfs_peak_bytes(10**5, 64, 2, torch.float32, "loop") // 4, log_pdfs_peak_bytes(10**5, 64, 2) // 4) == (128 * 10**5, 384 * 10**5)  # c32: K = 64, D = 2
+assert 3 * 64 * 2 == 384 and 2 * 64 == 128 > 63 + 2 * 2 and 384 // 128 == 3  # c32: 3NKD = 384N against the stack's 2NK = 128N: 3 times
+assert all(log_pdfs_peak_bytes(n, k, 1, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1 + 3) * n, 2 * n * k)
+           and max((k + 2) * n, 2 * n * k) < 4 * n * k == log_pdfs_peak_bytes(n, k, 1, dt) // (torch.finfo(dt).bits // 8)
+           for n, k, d, dt in options if d == 1)  # c35, D = 1: the loop's (K + 2)N (three (N,) beside K - 1 columns) or 2NK, below the broadcast 4NK
+assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") < log_pdfs_peak_bytes(n, k, d, dt) for n, k, d, dt in options)  # c35: no setting
+assert all((k - 1) * n + 2 * n * d < n * k * d + 2 * n * k * d and 2 * n * k < 3 * n * k * d
+           and log_pdfs_peak_bytes(n, k, d, dt, "loop") // (torch.finfo(dt).bits // 8) == max((k - 1) * n + 2 * n * d, 2 * n * k)
+           for n, k, d, dt in options if d >= 2)  # c35: the loop's counts below 3NKD, term by term, K = 1 included
+_ratio_rule = lambda k, d: 3 * k * d / max(k - 1 + 2 * d, 2 * k)  # noqa: E731  c32: broadcast peak / loop peak, D >= 2
+assert all(abs(log_pdfs_peak_bytes(n, k, d, dt) / log_pdfs_peak_bytes(n, k, d, dt, "loop") - _ratio_rule(k, d)) < 1e-9
+           for n, k, d, dt in options if d >= 2)  # c32: the rule, N cancelling, at every widget setting
+assert [f"{_ratio_rule(*s_[1:]):.0f}" for s_ in sizes[1:]] == ["16", "32", "64"] and f"{_ratio_rule(64, 2):.0f}" == "3"  # about K only when K = D
+assert all(_bar(n, 2 * k, d)[i] <= 2 * _bar(n, k, d)[i] >= _bar(n, k, 2 * d)[i] for n in (100, 10**5) for k in (1, 4, 32, 64)
+           for d in (1, 4, 32, 64) for i in (1,))  # c32: doubling K or D at most doubles the loop bar
 
 # %% peak-measured
 for n, k, d in [(4096 * 25, 32, 32), (4096 * 250, 64, 64), (4096 * 100, 8, 128), (10**5, 3, 2)]:  # c44's table (D >= 2): the two cures
@@ -191,6 +196,8 @@ assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) f
 _largest = timings[20_000, 64, 64]  # loop, unchecked loop, broadcast, chunks, products (noisy: only wide margins or orderings asserted)
 assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the most numbers per (N, K, D) tensor
 assert 3 * _largest[4] < min(_largest[0], _largest[2], _largest[3])  # "many times faster than the loop, the broadcast form and the chunks": 20-60 measured; 3 asserted (load)
+_total_s = 4 * sum(sum(r) for r in timings.values())  # c60: a warm-up and 3 runs of each form (35 s stored)
+assert 5 < _total_s < 150  # "about half a minute": loose, timings vary by machine
 _many_k = timings[200, 512, 2]  # c65: many components, few points: the K per-call costs dominate
 assert 2 * _many_k[2] < _many_k[0]  # broadcast faster than the loop by more than 2x (20-110x measured)
 assert _many_k[2] < _many_k[1] < _many_k[0]  # c65: the unchecked loop is faster than the loop (3-4x measured), the broadcast form faster still (7-15x)
