@@ -90,11 +90,30 @@ assert shared == [9, 265]
 
 ring = resp_right.max(dim=1).values < 0.9  # the ringed points (left panel)
 shares_ringed = sorted(f"{v:.2f}" for v in resp_right.max(dim=1).values[ring].tolist())
-assert [len(c.get_offsets()) for ax in fig.axes[:2] for c in ax.collections if c.get_gid() == "ring"] == [9, 265]  # ringed, both panels
+assert [len(c.get_offsets()) for ax in fig.axes[:2] for c in ax.collections if c.get_gid() == "ring"] == [9]  # ringed: left panel only
+# "each point in its most responsible component's colour, paler the more it is shared": edge = owner, fill lighter as share falls
+import numpy as _np
+from matplotlib.colors import to_rgb as _to_rgb
+from gmm_helpers.teach.style import component_colour as _cc
+for _ax, _r in zip(fig.axes[:2], (resp_right, resp_close)):
+    (_pts,) = [c for c in _ax.collections if c.get_gid() == "points"]
+    _largest, _owner = _r.max(dim=1)
+    assert _np.allclose(_pts.get_edgecolors()[:, :3], [_to_rgb(_cc(int(k))) for k in _owner])  # the owner's colour
+    _light = _pts.get_facecolors()[:, :3].sum(axis=1)  # brighter = paler, per point
+    _owned, _shared = (_largest > 0.99).numpy(), (_largest < 0.6).numpy()
+    assert _owned.any() and (_largest < 0.6).any() and _light[_shared].min() > _light[_owned].max()  # shared: paler than owned
+assert "pale: shared (largest share near 1/3)" in [t.get_text() for t in fig.legends[0].get_texts()]
+# "218 of them shared by two (third share under 0.1): a pale point is shared with the colour it borders"
+_s, _order = resp_close.sort(dim=1, descending=True)
+_two = (_s[:, 0] < 0.9) & (_s[:, 2] < 0.1)
+assert _two.sum() == 218
+_d = torch.cdist(X_close, X_close)
+_d[_order[:, :1] == _order[:, 0][None, :]] = float("inf")  # distances to points with another owner
+assert (_order[:, 0][_d.argmin(dim=1)] == _order[:, 1])[_two].double().mean() > 0.9  # its sharer owns its nearest other-coloured neighbour
 assert fig.axes[0].get_xlim() != fig.axes[1].get_xlim()  # own axes: the right panel zooms in
 assert fig.axes[1].get_xlim()[1] - fig.axes[1].get_xlim()[0] < fig.axes[0].get_xlim()[1] - fig.axes[0].get_xlim()[0]  # 'zooms in': narrower x
 assert fig.axes[1].get_ylim()[1] - fig.axes[1].get_ylim()[0] < fig.axes[0].get_ylim()[1] - fig.axes[0].get_ylim()[0]  # and narrower y
-assert "ringed: no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
+assert "ringed (left): no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
 assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0.75" for v in shares_ringed) == 4
 
 
@@ -126,7 +145,7 @@ assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"component {k}" f
 assert all(ls[1] is None for c in fig.axes[0].collections for ls in c.get_linestyle())  # only solid lines left on the map
 assert len(fig.axes[1].texts) == 4 * 3 - 6 and "0.00" not in [t.get_text() for t in fig.axes[1].texts]  # 6 shares below 0.005: unlabelled
 assert [int(delta2_probes[p].argmin()) for p in "BCE"] == [int(resp_probes[p].argmax()) for p in "BCE"] == [1, 0, 2]  # "where their delta^2 said"
-assert fig.legends[0].get_title().get_text() == ("map: the components' colours, blended by responsibility\n"  # as c37 says
+assert fig.legends[0].get_title().get_text() == ("map: the components' colours, blended by responsibility\n"  # as the map key says
                                                  "(at ±20 the blends are too thin to see)")
 # A's label sits clear of every component's mean marker (below right of A it covered component 2's)
 _label_A = next(t for t in fig.axes[0].texts if t.get_text() == "A").get_window_extent()  # display units, as drawn
@@ -197,6 +216,12 @@ assert [f"{log_responsibilities(X_close, truth_close).exp().mean(dim=0)[0]:.3f}"
 assert f"{m_step(X_close, resp_close).weights[0]:.3f}" == "0.484"  # correct EM's first step from the truth (quoted in the optional part)
 
 assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
+# "three rows: the share of the points each drew and the average responsibility vary from sample to sample;
+# the weights pi_k are what both average to": on this sample they differ from pi_k and from each other
+_drawn = torch.bincount(labels_close, minlength=K).double() / N_close
+assert [f"{v:.3f}" for v in _drawn] == ["0.493", "0.270", "0.237"] and not torch.allclose(_drawn, resp_close.mean(dim=0).double(), atol=5e-3)
+_, _labels_many = sample_gmm(truth_close, 200_000, generator=torch.Generator().manual_seed(1))  # X_many's own labels
+assert (torch.bincount(_labels_many, minlength=K).double() / 200_000 - weights.double()).abs().max() < 0.003  # shares drawn -> pi_k too
 
 
 # %% exercise-5-1
