@@ -127,45 +127,6 @@ assert len(rings) == 2 * K and all(abs(b - 2 * a) < 1e-9 for a, b in zip(rings[:
 plt.close(stepper_fig)
 
 
-# %% reading-the-right-panel
-from gmm_helpers.teach.widgets import half_step_q_values
-
-qs_main = half_step_q_values(X64, states)  # (65,): the stepper's Q per point after each half-step
-after_e = torch.arange(32) * 2 + 1  # half-step 2t + 1: right after the E-step computed at theta_t
-assert all(torch.allclose(r_at[t], states[2 * t + 1][1], rtol=0, atol=1e-12) for t in range(32))  # r_at[t]: that E-step's r
-assert all(torch.allclose(states[2 * t][0].means, series_fit.history[t].means, rtol=0, atol=1e-9) for t in range(33))  # theta_t = history[t]
-assert torch.allclose(Q_at[:32], qs_main[after_e], rtol=0, atol=1e-12)  # the cell's Q is the panel's Q there ...
-assert torch.equal(lls[after_e], ll_at[:32])  # ... an E-step keeps l, and F = Q + H = l there (the space from Q up to l is H)
-l_up, Q_up, H_down = float(ll_at[20] - ll_at[6]), float(Q_at[20] - Q_at[6]), float(H_at[6] - H_at[20])
-assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{H_at[6]:.3f}", f"{H_at[20]:.3f}") == ("0.047", "0.213", "0.166", "0.389", "0.223")
-assert f"{0.213 - 0.166:.3f}" == "0.047" and abs(l_up - (Q_up - H_down)) < 1e-12  # the quoted, rounded terms add up
-assert Q_up > 4 * l_up and H_down > 3 * l_up  # l barely rises while Q rises and H falls
-assert (Q_at[7:21] > Q_at[6:20]).all() and (H_at[7:21] < H_at[6:20]).all()  # at every plateau iteration, Q up and H down
-assert (ll_at[7:21] - ll_at[6:20] < 0.01).all()  # ... while l rises under 0.01 per iteration
-e_jumps = qs_main[15:42:2] - qs_main[14:41:2]  # the E-steps' dotted jumps from theta_6 to theta_20 (half-steps 14 -> 15, ..., 40 -> 41)
-m_rises_panel = qs_main[14:41:2] - qs_main[13:40:2]  # the M-steps' rises between them (half-steps 13 -> 14, ..., 39 -> 40)
-assert len(e_jumps) == len(m_rises_panel) == 14 and abs(float(e_jumps.sum() + m_rises_panel.sum()) - Q_up) < 1e-12
-assert f"{float(e_jumps.sum()):.4f}" == "0.1893" and e_jumps.sum() > 5 * m_rises_panel.sum()  # mostly in the E-steps (new r, same theta)
-assert torch.allclose(m_rises, m_rises_panel, rtol=0, atol=1e-12)  # the cell's M-step rises are the panel's
-assert (f"{Q_up:.4f}", f"{float(m_rises.sum()):.4f}", f"{Q_up - float(m_rises.sum()):.4f}") == ("0.2126", "0.0233", "0.1893")  # the printed split
-assert f"{0.0233 + 0.1893:.4f}" == "0.2126"  # the quoted, rounded split adds up
-assert m_rises.sum() <= l_up and (m_rises <= ll_at[7:21] - ll_at[6:20] + 1e-12).all()  # each M-step: Q rises at most as much as l
-assert all(theta_at[t] is states[2 * t][0] for t in range(33))  # at_iteration(t): theta_t, the state after M-step t
-assert l_ax.get_shared_x_axes().joined(l_ax, h_ax) and torch.equal(torch.as_tensor(l_ax.lines[0].get_ydata()), ll_at)  # l above H, one x axis
-assert len(l_ax.patches) == 1 and (l_ax.patches[0].get_x(), l_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded in both
-assert torch.equal(torch.as_tensor(l_ax.lines[1].get_ydata()), Q_at) and [t.get_text() for t in l_ax.get_legend().get_texts()] == ["$\\ell$", "$Q = \\ell - H$"]  # Q drawn, H below l
-assert l_ax.get_ylim()[0] < float(Q_at[1:].min()) and float(Q_at[0]) < l_ax.get_ylim()[0]  # Q: only t = 0 off the scale
-assert (Q_at[20] - Q_at[6]) > 4 * (ll_at[20] - ll_at[6])  # the title: on the plateau l is flat, Q climbs
-assert l_ax.get_ylim()[0] < float(ll_at[1:].min()) and float(ll_at.max()) < l_ax.get_ylim()[1] and float(ll_at[0]) < l_ax.get_ylim()[0]  # only t = 0 off the scale
-assert float(ll_at[20] - ll_at[6]) < 0.25 * float(ll_at[27] - ll_at[20])  # flat on the plateau next to the rise after it
-decided = [int((r_at[t].max(dim=1).values > 0.9).sum()) for t in (6, 20)]  # points with a component above 0.9: sharper r
-assert decided[1] > decided[0]
-assert torch.equal(torch.as_tensor(h_ax.lines[0].get_ydata()), H_at) and list(h_ax.lines[0].get_xdata()) == list(range(33))
-assert len(h_ax.patches) == 1 and (h_ax.patches[0].get_x(), h_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded from 6 to 20
-assert [t.get_text() for t in h_ax.texts] == ["plateau, iterations 6 to 20:\n$H$ down 0.166, $\\ell$ up 0.047"]
-assert h_ax.get_ylim()[0] <= 0 and H_at.max() < h_ax.get_ylim()[1] and h_ax.get_xlabel() == "iteration $t$"
-
-
 # %% optional-hard-labels
 assert f"{hard_start:.3f}" == "-7.773" and hard_start < ll_start - 0.05  # hard labels: below l even at theta_old
 assert (f"{ll_after_hard:.4f}", f"{ll_after:.4f}") == ("-4.2435", "-4.2279")  # here their M-step still raised l, less
@@ -255,6 +216,43 @@ assert (f"{gaps[22]:.3f}", f"{gaps[27]:.1e}", f"{gaps[31]:.1e}") == ("0.028", "1
 assert int(gaps[5:].argmax()) == 17 and gaps[22] > 20 * gaps[13]  # largest after the first steps at iteration 23 (the takeover)
 assert gaps[:2].min() > gaps[22]  # the first steps open larger gaps
 assert (gaps[28:] / gaps[27:-1] < 0.15).all()  # from iteration 28, about tenfold down per iteration
+
+
+# %% optional-plateau
+from gmm_helpers.teach.widgets import Q_COLOUR
+
+assert torch.equal(ll_at, lls[e_steps]) and torch.equal(ll_at, lls[0:64:2])  # an E-step keeps l: l at theta_t, t = 0..31
+assert all(torch.equal(states[2 * t + 1][0].means, states[2 * t][0].means) for t in range(32))  # E-step t + 1 is at theta_t
+assert torch.allclose(Q_at + H_at, ll_at, rtol=0, atol=1e-12)  # the gap is 0 right after an E-step: Q lies H below l
+l_up, Q_up, H_down = float(ll_at[20] - ll_at[6]), float(Q_at[20] - Q_at[6]), float(H_at[6] - H_at[20])
+assert (f"{l_up:.3f}", f"{Q_up:.3f}", f"{H_down:.3f}", f"{H_at[6]:.3f}", f"{H_at[20]:.3f}") == ("0.047", "0.213", "0.166", "0.389", "0.223")
+assert f"{0.213 - 0.166:.3f}" == "0.047" and abs(l_up - (Q_up - H_down)) < 1e-12  # the quoted, rounded terms add up
+assert Q_up > 4 * l_up and H_down > 3 * l_up  # l barely rises while Q rises and H falls
+assert (Q_at[7:21] > Q_at[6:20]).all() and (H_at[7:21] < H_at[6:20]).all()  # at every plateau iteration, Q up and H down
+assert (ll_at[7:21] - ll_at[6:20] < 0.01).all()  # ... while l rises under 0.01 per iteration
+e_jumps = qs[15:42:2] - qs[14:41:2]  # the E-steps' dotted jumps from theta_6 to theta_20 (half-steps 14 -> 15, ..., 40 -> 41)
+assert torch.allclose(e_jumps, q_e_steps[6:20], rtol=0, atol=1e-12)
+assert torch.allclose(m_rises, qs[14:41:2] - qs[13:40:2], rtol=0, atol=1e-12)  # M-steps 7..20 (half-steps 13 -> 14, ..., 39 -> 40)
+assert len(m_rises) == 14 and abs(float(e_jumps.sum() + m_rises.sum()) - Q_up) < 1e-12
+assert f"{float(e_jumps.sum()):.4f}" == "0.1893" and e_jumps.sum() > 5 * m_rises.sum()  # mostly in the E-steps (new r, same theta)
+assert (f"{Q_up:.4f}", f"{float(m_rises.sum()):.4f}", f"{Q_up - float(m_rises.sum()):.4f}") == ("0.2126", "0.0233", "0.1893")  # the printed split
+assert f"{0.0233 + 0.1893:.4f}" == "0.2126"  # the quoted, rounded split adds up
+assert m_rises.sum() <= l_up and (m_rises <= ll_at[7:21] - ll_at[6:20] + 1e-12).all()  # each M-step: Q rises at most as much as l
+assert l_ax.get_shared_x_axes().joined(l_ax, h_ax) and torch.equal(torch.as_tensor(l_ax.lines[0].get_ydata()), ll_at)  # l above H, one x axis
+assert len(l_ax.patches) == 1 and (l_ax.patches[0].get_x(), l_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded in both
+q_line = l_ax.lines[1]  # Q: brown squares joined dotted (each point a different Q), as in the bookkeeping figure and the stepper
+assert torch.equal(torch.as_tensor(q_line.get_ydata()), Q_at) and q_line.get_color() == Q_COLOUR and q_line.get_linestyle() == ":"
+assert q_line.get_marker() == "s" and "dotted: a new $Q$" in l_ax.get_legend().get_texts()[1].get_text()
+assert l_ax.get_legend().get_texts()[0].get_text() == "$\\ell$"
+assert l_ax.get_ylim()[0] < float(Q_at[1:].min()) and float(Q_at[0]) < l_ax.get_ylim()[0]  # Q: only t = 0 off the scale
+assert l_ax.get_ylim()[0] < float(ll_at[1:].min()) and float(ll_at.max()) < l_ax.get_ylim()[1] and float(ll_at[0]) < l_ax.get_ylim()[0]  # only t = 0 off the scale
+assert float(ll_at[20] - ll_at[6]) < 0.25 * float(ll_at[27] - ll_at[20])  # flat on the plateau next to the rise after it
+decided = [int((states[2 * t + 1][1].max(dim=1).values > 0.9).sum()) for t in (6, 20)]  # points with a component above 0.9: sharper r
+assert decided[1] > decided[0]
+assert torch.equal(torch.as_tensor(h_ax.lines[0].get_ydata()), H_at) and list(h_ax.lines[0].get_xdata()) == list(range(32))
+assert len(h_ax.patches) == 1 and (h_ax.patches[0].get_x(), h_ax.patches[0].get_width()) == (6, 14)  # the plateau, shaded from 6 to 20
+assert [t.get_text() for t in h_ax.texts] == ["plateau, iterations 6 to 20:\n$H$ down 0.166, $\\ell$ up 0.047"]
+assert h_ax.get_ylim()[0] <= 0 and H_at.max() < h_ax.get_ylim()[1] and h_ax.get_xlabel() == "iteration $t$"
 
 
 # %% updates-need-reg-covar
