@@ -55,8 +55,16 @@ assert strip_owned[0][1] == 38 and strip_owned[1][1] == 66  # orange: 38, then 6
 assert nearest_means(ordered.history[0].means, truth.means.double()).tolist() == [0, 1, 0]
 # green's points' worth by group (printed table): what the M-step's weighted average weighs
 _worth = {g: [float(resp_t[t, labels == g, 2].sum()) for t in range(33)] for g in range(K)}  # green's worth in true group g, each iteration
-assert shown_worth == (0, 6, 10, 15, 17, 18, 20, 22)
-assert green_worth == {"left": [_worth[0][t] for t in shown_worth], "lower-right": [_worth[2][t] for t in shown_worth]}
+assert {g: [float(w) for w in v] for g, v in green_worth.items()} == {"left": _worth[0], "lower-right": _worth[2]}  # the worth figure's lines
+assert crossing == 18 and takeover == 23  # the figure's marks: the crossing (below) and the takeover
+# iterations 10 to 17, why blue takes the left group: blue's weight grows, green's falls, green's mean drifts away from it
+_wts = [ordered.history[t].weights for t in range(33)]
+assert (f"{_wts[10][0]:.2f}", f"{_wts[17][0]:.2f}", f"{_wts[10][2]:.2f}", f"{_wts[17][2]:.2f}") == ("0.35", "0.42", "0.20", "0.12")
+assert all(_wts[t + 1][0] > _wts[t][0] and _wts[t + 1][2] < _wts[t][2] for t in range(10, 17))
+_green_to_left = [float((green_means[t] - truth.means[0].to(X64)).norm()) for t in range(33)]
+assert all(_green_to_left[t + 1] > _green_to_left[t] for t in range(10, 17))  # drifts away from the left group
+_blue_left_r = resp_t[:, labels == 0, 0]
+assert (_blue_left_r[11:18] > _blue_left_r[10:17]).all()  # "every left point leans further to blue", each iteration 10 to 17
 assert (f"{_worth[0][0]:.0f}", f"{_worth[2][0]:.0f}") == ("205", "100")  # iteration 0: "205 in the left group, 100 in the lower-right"
 # iterations 10 to 17, "blue takes over the left group": green's worth there falls from 75 to 34, blue's rises
 assert (f"{_worth[0][10]:.0f}", f"{_worth[0][17]:.0f}") == ("75", "34") and all(_worth[0][t + 1] < _worth[0][t] for t in range(10, 17))
@@ -112,8 +120,8 @@ assert green_by_group[0] > sum(green_by_group) / 2  # "most of its responsibilit
 assert torch.allclose(handed_over, resp_t.diff(dim=0).abs().sum(dim=(1, 2)) / 2) and handed_over.numel() == 32
 assert (f"{handed_over[5:20].min() / N:.0%}", f"{handed_over[5:20].max() / N:.0%}") == ("1%", "3%")
 assert tuple(f"{float(m):+.2f}" for m in after_1.means[2]) == ("-0.81", "-0.68")  # "to (-0.81, -0.68)"
-assert torch.allclose(green_mean_1, after_1.means[2], rtol=0, atol=1e-10)  # printed: the responsibility-weighted average is the M-step's mean
-assert tuple(f"{float(m):+.2f}" for m in green_mean_1) == ("-0.81", "-0.68")
+_r0 = resp_t[0, :, 2]  # the M-step's mean is the responsibility-weighted average (appendix table: green's mean at iteration 1)
+assert torch.allclose((_r0[:, None] * X64).sum(dim=0) / _r0.sum(), after_1.means[2], rtol=0, atol=1e-10)
 assert float(truth.means[0, 0]) < float(after_1.means[2, 0]) < float(truth.means[2, 0])  # between the groups
 assert float(truth.means[2, 1]) < float(after_1.means[2, 1]) < float(truth.means[0, 1])
 assert after_1.means[1, 1] < start_0.means[1, 1] - 1.5 and after_1.variances[1, 1] > 4 * start_0.variances[1, 1]  # orange stretches down along x_1
@@ -219,9 +227,10 @@ for seed, (first, last) in {16: (4, 21), 9: (7, 14)}.items():  # answer 2: a pla
     rises_seed = escaped.log_likelihoods.diff() / N  # iteration t's rise is rises_seed[t - 1]
     assert (rises_seed[first - 1:last] < 1e-2).all() and rises_seed[first - 2] > 1e-2 and rises_seed[last] > 1e-2
     assert abs(escaped.log_likelihoods[-1] - best) / N < 1e-4  # it ends at the best fit
-    if seed == 16:  # "stays between -4.06 and -4.02 from iteration 4 to 21", the longer plateau
-        _plateau = escaped.log_likelihoods[4:22] / N
+    if seed == 16:  # "stays between -4.06 and -4.02 from iteration 3 to 21", the longer plateau
+        _plateau = escaped.log_likelihoods[3:22] / N
         assert ((_plateau > -4.06) & (_plateau < -4.02)).all() and last - first > 2 * (14 - 7)
+        assert not -4.06 < float(escaped.log_likelihoods[2] / N) < -4.02 and not -4.06 < float(escaped.log_likelihoods[22] / N) < -4.02  # not 2, not 22
 
 
 # %% exercises
@@ -300,6 +309,7 @@ assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 /
 
 # %% optional-plateau-table
 assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and N == 600 and resp_t.shape == (33, N, K)  # seven iterations; 600 points
+assert table_t == [0, 1, 6, 10, 15, 17, 18, 20, 22, 23, 32]  # the strip's and the worth figure's iterations
 assert strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}  # the strip's titles: the table's first column
 assert torch.allclose(handed_over * 2, resp_t.diff(dim=0).abs().sum(dim=(1, 2)))  # changed: what one component loses another gains
 assert torch.allclose(resp_t.diff(dim=0).sum(dim=2), torch.zeros(1, dtype=resp_t.dtype), atol=1e-12)  # each point's gains and losses cancel
