@@ -336,6 +336,12 @@ def gaussian_window(var_x: float, var_y: float) -> float:
     return 3.0 * float(np.sqrt(max(var_x, var_y)))
 
 
+def gaussian_covariance(var_x: float, var_y: float, correlation: float) -> torch.Tensor:
+    """The 2x2 covariance [[var_x, c], [c, var_y]], c = correlation * sqrt(var_x * var_y), in float64."""
+    c = correlation * float(np.sqrt(var_x * var_y))
+    return torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)
+
+
 def gaussian_tilt(var_x: float, var_y: float, correlation: float) -> float:
     """The angle, in degrees, of a 2-D Gaussian's long axis to the x_0 axis (its covariance's top eigenvector).
 
@@ -344,8 +350,7 @@ def gaussian_tilt(var_x: float, var_y: float, correlation: float) -> float:
     >>> round(gaussian_tilt(4.0, 1.0, 0.9)), round(gaussian_tilt(8.0, 1 / 32, 0.9))
     (25, 3)
     """
-    c = correlation * float(np.sqrt(var_x * var_y))
-    long_axis = torch.linalg.eigh(torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)).eigenvectors[:, -1]
+    long_axis = torch.linalg.eigh(gaussian_covariance(var_x, var_y, correlation)).eigenvectors[:, -1]
     return float(np.degrees(np.arctan(float(long_axis[1] / long_axis[0]))))
 
 
@@ -371,8 +376,7 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
 
     from ..gaussian import diagonal_cost
 
-    c = correlation * float(np.sqrt(var_x * var_y))
-    covariance = torch.tensor([[var_x, c], [c, var_y]], dtype=torch.float64)
+    covariance = gaussian_covariance(var_x, var_y, correlation)
     lim = gaussian_window(var_x, var_y)
     half_x, half_y = (lim, lim) if window is None else window
     gx, gy = torch.meshgrid(torch.linspace(-half_x, half_x, 301, dtype=torch.float64),
