@@ -528,7 +528,7 @@ def check_d2_third_probabilities(answer) -> None:
         return _verdict("2.1 (part 2)", answer, True, "")
     if _close(given, latest / latest.sum(), rtol=2e-3, atol=5e-4):
         hint = ("Those measure each point's distance to the latest picked point, 10, only. dist(x) is the distance to "
-                "the NEAREST picked point: for x = 1 that is 0, not 10.")
+                "the NEAREST picked point: for x = 1 the nearest pick is 0 (distance 1), not 10 (distance 9).")
     elif _close(given, summed / summed.sum(), rtol=2e-3, atol=5e-4):
         hint = ("Those add the squared distances to both picked points. dist(x)^2 uses only the nearest picked "
                 "point: the minimum over the picks, not their sum.")
