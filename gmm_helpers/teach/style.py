@@ -66,3 +66,35 @@ def responsibility_colours(resp: torch.Tensor) -> np.ndarray:
     K = resp.shape[1]
     palette = np.array([to_rgb(component_colour(k)) for k in range(K)])  # (K, 3)
     return np.clip(resp.detach().cpu().double().numpy() @ palette, 0, 1)  # (N, K) @ (K, 3) -> (N, 3)
+
+
+def owner_colours(resp: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
+    """Each point in its most responsible component's colour, mixed with white the more it is shared.
+
+    Introduced in notebooks/05_posteriors.ipynb.
+
+    Parameters
+    ----------
+    resp : Tensor, shape (N, K)
+
+    Returns
+    -------
+    face : Tensor, shape (N, 3)
+        RGB in [0, 1]: the owner's full colour when owned outright (largest share 1), 15% of it on white when
+        shared equally by all K (largest share 1/K).
+    edge : list of str
+        The owner's full colour, one per point.
+
+    Examples
+    --------
+    >>> face, edge = owner_colours(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))  # owned outright; shared 50/50
+    >>> [[round(v, 2) for v in row] for row in face.tolist()], edge == [component_colour(0)] * 2
+    ([[0.0, 0.45, 0.7], [0.85, 0.92, 0.95]], True)
+    """
+    from matplotlib.colors import to_rgb
+
+    K = resp.shape[1]
+    largest, owner = resp.max(dim=1)
+    strength = 0.15 + 0.85 * (largest - 1 / K) / (1 - 1 / K)  # (N,): 1 owned outright, 0.15 shared equally by all
+    full = torch.tensor([to_rgb(component_colour(int(k))) for k in owner])  # (N, 3)
+    return (1 - strength[:, None]) * 1.0 + strength[:, None] * full, [component_colour(int(k)) for k in owner]
