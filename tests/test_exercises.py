@@ -1212,9 +1212,13 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
 
     cases = ex.exercise_3_4_cases()
     assert [len(x) for x, _, _ in cases] == [2, 5, 600, 600, 2] and cases[3][0].dtype == cases[4][0].dtype == torch.float32
-    x, mean, variances = cases[4]  # 15 sigma out in x_0: that factor is 0 in float32
-    assert math.isclose(((x[0] - mean[0]) / variances[0].sqrt()).item(), 15.0, rel_tol=1e-6)
-    assert (torch.exp(-(x - mean) ** 2 / (2 * variances)) / torch.sqrt(2 * math.pi * variances))[0] == 0
+    x, mean, variances = cases[4]  # 40 sigma out in x_0: that factor is 0 in float32 and in float64
+    assert math.isclose(((x[0] - mean[0]) / variances[0].sqrt()).item(), 40.0, rel_tol=1e-6)
+    for dtype in (torch.float32, torch.float64):
+        x_, m_, v_ = x.to(dtype), mean.to(dtype), variances.to(dtype)
+        assert (torch.exp(-(x_ - m_) ** 2 / (2 * v_)) / torch.sqrt(2 * math.pi * v_))[0] == 0
+    from decimal import Decimal  # the factor, e^-800 / 1.25 = 3e-348, below float64's smallest number 4.9e-324
+    assert f"{Decimal(-800).exp() / Decimal(2 * math.pi * 0.25).sqrt():.0e}" == "3e-348" and math.exp(-800) == 0
     assert cases[3][2].prod() == 0 and cases[3][2].double().prod() == 0  # the variances' product underflows
     x, mean, variances = cases[2]
     assert log_of_density(x, mean, variances) == -math.inf  # the density itself underflows
@@ -1256,7 +1260,11 @@ def test_diag_log_density_check_names_each_mistake_accepts_a_loop_and_refuses_th
         (lambda x, m, v: solution_diag_log_density(x, m, v.sqrt()), "not standard deviations"),
         (lambda x, m, v: -0.5 * (math.log(2 * math.pi) + v.log() + (x - m) ** 2 / v), "add them up over d"),
         (lambda x, m, v: torch.log(torch.exp(-(x - m) ** 2 / (2 * v)) / torch.sqrt(2 * math.pi * v)).sum(),
-         "underflows to 0 in float32"),  # exp per coordinate, then log: -inf on the far point
+         "even in float64"),  # exp per coordinate, then log: -inf on the far point
+        (lambda x, m, v: (lambda x, m, v: torch.log(torch.exp(-(x - m) ** 2 / (2 * v)) / torch.sqrt(2 * math.pi * v)).sum())(
+            x.double(), m.double(), v.double()), "even in float64"),  # the same in float64: -inf too
+        (lambda x, m, v: sum(math.log(math.exp(-(a - b) ** 2 / (2 * c)) / math.sqrt(2 * math.pi * c))
+                             for a, b, c in zip(x.tolist(), m.tolist(), v.tolist())), "even in float64"),  # math.log(0) fails
     ]
     for mistake, hint in mistakes:
         ex.check_diag_log_density(mistake)
@@ -1489,13 +1497,14 @@ def test_starts_needed_check_says_a_string_is_a_string(capsys):
 
 
 def em_loop(X, start, max_iter, tol, weights=True, refresh=True, per_point=True, keep_start=True,
-            give_resp=False, one_more=False, stop=True, relative=False):
+            give_resp=False, one_more=False, stop=True, relative=False, one_behind=False):
     from gmm_helpers import log_likelihood, log_responsibilities, m_step
 
     N = len(X)
     params, log_likelihoods = start, [log_likelihood(X, start)]
     resp = log_responsibilities(X, start).exp()
     for _ in range(max_iter):
+        before = params  # the parameters one iteration behind
         if refresh:
             used = params if weights else params._replace(weights=torch.ones_like(params.weights) / len(params.weights))
             resp = log_responsibilities(X, used).exp()
@@ -1506,6 +1515,8 @@ def em_loop(X, start, max_iter, tol, weights=True, refresh=True, per_point=True,
             break
     if one_more:
         params = m_step(X, log_responsibilities(X, params).exp())
+    if one_behind:
+        params = before
     if give_resp:
         return log_responsibilities(X, params).exp(), torch.stack(log_likelihoods)
     return params, (torch.stack(log_likelihoods) if keep_start else torch.stack(log_likelihoods[1:]))
@@ -1564,6 +1575,7 @@ def test_em_loop_check_accepts_the_solution_a_list_and_an_inline_e_step(capsys):
     (dict(give_resp=True), "(N, K) table"),
     (dict(keep_start=False), "start's"),
     (dict(one_more=True), "one M-step past"),
+    (dict(one_behind=True), "one iteration behind"),
     (dict(relative=True), "relative to the log-likelihood"),  # agrees with fit_em at tol 1e-6, not at 1e-3
 ])
 def test_em_loop_check_names_each_likely_mistake(mistake, says, capsys):
