@@ -66,7 +66,7 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
 
     Introduced in notebooks/00_overview.ipynb.
 
-    Colour levels are fixed (``WEIGHT_LEVELS``, on a log scale, each twice the one below; thin light lines mark
+    Colour levels are fixed (``WEIGHT_LEVELS``, on a log scale, each twice the one below; thin dark lines mark
     them), so heights can be compared across settings and every hill, low or tall, shows its rings; each hill is
     labelled with its weight and height, and the title gives component 0's volume (computed) and height.
     Each component's 1σ ellipse is drawn as a thick white line (solid, as notebook 00 draws every 1σ ellipse;
@@ -78,7 +78,7 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
     fig, ax = _new_axes(ax, (8.5, 6))
     plot_density(params, ax=ax, xlim=WEIGHT_XLIM, levels=WEIGHT_LEVELS, colorbar=colorbar, log_scale=True)
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, WEIGHT_XLIM, (-6, 6)))  # plot_density's grid
-    ax.contour(xs, ys, density, levels=WEIGHT_LEVELS, colors="0.85", linewidths=0.6, alpha=0.7)  # the band edges
+    ax.contour(xs, ys, density, levels=WEIGHT_LEVELS, colors="0.1", linewidths=0.9, alpha=0.8)  # the band edges: dark, to count
     for k in range(params.K):
         draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2.5)
     mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
