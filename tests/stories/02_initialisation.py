@@ -126,7 +126,19 @@ assert mean_shift < 1e-3  # the same means as greedy seed 0's fit
 _g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the figure, right: two blue means, one orange
 assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
 assert nearest_means(fits[0].params.means, truth.means.double()).sort().values.tolist() == [0, 1, 2]  # left: one mean per group
-assert [ax.get_title().split(": ")[1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point"]  # the titles' scores
+assert [ax.get_title().split("\n")[1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point", "log-likelihood -4.042 per point"]  # the titles' scores
+# the right panel: the poor start at iteration 13 (theta_13), on its plateau, "looks the same" as greedy seed 5's fit (middle)
+_ref = fit_in_reference_order(fit_poor, truth)  # component k ends on group k: 0 blue, 1 orange, 2 green
+assert nearest_means(_ref.params.means, truth.means.double()).tolist() == [0, 1, 2] and plateau[0] <= 13 <= plateau[1]
+assert torch.equal(poor_13.means, _ref.history[13].means) and panels[2][1] == [component_colour(k) for k in range(K)]
+assert f"{fit_poor.log_likelihoods[13].item() / N:.3f}" == "-4.042" and axes[2].get_title().startswith("the poor start at iteration 13 (plateau)")
+assert int(poor_13.variances[:, 1].argmax()) == 1 and poor_13.variances[1, 1] > 7 and fits[5].params.variances[tall, 1] > 7  # "its tall orange component"
+assert (poor_13.means[1] - fits[5].params.means[tall]).norm() < 0.5  # near where seed 5's tall one sits (0.28 apart)
+from gmm_helpers import log_responsibilities
+_own13 = log_responsibilities(X64, poor_13).argmax(dim=1)  # each point's most responsible component at theta_13
+assert (_own13[labels == 1] == 1).all() and (_own13[labels == 2] == 1).float().mean() > 0.9  # "over both right-hand groups"
+assert sorted(nearest_means(poor_13.means, truth.means.double()).tolist()) == sorted(_g5) == [0, 0, 1]  # like seed 5: two means nearest the left group
+assert [t.get_text() for t in axes[2].texts] == [f"{w:.2f}" for w in poor_13.weights]
 assert [t.get_text() for t in axes[1].texts] == ["0.17", "0.52", "0.31"]  # the figure: each mean's weight beside it
 _gain = (fit_poor.log_likelihoods / N).diff()  # (n_iter,): _gain[t - 1] is the rise at iteration t (theta_t vs theta_(t-1))
 assert [t for t in range(1, fit_poor.n_iter + 1) if _gain[t - 1] < 0.01] == list(range(6, 21)) + [28, 29, 30, 31, 32]  # the plateau: 6 to 20
@@ -188,8 +200,8 @@ for _t in range(plateau[0], plateau[1] + 1):  # "on its plateau the poor start l
     _owner = _log_resp(X64, _h).argmax(dim=1)  # each point's most responsible component, at theta_t
     assert _h.variances[_j, 1] > 7 and (_h.means[_j] - fits[5].params.means[tall]).norm() < 0.5  # like seed 5's (7.29 along x_1)
     assert (_owner[labels == 1] == _j).float().mean() > 0.95 and (_owner[labels == 2] == _j).float().mean() > 0.75  # it owns most of groups 1 and 2
-assert f"{rise_poor[0]:.1f}" == "3.5" and (rise_5[:10].diff() < 0).all()  # "both runs' rises shrink ..., the poor start's from 1 to 15 (3.5 to 1.8e-3)"
-# greedy seed 5 run on with tol = 1e-10 keeps its score to four decimals over 645 iterations: the evidence for a local optimum
+assert f"{rise_poor[0]:.1f}" == "3.5" and (rise_5[:10].diff() < 0).all()  # the table: the poor start's rises shrink from 3.5 at 1 to 1.8e-3 at 15
+# greedy seed 5 run on with tol = 1e-10 keeps its score to four decimals over 645 iterations: a stationary point
 assert fit_5_on.converged and fit_5_on.n_iter == 645 and fit_5_on.n_iter > 10 * fits[5].n_iter and torch.equal(fit_5_on.history[0].means, fits[5].history[0].means)
 assert f"{fit_5_on.log_likelihoods[-1].item() / N:.4f}" == f"{per_point[5]:.4f}" == "-4.0278"
 
@@ -225,6 +237,10 @@ _ll = log_likelihood(_X, GMMParams(torch.full((K,), 1 / K, dtype=_X.dtype), _mu,
 _const = -N * (D / 2 * math.log(2 * math.pi * _s2) + math.log(K))  # log-likelihood = -phi / (2 s2) + const (+ at most N ln K)
 _rest = _ll - (-_phi / (2 * _s2) + _const)  # each point's other components add between 0 and ln K (up to rounding)
 assert -1e-6 <= _rest <= N * math.log(K) and _rest.abs() < 1e-6 * _phi / (2 * _s2)
+_mu2 = fits[0].params.means  # two sets of means: their log-likelihoods differ by Delta / 2 s2, give or take at most N ln K
+_phi2 = ((_X[:, None, :] - _mu2[None]) ** 2).sum(dim=2).amin(dim=1).sum()
+_ll2 = log_likelihood(_X, GMMParams(torch.full((K,), 1 / K, dtype=_X.dtype), _mu2, torch.full((K, D), _s2, dtype=_X.dtype)))
+assert ((_ll2 - _ll) - (_phi - _phi2) / (2 * _s2)).abs() <= N * math.log(K) and _phi2 < _phi and _ll2 > _ll
 
 
 # %% optional-fixed-variance-ignores
