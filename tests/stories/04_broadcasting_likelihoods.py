@@ -52,6 +52,16 @@ except RuntimeError:
 _wrong = (diff_1d**2 / one_variance).sum(dim=2)  # D = 1: (N, K, 1) / (K,) -> (N, K, K), then (N, K)
 assert (diff_1d**2 / one_variance).shape == (N, K, K) and _wrong.shape == (N, K)
 assert not torch.allclose(_wrong, (diff_1d**2 / one_variance[None, :, None]).sum(dim=2))  # like the table, but wrong
+assert tuple(oracle.event_shape) == (D,) == tuple(X[:, None, :].shape[-1:])  # c18: the last axis of (N, 1, D) is one value
+assert torch.broadcast_shapes((N, 1), tuple(oracle.batch_shape)) == (N, K)  # c18: the rest, (N, 1), against the batch shape (K,)
+for _shapes in [((6, 4), (3, 4)), ((6, 3, 4), (3,))]:  # c20 at the picture's (6, 3, 4): X - means, diff / variances
+    try:
+        torch.broadcast_shapes(*_shapes)
+        raise AssertionError(f"expected an error: {_shapes}")
+    except RuntimeError:
+        pass
+assert torch.broadcast_shapes((3, 4), (3, 4)) == (3, 4) and torch.broadcast_shapes((6, 4), (1, 4)) == (6, 4)  # c20: N = K, K = 1
+assert torch.broadcast_shapes((6, 3, 3), (3,)) == (6, 3, 3) == torch.broadcast_shapes((6, 3, 1), (3,))  # c20: K = D, D = 1
 
 
 # %% broadcasting-costs
@@ -127,6 +137,10 @@ assert 10_000 // 4096 == 2 and 10_000 % 4096 > 0  # N = 10^4: two full chunks an
 _ratios = [log_pdfs_peak_bytes(*s_) / log_pdfs_peak_bytes(*s_, torch.float32, "chunked") for s_ in sizes[1:]]
 assert f"{_ratios[0]:.1f}" == "2.4" and _ratios[0] < _ratios[1] < _ratios[2]  # the chunks help more as N grows
 
+# c50, the products moment by moment at (6, 3, 4): X**2 beside the first product; 2 * X beside both; the difference
+assert (6 * 4, 6 * 3) == (24, 18) and 24 + 18 == 42 < 24 + 2 * 18 == 60 and 3 * 18 == 54
+assert max(60, 54) == 60 == log_pdfs_peak_bytes(6, 3, 4, torch.float32, "expanded") // 4
+assert (3 - 1) * 6 == 12 and 2 * 6 * 4 == 48 and 12 + 48 == 60  # c50, the loop: K - 1 columns, then the last call's square
 # c50, the loop (moved from the main path): its count, the ratio rule, the notch factors, D = 1
 import inspect as _inspect_loop
 assert ("sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)" in _inspect_loop.getsource(diag_gaussian_log_pdf)
@@ -201,6 +215,11 @@ assert 5 < _total_s < 150  # "about half a minute": loose, timings vary by machi
 _many_k = timings[200, 512, 2]  # c65: many components, few points: the K per-call costs dominate
 assert 2 * _many_k[2] < _many_k[0]  # broadcast faster than the loop by more than 2x (20-110x measured)
 assert _many_k[2] < _many_k[1] < _many_k[0]  # c65: the unchecked loop is faster than the loop (3-4x measured), the broadcast form faster still (7-15x)
+_rows = [timings[s_] for s_ in [(10_000, 64, 16), (100_000, 16, 16), (20_000, 64, 64)]]  # c63: the last three rows
+assert all(2 * r[4] < min(r[0], r[2], r[3]) for r in _rows)  # c63: the products many times faster in each (6-110x measured; 2 asserted)
+assert any(r[2] > r[0] for r in _rows)  # c8, c65: with many points the broadcast form often slower than the loop (all three rows stored, 1.4-2.2x)
+assert [format_bytes(4 * n * k * d) for n, k, d in timings if n >= 10_000] == ["39.1 MiB", "97.7 MiB", "312.5 MiB"]  # c65: (N, K, D) float32
+assert max(4 * n * d for n, k, d in timings if n >= 10_000) == 4 * 100_000 * 16 and format_bytes(4 * 100_000 * 16) == "6.1 MiB"  # c65: (N, D) float32, at most
 
 
 # %% cancellation-fast-code-centres
