@@ -63,9 +63,10 @@ assert torch.allclose(log_resp_far.exp(), _r_far[0])  # ".exp() gives r"
 
 # %% e-step-inside-em
 from gmm_helpers import fit_em  # 07's loop: only to check the numbering the text claims
+X64 = X.double()  # the same points in float64, from which 02, 06 and 07 draw the poor start (the figure cell's comments)
 _start64 = init_random_points(X64, K, generator=torch.Generator().manual_seed(0))  # the series' poor start, float64
-assert torch.equal(X64, X.double()) and start.means.dtype == torch.float32 and torch.equal(start.means, _start64.matched_to(truth).means.float())
-# "three data points as means, variances 1, weights 1/3"
+assert start.means.dtype == torch.float32 and torch.equal(start.means, _start64.matched_to(truth).means.float())
+# "three random data points as means (so each starts among the data), variances 1, weights 1/3"
 assert all((X == m).all(dim=1).any() for m in start.means) and (start.variances == 1).all() and torch.allclose(start.weights, torch.full((K,), 1 / K))
 # "components numbered by the group each ends on (07)": matched_to(truth) at the start = the final fit's matched_to order
 _fit = fit_em(X64, _start64)
@@ -82,6 +83,12 @@ assert torch.equal(owner_truth, resp_naive.argmax(dim=1))  # the truth's owners,
 assert [ax.get_title() for ax in fig.axes[:2]] == ["at the poor start (iteration 0)", "at the truth"]
 assert fig.legends[0].get_title().get_text() == "colour: the most responsible component;  ellipse line width: its weight"
 assert [t.get_text() for t in fig.legends[0].get_texts()][:K] == [f"component {k}" for k in range(K)]
+# "ellipses: inner 1σ, outer 2σ": per component the larger (2σ) ellipse is drawn fainter than the smaller (1σ)
+assert "ellipses: inner 1σ, outer 2σ" in [t.get_text() for t in fig.legends[0].get_texts()]
+for _ax in fig.axes[:2]:
+    _ells = sorted(_ax.patches, key=lambda e: (tuple(e.center), e.width))  # per centre: 1σ then 2σ
+    assert len(_ells) == 2 * K and all(tuple(_ells[i].center) == tuple(_ells[i + 1].center) and _ells[i + 1].width > _ells[i].width
+                                       and _ells[i + 1].get_alpha() < _ells[i].get_alpha() for i in range(0, 2 * K, 2))
 assert [[len(c.get_offsets()) for c in ax.collections] for ax in fig.axes[:2]] == [[85, 200, 315], [295, 163, 142]]  # points per owner
 
 
@@ -102,7 +109,11 @@ for _ax, _r in zip(fig.axes[:2], (resp_right, resp_close)):
     _light = _pts.get_facecolors()[:, :3].sum(axis=1)  # brighter = paler, per point
     _owned, _shared = (_largest > 0.99).numpy(), (_largest < 0.6).numpy()
     assert _owned.any() and (_largest < 0.6).any() and _light[_shared].min() > _light[_owned].max()  # shared: paler than owned
-assert "pale: shared (largest share near 1/3)" in [t.get_text() for t in fig.legends[0].get_texts()]
+assert "pale: shared half and half" in [t.get_text() for t in fig.legends[0].get_texts()]
+_half = owner_colours(torch.tensor([[0.5, 0.5, 0.0]]))[0][0]  # a half-and-half point's fill
+_strength = float((1 - _half[0]) / (1 - _to_rgb(_cc(0))[0]))  # how much of its owner's colour it keeps
+assert abs((1 - _strength * (1 - 0.3)) - 0.75) < 0.01  # the pale swatch, grey 0.75: grey 0.3 at that strength
+assert "ellipses: inner 1σ, outer 2σ" in [t.get_text() for t in fig.legends[0].get_texts()]
 # "218 of them shared by two (third share under 0.1): a pale point is shared with the colour it borders"
 _s, _order = resp_close.sort(dim=1, descending=True)
 _two = (_s[:, 0] < 0.9) & (_s[:, 2] < 0.1)
@@ -122,6 +133,15 @@ assert torch.allclose(c_k, D * math.log(2 * math.pi) + variances.log().sum(dim=1
 assert [f"{v:.2f}" for v in resp_probes["A"]] == ["0.43", "0.45", "0.13"]
 assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component 1; C: component 0
 assert int(resp_probes["E"].argmax()) == 2 and resp_probes["E"][2] > 0.99  # E, 6 below C: component 2
+# "with equal weights and one variance sigma^2 everywhere the nearest mean would own each point, k-means' rule,
+# and as sigma -> 0 the shares harden to 0 and 1"
+_hard = []
+for _s2 in (1.0, 0.01, 0.001):  # equal weights, one variance everywhere: the offsets tie
+    _r = log_responsibilities(X, GMMParams(torch.full((K,), 1 / K), means, torch.full_like(variances, _s2))).exp()
+    assert torch.equal(_r.argmax(dim=1), torch.cdist(X, means).argmin(dim=1))  # most responsible = nearest mean
+    _hard.append((_r.max(dim=1).values > 0.99).double().mean().item())
+assert _hard[0] < _hard[1] < _hard[2] == 1.0  # harder and harder: at sigma^2 = 0.001 every point's largest share is above 0.99
+assert variances.unique().numel() > 1  # "our variances are not equal"
 
 sq_maha_probe = delta2_probes
 assert distance_probes["C"].argmin() == 1 and distance_probes["E"].argmin() == 2  # nearest mean: C component 1, E component 2
@@ -219,6 +239,7 @@ assert changed == 22 and f"{(labels_close == 0).double().mean():.3f}" == "0.493"
 # "three rows: the share of the points each drew and the average responsibility vary from sample to sample;
 # the weights pi_k are what both average to": on this sample they differ from pi_k and from each other
 _drawn = torch.bincount(labels_close, minlength=K).double() / N_close
+assert (_drawn - weights.double()).abs().max() > 0.005 and (resp_close.mean(dim=0) - weights).abs().max() > 0.005  # both off pi_k on this sample
 assert [f"{v:.3f}" for v in _drawn] == ["0.493", "0.270", "0.237"] and not torch.allclose(_drawn, resp_close.mean(dim=0).double(), atol=5e-3)
 _, _labels_many = sample_gmm(truth_close, 200_000, generator=torch.Generator().manual_seed(1))  # X_many's own labels
 assert (torch.bincount(_labels_many, minlength=K).double() / 200_000 - weights.double()).abs().max() < 0.003  # shares drawn -> pi_k too
