@@ -265,6 +265,9 @@ assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min())
 
 
 # %% updates-need-reg-covar-2
+d = (1.5e-20) ** 0.5  # c80: reg_covar=0 flags only a spread within 4 rounding steps of zero; a spread of 1e-10 passes
+tiny = m_step(torch.tensor([[1.0, 2.0], [1.0 + d, 2.0 + d], [1.0 - d, 2.0 - d]], dtype=X64.dtype), owned, reg_covar=0.0)
+assert torch.allclose(tiny.variances, torch.full((1, 2), 1e-20, dtype=X64.dtype), rtol=1e-3, atol=0)  # variance 1e-20: no error
 assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
 assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
 assert abs(dead.weights[3] * N / (10 * torch.finfo(X64.dtype).eps) - 1) < 1e-9  # about 10 eps / N
