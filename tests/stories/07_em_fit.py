@@ -40,17 +40,14 @@ def owners_of_lower_right(params):  # how many of the lower-right group's points
     return torch.bincount(log_responsibilities(X64, params).argmax(dim=1)[labels == 2], minlength=K).tolist()
 
 
-assert resp_t.shape[0] == 33 and N == 600  # resp_t, green_step: the notebook's cell after "Why so slow?"
+assert resp_t.shape[0] == 33 and N == 600  # resp_t: the worth figure's cell
+green_means = torch.stack([p.means[2] for p in ordered.history])  # (33, D): green's mean at each iteration (as the appendix computes it)
+green_step = green_means.diff(dim=0).norm(dim=1)  # (32,): how far green's mean moves at each iteration (the appendix's green_step)
+assert int((labels == 2).sum()) == 142 and [owners_of_lower_right(ordered.history[t])[2] for t in (22, 23)] == [54, 123]  # "123 of the 142 (54 at 22)"
 assert torch.equal(ordered.params.means, fit.params.matched_to(truth).means)  # the truth's order, from the final fit's matching
 assert not torch.equal(ordered.history[0].means[2], start.means[2])  # green is not start's component 2
 owner_32 = log_responsibilities(X64, ordered.history[32]).argmax(dim=1)  # green ends on the lower-right group (each on one group)
 assert all((owner_32[labels == k] == k).double().mean() > 0.98 for k in range(K))
-# the strip: the text's iterations; its titles count the lower-right group's 142 points owned by 0 / 1 / 2
-assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and stages[6] == "plateau" and stages[23] == "takeover"
-assert int((labels == 2).sum()) == 142 and strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}
-assert all(strip_owned[t][0] == 0 for t in stages)  # blue owns no lower-right point: the titles name green's and orange's counts
-assert {t: strip_owned[t][2] for t in stages} == {0: 104, 1: 76, 6: 25, 15: 10, 22: 54, 23: 123, 32: 141}  # the text's counts (titles)
-assert strip_owned[0][1] == 38 and strip_owned[1][1] == 66  # orange: 38, then 66 at iteration 1 (strip titles)
 # iteration 0: "no start mean in the lower-right group": blue's and green's nearest the left group, orange's the upper-right
 assert nearest_means(ordered.history[0].means, truth.means.double()).tolist() == [0, 1, 0]
 # green's points' worth by group (printed table): what the M-step's weighted average weighs
@@ -100,9 +97,6 @@ assert (((truth.means[2].to(X64) - _end_11.means[2]) ** 2 / _end_11.variances[2]
 assert _green_lr_owned[6] == 25 and _green_lr_owned[22] == 54 and _green_lr_owned[32] == 141  # "25 at iteration 6", "54 at 22", "141"
 assert all(_green_lr_owned[t + 1] > _green_lr_owned[t] for t in range(15, 24))  # from 16: more at every iteration (to the takeover and past it)
 assert (green_step[15:22] > green_step[14:21]).all() and f"{green_step[21]:.2f}" == "0.48"  # "its step grown to 0.48" (iteration 22)
-assert torch.equal(owner, log_responsibilities(X64, ordered.history[32]).argmax(dim=1))  # the strip colours each point by its owner (last panel's)
-assert torch.equal(shared, largest < 0.6)  # the key: outlined when no component holds the point to 60%
-assert int((owner[labels == 2] == 2).sum()) == strip_owned[32][2]  # so its title's counts are the colours seen
 # iterations 0 to 1
 start_0, after_1 = ordered.history[0], ordered.history[1]
 assert (start_0.variances == 1).all() and torch.allclose(start_0.weights, torch.full((K,), 1 / K, dtype=start_0.weights.dtype))
@@ -116,9 +110,6 @@ z = (start_0.means[2] - truth.means[0].to(X64)) / truth.variances[0].to(X64).sqr
 assert z.norm() < 1.5 and 1 < z[1] and abs(z[0]) < 0.5  # "at the top of the big left group"
 green_by_group = [float(resp_t[0, labels == g, 2].sum()) for g in range(K)]  # green's points' worth at iteration 0, by true group
 assert green_by_group[0] > sum(green_by_group) / 2  # "most of its responsibility lies there" (the left group)
-# the plateau: "per iteration only 1-3% of the 600 points' worth changes component" (printed)
-assert torch.allclose(handed_over, resp_t.diff(dim=0).abs().sum(dim=(1, 2)) / 2) and handed_over.numel() == 32
-assert (f"{handed_over[5:20].min() / N:.0%}", f"{handed_over[5:20].max() / N:.0%}") == ("1%", "3%")
 assert tuple(f"{float(m):+.2f}" for m in after_1.means[2]) == ("-0.81", "-0.68")  # "to (-0.81, -0.68)"
 _r0 = resp_t[0, :, 2]  # the M-step's mean is the responsibility-weighted average (appendix table: green's mean at iteration 1)
 assert torch.allclose((_r0[:, None] * X64).sum(dim=0) / _r0.sum(), after_1.means[2], rtol=0, atol=1e-10)
@@ -129,7 +120,6 @@ assert after_1.means[1, 1] < start_0.means[1, 1] - 1.5 and after_1.variances[1, 
 _to_lr = lambda m: float((m - truth.means[2].to(X64)).norm())
 assert _to_lr(after_1.means[2]) < _to_lr(start_0.means[2])
 assert tuple(f"{float(v):.1f}" for v in after_1.variances[2]) == ("4.0", "2.4") and f"{float(after_1.variances[1, 1]):.1f}" == "5.1"
-assert strip_owned[0][2] - strip_owned[1][2] == 28 == strip_owned[1][1] - strip_owned[0][1]  # all 28 go to orange (blue owns none)
 assert [owners_of_lower_right(ordered.history[t])[1] for t in (0, 1, 6)] == [38, 66, 117]  # orange moves toward the lower-right points (strip titles)
 assert all(owners_of_lower_right(ordered.history[t])[1] > 71 for t in range(6, 21))  # the plateau: orange "owns most lower-right points"
 # iterations 6 to 20: the plateau
@@ -201,20 +191,7 @@ assert max(top.values()) < best + 1e-4 * N  # none of the 200 fits beats the bes
 assert f"{max(top.values()) / N:.4f}" == f"{best / N:.4f}" == "-3.7786"  # printed: the highest score is the best fit's
 assert misses == {"random data points": [5, 11, 15], "k-means++": [5]}  # the widget's text
 assert share["random data points"] == (21, 71, 50, 79) and share["k-means++"][:2] == (99, 99)
-assert len(failures) == 30 == (100 - 71) + (100 - 99)  # "each of the 30 failures"
-assert failure_ends == {("left, split top/bottom", "-4.027"): 9, ("left, split left/right", "-4.028"): 15, ("upper-right", "-4.250"): 1,
-                        ("upper-right", "-4.251"): 3, ("lower-right", "-4.303"): 1, ("lower-right", "-4.308"): 1}  # printed
-assert still_moving == len(failures) == 30  # printed: "run on, each still climbs"
-for failed in failures:  # the printed split is clear-cut: one direction over twice the other
-    end = f"{failed.log_likelihoods[-1] / N:.3f}"
-    if end in ("-4.027", "-4.028"):
-        on_left = failed.params.means[torch.cdist(failed.params.means, truth.means.to(X64)).argmin(dim=1) == 0]  # (2, D)
-        dx0, dx1 = (on_left[0] - on_left[1]).abs().tolist()
-        assert (dx1 > 2 * dx0) if end == "-4.027" else (dx0 > 2 * dx1)
-for failed in failures:  # "has one component on two groups": one component owns over 90% of each of two true groups' points
-    owner = log_responsibilities(X64, failed.params).argmax(dim=1)
-    held = torch.stack([torch.bincount(owner[labels == g], minlength=K) / (labels == g).sum() for g in range(K)])  # (groups, K)
-    assert ((held > 0.9).sum(dim=0) >= 2).any()
+assert (100 - share["random data points"][1]) + (100 - share["k-means++"][1]) == 30  # "each of the 30 failures" (appendix: where they end)
 
 
 # %% pick-a-start
@@ -307,15 +284,25 @@ assert f"{max(fit_error for fit_error, _, _ in worst.values()):.1f}" == "2.3"
 assert f"{1 - 0.9545 ** 15:.2f}" == "0.50" and f"{1 - torch.erf(torch.tensor(2 / 2 ** 0.5)).item():.4f}" == "0.0455"  # the text: the largest of 15 misses exceeds 2 standard errors about half the time
 
 
+# %% optional-plateau-strip
+# the strip: seven iterations; its titles count the lower-right group's 142 points owned by 0 / 1 / 2
+assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and stages[6] == "plateau" and stages[23] == "takeover"
+assert int((labels == 2).sum()) == 142 and strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}
+assert all(strip_owned[t][0] == 0 for t in stages)  # blue owns no lower-right point: the titles name green's and orange's counts
+assert {t: strip_owned[t][2] for t in stages} == {0: 104, 1: 76, 6: 25, 15: 10, 22: 54, 23: 123, 32: 141}  # the titles' counts
+assert strip_owned[0][1] == 38 and strip_owned[1][1] == 66  # orange: 38, then 66 at iteration 1 (strip titles)
+assert torch.equal(owner, log_responsibilities(X64, ordered.history[32]).argmax(dim=1))  # the strip colours each point by its owner (last panel's)
+assert torch.equal(shared, largest < 0.6)  # the key: outlined when no component holds the point to 60%
+assert int((owner[labels == 2] == 2).sum()) == strip_owned[32][2]  # so its title's counts are the colours seen
+assert strip_owned[0][2] - strip_owned[1][2] == 28 == strip_owned[1][1] - strip_owned[0][1]  # orange takes 28 of green's 104: all 28 go to orange (blue owns none)
+
+
 # %% optional-plateau-table
 assert list(stages) == [0, 1, 6, 15, 22, 23, 32] and N == 600 and resp_t.shape == (33, N, K)  # seven iterations; 600 points
 assert table_t == [0, 1, 6, 10, 15, 17, 18, 20, 22, 23, 32]  # the strip's and the worth figure's iterations
 assert strip_owned == {t: owners_of_lower_right(ordered.history[t]) for t in stages}  # the strip's titles: the table's first column
 assert torch.allclose(handed_over * 2, resp_t.diff(dim=0).abs().sum(dim=(1, 2)))  # changed: what one component loses another gains
 assert torch.allclose(resp_t.diff(dim=0).sum(dim=2), torch.zeros(1, dtype=resp_t.dtype), atol=1e-12)  # each point's gains and losses cancel
-green_lr_worth = [float(resp_t[0, labels == g, 2].sum()) for g in range(K)]  # green's points' worth at iteration 0, by true group
-assert (f"{green_lr_worth[0]:.0f}", f"{green_lr_worth[2]:.0f}", f"{sum(green_lr_worth):.0f}") == ("205", "100", "305")  # "205 of 305"
-assert f"{green_lr_worth[0] / sum(green_lr_worth):.2f}" == "0.67"  # "two-thirds"
 assert f"{handed_over[0]:.0f}" == "101" and (f"{handed_over[5:20].min():.0f}", f"{handed_over[5:20].max():.0f}") == ("6", "17")  # printed
 
 
@@ -332,6 +319,24 @@ assert all(_owned[t + 1] > _owned[t] for t in range(15, 24))  # "more at every i
 _r = green_step[9:22] / green_step[8:21]  # iterations 10 to 22 over the one before
 assert 1.1 < _r.min() and _r.max() < 1.3 and f"{green_step[21]:.2f}" == "0.48"  # "from iteration 10 to 22 ... 0.48 at 22"
 assert (green_step[22:] < green_step[21:-1]).all()  # "from the takeover (iteration 23) on, the steps shrink"
+
+
+# %% optional-failure-ends
+assert len(failures) == 30 == (100 - 71) + (100 - 99)  # "each of the 30 failures"
+assert failure_ends == {("left, split top/bottom", "-4.027"): 9, ("left, split left/right", "-4.028"): 15, ("upper-right", "-4.250"): 1,
+                        ("upper-right", "-4.251"): 3, ("lower-right", "-4.303"): 1, ("lower-right", "-4.308"): 1}  # printed
+assert still_moving == len(failures) == 30  # printed: "run on, each still climbs"
+for failed in failures:  # the printed split is clear-cut: one direction over twice the other
+    end = f"{failed.log_likelihoods[-1] / N:.3f}"
+    if end in ("-4.027", "-4.028"):
+        on_left = failed.params.means[torch.cdist(failed.params.means, truth.means.to(X64)).argmin(dim=1) == 0]  # (2, D)
+        dx0, dx1 = (on_left[0] - on_left[1]).abs().tolist()
+        assert (dx1 > 2 * dx0) if end == "-4.027" else (dx0 > 2 * dx1)
+for failed in failures:  # "has one component on two groups": one component owns over 90% of each of two true groups' points
+    owner = log_responsibilities(X64, failed.params).argmax(dim=1)
+    held = torch.stack([torch.bincount(owner[labels == g], minlength=K) / (labels == g).sum() for g in range(K)])  # (groups, K)
+    assert ((held > 0.9).sum(dim=0) >= 2).any()
+# section 5's main text: "each of the 30 failures has one of the panels' shapes" (one component on two groups, above)
 
 
 # %% optional-plateau-fool-stop
