@@ -1744,6 +1744,19 @@ def test_e_step_check_names_the_shapes_and_an_exception(capsys):
         assert out.startswith("Exercise 5.3: not yet.") and says in out
 
 
+def test_checks_5_2_and_5_3_name_a_global_maximum(capsys):
+    def lse_global_max(a):  # one maximum for the whole table, not each row's own: the far point's row underflows
+        m = a.max()
+        return m + (a - m).exp().sum(dim=1, keepdim=True).log()
+
+    for check, fn in [(ex.check_log_likelihood_from_log_pdfs, lambda lp, w: lse_global_max(lp + w.log()).sum()),
+                      (ex.check_e_step, lambda X, p: e_step(X, p, normalise=False)
+                       - lse_global_max(e_step(X, p, normalise=False)))]:
+        check(fn)
+        out = capsys.readouterr().out
+        assert ": not yet." in out and "each point's own" in out and "whole table" in out
+
+
 def test_checks_5_2_and_5_3_name_a_missing_keepdim(capsys):
     def without_keepdim(a):  # the row maximum taken out with shape (N,), then subtracted from the (N, K) table
         m = a.max(dim=1).values

@@ -1053,6 +1053,11 @@ def _explain_missing_keepdim(exc):
     return None
 
 
+# Exercises 5.2 and 5.3: the stability hint for a maximum taken over the whole table instead of per point
+_OWN_MAXIMUM_HINT = ("If you subtract a maximum, subtract each point's own (the maximum over components, keepdim=True): "
+                     "one maximum for the whole table leaves the far point's row all zeros.")
+
+
 def check_log_likelihood_from_log_pdfs(fn) -> None:
     """Exercise 5.2: ``fn(log_pdfs, weights)`` returns the data log-likelihood sum_n log sum_k w_k N_nk, stably."""
     X, params = _data_with_a_far_point()
@@ -1081,9 +1086,7 @@ def check_log_likelihood_from_log_pdfs(fn) -> None:
             hint = "That is the average per point (.mean()): the data log-likelihood is the sum over the points (.sum())."
         elif not finite:
             hint = ("The check includes a point far from every component: its densities are all 0 in probability "
-                    "space, so stay in logs until the sum over components is done. If you subtract a maximum, "
-                    "subtract each point's own (the maximum over components, keepdim=True): one maximum for the "
-                    "whole table leaves the far point's row all zeros.")
+                    "space, so stay in logs until the sum over components is done. " + _OWN_MAXIMUM_HINT)
         else:
             hint = "Sum over components inside the log (with the weights), then over points outside it."
         # one number: a 0-d tensor, or the (1,)-shaped result of keepdim=True followed by .sum(0); a result computed
@@ -1122,7 +1125,8 @@ def check_e_step(fn) -> None:
         hint = "Those are the responsibilities r_nk themselves: return their logs, as log_responsibilities does."
     elif not finite and same(got[:-1], expected[:-1]):
         hint = ("Right except for the last point, far from every component: its densities are all 0 in probability space, "
-                "so stay in logs and normalise each row with the log-sum-exp (torch.logsumexp(..., dim=1, keepdim=True)).")
+                "so stay in logs and normalise each row with the log-sum-exp (torch.logsumexp(..., dim=1, keepdim=True)). "
+                + _OWN_MAXIMUM_HINT)
     elif same(got, torch.log_softmax(log_pdfs, dim=1)):
         hint = ("You left out the weights: Bayes' rule takes the prior pi_k, so the log-joints are "
                 "a_nk = log pi_k + log N(x_n | mu_k, sigma^2_k).")
