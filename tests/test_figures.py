@@ -618,6 +618,10 @@ def test_plot_em_teaser_in_three_columns_puts_the_curve_on_its_own_row_with_thic
     assert [t.get_text() for t in curve.texts if t.get_text().isdigit()] == ["1", "2", "3", "4", "6"]  # each dot named
     assert "plateau (iterations 2-4)" in [t.get_text() for t in fig.legends[0].get_texts()]
     plt.close(fig)
+    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3], ncols=3, shade=(2, 4),
+                         letters=True, short_key=True)  # the short key: the band and the dashed line named on the curve
+    assert len(fig.legends[0].get_texts()) == 6 and "plateau\n(iterations 2-4)" in [t.get_text() for t in fig.axes[2].texts]
+    plt.close(fig)
 
 
 def test_plot_mixture_1d_draws_weighted_bells_and_their_sum_against_torch_distributions():

@@ -926,7 +926,7 @@ def plot_responsibilities_along(params: GMMParams, x2: float, xlim=(-7, 7), ax=N
     return ax
 
 
-WITHOUT_WEIGHTS_COLOR = "#b000b5"  # plot_weights_switch's dashed boundaries: purple, unlike the black solid ones and the map
+WITHOUT_WEIGHTS_COLOR = "#b000b5"  # plot_weights_switch's dashed boundaries: magenta, unlike the black solid ones and the map
 
 
 def plot_weights_switch(params: GMMParams, X: torch.Tensor, probe=(1.5, -0.5), half_width: float = 2.0, n: int = 300):
@@ -1392,7 +1392,7 @@ def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", y
 
 def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5)),
                    zoom_last: int | None = None, ncols: int = 2, ellipse_width: float = 1.0,
-                   shade: tuple[int, int] | None = None, letters: bool = False):
+                   shade: tuple[int, int] | None = None, letters: bool = False, short_key: bool = False):
     """EM at work: the points coloured by their responsibilities at a few iterations, and the log-likelihood
     per point against the iteration, with the true parameters' value as a dashed line.
 
@@ -1423,6 +1423,9 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     letters : bool
         If True, the panels are titled "(a) ...", "(b) ...", the curve last, and the red dots, each already
         labelled with its iteration, get no entry in the key.
+    short_key : bool
+        If True, a six-entry key: the grey band and the dashed line are labelled on the curve itself, and the
+        1σ and 2σ ellipses share one entry.
 
     Returns
     -------
@@ -1474,11 +1477,13 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     curve = fig.add_subplot(layout[row, column:])
     axes.append(curve)
     if shade is not None:
-        curve.axvspan(shade[0], shade[1], color="0.88", zorder=0, label=f"plateau (iterations {shade[0]}-{shade[1]})")
+        curve.axvspan(shade[0], shade[1], color="0.88", zorder=0,
+                      label=None if short_key else f"plateau (iterations {shade[0]}-{shade[1]})")
     curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
     curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12,
                label=None if letters else "the iterations drawn")
-    curve.axhline(truth_per_point, color="0.4", linestyle="--", label="log-likelihood of the true parameters")
+    curve.axhline(truth_per_point, color="0.4", linestyle="--",
+                  label=None if short_key else "log-likelihood of the true parameters")
     low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
     top = max(float(curve_values.max()), truth_per_point) + 0.08
     curve.set(xlabel="iteration", ylabel="log-likelihood per point", ylim=(low, top),
@@ -1488,6 +1493,12 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
             curve.annotate(str(t), xy=(t, curve_values[t]), xytext=(-8, 9), textcoords="offset points", ha="right",
                            fontsize=14, color="crimson", fontweight="bold",
                            path_effects=[withStroke(linewidth=3, foreground="white")])
+    if short_key:  # the band and the dashed line named where they are drawn, not in the key
+        curve.text(0.3, truth_per_point + 0.01, "log-likelihood of the true parameters", fontsize=13, color="0.2",
+                   va="bottom")
+        if shade is not None:
+            curve.text((shade[0] + shade[1]) / 2, low + 0.3 * (top - low), f"plateau\n(iterations {shade[0]}-{shade[1]})",
+                       ha="center", va="center", fontsize=13, color="0.2")
     if curve_values[0] < low:
         curve.annotate(f"iteration 0: {curve_values[0]:.2f}\n(below the axis)", xy=(0, low),
                        xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
@@ -1504,13 +1515,20 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         zoom.set_title(f"the last {zoom_last} iterations", fontsize=13, pad=3)  # >= 12 pt: a projector
         zoom.tick_params(labelsize=12)
         curve.indicate_inset_zoom(zoom, edgecolor="0.3")
-    fig.tight_layout(rect=(0, 1.1 / fig.get_figheight(), 1, 1))  # room below for the key's three rows
+    fig.tight_layout(rect=(0, (0.8 if short_key else 1.1) / fig.get_figheight(), 1, 1))  # room below for the key's rows
     ellipse_keys = [Line2D([], [], color="0.3", linewidth=3, label="1σ ellipse (dark)"),  # plot_mixture's encoding
                     Line2D([], [], color="0.3", linewidth=3, alpha=0.5, label="2σ ellipse (light)"),
                     Line2D([], [], color="0.3", linewidth=6, label="thicker ellipse: larger weight")]
+    if short_key:  # one entry for both ellipses: a dark and a light line side by side
+        from matplotlib.legend_handler import HandlerTuple
+
+        ellipse_keys = [(ellipse_keys[0], ellipse_keys[1]), ellipse_keys[2]]
     curve_keys = curve.get_legend_handles_labels()[0]  # the curve's key joins the one below the panels
     legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3,
-                              extra=ellipse_keys + curve_keys)
+                              extra=ellipse_keys + curve_keys,
+                              **({"labels": [f"component {k}" for k in range(fit.params.K)]
+                                  + ["mixed colour", "1σ / 2σ ellipse (dark / light)", "thicker ellipse: larger weight"],
+                                  "handler_map": {tuple: HandlerTuple(ndivide=None)}, "handlelength": 3} if short_key else {}))
     legend.get_texts()[fit.params.K].set_text("mixed colour: a point's components' colours, blended by its $r_{nk}$")  # one swatch of many
     return fig
 

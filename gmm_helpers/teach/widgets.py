@@ -80,7 +80,8 @@ def draw_weight_effect(weight: float = 0.5, ax=None, colorbar: bool = True, vari
     xs, ys, density = (t.numpy() for t in mixture_density_grid(params, WEIGHT_XLIM, (-6, 6)))  # plot_density's grid
     ax.contour(xs, ys, density, levels=WEIGHT_LEVELS, colors="0.1", linewidths=0.9, alpha=0.8)  # the band edges: dark, to count
     for k in range(params.K):
-        draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2.5)
+        # zorder 2.5: above the band edges (contour lines, zorder 2), so an ellipse on a level still shows thick white
+        draw_ellipses(params.means[k], params.variances[k], ax=ax, n_std=(1,), color="white", linewidth=2.5, zorder=2.5)
     mark_peaks(params, ax=ax, offsets=WEIGHT_PEAK_OFFSETS)
     volume, height = component0_volume_and_height(params)
     scale = "" if variance_scale == 1 else f", variances ×{variance_scale:.3g}"
