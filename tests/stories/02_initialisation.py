@@ -31,6 +31,8 @@ assert [f"{p_next[labels == 0].min():.4f}", f"{p_next[labels == 0].max():.4f}"] 
 _size_ratio = _size[0] / _size[2]
 _per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
 assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group is big, not because it is farther"
+_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "also the poor start's first mean: both draw index 44 first"
+assert _first_index == 44 and torch.randperm(N, generator=torch.Generator().manual_seed(0))[0] == 44 and torch.equal(first, start.means[0])
 
 
 # %% scheme-2-k-means-2
@@ -96,11 +98,24 @@ for _s in range(200):  # "at each seed all schemes share their first point" (in 
     assert all(torch.equal(_first, kmeans_plusplus_means(X, K, generator=torch.Generator().manual_seed(_s), n_local_trials=t)[0]) for t in (1, None))
 assert {scheme: [f"{s:.1%}" for s in pair] for scheme, pair in shares.items()} == {
     "random data points": ["23.5%", "55.5%"], "plain k-means++": ["66.5%", "88.5%"], "greedy k-means++": ["92.0%", "97.0%"]}
-assert abs(expected_share - 1 / 5) < 0.01 and abs(shares["random data points"][0] - expected_share) < 0.05  # "only about one start in five" (cells 12, 64): 19.7% by chance, 23.5% counted
+assert abs(expected_share - 1 / 5) < 0.01 and abs(shares["random data points"][0] - expected_share) < 0.05  # "only about one start in five" (cell 12): 19.7% by chance, 23.5% counted
 assert f"{expected_share:.1%}" == "19.7%"  # the dashed line: what chance predicts for random points
 for scheme, (good_seeds, good_after) in good.items():
     assert any(a and not s for s, a in zip(good_seeds, good_after))  # one Lloyd iteration repairs some failed picked points
     assert not any(s and not a for s, a in zip(good_seeds, good_after))  # and breaks no good one
+
+
+# %% what-a-good-start-buys
+assert f"{best:.4f}" == "-3.7786" and all(scores.max() <= best + 1e-6 for scores, _ in outcome.values())  # the best fit: the highest any start reaches
+_reach = {scheme: int((scores > best - 1e-3).sum()) for scheme, (scores, _) in outcome.items()}
+_median = {scheme: int(iters.median()) for scheme, (_, iters) in outcome.items()}
+assert _reach == {"random data points": 71, "greedy k-means++": 99, "plain k-means++": 93}
+assert _median == {"random data points": 15, "greedy k-means++": 6, "plain k-means++": 7}
+assert all(iters.double().quantile(0.5) == iters.median() for _, iters in outcome.values())  # no half-way median (100 runs)
+assert all(iters.max() < 1000 for _, iters in outcome.values())  # every run met tol before max_iter
+_good_random = [one_mean_per_group(init_random_points(X64, K, generator=torch.Generator().manual_seed(s)).means) for s in range(100)]
+assert sum(_good_random) == 21 and _good_random == good["random data points"][0][:100]  # "only 21 with one mean per group"
+assert all(r >= g for r, g in zip(outcome["random data points"][0] > best - 1e-3, _good_random))  # every good random start reaches it
 
 
 # %% many-starts-side-side-3
@@ -122,6 +137,7 @@ assert N == 600 and round(N * 0.249, -1) == round(N * gap, -1) == 150 and f"{150
 assert f"{fits[5].params.variances[tall, 1]:.2f}" == "7.29" and nearest_means(fits[5].params.means, truth.means.double())[tall] == 1  # kept, orange
 assert fit_poor.converged and (fit_poor.n_iter, fits[0].n_iter) == (32, 6)  # the poor start: 32 iterations against 6
 assert f"{per_point_poor:.3f}" == f"{per_point[0]:.3f}" == "-3.779" and abs(per_point_poor - per_point[0]) < 1e-6  # the same fit
+assert per_point[0] == best  # greedy seed 0 ends on the best fit
 assert mean_shift < 1e-3  # the same means as greedy seed 0's fit
 _g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the figure, right: two blue means, one orange
 assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
