@@ -69,6 +69,9 @@ assert [t.get_text() for t in _ax_prod.get_legend().get_texts()] == ["float32", 
 assert far.dtype == torch.float32 and far[0] == 0 and far.prod() == 0 and f"{far[1]:.3f}" == "0.399"
 _far_log = diag_gaussian_log_pdf(torch.tensor([[14.4, 0.0]], dtype=torch.float64), torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
 assert _far_log.to(torch.float32).exp() == 0 and _far_log > -200  # its log an ordinary number
+# the exact 0.242^D, rounded once (not at each step), is 0 from D = 526 in float64, one D later than the product; 74 in float32
+assert underflow_dimension(torch.float64) == 526 and _exact[525].exp() == 0 < _exact[524].exp() and products["float64"][524] == 0
+assert underflow_dimension(torch.float32) == 74 and _exact[73].to(torch.float32).exp() == 0 < _exact[72].to(torch.float32).exp()
 
 
 # %% logs-densities-underflow-overflow-2
@@ -137,9 +140,11 @@ _mirrored = torch.diag(torch.tensor([-_a, _b], dtype=torch.float64)) @ _same_rho
 assert math.isclose(_mirrored[0, 1] / math.sqrt(_mirrored[0, 0] * _mirrored[1, 1]), -0.9) and math.isclose(diagonal_cost(_mirrored), diagonal_cost(_same_rho[0]))
 # the tilts come from gaussian_tilt, the covariance's top eigenvector (as computed above with eigh)
 assert [f"{gaussian_tilt(a, b, 0.9):.0f}" for a, b in ((4.0, 1.0), (8.0, 1 / 32))] == ["25", "3"]
-# the bottom panel is zoomed in on x_1 (the title says so) at equal scale, and its 2 sigma ellipses fit in it
+# the bottom panel is zoomed in on x_1 (the title says so) at equal scale, and its 2 sigma ellipses fit in it;
+# the top panel is cropped to x_1 within +-3.5 (no empty band), its 2 sigma ellipses inside too (each reaches x_d = +-2 sigma_d: +-4, +-2)
 assert axes[1].get_xlim() == (-6.0, 6.0) and axes[1].get_ylim() == (-0.8, 0.8) and axes[1].get_aspect() == 1.0
-assert "zoomed in: $x_1$ from −0.8 to 0.8" in axes[1].get_title() and axes[0].get_xlim() == axes[0].get_ylim() == (-6.0, 6.0)
+assert "zoomed in: $x_1$ from −0.8 to 0.8" in axes[1].get_title() and axes[0].get_xlim() == (-6.0, 6.0) and axes[0].get_ylim() == (-3.5, 3.5)
+assert axes[0].get_aspect() == 1.0 and 2 * math.sqrt(4) < 6 and 2 * math.sqrt(1) < 3.5
 assert 2 * math.sqrt(8) < 6 and 2 * math.sqrt(1 / 32) < 0.8
 
 
