@@ -76,13 +76,10 @@ assert 100_000 * 8 == 800_000 and format_bytes(25_600_000) == "24.4 MiB"  # Solu
 from gmm_helpers.teach.exercises import EXERCISE_4_3_SIZES
 _sliders = {w.description: w.options for w in memory_explorer().children[:3]}  # Exercise 4.3: sizes the widget offers
 assert EXERCISE_4_3_SIZES == (100_000, 8, 1, torch.float64) and all(v in _sliders[name] for v, name in zip(EXERCISE_4_3_SIZES, ("N points", "K components", "D dimensions")))
-assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
 assert all(log_pdfs_peak_bytes(n, k, d, dt, "loop") <= torch.finfo(dt).bits // 8 * 2 * n * (k + d)
            for n in (1, 100, 10**5) for k in (1, 2, 3, 8, 32, 64, 128) for d in (1, 2, 4, 32, 64, 784)
            for dt in (torch.float32, torch.float64))  # c25: the loop's peak is at most 2N(K + D) numbers, at every D
 assert log_pdfs_peak_bytes(6, 3, 4, torch.float32, "loop") // 4 == 60 <= 2 * 6 * (3 + 4)  # the picture's size
-assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
-assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
 _grid = [(n, k, d) for n in (1, 100, 4096 * 25, 10**6) for k in (1, 2, 3, 32, 64) for d in (2, 3, 32, 64, 784)]  # D >= 2
 _loop = lambda n, k, d: max((k - 1) * n + 2 * n * d, 2 * n * k)  # noqa: E731  c21's loop count
 assert all(k * n + 2 * n * d <= (k_ - 1) * n + 2 * n * d for n, k_, d in _grid for k in range(k_))  # c24: the row grows with k
@@ -110,17 +107,23 @@ assert all(log_pdfs_peak_bytes(n, k, d, dt) == torch.finfo(dt).bits // 8 * (3 * 
            for n, k, d, dt in options)  # the broadcast bar: 3NKD, and 4NK at D = 1
 assert all(log_pdfs_peak_bytes(n, k, d, dt, form) <= torch.finfo(dt).bits // 8 * 4 * n * max(k, d)
            for n, k, d, dt in options for form in ("loop", "expanded"))  # no NKD term: a few tensors of NK or ND
-assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB", "1 TiB"]  # c33: a tick every factor of 16
-assert all(list(ax.get_xticks()) == [2.0**e for e in range(20, 41, 4)] for ax in axes)
-_all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
-assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**40  # c33 and the cures' figure: the axis, 1 MiB to 1 TiB, holds every bar
-_two = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast")]
-assert [f"{b / l:.0f}" for l, b in zip(_two[::2], _two[1::2])] == ["16", "32", "64"]  # c33: the loop bar 16x, 32x, 64x smaller
-assert [s_[0] for s_ in sizes[1:] if max(log_pdfs_peak_bytes(*s_, torch.float32, f) for f in ('loop', 'broadcast', 'chunked', 'expanded'))
-        > 4 * 2**30] == [10**6]  # c31: only the last panel has a bar within a factor 4 of the 16 GiB line
+
+
+# %% sizes-at-scale
+assert all(log_pdfs_peak_bytes(n_, k_, d_) == 3 * broadcast_memory_bytes(n_, k_, d_) for n_, k_, d_ in sizes)
+assert format_bytes(broadcast_memory_bytes(100_000, 32, 32)) == "390.6 MiB"  # c25
+assert format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB" and 2.5 < log_pdfs_peak_bytes(10**6, 64, 64) / (16 * 2**30) < 3  # nearly 3 x 16 GiB
 
 
 # %% cures-bars
+assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB", "1 TiB"]  # c49: a tick every factor of 16
+assert all(list(ax.get_xticks()) == [2.0**e for e in range(20, 41, 4)] for ax in axes)
+_all_bars = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast", "chunked", "expanded")]
+assert 2**20 < min(_all_bars) < 2**25 and 2**35 < max(_all_bars) < 2**40  # the cures' figure: the axis, 1 MiB to 1 TiB, holds every bar
+_two = [log_pdfs_peak_bytes(*s_, torch.float32, f) for s_ in sizes[1:] for f in ("loop", "broadcast")]
+assert [f"{b / l:.0f}" for l, b in zip(_two[::2], _two[1::2])] == ["16", "32", "64"]  # c49: the loop bar 16x, 32x, 64x smaller
+assert [s_[0] for s_ in sizes[1:] if max(log_pdfs_peak_bytes(*s_, torch.float32, f) for f in ('loop', 'broadcast', 'chunked', 'expanded'))
+        > 4 * 2**30] == [10**6]  # c31: only the last panel has a bar within a factor 4 of the 16 GiB line
 _cures = {f: log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, f) // 4 for f in ("loop", "broadcast", "chunked", "expanded")}
 assert _cures["loop"] == 63 * 10**6 + 128 * 10**6 == 191 * 10**6 and _cures["chunked"] == 2 * 10**6 * 64 == 128 * 10**6  # 191N vs 128N
 assert _cures["chunked"] < _cures["loop"]  # at N = 10^6 the chunks beat the loop
@@ -207,17 +210,21 @@ assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) f
 
 
 # %% which-fastest
-_largest = timings[20_000, 64, 64]  # loop, unchecked loop, broadcast, chunks, products (noisy: only wide margins or orderings asserted)
+_largest = timings[20_000, 64, 64]  # loop, unchecked loop, broadcast, preallocated, chunks, products (noisy: only wide margins or orderings asserted)
 assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the most numbers per (N, K, D) tensor
-assert 3 * _largest[4] < min(_largest[0], _largest[2], _largest[3])  # "many times faster than the loop, the broadcast form and the chunks": 20-60 measured; 3 asserted (load)
+assert 3 * _largest[5] < min(_largest[0], _largest[2], _largest[4])  # "many times faster than the loop, the broadcast form and the chunks": 20-60 measured; 3 asserted (load)
 _total_s = 4 * sum(sum(r) for r in timings.values())  # c60: a warm-up and 3 runs of each form (35 s stored)
 assert 5 < _total_s < 150  # "about half a minute": loose, timings vary by machine
 _many_k = timings[200, 512, 2]  # c65: many components, few points: the K per-call costs dominate
 assert 2 * _many_k[2] < _many_k[0]  # broadcast faster than the loop by more than 2x (20-110x measured)
 assert _many_k[2] < _many_k[1] < _many_k[0]  # c65: the unchecked loop is faster than the loop (3-4x measured), the broadcast form faster still (7-15x)
 _rows = [timings[s_] for s_ in [(10_000, 64, 16), (100_000, 16, 16), (20_000, 64, 64)]]  # c63: the last three rows
-assert all(2 * r[4] < min(r[0], r[2], r[3]) for r in _rows)  # c63: the products many times faster in each (6-110x measured; 2 asserted)
-assert any(r[2] > r[0] for r in _rows)  # c8, c65: with many points the broadcast form often slower than the loop (all three rows stored, 1.4-2.2x)
+assert all(2 * r[5] < min(r[0], r[2], r[4]) for r in _rows)  # c63: the products many times faster in each (6-110x measured; 2 asserted)
+assert any(r[2] > r[0] for r in _rows)  # c65: with many points the broadcast form can lose to the loop (all three rows stored, 1.4-2.2x)
+assert all(r[3] < r[2] for r in _rows) and 2 * _largest[3] < _largest[2]  # c65: preallocated buffers beat fresh memory; 'several times' at (20000, 64, 64) (4-7x measured; 2 asserted, load)
+_bufs = torch.full((N, K, D), math.nan), torch.full((N, K, D), math.nan)  # c65: the arithmetic lands in the buffers it is given
+assert torch.allclose(broadcast_preallocated(X, truth, *_bufs), log_pdfs_broadcast) and torch.equal(_bufs[0], diff)
+assert torch.allclose(_bufs[1], diff**2 / variances[None, :, :])
 assert [format_bytes(4 * n * k * d) for n, k, d in timings if n >= 10_000] == ["39.1 MiB", "97.7 MiB", "312.5 MiB"]  # c65: (N, K, D) float32
 assert max(4 * n * d for n, k, d in timings if n >= 10_000) == 4 * 100_000 * 16 and format_bytes(4 * 100_000 * 16) == "6.1 MiB"  # c65: (N, D) float32, at most
 
