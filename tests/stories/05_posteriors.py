@@ -66,9 +66,10 @@ from gmm_helpers import fit_em  # 07's loop: only to check the numbering the tex
 X64 = X.double()  # the same points in float64, from which 02, 06 and 07 draw the poor start (the figure cell's comments)
 _start64 = init_random_points(X64, K, generator=torch.Generator().manual_seed(0))  # the series' poor start, float64
 assert start.means.dtype == torch.float32 and torch.equal(start.means, _start64.matched_to(truth).means.float())
-# "three random data points as means (so each starts among the data), variances 1, weights 1/3"
+# "three random data points as means, variances 1, weights 1/3"
 assert all((X == m).all(dim=1).any() for m in start.means) and (start.variances == 1).all() and torch.allclose(start.weights, torch.full((K,), 1 / K))
-# "components numbered by the group each ends on (07)": matched_to(truth) at the start = the final fit's matched_to order
+# "the colours are hindsight: each start component wears the colour of the group it ends on after EM":
+# matched_to(truth) at the start = the final fit's matched_to order
 _fit = fit_em(X64, _start64)
 assert _start64.matching_order(truth) == _fit.params.matching_order(truth) and len(_fit.history) - 1 == 32
 # float32 and float64 give the same owners at the start (the conventions' 38/104 are float64's)
@@ -132,6 +133,7 @@ assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0
 assert torch.allclose(c_k, D * math.log(2 * math.pi) + variances.log().sum(dim=1))  # c_k: 04's constant
 assert [f"{v:.2f}" for v in resp_probes["A"]] == ["0.43", "0.45", "0.13"]
 assert resp_probes["B"][1] > 0.99 and resp_probes["C"][0] > 0.99  # B: component 1; C: component 0
+assert sorted(resp_probes) == ["A", "B", "C", "E"] and D == X.shape[1] == 2  # "(no D: D is the dimension)"
 assert int(resp_probes["E"].argmax()) == 2 and resp_probes["E"][2] > 0.99  # E, 6 below C: component 2
 # "with equal weights and one variance sigma^2 everywhere the nearest mean would own each point, k-means' rule,
 # and as sigma -> 0 the shares harden to 0 and 1"
@@ -192,7 +194,7 @@ assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim() == (-0.5, 3.5)  # both p
 from matplotlib.colors import to_hex
 _contours = [c for c in fig.axes[0].collections if type(c).__name__ == "QuadContourSet"]
 _styles = {(c.get_linestyle()[0][1] is not None, to_hex(c.get_edgecolor()[0])) for c in _contours}
-assert _styles == {(False, "#000000"), (True, "#b000b5")}  # "solid black with the weights, dashed purple without"
+assert _styles == {(False, "#000000"), (True, "#b000b5")}  # "solid black with the weights, dashed magenta without"
 assert (f"{crossing['with']:.2f}", f"{crossing['without']:.2f}") == ("1.49", "1.33")
 _fine = torch.linspace(-7, 7, 1400001, dtype=torch.float64)  # steps of 1e-5
 _fine_line = torch.stack([_fine, torch.full_like(_fine, -0.5)], dim=1)
@@ -262,11 +264,11 @@ assert abs(_early - _exact) <= 0.0005  # unrounded it would still pass: the faul
 assert [f"{x:.2f}" for x in crossings] == ["-8.12", "0.12"]  # printed
 roots_w = torch.tensor(crossings, dtype=torch.float64)[:, None]
 assert torch.allclose(log_responsibilities(roots_w, EXERCISE_1D).exp()[:, 0], torch.tensor(0.5, dtype=torch.float64))  # shares 1/2 there
-# the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.50
+# the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.499
 assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
 assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
-assert f"{gamma:.2f}" == "0.50" and f"{0.5 * math.log(2):.3f}" == "0.347" and f"{math.log(3 / 7):.3f}" == "-0.847"  # gamma worked by hand
-assert f"{2 - 1 + 0.5 * math.log(2) + math.log(3 / 7):.2f}" == "0.50" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
+assert f"{gamma:.3f}" == "0.499" and f"{0.5 * math.log(2):.4f}" == "0.3466" and f"{math.log(3 / 7):.4f}" == "-0.8473"  # gamma worked by hand
+assert f"{2 - 1 + 0.3466 - 0.8473:.3f}" == "0.499" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
 assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
 
 
@@ -323,6 +325,7 @@ _routine = _p / (2 * N_close)
 assert f"{_routine:.3f}" == "0.012" and abs((fit_close.log_likelihoods[-1] / N_close - ll_truth) - _routine) < 0.002  # 'about what'
 _spread = math.sqrt(2 * _p) / (2 * N_close)  # the sd of chi^2_p is sqrt(2p), halved and per point: sqrt(28)/1200 = sqrt(7)/600
 # 'give or take about sqrt(2p)/(2N) = 0.004 here': the spread; 'Wilks: twice the gain summed over the N points ~ chi^2_p, mean p, sd sqrt(2p)'
+# (Wilks needs large N and the fit to be the maximum-likelihood estimate: fit_close is EM run to tol=1e-10 from the truth)
 assert f"{_spread:.3f}" == "0.004" and abs((fit_close.log_likelihoods[-1] / N_close - ll_truth) - _routine) < _spread / 2  # within half a spread: "partly luck"
 assert settled  # the weightless loop stopped by its rule (no mean moved by 1e-6), not at the cap
 ll_per_point = [log_likelihood(X_close64, buggy) / N_close, fit_close.log_likelihoods[-1] / N_close]
