@@ -94,7 +94,11 @@ assert [t for t in range(6, 32) if split[t][1] > split[t][0]][0] == 23  # green'
 rises = lls[2::2] - lls[0:-1:2]  # (32,): iteration t's rise, index t - 1
 assert [t for t in range(1, 26) if rises[t - 1] < 0.01] == list(range(6, 21))  # the plateau, iterations 6 to 20: l hardly rises (under 0.01, at 5 and 21 above)
 assert [panels[f"p{i}"].get_title().split("\n")[0] for i in range(4)] == [
-    "iteration 0, the start (colours: $r$ at $\\theta_{0}$)"] + [f"iteration {t} (colours: $r$ at $\\theta_{{{t}}}$)" for t in (6, 20, 23)]
+    "iteration 0, the start = the stepper's E-step 1"] + [f"iteration {t} = the stepper's E-step {t + 1}" for t in (6, 20, 23)]
+assert all(panels[f"p{i}"].get_title().split("\n")[1].startswith(f"colours: $r$ at $\\theta_{{{t}}}$;") for i, t in enumerate(shown))
+for t in shown:  # the two names of one state: iteration t (theta_t, r at theta_t) is the stepper's E-step t + 1 (half-step 2t + 1)
+    assert states[2 * t + 1][2].startswith(f"E-step {t + 1}") and torch.equal(states[2 * t + 1][0].means, at_iteration(t)[0].means)
+    assert torch.allclose(states[2 * t + 1][1], at_iteration(t)[1], atol=1e-12)
 assert [panels[f"p{i}"].texts[-1].get_text() for i in range(4)] == [f"lower-right group:\n{g} green, {o} orange" for o, g in (split[t] for t in shown)]  # 15's order
 assert all(f"{lls[2 * t]:.3f}" in panels[f"p{i}"].get_title() for i, t in enumerate(shown))
 assert fig.legends[0].get_texts()[-1].get_text() == "1σ ellipse; thicker: more weight"  # only 1σ ellipses
@@ -265,13 +269,18 @@ assert float(best_four.variances.min()) > 0.1 and float(best_four.weights.min())
 
 
 # %% updates-need-reg-covar-2
-d = (1.5e-20) ** 0.5  # c80: reg_covar=0 flags only a spread within 4 rounding steps of zero; a spread of 1e-10 passes
+d = (1.5e-20) ** 0.5  # c81: reg_covar=0 flags a spread within 4 rounding steps of zero (or an empty component); a spread of 1e-10 passes
 tiny = m_step(torch.tensor([[1.0, 2.0], [1.0 + d, 2.0 + d], [1.0 - d, 2.0 - d]], dtype=X64.dtype), owned, reg_covar=0.0)
 assert torch.allclose(tiny.variances, torch.full((1, 2), 1e-20, dtype=X64.dtype), rtol=1e-3, atol=0)  # variance 1e-20: no error
 assert 0 < Q(*updated) - Q(*with_eta) < 1e-6 * N  # not exactly the maximum, but negligibly below it
 assert dead.means[3].eq(0).all() and dead.variances[3].eq(1e-6).all() and f"{dead.weights[3]:.1e}" == "3.7e-18"  # origin, reg_covar, tiny: not 0
 assert abs(dead.weights[3] * N / (10 * torch.finfo(X64.dtype).eps) - 1) < 1e-9  # about 10 eps / N
 assert log_responsibilities(X64, dead).exp()[:, 3].max() == 0  # the next E-step gives it exactly 0
+try:  # c81: with reg_covar=0 an empty component (N_k <= 10 eps) raises too
+    m_step(X64, resp_4, reg_covar=0.0)
+    raise AssertionError("expected the empty component to raise")
+except FloatingPointError as error:
+    assert "component 3 collapsed" in str(error)
 nearest = float(X64.norm(dim=1).min())  # the dead spike: standard deviation 1e-3 at the origin; the nearest point
 assert f"{nearest:.4f}" == "0.1975" and f"{nearest / 1e-3:.1f}" == "197.5"  # 0.1975 away: 197.5 standard deviations
 assert f"{-nearest**2 / (2 * 1e-6):,.0f}" == "-19,498"  # the distance term alone: about -19,500
