@@ -71,7 +71,10 @@ assert all(27 < _worth[2][t] < 31 for t in range(10, 18))  # "its lower-right wo
 assert all(_worth[0][t] > _worth[2][t] for t in range(0, 18))  # the left group outweighs the lower-right up to iteration 17 ...
 assert all(_worth[2][t] > _worth[0][t] for t in range(18, 33))  # ... and from iteration 18 the lower-right outweighs the left
 assert (f"{_worth[2][18]:.0f}", f"{_worth[0][18]:.0f}") == ("33", "29") and f"{_worth[2][22]:.0f}" == "72"  # "33 against 29", "72 at 22"
-assert all(_worth[2][t + 1] > _worth[2][t] for t in range(17, 26))  # from 18: each step nearer raises its worth there
+assert lowest == 13 == min(range(33), key=lambda t: _worth[2][t]) and f"{_worth[2][13]:.1f}" == "27.3"  # "its lowest (27.3, iteration 13)": the figure's ring
+assert all(_worth[2][t + 1] > _worth[2][t] for t in range(13, 26))  # "from iteration 14": each step nearer raises its worth there
+_orange_lr_owned = [owners_of_lower_right(ordered.history[t])[1] for t in range(6, 21)]  # orange's share of the lower-right group on the plateau
+assert (min(_orange_lr_owned), max(_orange_lr_owned)) == (114, 132)  # "through the plateau, owns 114 to 132 of the lower-right group's 142 points"
 _green_lr_owned = [owners_of_lower_right(ordered.history[t])[2] for t in range(33)]
 assert (green_step[9:15] > green_step[8:14]).all() and f"{green_step[14]:.2f}" == "0.13"  # "in growing steps (0.13 at iteration 15)"
 assert (green_step[9:17] > green_step[8:16]).all()  # growing over iterations 10 to 17
@@ -155,7 +158,7 @@ assert all(green_owned[t + 1] > green_owned[t] for t in range(15, 24))  # "owns 
 green_lr = [float(resp_t[t, labels == 2, 2].sum()) for t in range(33)]  # green's points' worth in the lower-right group
 share_lr = [green_lr[t] / float(resp_t[t, :, 2].sum()) for t in range(6, 24)]
 assert all(b > a for a, b in zip(share_lr, share_lr[1:]))  # "leans ever more on its lower-right points", 6 to 23
-assert all(green_lr[t + 1] > green_lr[t] for t in range(13, 23)) and green_lr[13] < green_lr[12]  # its points' worth there grows from iteration 14 (not quoted)
+assert all(green_lr[t + 1] > green_lr[t] for t in range(13, 23)) and green_lr[13] < green_lr[12]  # its points' worth there grows from iteration 14 (section 4)
 # why so slow
 assert f"{(green_step[19] / green_step[8]) ** (1 / 11):.1f}" == "1.2"  # "its steps grow" (appendix: about 1.2 times the one before)
 assert 1.1 < (green_step[9:20] / green_step[8:19]).min() and (green_step[9:20] / green_step[8:19]).max() < 1.3
