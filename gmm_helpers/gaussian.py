@@ -68,9 +68,10 @@ def diag_gaussian_log_pdf(X: torch.Tensor, mean: torch.Tensor, variance: torch.T
         if t.dtype != X.dtype or t.device != X.device:
             raise ValueError(f"{name}: expected dtype {X.dtype} on {X.device} like X, got {t.dtype} on {t.device}")
     if bool((variance <= 0).any()):
+        d = int(variance.detach().argmin())
         raise ValueError(
-            f"variance: expected values > 0 (a variance, not a standard deviation), "
-            f"got minimum {float(variance.detach().min()):.4g}"
+            f"variance: expected values > 0 (positive variances), got {float(variance.detach()[d]):.4g} at index {d}; "
+            f"0 means a component collapsed (its points share one value there), and a negative number is not a variance"
         )
     sq_mahalanobis = ((X - mean) ** 2 / variance).sum(dim=1)  # (N, D) -> (N,)
     return -0.5 * (log_normalisers(variance) + sq_mahalanobis)  # () + (N,) -> (N,)

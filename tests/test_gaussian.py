@@ -69,7 +69,7 @@ def test_finite_far_away_and_in_high_dimension():
         (torch.zeros(3, 2, dtype=torch.int64), torch.zeros(2), torch.ones(2), r"X: expected a float32 or float64 tensor, got torch.int64 \(convert it with .float\(\) or .double\(\)\)"),
         (torch.zeros(3, 2), torch.zeros(3), torch.ones(2), r"mean: expected shape \(2,\) to match X"),
         (torch.zeros(3, 2), torch.zeros(2), torch.ones(2, 1), r"variance: expected a 1-D tensor"),
-        (torch.zeros(3, 2), torch.zeros(2), torch.tensor([1.0, 0.0]), r"variance: expected values > 0"),
+        (torch.zeros(3, 2), torch.zeros(2), torch.tensor([1.0, 0.0]), r"variance: expected values > 0 \(positive variances\), got 0 at index 1; 0 means a component collapsed"),
         (np.zeros((3, 2)), torch.zeros(2), torch.ones(2), r"X: expected a torch.Tensor"),
     ],
 )
