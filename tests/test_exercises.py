@@ -487,6 +487,9 @@ def test_02_third_pick_check_names_the_latest_pick_and_the_sum_over_picks(capsys
     ex.check_d2_third_probabilities(torch.tensor([100.0, 82.0, 68.0, 100.0]) / 350)  # squared distances summed over both picks
     out = capsys.readouterr().out
     assert ": not yet." in out and "not their sum" in out
+    ex.check_d2_third_probabilities([0, 1 / 3, 2 / 3, 0])  # the distance to the nearest pick, not squared
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "uses its square" in out
     ex.check_d2_third_probabilities([0.1, 0.2, 0.7, 0])
     assert "probability 0" in capsys.readouterr().out
 

@@ -532,6 +532,8 @@ def check_d2_third_probabilities(answer) -> None:
     elif _close(given, summed / summed.sum(), rtol=2e-3, atol=5e-4):
         hint = ("Those add the squared distances to both picked points. dist(x)^2 uses only the nearest picked "
                 "point: the minimum over the picks, not their sum.")
+    elif _close(given, nearest.sqrt() / nearest.sqrt().sum(), rtol=2e-2, atol=5e-3):  # 1/3, 2/3, also rounded
+        hint = "Those are proportional to the distance dist(x) to the nearest picked point; k-means++ uses its square."
     elif float(given[0]) != 0 or float(given[3]) != 0:
         hint = "x = 0 and x = 10 are both picked already: their distance to the nearest picked point is 0, so probability 0."
     else:
