@@ -216,33 +216,41 @@ def log_pdfs_peak_bytes(N: int, K: int, D: int, dtype: torch.dtype = torch.float
     return numbers * itemsize
 
 
-def format_bytes(n: float) -> str:
-    """A number of bytes in binary units: 1536 -> '1.5 KiB'.
+def format_bytes(n: float, significant: int | None = None) -> str:
+    """A number of bytes in binary units: 1536 -> '1.5 KiB' (one decimal), or to ``significant`` figures.
 
-    Introduced in notebooks/04_broadcasting_likelihoods.ipynb.
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Its memory widget asks for 3 significant figures, so
+    that one notch of a slider (a factor 2) reads as one: 1.14 -> 2.29 GiB, not 1.1 -> 2.3 GiB.
 
     >>> format_bytes(1536), format_bytes(16 * 2**30)
     ('1.5 KiB', '16.0 GiB')
+    >>> format_bytes(1.14 * 2**30, significant=3), format_bytes(390.6 * 2**20, significant=3)
+    ('1.14 GiB', '391 MiB')
     """
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            if unit == "B":
+                return f"{n:.0f} B"
+            decimals = 1 if significant is None else max(0, significant - 1 - math.floor(math.log10(n)))
+            return f"{n:.{decimals}f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
 
 
-def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.float32) -> list[tuple[str, tuple, str]]:
+def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.float32,
+                           significant: int | None = None) -> list[tuple[str, tuple, str]]:
     """Every tensor in the broadcast log-density computation: (expression, shape, its size in memory).
 
-    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory.
+    Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Views (indexing with None) add no memory. The sizes are
+    ``format_bytes``'s, with ``significant`` passed on.
 
     >>> broadcast_shapes_table(1000, 3, 2)[6]
-    ('diff = X[:, None, :] - means[None]', (1000, 3, 2), '23.4 KiB')
+    ('diff = X[:, None, :] - means[None, :, :]', (1000, 3, 2), '23.4 KiB')
     """
     itemsize = torch.finfo(dtype).bits // 8
 
     def size(*shape):
-        return format_bytes(itemsize * math.prod(shape))
+        return format_bytes(itemsize * math.prod(shape), significant)
 
     return [
         ("X", (N, D), size(N, D)),
@@ -251,9 +259,9 @@ def broadcast_shapes_table(N: int, K: int, D: int, dtype: torch.dtype = torch.fl
         ("X[:, None, :]", (N, 1, D), "0 B (a view)"),
         ("means[None, :, :]", (1, K, D), "0 B (a view)"),
         ("variances[None, :, :]", (1, K, D), "0 B (a view)"),
-        ("diff = X[:, None, :] - means[None]", (N, K, D), size(N, K, D)),
+        ("diff = X[:, None, :] - means[None, :, :]", (N, K, D), size(N, K, D)),
         ("diff ** 2", (N, K, D), size(N, K, D)),
-        ("diff ** 2 / variances[None]", (N, K, D), size(N, K, D)),
+        ("diff ** 2 / variances[None, :, :]", (N, K, D), size(N, K, D)),
         ("(...).sum(dim=2) -> delta^2", (N, K), size(N, K)),
         ("c_k = D log 2pi + sum log var", (K,), size(K)),
         ("c_k + delta^2", (N, K), size(N, K)),

@@ -127,7 +127,7 @@ def test_broadcast_shapes_table_and_byte_format():
     from gmm_helpers.likelihoods import broadcast_shapes_table, format_bytes
 
     rows = {expr: (shape, mem) for expr, shape, mem in broadcast_shapes_table(10**6, 64, 64)}
-    assert rows["diff = X[:, None, :] - means[None]"] == ((10**6, 64, 64), "15.3 GiB")
+    assert rows["diff = X[:, None, :] - means[None, :, :]"] == ((10**6, 64, 64), "15.3 GiB")
     table = broadcast_shapes_table(10**6, 64, 64)
     assert [shape for _, shape, _ in table].count((10**6, 64, 64)) == 3  # diff, diff**2, the quotient: the 3 of the peak
     assert table[-1][0].endswith("log_pdfs") and table[-4][0].endswith("delta^2")  # the sum gives delta^2, not log_pdfs
@@ -135,8 +135,12 @@ def test_broadcast_shapes_table_and_byte_format():
     assert rows["X[:, None, :]"][1].startswith("0 B") and rows["variances[None, :, :]"] == ((1, 64, 64), "0 B (a view)")
     assert rows["means"] == rows["variances"] == ((64, 64), "16.0 KiB")  # one row each: shape and memory of one tensor
     rows64 = {expr: mem for expr, _, mem in broadcast_shapes_table(10**6, 64, 64, torch.float64)}
-    assert rows64["diff = X[:, None, :] - means[None]"] == "30.5 GiB"
+    assert rows64["diff = X[:, None, :] - means[None, :, :]"] == "30.5 GiB"
     assert format_bytes(1536) == "1.5 KiB" and format_bytes(10) == "10 B" and format_bytes(2**40) == "1.0 TiB"
+    # 3 significant figures (the memory widget): one notch of K, a factor 2, reads as one
+    assert [format_bytes(2**30 * g, significant=3) for g in (1.14453125, 2.2890625)] == ["1.14 GiB", "2.29 GiB"]
+    assert format_bytes(390.625 * 2**20, significant=3) == "391 MiB" and format_bytes(10, significant=3) == "10 B"
+    assert broadcast_shapes_table(10**6, 64, 64, significant=3)[6][2] == "15.3 GiB"
 
 
 PEAK_SCRIPT = """
