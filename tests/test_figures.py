@@ -306,7 +306,7 @@ def test_log_likelihood_gap_plot_shades_a_plateau_and_draws_a_reference_factor()
     for ax in (left, right):
         (span,) = ax.patches
         x = span.get_xy()[:, 0] if not hasattr(span, "get_x") else [span.get_x(), span.get_x() + span.get_width()]
-        np.testing.assert_allclose([min(x), max(x)], [1.5, 3.5])
+        np.testing.assert_allclose([min(x), max(x)], [2, 3])  # from the first to the last shaded iteration
     assert [t.get_text() for t in left.get_legend().get_texts()] == ["the plateau, iterations 2-3"]
     reference = right.lines[1]  # through the last shown distance, 0.25 at iteration 3, halving per iteration
     np.testing.assert_allclose(reference.get_xdata(), np.arange(0, 4))

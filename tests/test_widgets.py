@@ -230,13 +230,17 @@ def test_memory_explorer_lists_every_intermediate_and_draws_each_forms_peak(caps
     c["D dimensions"].value = 64
     c["N points"].value = 10**6
     out = capsys.readouterr().out
-    assert re.search(r"diff = X\[:, None, :\] - means\[None\] +\(1000000, 64, 64\) +15\.3 GiB", out)
+    assert re.search(r"diff = X\[:, None, :\] - means\[None, :, :\] +\(1000000, 64, 64\) +15\.3 GiB", out)  # as 04 writes it
     ax = w.result.axes[0]
     widths = [bar.get_width() for bar in ax.patches]
     assert widths == [log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, form) for form in ("loop", "broadcast", "chunked", "expanded")]
     assert ax.get_xlim() == (2**10, 2**48)  # fixed while the sliders move
     assert "alive together: the broadcast bar, 45.8 GiB" in out
+    c["K components"].value = 32  # one notch down: 3 significant figures, so the factor 2 reads as 2 (not 1.1 -> 2.3 GiB)
+    assert "the broadcast bar, 22.9 GiB" in capsys.readouterr().out and "22.9 GiB  (reference)" in [t.get_text() for t in w.result.axes[0].texts]
     assert re.search(r"\(\.\.\.\)\.sum\(dim=2\) -> delta\^2 +\(1000000, 64\)", out)
+    c["K components"].value = 64
+    capsys.readouterr()
     c["D dimensions"].value = 1
     out = capsys.readouterr().out
     assert "at D = 1 (Exercise 4.3): the broadcast bar" in out and "worst moment" not in out and "bar, " not in out and "delta^2, c_k" not in out  # Exercise 4.3's answer not given away
@@ -244,7 +248,7 @@ def test_memory_explorer_lists_every_intermediate_and_draws_each_forms_peak(caps
     c["N points"].value, c["K components"].value, c["D dimensions"].value = 10**7, 128, 784
     capsys.readouterr()
     c["dtype"].value = "float64"
-    assert re.search(r"diff \*\* 2 +\(10000000, 128, 784\) +7\.3 TiB", capsys.readouterr().out)
+    assert re.search(r"diff \*\* 2 +\(10000000, 128, 784\) +7\.30 TiB", capsys.readouterr().out)  # 3 significant figures
     assert max(bar.get_width() for bar in w.result.axes[0].patches) < w.result.axes[0].get_xlim()[1] / 4  # bar and label fit
 
 

@@ -154,7 +154,7 @@ def plot_product_vs_log_sum(dims, products, log_sums, axes=None):
     ax_sum.annotate(f"{end:.1f} at D = {dims[-1]:.0f}".replace("-", "\N{MINUS SIGN}"), (dims[-1], end), xytext=(-14, -4),
                     textcoords="offset points", ha="right", va="top", fontsize=17, gid="end-value")  # below the line
     ax_sum.set_ylim(bottom=1.1 * end)  # room for the label
-    ax_sum.set(xlabel="number of dimensions $D$", ylabel="sum of logs", title="Add their logs: never 0")
+    ax_sum.set(xlabel="number of dimensions $D$", ylabel="sum of logs", title="Add their logs: stays finite (never \N{MINUS SIGN}∞)")
     for ax in axes:  # float32 first in each legend
         handles, labels = ax.get_legend_handles_labels()
         order = sorted(range(len(labels)), key=lambda i: labels[i] != "float32")
@@ -747,7 +747,7 @@ PEAK_LABELS = {"loop": "loop over K", "broadcast": "broadcast", "chunked": "broa
 
 
 def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit_gib: float | None = 16.0, xmax: float = 2**48,
-                     xmin: float = 2**10, forms=None):
+                     xmin: float = 2**10, forms=None, significant: int | None = None):
     """Horizontal bars: the peak memory of each way of computing the (N, K) log-densities.
 
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Each bar counts the tensors the form creates that
@@ -756,7 +756,8 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     powers of 2**10; the defaults, 1 KiB and 256 TiB, fit the widget's smallest and largest settings) so that
     sizes can be compared between calls. ``limit_gib=None`` draws no memory line; a label that would cross it, or
     the frame, is written inside its bar. ``forms`` picks the bars (default all of ``PEAK_FORMS``; it must include
-    "broadcast", the reference), so the main path can show the loop and the broadcast form only.
+    "broadcast", the reference), so the main path can show the loop and the broadcast form only. The sizes are
+    ``format_bytes``'s, with ``significant`` passed on (default 1 decimal; the widget asks for 3 significant figures).
 
     Returns
     -------
@@ -776,7 +777,7 @@ def plot_peak_memory(N: int, K: int, D: int, dtype=torch.float32, ax=None, limit
     for form, y, peak in zip(forms, ys, peaks):
         times = broadcast / peak
         ratio = f",  {times:.0f}x smaller" if times >= 10 else f",  {times:.1f}x smaller" if times >= 1.05 else ",  as broadcast"
-        label = format_bytes(peak) + ("  (reference)" if form == "broadcast" else ratio)
+        label = format_bytes(peak, significant) + ("  (reference)" if form == "broadcast" else ratio)
         label_doublings = len(label) * 13 * 0.6 / 72 * doublings_per_inch  # about how far the label reaches
         past_frame = np.log2(xmax / (peak * 1.3)) < label_doublings
         across_line = limit_gib is not None and 0 < np.log2(limit_gib * 2**30 / (peak * 1.3)) < label_doublings + 0.5
@@ -1048,7 +1049,7 @@ def plot_log_likelihood_gap(log_likelihoods, N: int, axes=None, shade: tuple[int
         right.set_title("distance to the final value")
     if shade is not None:
         for ax in axes:
-            ax.axvspan(shade[0] - 0.5, shade[1] + 0.5, color="0.85", zorder=0,
+            ax.axvspan(shade[0], shade[1], color="0.85", zorder=0,
                        label=f"the plateau, iterations {shade[0]}-{shade[1]}" if ax is left else None)
         left.legend(loc="lower right")
     if reference_factor is not None and shown.any():

@@ -438,20 +438,20 @@ def draw_memory(N: int = 100_000, K: int = 32, D: int = 32, dtype: str = "float3
     Introduced in notebooks/04_broadcasting_likelihoods.ipynb. Returns the figure; the printed rows
     come from ``broadcast_shapes_table``. ``forms``: the bars to draw (``plot_peak_memory``; default all).
     """
-    rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype))
+    rows = broadcast_shapes_table(N, K, D, getattr(torch, dtype), significant=3)  # 3 digits: a notch's factor 2 reads right
     print("the broadcast form, step by step (each tensor and its size; X, means and variances are\n"
           "the inputs, which exist before and after, so no bar counts them):")
     for expression, shape, memory in rows:
-        print(f"  {expression:36s} {str(shape):22s} {memory}")
+        print(f"  {expression:42s} {str(shape):22s} {memory}")
     from ..likelihoods import format_bytes, log_pdfs_peak_bytes
 
-    peak = format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'))
+    peak = format_bytes(log_pdfs_peak_bytes(N, K, D, getattr(torch, dtype), 'broadcast'), significant=3)
     if D == 1:  # diff, held by its name, next to the three (N, K) tensors of the last line: 4NK > 3NK (Exercise 4.3)
         print("at D = 1 (Exercise 4.3): the broadcast bar; counting it is the exercise")  # no number: it would give the answer away
     else:
         print(f"diff, diff ** 2 and the quotient are alive together: the broadcast bar, {peak}")
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax, forms=forms)
+    plot_peak_memory(N, K, D, getattr(torch, dtype), ax=ax, forms=forms, significant=3)
     return fig
 
 
