@@ -146,6 +146,8 @@ from gmm_helpers.teach.style import responsibility_colours  # the figure: points
 assert len(ax.lines) == 4 and [l.get_linestyle() for l in ax.lines] == ["--", "--", "-", "-"]  # dashed before, solid after
 assert np.allclose(ax.collections[0].get_facecolors()[:, :3], responsibility_colours(r)[:, :3], atol=1e-6)  # each point by its r
 assert new_var[0] < var[0] and new_var[1] > var[1]  # component 0 narrows, component 1 widens
+assert (f"{w[0]:.2f}", f"{new_w[0]:.2f}") == ("0.50", "0.47")  # "at nearly the same weight (0.50 to 0.47)"
+assert ax.lines[2].get_ydata().max() > 1.2 * ax.lines[0].get_ydata().max()  # "... stands taller": component 0's solid peak over its dashed
 assert ax.get_legend().get_texts()[-1].get_text().startswith("the points")  # the key's swatch: the point at 1's blended colour
 assert np.allclose(ax.collections[1].get_facecolors()[0], ax.collections[0].get_facecolors()[1]) and r[1, 0] == r[1, 1]
 _printed = [t.get_text() for t in ax.texts]  # "its r_nk, printed below it": both numbers under each point
@@ -239,6 +241,7 @@ assert [p.get_x() for p in _curve.patches][:1] == [6] and _curve.patches[0].get_
 assert (_owners(23)[_lower_right] == 2).float().mean() > 0.8 and (_owners(20)[_lower_right] == 2).float().mean() < 0.25  # the takeover
 _rise = fit.log_likelihoods.diff() / N  # _rise[t - 1]: iteration t's rise per point
 assert all(_rise[t - 1] < 0.01 for t in range(6, 21)) and _rise[5 - 1] > 0.01 and _rise[21 - 1] > 0.01  # the plateau: 6 to 20
+assert (_rise[:15].diff() < 0).all() and (_rise[14:23].diff() > 0).all()  # "rises that shrink, then grow again": down to 15, up to 23
 assert int(_lower_right.sum()) == 142 and [int((_owners(t)[_lower_right] == 2).sum()) for t in (22, 23)] == [54, 123]  # the takeover at 23
 assert torch.equal(lower_right, _lower_right) and torch.equal(owners, _owners(23))  # the printed owners: the largest r_nk
 assert green_owns == {0: 104, 6: 25, 22: 54, 23: 123}  # the printed counts ("Each panel prints green's count")
