@@ -25,9 +25,10 @@ g_first, cum_32 = torch.Generator().manual_seed(0), torch.cumsum(weights, dim=0)
 first_all = [int((cum_32 <= torch.rand(1, generator=g_first)).sum()) for n in range(N)]
 assert first_all[0] == labels_loop[0] and first_all[1] != labels_loop[1]
 assert not torch.equal(X_loop[0], X[0]) and not torch.equal(labels_loop, labels)
-v_all = torch.rand(N, dtype=torch.float64, generator=torch.Generator().manual_seed(0))  # 'torch.multinomial reads float64 uniforms for all labels first'
+v_all = torch.rand(N, dtype=torch.float64, generator=torch.Generator().manual_seed(0))  # 'multinomial turns random numbers into labels its own way' (here: float64 uniforms, all labels first)
 assert torch.equal((cum_64 <= v_all[:, None]).sum(dim=1), labels)  # sample_gmm's labels: the cumulative-sum rule on those uniforms
-first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'the loop reads a float32 uniform': the same stream, another label
+first_u = float(torch.rand(1, generator=torch.Generator().manual_seed(0)))  # 'the loop's first uniform, 0.4963, lands in component 0's piece'
+assert f"{first_u:.4f}" == "0.4963" and labels_loop[0] == 0 != labels[0]  # the same seed, yet multinomial's first label is 2
 assert first_u < float(weights[0]) and int(torch.multinomial(weights, 1, generator=torch.Generator().manual_seed(0))) == 2  # seed 0: rand picks component 0, multinomial component 2
 n_big = 20_000  # the same distribution (multinomial: 'the same law as the cumulative sums'): both samplers, at 20000 points, are within 5 standard errors of the truth
 for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator().manual_seed(1)),
@@ -39,7 +40,7 @@ for x_s, lab_s in (sample_loop(weights, means, variances, n_big, torch.Generator
 
 
 # %% timing
-assert 1e-6 < loop_s / N_timing < 1e-3  # 'microseconds per point, printed below; machines differ' (about 20 us on a quiet laptop): a loose range, not a benchmark
+assert 1e-6 < loop_s / N_timing < 1e-3  # 'microseconds per point, printed below' (about 20 us on a quiet laptop): a loose range, not a benchmark
 assert loop_s / vectorised_s > 3  # (loose: on a loaded 2-core machine the ratio falls from ~500 to ~5) 'the vectorised form [pays it] a handful of times': far faster
 
 
