@@ -27,11 +27,10 @@ assert f"({first[0]:.2f}, {first[1]:.2f})" == "(2.77, 3.55)" and labels[(X == fi
 assert [f"{p_next[labels == k].sum():.3f}" for k in range(K)] == ["0.677", "0.025", "0.298"]
 _size = torch.bincount(labels).tolist()
 assert _size[0] == 296 and _size[2] == 142 and [f"{p_next[labels == k].mean():.4f}" for k in (0, 2)] == ["0.0023", "0.0021"]  # per point
-assert [f"{p_next[labels == 0].min():.4f}", f"{p_next[labels == 0].max():.4f}"] == ["0.0002", "0.0051"]  # "though within group 0 it ranges from 0.0002 to 0.0051"
 _size_ratio = _size[0] / _size[2]
 _per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
 assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group is big, not because it is farther"
-_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "also the poor start's first mean: both draw index 44 first"
+_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "also the poor start's first mean: both draw index 44 first, a quirk of torch's generator"
 assert _first_index == 44 and torch.randperm(N, generator=torch.Generator().manual_seed(0))[0] == 44 and torch.equal(first, start.means[0])
 
 
@@ -116,6 +115,8 @@ assert all(iters.max() < 1000 for _, iters in outcome.values())  # every run met
 _good_random = [one_mean_per_group(init_random_points(X64, K, generator=torch.Generator().manual_seed(s)).means) for s in range(100)]
 assert sum(_good_random) == 21 and _good_random == good["random data points"][0][:100]  # "only 21 with one mean per group"
 assert all(r >= g for r, g in zip(outcome["random data points"][0] > best - 1e-3, _good_random))  # every good random start reaches it
+_bad_reach = [bool(r) for r, g in zip(outcome["random data points"][0] > best - 1e-3, _good_random) if not g]
+assert len(_bad_reach) == 79 and sum(_bad_reach) == 50  # "all 21 good starts and, repaired by EM, 50 of the 79 bad ones"
 
 
 # %% many-starts-side-side-3
@@ -142,12 +143,12 @@ assert mean_shift < 1e-3  # the same means as greedy seed 0's fit
 _g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the figure, right: two blue means, one orange
 assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
 assert nearest_means(fits[0].params.means, truth.means.double()).sort().values.tolist() == [0, 1, 2]  # left: one mean per group
-assert [ax.get_title().split("\n")[1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point", "log-likelihood -4.042 per point"]  # the titles' scores
+assert [ax.get_title().split("\n")[-1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point", "log-likelihood -4.042 per point"]  # the titles' scores
 # the right panel: the poor start at iteration 13 (theta_13), on its plateau, "looks the same" as greedy seed 5's fit (middle)
 _ref = fit_in_reference_order(fit_poor, truth)  # component k ends on group k: 0 blue, 1 orange, 2 green
 assert nearest_means(_ref.params.means, truth.means.double()).tolist() == [0, 1, 2] and plateau[0] <= 13 <= plateau[1]
 assert torch.equal(poor_13.means, _ref.history[13].means) and panels[2][1] == [component_colour(k) for k in range(K)]
-assert f"{fit_poor.log_likelihoods[13].item() / N:.3f}" == "-4.042" and axes[2].get_title().startswith("the poor start at iteration 13 (plateau)")
+assert f"{fit_poor.log_likelihoods[13].item() / N:.3f}" == "-4.042" and axes[2].get_title().startswith("the poor start at iteration 13 (plateau)\ncolour: the group each mean ends on\n")  # fit_in_reference_order: component k ends on group k
 assert int(poor_13.variances[:, 1].argmax()) == 1 and poor_13.variances[1, 1] > 7 and fits[5].params.variances[tall, 1] > 7  # "its tall orange component"
 assert (poor_13.means[1] - fits[5].params.means[tall]).norm() < 0.5  # near where seed 5's tall one sits (0.28 apart)
 from gmm_helpers import log_responsibilities
@@ -164,7 +165,7 @@ assert [f"{_ll[t]:.2f}" for t in (6, 20)] == ["-4.07", "-4.02"] and _ll[6] < per
 assert fit_poor.log_likelihoods[-1] / N > per_point[5] + 0.2  # then escapes
 _ll5 = fits[5].log_likelihoods / N  # greedy seed 5: nearly final by iteration 2, then creeps
 assert per_point[5] - _ll5[2] < 0.003 and _ll5[2:].diff().max() < 0.001 and fits[5].n_iter - 2 == 30
-assert f"{_ll5[2]:.3f}" == "-4.030" and f"{_ll5[2:].diff().max():.4f}" == "0.0006"  # as printed
+assert f"{_ll5[2]:.3f}" == "-4.030" and f"{_ll5[2:].diff().max():.1e}" == "6.3e-04" and _ll5[2:].diff().max() == _ll5[3] - _ll5[2]  # as printed; the same 6.3e-4 as the rise at iteration 3 in the table
 _lines = [l for l in ax_curves.get_lines() if l.get_label() in [f"{n}: {f.n_iter} iterations" for n, (f, *_) in curves.items()]]
 assert [len(l.get_xdata()) for l in _lines] == [33, 7, 33] and [l.get_label().split(": ")[1] for l in _lines] == ["32 iterations", "6 iterations", "32 iterations"]
 assert ax_curves.get_ylim()[0] < min(float(l.get_ydata()[1:].min()) for l in _lines) and fit_poor.log_likelihoods[0] / N < ax_curves.get_ylim()[0]  # only the poor start's iteration 0 is off the scale
@@ -176,8 +177,8 @@ _mix0 = torch.stack([log_likelihood(X64[labels == k], _p0) / (labels == k).sum()
 assert _mix0[2] < -15 and (_mix0[:2] > -5).all()  # group 2's points (about -18.8 each) pull the average down to -7.68
 assert inspect.signature(fit_em).parameters["max_iter"].default == 100 and fit_poor.n_iter == fits[5].n_iter < 100  # "a coincidence ... far below the cap"
 assert fits[5].n_iter == 32 and fits[5].converged  # its iteration count is the creep under the 1e-6 tolerance, not a cost of the start
-assert [t.get_text().split(":")[0] for t in ax_curves.texts if t.get_text()] == ["plateau", "stationary"]  # the annotations
-assert [t.get_text() for t in ax_curves.texts if t.get_text()][1] == "stationary: run on,\nits score stays put"  # the tol=1e-10 run, next section
+assert [t.get_text().split(":")[0] for t in ax_curves.texts if t.get_text()] == ["plateau", "stuck"]  # the annotations
+assert [t.get_text() for t in ax_curves.texts if t.get_text()][1] == "stuck: run on, it gains\nunder 1e-5 per point"  # the tol=1e-10 run, next section
 assert [t.xy for t in ax_curves.texts if t.get_text()] == [(13, _ll[13].item()), (29, per_point[5])] and 13 in range(6, 21)  # point at the plateau and seed 5's line
 assert abs(fits[5].log_likelihoods[29].item() / N - per_point[5]) < 1e-4 and ax_curves.get_ylim()[0] < -4.19  # the arrow hits seed 5's line
 assert ax_curves.get_title() == "A bad start costs iterations (the poor start) or the fit (greedy seed 5)"
@@ -217,7 +218,9 @@ for _t in range(plateau[0], plateau[1] + 1):  # "on its plateau the poor start l
     assert _h.variances[_j, 1] > 7 and (_h.means[_j] - fits[5].params.means[tall]).norm() < 0.5  # like seed 5's (7.29 along x_1)
     assert (_owner[labels == 1] == _j).float().mean() > 0.95 and (_owner[labels == 2] == _j).float().mean() > 0.75  # it owns most of groups 1 and 2
 assert f"{rise_poor[0]:.1f}" == "3.5" and (rise_5[:10].diff() < 0).all()  # the table: the poor start's rises shrink from 3.5 at 1 to 1.8e-3 at 15
-# greedy seed 5 run on with tol = 1e-10 keeps its score to four decimals over 645 iterations: a stationary point
+# greedy seed 5 run on with tol = 1e-10 keeps its score to four decimals over 645 iterations (the figure: "stuck: run on,
+# it gains under 1e-5 per point"; it still climbs a little, as 07 says of its stopping points)
+assert 0 < (fit_5_on.log_likelihoods[-1] - fits[5].log_likelihoods[-1]).item() / N < 1e-5
 assert fit_5_on.converged and fit_5_on.n_iter == 645 and fit_5_on.n_iter > 10 * fits[5].n_iter and torch.equal(fit_5_on.history[0].means, fits[5].history[0].means)
 assert f"{fit_5_on.log_likelihoods[-1].item() / N:.4f}" == f"{per_point[5]:.4f}" == "-4.0278"
 
