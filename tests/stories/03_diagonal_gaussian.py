@@ -63,7 +63,7 @@ assert [[round(v, 1) for v in l.get_ydata()[[0, -1]]] for l in _ax_sum.lines if 
 assert [t.get_text() for t in _ax_sum.texts if t.get_gid() == "end-value"] == ["\N{MINUS SIGN}851.4 at D = 600"]  # the right panel's end, written
 _sizes = {t.get_fontsize() for ax in axes for t in ax.get_xticklabels() + ax.get_yticklabels()}
 assert len(_sizes) == 1  # every tick label the same size
-assert _ax_sum.get_title() == "Add their logs: never 0" and [t.get_text() for t in _ax_sum.get_legend().get_texts()] == ["float32", "float64"]
+assert _ax_sum.get_title() == "Add their logs: stays finite (never \N{MINUS SIGN}∞)" and [t.get_text() for t in _ax_sum.get_legend().get_texts()] == ["float32", "float64"]
 assert [t.get_text() for t in _ax_prod.get_legend().get_texts()] == ["float32", "float64"]
 # the 2-D far point: (14.4, 0) under N(0, I_2) is 0 in float32, both as a product of its factors and from its exact log
 assert far.dtype == torch.float32 and far[0] == 0 and far.prod() == 0 and f"{far[1]:.3f}" == "0.399"
@@ -109,6 +109,7 @@ assert diagonal_cost(torch.diag(true_cov.diagonal())) == 0
 _d = Y - centre
 _quad_full = (_d * torch.linalg.solve(Sigma_hat, _d.T).T).sum(dim=1)  # (800,): (x - mean)^T Sigma_hat^-1 (x - mean)
 _quad_diag = (_d**2 / Sigma_hat.diagonal()).sum(dim=1)
+assert torch.allclose(_d.T @ _d / len(_d), Sigma_hat)  # each product (x_i - mean_i)(x_j - mean_j) averages to Sigma_hat_ij
 assert math.isclose(float(_quad_full.mean()), 2.0, rel_tol=1e-9) and math.isclose(float(_quad_diag.mean()), 2.0, rel_tol=1e-9)
 _tr = [torch.trace(torch.linalg.solve(S, Sigma_hat)) for S in (Sigma_hat, torch.diag(Sigma_hat.diagonal()))]  # tr(Sigma^-1 Sigma_hat), each fit
 assert all(math.isclose(float(t), 2.0, rel_tol=1e-12) for t in _tr) and math.isclose(float(_quad_diag.mean()), float(_tr[1]), rel_tol=1e-9)
@@ -291,6 +292,7 @@ assert torch.allclose(Independent(Normal(_on_axes, principal.var(dim=0, correcti
 
 # %% optional-tiling-pooled-covariance
 assert pooled[0, 1] == 0 and f"{diagonal_cost(pair[0]):.2f}" == f"{diagonal_cost(pair[1]):.2f}" == "0.83"  # PCA turns nothing
+assert f"{gap:.3f}" == "0.855" and len(Y) == 800  # the tilted cloud's measured cost, quoted beside the expected 0.83
 mixture = torch.cat([torch.randn(20_000, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64) @ torch.linalg.cholesky(c).T for c in pair])
 assert torch.allclose(torch.cov(mixture.T), pooled, atol=0.1)  # the pooled covariance is the mixture's
 
