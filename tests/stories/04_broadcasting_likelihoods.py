@@ -99,7 +99,8 @@ _factors = {_s: [f"{new / old:.2f}" for new, old in zip(_bar(*nkd), _bar(10**5, 
 assert _factors == {"N": ["10.00"] * 2, "K": ["2.00", "1.35"], "D": ["2.00", "1.67"]}  # c35: broadcast doubles; loop 1.35 (K), 1.67 (D)
 _fit = [n for n in (10**i for i in range(2, 8)) if log_pdfs_peak_bytes(n, 64, 64, torch.float32) < 16 * 2**30]  # c30's task: K = D = 64
 assert max(n for n in range(349_000, 350_001) if log_pdfs_peak_bytes(n, 64, 64) < 16 * 2**30) == 349_525  # c35: the exact limit
-assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64)) == "4.6 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64)) == "45.8 GiB"
+
+assert max(_fit) == 10**5 and format_bytes(log_pdfs_peak_bytes(10**5, 64, 64), significant=3) == "4.58 GiB" and format_bytes(log_pdfs_peak_bytes(10**6, 64, 64), significant=3) == "45.8 GiB"  # c28, as the widget shows them
 options = [(n, k, d, dt) for n in [10**i for i in range(2, 8)] for k in (1, 2, 3, 4, 8, 16, 32, 64, 128)
            for d in (1, 2, 4, 8, 16, 32, 64, 128, 784) for dt in (torch.float32, torch.float64)]  # every widget setting
 assert all(log_pdfs_peak_bytes(*o, form) <= log_pdfs_peak_bytes(*o) for o in options for form in ("loop", "chunked", "expanded"))
@@ -181,10 +182,14 @@ for n, k, d in [(4096 * 25, 32, 32), (4096 * 250, 64, 64), (4096 * 100, 8, 128),
 assert log_pdfs_in_chunks.__defaults__ == (4096,)  # B = 4096
 _X = torch.randn(6, 3, generator=torch.Generator().manual_seed(0)); _A = torch.randn(3, 2, generator=torch.Generator().manual_seed(1))
 assert torch.equal(2 * _X @ _A, (2 * _X) @ _A)  # c44: 2 * X @ A runs as (2 * X) @ A
-_tensors = [mib / one_tensor for mib in held.values()]
-assert f"{one_tensor:.1f}" == "390.6" and [round(t) for t in _tensors] == [1, 2, 0, 3]  # tensors alive after each step; the peak
-assert all(abs(t - round(t)) < 0.03 for t in _tensors[:3]) and 2.5 < _tensors[3] < 3.5  # between lines: within 3%; the peak (sampled every ms, so loosely): about 3
-assert abs(held["highest while component_log_pdfs runs"] * 2**20 / log_pdfs_peak_bytes(100_000, 32, 32) - 1) < 0.15  # the table's 1.1 GiB
+import sys as _sys  # the memory held (RSS) and the timings below depend on the machine: their asserts run on Linux only
+
+assert f"{one_tensor:.1f}" == "390.6" and list(held) == ["after diff_big = ...", "after quotient = diff_big**2 / variances", "after del diff_big, quotient", "highest while component_log_pdfs runs"]
+if _sys.platform == "linux":  # "on Linux, as here": other systems may keep freed memory for reuse
+    _tensors = [mib / one_tensor for mib in held.values()]
+    assert [round(t) for t in _tensors] == [1, 2, 0, 3]  # tensors alive after each step; the peak
+    assert all(abs(t - round(t)) < 0.03 for t in _tensors[:3]) and 2.5 < _tensors[3] < 3.5  # between lines: within 3%; the peak (sampled every ms, so loosely): about 3
+    assert abs(held["highest while component_log_pdfs runs"] * 2**20 / log_pdfs_peak_bytes(100_000, 32, 32) - 1) < 0.15  # the table's 1.1 GiB
 
 
 # %% counting-memory-line-line
@@ -212,21 +217,23 @@ assert all(log_pdfs_peak_bytes(n, k, d) == 3 * broadcast_memory_bytes(n, k, d) f
 # %% which-fastest
 _largest = timings[20_000, 64, 64]  # loop, unchecked loop, broadcast, preallocated, chunks, products (noisy: only wide margins or orderings asserted)
 assert max(timings, key=lambda s: s[0] * s[1] * s[2]) == (20_000, 64, 64)  # the most numbers per (N, K, D) tensor
-assert 3 * _largest[5] < min(_largest[0], _largest[2], _largest[4])  # "many times faster than the loop, the broadcast form and the chunks": 20-60 measured; 3 asserted (load)
-_total_s = 4 * sum(sum(r) for r in timings.values())  # c60: a warm-up and 3 runs of each form (35 s stored)
-assert 5 < _total_s < 150  # "about half a minute": loose, timings vary by machine
 _many_k = timings[200, 512, 2]  # c65: many components, few points: the K per-call costs dominate
-assert 2 * _many_k[2] < _many_k[0]  # broadcast faster than the loop by more than 2x (20-110x measured)
-assert _many_k[2] < _many_k[1] < _many_k[0]  # c65: the unchecked loop is faster than the loop (3-4x measured), the broadcast form faster still (7-15x)
 _rows = [timings[s_] for s_ in [(10_000, 64, 16), (100_000, 16, 16), (20_000, 64, 64)]]  # c63: the last three rows
-assert all(2 * r[5] < min(r[0], r[2], r[4]) for r in _rows)  # c63: the products many times faster in each (6-110x measured; 2 asserted)
-assert any(r[2] > r[0] for r in _rows)  # c65: with many points the broadcast form can lose to the loop (all three rows stored, 1.4-2.2x)
-assert all(r[3] < r[2] for r in _rows) and 2 * _largest[3] < _largest[2]  # c65: preallocated buffers beat fresh memory; 'several times' at (20000, 64, 64) (4-7x measured; 2 asserted, load)
+if _sys.platform == "linux":  # the prose claims these times "on Linux, here": other machines may order them differently
+    assert 3 * _largest[5] < min(_largest[0], _largest[2], _largest[4])  # "many times faster than the loop, the broadcast form and the chunks": 20-60 measured; 3 asserted (load)
+    _total_s = 4 * sum(sum(r) for r in timings.values())  # c60: a warm-up and 3 runs of each form (35 s stored)
+    assert 5 < _total_s < 150  # "about half a minute": loose, timings vary by machine
+    assert 2 * _many_k[2] < _many_k[0]  # broadcast faster than the loop by more than 2x (20-110x measured)
+    assert _many_k[2] < _many_k[1] < _many_k[0]  # c65: the unchecked loop is faster than the loop (3-4x measured), the broadcast form faster still (7-15x)
+    assert all(2 * r[5] < min(r[0], r[2], r[4]) for r in _rows)  # c63: the products many times faster in each (6-110x measured; 2 asserted)
+    assert any(r[2] > r[0] for r in _rows)  # c65: with many points the broadcast form can lose to the loop (all three rows stored, 1.4-2.2x)
+    assert all(r[3] < r[2] for r in _rows) and 2 * _largest[3] < _largest[2]  # c65: preallocated buffers beat fresh memory; 'several times' at (20000, 64, 64) (4-7x measured; 2 asserted, load)
 _bufs = torch.full((N, K, D), math.nan), torch.full((N, K, D), math.nan)  # c65: the arithmetic lands in the buffers it is given
 assert torch.allclose(broadcast_preallocated(X, truth, *_bufs), log_pdfs_broadcast) and torch.equal(_bufs[0], diff)
 assert torch.allclose(_bufs[1], diff**2 / variances[None, :, :])
 assert [format_bytes(4 * n * k * d) for n, k, d in timings if n >= 10_000] == ["39.1 MiB", "97.7 MiB", "312.5 MiB"]  # c65: (N, K, D) float32
 assert max(4 * n * d for n, k, d in timings if n >= 10_000) == 4 * 100_000 * 16 and format_bytes(4 * 100_000 * 16) == "6.1 MiB"  # c65: (N, D) float32, at most
+assert min(4 * n * k * d for n, k, d in timings if n >= 10_000) > 32 * 2**20  # c63: "memory this large (above glibc's mmap threshold, at most 32 MiB)"
 
 
 # %% cancellation-fast-code-centres
