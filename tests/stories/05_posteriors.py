@@ -80,6 +80,12 @@ assert torch.bincount(owner_start[labels == 0], minlength=K).tolist() == [85, 1,
 assert (labels == 2).sum() == 142 and torch.bincount(owner_start[labels == 2], minlength=K).tolist() == [0, 38, 104]
 assert (owner_start != owner_truth).sum() == 249 and N == 600  # "249 of the 600 points have another owner"
 assert torch.equal(owner_truth, resp_naive.argmax(dim=1))  # the truth's owners, as computed earlier in the notebook
+# "green's points lie in two groups, so it lands between them and reaches the lower-right group only at iteration 23" (07 section 4)
+_hist = [h.permuted(_start64.matching_order(truth)) for h in _fit.history]  # theta_t in the colours' order
+_lo, _hi = torch.minimum(truth.means[0], truth.means[2]).double(), torch.maximum(truth.means[0], truth.means[2]).double()
+assert ((_lo < _hist[1].means[2]) & (_hist[1].means[2] < _hi)).all()  # after the first M-step: between big left and lower right
+_green_lr = [int((log_responsibilities(X64, _hist[t]).argmax(dim=1)[labels == 2] == 2).sum()) for t in (0, 1, 22, 23)]
+assert _green_lr == [104, 76, 54, 123]  # the conventions' owners: the takeover at iteration 23
 # the figure: two panels, start left, truth right, points coloured by owner, the key says so
 assert [ax.get_title() for ax in fig.axes[:2]] == ["at the poor start (iteration 0)", "at the truth"]
 assert fig.legends[0].get_title().get_text() == "colour: the most responsible component;  ellipse line width: its weight"
@@ -122,8 +128,9 @@ assert _two.sum() == 218
 _d = torch.cdist(X_close, X_close)
 _d[_order[:, :1] == _order[:, 0][None, :]] = float("inf")  # distances to points with another owner
 assert (_order[:, 0][_d.argmin(dim=1)] == _order[:, 1])[_two].double().mean() > 0.9  # its sharer owns its nearest other-coloured neighbour
-assert fig.axes[0].get_xlim() != fig.axes[1].get_xlim()  # own axes: the right panel zooms in
-assert fig.axes[1].get_xlim()[1] - fig.axes[1].get_xlim()[0] < fig.axes[0].get_xlim()[1] - fig.axes[0].get_xlim()[0]  # 'zooms in': narrower x
+assert fig.axes[0].get_xlim() != fig.axes[1].get_xlim()  # own axes: the right panel is X_close, on tighter axes
+assert [_np.allclose(c.get_offsets(), d.numpy()) for ax, d in zip(fig.axes[:2], (X, X_close)) for c in ax.collections if c.get_gid() == "points"] == [True, True]
+assert fig.axes[1].get_xlim()[1] - fig.axes[1].get_xlim()[0] < fig.axes[0].get_xlim()[1] - fig.axes[0].get_xlim()[0]  # 'on tighter axes': narrower x
 assert fig.axes[1].get_ylim()[1] - fig.axes[1].get_ylim()[0] < fig.axes[0].get_ylim()[1] - fig.axes[0].get_ylim()[0]  # and narrower y
 assert "ringed (left): no component above 90%" in [t.get_text() for t in fig.legends[0].get_texts()]  # the key says so
 assert shares_ringed[0] == "0.50" and shares_ringed[-1] == "0.88" and sum(v < "0.75" for v in shares_ringed) == 4
@@ -259,6 +266,10 @@ assert f"{0.05947:.3g}" == "0.0595"  # one step rounded to three figures
 _early = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.1295)  # 0.0595 in place of 0.05947, the other step as quoted
 assert f"{_early:.5f}" == "0.16452" and f"{_early:.3g}" == "0.165" and abs(0.165 - _exact) > 0.0005  # rounds outside
 assert abs(_early - _exact) <= 0.0005  # unrounded it would still pass: the fault is the 3-figure density
+# "Both at three figures, 0.0595 and 0.130, give 0.1640, inside"
+assert (f"{_pdf(0.5, -1.0, 0.5):.3g}", f"{_pdf(0.5, 2.0, 1.0):.3f}") == ("0.0595", "0.130")
+_both3 = 0.3 * 0.0595 / (0.3 * 0.0595 + 0.7 * 0.130)
+assert f"{_both3:.4f}" == "0.1640" and abs(float(f"{_both3:.3g}") - _exact) <= 0.0005
 
 # %% optional-crossings
 assert [f"{x:.2f}" for x in crossings] == ["-8.12", "0.12"]  # printed
@@ -268,6 +279,7 @@ assert torch.allclose(log_responsibilities(roots_w, EXERCISE_1D).exp()[:, 0], to
 assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
 assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
 assert f"{gamma:.3f}" == "0.499" and f"{0.5 * math.log(2):.4f}" == "0.3466" and f"{math.log(3 / 7):.4f}" == "-0.8473"  # gamma worked by hand
+assert m1**2 / (2 * v1) == 2 and m0**2 / (2 * v0) == 1  # gamma's mu^2 / (2 sigma^2) terms, as written
 assert f"{2 - 1 + 0.3466 - 0.8473:.3f}" == "0.499" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
 assert all(abs(alpha * x**2 + beta * x + gamma) < 1e-9 for x in crossings)  # the printed crossings are its roots
 
