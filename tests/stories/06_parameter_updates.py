@@ -45,7 +45,7 @@ assert f"{ll_t:.2f}" == "-6.88" and ll_t < ll_after  # the slice's l at the M-st
 assert (f"{F_t - F_o:.3f}", f"{ll_t - ll_o:.3f}") == ("0.469", "0.804")  # the two rises, drawn as arrows
 assert Q_after - Q_start > F_t - F_o and ll_after - ll_start > ll_t - ll_o  # one coordinate's rises: the full M-step's are larger
 assert abs(top_x0 - float(m_step(X64, resp, reg_covar=0.0).means[2, 0])) < 1e-12  # the square: the full M-step's value (r_old only)
-assert {"$F$ up 0.469", "$\\ell$ up 0.804"} <= {t.get_text() for t in ax.texts}
+assert {"$F$ up 0.469\n(one coordinate moved)", "$\\ell$ up 0.804\n(one coordinate moved)"} <= {t.get_text() for t in ax.texts}  # not the full M-step's rises
 rise_arrows = [t for t in ax.texts if t.get_text() == "" and hasattr(t, "xy")]  # the two rises: on the M-step's dotted vertical
 assert len(rise_arrows) == 2 and all(abs(a.xy[0] - top_x0) < 0.15 and abs(a.xyann[0] - top_x0) < 0.15 for a in rise_arrows)
 bottom = ax.get_ylim()[0]  # the axis is cut at -10, and F goes on below it (said on the figure)
