@@ -54,6 +54,15 @@ assert nearest_means(ordered.history[0].means, truth.means.double()).tolist() ==
 _worth = {g: [float(resp_t[t, labels == g, 2].sum()) for t in range(33)] for g in range(K)}  # green's worth in true group g, each iteration
 assert {g: [float(w) for w in v] for g, v in green_worth.items()} == {"left": _worth[0], "lower-right": _worth[2]}  # the worth figure's lines
 assert crossing == 18 and takeover == 23  # the figure's marks: the crossing (below) and the takeover
+# the M-step's mean, split by true group: mu_green(t+1) = sum_g W_g c_g / sum_g W_g (W_g: group g's worth to green at t)
+for _t in (0, 13, 17, 22):
+    _r = resp_t[_t, :, 2]
+    _W = torch.stack([_r[labels == g].sum() for g in range(K)])  # (K,): each group's worth to green
+    _c = torch.stack([(_r[labels == g, None] * X64[labels == g]).sum(dim=0) / _W[g] for g in range(K)])  # (K, D): weighted centres
+    assert torch.allclose((_W[:, None] * _c).sum(dim=0) / _W.sum(), ordered.history[_t + 1].means[2], rtol=0, atol=1e-10)
+assert f"{float(resp_t[0, labels == 1, 2].sum()):.0f}" == "1"  # iteration 0: "the upper-right 1"
+_m1 = ordered.history[1].means[2]  # iteration 1: green's mean "between them, nearer the left"
+assert (_m1 - truth.means[0].to(X64)).norm() < (_m1 - truth.means[2].to(X64)).norm()
 # iterations 10 to 17, why blue takes the left group: blue's weight grows, green's falls, green's mean drifts away from it
 _wts = [ordered.history[t].weights for t in range(33)]
 assert (f"{_wts[10][0]:.2f}", f"{_wts[17][0]:.2f}", f"{_wts[10][2]:.2f}", f"{_wts[17][2]:.2f}") == ("0.35", "0.42", "0.20", "0.12")
