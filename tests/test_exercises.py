@@ -1058,6 +1058,9 @@ def test_01_component_pick_accepts_the_index_and_names_the_likely_mistakes(capsy
     ex.check_component_pick(3)  # both likely routes to 3 are named: counting from 1, comparing v with the raw weights
     out = capsys.readouterr().out
     assert ": not yet." in out and "counted from 0" in out and "the weights themselves" in out and "running sums" in out
+    ex.check_component_pick(1)  # both likely routes to 1 are named: the largest weight, the last sum <= v
+    out = capsys.readouterr().out
+    assert ": not yet." in out and "largest weight" in out and "last cumulative sum <= v" in out
     for mistake, hint in [(1, "largest weight"), (3, "counted from 0"), (4, "not with the weights"),
                           (0, "cumulative sums"), ((3, 2), "one number"), (1.5, "whole number")]:
         ex.check_component_pick(mistake)

@@ -430,9 +430,11 @@ def check_component_pick(answer) -> None:
         hint = (f"Two slips give {int(k)}: counting components from 1 (in code they are counted from 0: 0, 1, 2), "
                 "or comparing v with the weights themselves (every weight is below 0.72) instead of their running "
                 "sums C_k = pi_0 + ... + pi_k. The rule gives k directly: the number of cumulative sums <= v.")
-    elif k == largest:
-        hint = ("That is the component with the largest weight, the likeliest pick over many draws; one draw picks "
-                "the piece that v lands in. Lay the weights end to end: cumulative sums C_0, C_1, C_2.")
+    elif k in (largest, index - 1):  # for this exercise both slips give 1, so the hint names both
+        hint = (f"Two slips give {int(k)}: taking the component with the largest weight (the likeliest pick over "
+                "many draws, but one draw picks the piece that v lands in), or taking the last cumulative sum <= v "
+                "(C_1 = 0.7): a sum <= v means v lies beyond that piece's end. The rule gives k directly: the "
+                "number of cumulative sums C_0, C_1, C_2 that are <= v.")
     elif not 0 <= k < len(weights):
         hint = ("There are only 3 components, k = 0, 1, 2. Compare v with the cumulative sums C_k = pi_0 + ... + pi_k, "
                 "not with the weights themselves (every weight is below 0.72).")
