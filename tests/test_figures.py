@@ -591,8 +591,10 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     assert curve[0] < axes[3].get_ylim()[0] and any("below the axis" in t.get_text() for t in axes[3].texts)
     assert len(fig.legends) == 1 and axes[3].get_legend() is None  # one key, below the panels, the curve's included
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "blended by its $r_{nk}$" in texts[3] and texts[4:] == ["1σ ellipse (dark)", "2σ ellipse (light)",
-        "thicker ellipse: larger weight", "the iterations drawn", "log-likelihood of the true parameters"]
+    assert "blended by its $r_{nk}$" in texts[3] and texts[4:] == ["1σ / 2σ ellipse (dark / light)",
+        "thicker ellipse: larger weight", "the iterations drawn"]  # the dashed line is named on the curve instead
+    assert "log-likelihood of the true parameters" in [t.get_text() for t in axes[3].texts]
+    assert [ax.get_title().split("\n")[2] for ax in axes[:2]] == ["(from the start)", "(from the E-step at iteration 2)"]
     assert all(float(x).is_integer() for x in axes[0].get_xticks())  # whole-number ticks, not -7.5, -5.0, ...
     top, bottom = axes[0].get_position(), axes[2].get_position()
     assert len(axes) == 4 and bottom.y1 < top.y0 and bottom.x0 == pytest.approx(top.x0)  # two panels a row
@@ -616,11 +618,11 @@ def test_plot_em_teaser_in_three_columns_puts_the_curve_on_its_own_row_with_thic
     widths = [p.get_linewidth() for p in panels[0].patches if isinstance(p, Ellipse)]  # weights 1/3: (1 + 4 / 3 * 3 / 2) * 1.5
     assert widths == pytest.approx([4.5] * 6)
     assert [t.get_text() for t in curve.texts if t.get_text().isdigit()] == ["1", "2", "3", "4", "6"]  # each dot named
-    assert "plateau (iterations 2-4)" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "plateau\n(iterations 2-4)" in [t.get_text() for t in curve.texts]  # the band named on the curve, not in the key
+    assert len(fig.legends[0].get_texts()) == 7  # 3 components, mixed colour, 2 ellipse entries, the iterations drawn
     plt.close(fig)
-    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3], ncols=3, shade=(2, 4),
-                         letters=True, short_key=True)  # the short key: the band and the dashed line named on the curve
-    assert len(fig.legends[0].get_texts()) == 6 and "plateau\n(iterations 2-4)" in [t.get_text() for t in fig.axes[2].texts]
+    fig = plot_em_teaser(X, fit, float(log_likelihood(X, truth) / len(X)), shown=[0, 3], ncols=3, shade=(2, 4), letters=True)
+    assert len(fig.legends[0].get_texts()) == 6  # letters: the red dots, each labelled, get no entry
     plt.close(fig)
 
 

@@ -175,11 +175,11 @@ def test_gaussian_explorer_reports_the_peak_density_and_the_diagonal_cost():
     c["variance σ₀²"].value = 0.125
     c["variance σ₁²"].value = 0.125
     title = w.result.axes[0].get_title()
-    assert f"peak {1 / (2 * torch.pi * 0.125):.3f}" in title and "loses 0.00 per point" in title
+    assert f"peak {1 / (2 * torch.pi * 0.125):.3f}" in title and "loses 0.00 nats per point" in title
     levels = filled_levels(w.result.axes[0])
     c["correlation ρ"].value = 0.6
     title = w.result.axes[0].get_title()
-    assert title.startswith("σ₀² = 1/8, σ₁² = 1/8, ρ = +0.60")  # fractions, not 0.125 and f"loses {-0.5 * np.log(1 - 0.36):.2f} per point" in title
+    assert title.startswith("σ₀² = 1/8, σ₁² = 1/8, ρ = +0.60")  # fractions, not 0.125 and f"loses {-0.5 * np.log(1 - 0.36):.2f} nats per point" in title
     assert f"peak {1 / (2 * torch.pi * 0.125 * 0.8):.3f}" in title
     assert filled_levels(w.result.axes[0]) == levels
 

@@ -323,14 +323,15 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     Y : Tensor, shape (N, 2)
     fits : dict of int -> EMResult
         Three fits keyed by their number of components K, in panel order. Each is drawn as its 2σ
-        ellipses (line width growing with the weight, the weight written next to each mean, or at the
-        ellipse's right end where two means coincide; coloured by weight
+        ellipses (line width growing with the weight, the weight written right of each mean, left of it where
+        the right side lies in the heaviest component's ellipse, or at the ellipse's right end where two means
+        coincide; coloured by weight
         order, the heaviest blue in every panel, so a colour never pairs components across panels); the title
         gives the fit's final log-likelihood per point.
     source_means, source_covariances : Tensor, shapes (J, 2) and (J, 2, 2)
         The J full-covariance components the points were drawn from: their 2σ ellipses are dashed in every
-        panel (the first panel's legend names them); in the fourth panel they lie over the last fit's 2σ
-        ellipses, drawn thin and grey. The first panel's second legend explains the line widths.
+        panel (a key above the first panel names them); in the fourth panel they lie over the last fit's 2σ
+        ellipses, drawn thin and grey (keyed below it). A second key above the first panel explains the line widths.
     source_per_point : float
         The source model's log-likelihood per point, for the fourth panel's title.
     source_name : str
@@ -355,7 +356,7 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
                          f"{tuple(source_means.shape)} and {tuple(source_covariances.shape)}")
     created = axes is None
     if created:
-        _, axes = plt.subplots(2, 2, figsize=(16, 8.8), sharex=True, sharey=True)
+        _, axes = plt.subplots(2, 2, figsize=(16, 8.8), sharex=True, sharey=True, layout="constrained")  # makes room for the keys
     # eight distinct colours: brown, not the palette's amber (too close to its vermillion), purple, not its second
     # blue, olive and dark red (a grey-blue was too close to the blue)
     colours = list(COMPONENT_COLOURS[:4]) + ["#8C510A", "#6A3D9A", "#999933", "#B2182B"]
@@ -366,12 +367,16 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
         plot_mixture(Y, fit.params, ax=ax, n_std=(2,), legend=False, colours=[colours[r] for r in rank],
                      title=f"{K} diagonal component{'s' if K > 1 else ''}: log-likelihood {per_point:.3f} per point")
         means, sds = fit.params.means, fit.params.variances.sqrt()
+        heavy = int(fit.params.weights.argmax())
         for k, (w, m) in enumerate(zip(fit.params.weights.tolist(), means.tolist())):
-            # right of the mean, inside the ellipses; a mean on another's (closer than 0.5): at its ellipse's right end
+            # right of the mean, inside the ellipses; a mean on another's (closer than 0.5): at its ellipse's right end;
+            # left of the mean where the right side (1 unit on) lies inside the heaviest component's 2σ ellipse
             on_another = ((means - means[k]).norm(dim=1) < 0.5).sum() > 1
             at = (m[0] + 2 * float(sds[k, 0]), m[1]) if on_another else (m[0], m[1])
-            ax.annotate(f"{w:.2f}", at, xytext=(9, 0), textcoords="offset points", ha="left", va="center",
-                        fontsize=13, fontweight="bold", path_effects=outline, gid="weight")
+            right = torch.tensor([m[0] + 1.0, m[1]], dtype=means.dtype)
+            left = k != heavy and not on_another and float((((right - means[heavy]) / (2 * sds[heavy])) ** 2).sum()) < 1
+            ax.annotate(f"{w:.2f}", at, xytext=(-9 if left else 9, 0), textcoords="offset points", ha="right" if left else "left",
+                        va="center", fontsize=13, fontweight="bold", path_effects=outline, gid="weight")
     plot_mixture(Y, ax=axes[1, 1], legend=False,
                  title=f"{source_name} (dashed): log-likelihood {float(source_per_point):.3f} per point")
     last_K, last = list(fits.items())[-1]
@@ -387,14 +392,12 @@ def plot_diagonal_tiling(Y, fits: dict, source_means, source_covariances, source
     source_note = Line2D([], [], color="black", linewidth=2, linestyle="--", label=source_label)
     width_note = Line2D([], [], color="0.3", linewidth=3, label="diagonal component, 2σ:\nline width = weight\n(the number); colour by\nweight (blue: heaviest)")
     last_note = Line2D([], [], color="0.45", linewidth=1.5, label=f"the {last_K} diagonal components, 2σ")
-    # each key once: the dashed source model and the line widths in the first panel (read first), the grey in the fourth
-    low, high = axes[0, 0].get_ylim()  # (shared) room above the cloud for the first panel's keys: below, they hid ellipses
-    axes[0, 0].set_ylim(low, high + 0.3 * (high - low))
-    axes[0, 0].add_artist(axes[0, 0].legend(handles=[source_note], loc="upper left", fontsize=12))
-    axes[0, 0].legend(handles=[width_note], loc="upper right", fontsize=12)
-    axes[1, 1].legend(handles=[last_note], loc="lower right", fontsize=12)
-    if created:
-        axes[0, 0].figure.tight_layout()
+    # each key once, outside the panels (inside, they hid ellipses or needed empty room): the dashed source model and
+    # the line widths above the first panel (read first), the grey under the fourth
+    above = dict(bbox_to_anchor=(0, 1.1), loc="lower left", fontsize=12)
+    axes[0, 0].add_artist(axes[0, 0].legend(handles=[source_note], **above))
+    axes[0, 0].legend(handles=[width_note], **{**above, "bbox_to_anchor": (0.5, 1.1)})
+    axes[1, 1].legend(handles=[last_note], bbox_to_anchor=(1, -0.2), loc="upper right", fontsize=12)
     return axes
 
 
@@ -1393,7 +1396,7 @@ def plot_confusion(table, row_labels, col_labels, ax=None, xlabel="predicted", y
 
 def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=((-7.5, 5.5), (-5.5, 6.5)),
                    zoom_last: int | None = None, ncols: int = 2, ellipse_width: float = 1.0,
-                   shade: tuple[int, int] | None = None, letters: bool = False, short_key: bool = False):
+                   shade: tuple[int, int] | None = None, letters: bool = False):
     """EM at work: the points coloured by their responsibilities at a few iterations, and the log-likelihood
     per point against the iteration, with the true parameters' value as a dashed line.
 
@@ -1407,9 +1410,11 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     truth_per_point : float
         The true parameters' log-likelihood per point (the dashed line).
     shown : sequence of int or None
-        The iterations drawn, one panel each (titled with the iteration and the weights in the order of the
-        components' numbers; each mean is labelled with its component's number, 0 to K - 1, in its colour);
-        None means the last one. On the curve each is a red dot labelled with its iteration.
+        The iterations drawn, one panel each (titled with the iteration, the weights in the order of the
+        components' numbers, and where those weights come from: the start's at iteration 0, else the E-step at the
+        iteration before, as the M-step of iteration t averages the responsibilities at t - 1, so the weights can
+        lag the points' colours by one iteration; each mean is labelled with its component's number, 0 to K - 1,
+        in its colour); None means the last one. On the curve each is a red dot labelled with its iteration.
     limits : ((x_min, x_max), (y_min, y_max))
         Shared by the data panels (room for every ellipse drawn).
     zoom_last : int, optional
@@ -1420,13 +1425,10 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     ellipse_width : float
         A factor on the ellipses' line widths (``plot_mixture``'s), so that a light component's stay visible.
     shade : (first, last), optional
-        Iterations to shade grey on the curve (a plateau), labelled in the key.
+        Iterations to shade grey on the curve (a plateau), labelled on the curve.
     letters : bool
         If True, the panels are titled "(a) ...", "(b) ...", the curve last, and the red dots, each already
         labelled with its iteration, get no entry in the key.
-    short_key : bool
-        If True, a six-entry key: the grey band and the dashed line are labelled on the curve itself, and the
-        1σ and 2σ ellipses share one entry.
 
     Returns
     -------
@@ -1434,9 +1436,10 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         Axes: one per iteration shown, then the curve. Colours follow ``fit``'s
         numbering of its components: pass ``fit_in_reference_order(fit, truth)`` for the truth's.
         The curve's lowest values (iteration 0) may lie below its y-range; an arrow labels the first one.
-        One key below the panels: the colours, the ellipses (dark 1σ, light 2σ, thicker for a larger weight),
-        then the curve's marks.
+        One key below the panels: the colours, the ellipses (dark 1σ and light 2σ in one entry, thicker for a
+        larger weight), then the curve's marks; the grey band and the dashed line are named on the curve itself.
     """
+    from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
     from matplotlib.patheffects import withStroke
     from matplotlib.ticker import MultipleLocator
@@ -1460,7 +1463,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         numbers = ", ".join(str(k) for k in range(params.K))
         weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
-                     title=f"{f'({chr(97 + i)}) ' if letters else ''}iteration {t}\nweights of {numbers}: {weights}",
+                     title=f"{f'({chr(97 + i)}) ' if letters else ''}iteration {t}\nweights of {numbers}: {weights}"
+                           + ("\n(from the start)" if t == 0 else f"\n(from the E-step at iteration {t - 1})"),
                      ellipse_width=ellipse_width)
         for k, mean in enumerate(params.means.detach().cpu().double().numpy()):  # each mean labelled with its number
             ax.annotate(str(k), xy=mean[:2], xytext=(9, 7), textcoords="offset points", color=component_colour(k),
@@ -1478,13 +1482,11 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
     curve = fig.add_subplot(layout[row, column:])
     axes.append(curve)
     if shade is not None:
-        curve.axvspan(shade[0], shade[1], color="0.88", zorder=0,
-                      label=None if short_key else f"plateau (iterations {shade[0]}-{shade[1]})")
+        curve.axvspan(shade[0], shade[1], color="0.88", zorder=0)  # named on the curve, below
     curve.plot(range(len(curve_values)), curve_values, color="black", linewidth=2.5)
     curve.plot(shown, curve_values[shown], "o", color="crimson", markersize=12,
                label=None if letters else "the iterations drawn")
-    curve.axhline(truth_per_point, color="0.4", linestyle="--",
-                  label=None if short_key else "log-likelihood of the true parameters")
+    curve.axhline(truth_per_point, color="0.4", linestyle="--")  # named on the curve, below
     low = min(float(curve_values[1:].min()) if len(curve_values) > 1 else curve_values[0], truth_per_point) - 0.1
     top = max(float(curve_values.max()), truth_per_point) + 0.08
     curve.set(xlabel="iteration", ylabel="log-likelihood per point", ylim=(low, top),
@@ -1494,12 +1496,11 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
             curve.annotate(str(t), xy=(t, curve_values[t]), xytext=(-8, 9), textcoords="offset points", ha="right",
                            fontsize=14, color="crimson", fontweight="bold",
                            path_effects=[withStroke(linewidth=3, foreground="white")])
-    if short_key:  # the band and the dashed line named where they are drawn, not in the key
-        curve.text(0.3, truth_per_point + 0.01, "log-likelihood of the true parameters", fontsize=13, color="0.2",
-                   va="bottom")
-        if shade is not None:
-            curve.text((shade[0] + shade[1]) / 2, low + 0.3 * (top - low), f"plateau\n(iterations {shade[0]}-{shade[1]})",
-                       ha="center", va="center", fontsize=13, color="0.2")
+    # the band and the dashed line named where they are drawn, not in the key
+    curve.text(0.3, truth_per_point + 0.01, "log-likelihood of the true parameters", fontsize=13, color="0.2", va="bottom")
+    if shade is not None:
+        curve.text((shade[0] + shade[1]) / 2, low + 0.3 * (top - low), f"plateau\n(iterations {shade[0]}-{shade[1]})",
+                   ha="center", va="center", fontsize=13, color="0.2")
     if curve_values[0] < low:
         curve.annotate(f"iteration 0: {curve_values[0]:.2f}\n(below the axis)", xy=(0, low),
                        xytext=(0.12 * len(curve_values), low + 0.15 * (top - low)), arrowprops=dict(arrowstyle="->"),
@@ -1516,20 +1517,16 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         zoom.set_title(f"the last {zoom_last} iterations", fontsize=13, pad=3)  # >= 12 pt: a projector
         zoom.tick_params(labelsize=12)
         curve.indicate_inset_zoom(zoom, edgecolor="0.3")
-    fig.tight_layout(rect=(0, (0.8 if short_key else 1.1) / fig.get_figheight(), 1, 1))  # room below for the key's rows
-    ellipse_keys = [Line2D([], [], color="0.3", linewidth=3, label="1σ ellipse (dark)"),  # plot_mixture's encoding
-                    Line2D([], [], color="0.3", linewidth=3, alpha=0.5, label="2σ ellipse (light)"),
-                    Line2D([], [], color="0.3", linewidth=6, label="thicker ellipse: larger weight")]
-    if short_key:  # one entry for both ellipses: a dark and a light line side by side
-        from matplotlib.legend_handler import HandlerTuple
-
-        ellipse_keys = [(ellipse_keys[0], ellipse_keys[1]), ellipse_keys[2]]
-    curve_keys = curve.get_legend_handles_labels()[0]  # the curve's key joins the one below the panels
+    fig.tight_layout(rect=(0, 0.8 / fig.get_figheight(), 1, 1))  # room below for the key's rows
+    ellipse_keys = [(Line2D([], [], color="0.3", linewidth=3),  # plot_mixture's encoding: one entry, dark and light
+                     Line2D([], [], color="0.3", linewidth=3, alpha=0.5)),
+                    Line2D([], [], color="0.3", linewidth=6)]
+    curve_keys, curve_labels = curve.get_legend_handles_labels()  # the curve's key joins the one below the panels
+    labels = ([f"component {k}" for k in range(fit.params.K)] + ["mixed colour", "1σ / 2σ ellipse (dark / light)",
+                                                                 "thicker ellipse: larger weight"] + curve_labels)
     legend = component_legend(fig, fit.params.K, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3,
-                              extra=ellipse_keys + curve_keys,
-                              **({"labels": [f"component {k}" for k in range(fit.params.K)]
-                                  + ["mixed colour", "1σ / 2σ ellipse (dark / light)", "thicker ellipse: larger weight"],
-                                  "handler_map": {tuple: HandlerTuple(ndivide=None)}, "handlelength": 3} if short_key else {}))
+                              extra=ellipse_keys + curve_keys, labels=labels,
+                              handler_map={tuple: HandlerTuple(ndivide=None)}, handlelength=3)
     legend.get_texts()[fit.params.K].set_text("mixed colour: a point's components' colours, blended by its $r_{nk}$")  # one swatch of many
     return fig
 

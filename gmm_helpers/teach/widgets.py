@@ -398,7 +398,7 @@ def draw_gaussian(var_x: float = 1.0, var_y: float = 1.0, correlation: float = 0
                       label="diagonal, same variances" if n == 1 else None)
     peak = 1 / (2 * np.pi * np.sqrt(float(torch.linalg.det(covariance))))
     ax.set_title(f"σ₀² = {variance_text(var_x)}, σ₁² = {variance_text(var_y)}, ρ = {correlation:+.2f}: peak {peak:.3f}\n"
-                 f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} per point", fontsize=14)
+                 f"diagonal fit loses {float(diagonal_cost(covariance)):.2f} nats per point", fontsize=14)
     ax.set_xlim(-half_x, half_x)
     ax.set_ylim(-half_y, half_y)
     ax.set_aspect("equal")
