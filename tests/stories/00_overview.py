@@ -177,7 +177,7 @@ for _ in range(200):  # "the M-step maximises Q with r held fixed": its closed f
     _mu2 = new_mu + 0.2 * (torch.rand(2, generator=_g) - 0.5)
     _var2 = new_var * (1 + 0.4 * (torch.rand(2, generator=_g) - 0.5))
     assert _Q(_w2, _mu2, _var2) <= _Q(new_w, new_mu, new_var) + 1e-9
-# "an M-step raises the log-likelihood at least as much as it raises Q": here Q rises, and l rises by more
+# "l(theta) - l(theta_old) >= Q(theta; theta_old) - Q(theta_old; theta_old)": here Q rises, and l rises by more
 _Q_rise = _Q(new_w, new_mu, new_var) - _Q(w, mu, var)
 assert _Q_rise > 0 and float(ll_after) - float(ll_before) >= _Q_rise - 1e-6
 assert all(abs(xs[ax.lines[2 + k].get_ydata().argmax()] - new_mu[k]) < 0.03 for k in range(2))  # the solid curves peak at the new means
@@ -241,7 +241,7 @@ assert [p.get_x() for p in _curve.patches][:1] == [6] and _curve.patches[0].get_
 assert (_owners(23)[_lower_right] == 2).float().mean() > 0.8 and (_owners(20)[_lower_right] == 2).float().mean() < 0.25  # the takeover
 _rise = fit.log_likelihoods.diff() / N  # _rise[t - 1]: iteration t's rise per point
 assert all(_rise[t - 1] < 0.01 for t in range(6, 21)) and _rise[5 - 1] > 0.01 and _rise[21 - 1] > 0.01  # the plateau: 6 to 20
-assert (_rise[:15].diff() < 0).all() and (_rise[14:23].diff() > 0).all()  # "rises that shrink, then grow again": down to 15, up to 23
+assert (_rise[:15].diff() < 0).all() and (_rise[14:23].diff() > 0).all()  # the plateau's rises shrink, then grow again: down to 15, up to 23
 assert int(_lower_right.sum()) == 142 and [int((_owners(t)[_lower_right] == 2).sum()) for t in (22, 23)] == [54, 123]  # the takeover at 23
 assert torch.equal(lower_right, _lower_right) and torch.equal(owners, _owners(23))  # the printed owners: the largest r_nk
 assert green_owns == {0: 104, 6: 25, 22: 54, 23: 123}  # the printed counts ("Each panel prints green's count")
@@ -269,11 +269,15 @@ assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # th
 assert fit.converged and fit.n_iter == 32
 _d2 = ((ordered.history[0].means - truth.means[2].double()) ** 2).sum(dim=1)  # start means (truth's order) to the lower-right centre
 assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange: green is nearest for most of the lower-right group
-# "Green's weight in (c), 0.13, lags behind: the M-step computed it from the responsibilities at iteration 22"
+# "its weight in (c), 0.13, still comes from that iteration's E-step": the M-step averaged the responsibilities at 22
 _r22 = log_responsibilities(X64, ordered.history[22]).exp()  # (N, K): r at theta_22
 assert torch.allclose(ordered.history[23].weights, _r22.mean(dim=0), atol=1e-9) and f"{ordered.history[23].weights[2]:.2f}" == "0.13"
 assert "0.13" in fig.axes[2].get_title() and fig.axes[2].get_title().startswith("(c) iteration 23")  # the weight panel c shows
 assert int((_r22[_lower_right].argmax(dim=1) == 2).sum()) == 54  # "when green owned only 54": the colours at 23 give 123
+assert [a.get_title().split("\n")[2] for a in fig.axes[:len(drawn)]] == [  # each title says where its weights come from
+    "(from the start)", "(from the E-step at iteration 5)", "(from the E-step at iteration 22)"]
+assert all(torch.allclose(ordered.history[t].weights, log_responsibilities(X64, ordered.history[t - 1]).exp().mean(dim=0),
+                          atol=1e-9) for t in drawn[1:])  # weights at t: the mean responsibilities at t - 1 (the lag, in b and c)
 assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()
 assert inspect.signature(fit_em).parameters["tol"].default == 1e-6  # the default tolerance quoted
 from gmm_helpers.em import em_loop  # "stops when an iteration changes the log-likelihood per point by less than 1e-6"
