@@ -30,7 +30,7 @@ assert _size[0] == 296 and _size[2] == 142 and [f"{p_next[labels == k].mean():.4
 _size_ratio = _size[0] / _size[2]
 _per_point_ratio = p_next[labels == 0].mean() / p_next[labels == 2].mean()
 assert _size_ratio > 2 and _per_point_ratio < 1.1  # "mostly because the group is big, not because it is farther"
-_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "also the poor start's first mean: both draw index 44 first, a quirk of torch's generator"
+_first_index = torch.randint(N, (1,), generator=torch.Generator().manual_seed(0))[0]  # "also the poor start's first mean" (both draw index 44 first)
 assert _first_index == 44 and torch.randperm(N, generator=torch.Generator().manual_seed(0))[0] == 44 and torch.equal(first, start.means[0])
 
 
@@ -99,6 +99,9 @@ assert {scheme: [f"{s:.1%}" for s in pair] for scheme, pair in shares.items()} =
     "random data points": ["23.5%", "55.5%"], "plain k-means++": ["66.5%", "88.5%"], "greedy k-means++": ["92.0%", "97.0%"]}
 assert abs(expected_share - 1 / 5) < 0.01 and abs(shares["random data points"][0] - expected_share) < 0.05  # "only about one start in five" (cell 12): 19.7% by chance, 23.5% counted
 assert f"{expected_share:.1%}" == "19.7%"  # the dashed line: what chance predicts for random points
+for _s in range(5):  # "`init_random_points` has none": its means are data points, no Lloyd iteration (the 55.5% bar is a variant used only here)
+    _m = init_random_points(X, K, generator=torch.Generator().manual_seed(_s)).means
+    assert all((X == m).all(dim=1).any() for m in _m)
 for scheme, (good_seeds, good_after) in good.items():
     assert any(a and not s for s, a in zip(good_seeds, good_after))  # one Lloyd iteration repairs some failed picked points
     assert not any(s and not a for s, a in zip(good_seeds, good_after))  # and breaks no good one
@@ -144,7 +147,7 @@ _g5 = nearest_means(fits[5].params.means, truth.means.double()).tolist()  # the 
 assert _g5 == [0, 1, 0] and [f"{w:.2f}" for w in fits[5].params.weights] == ["0.17", "0.52", "0.31"]
 assert nearest_means(fits[0].params.means, truth.means.double()).sort().values.tolist() == [0, 1, 2]  # left: one mean per group
 assert [ax.get_title().split("\n")[-1] for ax in axes] == ["log-likelihood -3.779 per point", "log-likelihood -4.028 per point", "log-likelihood -4.042 per point"]  # the titles' scores
-# the right panel: the poor start at iteration 13 (theta_13), on its plateau, "looks the same" as greedy seed 5's fit (middle)
+# the right panel: the poor start at iteration 13 (theta_13), on its plateau, shares only the tall orange with greedy seed 5 (middle)
 _ref = fit_in_reference_order(fit_poor, truth)  # component k ends on group k: 0 blue, 1 orange, 2 green
 assert nearest_means(_ref.params.means, truth.means.double()).tolist() == [0, 1, 2] and plateau[0] <= 13 <= plateau[1]
 assert torch.equal(poor_13.means, _ref.history[13].means) and panels[2][1] == [component_colour(k) for k in range(K)]
@@ -154,7 +157,14 @@ assert (poor_13.means[1] - fits[5].params.means[tall]).norm() < 0.5  # near wher
 from gmm_helpers import log_responsibilities
 _own13 = log_responsibilities(X64, poor_13).argmax(dim=1)  # each point's most responsible component at theta_13
 assert (_own13[labels == 1] == 1).all() and (_own13[labels == 2] == 1).float().mean() > 0.9  # "over both right-hand groups"
-assert sorted(nearest_means(poor_13.means, truth.means.double()).tolist()) == sorted(_g5) == [0, 0, 1]  # like seed 5: two means nearest the left group
+assert _g5.count(0) == 2 and [component_colour(g) for g in _g5] == panels[1][1]  # seed 5: "two blues in group 0"
+assert panels[2][1].count(component_colour(0)) == 1 and (_own13[labels == 0] == 0).float().mean() > 0.85  # the poor start: "one blue" (264 of group 0's 296)
+assert (poor_13.variances[2] > 3 * poor_13.variances[0]).all() and f"{poor_13.weights[2]:.2f}" == "0.15"  # "a wide green" (4.52, 2.28 against blue's 1.31, 0.67)
+assert truth.means[0, 0] + 1 < poor_13.means[2, 0] < truth.means[1:, 0].min() - 1 and torch.cdist(poor_13.means[2:], truth.means.double()).min() > 2  # "in the gap"; with the two lines above: "shares only that orange"
+assert ((log_responsibilities(X64, _ref.params).argmax(dim=1)[labels == 2] == 2).sum() >= 140)  # "which later wins group 2"
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+_rend = FigureCanvasAgg(axes[0].figure).get_renderer()  # the legend sits below the panels' x_0 labels, covering none
+assert axes[0].figure.legends[0].get_window_extent(_rend).y1 < min(ax.xaxis.label.get_window_extent(_rend).y0 for ax in axes)
 assert [t.get_text() for t in axes[2].texts] == [f"{w:.2f}" for w in poor_13.weights]
 assert [t.get_text() for t in axes[1].texts] == ["0.17", "0.52", "0.31"]  # the figure: each mean's weight beside it
 _gain = (fit_poor.log_likelihoods / N).diff()  # (n_iter,): _gain[t - 1] is the rise at iteration t (theta_t vs theta_(t-1))
