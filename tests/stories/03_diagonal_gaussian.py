@@ -88,6 +88,9 @@ assert a.exp() == 0 and b.exp() == 0 and f"{a:.2f}" == "-1418.94" and f"{1 / (1 
 assert f"{opposite:.0%}" == "14%" and f"{rho_hat:.3f}" == "0.905"
 assert f"{0.5 - math.asin(rho_hat) / math.pi:.0%}" == "14%"  # the full fit's probability of opposite signs
 assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # the ML diagonal fit is the diagonal of Sigma_hat
+assert torch.allclose(Sigma_hat, torch.cov(Y.T, correction=0)) and not torch.allclose(Sigma_hat, torch.cov(Y.T))  # divides by N, not N - 1
+_score = ((Y - centre) / Sigma_hat.diagonal()).sum(dim=0)  # the diagonal fit's log-likelihood gradient in its mean, at x bar:
+assert torch.allclose(_score, torch.zeros(2, dtype=torch.float64), atol=1e-9)  # zero, so its ML mean is also x bar
 assert (f"{1 - math.exp(-1 / 2):.0%}", f"{1 - math.exp(-4 / 2):.0%}") == ("39%", "86%")  # 2-D: P(squared Mahalanobis <= m) = 1 - e^{-m/2}
 _lam, _vec = torch.linalg.eigh(Sigma_hat)  # the nσ ellipse's half-axes are n sqrt(eigenvalue) along the eigenvectors
 for _n in (1, 2):
@@ -126,7 +129,7 @@ assert torch.allclose(((Y - centre) ** 2).mean(dim=0), Sigma_hat.diagonal())  # 
 # %% diagonal-covariance-costs-3
 # the same rho = 0.9 at variances 4 and 1 and at 8 and 1/32: tilted 25 and 3 degrees, the same cost 0.83 (only rho enters)
 assert [f"{t:.0f}" for t in tilts] == ["25", "3"] and [t.get_text() for ax in axes for t in ax.texts] == ["tilt 25°", "tilt 3°"]
-assert all("ρ = +0.90" in ax.get_title() and "loses 0.83 per point" in ax.get_title() for ax in axes)  # the titles' cost
+assert all("ρ = +0.90" in ax.get_title() and "loses 0.83 nats per point" in ax.get_title() for ax in axes)  # the titles' cost
 _same_rho = [torch.tensor([[a, 0.9 * math.sqrt(a * b)], [0.9 * math.sqrt(a * b), b]], dtype=torch.float64) for a, b in ((4.0, 1.0), (8.0, 1 / 32))]
 assert math.isclose(diagonal_cost(_same_rho[0]), diagonal_cost(_same_rho[1])) and f"{diagonal_cost(_same_rho[1]):.2f}" == f"{cost:.2f}" == "0.83"
 assert [f"{math.degrees(math.atan2(*torch.linalg.eigh(S)[1][:, -1].flip(0).tolist())) % 180:.0f}" for S in _same_rho] == ["25", "3"]
@@ -141,12 +144,15 @@ _mirrored = torch.diag(torch.tensor([-_a, _b], dtype=torch.float64)) @ _same_rho
 assert math.isclose(_mirrored[0, 1] / math.sqrt(_mirrored[0, 0] * _mirrored[1, 1]), -0.9) and math.isclose(diagonal_cost(_mirrored), diagonal_cost(_same_rho[0]))
 # the tilts come from gaussian_tilt, the covariance's top eigenvector (as computed above with eigh)
 assert [f"{gaussian_tilt(a, b, 0.9):.0f}" for a, b in ((4.0, 1.0), (8.0, 1 / 32))] == ["25", "3"]
-# the bottom panel is zoomed in on x_1 (the title says so) at equal scale, and its 2 sigma ellipses fit in it;
+# the bottom panel is cropped to x_1 within +-0.8 (the title says so), not zoomed: equal scale, the same units per inch as the top;
+# its 2 sigma ellipses fit in it;
 # the top panel is cropped to x_1 within +-3.5 (no empty band), its 2 sigma ellipses inside too (each reaches x_d = +-2 sigma_d: +-4, +-2)
 assert axes[1].get_xlim() == (-6.0, 6.0) and axes[1].get_ylim() == (-0.8, 0.8) and axes[1].get_aspect() == 1.0
-assert "zoomed in: $x_1$ from −0.8 to 0.8" in axes[1].get_title() and axes[0].get_xlim() == (-6.0, 6.0) and axes[0].get_ylim() == (-3.5, 3.5)
+assert "cropped, same scale as above: $x_1$ from −0.8 to 0.8" in axes[1].get_title() and axes[0].get_xlim() == (-6.0, 6.0) and axes[0].get_ylim() == (-3.5, 3.5)
 assert axes[0].get_aspect() == 1.0 and 2 * math.sqrt(4) < 6 and 2 * math.sqrt(1) < 3.5
 assert 2 * math.sqrt(8) < 6 and 2 * math.sqrt(1 / 32) < 0.8
+axes[0].figure.canvas.draw()  # the layout settles at draw: both panels then show 12 units of x_0 across the same width
+assert math.isclose(axes[0].get_window_extent().width, axes[1].get_window_extent().width, rel_tol=0.01)
 
 
 # %% optional-exact-limits-float32
@@ -324,6 +330,12 @@ assert {(a > 0, b > 0) for a, b in _arms.tolist()} == {(True, True), (True, Fals
 _labels = sorted((t.get_text(), round(t.xy[0], 6)) for t in axes[0, 0].texts if t.get_gid() == "weight")  # the two means coincide:
 assert _labels == sorted((f"{w:.2f}", round((m[0] + 2 * v[0].sqrt()).item(), 6)) for w, m, v in zip(two.weights, two.means, two.variances))  # at each ellipse's right end
 assert sum(p.get_gid() == "last-fit" for p in axes[1, 1].patches) == 8  # the eight components, grey, under the true ones
+# the keys sit outside the panels, so the (shared) y-range is the data's, no empty band; in the K = 4 panel the light
+# left component's 0.17 is written left of its mean, off the heaviest component's thick ellipse
+_ys = torch.cat([cross[:, 1]] + [torch.as_tensor(p.get_path().transformed(p.get_patch_transform()).vertices[:, 1]) for ax in axes.flat for p in ax.patches])
+_low, _high = axes[0, 0].get_ylim()  # the points' and ellipses' y-range plus the usual 5% margins, nothing more
+assert _high < float(_ys.max()) + 0.06 * (_high - _low) and _low > float(_ys.min()) - 0.06 * (_high - _low)
+assert [(t.get_text(), t.get_ha()) for t in axes[0, 1].texts if t.get_text() == "0.17"] == [("0.17", "right")]
 assert all(sum(p.get_gid() == "source" for p in ax.patches) == 2 for ax in axes.flat)  # the two true components, dashed
 assert torch.allclose(true_per_point, torch.logsumexp(log_true + math.log(0.5), dim=1).mean())  # no underflow in 2-D
 assert per_point[2] < per_point[4] < per_point[8] < true_per_point < per_point[8] + 0.05  # the true mixture beats 2, 4, 8; 8 within 0.05
