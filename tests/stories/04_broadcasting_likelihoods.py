@@ -35,6 +35,7 @@ assert torch.equal((three - means)[1], X[1] - means[1])  # point 1 minus mean 1 
 assert torch.allclose(oracle.log_prob(X[:, None, :]), normal.log_prob(X[:, None, :]).sum(dim=2))  # Independent sums over D
 _t, _v = torch.rand(5, 3, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([1.0, 2.0, 4.0])  # K = D = 3, variances (K,)
 assert (_t / _v).shape == (5, 3, 3) and not torch.allclose(_t / _v, _t / _v[None, :, None])  # runs, and divides by the wrong ones
+assert torch.equal(_t / _v, _t / _v[None, None, :])  # c20: coordinate d divided by component d's variance
 with torch.random.fork_rng():  # leaves the global random state as it was
     assert tuple(normal.sample().shape) == tuple(oracle.sample().shape) == (K, D)  # c18: one sample(), batch + event shape: (K, D) for each of the two objects
 assert oracle._extended_shape((N,)) == (N, K, D) and normal._extended_shape((N,)) == (N, K, D)  # c18: (N, 1, D) against the batch shape followed by the event shape, (K, D)
@@ -67,6 +68,7 @@ assert torch.broadcast_shapes((6, 3, 3), (3,)) == (6, 3, 3) == torch.broadcast_s
 # %% broadcasting-costs
 _t = {"diff": 6 * 3 * 4, "(N, K)": 6 * 3}  # c24's trace at the picture's (N, K, D) = (6, 3, 4): numbers alive at each step
 assert _t == {"diff": 72, "(N, K)": 18}
+assert not any(t.requires_grad for t in (X, means, variances, diff, log_pdfs_broadcast))  # c23: autograd unused here
 _steps = [_t["diff"], 2 * _t["diff"], 3 * _t["diff"], 2 * _t["diff"] + _t["(N, K)"], _t["diff"] + 3 * _t["(N, K)"]]  # diff; **2; /; .sum; last line
 assert _steps == [72, 144, 216, 162, 126] and max(_steps) == _steps[2] == log_pdfs_peak_bytes(6, 3, 4) // 4  # the division is the peak
 assert log_pdfs_peak_bytes(6, 3, 4) // 4 == max(3 * 72, 72 + 3 * 18)  # the library's max(3NKD, NKD + 3NK): the last row is its second term
@@ -91,6 +93,7 @@ assert log_pdfs_peak_bytes(100, 3, 1) // 4 == 4 * 100 * 3 > 3 * 100 * 3  # D = 1
 
 
 # %% play-sizes
+assert [format_bytes(2**p) for p in (10, 20, 30)] == ["1.0 KiB", "1.0 MiB", "1.0 GiB"] and format_bytes(1023) == "1023 B"  # c26: the units
 peaks = {form: log_pdfs_peak_bytes(10**6, 64, 64, torch.float32, form) for form in ("loop", "broadcast", "chunked", "expanded")}
 assert peaks["broadcast"] > 16 * 2**30 > 2**30 > max(peaks["loop"], peaks["chunked"], peaks["expanded"])
 _bar = lambda n, k, d: [log_pdfs_peak_bytes(n, k, d, torch.float32, f) for f in ("broadcast", "loop")]  # noqa: E731
