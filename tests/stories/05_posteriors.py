@@ -30,6 +30,9 @@ assert [f"{v:.3f}" for v in _joint_0.tolist() + [_joint_0.sum().item()]] == ["0.
 # %% naive-version-probability-space
 assert (f"{resp_naive[3, 1]:.2f}", f"{resp_naive[3, 2]:.2f}") == ("0.42", "0.56")  # the fourth point, shared
 assert torch.tensor(-104.0).exp() == 0 < torch.tensor(-103.5).exp()  # float32: e^a is 0 below about -104
+# the far point (60, 60), shown where the text claims it: every log-joint below -104, joints 0, naive 0/0 = NaN
+assert (weights.log() + component_log_pdfs(far, truth) < -104).all() and joint_far.dtype == torch.float32
+assert (joint_far == 0).all() and (joint_far / joint_far.sum(dim=1, keepdim=True)).isnan().all()
 
 
 # %% log-sum-exp-trick
@@ -80,15 +83,18 @@ assert torch.bincount(owner_start[labels == 0], minlength=K).tolist() == [85, 1,
 assert (labels == 2).sum() == 142 and torch.bincount(owner_start[labels == 2], minlength=K).tolist() == [0, 38, 104]
 assert (owner_start != owner_truth).sum() == 249 and N == 600  # "249 of the 600 points have another owner"
 assert torch.equal(owner_truth, resp_naive.argmax(dim=1))  # the truth's owners, as computed earlier in the notebook
-# "green's points lie in two groups, so it lands between them and reaches the lower-right group only at iteration 23" (07 section 4)
+# "green's lie in two groups, so its mean lands between them. Orange then wins most of the lower-right group; green takes
+# it over at iteration 23 (54 at iteration 22, 123 at 23)" (07 section 4): green's count of the group's points
 _hist = [h.permuted(_start64.matching_order(truth)) for h in _fit.history]  # theta_t in the colours' order
 _lo, _hi = torch.minimum(truth.means[0], truth.means[2]).double(), torch.maximum(truth.means[0], truth.means[2]).double()
 assert ((_lo < _hist[1].means[2]) & (_hist[1].means[2] < _hi)).all()  # after the first M-step: between big left and lower right
 _green_lr = [int((log_responsibilities(X64, _hist[t]).argmax(dim=1)[labels == 2] == 2).sum()) for t in (0, 1, 22, 23)]
 assert _green_lr == [104, 76, 54, 123]  # the conventions' owners: the takeover at iteration 23
+_orange_22 = int((log_responsibilities(X64, _hist[22]).argmax(dim=1)[labels == 2] == 1).sum())
+assert _orange_22 == 88 and _orange_22 > 142 / 2 and 54 + 88 == 142  # "orange then wins most of the lower-right group"
 # the figure: two panels, start left, truth right, points coloured by owner, the key says so
 assert [ax.get_title() for ax in fig.axes[:2]] == ["at the poor start (iteration 0)", "at the truth"]
-assert fig.legends[0].get_title().get_text() == "colour: the most responsible component;  ellipse line width: its weight"
+assert fig.legends[0].get_title().get_text() == "colour: the most responsible component;  ellipse line width: its weight (all equal at the start)"
 assert [t.get_text() for t in fig.legends[0].get_texts()][:K] == [f"component {k}" for k in range(K)]
 # "ellipses: inner 1σ, outer 2σ": per component the larger (2σ) ellipse is drawn fainter than the smaller (1σ)
 assert "ellipses: inner 1σ, outer 2σ" in [t.get_text() for t in fig.legends[0].get_texts()]
@@ -278,6 +284,9 @@ assert torch.allclose(log_responsibilities(roots_w, EXERCISE_1D).exp()[:, 0], to
 # the quadratic alpha x^2 + beta x + gamma of the derivation: alpha = 1/2 - 1, beta = -1/0.5 - 2/1, gamma = 0.499
 assert [f"{x:g}" for x in (w0, w1, m0, m1, v0, v1)] == ["0.3", "0.7", "-1", "2", "0.5", "1"]  # the numbers plugged in (v_k: variances)
 assert (alpha, beta) == (-0.5, -4.0) and alpha < 0 and v1 > v0  # alpha < 0: component 1 the wider
+# "at x = 0 it is gamma > 0 (component 0 wins there), so it crosses zero once on each side: exactly twice"
+_a01_at_0 = weighted_log_pdfs(torch.zeros(1, 1, dtype=torch.float64), EXERCISE_1D)[0]
+assert gamma > 0 and abs((_a01_at_0[0] - _a01_at_0[1]).item() - gamma) < 1e-12 and crossings[0] < 0 < crossings[1]
 assert f"{gamma:.3f}" == "0.499" and f"{0.5 * math.log(2):.4f}" == "0.3466" and f"{math.log(3 / 7):.4f}" == "-0.8473"  # gamma worked by hand
 assert m1**2 / (2 * v1) == 2 and m0**2 / (2 * v0) == 1  # gamma's mu^2 / (2 sigma^2) terms, as written
 assert f"{2 - 1 + 0.3466 - 0.8473:.3f}" == "0.499" and abs(gamma - (1 + 0.5 * math.log(2) + math.log(3 / 7))) < 1e-12
