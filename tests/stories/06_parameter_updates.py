@@ -5,6 +5,20 @@
 # sections defined. nbval runs the notebooks, so a change that breaks the story fails CI.
 
 
+# %% the-running-example
+from gmm_helpers import fit_em
+from gmm_helpers.teach.widgets import fit_in_reference_order
+
+sizes = torch.bincount(labels, minlength=K)  # the true groups: 0 the big left one, 1 upper right, 2 lower right (142 points)
+assert sizes.argmax() == 0 and truth.means[0, 0] < 0 < truth.means[1, 0] and truth.means[2, 0] > 0
+assert truth.means[1, 1] > truth.means[2, 1] and int(sizes[2]) == 142
+assert torch.equal(start_in_truth_order.matched_to(truth).means, start_in_truth_order.means)  # component k is paired with group k
+assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # green's (2's) mean starts in the big left group
+ended = fit_in_reference_order(fit_em(X64, start), truth)
+assert torch.equal(ended.history[0].means, start_in_truth_order.means)  # EM's end order is the pairing's order
+assert nearest_means(ended.params.means, truth.means).tolist() == [0, 1, 2]  # each component ends on its paired group
+
+
 # %% one-e-step-one
 assert nearest_means(start_in_truth_order.means, truth.means).tolist() == [0, 1, 0]  # two in the big left group (true 0), none in 2
 assert (int((lower_right == 2).sum()), int((lower_right == 1).sum())) == (104, 38) and int((lower_right == 0).sum()) == 0
