@@ -594,7 +594,7 @@ def test_plot_em_teaser_draws_each_iteration_by_responsibility_and_the_curve():
     assert "blended by its $r_{nk}$" in texts[3] and texts[4:] == ["1σ / 2σ ellipse (dark / light)",
         "thicker ellipse: larger weight", "the iterations drawn"]  # the dashed line is named on the curve instead
     assert "log-likelihood of the true parameters" in [t.get_text() for t in axes[3].texts]
-    assert [ax.get_title().split("\n")[2] for ax in axes[:2]] == ["(from the start)", "(from the E-step at iteration 2)"]
+    assert [ax.get_title().split("\n")[2] for ax in axes[:2]] == ["(from the start)", "(from the r at iteration 2)"]
     assert all(float(x).is_integer() for x in axes[0].get_xticks())  # whole-number ticks, not -7.5, -5.0, ...
     top, bottom = axes[0].get_position(), axes[2].get_position()
     assert len(axes) == 4 and bottom.y1 < top.y0 and bottom.x0 == pytest.approx(top.x0)  # two panels a row

@@ -1411,8 +1411,8 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         The true parameters' log-likelihood per point (the dashed line).
     shown : sequence of int or None
         The iterations drawn, one panel each (titled with the iteration, the weights in the order of the
-        components' numbers, and where those weights come from: the start's at iteration 0, else the E-step at the
-        iteration before, as the M-step of iteration t averages the responsibilities at t - 1, so the weights can
+        components' numbers, and where those weights come from: the start's at iteration 0, else the responsibilities
+        at the iteration before, which the M-step of iteration t averages (at t - 1), so the weights can
         lag the points' colours by one iteration; each mean is labelled with its component's number, 0 to K - 1,
         in its colour); None means the last one. On the curve each is a red dot labelled with its iteration.
     limits : ((x_min, x_max), (y_min, y_max))
@@ -1464,7 +1464,7 @@ def plot_em_teaser(X, fit, truth_per_point: float, shown=(0, 15, None), limits=(
         weights = ", ".join(f"{float(w):.2f}" for w in params.weights)
         plot_mixture(X, params, resp=log_responsibilities(X, params).exp(), ax=ax, legend=False,
                      title=f"{f'({chr(97 + i)}) ' if letters else ''}iteration {t}\nweights of {numbers}: {weights}"
-                           + ("\n(from the start)" if t == 0 else f"\n(from the E-step at iteration {t - 1})"),
+                           + ("\n(from the start)" if t == 0 else f"\n(from the r at iteration {t - 1})"),
                      ellipse_width=ellipse_width)
         for k, mean in enumerate(params.means.detach().cpu().double().numpy()):  # each mean labelled with its number
             ax.annotate(str(k), xy=mean[:2], xytext=(9, 7), textcoords="offset points", color=component_colour(k),
