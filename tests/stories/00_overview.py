@@ -269,13 +269,13 @@ assert per_point[20] - per_point[6] < 0.06 < per_point[25] - per_point[20]  # th
 assert fit.converged and fit.n_iter == 32
 _d2 = ((ordered.history[0].means - truth.means[2].double()) ** 2).sum(dim=1)  # start means (truth's order) to the lower-right centre
 assert _d2[2] < _d2[1] < _d2[0]  # green nearest, then orange: green is nearest for most of the lower-right group
-# "its weight in (c), 0.13, still comes from that iteration's E-step": the M-step averaged the responsibilities at 22
+# "its weight, 0.13, is the average of the responsibilities at iteration 22": the M-step averaged the r at 22
 _r22 = log_responsibilities(X64, ordered.history[22]).exp()  # (N, K): r at theta_22
 assert torch.allclose(ordered.history[23].weights, _r22.mean(dim=0), atol=1e-9) and f"{ordered.history[23].weights[2]:.2f}" == "0.13"
 assert "0.13" in fig.axes[2].get_title() and fig.axes[2].get_title().startswith("(c) iteration 23")  # the weight panel c shows
 assert int((_r22[_lower_right].argmax(dim=1) == 2).sum()) == 54  # "when green owned only 54": the colours at 23 give 123
 assert [a.get_title().split("\n")[2] for a in fig.axes[:len(drawn)]] == [  # each title says where its weights come from
-    "(from the start)", "(from the E-step at iteration 5)", "(from the E-step at iteration 22)"]
+    "(from the start)", "(from the r at iteration 5)", "(from the r at iteration 22)"]
 assert all(torch.allclose(ordered.history[t].weights, log_responsibilities(X64, ordered.history[t - 1]).exp().mean(dim=0),
                           atol=1e-9) for t in drawn[1:])  # weights at t: the mean responsibilities at t - 1 (the lag, in b and c)
 assert (ordered.history[0].variances == 1).all() and (ordered.history[0].weights == ordered.history[0].weights[0]).all()

@@ -181,6 +181,7 @@ assert sorted(nearest_means(fit.params.means, truth.means.double()).tolist()) ==
 finals = [f"{run.log_likelihoods[-1] / N:.3f}" for run in fits.values()]  # the panel titles and the text
 assert finals == ["-3.779", "-4.028", "-4.251", "-4.308", "-3.779", "-4.028"] and f"{best / N:.3f}" == "-3.779"  # titles: the best
 assert fits["random data points", 11].n_iter == 195 and all(run.converged for run in fits.values())  # the text below; printed
+assert finals[0] == finals[4] == f"{best / N:.3f}"  # "random seed 0 and k-means++ seed 0 succeed, for reference"
 for key, run in fits.items():  # "matching must pair one of the two sharing a group with another group": in every failure panel
     if key in (("random data points", 0), ("k-means++", 0)):
         continue  # the two best fits
@@ -337,7 +338,7 @@ assert (green_step[22:] < green_step[21:-1]).all()  # "from the takeover (iterat
 
 
 # %% optional-failure-ends
-assert len(failures) == 30 == (100 - 71) + (100 - 99)  # "each of the 30 failures"
+assert len(failures) == 30 == (100 - 71) + (100 - 99)  # "each of the 30 failures (29 random, 1 k-means++)"
 assert failure_ends == {("left, split top/bottom", "-4.027"): 9, ("left, split left/right", "-4.028"): 15, ("upper-right", "-4.250"): 1,
                         ("upper-right", "-4.251"): 3, ("lower-right", "-4.303"): 1, ("lower-right", "-4.308"): 1}  # printed
 assert still_moving == len(failures) == 30  # printed: "run on, each still climbs"
@@ -351,7 +352,7 @@ for failed in failures:  # "has one component on two groups": one component owns
     owner = log_responsibilities(X64, failed.params).argmax(dim=1)
     held = torch.stack([torch.bincount(owner[labels == g], minlength=K) / (labels == g).sum() for g in range(K)])  # (groups, K)
     assert ((held > 0.9).sum(dim=0) >= 2).any()
-# section 5's main text: "each of the 30 failures has one of the panels' shapes" (one component on two groups, above)
+# section 5's main text: "each of the 30 failures has, like the failed panels, one component over two groups" (above)
 
 
 # %% optional-plateau-fool-stop
